@@ -1,0 +1,33 @@
+"""pywaz: a WebAssembly runtime in pure Python.
+
+Decode and validate wasm binaries, run them with an interpreter or compile each
+function to a Python code object, cache compiled artifacts, and instantiate
+modules with explicit lifetimes. See README.md for the embedding guide.
+"""
+
+from .errors import (
+    ClosedError,
+    DecodeError,
+    ExitError,
+    InstantiationError,
+    LinkError,
+    PywazError,
+    Trap,
+    TrapKind,
+    ValidationError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ClosedError",
+    "DecodeError",
+    "ExitError",
+    "InstantiationError",
+    "LinkError",
+    "PywazError",
+    "Trap",
+    "TrapKind",
+    "ValidationError",
+    "__version__",
+]

@@ -1,0 +1,113 @@
+"""Runtime objects of the store: functions, memories, tables, globals (execution §4.2).
+
+These are the contract between the VM and the engines. An engine turns each
+defined function into a Python callable; every function -- interpreted,
+compiled or host -- is called the same way: positional arguments in pywaz's
+value representation (:mod:`pywaz.numeric`), returning None for no result, the
+value for one result, and a tuple for several.
+"""
+
+from __future__ import annotations
+
+from ..errors import Trap, TrapKind
+from ..ir import PAGE_SIZE, FuncType, GlobalType, MemoryType, TableType
+
+MAX_TABLE_SIZE = 0xFFFFFFFF
+
+
+class Function:
+    """A function instance. ``call(*args)`` runs it with raw wasm values.
+
+    ``type`` is an interned :class:`FuncType` (compare with ``is``).
+    ``instance`` is the owning module instance (None for host functions),
+    ``index`` its index in that module's function index space.
+    """
+
+    __slots__ = ("type", "call", "name", "instance", "index", "host", "__weakref__")
+
+    def __init__(self, type: FuncType, call, name: str = "", instance=None, index: int = -1, host: bool = False):
+        self.type = type
+        self.call = call
+        self.name = name
+        self.instance = instance
+        self.index = index
+        self.host = host
+
+    def __repr__(self) -> str:
+        return f"<wasm function {self.name or self.index} {self.type}>"
+
+
+class Memory:
+    """A linear memory instance. ``data`` is the bytearray engines read and write.
+
+    ``grow`` may replace ``data`` with a new, larger bytearray (when an exported
+    buffer such as a numpy view pins the old one), so code that keeps ``data`` in
+    a local must reload it after any call or ``memory.grow``.
+    """
+
+    __slots__ = ("type", "data", "max_pages", "__weakref__")
+
+    def __init__(self, type: MemoryType, limit_pages: int | None = None):
+        self.type = type
+        declared = type.limits.max if type.limits.max is not None else 65536
+        self.max_pages = declared if limit_pages is None else min(declared, limit_pages)
+        self.data = bytearray(type.limits.min * PAGE_SIZE)
+
+    @property
+    def pages(self) -> int:
+        return len(self.data) // PAGE_SIZE
+
+    def grow(self, delta: int) -> int:
+        """Grow by ``delta`` pages; return the old size in pages, or -1 (never raises)."""
+        old = len(self.data) // PAGE_SIZE
+        new = old + delta
+        if new > self.max_pages:
+            return -1
+        if delta:
+            try:
+                self.data.extend(bytes(delta * PAGE_SIZE))
+            except BufferError:
+                grown = bytearray(new * PAGE_SIZE)
+                grown[: len(self.data)] = self.data
+                self.data = grown
+            except MemoryError:
+                return -1
+        return old
+
+
+class Table:
+    """A table instance: ``elements`` holds Function objects, externrefs or None."""
+
+    __slots__ = ("type", "elements", "max_size", "__weakref__")
+
+    def __init__(self, type: TableType, init=None, limit_size: int | None = None):
+        self.type = type
+        declared = type.limits.max if type.limits.max is not None else MAX_TABLE_SIZE
+        self.max_size = declared if limit_size is None else min(declared, limit_size)
+        self.elements = [init] * type.limits.min
+
+    def grow(self, delta: int, init=None) -> int:
+        """Grow by ``delta`` entries filled with ``init``; return the old size or -1."""
+        old = len(self.elements)
+        if old + delta > self.max_size:
+            return -1
+        try:
+            self.elements.extend([init] * delta)
+        except MemoryError:
+            return -1
+        return old
+
+
+class Global:
+    """A global instance; engines read and write ``value`` directly."""
+
+    __slots__ = ("type", "value", "__weakref__")
+
+    def __init__(self, type: GlobalType, value):
+        self.type = type
+        self.value = value
+
+
+def trap(kind: TrapKind):
+    """Raise a :class:`Trap` of ``kind`` (a helper generated code can call)."""
+    raise Trap(kind)
