@@ -111,3 +111,28 @@ class Global:
 def trap(kind: TrapKind):
     """Raise a :class:`Trap` of ``kind`` (a helper generated code can call)."""
     raise Trap(kind)
+
+
+class ModuleInstance:
+    """A module instance (execution §4.2.5): the module's resolved index spaces.
+
+    ``funcs``/``tables``/``memories``/``globals_`` hold the full index spaces,
+    imports first. ``elem_segments[i]`` is the tuple of resolved references of
+    element segment i (empty once dropped); ``data_segments[i]`` the bytes of
+    data segment i (``b""`` once dropped). ``exports`` maps export names to the
+    objects above. ``engine_state`` is private to the engine that bound the
+    instance's functions.
+    """
+
+    def __init__(self, module, runtime=None, name: str | None = None):
+        self.module = module  # ValidatedModule
+        self.runtime = runtime
+        self.name = name
+        self.funcs: list[Function] = []
+        self.tables: list[Table] = []
+        self.memories: list[Memory] = []
+        self.globals_: list[Global] = []
+        self.elem_segments: list[tuple] = []
+        self.data_segments: list[bytes] = []
+        self.exports: dict[str, object] = {}
+        self.engine_state = None

@@ -1,0 +1,34 @@
+"""Protocols shared between the VM and the engines.
+
+An engine compiles a :class:`~pywaz.ir.ValidatedModule` into an artifact once,
+and binds that artifact to any number of module instances. Artifacts hold no
+instance state, so one artifact serves many instances (and can be cached).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class CompileOptions:
+    """Options that change what an engine produces (all are part of the cache key)."""
+
+    compile_mode: str = "lazy"  # "eager" or "lazy" (compiler engine)
+
+
+class Engine(Protocol):
+    """What the VM needs from an execution engine."""
+
+    name: str
+
+    def compile(self, validated, options: CompileOptions) -> Any:
+        """Produce an engine artifact for ``validated`` (a ValidatedModule)."""
+
+    def bind(self, artifact: Any, instance) -> None:
+        """Set ``.call`` on every defined function of ``instance`` (a ModuleInstance).
+
+        Called after the instance's funcs, tables, memories and globals exist
+        and before element/data segments are applied and the start function runs.
+        """
