@@ -1,0 +1,572 @@
+"""Function-body validation (spec §3.3 instructions, appendix "Validation Algorithm").
+
+Enters: one :class:`~pywaz.ir.FunctionBody`, its :class:`~pywaz.ir.FuncType` and the
+module context (:class:`Context`). Leaves: a :class:`~pywaz.ir.FunctionInfo`
+(block table, max stack height) or a :class:`~pywaz.errors.ValidationError` with the
+instruction's byte offset and the function index.
+
+The algorithm is the spec appendix's: an operand stack of value types with
+:data:`UNKNOWN` standing for values popped from the polymorphic stack of
+unreachable code, and a control stack of frames. It is one flat loop over the
+instruction list with an explicit control stack, so block nesting depth costs
+no Python recursion. Instructions with a fixed signature go through one
+table-driven path (a slice compare and a slice assignment); the rest have
+special cases ordered roughly by how often real code uses them.
+"""
+
+from __future__ import annotations
+
+from ..errors import ValidationError
+from ..ir import EXTERNREF, FUNCREF, I32, VALTYPE_NAMES, BlockInfo, FuncType, FunctionBody, FunctionInfo
+from ..opcodes import OPS_BY_NAME
+from ._tables import (
+    K_BLOCK,
+    K_BR,
+    K_BR_IF,
+    K_BR_TABLE,
+    K_CALL,
+    K_CALL_INDIRECT,
+    K_DATA_DROP,
+    K_DROP,
+    K_ELEM_DROP,
+    K_ELSE,
+    K_END,
+    K_GLOBAL_GET,
+    K_GLOBAL_SET,
+    K_IF,
+    K_LANE,
+    K_LOCAL_SET,
+    K_LOCAL_TEE,
+    K_LOOP,
+    K_MEMARG,
+    K_MEMARG_LANE,
+    K_MEMIDX,
+    K_MEMORY_COPY,
+    K_MEMORY_INIT,
+    K_REF_FUNC,
+    K_REF_IS_NULL,
+    K_REF_NULL,
+    K_RETURN,
+    K_SELECT,
+    K_SELECT_T,
+    K_SHUFFLE,
+    K_TABLE_COPY,
+    K_TABLE_FILL,
+    K_TABLE_GET,
+    K_TABLE_GROW,
+    K_TABLE_INIT,
+    K_TABLE_SET,
+    K_TABLE_SIZE,
+    K_UNREACHABLE,
+    KIND,
+    LANES,
+    NATURAL_ALIGN,
+    NUM_OR_VEC,
+    OP_LOCAL_GET,
+    SIG,
+    SIMPLE,
+    UNKNOWN,
+)
+
+_OP_IF = OPS_BY_NAME["if"]
+_OP_ELSE = OPS_BY_NAME["else"]
+_OP_LOOP = OPS_BY_NAME["loop"]
+_FUNC_FRAME = -1  # frame opcode of the function's own outermost block
+
+# Control frame layout (a list, mutated in place).
+_F_OP, _F_PARAMS, _F_RESULTS, _F_HEIGHT, _F_UNREACHABLE, _F_START, _F_ELSE, _F_TYPE, _F_LABEL = range(9)
+
+_I32_ONLY = [I32]
+_REF_TYPES = frozenset((FUNCREF, EXTERNREF, UNKNOWN))
+
+
+class Context:
+    """The module context C that function bodies are checked against (spec §3.1.1)."""
+
+    __slots__ = (
+        "types",
+        "func_types",
+        "func_sigs",
+        "table_types",
+        "memory_count",
+        "global_types",
+        "elem_types",
+        "data_count",
+        "refs",
+        "_indirect_sigs",
+        "_block_sigs",
+    )
+
+    def __init__(self, types, func_types, table_types, memory_count, global_types, elem_types, data_count, refs):
+        self.types = types
+        self.func_types = func_types
+        self.func_sigs = [_signature(t.params, t.results) for t in func_types]
+        self.table_types = table_types
+        self.memory_count = memory_count
+        self.global_types = global_types
+        self.elem_types = elem_types
+        self.data_count = data_count
+        self.refs = refs
+        self._indirect_sigs: dict[int, tuple] = {}
+        self._block_sigs: dict[FuncType, tuple] = {}
+
+    def indirect_sig(self, type_index: int) -> tuple:
+        """The signature of ``call_indirect type_index``: the type's params plus the i32 index."""
+        sig = self._indirect_sigs.get(type_index)
+        if sig is None:
+            t = self.types[type_index]
+            sig = self._indirect_sigs[type_index] = _signature(t.params + (I32,), t.results)
+        return sig
+
+    def block_sig(self, block_type: FuncType) -> tuple:
+        """(params list, results list) of a block type, shared between blocks."""
+        sig = self._block_sigs.get(block_type)
+        if sig is None:
+            sig = self._block_sigs[block_type] = (list(block_type.params), list(block_type.results))
+        return sig
+
+
+def _signature(params, results) -> tuple:
+    return (list(params), list(results), len(params), len(results) > len(params))
+
+
+class _Invalid(Exception):
+    """Raised inside the loop; converted to ValidationError with the offset of the current pc."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _type_names(types) -> str:
+    return "[" + " ".join(VALTYPE_NAMES.get(t, "_") if t != UNKNOWN else "_" for t in types) + "]"
+
+
+def _mismatch(expected, actual) -> _Invalid:
+    shown = actual[-len(expected) :] if expected else actual[-1:]
+    more = "... " if len(actual) > len(shown) else ""
+    text = _type_names(shown)
+    return _Invalid(f"type mismatch: instruction requires {_type_names(expected)} but stack has [{more}{text[1:]}")
+
+
+def _pop_expected(stack: list, height: int, unreachable: bool, expected: list) -> list:
+    """Pop ``expected`` (top last) off ``stack``; return the popped types.
+
+    Below ``height`` the stack is polymorphic when ``unreachable`` (each missing
+    value is UNKNOWN) and an error otherwise. UNKNOWN matches any type.
+    """
+    count = len(expected)
+    popped = [UNKNOWN] * count
+    for i in range(count - 1, -1, -1):
+        want = expected[i]
+        if len(stack) == height:
+            if unreachable:
+                continue
+            raise _mismatch(expected, stack[height:] + popped[i + 1 :])
+        got = stack.pop()
+        if got != want and got != UNKNOWN and want != UNKNOWN:
+            raise _mismatch(expected, stack[height:] + [got] + popped[i + 1 :])
+        popped[i] = got
+    return popped
+
+
+def _pop_any(stack: list, height: int, unreachable: bool, expected_text: str):
+    if len(stack) > height:
+        return stack.pop()
+    if unreachable:
+        return UNKNOWN
+    raise _Invalid(f"type mismatch: instruction requires {expected_text} but stack has []")
+
+
+def _select_untyped(stack: list, height: int, unreachable: bool) -> None:
+    """``select`` without a type: both operands numeric or both vector (spec §3.3.4)."""
+    _pop_expected(stack, height, unreachable, _I32_ONLY)
+    first = _pop_any(stack, height, unreachable, "[t t i32]")
+    second = _pop_any(stack, height, unreachable, "[t t i32]")
+    if first not in NUM_OR_VEC or second not in NUM_OR_VEC:
+        raise _Invalid("type mismatch: select without a type annotation needs numeric or vector operands")
+    if first != second and first != UNKNOWN and second != UNKNOWN:
+        raise _mismatch([second, second, I32], [second, first, I32])
+    stack.append(second if first == UNKNOWN else first)
+
+
+def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, context: Context) -> FunctionInfo:
+    """Validate one function body against ``func_type`` in ``context``.
+
+    ``func_index`` is the function's index in the function index space (imports first).
+
+    Raises:
+        ValidationError: the body is not valid; ``offset`` is the failing instruction's.
+    """
+    ops = body.ops
+    imms = body.imms
+    local_types = tuple(func_type.params) + tuple(body.locals)
+    local_count = len(local_types)
+    results = list(func_type.results)
+    func_sigs = context.func_sigs
+    func_count = len(func_sigs)
+    global_types = context.global_types
+    memory_count = context.memory_count
+    simple_get = SIMPLE.get
+    kind_get = KIND.get
+    block_sig = context.block_sig
+    last_pc = len(ops) - 1
+
+    stack: list[int] = []
+    push = stack.append
+    height = 0
+    unreachable = False
+    max_height = 0
+    ctrls = [[_FUNC_FRAME, [], results, 0, False, -1, -1, func_type, results]]
+    blocks: dict[int, BlockInfo] = {}
+    pc = 0
+    try:
+        for pc, op in enumerate(ops):
+            if op == OP_LOCAL_GET:
+                index = imms[pc]
+                if index >= local_count:
+                    raise _Invalid(f"unknown local {index}")
+                push(local_types[index])
+                if len(stack) > max_height:
+                    max_height = len(stack)
+                continue
+            sig = simple_get(op)
+            if sig is None:
+                kind = kind_get(op)
+                if kind == K_LOCAL_SET or kind == K_LOCAL_TEE:
+                    index = imms[pc]
+                    if index >= local_count:
+                        raise _Invalid(f"unknown local {index}")
+                    want = local_types[index]
+                    if len(stack) > height and stack[-1] == want:
+                        if kind == K_LOCAL_SET:
+                            stack.pop()
+                    else:
+                        _pop_expected(stack, height, unreachable, [want])
+                        if kind == K_LOCAL_TEE:
+                            push(want)
+                            if len(stack) > max_height:
+                                max_height = len(stack)
+                    continue
+                elif kind == K_MEMARG:
+                    if not memory_count:
+                        raise _Invalid("unknown memory 0")
+                    if imms[pc][0] > NATURAL_ALIGN[op]:
+                        raise _Invalid("alignment must not be larger than natural")
+                    sig = SIG[op]
+                elif kind == K_END or kind == K_ELSE:
+                    frame = ctrls[-1]
+                    if kind == K_ELSE and frame[_F_OP] != _OP_IF:
+                        raise _Invalid("else without a matching if")
+                    frame_results = frame[_F_RESULTS]
+                    if len(stack) - height != len(frame_results) or stack[height:] != frame_results:
+                        _pop_expected(stack, height, unreachable, frame_results)
+                        if len(stack) != height:
+                            raise _Invalid(
+                                "type mismatch: block leaves extra values "
+                                + _type_names(stack[height:])
+                                + " on the stack, expected "
+                                + _type_names(frame_results)
+                            )
+                        stack += frame_results
+                    if kind == K_ELSE:
+                        del stack[height:]
+                        stack += frame[_F_PARAMS]
+                        frame[_F_OP] = _OP_ELSE
+                        frame[_F_ELSE] = pc
+                        unreachable = False
+                        continue
+                    if frame[_F_OP] == _OP_IF and frame[_F_PARAMS] != frame_results:
+                        raise _Invalid(
+                            "type mismatch: if without else must have matching parameter and result types, "
+                            f"but it has {_type_names(frame[_F_PARAMS])} -> {_type_names(frame_results)}"
+                        )
+                    ctrls.pop()
+                    if not ctrls:
+                        if pc != last_pc:
+                            raise _Invalid("instructions after the end of the function body")
+                        break
+                    blocks[frame[_F_START]] = BlockInfo(frame[_F_TYPE], frame[_F_ELSE], pc, frame[_F_HEIGHT])
+                    outer = ctrls[-1]
+                    height = outer[_F_HEIGHT]
+                    unreachable = outer[_F_UNREACHABLE]
+                    if len(stack) > max_height:
+                        max_height = len(stack)
+                    continue
+                elif kind == K_BR_IF:
+                    if len(stack) > height and stack[-1] == I32:
+                        stack.pop()
+                    else:
+                        _pop_expected(stack, height, unreachable, _I32_ONLY)
+                    depth = imms[pc]
+                    if depth >= len(ctrls):
+                        raise _Invalid(f"unknown label {depth}")
+                    label = ctrls[-1 - depth][_F_LABEL]
+                    count = len(label)
+                    if count and (len(stack) - count < height or stack[-count:] != label):
+                        _pop_expected(stack, height, unreachable, label)
+                        stack += label
+                        if len(stack) > max_height:
+                            max_height = len(stack)
+                    continue
+                elif kind == K_BLOCK or kind == K_LOOP or kind == K_IF:
+                    block_type = imms[pc]
+                    if type(block_type) is int:
+                        if block_type >= len(context.types):
+                            raise _Invalid(f"unknown type {block_type}")
+                        block_type = context.types[block_type]
+                    params, block_results = block_sig(block_type)
+                    if kind == K_IF:
+                        if len(stack) > height and stack[-1] == I32:
+                            stack.pop()
+                        else:
+                            _pop_expected(stack, height, unreachable, _I32_ONLY)
+                    count = len(params)
+                    if count and (len(stack) - count < height or stack[-count:] != params):
+                        _pop_expected(stack, height, unreachable, params)
+                        stack += params
+                        if len(stack) > max_height:
+                            max_height = len(stack)
+                    ctrls[-1][_F_UNREACHABLE] = unreachable
+                    height = len(stack) - count
+                    unreachable = False
+                    ctrls.append(
+                        [
+                            op,
+                            params,
+                            block_results,
+                            height,
+                            False,
+                            pc,
+                            -1,
+                            block_type,
+                            params if kind == K_LOOP else block_results,
+                        ]
+                    )
+                    continue
+                elif kind == K_BR or kind == K_RETURN:
+                    if kind == K_BR:
+                        depth = imms[pc]
+                        if depth >= len(ctrls):
+                            raise _Invalid(f"unknown label {depth}")
+                        label = ctrls[-1 - depth][_F_LABEL]
+                    else:
+                        label = results
+                    count = len(label)
+                    if count and (len(stack) - count < height or stack[-count:] != label):
+                        _pop_expected(stack, height, unreachable, label)
+                    del stack[height:]
+                    unreachable = True
+                    continue
+                elif kind == K_CALL:
+                    index = imms[pc]
+                    if index >= func_count:
+                        raise _Invalid(f"unknown function {index}")
+                    sig = func_sigs[index]
+                elif kind == K_GLOBAL_GET:
+                    index = imms[pc]
+                    if index >= len(global_types):
+                        raise _Invalid(f"unknown global {index}")
+                    push(global_types[index].valtype)
+                    if len(stack) > max_height:
+                        max_height = len(stack)
+                    continue
+                elif kind == K_GLOBAL_SET:
+                    index = imms[pc]
+                    if index >= len(global_types):
+                        raise _Invalid(f"unknown global {index}")
+                    global_type = global_types[index]
+                    if not global_type.mutable:
+                        raise _Invalid(f"global is immutable: global.set {index}")
+                    want = global_type.valtype
+                    if len(stack) > height and stack[-1] == want:
+                        stack.pop()
+                    else:
+                        _pop_expected(stack, height, unreachable, [want])
+                    continue
+                elif kind == K_SELECT:
+                    if len(stack) - 3 >= height and stack[-1] == I32:
+                        first = stack[-2]
+                        if first == stack[-3] and first in NUM_OR_VEC and first != UNKNOWN:
+                            del stack[-2:]
+                            continue
+                    _select_untyped(stack, height, unreachable)
+                    continue
+                elif kind == K_DROP:
+                    if len(stack) > height:
+                        stack.pop()
+                    elif not unreachable:
+                        raise _Invalid("type mismatch: drop requires a value but the stack is empty")
+                    continue
+                elif kind == K_BR_TABLE:
+                    _pop_expected(stack, height, unreachable, _I32_ONLY)
+                    depths = imms[pc]
+                    depth_count = len(ctrls)
+                    default = depths[-1]
+                    if default >= depth_count:
+                        raise _Invalid(f"unknown label {default}")
+                    default_label = ctrls[-1 - default][_F_LABEL]
+                    arity = len(default_label)
+                    for depth in depths[:-1]:
+                        if depth >= depth_count:
+                            raise _Invalid(f"unknown label {depth}")
+                        label = ctrls[-1 - depth][_F_LABEL]
+                        if len(label) != arity:
+                            raise _Invalid(
+                                f"type mismatch: br_table label {depth} has {len(label)} values "
+                                f"but the default label {default} has {arity}"
+                            )
+                        if arity and (len(stack) - arity < height or stack[-arity:] != label):
+                            stack += _pop_expected(stack, height, unreachable, label)
+                    if arity and (len(stack) - arity < height or stack[-arity:] != default_label):
+                        _pop_expected(stack, height, unreachable, default_label)
+                    del stack[height:]
+                    unreachable = True
+                    continue
+                elif kind == K_UNREACHABLE:
+                    del stack[height:]
+                    unreachable = True
+                    continue
+                elif kind == K_CALL_INDIRECT:
+                    type_index, table_index = imms[pc]
+                    if table_index >= len(context.table_types):
+                        raise _Invalid(f"unknown table {table_index}")
+                    if type_index >= len(context.types):
+                        raise _Invalid(f"unknown type {type_index}")
+                    if context.table_types[table_index].elem_type != FUNCREF:
+                        raise _Invalid(f"type mismatch: call_indirect needs a funcref table, table {table_index} is not")
+                    sig = context.indirect_sig(type_index)
+                elif kind == K_LANE:
+                    if imms[pc] >= LANES[op]:
+                        raise _Invalid(f"invalid lane index {imms[pc]}")
+                    sig = SIG[op]
+                elif kind == K_MEMARG_LANE:
+                    if not memory_count:
+                        raise _Invalid("unknown memory 0")
+                    align, _offset, lane = imms[pc]
+                    if align > NATURAL_ALIGN[op]:
+                        raise _Invalid("alignment must not be larger than natural")
+                    if lane >= LANES[op]:
+                        raise _Invalid(f"invalid lane index {lane}")
+                    sig = SIG[op]
+                elif kind == K_SHUFFLE:
+                    for lane in imms[pc]:
+                        if lane >= 32:
+                            raise _Invalid(f"invalid lane index {lane}")
+                    sig = SIG[op]
+                elif kind == K_SELECT_T:
+                    types = imms[pc]
+                    if len(types) != 1:
+                        raise _Invalid(f"invalid result arity: select takes one type, got {len(types)}")
+                    want = types[0]
+                    sig = ([want, want, I32], [want], 3, False)
+                elif kind == K_MEMIDX:
+                    if imms[pc] >= memory_count:
+                        raise _Invalid(f"unknown memory {imms[pc]}")
+                    sig = SIG[op]
+                elif kind == K_REF_NULL:
+                    push(imms[pc])
+                    if len(stack) > max_height:
+                        max_height = len(stack)
+                    continue
+                elif kind == K_REF_IS_NULL:
+                    if len(stack) > height:
+                        if stack[-1] not in _REF_TYPES:
+                            raise _mismatch([FUNCREF], stack[height:])
+                        stack[-1] = I32
+                    elif unreachable:
+                        push(I32)
+                    else:
+                        raise _Invalid("type mismatch: ref.is_null requires a reference but the stack is empty")
+                    if len(stack) > max_height:
+                        max_height = len(stack)
+                    continue
+                elif kind == K_REF_FUNC:
+                    index = imms[pc]
+                    if index >= func_count:
+                        raise _Invalid(f"unknown function {index}")
+                    if index not in context.refs:
+                        raise _Invalid(f"undeclared function reference {index}")
+                    push(FUNCREF)
+                    if len(stack) > max_height:
+                        max_height = len(stack)
+                    continue
+                elif kind == K_MEMORY_COPY:
+                    for index in imms[pc]:
+                        if index >= memory_count:
+                            raise _Invalid(f"unknown memory {index}")
+                    sig = SIG[op]
+                elif kind == K_MEMORY_INIT:
+                    data_index, memory_index = imms[pc]
+                    if memory_index >= memory_count:
+                        raise _Invalid(f"unknown memory {memory_index}")
+                    if data_index >= context.data_count:
+                        raise _Invalid(f"unknown data segment {data_index}")
+                    sig = SIG[op]
+                elif kind == K_DATA_DROP:
+                    if imms[pc] >= context.data_count:
+                        raise _Invalid(f"unknown data segment {imms[pc]}")
+                    continue
+                elif kind == K_ELEM_DROP:
+                    if imms[pc] >= len(context.elem_types):
+                        raise _Invalid(f"unknown elem segment {imms[pc]}")
+                    continue
+                elif kind == K_TABLE_INIT:
+                    elem_index, table_index = imms[pc]
+                    table_types = context.table_types
+                    if table_index >= len(table_types):
+                        raise _Invalid(f"unknown table {table_index}")
+                    if elem_index >= len(context.elem_types):
+                        raise _Invalid(f"unknown elem segment {elem_index}")
+                    if context.elem_types[elem_index] != table_types[table_index].elem_type:
+                        raise _Invalid(
+                            f"type mismatch: elem segment {elem_index} does not match the type of table {table_index}"
+                        )
+                    sig = SIG[op]
+                elif kind == K_TABLE_COPY:
+                    table_types = context.table_types
+                    for index in imms[pc]:
+                        if index >= len(table_types):
+                            raise _Invalid(f"unknown table {index}")
+                    destination, source = imms[pc]
+                    if table_types[destination].elem_type != table_types[source].elem_type:
+                        raise _Invalid(f"type mismatch: table.copy from table {source} to table {destination}")
+                    sig = SIG[op]
+                elif kind is not None and K_TABLE_GET <= kind <= K_TABLE_FILL:
+                    index = imms[pc]
+                    if index >= len(context.table_types):
+                        raise _Invalid(f"unknown table {index}")
+                    ref = context.table_types[index].elem_type
+                    if kind == K_TABLE_GET:
+                        sig = ([I32], [ref], 1, False)
+                    elif kind == K_TABLE_SET:
+                        sig = ([I32, ref], [], 2, False)
+                    elif kind == K_TABLE_SIZE:
+                        sig = ([], [I32], 0, True)
+                    elif kind == K_TABLE_GROW:
+                        sig = ([ref, I32], [I32], 2, False)
+                    else:
+                        sig = ([I32, ref, I32], [], 3, False)
+                else:
+                    raise _Invalid(f"unknown opcode 0x{op:x}")
+            params, pushed, count, grows = sig
+            if count:
+                if len(stack) - count >= height and stack[-count:] == params:
+                    stack[-count:] = pushed
+                else:
+                    _pop_expected(stack, height, unreachable, params)
+                    stack += pushed
+                    if len(stack) > max_height:
+                        max_height = len(stack)
+                    continue
+            else:
+                stack += pushed
+            if grows and len(stack) > max_height:
+                max_height = len(stack)
+        else:
+            raise _Invalid("function body does not end with end")
+    except _Invalid as error:
+        offsets = body.offsets
+        offset = offsets[pc] if pc < len(offsets) else body.end
+        raise ValidationError(error.message, offset, func_index) from None
+    return FunctionInfo(func_index, func_type, local_types, body, blocks, max_height)

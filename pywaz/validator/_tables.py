@@ -1,0 +1,172 @@
+"""Opcode classification tables for the function-body validator.
+
+Built once at import from :mod:`pywaz.opcodes`. Instructions with a fixed
+signature and no immediate to check go into :data:`SIMPLE`; every other
+instruction gets a small integer *kind* in :data:`KIND` that selects its
+special-case code in :mod:`pywaz.validator._function`. Memory and lane
+instructions also have a fixed signature, which the validator applies after
+checking the immediate (memory exists, alignment, lane index).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..ir import F32, F64, I32, I64, V128
+from ..opcodes import IMMEDIATES, OP_NAMES, OPS_BY_NAME, SIGNATURES
+
+# Stack entry for a value of unknown type (spec appendix: "Unknown"),
+# produced by popping from the polymorphic stack of unreachable code.
+UNKNOWN = 0
+
+# Kinds of specially typed instructions.
+K_LOCAL_SET = 1
+K_LOCAL_TEE = 2
+K_MEMARG = 3  # load/store: memory 0 exists, alignment, then the fixed signature
+K_END = 4
+K_BR_IF = 5
+K_BLOCK = 6
+K_LOOP = 7
+K_IF = 8
+K_ELSE = 9
+K_BR = 10
+K_CALL = 11
+K_GLOBAL_GET = 12
+K_GLOBAL_SET = 13
+K_BR_TABLE = 14
+K_RETURN = 15
+K_SELECT = 16
+K_DROP = 17
+K_UNREACHABLE = 18
+K_CALL_INDIRECT = 19
+K_LANE = 20  # extract/replace lane: lane index, then the fixed signature
+K_MEMARG_LANE = 21  # load/store lane: memory, alignment, lane index
+K_SHUFFLE = 22
+K_SELECT_T = 23
+K_MEMIDX = 24  # memory.size / memory.grow / memory.fill
+K_MEMORY_COPY = 25
+K_MEMORY_INIT = 26
+K_DATA_DROP = 27
+K_TABLE_GET = 28
+K_TABLE_SET = 29
+K_TABLE_SIZE = 30
+K_TABLE_GROW = 31
+K_TABLE_FILL = 32
+K_TABLE_COPY = 33
+K_TABLE_INIT = 34
+K_ELEM_DROP = 35
+K_REF_NULL = 36
+K_REF_IS_NULL = 37
+K_REF_FUNC = 38
+K_LOCAL_GET = 39
+
+_KIND_BY_NAME = {
+    "local.get": K_LOCAL_GET,
+    "local.set": K_LOCAL_SET,
+    "local.tee": K_LOCAL_TEE,
+    "end": K_END,
+    "br_if": K_BR_IF,
+    "block": K_BLOCK,
+    "loop": K_LOOP,
+    "if": K_IF,
+    "else": K_ELSE,
+    "br": K_BR,
+    "call": K_CALL,
+    "global.get": K_GLOBAL_GET,
+    "global.set": K_GLOBAL_SET,
+    "br_table": K_BR_TABLE,
+    "return": K_RETURN,
+    "select": K_SELECT,
+    "select_t": K_SELECT_T,
+    "drop": K_DROP,
+    "unreachable": K_UNREACHABLE,
+    "call_indirect": K_CALL_INDIRECT,
+    "i8x16.shuffle": K_SHUFFLE,
+    "memory.size": K_MEMIDX,
+    "memory.grow": K_MEMIDX,
+    "memory.fill": K_MEMIDX,
+    "memory.copy": K_MEMORY_COPY,
+    "memory.init": K_MEMORY_INIT,
+    "data.drop": K_DATA_DROP,
+    "table.get": K_TABLE_GET,
+    "table.set": K_TABLE_SET,
+    "table.size": K_TABLE_SIZE,
+    "table.grow": K_TABLE_GROW,
+    "table.fill": K_TABLE_FILL,
+    "table.copy": K_TABLE_COPY,
+    "table.init": K_TABLE_INIT,
+    "elem.drop": K_ELEM_DROP,
+    "ref.null": K_REF_NULL,
+    "ref.is_null": K_REF_IS_NULL,
+    "ref.func": K_REF_FUNC,
+}
+
+# Immediate kinds whose value needs no check: the signature says everything.
+_PLAIN_IMMEDIATES = frozenset(("-", "i32", "i64", "f32", "f64", "v128"))
+
+_VALUE_BITS = {"i32": 32, "i64": 64, "f32": 32, "f64": 64, "v128": 128}
+_LANES_BY_SHAPE = {"i8x16": 16, "i16x8": 8, "i32x4": 4, "i64x2": 2, "f32x4": 4, "f64x2": 2}
+
+# Signatures of the specially typed instructions whose typing does not depend
+# on the module (kinds that only check an immediate).
+_EXTRA_SIGNATURES = {
+    "memory.fill": ((I32, I32, I32), ()),
+    "memory.copy": ((I32, I32, I32), ()),
+    "memory.init": ((I32, I32, I32), ()),
+    "table.copy": ((I32, I32, I32), ()),
+    "table.init": ((I32, I32, I32), ()),
+}
+
+
+def _access_bits(name: str) -> int:
+    """Bits a memory instruction accesses, from its text name (its natural alignment)."""
+    prefix, _, rest = name.partition(".")
+    match = re.search(r"(?:load|store)(\d+)(?:x(\d+))?", rest)
+    if match is None:
+        return _VALUE_BITS[prefix]
+    bits = int(match.group(1))
+    if match.group(2):
+        bits *= int(match.group(2))
+    return bits
+
+
+def _signature_lists(signature):
+    params, results = signature
+    return [list(params), list(results), len(params), len(results) > len(params)]
+
+
+def _build():
+    simple, kind, sig, natural, lanes = {}, {}, {}, {}, {}
+    for code, name in OP_NAMES.items():
+        immediate = IMMEDIATES[code]
+        signature = SIGNATURES[code]
+        if signature is not None and immediate in _PLAIN_IMMEDIATES:
+            simple[code] = tuple(_signature_lists(signature))
+            continue
+        if immediate in ("memarg", "memarg_lane"):
+            kind[code] = K_MEMARG if immediate == "memarg" else K_MEMARG_LANE
+            natural[code] = (_access_bits(name) // 8).bit_length() - 1
+            if immediate == "memarg_lane":
+                lanes[code] = 128 // _access_bits(name)
+        elif immediate == "lane":
+            kind[code] = K_LANE
+            lanes[code] = _LANES_BY_SHAPE[name.partition(".")[0]]
+        else:
+            kind[code] = _KIND_BY_NAME[name]
+        if signature is None:
+            signature = _EXTRA_SIGNATURES.get(name)
+        if signature is not None:
+            sig[code] = tuple(_signature_lists(signature))
+    return simple, kind, sig, natural, lanes
+
+
+SIMPLE, KIND, SIG, NATURAL_ALIGN, LANES = _build()
+"""``SIMPLE[op]`` = (params list, results list, param count, grows) for fixed-signature
+instructions without a checked immediate; ``KIND[op]`` = special kind of every other
+instruction; ``SIG[op]`` = the same signature tuple for special instructions that have a
+fixed one; ``NATURAL_ALIGN[op]`` = log2 of the access size in bytes; ``LANES[op]`` = lane count."""
+
+NUM_OR_VEC = frozenset((I32, I64, F32, F64, V128, UNKNOWN))
+
+OP_END = OPS_BY_NAME["end"]
+OP_LOCAL_GET = OPS_BY_NAME["local.get"]
