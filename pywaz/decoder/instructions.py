@@ -1,0 +1,365 @@
+"""Instruction sequences (binary format §5.4): function bodies and constant expressions.
+
+Enters: the module bytes and the offset of the first instruction. Leaves:
+parallel ``ops``/``imms``/``offsets`` lists (one entry per instruction, the
+final ``end`` included, immediates in the shapes documented in
+:mod:`pywaz.opcodes`) and the offset just past that final ``end``.
+
+The decoder is one flat loop: nesting is tracked with a list used as a stack,
+never with recursion, so a body nested thousands of blocks deep decodes like
+any other. It checks what the binary grammar requires (``else`` only inside
+``if``, exactly one ``end`` per block, immediates well formed) and leaves
+typing and index checks to the validator.
+
+Like the reference interpreter, reads are bounded by the end of the module,
+not of the enclosing section or body; the caller compares the end position
+with the declared size ("section size mismatch").
+"""
+
+from __future__ import annotations
+
+from array import array
+
+from ..errors import DecodeError
+from ..ir import EXTERNREF, FUNCREF, VALUE_TYPES, func_type
+from ..opcodes import IMMEDIATES
+from .leb import UNEXPECTED_END, read_signed, read_unsigned
+from .reader import type_code_error
+
+# Immediate kinds, numbered roughly by frequency so the dispatch chain in
+# decode_expr tests common kinds first.
+K_INDEX = 0  # one u32: label, func, local, global, table, elem, data
+K_NONE = 1
+K_I32 = 2
+K_MEMARG = 3
+K_END = 4
+K_BLOCK = 5  # block / loop
+K_IF = 6
+K_ELSE = 7
+K_I64 = 8
+K_F32 = 9
+K_F64 = 10
+K_BR_TABLE = 11
+K_CALL_INDIRECT = 12
+K_MEMIDX = 13  # a single reserved zero byte
+K_SELECT_T = 14
+K_REFTYPE = 15
+K_PREFIX_FC = 16
+K_PREFIX_FD = 17
+K_MEMARG_LANE = 18
+K_V128 = 19
+K_SHUFFLE = 20
+K_LANE = 21
+K_MEMORY_INIT = 22
+K_MEMORY_COPY = 23
+K_PAIR = 24  # two u32s: table.init (elem, table), table.copy (dst, src)
+K_DATA_INDEX = 25  # data.drop: an index, and needs a data count section
+K_ILLEGAL = 99
+
+_KIND_BY_NAME = {
+    "-": K_NONE,
+    "label": K_INDEX,
+    "func": K_INDEX,
+    "local": K_INDEX,
+    "global": K_INDEX,
+    "table": K_INDEX,
+    "elem": K_INDEX,
+    "data": K_DATA_INDEX,
+    "blocktype": K_BLOCK,
+    "br_table": K_BR_TABLE,
+    "call_indirect": K_CALL_INDIRECT,
+    "memarg": K_MEMARG,
+    "memarg_lane": K_MEMARG_LANE,
+    "memidx": K_MEMIDX,
+    "memory.init": K_MEMORY_INIT,
+    "memory.copy": K_MEMORY_COPY,
+    "table.init": K_PAIR,
+    "table.copy": K_PAIR,
+    "i32": K_I32,
+    "i64": K_I64,
+    "f32": K_F32,
+    "f64": K_F64,
+    "v128": K_V128,
+    "shuffle": K_SHUFFLE,
+    "lane": K_LANE,
+    "reftype": K_REFTYPE,
+    "select_t": K_SELECT_T,
+}
+
+
+def _build_kind_tables() -> tuple[list[int], list[int], list[int]]:
+    single = [K_ILLEGAL] * 256
+    misc = [K_ILLEGAL] * 256
+    simd = [K_ILLEGAL] * 256
+    for code, kind_name in IMMEDIATES.items():
+        kind = _KIND_BY_NAME[kind_name]
+        if code <= 0xFF:
+            single[code] = kind
+        elif code >> 8 == 0xFC:
+            misc[code & 0xFF] = kind
+        elif code >> 8 == 0xFD:
+            simd[code & 0xFF] = kind
+        else:  # pragma: no cover - guards the opcode table itself
+            raise ValueError(f"opcode 0x{code:x} has no encoding")
+    single[0x04] = K_IF
+    single[0x05] = K_ELSE
+    single[0x0B] = K_END
+    single[0xFC] = K_PREFIX_FC
+    single[0xFD] = K_PREFIX_FD
+    return single, misc, simd
+
+
+KINDS, MISC_KINDS, SIMD_KINDS = _build_kind_tables()
+
+EMPTY_BLOCK_TYPE = func_type((), ())
+# Single-byte block types 0x40..0x7F: 0x40 is empty, value types are [] -> [t].
+_BLOCK_TYPES: dict[int, object] = {0x40: EMPTY_BLOCK_TYPE}
+for _t in VALUE_TYPES:
+    _BLOCK_TYPES[_t] = func_type((), (_t,))
+_REF_TYPES = {FUNCREF: FUNCREF, EXTERNREF: EXTERNREF}
+
+MASK32 = 0xFFFFFFFF
+MASK64 = 0xFFFFFFFFFFFFFFFF
+MAX_ALIGN_EXCLUSIVE = 32  # align exponents >= 32 are malformed ("malformed memop flags")
+
+
+def decode_expr(data: bytes, pos: int, memargs: dict) -> tuple[list, list, array, int, bool]:
+    """Decode instructions from ``pos`` through the ``end`` that closes depth 0.
+
+    ``memargs`` is a cache shared across the module so equal memargs are one tuple.
+    Returns ``(ops, imms, offsets, end_pos, uses_data_index)``; the last is True if
+    ``memory.init`` or ``data.drop`` occurs (they need a data count section).
+
+    Raises:
+        DecodeError: malformed instruction or immediate, misplaced ``else``, or
+            the module ends before the closing ``end``.
+    """
+    ops: list[int] = []
+    imms: list[object] = []
+    offsets = array("L")
+    ops_append = ops.append
+    imms_append = imms.append
+    offsets_append = offsets.append
+    kinds = KINDS
+    block_types = _BLOCK_TYPES
+    memargs_get = memargs.get
+    # One entry per open block: True for an `if` that may still take an `else`.
+    open_blocks: list[bool] = []
+    push_block = open_blocks.append
+    pop_block = open_blocks.pop
+    uses_data_index = False
+    start = pos
+    try:
+        while True:
+            start = pos
+            op = data[pos]
+            pos += 1
+            kind = kinds[op]
+            if kind == K_INDEX:
+                byte = data[pos]
+                if byte < 0x80:
+                    imm = byte
+                    pos += 1
+                else:
+                    imm, pos = read_unsigned(data, pos, 32)
+            elif kind == K_NONE:
+                imm = None
+            elif kind == K_I32:
+                byte = data[pos]
+                if byte < 0x40:
+                    imm = byte
+                    pos += 1
+                elif byte < 0x80:
+                    imm = byte + 0xFFFFFF80  # negative one-byte value, as unsigned 32-bit
+                    pos += 1
+                else:
+                    imm, pos = read_signed(data, pos, 32)
+                    imm &= MASK32
+            elif kind == K_MEMARG:
+                imm, pos = _memarg(data, pos, memargs_get, memargs)
+            elif kind == K_END:
+                imm = None
+                if not open_blocks:
+                    ops_append(op)
+                    imms_append(None)
+                    offsets_append(start)
+                    return ops, imms, offsets, pos, uses_data_index
+                pop_block()
+            elif kind == K_BLOCK or kind == K_IF:
+                byte = data[pos]
+                if 0x40 <= byte < 0x80:
+                    imm = block_types.get(byte)
+                    if imm is None:
+                        raise DecodeError("malformed value type", pos)
+                    pos += 1
+                elif byte < 0x40:
+                    imm = byte
+                    pos += 1
+                else:
+                    imm, pos = _block_type_index(data, pos)
+                push_block(kind == K_IF)
+            elif kind == K_ELSE:
+                if not open_blocks or not open_blocks[-1]:
+                    raise DecodeError("END opcode expected (else outside if)", start)
+                open_blocks[-1] = False
+                imm = None
+            elif kind == K_I64:
+                byte = data[pos]
+                if byte < 0x40:
+                    imm = byte
+                    pos += 1
+                else:
+                    imm, pos = read_signed(data, pos, 64)
+                    imm &= MASK64
+            elif kind == K_F32:
+                if pos + 4 > len(data):
+                    raise DecodeError(UNEXPECTED_END, len(data))
+                imm = int.from_bytes(data[pos : pos + 4], "little")
+                pos += 4
+            elif kind == K_F64:
+                if pos + 8 > len(data):
+                    raise DecodeError(UNEXPECTED_END, len(data))
+                imm = int.from_bytes(data[pos : pos + 8], "little")
+                pos += 8
+            elif kind == K_BR_TABLE:
+                imm, pos = _br_table(data, pos)
+            elif kind == K_CALL_INDIRECT:
+                type_index, pos = _u32(data, pos)
+                table_index, pos = _u32(data, pos)
+                imm = (type_index, table_index)
+            elif kind == K_MEMIDX:
+                pos = _zero_byte(data, pos)
+                imm = 0
+            elif kind == K_SELECT_T:
+                imm, pos = _select_types(data, pos)
+            elif kind == K_REFTYPE:
+                imm = _REF_TYPES.get(data[pos])
+                if imm is None:
+                    raise type_code_error("malformed reference type", data[pos], pos)
+                pos += 1
+            elif kind == K_PREFIX_FC or kind == K_PREFIX_FD:
+                op, imm, pos = _prefixed(data, pos, op, kind, start, memargs_get, memargs)
+                if op == 0xFC08 or op == 0xFC09:
+                    uses_data_index = True
+            else:
+                raise DecodeError(f"illegal opcode 0x{op:02x}", start)
+            ops_append(op)
+            imms_append(imm)
+            offsets_append(start)
+    except IndexError:
+        raise DecodeError(UNEXPECTED_END, len(data)) from None
+
+
+def _u32(data: bytes, pos: int) -> tuple[int, int]:
+    byte = data[pos]
+    if byte < 0x80:
+        return byte, pos + 1
+    return read_unsigned(data, pos, 32)
+
+
+def _zero_byte(data: bytes, pos: int) -> int:
+    if data[pos] != 0:
+        raise DecodeError("zero byte expected", pos)
+    return pos + 1
+
+
+def _memarg(data: bytes, pos: int, memargs_get, memargs: dict) -> tuple[tuple[int, int], int]:
+    align = data[pos]
+    if align < 0x80:
+        pos += 1
+    else:
+        align, pos = read_unsigned(data, pos, 32)
+    if align >= MAX_ALIGN_EXCLUSIVE:
+        raise DecodeError("malformed memop flags", pos - 1)
+    offset = data[pos]
+    if offset < 0x80:
+        pos += 1
+    else:
+        offset, pos = read_unsigned(data, pos, 32)
+    key = offset << 5 | align
+    imm = memargs_get(key)
+    if imm is None:
+        imm = memargs[key] = (align, offset)
+    return imm, pos
+
+
+def _block_type_index(data: bytes, pos: int) -> tuple[int, int]:
+    value, end = read_signed(data, pos, 33)
+    if value < 0:
+        raise DecodeError("malformed block type (negative type index)", pos)
+    return value, end
+
+
+def _br_table(data: bytes, pos: int) -> tuple[tuple[int, ...], int]:
+    count_pos = pos
+    count, pos = _u32(data, pos)
+    if count > len(data) - count_pos:
+        raise DecodeError("length out of bounds", count_pos)
+    labels = []
+    append = labels.append
+    for _ in range(count + 1):  # the targets, then the default
+        byte = data[pos]
+        if byte < 0x80:
+            append(byte)
+            pos += 1
+        else:
+            label, pos = read_unsigned(data, pos, 32)
+            append(label)
+    return tuple(labels), pos
+
+
+def _select_types(data: bytes, pos: int) -> tuple[tuple[int, ...], int]:
+    count_pos = pos
+    count, pos = _u32(data, pos)
+    if count > len(data) - count_pos:
+        raise DecodeError("length out of bounds", count_pos)
+    types = []
+    for _ in range(count):
+        valtype = data[pos]
+        if valtype not in VALUE_TYPES:
+            raise type_code_error("malformed value type", valtype, pos)
+        types.append(valtype)
+        pos += 1
+    return tuple(types), pos
+
+
+def _prefixed(data: bytes, pos: int, prefix: int, prefix_kind: int, start: int, memargs_get, memargs: dict):
+    """Decode a 0xFC / 0xFD instruction after its prefix byte: (op, imm, pos)."""
+    sub, pos = _u32(data, pos)
+    table = MISC_KINDS if prefix_kind == K_PREFIX_FC else SIMD_KINDS
+    kind = table[sub] if sub < 256 else K_ILLEGAL
+    op = prefix << 8 | sub
+    if kind == K_NONE:
+        return op, None, pos
+    if kind == K_MEMARG:
+        imm, pos = _memarg(data, pos, memargs_get, memargs)
+        return op, imm, pos
+    if kind == K_INDEX or kind == K_DATA_INDEX:
+        imm, pos = _u32(data, pos)
+        return op, imm, pos
+    if kind == K_LANE:
+        return op, data[pos], pos + 1
+    if kind == K_MEMARG_LANE:
+        (align, offset), pos = _memarg(data, pos, memargs_get, memargs)
+        return op, (align, offset, data[pos]), pos + 1
+    if kind == K_V128:
+        if pos + 16 > len(data):
+            raise DecodeError(UNEXPECTED_END, len(data))
+        return op, int.from_bytes(data[pos : pos + 16], "little"), pos + 16
+    if kind == K_SHUFFLE:
+        if pos + 16 > len(data):
+            raise DecodeError(UNEXPECTED_END, len(data))
+        return op, bytes(data[pos : pos + 16]), pos + 16
+    if kind == K_MEMIDX:
+        return op, 0, _zero_byte(data, pos)
+    if kind == K_MEMORY_INIT:
+        data_index, pos = _u32(data, pos)
+        return op, (data_index, 0), _zero_byte(data, pos)
+    if kind == K_MEMORY_COPY:
+        pos = _zero_byte(data, pos)
+        return op, (0, 0), _zero_byte(data, pos)
+    if kind == K_PAIR:
+        first, pos = _u32(data, pos)
+        second, pos = _u32(data, pos)
+        return op, (first, second), pos
+    raise DecodeError(f"illegal opcode 0x{prefix:02x} 0x{sub:x}", start)

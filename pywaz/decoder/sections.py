@@ -1,0 +1,235 @@
+"""Section contents (binary format §5.5.4-§5.5.15), one function per section id.
+
+Enters: a :class:`Reader` positioned at a section's contents. Leaves: the
+section's records (tuples of :mod:`pywaz.ir` values). Each function reads
+exactly the grammar of its section; the caller checks the declared size.
+"""
+
+from __future__ import annotations
+
+from ..errors import DecodeError
+from ..ir import (
+    EXTERN_FUNC,
+    EXTERN_GLOBAL,
+    EXTERN_MEMORY,
+    EXTERN_TABLE,
+    FUNCREF,
+    MODE_ACTIVE,
+    MODE_DECLARATIVE,
+    MODE_PASSIVE,
+    ConstExpr,
+    DataSegment,
+    ElementSegment,
+    Export,
+    FunctionBody,
+    Global,
+    Import,
+    func_type,
+)
+from ..opcodes import Op
+from .instructions import decode_expr
+from .reader import Reader, type_code_error
+
+MAX_LOCALS = 50_000
+"""Implementation limit on declared locals per function (the spec's limit is 2**32-1)."""
+
+_REF_FUNC = int(Op.REF_FUNC)
+
+
+def read_types(reader: Reader) -> tuple:
+    types = []
+    for _ in range(reader.length()):
+        pos = reader.pos
+        form = reader.byte()
+        if form != 0x60:
+            raise type_code_error("malformed function type", form, pos)
+        params = [reader.value_type() for _ in range(reader.length())]
+        results = [reader.value_type() for _ in range(reader.length())]
+        types.append(func_type(params, results))
+    return tuple(types)
+
+
+def read_imports(reader: Reader) -> tuple:
+    imports = []
+    for _ in range(reader.length()):
+        offset = reader.pos
+        module_name = reader.name()
+        field = reader.name()
+        kind_pos = reader.pos
+        kind = reader.byte()
+        if kind == EXTERN_FUNC:
+            desc = reader.u32()
+        elif kind == EXTERN_TABLE:
+            desc = reader.table_type()
+        elif kind == EXTERN_MEMORY:
+            desc = reader.memory_type()
+        elif kind == EXTERN_GLOBAL:
+            desc = reader.global_type()
+        else:
+            raise DecodeError(f"malformed import kind 0x{kind:02x}", kind_pos)
+        imports.append(Import(module_name, field, kind, desc, offset))
+    return tuple(imports)
+
+
+def read_functions(reader: Reader) -> tuple:
+    return tuple(reader.u32() for _ in range(reader.length()))
+
+
+def read_tables(reader: Reader) -> tuple:
+    return tuple(reader.table_type() for _ in range(reader.length()))
+
+
+def read_memories(reader: Reader) -> tuple:
+    return tuple(reader.memory_type() for _ in range(reader.length()))
+
+
+def read_const_expr(reader: Reader, memargs: dict) -> ConstExpr:
+    """A constant expression: any instructions up to ``end`` (constness is validation's job)."""
+    offset = reader.pos
+    ops, imms, _offsets, reader.pos, _ = decode_expr(reader.data, offset, memargs)
+    return ConstExpr(tuple(ops[:-1]), tuple(imms[:-1]), offset)
+
+
+def read_globals(reader: Reader, memargs: dict) -> tuple:
+    globals_ = []
+    for _ in range(reader.length()):
+        global_type = reader.global_type()
+        globals_.append(Global(global_type, read_const_expr(reader, memargs)))
+    return tuple(globals_)
+
+
+def read_exports(reader: Reader) -> tuple:
+    exports = []
+    for _ in range(reader.length()):
+        offset = reader.pos
+        export_name = reader.name()
+        kind_pos = reader.pos
+        kind = reader.byte()
+        if kind > EXTERN_GLOBAL:
+            raise DecodeError(f"malformed export kind 0x{kind:02x}", kind_pos)
+        exports.append(Export(export_name, kind, reader.u32(), offset))
+    return tuple(exports)
+
+
+def read_start(reader: Reader) -> int:
+    return reader.u32()
+
+
+def _elem_kind(reader: Reader) -> int:
+    pos = reader.pos
+    if reader.byte() != 0x00:
+        raise DecodeError("malformed element kind", pos)
+    return FUNCREF
+
+
+def _func_index_exprs(reader: Reader) -> tuple:
+    exprs = []
+    for _ in range(reader.length()):
+        offset = reader.pos
+        exprs.append(ConstExpr((_REF_FUNC,), (reader.u32(),), offset))
+    return tuple(exprs)
+
+
+def _const_exprs(reader: Reader, memargs: dict) -> tuple:
+    return tuple(read_const_expr(reader, memargs) for _ in range(reader.length()))
+
+
+def read_elements(reader: Reader, memargs: dict) -> tuple:
+    """Element segments, all eight encodings (§5.5.12)."""
+    segments = []
+    for _ in range(reader.length()):
+        offset = reader.pos
+        flags = reader.u32()
+        if flags > 7:
+            raise DecodeError(f"malformed elements segment kind {flags}", offset)
+        table_index = 0
+        offset_expr = None
+        if flags & 1:
+            mode = MODE_DECLARATIVE if flags & 2 else MODE_PASSIVE
+        else:
+            mode = MODE_ACTIVE
+            if flags & 2:
+                table_index = reader.u32()
+            offset_expr = read_const_expr(reader, memargs)
+        uses_exprs = bool(flags & 4)
+        if flags & 3:  # explicit element kind / reference type
+            elem_type = reader.ref_type() if uses_exprs else _elem_kind(reader)
+        else:
+            elem_type = FUNCREF
+        init = _const_exprs(reader, memargs) if uses_exprs else _func_index_exprs(reader)
+        segments.append(ElementSegment(mode, elem_type, init, table_index, offset_expr, offset))
+    return tuple(segments)
+
+
+def read_data_count(reader: Reader) -> int:
+    return reader.u32()
+
+
+def read_datas(reader: Reader, memargs: dict) -> tuple:
+    segments = []
+    for _ in range(reader.length()):
+        offset = reader.pos
+        flags = reader.u32()
+        if flags == 0:
+            offset_expr = read_const_expr(reader, memargs)
+            segments.append(DataSegment(MODE_ACTIVE, reader.bytes(reader.length()), 0, offset_expr, offset))
+        elif flags == 1:
+            segments.append(DataSegment(MODE_PASSIVE, reader.bytes(reader.length()), 0, None, offset))
+        elif flags == 2:
+            memory_index = reader.u32()
+            offset_expr = read_const_expr(reader, memargs)
+            segments.append(
+                DataSegment(MODE_ACTIVE, reader.bytes(reader.length()), memory_index, offset_expr, offset)
+            )
+        else:
+            raise DecodeError(f"malformed data segment kind {flags}", offset)
+    return tuple(segments)
+
+
+def read_locals(reader: Reader) -> tuple:
+    """Local declarations (§5.5.13), expanded to one type per local.
+
+    Raises:
+        DecodeError: "too many locals" when the total reaches 2**32 (spec) or
+            exceeds :data:`MAX_LOCALS` (implementation limit).
+    """
+    pos = reader.pos
+    groups = []
+    total = 0
+    for _ in range(reader.length()):
+        count = reader.u32()
+        groups.append((count, reader.value_type()))
+        total += count
+    if total >= 1 << 32:
+        raise DecodeError("too many locals", pos)
+    if total > MAX_LOCALS:
+        raise DecodeError(f"too many locals: {total} declared, implementation limit is {MAX_LOCALS}", pos)
+    locals_: list[int] = []
+    for count, valtype in groups:
+        locals_ += [valtype] * count
+    return tuple(locals_)
+
+
+def read_codes(reader: Reader, memargs: dict) -> tuple[tuple, bool]:
+    """Function bodies (§5.5.13). Returns the bodies and whether any uses a data index.
+
+    Raises:
+        DecodeError: malformed body, or a body whose ``end`` is not at its declared size
+            ("section size mismatch").
+    """
+    bodies = []
+    uses_data_index = False
+    data = reader.data
+    for _ in range(reader.length()):
+        size = reader.length()
+        body_start = reader.pos
+        body_end = body_start + size
+        locals_ = read_locals(reader)
+        ops, imms, offsets, end, uses = decode_expr(data, reader.pos, memargs)
+        if end != body_end:
+            raise DecodeError("section size mismatch (function body)", body_start)
+        reader.pos = end
+        uses_data_index = uses_data_index or uses
+        bodies.append(FunctionBody(locals_, ops, imms, offsets, body_start, body_end))
+    return tuple(bodies), uses_data_index
+
