@@ -1,0 +1,81 @@
+"""``pywaz spectest``: run the WebAssembly spec testsuite against pywaz.
+
+Prints one line per file, then exactly ``N passed, N failed, N skipped``.
+Exit status: 0 when nothing failed, 1 when a command failed, 2 for usage
+errors (unknown file name, testsuite directory that does not exist).
+"""
+
+from __future__ import annotations
+
+import sys
+
+HELP = "run the WebAssembly spec testsuite (wast2json data) against pywaz"
+
+
+def register(subparsers) -> None:
+    """Add the ``spectest`` subcommand."""
+    parser = subparsers.add_parser("spectest", help=HELP, description=HELP)
+    parser.add_argument("names", nargs="*", metavar="NAME", help="test files by base name or glob (i32, 'simd_*')")
+    parser.add_argument("--engine", default="interpreter", help="execution engine (default: interpreter)")
+    parser.add_argument("--compile-mode", default=None, help="compiler engine: eager or lazy")
+    parser.add_argument("--testsuite", metavar="DIR", default=None, help="directory of <name>/<name>.json files")
+    parser.add_argument("--json", metavar="FILE", default=None, help="write a JSON report to FILE")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every failure (default: first 5 a file)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print no failure details")
+    parser.set_defaults(handler=run)
+
+
+FAILURES_SHOWN = 5
+
+
+def run(args) -> int:
+    """Handle ``pywaz spectest``; returns the exit status."""
+    from ..spectest import (
+        EngineConfig,
+        MISSING_MESSAGE,
+        TestsuiteNotFound,
+        find_testsuite,
+        list_files,
+        run_suite,
+        select_files,
+        write_report,
+    )
+
+    try:
+        testsuite = find_testsuite(args.testsuite)
+    except TestsuiteNotFound as exc:
+        print(f"pywaz spectest: {exc}", file=sys.stderr)
+        return 2
+    if testsuite is None:
+        print(f"pywaz spectest: skipped: {MISSING_MESSAGE}", file=sys.stderr)
+        print("0 passed, 0 failed, 0 skipped")
+        return 0
+    files, unmatched = select_files(list_files(testsuite), args.names)
+    if unmatched:
+        print(f"pywaz spectest: no test file matches {', '.join(map(repr, unmatched))} in {testsuite}", file=sys.stderr)
+        return 2
+    if not files:
+        print(f"pywaz spectest: no test files in {testsuite}. {MISSING_MESSAGE}", file=sys.stderr)
+        return 2
+
+    config = EngineConfig(args.engine, args.compile_mode)
+    limit = None if args.verbose else (0 if args.quiet else FAILURES_SHOWN)
+
+    def show(result) -> None:
+        print(result.summary_line(), flush=True)
+        shown = result.failures if limit is None else result.failures[:limit]
+        for failure in shown:
+            print(f"    line {failure.line} {failure.command}: {failure.message}")
+        if len(shown) < len(result.failures):
+            print(f"    ... {len(result.failures) - len(shown)} more failures (-v shows all)")
+
+    suite = run_suite(files, config, testsuite, on_file=show)
+    if args.json:
+        try:
+            write_report(suite, args.json)
+        except OSError as exc:
+            print(f"pywaz spectest: cannot write {args.json}: {exc.strerror or exc}", file=sys.stderr)
+            print(suite.totals_line())
+            return 2
+    print(suite.totals_line())
+    return 1 if suite.failed else 0

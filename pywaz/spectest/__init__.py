@@ -1,0 +1,72 @@
+"""The WebAssembly spec-suite harness.
+
+Runs the official core testsuite, converted by wabt's ``wast2json`` (a JSON
+command list plus ``.wasm`` files per ``.wast``), against pywaz and counts
+each command as passed, failed or skipped. Used by ``pywaz spectest`` and by
+``spec-tests/test_spec.py``.
+
+Typical use::
+
+    from pywaz.spectest import EngineConfig, find_testsuite, list_files, run_suite
+    suite = run_suite(list_files(find_testsuite()), EngineConfig("interpreter"))
+    print(suite.totals_line())
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .backend import Stages
+from .locate import (
+    ENV_VAR,
+    MISSING_MESSAGE,
+    SpecFile,
+    TestsuiteNotFound,
+    find_testsuite,
+    list_files,
+    select_files,
+)
+from .report import FileResult, SuiteResult, report_document, write_report
+from .runner import EngineConfig, run_script
+from .script import load_script
+from .values import SpecFormatError
+
+__all__ = [
+    "ENV_VAR",
+    "MISSING_MESSAGE",
+    "EngineConfig",
+    "FileResult",
+    "SpecFile",
+    "SuiteResult",
+    "TestsuiteNotFound",
+    "find_testsuite",
+    "list_files",
+    "report_document",
+    "run_file",
+    "run_suite",
+    "select_files",
+    "write_report",
+]
+
+
+def run_file(spec_file: SpecFile, config: EngineConfig, stages: Stages | None = None) -> FileResult:
+    """Run one spec file; a file that cannot be loaded is one failure, not an exception."""
+    try:
+        script = load_script(spec_file.path, spec_file.name)
+    except SpecFormatError as exc:
+        result = FileResult(spec_file.name)
+        result.add_failure("load", 0, str(exc))
+        return result
+    return run_script(script, config, stages)
+
+
+def run_suite(files, config: EngineConfig, testsuite: Path | str = "", on_file=None) -> SuiteResult:
+    """Run ``files`` (SpecFile list) in order; ``on_file(result)`` is called after each one."""
+    suite = SuiteResult(config.engine, config.compile_mode, str(testsuite))
+    stages = Stages.discover()
+    for spec_file in files:
+        result = run_file(spec_file, config, stages)
+        suite.files.append(result)
+        if on_file is not None:
+            on_file(result)
+    return suite

@@ -1,0 +1,140 @@
+"""The harness's view of pywaz: which stages exist, and raw access to exports.
+
+The harness runs against whatever part of the pipeline exists: decoder
+(``pywaz.decoder.decode_module``), validator (``pywaz.validator.validate``) and
+runtime (``pywaz.Runtime``). A stage whose module or name does not exist yet is
+*missing*; using it raises ``NotImplementedError``.
+
+**The skip rule** (the one mechanism for "not built yet"): a command is counted
+as skipped exactly when running it raises ``NotImplementedError`` (or a
+subclass) -- from a missing stage here, or from pywaz itself, e.g. an engine
+that does not support SIMD yet. Anything else that goes wrong is a failure.
+
+A stage that exists but fails to import (a syntax error, a bad import) is not
+missing: every command that needs it fails with the import error.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from ..vm.objects import Function, Global
+
+
+class _Unavailable:
+    """Stands in for a stage that cannot be used; calling it raises."""
+
+    def __init__(self, what: str, error: BaseException | None):
+        self.what = what
+        self.error = error
+
+    def __call__(self, *args, **kwargs):
+        if self.error is None:
+            raise NotImplementedError(f"{self.what} is not available yet")
+        raise StageImportError(f"{self.what} failed to import: {type(self.error).__name__}: {self.error}")
+
+    def __bool__(self) -> bool:
+        return False
+
+
+class StageImportError(Exception):
+    """A pywaz stage exists but importing it raised."""
+
+
+def _lookup(module_name: str, attribute: str):
+    what = f"{module_name}.{attribute}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            return _Unavailable(what, None)
+        return _Unavailable(what, exc)
+    except Exception as exc:  # a stage under construction may fail to import in any way
+        return _Unavailable(what, exc)
+    found = getattr(module, attribute, None)
+    return _Unavailable(what, None) if found is None else found
+
+
+@dataclass(frozen=True, slots=True)
+class Stages:
+    """The pipeline entry points the harness uses (each may be an unavailable stand-in)."""
+
+    decode_module: object
+    validate: object
+    runtime_class: object
+    module_config: object
+
+    @classmethod
+    def discover(cls) -> "Stages":
+        """Look every stage up now (call again to see newly landed code)."""
+        return cls(
+            decode_module=_lookup("pywaz.decoder", "decode_module"),
+            validate=_lookup("pywaz.validator", "validate"),
+            runtime_class=_lookup("pywaz", "Runtime"),
+            module_config=_lookup("pywaz", "ModuleConfig"),
+        )
+
+    def missing(self) -> list[str]:
+        """Names of the stages that are not usable."""
+        return [
+            stage.what
+            for stage in (self.decode_module, self.validate, self.runtime_class, self.module_config)
+            if isinstance(stage, _Unavailable)
+        ]
+
+
+class HarnessError(Exception):
+    """The module under test does not have the export a command uses."""
+
+
+def _underlying(instance):
+    """The :class:`pywaz.vm.objects.ModuleInstance` behind a public instance object."""
+    for attribute in ("module_instance", "_instance", "instance"):
+        inner = getattr(instance, attribute, None)
+        if inner is not None and hasattr(inner, "exports") and hasattr(inner, "funcs"):
+            return inner
+    return instance
+
+
+def raw_export(instance, field: str):
+    """The raw store object (Function, Global, Memory, Table) exported as ``field``.
+
+    Raises:
+        HarnessError: no such export.
+    """
+    exports = _underlying(instance).exports
+    try:
+        return exports[field]
+    except KeyError:
+        raise HarnessError(f"module has no export named {field!r}") from None
+
+
+def raw_function(instance, field: str) -> Function:
+    """The exported function ``field`` (its ``call`` takes and returns raw values).
+
+    Raises:
+        HarnessError: no such export, or it is not a function.
+    """
+    found = raw_export(instance, field)
+    if isinstance(found, Function):
+        return found
+    inner = getattr(found, "function", None)
+    if isinstance(inner, Function):
+        return inner
+    raise HarnessError(f"export {field!r} is not a function ({type(found).__name__})")
+
+
+def raw_global_value(instance, field: str):
+    """The raw value of the exported global ``field``.
+
+    Raises:
+        HarnessError: no such export, or it is not a global.
+    """
+    found = raw_export(instance, field)
+    if isinstance(found, Global):
+        return found.value
+    inner = getattr(found, "global_", None)
+    if isinstance(inner, Global):
+        return inner.value
+    raise HarnessError(f"export {field!r} is not a global ({type(found).__name__})")

@@ -1,0 +1,409 @@
+"""Run the commands of one spec script against pywaz, as the reference runner does.
+
+Input: a prepared :class:`~pywaz.spectest.script.Script` and an
+:class:`EngineConfig`. Output: a :class:`~pywaz.spectest.report.FileResult`.
+Semantics follow the reference interpreter's script runner
+(``interpreter/script/run.ml``): ``module`` decodes, validates and
+instantiates and becomes the current module; ``register`` makes a module's
+exports importable; actions invoke exported functions or read exported
+globals; the ``assert_*`` commands check results, traps and the class of
+error a bad module raises. Each script gets a fresh ``Runtime`` with its own
+``spectest`` host module.
+
+Nothing a command does can crash the run: a command that raises
+``NotImplementedError`` is skipped (see :mod:`pywaz.spectest.backend`),
+anything else unexpected is a failure carrying the exception's message. A
+module that fails or is skipped leaves a placeholder, so later commands that
+use it fail or skip with the original reason instead of testing the wrong
+module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import DecodeError, LinkError, Trap, TrapKind, ValidationError
+from .backend import HarnessError, Stages, raw_function, raw_global_value
+from .host import build_spectest
+from .report import FileResult
+from .script import Command, Script
+from .values import match_results
+
+TEXT_MODULE_SKIP = "text-format module (pywaz has no text parser)"
+
+# The trap kind each spec message names; the longest kind text that prefixes
+# the expected message wins ("uninitialized element 2" -> UNINITIALIZED_ELEMENT).
+_KINDS_BY_TEXT = sorted(((kind.value, kind) for kind in TrapKind), key=lambda item: -len(item[0]))
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Which engine runs the scripts: ``Runtime(engine=engine, compile_mode=compile_mode)``."""
+
+    engine: str = "interpreter"
+    compile_mode: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.engine if self.compile_mode is None else f"{self.engine}-{self.compile_mode}"
+
+
+class CommandFailed(Exception):
+    """The command did not do what the script expects; the message says why."""
+
+
+class CommandSkipped(NotImplementedError):
+    """The command cannot run yet (a NotImplementedError, so the skip rule applies)."""
+
+
+class _Placeholder:
+    """A module command that did not produce an instance."""
+
+    __slots__ = ("line", "reason", "skipped")
+
+    def __init__(self, line: int, reason: str, skipped: bool):
+        self.line = line
+        self.reason = reason
+        self.skipped = skipped
+
+    def fail(self):
+        if self.skipped:
+            raise CommandSkipped(self.reason)
+        raise CommandFailed(f"module at line {self.line} is unavailable: {self.reason}")
+
+
+def expected_trap_kind(text: str) -> TrapKind | None:
+    """The :class:`TrapKind` whose spec text prefixes ``text``, if any."""
+    for kind_text, kind in _KINDS_BY_TEXT:
+        if text.startswith(kind_text):
+            return kind
+    return None
+
+
+def check_trap(error: BaseException | None, text: str | None) -> None:
+    """Require ``error`` to be a trap matching the expected spec ``text``.
+
+    The reference runner accepts a trap when the expected text is a prefix of
+    its message. pywaz formats details its own way, so a trap of the kind the
+    text names is accepted too ("uninitialized element 2" matches a Trap of
+    kind UNINITIALIZED_ELEMENT).
+
+    Raises:
+        CommandFailed: no trap, another exception, or a trap of the wrong kind.
+    """
+    if error is None:
+        raise CommandFailed(f"expected trap {text!r}, but nothing trapped")
+    if not isinstance(error, Trap):
+        raise CommandFailed(f"expected trap {text!r}, got {_describe(error)}")
+    if not text:
+        return
+    message = str(error)
+    if message.startswith(text):
+        return
+    kind = expected_trap_kind(text)
+    if kind is not None and error.kind is kind:
+        return
+    raise CommandFailed(f"expected trap {text!r}, got trap {message!r}")
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _capture(function, *args):
+    """Run ``function``; return (result, None) or (None, exception). NotImplementedError propagates."""
+    try:
+        return function(*args), None
+    except NotImplementedError:
+        raise
+    except RecursionError as exc:
+        return None, exc
+    except Exception as exc:
+        return None, exc
+
+
+class ScriptRunner:
+    """Runs one script's commands in order, keeping the module registry."""
+
+    def __init__(self, script: Script, config: EngineConfig, stages: Stages | None = None):
+        self.script = script
+        self.config = config
+        self.stages = stages if stages is not None else Stages.discover()
+        self.result = FileResult(script.name)
+        self.runtime = None
+        self.runtime_problem: BaseException | None = None
+        self.current = None
+        self.named: dict[str, object] = {}
+        self.registered: dict[str, object] = {}
+        self._handlers = {
+            "module": self.do_module,
+            "register": self.do_register,
+            "action": self.do_action,
+            "assert_return": self.do_assert_return,
+            "assert_trap": self.do_assert_trap,
+            "assert_exhaustion": self.do_assert_exhaustion,
+            "assert_malformed": self.do_assert_malformed,
+            "assert_invalid": self.do_assert_invalid,
+            "assert_unlinkable": self.do_assert_unlinkable,
+            "assert_uninstantiable": self.do_assert_uninstantiable,
+        }
+
+    # -- driving -----------------------------------------------------------
+
+    def run(self) -> FileResult:
+        """Run every command; never raises (except KeyboardInterrupt and the like)."""
+        try:
+            for command in self.script.commands:
+                self.run_command(command)
+        finally:
+            self._close_runtime()
+        return self.result
+
+    def run_command(self, command: Command) -> None:
+        """Run one command and count its outcome."""
+        result = self.result
+        ctype = command.type
+        if command.error is not None:
+            result.add_failure(ctype, command.line, command.error)
+            return
+        handler = self._handlers.get(ctype)
+        if handler is None:
+            result.add_failure(ctype, command.line, f"unknown command type {ctype!r}")
+            return
+        try:
+            handler(command)
+        except NotImplementedError as exc:
+            result.add_skip(ctype, str(exc) or type(exc).__name__)
+        except (CommandFailed, HarnessError) as exc:
+            result.add_failure(ctype, command.line, str(exc))
+        except Exception as exc:  # an unexpected error in pywaz or the data is a failure, never a crash
+            result.add_failure(ctype, command.line, f"unexpected {_describe(exc)}")
+        else:
+            result.add_pass(ctype, command.line)
+
+    # -- runtime -----------------------------------------------------------
+
+    def _get_runtime(self):
+        if self.runtime is not None:
+            return self.runtime
+        if self.runtime_problem is not None:
+            raise self.runtime_problem
+        try:
+            runtime_class = self.stages.runtime_class
+            if self.config.compile_mode is None:
+                runtime = runtime_class(engine=self.config.engine)
+            else:
+                runtime = runtime_class(engine=self.config.engine, compile_mode=self.config.compile_mode)
+            build_spectest(runtime)
+        except NotImplementedError as exc:
+            self.runtime_problem = CommandSkipped(str(exc) or "runtime not available")
+            raise self.runtime_problem from None
+        except Exception as exc:
+            self.runtime_problem = CommandFailed(f"cannot set up the runtime: {_describe(exc)}")
+            raise self.runtime_problem from None
+        self.runtime = runtime
+        return runtime
+
+    def _close_runtime(self) -> None:
+        close = getattr(self.runtime, "close", None)
+        if close is None:
+            return
+        try:
+            close()
+        except Exception as exc:
+            self.result.add_failure("close", 0, f"Runtime.close() raised {_describe(exc)}")
+
+    def _binary(self, command: Command) -> bytes:
+        if command.module_type != "binary":
+            raise CommandSkipped(TEXT_MODULE_SKIP)
+        return self.script.binary(command.filename)
+
+    def _compile(self, data: bytes):
+        runtime = self._get_runtime()
+        return runtime.compile_module(data)
+
+    def _instantiate(self, compiled):
+        runtime = self._get_runtime()
+        return runtime.instantiate_module(compiled, self.stages.module_config())
+
+    def _check_accepted(self, data: bytes) -> None:
+        """Decode and validate a module the script says is valid (used when no runtime exists)."""
+        module, error = _capture(self.stages.decode_module, data)
+        if error is not None:
+            raise CommandFailed(f"valid module rejected by the decoder: {_describe(error)}")
+        _, error = _capture(self.stages.validate, module)
+        if error is not None:
+            raise CommandFailed(f"valid module rejected by the validator: {_describe(error)}")
+
+    def _link_hint(self, data: bytes) -> None:
+        """If a link failure is explained by a skipped registered module, skip instead of failing."""
+        skipped = {name for name, slot in self.registered.items() if isinstance(slot, _Placeholder) and slot.skipped}
+        if not skipped:
+            return
+        try:
+            imports = self.stages.decode_module(data).imports
+        except Exception:
+            return
+        for entry in imports:
+            if entry.module in skipped:
+                raise CommandSkipped(self.registered[entry.module].reason)
+
+    # -- module commands -----------------------------------------------------
+
+    def do_module(self, command: Command) -> None:
+        # Until this command succeeds, it is the current module as a placeholder.
+        placeholder = _Placeholder(command.line, "not instantiated", skipped=False)
+        self._set_current(command, placeholder)
+        try:
+            data = self._binary(command)
+            if not self.stages.runtime_class:
+                # No runtime yet: still catch a valid module that decode/validate reject.
+                self._check_accepted(data)
+            compiled = self._compile(data)
+            instance, error = _capture(self._instantiate, compiled)
+            if error is not None:
+                if isinstance(error, LinkError):
+                    self._link_hint(data)
+                raise CommandFailed(f"instantiation failed: {_describe(error)}")
+        except NotImplementedError as exc:
+            placeholder.reason = str(exc) or type(exc).__name__
+            placeholder.skipped = True
+            raise
+        except CommandFailed as exc:
+            placeholder.reason = str(exc)
+            raise
+        except Exception as exc:
+            placeholder.reason = _describe(exc)
+            raise
+        self._set_current(command, instance)
+
+    def _set_current(self, command: Command, slot) -> None:
+        self.current = slot
+        if command.name:
+            self.named[command.name] = slot
+
+    def _module(self, name: str | None):
+        slot = self.current if name is None else self.named.get(name)
+        if slot is None:
+            raise CommandFailed("no module defined yet" if name is None else f"no module named {name}")
+        if isinstance(slot, _Placeholder):
+            slot.fail()
+        return slot
+
+    def do_register(self, command: Command) -> None:
+        slot = self.current if command.name is None else self.named.get(command.name)
+        if slot is None:
+            raise CommandFailed(f"register: no module {command.name or '(current)'} to register")
+        self.registered[command.as_name] = slot
+        if isinstance(slot, _Placeholder):
+            slot.fail()
+        self._get_runtime().register(command.as_name, slot)
+
+    def _load_module_expecting_error(self, command: Command):
+        """Compile and instantiate a module that should not instantiate; return the error (or None)."""
+        data = self._binary(command)
+        compiled, error = _capture(self._compile, data)
+        if error is not None:
+            return data, "compile", error
+        _, error = _capture(self._instantiate, compiled)
+        return data, "instantiate", error
+
+    def do_assert_unlinkable(self, command: Command) -> None:
+        data, stage, error = self._load_module_expecting_error(command)
+        if isinstance(error, LinkError) and stage == "instantiate":
+            return
+        if error is None:
+            raise CommandFailed(f"expected link error {command.text!r}, but the module instantiated")
+        if not isinstance(error, LinkError):
+            self._link_hint(data)
+        raise CommandFailed(f"expected link error {command.text!r}, got {_describe(error)} during {stage}")
+
+    def do_assert_uninstantiable(self, command: Command) -> None:
+        data, stage, error = self._load_module_expecting_error(command)
+        if stage == "compile":
+            raise CommandFailed(f"expected trap {command.text!r} at instantiation, got {_describe(error)} at compile")
+        if isinstance(error, LinkError):
+            self._link_hint(data)
+        check_trap(error, command.text)
+
+    def do_assert_malformed(self, command: Command) -> None:
+        data = self._binary(command)
+        module, error = _capture(self.stages.decode_module, data)
+        if isinstance(error, DecodeError):
+            return
+        if error is not None:
+            raise CommandFailed(f"expected DecodeError ({command.text!r}), got {_describe(error)}")
+        _, error = _capture(self.stages.validate, module)
+        if error is None:
+            raise CommandFailed(f"expected DecodeError ({command.text!r}), but the module decoded and validated")
+        raise CommandFailed(f"expected DecodeError ({command.text!r}), decoded but then got {_describe(error)}")
+
+    def do_assert_invalid(self, command: Command) -> None:
+        data = self._binary(command)
+        module, error = _capture(self.stages.decode_module, data)
+        if error is not None:
+            raise CommandFailed(f"expected ValidationError ({command.text!r}), decoding raised {_describe(error)}")
+        _, error = _capture(self.stages.validate, module)
+        if isinstance(error, ValidationError):
+            return
+        if error is None:
+            raise CommandFailed(f"expected ValidationError ({command.text!r}), but the module validated")
+        raise CommandFailed(f"expected ValidationError ({command.text!r}), got {_describe(error)}")
+
+    # -- actions -------------------------------------------------------------
+
+    def perform(self, command: Command):
+        """Run the command's action and return its raw result (exceptions propagate)."""
+        action = command.action
+        instance = self._module(action.module)
+        if action.kind == "get":
+            return raw_global_value(instance, action.field)
+        function = raw_function(instance, action.field)
+        return function.call(*action.args)
+
+    def _perform_capturing(self, command: Command):
+        try:
+            return self.perform(command), None
+        except (NotImplementedError, CommandFailed, HarnessError):
+            raise
+        except RecursionError as exc:
+            return None, exc
+        except Exception as exc:
+            return None, exc
+
+    def do_action(self, command: Command) -> None:
+        _, error = self._perform_capturing(command)
+        if error is not None:
+            raise CommandFailed(f"{command.action.describe()} raised {_describe(error)}")
+
+    def do_assert_return(self, command: Command) -> None:
+        actual, error = self._perform_capturing(command)
+        if error is not None:
+            raise CommandFailed(f"{command.action.describe()} raised {_describe(error)}")
+        reason = match_results(command.expected, actual)
+        if reason is not None:
+            raise CommandFailed(f"{command.action.describe()}: {reason}")
+
+    def do_assert_trap(self, command: Command) -> None:
+        if command.action is None:  # (assert_trap (module ...)) from other converters
+            self.do_assert_uninstantiable(command)
+            return
+        _, error = self._perform_capturing(command)
+        try:
+            check_trap(error, command.text)
+        except CommandFailed as exc:
+            raise CommandFailed(f"{command.action.describe()}: {exc}") from None
+
+    def do_assert_exhaustion(self, command: Command) -> None:
+        _, error = self._perform_capturing(command)
+        if isinstance(error, Trap) and error.kind is TrapKind.CALL_STACK_EXHAUSTED:
+            return
+        if error is None:
+            raise CommandFailed(f"{command.action.describe()}: expected {command.text!r}, but it returned")
+        raise CommandFailed(f"{command.action.describe()}: expected {command.text!r}, got {_describe(error)}")
+
+
+def run_script(script: Script, config: EngineConfig | None = None, stages: Stages | None = None) -> FileResult:
+    """Run every command of ``script`` with a fresh runtime; see :class:`ScriptRunner`."""
+    return ScriptRunner(script, config or EngineConfig(), stages).run()
