@@ -5,6 +5,7 @@ function to a Python code object, cache compiled artifacts, and instantiate
 modules with explicit lifetimes. See README.md for the embedding guide.
 """
 
+from .cache import CacheError, CompilationCache
 from .errors import (
     ClosedError,
     DecodeError,
@@ -20,7 +21,9 @@ from .errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CacheError",
     "ClosedError",
+    "CompilationCache",
     "DecodeError",
     "ExitError",
     "InstantiationError",
