@@ -1,0 +1,88 @@
+"""Compare a file's results with the list of known (expected) spec failures.
+
+The list (``spec-tests/expected_failures.py``) only shrinks: a listed command
+that now passes must be removed, and a failure that is not listed is a
+regression. Entries are ``(file, line, reason)`` tuples, optionally with a
+fourth element naming the engine configurations (``EngineConfig.label``
+values) the entry applies to; without it, it applies to all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .report import FileResult
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedFailure:
+    file: str
+    line: int
+    reason: str
+    engines: tuple[str, ...] | None = None
+
+    def applies_to(self, label: str) -> bool:
+        return self.engines is None or label in self.engines
+
+
+def parse_entries(entries) -> list[ExpectedFailure]:
+    """Turn the raw tuples of the list into :class:`ExpectedFailure` records.
+
+    Raises:
+        ValueError: an entry has the wrong shape, an empty reason, or is listed twice.
+    """
+    parsed = []
+    seen = set()
+    for entry in entries:
+        if not isinstance(entry, tuple) or len(entry) not in (3, 4):
+            raise ValueError(f"expected failure entry must be (file, line, reason[, engines]): {entry!r}")
+        file, line, reason = entry[:3]
+        engines = tuple(entry[3]) if len(entry) == 4 else None
+        if not isinstance(file, str) or not isinstance(line, int) or isinstance(line, bool):
+            raise ValueError(f"expected failure entry needs a file name and a line number: {entry!r}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError(f"expected failure entry needs a reason: {entry!r}")
+        for label in engines or ():
+            if not isinstance(label, str):
+                raise ValueError(f"engine labels must be strings: {entry!r}")
+        for label in engines or (None,):
+            key = (file, line, label)
+            if key in seen or (file, line, None) in seen:
+                raise ValueError(f"expected failure listed twice: {file}:{line}")
+            seen.add(key)
+        parsed.append(ExpectedFailure(file, line, reason, engines))
+    return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """``unexpected``: failures not on the list; ``now_passing``: listed entries that passed."""
+
+    unexpected: tuple
+    now_passing: tuple[ExpectedFailure, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.unexpected and not self.now_passing
+
+    def explain(self, name: str) -> str:
+        lines = []
+        if self.unexpected:
+            lines.append(f"{len(self.unexpected)} unexpected failure(s) in {name}:")
+            lines.extend(f"  line {f.line} {f.command}: {f.message}" for f in self.unexpected)
+        if self.now_passing:
+            lines.append(f"{len(self.now_passing)} expected failure(s) in {name} now pass; remove them from "
+                         "spec-tests/expected_failures.py:")
+            lines.extend(f"  ({e.file!r}, {e.line}, {e.reason!r})" for e in self.now_passing)
+        return "\n".join(lines)
+
+
+def compare(result: FileResult, expected: list[ExpectedFailure], label: str) -> Comparison:
+    """Check ``result`` (one file under engine configuration ``label``) against the list."""
+    listed = {e.line: e for e in expected if e.file == result.name and e.applies_to(label)}
+    failed_lines = {f.line for f in result.failures}
+    unexpected = tuple(f for f in result.failures if f.line not in listed)
+    now_passing = tuple(
+        e for line, e in sorted(listed.items()) if line in result.passed_lines and line not in failed_lines
+    )
+    return Comparison(unexpected, now_passing)

@@ -1,0 +1,119 @@
+"""The WebAssembly spec testsuite, one test per .wast file and engine configuration.
+
+Runs the same harness as ``pywaz spectest`` (pywaz.spectest). A test fails
+when a command fails that ``expected_failures.py`` does not list, or when a
+listed command passes. A file whose commands were all skipped (a stage or
+feature that does not exist yet) is reported as skipped. Without testsuite
+data every test is skipped with instructions for getting it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from pywaz.spectest import EngineConfig, MISSING_MESSAGE, TestsuiteNotFound, find_testsuite, list_files, run_file
+from pywaz.spectest.backend import Stages
+from pywaz.spectest.expectations import compare, parse_entries
+
+
+def _load_expected_failures():
+    path = Path(__file__).with_name("expected_failures.py")
+    spec = importlib.util.spec_from_file_location("_pywaz_spec_expected_failures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return parse_entries(module.EXPECTED_FAILURES)
+
+
+EXPECTED = _load_expected_failures()
+
+
+def _compiler_available() -> bool:
+    try:
+        importlib.import_module("pywaz.compiler.engine")
+    except ImportError:
+        return False
+    return True
+
+
+_NO_COMPILER = pytest.mark.skip(reason="pywaz.compiler.engine is not importable yet")
+CONFIGS = [
+    pytest.param(EngineConfig("interpreter"), id="interpreter"),
+    pytest.param(EngineConfig("compiler", "eager"), id="compiler-eager",
+                 marks=() if _compiler_available() else _NO_COMPILER),
+    pytest.param(EngineConfig("compiler", "lazy"), id="compiler-lazy",
+                 marks=() if _compiler_available() else _NO_COMPILER),
+]
+
+
+class _BadLocation:
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _files():
+    try:
+        testsuite = find_testsuite()
+    except TestsuiteNotFound as exc:
+        # An explicitly configured location that does not exist is an error, not a skip.
+        return [pytest.param(_BadLocation(str(exc)), id="testsuite-not-found")]
+    if testsuite is None:
+        return [pytest.param(None, id="no-testsuite", marks=pytest.mark.skip(reason=MISSING_MESSAGE))]
+    files = list_files(testsuite)
+    if not files:
+        message = f"no <name>/<name>.json files in {testsuite}. {MISSING_MESSAGE}"
+        return [pytest.param(None, id="empty-testsuite", marks=pytest.mark.skip(reason=message))]
+    return [pytest.param(spec_file, id=spec_file.name) for spec_file in files]
+
+
+FILES = _files()
+_stages = None
+
+
+def _shared_stages() -> Stages:
+    global _stages
+    if _stages is None:
+        _stages = Stages.discover()
+    return _stages
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("spec_file", FILES)
+def test_spec(spec_file, config):
+    if isinstance(spec_file, _BadLocation):
+        pytest.fail(spec_file.message, pytrace=False)
+    result = run_file(spec_file, config, _shared_stages())
+    comparison = compare(result, EXPECTED, config.label)
+    if not comparison.ok:
+        pytest.fail(comparison.explain(f"{spec_file.name} [{config.label}]"), pytrace=False)
+    if result.passed == 0 and result.skipped:
+        reasons = "; ".join(f"{reason} ({n})" for reason, n in result.skip_reasons.most_common(3))
+        pytest.skip(f"all {result.skipped} commands skipped: {reasons}")
+
+
+def test_expected_failures_name_real_commands():
+    """Every listed entry names an existing file and a command line in it."""
+    try:
+        testsuite = find_testsuite()
+    except TestsuiteNotFound as exc:
+        pytest.fail(str(exc), pytrace=False)
+    if testsuite is None:
+        pytest.skip(MISSING_MESSAGE)
+    from pywaz.spectest.script import load_script
+
+    files = {f.name: f for f in list_files(testsuite)}
+    problems = []
+    for entry in EXPECTED:
+        spec_file = files.get(entry.file)
+        if spec_file is None:
+            problems.append(f"{entry.file}:{entry.line}: no such spec file")
+            continue
+        lines = {command.line for command in load_script(spec_file.path, spec_file.name).commands}
+        if entry.line not in lines:
+            problems.append(f"{entry.file}:{entry.line}: no command on that line")
+        for label in entry.engines or ():
+            if label not in ("interpreter", "compiler-eager", "compiler-lazy"):
+                problems.append(f"{entry.file}:{entry.line}: unknown engine configuration {label!r}")
+    assert not problems, "\n".join(problems)
