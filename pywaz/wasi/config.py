@@ -1,0 +1,74 @@
+"""WasiConfig: what a WASI guest sees (argv, environment, stdio, preopened directories).
+
+Frozen, like every pywaz configuration: the ``with_*`` methods return a copy
+and never raise. Bad values (an unopenable stdio file, a preopen that is not a
+directory) surface once, when :class:`pywaz.wasi.Wasi` is created from the config.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Any
+
+MEMORY_FAULT_POLICIES = ("trap", "errno")
+
+
+@dataclass(frozen=True, slots=True)
+class WasiConfig:
+    """Configuration of one WASI environment.
+
+    ``args``: argv, program name first (str or bytes). ``env``: pairs or a
+    mapping of environment variables. ``preopens``: ``(guest_path,
+    host_directory)`` pairs, given fds 3, 4, ... in order. ``stdin``,
+    ``stdout``, ``stderr``: ``None`` (stdin empty, output discarded), bytes
+    (stdin contents), a host path, an int host fd (0/1/2 inherit the host's),
+    or a Python file object. ``memory_fault``: what a guest pointer outside its
+    memory does -- ``"trap"`` (wasmtime's behaviour, the default) or
+    ``"errno"`` (the call returns ``EFAULT``).
+    """
+
+    args: tuple = ()
+    env: tuple = ()
+    preopens: tuple = ()
+    stdin: Any = None
+    stdout: Any = None
+    stderr: Any = None
+    memory_fault: str = "trap"
+
+    def __post_init__(self) -> None:
+        env = self.env
+        if hasattr(env, "items"):
+            env = tuple(env.items())
+        object.__setattr__(self, "env", tuple(tuple(pair) for pair in env))
+        object.__setattr__(self, "args", tuple(self.args))
+        preopens = self.preopens
+        if hasattr(preopens, "items"):
+            preopens = tuple(preopens.items())
+        object.__setattr__(self, "preopens", tuple(tuple(pair) for pair in preopens))
+
+    def with_args(self, *args) -> WasiConfig:
+        return dataclasses.replace(self, args=tuple(args))
+
+    def with_env(self, env) -> WasiConfig:
+        return dataclasses.replace(self, env=env)
+
+    def with_preopen(self, guest_path: str, host_path: str | os.PathLike) -> WasiConfig:
+        return dataclasses.replace(self, preopens=self.preopens + ((guest_path, host_path),))
+
+    def with_stdin(self, stdin) -> WasiConfig:
+        return dataclasses.replace(self, stdin=stdin)
+
+    def with_stdout(self, stdout) -> WasiConfig:
+        return dataclasses.replace(self, stdout=stdout)
+
+    def with_stderr(self, stderr) -> WasiConfig:
+        return dataclasses.replace(self, stderr=stderr)
+
+    def with_inherited_stdio(self) -> WasiConfig:
+        """Use the host process's own fds 0, 1 and 2."""
+        return dataclasses.replace(self, stdin=0, stdout=1, stderr=2)
+
+    def with_memory_fault(self, policy: str) -> WasiConfig:
+        return dataclasses.replace(self, memory_fault=policy)
