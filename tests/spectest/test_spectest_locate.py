@@ -1,0 +1,91 @@
+"""Finding the testsuite data and selecting files (pywaz.spectest.locate)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pywaz.spectest import locate
+from pywaz.spectest.locate import (
+    ENV_VAR,
+    MISSING_MESSAGE,
+    SpecFile,
+    TestsuiteNotFound,
+    find_testsuite,
+    list_files,
+    select_files,
+)
+
+
+def _make_suite(root, names):
+    root.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (root / name).mkdir()
+        (root / name / f"{name}.json").write_text('{"commands": []}')
+    return root
+
+
+def test_explicit_directory_wins_over_env_and_default(tmp_path, monkeypatch):
+    explicit = _make_suite(tmp_path / "a", ["i32"])
+    env = _make_suite(tmp_path / "b", ["i64"])
+    monkeypatch.setattr(locate, "DEFAULT_TESTSUITE", _make_suite(tmp_path / "c", ["f32"]))
+    assert find_testsuite(explicit, environ={ENV_VAR: str(env)}) == explicit
+    assert find_testsuite(None, environ={ENV_VAR: str(env)}) == env
+    assert find_testsuite(None, environ={}) == tmp_path / "c"
+
+
+def test_missing_default_means_none(tmp_path, monkeypatch):
+    monkeypatch.setattr(locate, "DEFAULT_TESTSUITE", tmp_path / "nowhere")
+    assert find_testsuite(None, environ={}) is None
+
+
+@pytest.mark.parametrize("source", ["explicit", "env"])
+def test_missing_requested_location_is_an_error(tmp_path, source):
+    missing = str(tmp_path / "nowhere")
+    with pytest.raises(TestsuiteNotFound) as info:
+        if source == "explicit":
+            find_testsuite(missing, environ={})
+        else:
+            find_testsuite(None, environ={ENV_VAR: missing})
+    assert missing in str(info.value)
+    assert "wast2json" in str(info.value)
+
+
+def test_missing_message_says_how_to_get_the_data():
+    assert "github.com/WebAssembly/testsuite" in MISSING_MESSAGE
+    assert locate.TESTSUITE_COMMIT in MISSING_MESSAGE
+    assert "wast2json" in MISSING_MESSAGE and ENV_VAR in MISSING_MESSAGE
+
+
+def test_testsuite_root_with_v2_json_inside_is_accepted(tmp_path):
+    _make_suite(tmp_path / "root" / "v2-json", ["i32"])
+    assert find_testsuite(tmp_path / "root", environ={}) == tmp_path / "root" / "v2-json"
+
+
+def test_list_files_takes_name_slash_name_json_only(tmp_path):
+    root = _make_suite(tmp_path / "s", ["simd_a", "i32", "b"])
+    (root / "CONVERSION.json").write_text("{}")
+    (root / "b" / "other.json").write_text("{}")
+    assert [f.name for f in list_files(root)] == ["b", "i32", "simd_a"]
+
+
+FILES = [SpecFile(name, None) for name in ("i32", "i64", "simd_const", "simd_lane", "f32")]
+
+
+@pytest.mark.parametrize("patterns,expected", [
+    ([], ["i32", "i64", "simd_const", "simd_lane", "f32"]),
+    (["i32"], ["i32"]),
+    (["simd_*"], ["simd_const", "simd_lane"]),
+    (["i??"], ["i32", "i64"]),
+    (["f32.wast", "i32.json"], ["i32", "f32"]),
+    (["f32", "f32"], ["f32"]),
+])
+def test_select_by_name_and_glob(patterns, expected):
+    selected, unmatched = select_files(FILES, patterns)
+    assert [f.name for f in selected] == expected
+    assert unmatched == []
+
+
+def test_select_is_exact_not_substring():
+    selected, unmatched = select_files(FILES, ["i3", "simd"])
+    assert selected == []
+    assert unmatched == ["i3", "simd"]

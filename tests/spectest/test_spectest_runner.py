@@ -1,0 +1,369 @@
+"""Command semantics of the spec runner (pywaz.spectest.runner), against a scripted fake pywaz.
+
+The fake stands in for decoder, validator and runtime so each rule of the
+runner -- skip versus fail, cascades after a broken module, trap text
+matching, error classes -- is tested on its own, independent of the state
+of the real stages.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from pywaz.errors import DecodeError, LinkError, Trap, TrapKind, ValidationError
+from pywaz.ir import I32, func_type
+from pywaz.spectest.backend import Stages, _Unavailable
+from pywaz.spectest.runner import EngineConfig, check_trap, expected_trap_kind, run_script
+from pywaz.spectest.script import parse_script
+from pywaz.vm.objects import Function, Global
+
+I32_TO_I32 = func_type((I32,), (I32,))
+
+
+class FakeInstance:
+    def __init__(self, exports):
+        self.exports = exports
+        self.funcs = [e for e in exports.values() if isinstance(e, Function)]
+
+
+class FakeHostBuilder:
+    def __init__(self, runtime, name):
+        self.runtime, self.name, self.parts = runtime, name, []
+
+    def function(self, name, fn, params, results):
+        self.parts.append(("func", name, tuple(params), tuple(results)))
+        return self
+
+    def global_(self, name, valtype, value, mutable=False):
+        self.parts.append(("global", name, valtype, value, mutable))
+        return self
+
+    def memory(self, name, minimum, maximum):
+        self.parts.append(("memory", name, minimum, maximum))
+        return self
+
+    def table(self, name, elem_type, minimum, maximum):
+        self.parts.append(("table", name, elem_type, minimum, maximum))
+        return self
+
+    def instantiate(self):
+        self.runtime.host_parts = self.parts
+        return FakeInstance({})
+
+
+class FakeRuntime:
+    """Modules are Python callables keyed by their 'bytes'; instantiate calls them."""
+
+    modules: dict = {}
+    instances: list = []
+
+    def __init__(self, engine, compile_mode=None):
+        self.engine, self.compile_mode = engine, compile_mode
+        self.registered = {}
+        self.closed = False
+        FakeRuntime.instances.append(self)
+
+    def new_host_module(self, name):
+        return FakeHostBuilder(self, name)
+
+    def register(self, name, instance):
+        self.registered[name] = instance
+
+    def compile_module(self, data):
+        behaviour = self.modules[data]
+        if isinstance(behaviour, BaseException):
+            raise behaviour
+        return behaviour
+
+    def instantiate_module(self, compiled, config):
+        return FakeInstance(compiled(self))
+
+    def close(self):
+        self.closed = True
+
+
+def fake_decode(data):
+    if data.startswith(b"malformed"):
+        raise DecodeError("unexpected end", offset=8)
+    if data.startswith(b"unsupported"):
+        raise NotImplementedError("SIMD not supported yet")
+    if data.startswith(b"crash"):
+        raise IndexError("list index out of range")
+    imports = (SimpleNamespace(module="shared", name="f"),) if data.startswith(b"imports-shared") else ()
+    return SimpleNamespace(data=data, imports=imports)
+
+
+def fake_validate(module):
+    if module.data.startswith(b"invalid"):
+        raise ValidationError("type mismatch", offset=20, func_index=0)
+    return module
+
+
+STAGES = Stages(fake_decode, fake_validate, FakeRuntime, lambda: None)
+
+
+def echo_exports(runtime):
+    def add_one(x):
+        return (x + 1) & 0xFFFFFFFF
+
+    def boom(x):
+        raise Trap(TrapKind.UNINITIALIZED_ELEMENT, "2") if x else Trap(TrapKind.INT_DIV_BY_ZERO)
+
+    def recurse(x):
+        return recurse(x)
+
+    def bug(x):
+        raise ZeroDivisionError("division by zero")
+
+    def later(x):
+        raise NotImplementedError("v128 lowering not implemented yet")
+
+    return {
+        "add_one": Function(I32_TO_I32, add_one),
+        "boom": Function(I32_TO_I32, boom),
+        "recurse": Function(I32_TO_I32, recurse),
+        "stack": Function(I32_TO_I32, lambda x: (_ for _ in ()).throw(Trap(TrapKind.CALL_STACK_EXHAUSTED))),
+        "bug": Function(I32_TO_I32, bug),
+        "later": Function(I32_TO_I32, later),
+        "g": Global(SimpleNamespace(valtype=I32, mutable=False), 42),
+    }
+
+
+def start_traps(runtime):
+    raise Trap(TrapKind.UNREACHABLE)
+
+
+def link_fails(runtime):
+    raise LinkError("unknown import shared.f")
+
+
+@pytest.fixture(autouse=True)
+def modules():
+    FakeRuntime.modules = {
+        b"echo": echo_exports,
+        b"start-traps": start_traps,
+        b"imports-shared": link_fails,
+        b"compile-unsupported": NotImplementedError("SIMD not supported yet"),
+        b"compile-crash": KeyError("oops"),
+        b"unsupported-at-decode": NotImplementedError("SIMD not supported yet"),
+    }
+    FakeRuntime.instances = []
+    yield
+
+
+def run(commands, binaries, config=EngineConfig()):
+    script = parse_script("t", None, {"commands": commands})
+    script._binaries.update(binaries)
+    return run_script(script, config, STAGES)
+
+
+def module(line, filename, name=None):
+    command = {"type": "module", "line": line, "filename": filename}
+    if name:
+        command["name"] = name
+    return command
+
+
+def invoke(field, *args, module=None):
+    action = {"type": "invoke", "field": field, "args": [{"type": "i32", "value": str(a)} for a in args]}
+    if module:
+        action["module"] = module
+    return action
+
+
+def ret(line, action, *values):
+    return {"type": "assert_return", "line": line, "action": action,
+            "expected": [{"type": "i32", "value": str(v)} for v in values]}
+
+
+def trap(line, action, text):
+    return {"type": "assert_trap", "line": line, "action": action, "text": text, "expected": []}
+
+
+def outcome(result, line):
+    if any(f.line == line for f in result.failures):
+        return "failed"
+    return "passed" if line in result.passed_lines else "skipped"
+
+
+BIN = {"m.wasm": b"echo"}
+
+
+def test_module_and_assert_return_pass_and_fail():
+    result = run([module(1, "m.wasm"), ret(2, invoke("add_one", 1), 2), ret(3, invoke("add_one", 1), 5)], BIN)
+    assert (result.passed, result.failed, result.skipped) == (2, 1, 0)
+    (failure,) = result.failures
+    assert failure.line == 3 and failure.command == "assert_return"
+    assert "expected i32:5" in failure.message and "i32:2" in failure.message
+
+
+def test_fresh_runtime_per_script_with_spectest_host_module_registered():
+    run([module(1, "m.wasm")], BIN, EngineConfig("compiler", "eager"))
+    run([module(1, "m.wasm")], BIN, EngineConfig("compiler", "eager"))
+    first, second = FakeRuntime.instances
+    assert first is not second
+    assert (first.engine, first.compile_mode) == ("compiler", "eager")
+    assert "spectest" in first.registered and first.closed
+    names = {part[1] for part in first.host_parts}
+    assert {"print_i32", "print_f64_f64", "global_i32", "global_f64", "table", "memory"} <= names
+    assert ("table", "table", "funcref", 10, 20) in first.host_parts
+    assert ("memory", "memory", 1, 2) in first.host_parts
+
+
+def test_get_action_reads_raw_global_value():
+    get = {"type": "get", "field": "g"}
+    result = run([module(1, "m.wasm"), ret(2, get, 42), ret(3, get, 41)], BIN)
+    assert [outcome(result, line) for line in (2, 3)] == ["passed", "failed"]
+
+
+def test_missing_export_fails_cleanly():
+    result = run([module(1, "m.wasm"), ret(2, invoke("nope", 1), 2)], BIN)
+    assert "no export named 'nope'" in result.failures[0].message
+
+
+def test_trap_text_and_kind_matching():
+    result = run([
+        module(1, "m.wasm"),
+        trap(2, invoke("boom", 0), "integer divide by zero"),
+        trap(3, invoke("boom", 1), "uninitialized element 2"),  # reference text carries the index
+        trap(4, invoke("boom", 0), "integer overflow"),  # wrong kind
+        trap(5, invoke("add_one", 0), "unreachable"),  # nothing trapped
+        trap(6, invoke("bug", 0), "integer divide by zero"),  # a Python exception is not a trap
+    ], BIN)
+    assert [outcome(result, line) for line in range(2, 7)] == ["passed", "passed", "failed", "failed", "failed"]
+    messages = {f.line: f.message for f in result.failures}
+    assert "ZeroDivisionError" in messages[6]
+
+
+def test_check_trap_prefix_rule():
+    check_trap(Trap(TrapKind.OUT_OF_BOUNDS_MEMORY, "address 70000"), "out of bounds memory access")
+    assert expected_trap_kind("uninitialized element 2") is TrapKind.UNINITIALIZED_ELEMENT
+    assert expected_trap_kind("something else") is None
+
+
+def test_exhaustion_requires_the_call_stack_trap():
+    result = run([
+        module(1, "m.wasm"),
+        {"type": "assert_exhaustion", "line": 2, "action": invoke("stack", 0), "text": "call stack exhausted"},
+        {"type": "assert_exhaustion", "line": 3, "action": invoke("recurse", 0), "text": "call stack exhausted"},
+    ], BIN)
+    assert outcome(result, 2) == "passed"
+    assert outcome(result, 3) == "failed"
+    assert "RecursionError" in result.failures[0].message
+
+
+def test_not_implemented_is_skipped_with_its_reason():
+    result = run([module(1, "m.wasm"), ret(2, invoke("later", 1), 2)], BIN)
+    assert outcome(result, 2) == "skipped"
+    assert result.skip_reasons == {"v128 lowering not implemented yet": 1}
+
+
+def test_unexpected_exception_is_a_failure_not_a_crash():
+    result = run([module(1, "m.wasm"), ret(2, invoke("bug", 1), 2), ret(3, invoke("add_one", 1), 2)], BIN)
+    assert outcome(result, 2) == "failed" and "ZeroDivisionError" in result.failures[0].message
+    assert outcome(result, 3) == "passed"
+
+
+def test_skipped_module_skips_its_commands_with_the_root_reason():
+    result = run([module(1, "s.wasm"), ret(2, invoke("add_one", 1), 2), trap(3, invoke("boom", 0), "x")],
+                 {"s.wasm": b"compile-unsupported"})
+    assert (result.passed, result.failed, result.skipped) == (0, 0, 3)
+    assert result.skip_reasons == {"SIMD not supported yet": 3}
+
+
+def test_failed_module_fails_later_commands_without_testing_an_older_module():
+    result = run([
+        module(1, "m.wasm"),
+        module(2, "bad.wasm"),
+        ret(3, invoke("add_one", 1), 2),  # must not silently run against the module of line 1
+        module(4, "m.wasm"),
+        ret(5, invoke("add_one", 1), 2),
+    ], {"m.wasm": b"echo", "bad.wasm": b"compile-crash"})
+    assert [outcome(result, line) for line in (1, 2, 3, 4, 5)] == ["passed", "failed", "failed", "passed", "passed"]
+    messages = {f.line: f.message for f in result.failures}
+    assert "KeyError" in messages[2]
+    assert "line 2" in messages[3]
+
+
+def test_named_modules_and_register():
+    result = run([
+        module(1, "m.wasm", name="$A"),
+        {"type": "register", "line": 2, "as": "shared", "name": "$A"},
+        module(3, "bad.wasm", name="$B"),
+        ret(4, invoke("add_one", 7, module="$A"), 8),
+        ret(5, invoke("add_one", 7, module="$B"), 8),
+        ret(6, invoke("add_one", 7, module="$C"), 8),
+        {"type": "register", "line": 7, "as": "other"},
+    ], {"m.wasm": b"echo", "bad.wasm": b"compile-crash"})
+    assert [outcome(result, line) for line in range(1, 8)] == [
+        "passed", "passed", "failed", "passed", "failed", "failed", "failed"]
+    runtime = FakeRuntime.instances[0]
+    assert set(runtime.registered) == {"spectest", "shared"}
+    assert "no module named $C" in {f.line: f.message for f in result.failures}[6]
+
+
+def test_link_failure_caused_by_a_skipped_registered_module_is_a_skip():
+    result = run([
+        module(1, "s.wasm"),
+        {"type": "register", "line": 2, "as": "shared"},
+        module(3, "user.wasm"),
+    ], {"s.wasm": b"compile-unsupported", "user.wasm": b"imports-shared"})
+    assert (result.passed, result.failed, result.skipped) == (0, 0, 3)
+
+
+def test_malformed_and_invalid_check_the_error_class():
+    result = run([
+        {"type": "assert_malformed", "line": 1, "filename": "a", "text": "unexpected end", "module_type": "binary"},
+        {"type": "assert_malformed", "line": 2, "filename": "b", "text": "unexpected end", "module_type": "binary"},
+        {"type": "assert_malformed", "line": 3, "filename": "c", "text": "unexpected end", "module_type": "binary"},
+        {"type": "assert_invalid", "line": 4, "filename": "b", "text": "type mismatch", "module_type": "binary"},
+        {"type": "assert_invalid", "line": 5, "filename": "a", "text": "type mismatch", "module_type": "binary"},
+        {"type": "assert_invalid", "line": 6, "filename": "c", "text": "type mismatch", "module_type": "binary"},
+        {"type": "assert_malformed", "line": 7, "filename": "d.wat", "text": "x", "module_type": "text"},
+        {"type": "assert_invalid", "line": 8, "filename": "e", "text": "x", "module_type": "binary"},
+        {"type": "assert_malformed", "line": 9, "filename": "f", "text": "x", "module_type": "binary"},
+    ], {"a": b"malformed", "b": b"invalid", "c": b"echo", "e": b"unsupported", "f": b"crash"})
+    assert [outcome(result, line) for line in range(1, 10)] == [
+        "passed", "failed", "failed", "passed", "failed", "failed", "skipped", "skipped", "failed"]
+    messages = {f.line: f.message for f in result.failures}
+    assert "ValidationError" in messages[2]
+    assert "DecodeError" in messages[5]
+    assert "IndexError" in messages[9]
+    assert "text parser" in next(iter(result.skip_reasons))
+
+
+def test_unlinkable_and_uninstantiable():
+    result = run([
+        {"type": "assert_unlinkable", "line": 1, "filename": "l", "text": "unknown import", "module_type": "binary"},
+        {"type": "assert_unlinkable", "line": 2, "filename": "m", "text": "unknown import", "module_type": "binary"},
+        {"type": "assert_uninstantiable", "line": 3, "filename": "t", "text": "unreachable", "module_type": "binary"},
+        {"type": "assert_uninstantiable", "line": 4, "filename": "l", "text": "unreachable", "module_type": "binary"},
+        {"type": "assert_uninstantiable", "line": 5, "filename": "t", "text": "out of bounds table access",
+         "module_type": "binary"},
+        {"type": "assert_trap", "line": 6, "filename": "t", "text": "unreachable", "module_type": "binary"},
+    ], {"l": b"imports-shared", "m": b"echo", "t": b"start-traps"})
+    assert [outcome(result, line) for line in range(1, 7)] == [
+        "passed", "failed", "passed", "failed", "failed", "passed"]
+
+
+def test_each_command_counted_once_by_type():
+    result = run([module(1, "m.wasm"), ret(2, invoke("add_one", 1), 2), ret(3, invoke("add_one", 1), 3),
+                  {"type": "action", "line": 4, "action": invoke("add_one", 1), "expected": [{"type": "i32"}]},
+                  {"type": "bogus", "line": 5}],
+                 BIN)
+    assert result.by_command == {"module": [1, 0, 0], "assert_return": [1, 1, 0], "action": [1, 0, 0],
+                                 "bogus": [0, 1, 0]}
+    assert result.total == 5
+
+
+def test_missing_runtime_skips_but_still_checks_valid_modules_decode():
+    stages = Stages(fake_decode, fake_validate, _Unavailable("pywaz.Runtime", None), lambda: None)
+    script = parse_script("t", None, {"commands": [module(1, "m.wasm"), module(2, "x.wasm"),
+                                                   ret(3, invoke("add_one", 1), 2)]})
+    script._binaries.update({"m.wasm": b"echo", "x.wasm": b"invalid-but-expected-valid"})
+    result = run_script(script, EngineConfig(), stages)
+    assert [outcome(result, line) for line in (1, 2, 3)] == ["skipped", "failed", "failed"]
+    assert "rejected by the validator" in result.failures[0].message
+    assert result.skip_reasons == {"pywaz.Runtime is not available yet": 1}
