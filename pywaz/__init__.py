@@ -17,6 +17,16 @@ from .errors import (
     TrapKind,
     ValidationError,
 )
+from .vm import (
+    CompiledModule,
+    ExportedFunction,
+    ExportedGlobal,
+    ExportedMemory,
+    ExportedTable,
+    Instance,
+    ModuleConfig,
+    Runtime,
+)
 
 __version__ = "0.1.0"
 
@@ -24,11 +34,19 @@ __all__ = [
     "CacheError",
     "ClosedError",
     "CompilationCache",
+    "CompiledModule",
     "DecodeError",
     "ExitError",
+    "ExportedFunction",
+    "ExportedGlobal",
+    "ExportedMemory",
+    "ExportedTable",
+    "Instance",
     "InstantiationError",
     "LinkError",
+    "ModuleConfig",
     "PywazError",
+    "Runtime",
     "Trap",
     "TrapKind",
     "ValidationError",

@@ -108,6 +108,20 @@ class Global:
         self.value = value
 
 
+class CallDepth:
+    """The wasm call depth shared by every function of one runtime, and its limit.
+
+    Engines that count calls themselves read and write ``depth``; a runtime
+    gives every instance the same object (``instance.runtime.call_depth``).
+    """
+
+    __slots__ = ("depth", "max_depth")
+
+    def __init__(self, max_depth: int = 10000):
+        self.depth = 0
+        self.max_depth = max_depth
+
+
 def trap(kind: TrapKind):
     """Raise a :class:`Trap` of ``kind`` (a helper generated code can call)."""
     raise Trap(kind)

@@ -1,0 +1,74 @@
+"""The interpreter engine: implements :class:`pywaz.api.Engine` by interpretation.
+
+``compile`` does no work up front: it returns an :class:`InterpreterArtifact`
+that lowers each function (:mod:`.prepare`) the first time it is called and
+keeps the result, so one artifact serves every instance of the module.
+``bind`` gives each defined function of an instance a ``call`` that runs the
+dispatch loop of :mod:`.machine`.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ..api import CompileOptions
+from .machine import CallDepth, make_runner
+from .misc import MISC_OPS
+from .prepare import FuncCode, prepare_function
+
+
+class InterpreterArtifact:
+    """Per-module state of the interpreter: the lazily lowered function bodies."""
+
+    def __init__(self, validated):
+        self.validated = validated
+        self.nimports = validated.num_imported_funcs
+        self.codes: list[FuncCode | None] = [None] * len(validated.functions)
+        self._lock = threading.Lock()
+
+    def get_code(self, def_index: int) -> FuncCode:
+        """The lowered form of defined function ``def_index``, lowering it on first use."""
+        code = self.codes[def_index]
+        if code is None:
+            with self._lock:
+                code = self.codes[def_index]
+                if code is None:
+                    code = prepare_function(self.validated, self.validated.functions[def_index], MISC_OPS)
+                    self.codes[def_index] = code
+        return code
+
+    def prepare_all(self) -> None:
+        """Lower every function now (what an eager compile mode would do)."""
+        for i in range(len(self.codes)):
+            self.get_code(i)
+
+
+class InterpreterEngine:
+    """Executes validated function bodies directly; no code generation."""
+
+    name = "interpreter"
+
+    def __init__(self):
+        self._private_depth = CallDepth()
+
+    def compile(self, validated, options: CompileOptions) -> InterpreterArtifact:
+        artifact = InterpreterArtifact(validated)
+        if options is not None and getattr(options, "compile_mode", "lazy") == "eager":
+            artifact.prepare_all()
+        return artifact
+
+    def bind(self, artifact: InterpreterArtifact, instance) -> None:
+        runtime = instance.runtime
+        call_depth = getattr(runtime, "call_depth", None) or self._private_depth
+        run = make_runner(instance, artifact, call_depth)
+        nimports = artifact.nimports
+        for def_index in range(len(artifact.codes)):
+            instance.funcs[nimports + def_index].call = _make_call(run, def_index)
+        instance.engine_state = artifact
+
+
+def _make_call(run, def_index):
+    def call(*args):
+        return run(def_index, args)
+
+    return call

@@ -1,0 +1,350 @@
+"""The interpreter's dispatch loop (execution §4.4, instructions; §4.4.10 calls).
+
+Enters a module instance and a lowered function (:mod:`.prepare`), leaves the
+function's results. Calls between functions of the same instance push an
+explicit frame instead of recursing in Python, so the call depth is exact and
+cheap to check; calls to imports (host functions or other instances) are
+ordinary Python calls that share the runtime's depth counter.
+
+The loop dispatches on the small-int codes of :mod:`.prepare` through a
+balanced ``if`` tree (about five integer compares per instruction). The
+numbers are literals because a global lookup per compare would cost more than
+the compare itself; ``prepare.py`` names them.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from ..errors import PywazError, Trap, TrapKind
+from ..numeric import f32_from_bits, f32_to_bits
+from ..vm.objects import CallDepth
+
+_struct_error = struct.error
+
+
+class UnsupportedInstruction(PywazError):
+    """The interpreter reached an instruction it does not implement (SIMD, for now)."""
+
+
+def _trap(kind):
+    raise Trap(kind)
+
+
+def _simd(op):
+    from ..opcodes import OP_NAMES
+
+    raise UnsupportedInstruction(f"SIMD not supported yet by the interpreter: {OP_NAMES.get(op, hex(op))}")
+
+
+def make_runner(instance, artifact, call_depth: CallDepth):
+    """Return ``run(def_index, args)`` executing defined function ``def_index`` of ``instance``."""
+    funcs = instance.funcs
+    globals_ = instance.globals_
+    tables = instance.tables
+    codes = artifact.codes
+    get_code = artifact.get_code
+    nimports = artifact.nimports
+    ctx = call_depth
+    OOB_MEMORY = TrapKind.OUT_OF_BOUNDS_MEMORY
+
+    def run(def_index, args):
+        code = codes[def_index] or get_code(def_index)
+        entry_depth = ctx.depth
+        depth = entry_depth + 1
+        max_depth = ctx.max_depth
+        if depth > max_depth:
+            raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
+        mem0 = instance.memories[0] if instance.memories else None
+        frames = []
+        prog = code.prog
+        locals_ = list(args)
+        locals_ += code.zeros
+        stack = []
+        push = stack.append
+        pop = stack.pop
+        pc = 0
+        try:
+            while True:
+                c, a = prog[pc]
+                pc += 1
+                if c < 16:
+                    if c < 8:
+                        if c < 4:
+                            if c == 0:  # local.get
+                                push(locals_[a])
+                            elif c == 1:  # local.set
+                                locals_[a] = pop()
+                            elif c == 2:  # local.tee
+                                locals_[a] = stack[-1]
+                            else:  # const
+                                push(a)
+                        elif c < 6:
+                            if c == 4:  # binop
+                                b = pop()
+                                stack[-1] = a(stack[-1], b)
+                            else:  # local.get x; local.get y; binop
+                                push(a[2](locals_[a[0]], locals_[a[1]]))
+                        elif c == 6:  # local.get x; const k; binop
+                            push(a[2](locals_[a[0]], a[1]))
+                        else:  # br_if
+                            if pop():
+                                t, h, n = a
+                                if n:
+                                    del stack[h:-n]
+                                else:
+                                    del stack[h:]
+                                pc = t
+                    elif c < 12:
+                        if c == 8:  # unop
+                            stack[-1] = a(stack[-1])
+                        elif c == 9:  # br
+                            t, h, n = a
+                            if n:
+                                del stack[h:-n]
+                            else:
+                                del stack[h:]
+                            pc = t
+                        elif c == 10:  # if
+                            if not pop():
+                                pc = a
+                        else:  # else reached from the then-arm: jump to end
+                            pc = a
+                    elif c < 14:
+                        if c == 12:  # load
+                            try:
+                                stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0]
+                            except _struct_error:
+                                raise Trap(OOB_MEMORY) from None
+                        else:  # store
+                            v = pop()
+                            try:
+                                a[0](mem0.data, pop() + a[1], v)
+                            except _struct_error:
+                                raise Trap(OOB_MEMORY) from None
+                    elif c == 14:  # i32.add
+                        b = pop()
+                        stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
+                    else:  # local.get x; local.get y
+                        push(locals_[a[0]])
+                        push(locals_[a[1]])
+                elif c < 32:
+                    if c < 24:
+                        if c < 20:
+                            if c == 16:  # call (a function of this instance)
+                                callee = codes[a] or get_code(a)
+                                n = callee.nparams
+                                if n:
+                                    new_locals = stack[-n:]
+                                    del stack[-n:]
+                                    new_locals += callee.zeros
+                                else:
+                                    new_locals = callee.zeros[:]
+                                depth += 1
+                                if depth > max_depth:
+                                    raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
+                                frames.append((code, pc, locals_, stack))
+                                code = callee
+                                prog = callee.prog
+                                pc = 0
+                                locals_ = new_locals
+                                stack = []
+                                push = stack.append
+                                pop = stack.pop
+                            elif c == 17:  # return (and the function's final end)
+                                n = code.nresults
+                                if not frames:
+                                    if n == 1:
+                                        return stack[-1]
+                                    if n == 0:
+                                        return None
+                                    return tuple(stack[-n:])
+                                results = stack
+                                code, pc, locals_, stack = frames.pop()
+                                prog = code.prog
+                                push = stack.append
+                                pop = stack.pop
+                                depth -= 1
+                                if n == 1:
+                                    push(results[-1])
+                                elif n:
+                                    stack += results[-n:]
+                            elif c == 18:  # global.get
+                                push(globals_[a].value)
+                            else:  # global.set
+                                globals_[a].value = pop()
+                        elif c == 20:  # i32.const k; i32.add
+                            stack[-1] = (stack[-1] + a) & 0xFFFFFFFF
+                        elif c == 21:  # i32.eqz; br_if
+                            if not pop():
+                                t, h, n = a
+                                if n:
+                                    del stack[h:-n]
+                                else:
+                                    del stack[h:]
+                                pc = t
+                        elif c == 22:  # select
+                            cond = pop()
+                            b = pop()
+                            if not cond:
+                                stack[-1] = b
+                        else:  # drop
+                            del stack[-1]
+                    elif c < 28:
+                        if c == 24:  # i32.sub
+                            b = pop()
+                            stack[-1] = (stack[-1] - b) & 0xFFFFFFFF
+                        elif c == 25:  # i32.and
+                            b = pop()
+                            stack[-1] &= b
+                        elif c == 26:  # i32.eqz
+                            stack[-1] = 0 if stack[-1] else 1
+                        else:  # i32.lt_u
+                            b = pop()
+                            stack[-1] = 1 if stack[-1] < b else 0
+                    elif c == 28:  # i32.eq
+                        b = pop()
+                        stack[-1] = 1 if stack[-1] == b else 0
+                    elif c == 29:  # i32.ne
+                        b = pop()
+                        stack[-1] = 1 if stack[-1] != b else 0
+                    elif c == 30:  # i32.gt_u
+                        b = pop()
+                        stack[-1] = 1 if stack[-1] > b else 0
+                    else:  # i32.lt_s: flipping the sign bit maps signed order onto unsigned
+                        b = pop()
+                        stack[-1] = 1 if (stack[-1] ^ 0x80000000) < (b ^ 0x80000000) else 0
+                elif c < 38:
+                    if c == 32:  # i32.ge_s
+                        b = pop()
+                        stack[-1] = 1 if (stack[-1] ^ 0x80000000) >= (b ^ 0x80000000) else 0
+                    elif c == 33:  # signed narrow load into i32
+                        try:
+                            stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0] & 0xFFFFFFFF
+                        except _struct_error:
+                            raise Trap(OOB_MEMORY) from None
+                    elif c == 34:  # signed narrow load into i64
+                        try:
+                            stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0] & 0xFFFFFFFFFFFFFFFF
+                        except _struct_error:
+                            raise Trap(OOB_MEMORY) from None
+                    elif c == 35:  # f32.load: a NaN is re-read as bits to keep it signalling
+                        try:
+                            v = a[0](mem0.data, stack[-1] + a[1])[0]
+                            if v != v:
+                                v = f32_from_bits(a[2](mem0.data, stack[-1] + a[1])[0])
+                            stack[-1] = v
+                        except _struct_error:
+                            raise Trap(OOB_MEMORY) from None
+                    elif c == 36:  # narrow store
+                        v = pop() & a[2]
+                        try:
+                            a[0](mem0.data, pop() + a[1], v)
+                        except _struct_error:
+                            raise Trap(OOB_MEMORY) from None
+                    else:  # f32.store: a NaN is written as bits to keep its payload
+                        v = pop()
+                        try:
+                            if v != v:
+                                a[2](mem0.data, pop() + a[1], f32_to_bits(v))
+                            else:
+                                a[0](mem0.data, pop() + a[1], v)
+                        except _struct_error:
+                            raise Trap(OOB_MEMORY) from None
+                elif c < 41:
+                    if c == 38:  # br_table
+                        i = pop()
+                        t, h, n = a[i] if i < len(a) - 1 else a[-1]
+                        if n:
+                            del stack[h:-n]
+                        else:
+                            del stack[h:]
+                        pc = t
+                    elif c == 39:  # call_indirect
+                        ftype, table_index = a
+                        i = pop()
+                        elements = tables[table_index].elements
+                        if i >= len(elements):
+                            raise Trap(TrapKind.UNDEFINED_ELEMENT)
+                        f = elements[i]
+                        if f is None:
+                            raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
+                        if f.type is not ftype:
+                            raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
+                        if f.instance is instance and not f.host:
+                            callee = codes[f.index - nimports] or get_code(f.index - nimports)
+                            n = callee.nparams
+                            if n:
+                                new_locals = stack[-n:]
+                                del stack[-n:]
+                                new_locals += callee.zeros
+                            else:
+                                new_locals = callee.zeros[:]
+                            depth += 1
+                            if depth > max_depth:
+                                raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
+                            frames.append((code, pc, locals_, stack))
+                            code = callee
+                            prog = callee.prog
+                            pc = 0
+                            locals_ = new_locals
+                            stack = []
+                            push = stack.append
+                            pop = stack.pop
+                        else:
+                            n = len(ftype.params)
+                            ctx.depth = depth
+                            if n:
+                                args_ = stack[-n:]
+                                del stack[-n:]
+                                r = f.call(*args_)
+                            else:
+                                r = f.call()
+                            n = len(ftype.results)
+                            if n == 1:
+                                push(r)
+                            elif n:
+                                stack += r
+                    else:  # call an import (host function or another instance)
+                        fidx, n, nres = a
+                        ctx.depth = depth
+                        if n:
+                            args_ = stack[-n:]
+                            del stack[-n:]
+                            r = funcs[fidx].call(*args_)
+                        else:
+                            r = funcs[fidx].call()
+                        if nres == 1:
+                            push(r)
+                        elif nres:
+                            stack += r
+                elif c == 41:  # out-of-line instruction
+                    a[0](instance, stack, a[1])
+                elif c == 42:
+                    raise Trap(TrapKind.UNREACHABLE)
+                else:
+                    _simd(a)
+        except Trap as trap:
+            _annotate(trap, code, frames)
+            raise
+        except RecursionError:
+            trap = Trap(TrapKind.CALL_STACK_EXHAUSTED)
+            _annotate(trap, code, frames)
+            raise trap from None
+        finally:
+            ctx.depth = entry_depth
+
+    return run
+
+
+def _annotate(trap: Trap, code, frames) -> None:
+    """Append this run's wasm frames (innermost first) to the trap's stack trace."""
+    stack_trace = trap.wasm_stack
+    if len(stack_trace) > 200:
+        return
+    stack_trace.append(code.name)
+    for frame in reversed(frames):
+        if len(stack_trace) > 200:
+            stack_trace.append("...")
+            return
+        stack_trace.append(frame[0].name)

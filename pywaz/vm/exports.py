@@ -1,0 +1,344 @@
+"""Embedder-facing wrappers around exported store objects.
+
+``Instance.exports[name]`` returns one of these: :class:`ExportedFunction`
+(callable with Python values), :class:`ExportedMemory`, :class:`ExportedGlobal`
+or :class:`ExportedTable`. Each keeps the raw store object in an attribute
+(``function``, ``memory``, ``global_``, ``table``) for code that wants the
+engine-level view, and raises :class:`~pywaz.ClosedError` once its instance is
+closed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+
+from ..errors import ClosedError, Trap, TrapKind
+from ..ir import PAGE_SIZE, VALTYPE_NAMES
+from .objects import Function, Global, Memory, Table
+from .values import from_raw, to_raw
+
+# Python frames one wasm call may take in the worst case (compiled code: one;
+# interpreter: one per cross-instance call); the margin covers the embedder's own.
+_RECURSION_MARGIN = 200
+
+
+def invoke(function: Function, args, call_depth=None):
+    """Call ``function`` with raw ``args`` as an entry point from Python.
+
+    Converts a RecursionError (an engine that maps each wasm call to a Python
+    call) into ``Trap(CALL_STACK_EXHAUSTED)``, raising Python's recursion limit
+    for the call when the runtime's call depth needs more room.
+
+    Raises:
+        Trap: the call trapped.
+    """
+    old_limit = None
+    if call_depth is not None:
+        needed = call_depth.max_depth + _RECURSION_MARGIN + _stack_depth()
+        current = sys.getrecursionlimit()
+        if current < needed:
+            old_limit = current
+            sys.setrecursionlimit(needed)
+    try:
+        return function.call(*args)
+    except RecursionError:
+        raise Trap(TrapKind.CALL_STACK_EXHAUSTED) from None
+    finally:
+        if old_limit is not None:
+            sys.setrecursionlimit(old_limit)
+
+
+def _stack_depth() -> int:
+    depth = 0
+    frame = sys._getframe(1)
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
+class _Owned:
+    __slots__ = ("_owner",)
+
+    def _check(self):
+        owner = self._owner
+        if owner is not None and owner._closed:
+            raise ClosedError("the instance that exports this object is closed")
+
+
+class ExportedFunction(_Owned):
+    """An exported wasm function, callable with Python values.
+
+    Arguments: i32/i64 as ints in the signed or unsigned range, f32/f64 as
+    floats (ints accepted), funcref as a function or None, externref as any
+    object. Results: None, one value, or a tuple for several; i32/i64 results
+    are *signed* ints. :meth:`call_raw` takes and returns raw values (unsigned
+    ints, f32 NaN payloads exact) for exact-bits use such as the spec suite.
+    """
+
+    __slots__ = ("function", "_runtime")
+
+    def __init__(self, function: Function, owner, runtime=None):
+        self.function = function
+        self._owner = owner
+        self._runtime = runtime
+
+    @property
+    def type(self):
+        """The function's :class:`~pywaz.ir.FuncType`."""
+        return self.function.type
+
+    @property
+    def name(self) -> str:
+        return self.function.name
+
+    def __call__(self, *args):
+        """Call with Python values; see the class docstring for conversions.
+
+        Raises:
+            TypeError / ValueError: wrong argument count, type or range.
+            Trap: the call trapped.
+            ClosedError: the instance is closed.
+        """
+        self._check()
+        ftype = self.function.type
+        params = ftype.params
+        if len(args) != len(params):
+            raise TypeError(f"{self.function.name or 'function'}() takes {len(params)} argument(s) ({ftype}), got {len(args)}")
+        raw = [to_raw(t, v, f"argument {i}") for i, (t, v) in enumerate(zip(params, args))]
+        result = invoke(self.function, raw, self._call_depth())
+        results = ftype.results
+        if not results:
+            return None
+        if len(results) == 1:
+            return from_raw(results[0], result)
+        return tuple(from_raw(t, v) for t, v in zip(results, result))
+
+    def call_raw(self, *args):
+        """Call with raw values (pywaz.numeric representation); return raw results.
+
+        Raises:
+            TypeError: wrong argument count.
+            Trap: the call trapped.
+            ClosedError: the instance is closed.
+        """
+        self._check()
+        if len(args) != len(self.function.type.params):
+            raise TypeError(f"expected {len(self.function.type.params)} argument(s), got {len(args)}")
+        return invoke(self.function, args, self._call_depth())
+
+    def _call_depth(self):
+        runtime = self._runtime
+        return None if runtime is None else runtime.call_depth
+
+    def __repr__(self) -> str:
+        return f"<ExportedFunction {self.function.name} {self.function.type}>"
+
+
+class ExportedMemory(_Owned):
+    """An exported linear memory: ``read``/``write`` bytes, ``size``/``grow`` in pages."""
+
+    __slots__ = ("memory",)
+
+    def __init__(self, memory: Memory, owner):
+        self.memory = memory
+        self._owner = owner
+
+    def size(self) -> int:
+        """Current size in 64 KiB pages."""
+        self._check()
+        return len(self.memory.data) // PAGE_SIZE
+
+    @property
+    def data_size(self) -> int:
+        """Current size in bytes."""
+        self._check()
+        return len(self.memory.data)
+
+    def grow(self, delta: int) -> int:
+        """Grow by ``delta`` pages; return the old size in pages, or -1 if not possible.
+
+        Raises:
+            TypeError / ValueError: ``delta`` is not a non-negative int.
+        """
+        self._check()
+        if isinstance(delta, bool) or not isinstance(delta, int):
+            raise TypeError(f"delta must be an int, not {type(delta).__name__}")
+        if delta < 0:
+            raise ValueError("delta must not be negative")
+        return self.memory.grow(delta)
+
+    def read(self, offset: int, size: int) -> bytes:
+        """``size`` bytes starting at ``offset``.
+
+        Raises:
+            ValueError: the range is outside the memory.
+        """
+        self._check()
+        data = self.memory.data
+        _check_range(offset, size, len(data))
+        return bytes(data[offset : offset + size])
+
+    def write(self, offset: int, data) -> None:
+        """Write the bytes-like ``data`` at ``offset``.
+
+        Raises:
+            ValueError: the range is outside the memory.
+        """
+        self._check()
+        chunk = bytes(data)
+        memory = self.memory.data
+        _check_range(offset, len(chunk), len(memory))
+        memory[offset : offset + len(chunk)] = chunk
+
+    def __repr__(self) -> str:
+        return f"<ExportedMemory {len(self.memory.data) // PAGE_SIZE} pages>"
+
+
+def _check_range(offset, size, length):
+    for name, value in (("offset", offset), ("size", size)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if offset < 0 or size < 0 or offset + size > length:
+        raise ValueError(f"range [{offset}, {offset + size}) is outside the memory of {length} bytes")
+
+
+class ExportedGlobal(_Owned):
+    """An exported global: ``value`` (or ``get()``/``set(v)``) in embedder values."""
+
+    __slots__ = ("global_",)
+
+    def __init__(self, global_: Global, owner):
+        self.global_ = global_
+        self._owner = owner
+
+    @property
+    def type(self):
+        return self.global_.type
+
+    @property
+    def mutable(self) -> bool:
+        return self.global_.type.mutable
+
+    def get(self):
+        """The current value (i32/i64 signed)."""
+        self._check()
+        return from_raw(self.global_.type.valtype, self.global_.value)
+
+    def set(self, value) -> None:
+        """Set the value.
+
+        Raises:
+            TypeError: the global is immutable, or the value has the wrong type.
+            ValueError: an integer is out of range.
+        """
+        self._check()
+        if not self.global_.type.mutable:
+            raise TypeError("cannot set an immutable global")
+        self.global_.value = to_raw(self.global_.type.valtype, value)
+
+    value = property(get, set)
+
+    def __repr__(self) -> str:
+        kind = "mut " if self.global_.type.mutable else ""
+        return f"<ExportedGlobal {kind}{VALTYPE_NAMES.get(self.global_.type.valtype)}>"
+
+
+class ExportedTable(_Owned):
+    """An exported table: ``get``/``set`` entries, ``size``/``grow``."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: Table, owner):
+        self.table = table
+        self._owner = owner
+
+    def size(self) -> int:
+        self._check()
+        return len(self.table.elements)
+
+    def _index(self, index):
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError(f"index must be an int, not {type(index).__name__}")
+        if not 0 <= index < len(self.table.elements):
+            raise IndexError(f"table index {index} out of range (size {len(self.table.elements)})")
+        return index
+
+    def get(self, index: int):
+        """The entry at ``index`` (a function wrapper, an externref object, or None).
+
+        Raises:
+            IndexError: index out of range.
+        """
+        self._check()
+        return from_raw(self.table.type.elem_type, self.table.elements[self._index(index)])
+
+    def set(self, index: int, value) -> None:
+        """Set the entry at ``index``.
+
+        Raises:
+            IndexError: index out of range.
+            TypeError: the value does not fit the table's element type.
+        """
+        self._check()
+        self.table.elements[self._index(index)] = to_raw(self.table.type.elem_type, value)
+
+    def grow(self, delta: int, init=None) -> int:
+        """Grow by ``delta`` entries set to ``init``; return the old size or -1."""
+        self._check()
+        if isinstance(delta, bool) or not isinstance(delta, int) or delta < 0:
+            raise ValueError("delta must be a non-negative int")
+        return self.table.grow(delta, to_raw(self.table.type.elem_type, init))
+
+    def __repr__(self) -> str:
+        return f"<ExportedTable {VALTYPE_NAMES.get(self.table.type.elem_type)} size={len(self.table.elements)}>"
+
+
+def wrap(obj, owner, runtime=None):
+    """The embedder wrapper for a raw store object."""
+    if isinstance(obj, Function):
+        return ExportedFunction(obj, owner, runtime)
+    if isinstance(obj, Memory):
+        return ExportedMemory(obj, owner)
+    if isinstance(obj, Global):
+        return ExportedGlobal(obj, owner)
+    if isinstance(obj, Table):
+        return ExportedTable(obj, owner)
+    raise TypeError(f"not a store object: {type(obj).__name__}")
+
+
+class Exports(Mapping):
+    """An instance's exports by name, as embedder wrappers (read-only mapping).
+
+    ``exports.raw(name)`` returns the raw store object instead.
+    """
+
+    def __init__(self, raw: dict, owner, runtime):
+        self._raw = raw
+        self._owner = owner
+        self._runtime = runtime
+        self._wrapped: dict = {}
+
+    def __getitem__(self, name):
+        if self._owner is not None and self._owner._closed:
+            raise ClosedError("the instance is closed")
+        found = self._wrapped.get(name)
+        if found is None:
+            found = self._wrapped[name] = wrap(self._raw[name], self._owner, self._runtime)
+        return found
+
+    def raw(self, name):
+        """The raw store object (Function, Memory, Global or Table) exported as ``name``."""
+        if self._owner is not None and self._owner._closed:
+            raise ClosedError("the instance is closed")
+        return self._raw[name]
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self):
+        return len(self._raw)
+
+    def __repr__(self) -> str:
+        return f"<Exports {list(self._raw)}>"

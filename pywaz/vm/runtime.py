@@ -1,0 +1,358 @@
+"""The public Runtime API: compile, instantiate, link, close.
+
+A :class:`Runtime` owns an engine, a registry of named module instances (wasm
+or host) that imports resolve against, and the call-depth limit shared by all
+its code. ``compile_module`` decodes, validates and compiles once into a
+:class:`CompiledModule`; ``instantiate_module`` makes any number of
+:class:`Instance` objects from it. Every handle has an idempotent ``close()``
+and is a context manager; using a closed handle raises :class:`~pywaz.ClosedError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ..api import CompileOptions
+from ..errors import ClosedError
+from ..ir import EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_KIND_NAMES, EXTERN_MEMORY, EXTERN_TABLE
+from .engines import create_engine
+from .exports import Exports
+from .host import HostModuleBuilder
+from .instantiate import instantiate
+from .objects import CallDepth, ModuleInstance
+
+DEFAULT_MAX_CALL_DEPTH = 10000
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleConfig:
+    """Per-instantiation settings. ``name``: register the instance under this module name."""
+
+    name: str | None = None
+
+    def with_name(self, name: str | None) -> ModuleConfig:
+        """A copy with ``name`` replaced."""
+        return dataclasses.replace(self, name=name)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportType:
+    """One import of a compiled module: ``kind`` is "func", "table", "memory" or "global"."""
+
+    module: str
+    name: str
+    kind: str
+    type: object
+
+
+@dataclass(frozen=True, slots=True)
+class ExportType:
+    """One export of a compiled module."""
+
+    name: str
+    kind: str
+    type: object
+
+
+class CompiledModule:
+    """A decoded, validated and compiled module; instantiate it any number of times."""
+
+    def __init__(self, runtime: Runtime, validated, artifact):
+        self._runtime = runtime
+        self.validated = validated
+        self.artifact = artifact
+        self._closed = False
+
+    def _check(self):
+        if self._closed:
+            raise ClosedError("the compiled module is closed")
+
+    @property
+    def imports(self) -> list[ImportType]:
+        """The module's imports, in order, with their types."""
+        self._check()
+        validated = self.validated
+        out = []
+        func_index = 0
+        for imp in validated.module.imports:
+            desc = imp.desc
+            if imp.kind == EXTERN_FUNC:
+                desc = validated.func_types[func_index]
+                func_index += 1
+            out.append(ImportType(imp.module, imp.name, EXTERN_KIND_NAMES[imp.kind], desc))
+        return out
+
+    @property
+    def exports(self) -> list[ExportType]:
+        """The module's exports, in order, with their types."""
+        self._check()
+        validated = self.validated
+        spaces = {
+            EXTERN_FUNC: validated.func_types,
+            EXTERN_TABLE: validated.table_types,
+            EXTERN_MEMORY: validated.memory_types,
+            EXTERN_GLOBAL: validated.global_types,
+        }
+        return [ExportType(e.name, EXTERN_KIND_NAMES[e.kind], spaces[e.kind][e.index]) for e in validated.module.exports]
+
+    def close(self) -> None:
+        """Release this handle (idempotent). Instances made from it keep working."""
+        self._closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Instance:
+    """A module instance. ``exports[name]`` gives embedder wrappers (see :mod:`pywaz.vm.exports`)."""
+
+    def __init__(self, runtime: Runtime, module_instance: ModuleInstance, owned: CompiledModule | None = None):
+        self._runtime = runtime
+        self.module_instance = module_instance
+        self._owned = owned
+        self._closed = False
+        self._exports = Exports(module_instance.exports, self, runtime)
+
+    @property
+    def name(self) -> str | None:
+        return self.module_instance.name
+
+    @property
+    def exports(self) -> Exports:
+        """The exports by name; raises ClosedError once closed."""
+        if self._closed:
+            raise ClosedError("the instance is closed")
+        return self._exports
+
+    def close(self) -> None:
+        """Close the instance (idempotent); releases a compiled module it owns."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owned is not None:
+            self._owned.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Instance {self.name or '(anonymous)'} exports={list(self.module_instance.exports)}>"
+
+
+class Runtime:
+    """Compiles and instantiates modules with one engine; links them by name.
+
+    Args:
+        engine: "interpreter" (default) or "compiler", or an Engine object.
+        compile_mode: "lazy" or "eager" (engines may ignore it); None for the default.
+        max_call_depth: nested wasm calls allowed before ``Trap(CALL_STACK_EXHAUSTED)``.
+        max_memory_pages: cap on every memory's size in 64 KiB pages (None: the
+            spec's 65536); ``memory.grow`` past it returns -1.
+        max_table_size: cap on every table's size in entries (None: 2**32-1).
+
+    Raises:
+        ValueError: unknown engine or bad limits.
+    """
+
+    def __init__(
+        self,
+        engine="interpreter",
+        *,
+        compile_mode: str | None = None,
+        max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
+        max_memory_pages: int | None = None,
+        max_table_size: int | None = None,
+    ):
+        if compile_mode not in (None, "lazy", "eager"):
+            raise ValueError(f"compile_mode must be 'lazy' or 'eager', not {compile_mode!r}")
+        for label, value, minimum in (
+            ("max_call_depth", max_call_depth, 1),
+            ("max_memory_pages", max_memory_pages, 0),
+            ("max_table_size", max_table_size, 0),
+        ):
+            if value is None and label != "max_call_depth":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"{label} must be an int >= {minimum}, not {value!r}")
+        self.engine = create_engine(engine)
+        self.options = CompileOptions() if compile_mode is None else CompileOptions(compile_mode=compile_mode)
+        self.call_depth = CallDepth(max_call_depth)
+        self.max_memory_pages = max_memory_pages
+        self.max_table_size = max_table_size
+        self._registry: dict[str, dict] = {}
+        self._instances: list[Instance] = []
+        self._compiled: list[CompiledModule] = []
+        self._closed = False
+
+    @property
+    def max_call_depth(self) -> int:
+        return self.call_depth.max_depth
+
+    def _check(self):
+        if self._closed:
+            raise ClosedError("the runtime is closed")
+
+    # -- compilation ------------------------------------------------------
+
+    def _compile(self, data):
+        """Decode, validate and engine-compile ``data``: the one place compilation happens."""
+        from ..decoder import decode_module
+        from ..validator import validate
+
+        module = decode_module(data)
+        validated = validate(module)
+        return validated, self.engine.compile(validated, self.options)
+
+    def compile_module(self, data) -> CompiledModule:
+        """Compile wasm bytes into a :class:`CompiledModule`.
+
+        Raises:
+            TypeError: ``data`` is not bytes-like.
+            DecodeError: malformed binary.
+            ValidationError: invalid module.
+            ClosedError: the runtime is closed.
+        """
+        self._check()
+        if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"module data must be bytes-like, not {type(data).__name__}")
+        validated, artifact = self._compile(bytes(data))
+        compiled = CompiledModule(self, validated, artifact)
+        self._compiled.append(compiled)
+        return compiled
+
+    # -- instantiation ----------------------------------------------------
+
+    def _lookup(self, module: str, name: str):
+        exports = self._registry.get(module)
+        if exports is None:
+            return None
+        return exports.get(name)
+
+    def instantiate_module(self, compiled: CompiledModule, config: ModuleConfig | None = None) -> Instance:
+        """Instantiate a compiled module (linking its imports against registered modules).
+
+        Raises:
+            TypeError: bad argument types.
+            LinkError: an import is unknown or has an incompatible type.
+            Trap: a segment did not fit, or the start function trapped.
+            ClosedError: the runtime or the compiled module is closed.
+        """
+        return self._instantiate(compiled, config, owned=None)
+
+    def _instantiate(self, compiled, config, owned):
+        self._check()
+        if not isinstance(compiled, CompiledModule):
+            raise TypeError(f"expected a CompiledModule, not {type(compiled).__name__}")
+        compiled._check()
+        if compiled._runtime is not self:
+            raise ValueError("the compiled module belongs to another runtime")
+        if config is None:
+            config = ModuleConfig()
+        elif not isinstance(config, ModuleConfig):
+            raise TypeError(f"config must be a ModuleConfig, not {type(config).__name__}")
+        if config.name is not None and not isinstance(config.name, str):
+            raise TypeError("ModuleConfig.name must be a str or None")
+        module_instance = instantiate(
+            compiled.validated,
+            compiled.artifact,
+            self.engine,
+            self._lookup,
+            runtime=self,
+            name=config.name,
+            max_memory_pages=self.max_memory_pages,
+            max_table_size=self.max_table_size,
+        )
+        instance = Instance(self, module_instance, owned)
+        self._instances.append(instance)
+        if config.name is not None:
+            self._registry[config.name] = module_instance.exports
+        return instance
+
+    def instantiate(self, data, config: ModuleConfig | None = None) -> Instance:
+        """Compile and instantiate wasm bytes; the instance owns the compiled module.
+
+        Raises:
+            everything :meth:`compile_module` and :meth:`instantiate_module` raise.
+        """
+        compiled = self.compile_module(data)
+        try:
+            return self._instantiate(compiled, config, owned=compiled)
+        except BaseException:
+            compiled.close()
+            raise
+
+    def register(self, name: str, instance: Instance) -> None:
+        """Make ``instance``'s exports importable under module name ``name``.
+
+        Raises:
+            TypeError: bad argument types.
+            ClosedError: the runtime or the instance is closed.
+        """
+        self._check()
+        if not isinstance(name, str):
+            raise TypeError("module name must be a str")
+        if not isinstance(instance, Instance):
+            raise TypeError(f"expected an Instance, not {type(instance).__name__}")
+        if instance.closed:
+            raise ClosedError("cannot register a closed instance")
+        self._registry[name] = instance.module_instance.exports
+
+    def new_host_module(self, name: str) -> HostModuleBuilder:
+        """Start building a host module named ``name`` (see :mod:`pywaz.vm.host`)."""
+        self._check()
+        return HostModuleBuilder(self, name)
+
+    def _instantiate_host(self, name: str, exports: dict) -> Instance:
+        self._check()
+        module_instance = ModuleInstance(None, self, name)
+        module_instance.exports = exports
+        for obj in exports.values():
+            kind = type(obj).__name__
+            if kind == "Function":
+                module_instance.funcs.append(obj)
+            elif kind == "Table":
+                module_instance.tables.append(obj)
+            elif kind == "Memory":
+                module_instance.memories.append(obj)
+            else:
+                module_instance.globals_.append(obj)
+        instance = Instance(self, module_instance)
+        self._instances.append(instance)
+        self._registry[name] = exports
+        return instance
+
+    # -- lifetime ---------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every instance and compiled module of this runtime (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        for instance in self._instances:
+            instance.close()
+        for compiled in self._compiled:
+            compiled.close()
+        self._instances.clear()
+        self._compiled.clear()
+        self._registry.clear()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

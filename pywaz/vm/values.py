@@ -1,0 +1,85 @@
+"""Conversions between embedder values and pywaz's raw value representation.
+
+Raw values (:mod:`pywaz.numeric`) are what engines use: i32/i64 as unsigned
+ints. Embedders pass i32/i64 arguments in either the signed or the unsigned
+range and get results back as *signed* ints (the usual reading of a C ``int``);
+f32/f64 travel as Python floats, funcref as a function (or None), externref as
+any Python object (None is the null reference), v128 as an unsigned 128-bit
+int.
+"""
+
+from __future__ import annotations
+
+from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, VALTYPE_NAMES
+from ..numeric import f32_round
+from .objects import Function
+
+
+def to_raw(valtype: int, value, what: str = "value"):
+    """Check an embedder value against ``valtype`` and return its raw form.
+
+    Raises:
+        TypeError: the Python type does not fit the wasm type.
+        ValueError: an integer is outside both the signed and unsigned range.
+    """
+    if valtype == I32 or valtype == I64:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{what}: expected an int for {VALTYPE_NAMES[valtype]}, got {type(value).__name__}")
+        bits = 32 if valtype == I32 else 64
+        if not -(1 << (bits - 1)) <= value < (1 << bits):
+            raise ValueError(f"{what}: {value} is out of range for {VALTYPE_NAMES[valtype]}")
+        return value & ((1 << bits) - 1)
+    if valtype == F32 or valtype == F64:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{what}: expected a float for {VALTYPE_NAMES[valtype]}, got {type(value).__name__}")
+        try:
+            value = float(value)
+        except OverflowError:
+            raise ValueError(f"{what}: {value} is too large for {VALTYPE_NAMES[valtype]}") from None
+        return f32_round(value) if valtype == F32 else value
+    if valtype == FUNCREF:
+        if value is None or isinstance(value, Function):
+            return value
+        inner = getattr(value, "function", None)
+        if isinstance(inner, Function):
+            return inner
+        raise TypeError(f"{what}: expected a wasm function or None for funcref, got {type(value).__name__}")
+    if valtype == EXTERNREF:
+        return value
+    if valtype == V128:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{what}: expected an int for v128, got {type(value).__name__}")
+        if not 0 <= value < (1 << 128):
+            raise ValueError(f"{what}: {value} is out of range for v128")
+        return value
+    raise TypeError(f"{what}: unknown value type {valtype!r}")
+
+
+def from_raw(valtype: int, value):
+    """The embedder view of a raw value: i32/i64 signed, funcref wrapped."""
+    if valtype == I32:
+        return value - 0x100000000 if value & 0x80000000 else value
+    if valtype == I64:
+        return value - 0x10000000000000000 if value & 0x8000000000000000 else value
+    if valtype == FUNCREF and value is not None:
+        from .exports import ExportedFunction
+
+        return ExportedFunction(value, None)
+    return value
+
+
+def parse_valtype(name) -> int:
+    """A value type code from a text name ("i32") or a code.
+
+    Raises:
+        ValueError: not a known value type.
+    """
+    if isinstance(name, int) and not isinstance(name, bool) and name in VALTYPE_NAMES:
+        return name
+    if isinstance(name, str):
+        from ..ir import VALTYPE_BY_NAME
+
+        code = VALTYPE_BY_NAME.get(name)
+        if code is not None:
+            return code
+    raise ValueError(f"unknown value type {name!r} (use i32, i64, f32, f64, v128, funcref or externref)")
