@@ -39,13 +39,14 @@ RESIDENCY_REFERENCED = "referenced"
 class _Flight:
     """One in-progress load-or-compile that other callers of the same key wait on."""
 
-    __slots__ = ("done", "entry", "error", "owner")
+    __slots__ = ("done", "entry", "error", "owner", "waiters")
 
     def __init__(self, owner: int):
         self.done = threading.Event()
         self.entry: CacheEntry | None = None
         self.error: BaseException | None = None
         self.owner = owner
+        self.waiters = 0
 
 
 class CompilationCache:
@@ -106,6 +107,11 @@ class CompilationCache:
         return self._store
 
     @property
+    def residency(self) -> str:
+        """``"retain"`` (a user cache) or ``"referenced"`` (a runtime-private cache)."""
+        return self._residency
+
+    @property
     def closed(self) -> bool:
         return self._closed
 
@@ -119,7 +125,7 @@ class CompilationCache:
         ``evictions``: entries removed by a size bound; ``freed``: private
         entries freed on their last release; ``entries``: artifacts resident in
         memory; ``references``: live :class:`CodeRef`s; ``in_flight``:
-        compilations under way; ``bytes``/``disk_entries``: what the disk store
+        compilations under way, ``waiting`` callers blocked on them; ``bytes``/``disk_entries``: what the disk store
         holds for this interpreter and pywaz version (0 without a directory;
         this scans the store directory).
         """
@@ -130,6 +136,7 @@ class CompilationCache:
             result["entries"] = len(self._entries)
             result["references"] = self._references
             result["in_flight"] = len(self._flights)
+            result["waiting"] = sum(flight.waiters for flight in self._flights.values())
         result["invalid_entries"] = self._store.invalid_count if self._store is not None else 0
         result["bytes"] = disk_bytes
         result["disk_entries"] = disk_entries
@@ -213,6 +220,8 @@ class CompilationCache:
             if leader:
                 flight = self._flights[key] = _Flight(threading.get_ident())
                 self._counts["misses"] += 1
+            else:
+                flight.waiters += 1
 
         if not leader:
             if flight.owner == threading.get_ident():
