@@ -161,7 +161,12 @@ def decode_expr(data: bytes, pos: int, memargs: dict) -> tuple[list, list, array
                     imm = byte
                     pos += 1
                 else:
-                    imm, pos = read_unsigned(data, pos, 32)
+                    high = data[pos + 1]
+                    if high < 0x80:
+                        imm = (byte & 0x7F) | high << 7
+                        pos += 2
+                    else:
+                        imm, pos = read_unsigned(data, pos, 32)
             elif kind == K_NONE:
                 imm = None
             elif kind == K_I32:
@@ -173,10 +178,27 @@ def decode_expr(data: bytes, pos: int, memargs: dict) -> tuple[list, list, array
                     imm = byte + 0xFFFFFF80  # negative one-byte value, as unsigned 32-bit
                     pos += 1
                 else:
-                    imm, pos = read_signed(data, pos, 32)
-                    imm &= MASK32
+                    high = data[pos + 1]
+                    if high < 0x80:  # two bytes: 14 bits, sign in bit 6 of the second
+                        imm = (byte & 0x7F) | high << 7
+                        if high & 0x40:
+                            imm -= 1 << 14
+                        imm &= MASK32
+                        pos += 2
+                    else:
+                        imm, pos = read_signed(data, pos, 32)
+                        imm &= MASK32
             elif kind == K_MEMARG:
-                imm, pos = _memarg(data, pos, memargs_get, memargs)
+                align = data[pos]
+                if align < MAX_ALIGN_EXCLUSIVE and data[pos + 1] < 0x80:
+                    offset = data[pos + 1]
+                    pos += 2
+                    key = offset << 5 | align
+                    imm = memargs_get(key)
+                    if imm is None:
+                        imm = memargs[key] = (align, offset)
+                else:
+                    imm, pos = _memarg(data, pos, memargs_get, memargs)
             elif kind == K_END:
                 imm = None
                 if not open_blocks:
@@ -209,8 +231,19 @@ def decode_expr(data: bytes, pos: int, memargs: dict) -> tuple[list, list, array
                     imm = byte
                     pos += 1
                 else:
-                    imm, pos = read_signed(data, pos, 64)
-                    imm &= MASK64
+                    high = data[pos + 1] if byte >= 0x80 else 0xFF
+                    if high < 0x80:
+                        imm = (byte & 0x7F) | high << 7
+                        if high & 0x40:
+                            imm -= 1 << 14
+                        imm &= MASK64
+                        pos += 2
+                    elif byte < 0x80:  # one-byte negative
+                        imm = byte + 0xFFFFFFFFFFFFFF80
+                        pos += 1
+                    else:
+                        imm, pos = read_signed(data, pos, 64)
+                        imm &= MASK64
             elif kind == K_F32:
                 if pos + 4 > len(data):
                     raise DecodeError(UNEXPECTED_END, len(data))

@@ -28,12 +28,15 @@ from ..ir import (
 )
 from ..opcodes import Op
 from .instructions import decode_expr
+from .leb import read_signed
 from .reader import Reader, type_code_error
 
 MAX_LOCALS = 50_000
 """Implementation limit on declared locals per function (the spec's limit is 2**32-1)."""
 
 _REF_FUNC = int(Op.REF_FUNC)
+_I32_CONST = int(Op.I32_CONST)
+_END = int(Op.END)
 
 
 def read_types(reader: Reader) -> tuple:
@@ -86,7 +89,14 @@ def read_memories(reader: Reader) -> tuple:
 def read_const_expr(reader: Reader, memargs: dict) -> ConstExpr:
     """A constant expression: any instructions up to ``end`` (constness is validation's job)."""
     offset = reader.pos
-    ops, imms, _offsets, reader.pos, _ = decode_expr(reader.data, offset, memargs)
+    data = reader.data
+    if offset < reader.size and data[offset] == _I32_CONST:
+        # Fast path for the overwhelmingly common `i32.const N end` (segment offsets).
+        value, end = read_signed(data, offset + 1, 32)
+        if end < reader.size and data[end] == _END:
+            reader.pos = end + 1
+            return ConstExpr((_I32_CONST,), (value & 0xFFFFFFFF,), offset)
+    ops, imms, _offsets, reader.pos, _ = decode_expr(data, offset, memargs)
     return ConstExpr(tuple(ops[:-1]), tuple(imms[:-1]), offset)
 
 
