@@ -88,40 +88,29 @@ class HarnessError(Exception):
     """The module under test does not have the export a command uses."""
 
 
-def _underlying(instance):
-    """The :class:`pywaz.vm.objects.ModuleInstance` behind a public instance object."""
-    for attribute in ("module_instance", "_instance", "instance"):
-        inner = getattr(instance, attribute, None)
-        if inner is not None and hasattr(inner, "exports") and hasattr(inner, "funcs"):
-            return inner
-    return instance
-
-
-def raw_export(instance, field: str):
-    """The raw store object (Function, Global, Memory, Table) exported as ``field``.
-
-    Raises:
-        HarnessError: no such export.
-    """
-    exports = _underlying(instance).exports
+def _export(instance, field: str):
     try:
-        return exports[field]
+        return instance.exports[field]
     except KeyError:
         raise HarnessError(f"module has no export named {field!r}") from None
 
 
-def raw_function(instance, field: str) -> Function:
-    """The exported function ``field`` (its ``call`` takes and returns raw values).
+def raw_callable(instance, field: str):
+    """A callable running the exported function ``field`` on raw values.
+
+    Prefers the public wrapper's ``call_raw`` (the VM's entry point from
+    Python: it maps Python recursion overflow to a trap); a bare store
+    :class:`~pywaz.vm.objects.Function` is called through ``call``.
 
     Raises:
         HarnessError: no such export, or it is not a function.
     """
-    found = raw_export(instance, field)
+    found = _export(instance, field)
+    call_raw = getattr(found, "call_raw", None)
+    if call_raw is not None:
+        return call_raw
     if isinstance(found, Function):
-        return found
-    inner = getattr(found, "function", None)
-    if isinstance(inner, Function):
-        return inner
+        return found.call
     raise HarnessError(f"export {field!r} is not a function ({type(found).__name__})")
 
 
@@ -131,10 +120,9 @@ def raw_global_value(instance, field: str):
     Raises:
         HarnessError: no such export, or it is not a global.
     """
-    found = raw_export(instance, field)
+    found = _export(instance, field)
+    if not isinstance(found, Global):
+        found = getattr(found, "global_", found)
     if isinstance(found, Global):
         return found.value
-    inner = getattr(found, "global_", None)
-    if isinstance(inner, Global):
-        return inner.value
     raise HarnessError(f"export {field!r} is not a global ({type(found).__name__})")

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import DecodeError, LinkError, Trap, TrapKind, ValidationError
-from .backend import HarnessError, Stages, raw_function, raw_global_value
+from .backend import HarnessError, Stages, raw_callable, raw_global_value
 from .host import build_spectest
 from .report import FileResult
 from .script import Command, Script
@@ -359,8 +359,7 @@ class ScriptRunner:
         instance = self._module(action.module)
         if action.kind == "get":
             return raw_global_value(instance, action.field)
-        function = raw_function(instance, action.field)
-        return function.call(*action.args)
+        return raw_callable(instance, action.field)(*action.args)
 
     def _perform_capturing(self, command: Command):
         try:

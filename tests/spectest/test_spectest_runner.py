@@ -367,3 +367,25 @@ def test_missing_runtime_skips_but_still_checks_valid_modules_decode():
     assert [outcome(result, line) for line in (1, 2, 3)] == ["skipped", "failed", "failed"]
     assert "rejected by the validator" in result.failures[0].message
     assert result.skip_reasons == {"pywaz.Runtime is not available yet": 1}
+
+
+class Wrapped:
+    """Like the VM's ExportedFunction: embedder __call__ converts, call_raw does not."""
+
+    def __init__(self, function):
+        self.function = function
+        self.raw_calls = 0
+
+    def __call__(self, *args):
+        raise AssertionError("the harness must use call_raw")
+
+    def call_raw(self, *args):
+        self.raw_calls += 1
+        return self.function.call(*args)
+
+
+def test_public_wrappers_are_called_through_call_raw():
+    wrapped = Wrapped(Function(I32_TO_I32, lambda x: 0xFFFFFFFF))
+    FakeRuntime.modules[b"wrapped"] = lambda runtime: {"f": wrapped}
+    result = run([module(1, "w.wasm"), ret(2, invoke("f", 0), 0xFFFFFFFF)], {"w.wasm": b"wrapped"})
+    assert result.passed == 2 and wrapped.raw_calls == 1

@@ -1,0 +1,125 @@
+"""``pywaz spectest`` end to end on a tiny generated testsuite, plus the JSON report shape.
+
+The tiny suite only uses commands the decoder and validator decide, so the
+outcomes do not depend on the runtime: a malformed binary (passes), a text
+module (skipped) and a valid module wrongly asserted invalid (fails).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pywaz.cli import SUBCOMMANDS, build_parser, main
+from pywaz.spectest import locate
+from pywaz.spectest.locate import ENV_VAR
+
+BAD_VERSION = b"\x00asm\x02\x00\x00\x00"
+EMPTY_MODULE = b"\x00asm\x01\x00\x00\x00"
+
+
+def _write(root, name, commands, binaries):
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / f"{name}.json").write_text(json.dumps({"source_filename": f"{name}.wast", "commands": commands}))
+    for filename, data in binaries.items():
+        (folder / filename).write_bytes(data)
+
+
+@pytest.fixture
+def suite(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    root = tmp_path / "v2-json"
+    _write(root, "good", [
+        {"type": "assert_malformed", "line": 3, "filename": "good.0.wasm", "text": "unknown binary version",
+         "module_type": "binary"},
+        {"type": "assert_malformed", "line": 5, "filename": "good.1.wat", "text": "unknown operator",
+         "module_type": "text"},
+    ], {"good.0.wasm": BAD_VERSION, "good.1.wat": b"(module (func i32.bogus))"})
+    _write(root, "bad", [
+        {"type": "assert_invalid", "line": 7, "filename": "bad.0.wasm", "text": "type mismatch",
+         "module_type": "binary"},
+    ], {"bad.0.wasm": EMPTY_MODULE})
+    return root
+
+
+def _last_line(text: str) -> str:
+    return text.strip().splitlines()[-1]
+
+
+def test_selected_file_passes_with_exit_zero(suite, capsys):
+    assert main(["spectest", "--testsuite", str(suite), "good"]) == 0
+    out = capsys.readouterr().out
+    assert _last_line(out) == "1 passed, 0 failed, 1 skipped"
+    assert "good" in out and "bad" not in out
+
+
+def test_failure_gives_nonzero_exit_and_details(suite, capsys):
+    assert main(["spectest", "--testsuite", str(suite)]) == 1
+    out = capsys.readouterr().out
+    assert _last_line(out) == "1 passed, 1 failed, 1 skipped"
+    assert "line 7 assert_invalid" in out and "validated" in out
+    lines = out.strip().splitlines()
+    assert lines[0].split()[1] == "bad" and lines[2].split()[1] == "good"  # one line per file, sorted
+
+
+def test_glob_selection_and_unknown_names(suite, capsys):
+    assert main(["spectest", "--testsuite", str(suite), "g*"]) == 0
+    assert "bad" not in capsys.readouterr().out
+    assert main(["spectest", "--testsuite", str(suite), "nosuch"]) == 2
+    assert "nosuch" in capsys.readouterr().err
+
+
+def test_json_report_shape(suite, tmp_path, capsys):
+    report_path = tmp_path / "report.json"
+    assert main(["spectest", "--testsuite", str(suite), "--json", str(report_path)]) == 1
+    report = json.loads(report_path.read_text())
+    assert report["engine"] == "interpreter"
+    assert report["testsuite"] == str(suite)
+    assert set(report["files"]) == {"good", "bad"}
+    good = report["files"]["good"]
+    assert (good["passed"], good["failed"], good["skipped"]) == (1, 0, 1)
+    assert good["by_command"] == {"assert_malformed": {"passed": 1, "failed": 0, "skipped": 1}}
+    assert good["failures"] == []
+    (failure,) = report["files"]["bad"]["failures"]
+    assert failure["line"] == 7 and failure["command"] == "assert_invalid" and "validated" in failure["message"]
+    assert report["totals"] == {
+        "passed": 1, "failed": 1, "skipped": 1,
+        "by_command": {"assert_invalid": {"passed": 0, "failed": 1, "skipped": 0},
+                       "assert_malformed": {"passed": 1, "failed": 0, "skipped": 1}},
+    }
+
+
+def test_missing_default_testsuite_is_skipped_with_instructions(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setattr(locate, "DEFAULT_TESTSUITE", tmp_path / "absent")
+    assert main(["spectest"]) == 0
+    captured = capsys.readouterr()
+    assert _last_line(captured.out) == "0 passed, 0 failed, 0 skipped"
+    assert "wast2json" in captured.err and "WebAssembly/testsuite" in captured.err
+
+
+def test_requested_testsuite_that_does_not_exist_is_an_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    assert main(["spectest", "--testsuite", str(tmp_path / "absent")]) == 2
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "absent2"))
+    assert main(["spectest"]) == 2
+    assert "absent2" in capsys.readouterr().err
+
+
+def test_env_var_locates_the_suite(suite, monkeypatch, capsys):
+    monkeypatch.setenv(ENV_VAR, str(suite))
+    assert main(["spectest", "good"]) == 0
+
+
+def test_cli_skeleton_registers_every_subcommand(capsys):
+    import argparse
+
+    parser = build_parser()
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert list(subparsers.choices) == list(SUBCOMMANDS)
+    for name, subparser in subparsers.choices.items():
+        assert callable(subparser.get_default("handler")), name
+    assert main([]) == 2  # no subcommand: help and a usage error
+    assert "spectest" in capsys.readouterr().err
