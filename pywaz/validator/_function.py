@@ -58,14 +58,19 @@ from ._tables import (
     K_TABLE_SET,
     K_TABLE_SIZE,
     K_UNREACHABLE,
-    KIND,
+    KIND_BY_OP,
     LANES,
-    NATURAL_ALIGN,
+    NATURAL_ALIGN_BY_OP,
     NUM_OR_VEC,
     OP_LOCAL_GET,
     SIG,
-    SIMPLE,
+    SHAPE_BINARY,
+    SHAPE_CONSUME2,
+    SHAPE_PUSH,
+    SHAPE_UNARY,
+    SIMPLE_BY_OP,
     UNKNOWN,
+    make_signature,
 )
 
 _OP_IF = OPS_BY_NAME["if"]
@@ -100,7 +105,7 @@ class Context:
     def __init__(self, types, func_types, table_types, memory_count, global_types, elem_types, data_count, refs):
         self.types = types
         self.func_types = func_types
-        self.func_sigs = [_signature(t.params, t.results) for t in func_types]
+        self.func_sigs = [make_signature(t.params, t.results) for t in func_types]
         self.table_types = table_types
         self.memory_count = memory_count
         self.global_types = global_types
@@ -108,26 +113,26 @@ class Context:
         self.data_count = data_count
         self.refs = refs
         self._indirect_sigs: dict[int, tuple] = {}
-        self._block_sigs: dict[FuncType, tuple] = {}
+        self._block_sigs: dict[int, tuple] = {}
 
     def indirect_sig(self, type_index: int) -> tuple:
         """The signature of ``call_indirect type_index``: the type's params plus the i32 index."""
         sig = self._indirect_sigs.get(type_index)
         if sig is None:
             t = self.types[type_index]
-            sig = self._indirect_sigs[type_index] = _signature(t.params + (I32,), t.results)
+            sig = self._indirect_sigs[type_index] = make_signature(t.params + (I32,), t.results)
         return sig
 
     def block_sig(self, block_type: FuncType) -> tuple:
-        """(params list, results list) of a block type, shared between blocks."""
-        sig = self._block_sigs.get(block_type)
+        """(params list, results list) of a block type, shared between blocks.
+
+        Keyed by ``id``: hashing a FuncType hashes its tuples, and every block type
+        object stays alive (in the module's immediates) while the cache exists.
+        """
+        sig = self._block_sigs.get(id(block_type))
         if sig is None:
-            sig = self._block_sigs[block_type] = (list(block_type.params), list(block_type.results))
+            sig = self._block_sigs[id(block_type)] = (list(block_type.params), list(block_type.results))
         return sig
-
-
-def _signature(params, results) -> tuple:
-    return (list(params), list(results), len(params), len(results) > len(params))
 
 
 class _Invalid(Exception):
@@ -190,6 +195,11 @@ def _select_untyped(stack: list, height: int, unreachable: bool) -> None:
     stack.append(second if first == UNKNOWN else first)
 
 
+def _offset_of(body: FunctionBody, pc: int) -> int:
+    offsets = body.offsets
+    return offsets[pc] if pc < len(offsets) else body.end
+
+
 def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, context: Context) -> FunctionInfo:
     """Validate one function body against ``func_type`` in ``context``.
 
@@ -207,9 +217,9 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
     func_count = len(func_sigs)
     global_types = context.global_types
     memory_count = context.memory_count
-    simple_get = SIMPLE.get
-    kind_get = KIND.get
-    block_sig = context.block_sig
+    simple_by_op = SIMPLE_BY_OP
+    kind_by_op = KIND_BY_OP
+    block_sigs_get = context._block_sigs.get
     last_pc = len(ops) - 1
 
     stack: list[int] = []
@@ -230,9 +240,9 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                 if len(stack) > max_height:
                     max_height = len(stack)
                 continue
-            sig = simple_get(op)
+            sig = simple_by_op[op]
             if sig is None:
-                kind = kind_get(op)
+                kind = kind_by_op[op]
                 if kind == K_LOCAL_SET or kind == K_LOCAL_TEE:
                     index = imms[pc]
                     if index >= local_count:
@@ -251,7 +261,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                 elif kind == K_MEMARG:
                     if not memory_count:
                         raise _Invalid("unknown memory 0")
-                    if imms[pc][0] > NATURAL_ALIGN[op]:
+                    if imms[pc][0] > NATURAL_ALIGN_BY_OP[op]:
                         raise _Invalid("alignment must not be larger than natural")
                     sig = SIG[op]
                 elif kind == K_END or kind == K_ELSE:
@@ -315,7 +325,10 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         if block_type >= len(context.types):
                             raise _Invalid(f"unknown type {block_type}")
                         block_type = context.types[block_type]
-                    params, block_results = block_sig(block_type)
+                    block_sig = block_sigs_get(id(block_type))
+                    if block_sig is None:
+                        block_sig = context.block_sig(block_type)
+                    params, block_results = block_sig
                     if kind == K_IF:
                         if len(stack) > height and stack[-1] == I32:
                             stack.pop()
@@ -386,8 +399,8 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     continue
                 elif kind == K_SELECT:
                     if len(stack) - 3 >= height and stack[-1] == I32:
-                        first = stack[-2]
-                        if first == stack[-3] and first in NUM_OR_VEC and first != UNKNOWN:
+                        operand = stack[-2]
+                        if operand == stack[-3] and operand in NUM_OR_VEC and operand != UNKNOWN:
                             del stack[-2:]
                             continue
                     _select_untyped(stack, height, unreachable)
@@ -444,7 +457,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     if not memory_count:
                         raise _Invalid("unknown memory 0")
                     align, _offset, lane = imms[pc]
-                    if align > NATURAL_ALIGN[op]:
+                    if align > NATURAL_ALIGN_BY_OP[op]:
                         raise _Invalid("alignment must not be larger than natural")
                     if lane >= LANES[op]:
                         raise _Invalid(f"invalid lane index {lane}")
@@ -459,7 +472,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     if len(types) != 1:
                         raise _Invalid(f"invalid result arity: select takes one type, got {len(types)}")
                     want = types[0]
-                    sig = ([want, want, I32], [want], 3, False)
+                    sig = make_signature((want, want, I32), (want,))
                 elif kind == K_MEMIDX:
                     if imms[pc] >= memory_count:
                         raise _Invalid(f"unknown memory {imms[pc]}")
@@ -538,35 +551,53 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         raise _Invalid(f"unknown table {index}")
                     ref = context.table_types[index].elem_type
                     if kind == K_TABLE_GET:
-                        sig = ([I32], [ref], 1, False)
+                        sig = make_signature((I32,), (ref,))
                     elif kind == K_TABLE_SET:
-                        sig = ([I32, ref], [], 2, False)
+                        sig = make_signature((I32, ref), ())
                     elif kind == K_TABLE_SIZE:
-                        sig = ([], [I32], 0, True)
+                        sig = make_signature((), (I32,))
                     elif kind == K_TABLE_GROW:
-                        sig = ([ref, I32], [I32], 2, False)
+                        sig = make_signature((ref, I32), (I32,))
                     else:
-                        sig = ([I32, ref, I32], [], 3, False)
+                        sig = make_signature((I32, ref, I32), ())
                 else:
                     raise _Invalid(f"unknown opcode 0x{op:x}")
-            params, pushed, count, grows = sig
-            if count:
-                if len(stack) - count >= height and stack[-count:] == params:
-                    stack[-count:] = pushed
-                else:
-                    _pop_expected(stack, height, unreachable, params)
-                    stack += pushed
-                    if len(stack) > max_height:
-                        max_height = len(stack)
+            shape, first, second, result, params, pushed = sig
+            if shape == SHAPE_UNARY:
+                if len(stack) > height and stack[-1] == first:
+                    stack[-1] = result
                     continue
+            elif shape == SHAPE_BINARY:
+                if len(stack) - 2 >= height and stack[-1] == second and stack[-2] == first:
+                    del stack[-1]
+                    stack[-1] = result
+                    continue
+            elif shape == SHAPE_PUSH:
+                push(result)
+                if len(stack) > max_height:
+                    max_height = len(stack)
+                continue
+            elif shape == SHAPE_CONSUME2:
+                if len(stack) - 2 >= height and stack[-1] == second and stack[-2] == first:
+                    del stack[-2:]
+                    continue
+            count = len(params)
+            if count and len(stack) - count >= height and stack[-count:] == params:
+                stack[-count:] = pushed
             else:
+                if count:
+                    _pop_expected(stack, height, unreachable, params)
                 stack += pushed
-            if grows and len(stack) > max_height:
+            if len(stack) > max_height:
                 max_height = len(stack)
         else:
             raise _Invalid("function body does not end with end")
     except _Invalid as error:
-        offsets = body.offsets
-        offset = offsets[pc] if pc < len(offsets) else body.end
-        raise ValidationError(error.message, offset, func_index) from None
+        raise ValidationError(error.message, _offset_of(body, pc), func_index) from None
+    except IndexError:
+        # Only an opcode number outside the table can index past it; the decoder never
+        # produces one, but a hand-built IR might.
+        if 0 <= ops[pc] < len(SIMPLE_BY_OP):
+            raise
+        raise ValidationError(f"unknown opcode {ops[pc]}", _offset_of(body, pc), func_index) from None
     return FunctionInfo(func_index, func_type, local_types, body, blocks, max_height)

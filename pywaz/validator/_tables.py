@@ -130,9 +130,32 @@ def _access_bits(name: str) -> int:
     return bits
 
 
-def _signature_lists(signature):
-    params, results = signature
-    return [list(params), list(results), len(params), len(results) > len(params)]
+# Signature shapes with a hand-written fast path in the validator loop.
+SHAPE_PUSH = 0  # [] -> [r]
+SHAPE_UNARY = 1  # [a] -> [r]
+SHAPE_BINARY = 2  # [a b] -> [r]
+SHAPE_CONSUME2 = 3  # [a b] -> []
+SHAPE_OTHER = 4
+
+
+def make_signature(params, results) -> tuple:
+    """The validator's form of a signature: (shape, a, b, r, params list, results list).
+
+    ``a``/``b`` are the first/second parameter and ``r`` the single result where the
+    shape has them (else 0), so the common shapes are checked without building slices.
+    """
+    params = list(params)
+    results = list(results)
+    a = params[0] if params else 0
+    b = params[1] if len(params) > 1 else 0
+    r = results[0] if len(results) == 1 else 0
+    if len(results) == 1 and len(params) <= 2:
+        shape = (SHAPE_PUSH, SHAPE_UNARY, SHAPE_BINARY)[len(params)]
+    elif not results and len(params) == 2:
+        shape = SHAPE_CONSUME2
+    else:
+        shape = SHAPE_OTHER
+    return (shape, a, b, r, params, results)
 
 
 def _build():
@@ -141,7 +164,7 @@ def _build():
         immediate = IMMEDIATES[code]
         signature = SIGNATURES[code]
         if signature is not None and immediate in _PLAIN_IMMEDIATES:
-            simple[code] = tuple(_signature_lists(signature))
+            simple[code] = make_signature(*signature)
             continue
         if immediate in ("memarg", "memarg_lane"):
             kind[code] = K_MEMARG if immediate == "memarg" else K_MEMARG_LANE
@@ -156,15 +179,31 @@ def _build():
         if signature is None:
             signature = _EXTRA_SIGNATURES.get(name)
         if signature is not None:
-            sig[code] = tuple(_signature_lists(signature))
+            sig[code] = make_signature(*signature)
     return simple, kind, sig, natural, lanes
 
 
 SIMPLE, KIND, SIG, NATURAL_ALIGN, LANES = _build()
-"""``SIMPLE[op]`` = (params list, results list, param count, grows) for fixed-signature
-instructions without a checked immediate; ``KIND[op]`` = special kind of every other
-instruction; ``SIG[op]`` = the same signature tuple for special instructions that have a
-fixed one; ``NATURAL_ALIGN[op]`` = log2 of the access size in bytes; ``LANES[op]`` = lane count."""
+"""``SIMPLE[op]`` = :func:`make_signature` tuple of fixed-signature instructions without a
+checked immediate; ``KIND[op]`` = special kind of every other instruction; ``SIG[op]`` = the
+signature of special instructions that have a fixed one; ``NATURAL_ALIGN[op]`` = log2 of the
+access size in bytes; ``LANES[op]`` = lane count."""
+
+_OPCODE_SPACE = 0xFE00  # every opcode number is below this (0xFD00 + sub-opcode < 0x100)
+
+
+def _as_list(table: dict) -> list:
+    out = [None] * _OPCODE_SPACE
+    for code, value in table.items():
+        out[code] = value
+    return out
+
+
+# The same tables indexed by opcode number: a list subscript is cheaper than dict.get
+# in the validator's per-instruction loop.
+SIMPLE_BY_OP = _as_list(SIMPLE)
+KIND_BY_OP = _as_list(KIND)
+NATURAL_ALIGN_BY_OP = _as_list(NATURAL_ALIGN)
 
 NUM_OR_VEC = frozenset((I32, I64, F32, F64, V128, UNKNOWN))
 
