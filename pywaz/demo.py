@@ -1,0 +1,260 @@
+"""``python -m pywaz.demo [FILE.wasm]`` (``make demo``): show pywaz working on a real module.
+
+Today the demo decodes and validates a module and prints a readable summary:
+sections and their sizes, custom sections, imports and exports with their
+types, function and instruction counts, and how long each stage took. The
+module is FILE if given, else the first module found in the repository
+(``tests/programs/``, then ``bench/kernels/``), else a small module built
+in-process, so the demo works on a fresh clone.
+
+The demo is a list of steps (:data:`STEPS`), each a function taking the
+:class:`DemoContext` and printing its part; running a WASI program later is a
+new step appended to that list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import PywazError
+from .ir import (
+    EXTERN_FUNC,
+    EXTERN_GLOBAL,
+    EXTERN_KIND_NAMES,
+    EXTERN_MEMORY,
+    EXTERN_TABLE,
+    VALTYPE_NAMES,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# Where the demo looks for a real module, in order.
+CANDIDATE_DIRS = ("tests/programs", "bench/kernels")
+
+SECTION_NAMES = {
+    0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global",
+    7: "export", 8: "start", 9: "element", 10: "code", 11: "data", 12: "data count",
+}
+
+
+@dataclass
+class DemoContext:
+    """What the steps share: the module's origin and bytes, and what earlier steps produced."""
+
+    label: str
+    data: bytes
+    module: object = None  # pywaz.ir.Module after the decode step
+    validated: object = None  # pywaz.ir.ValidatedModule after the validate step
+    timings: dict = field(default_factory=dict)
+
+
+def find_demo_module(root: Path = REPO_ROOT) -> Path | None:
+    """The first ``.wasm`` file in the candidate directories (sorted by name), or None."""
+    for directory in CANDIDATE_DIRS:
+        found = sorted((root / directory).glob("*.wasm"))
+        if found:
+            return found[0]
+    return None
+
+
+# -- a module built in-process (used when the repository holds no .wasm) --------
+
+
+def _leb(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _vec(items) -> bytes:
+    items = list(items)
+    return _leb(len(items)) + b"".join(items)
+
+
+def _name(text: str) -> bytes:
+    raw = text.encode()
+    return _leb(len(raw)) + raw
+
+
+def _section(section_id: int, payload: bytes) -> bytes:
+    return bytes([section_id]) + _leb(len(payload)) + payload
+
+
+def builtin_module() -> bytes:
+    """A small valid module: imports a host print, exports memory, ``add`` and ``fac`` (iterative i64)."""
+    i32, i64, func = 0x7F, 0x7E, 0x60
+    types = _vec([
+        bytes([func]) + _vec([bytes([i32])]) + _vec([]),  # 0: (i32) -> ()
+        bytes([func]) + _vec([bytes([i32]), bytes([i32])]) + _vec([bytes([i32])]),  # 1: (i32 i32) -> i32
+        bytes([func]) + _vec([bytes([i64])]) + _vec([bytes([i64])]),  # 2: (i64) -> i64
+    ])
+    imports = _vec([_name("env") + _name("print_i32") + b"\x00" + _leb(0)])
+    functions = _vec([_leb(1), _leb(2)])
+    memory = _vec([b"\x01\x01\x02"])  # min 1, max 2 pages
+    exports = _vec([
+        _name("memory") + b"\x02" + _leb(0),
+        _name("add") + b"\x00" + _leb(1),
+        _name("fac") + b"\x00" + _leb(2),
+    ])
+    add = b"\x00" + b"\x20\x00\x20\x01\x6a" + b"\x0b"  # local.get 0, local.get 1, i32.add
+    # acc = 1; loop: if n == 0 break; acc *= n; n -= 1
+    fac = (
+        _vec([b"\x01" + bytes([i64])])
+        + b"\x42\x01\x21\x01"  # i64.const 1, local.set 1
+        + b"\x02\x40\x03\x40"  # block, loop
+        + b"\x20\x00\x50\x0d\x01"  # local.get 0, i64.eqz, br_if 1
+        + b"\x20\x01\x20\x00\x7e\x21\x01"  # acc = acc * n
+        + b"\x20\x00\x42\x01\x7d\x21\x00"  # n = n - 1
+        + b"\x0c\x00\x0b\x0b"  # br 0, end loop, end block
+        + b"\x20\x01\x0b"  # local.get 1, end
+    )
+    code = _vec([_leb(len(add)) + add, _leb(len(fac)) + fac])
+    data = _vec([b"\x00\x41\x00\x0b" + _vec([bytes([c]) for c in b"hello from pywaz"])])
+    return b"\x00asm\x01\x00\x00\x00" + b"".join([
+        _section(1, types), _section(2, imports), _section(3, functions), _section(5, memory),
+        _section(7, exports), _section(10, code), _section(11, data),
+    ])
+
+
+# -- formatting ------------------------------------------------------------------
+
+
+def _limits(limits: Limits, unit: str) -> str:
+    top = "unbounded" if limits.max is None else str(limits.max)
+    return f"min {limits.min}, max {top} {unit}"
+
+
+def describe_desc(module, kind: int, desc) -> str:
+    """A readable type for an import descriptor or an exported entity."""
+    if kind == EXTERN_FUNC:
+        return str(module.types[desc]) if isinstance(desc, int) and desc < len(module.types) else str(desc)
+    if kind == EXTERN_TABLE and isinstance(desc, TableType):
+        return f"{VALTYPE_NAMES.get(desc.elem_type, '?')}, {_limits(desc.limits, 'entries')}"
+    if kind == EXTERN_MEMORY and isinstance(desc, MemoryType):
+        return _limits(desc.limits, "pages")
+    if kind == EXTERN_GLOBAL and isinstance(desc, GlobalType):
+        return f"{'mut ' if desc.mutable else ''}{VALTYPE_NAMES.get(desc.valtype, '?')}"
+    return str(desc)
+
+
+def export_type(validated, kind: int, index: int) -> str:
+    """The type of export ``index`` of ``kind``, from the validated index spaces."""
+    spaces = {
+        EXTERN_FUNC: validated.func_types,
+        EXTERN_TABLE: validated.table_types,
+        EXTERN_MEMORY: validated.memory_types,
+        EXTERN_GLOBAL: validated.global_types,
+    }
+    space = spaces.get(kind, ())
+    if not 0 <= index < len(space):
+        return "?"
+    entry = space[index]
+    return str(entry) if kind == EXTERN_FUNC else describe_desc(validated.module, kind, entry)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+# -- steps -------------------------------------------------------------------------
+
+
+def step_decode(ctx: DemoContext) -> None:
+    """Decode the bytes and print the section table."""
+    from .decoder import decode_module
+
+    start = time.perf_counter()
+    ctx.module = module = decode_module(ctx.data)
+    ctx.timings["decode"] = time.perf_counter() - start
+    print(f"module   {ctx.label}")
+    print(f"size     {len(ctx.data)} bytes, sha256 {hashlib.sha256(ctx.data).hexdigest()[:16]}...")
+    print(f"decoded  in {_ms(ctx.timings['decode'])}")
+    print()
+    print("sections")
+    customs = iter(module.customs)
+    for section_id, offset, size in module.section_sizes:
+        name = SECTION_NAMES.get(section_id, f"unknown {section_id}")
+        if section_id == 0:
+            custom = next(customs, None)
+            name = f"custom {custom.name!r}" if custom is not None else name
+        print(f"  {name:24} offset 0x{offset:06x}  {size:9} bytes")
+
+
+def step_validate(ctx: DemoContext) -> None:
+    """Validate the module and print its index spaces, imports and exports."""
+    from .validator import validate
+
+    module = ctx.module
+    start = time.perf_counter()
+    ctx.validated = validated = validate(module)
+    ctx.timings["validate"] = time.perf_counter() - start
+    imported = validated.num_imported_funcs
+    instructions = sum(len(body.ops) for body in module.codes)
+    code_bytes = sum(body.end - body.offset for body in module.codes)
+    deepest = max((info.max_height for info in validated.functions), default=0)
+    print()
+    print(f"validated in {_ms(ctx.timings['validate'])}")
+    print(f"  types      {len(module.types)}")
+    print(f"  functions  {len(validated.func_types)} ({imported} imported, {len(validated.functions)} defined)")
+    print(f"  code       {instructions} instructions in {code_bytes} bytes; deepest operand stack {deepest}")
+    print(f"  tables     {len(validated.table_types)}, memories {len(validated.memory_types)}, "
+          f"globals {len(validated.global_types)}")
+    print(f"  segments   {len(module.elements)} element, {len(module.datas)} data")
+    if module.start is not None:
+        print(f"  start      function {module.start} ({module.function_name(module.start)})")
+    print()
+    print(f"imports ({len(module.imports)})")
+    for entry in module.imports:
+        kind = EXTERN_KIND_NAMES.get(entry.kind, "?")
+        print(f"  {entry.module + '.' + entry.name:34} {kind:6} {describe_desc(module, entry.kind, entry.desc)}")
+    print(f"exports ({len(module.exports)})")
+    for entry in module.exports:
+        kind = EXTERN_KIND_NAMES.get(entry.kind, "?")
+        print(f"  {entry.name:34} {kind:6} {export_type(validated, entry.kind, entry.index)}")
+
+
+STEPS = (step_decode, step_validate)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m pywaz.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("wasm", nargs="?", help="a .wasm file (default: one from the repository)")
+    args = parser.parse_args(argv)
+    if args.wasm:
+        path = Path(args.wasm)
+    else:
+        path = find_demo_module()
+    if path is None:
+        ctx = DemoContext("built-in example module (no .wasm found in the repository)", builtin_module())
+    else:
+        try:
+            ctx = DemoContext(str(path), path.read_bytes())
+        except OSError as exc:
+            print(f"pywaz demo: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    try:
+        for step in STEPS:
+            step(ctx)
+    except PywazError as exc:
+        print(f"pywaz demo: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
