@@ -294,12 +294,7 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                         else:
                             n = len(ftype.params)
                             ctx.depth = depth
-                            if n:
-                                args_ = stack[-n:]
-                                del stack[-n:]
-                                r = f.call(*args_)
-                            else:
-                                r = f.call()
+                            r = _call_python(f.call, stack, n)
                             n = len(ftype.results)
                             if n == 1:
                                 push(r)
@@ -308,12 +303,7 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                     else:  # call an import (host function or another instance)
                         fidx, n, nres = a
                         ctx.depth = depth
-                        if n:
-                            args_ = stack[-n:]
-                            del stack[-n:]
-                            r = funcs[fidx].call(*args_)
-                        else:
-                            r = funcs[fidx].call()
+                        r = _call_python(funcs[fidx].call, stack, n)
                         if nres == 1:
                             push(r)
                         elif nres:
@@ -335,6 +325,29 @@ def make_runner(instance, artifact, call_depth: CallDepth):
             ctx.depth = entry_depth
 
     return run
+
+
+def _call_python(fn, stack, n):
+    """Call ``fn`` with the top ``n`` stack values (popped).
+
+    Small arities use a plain call: CPython 3.11 runs a Python-to-Python call
+    made with fixed arguments in the same C frame, while ``fn(*args)`` recurses
+    in C, so chains of cross-instance calls cannot exhaust the C stack.
+    """
+    if n == 0:
+        return fn()
+    if n == 1:
+        return fn(stack.pop())
+    if n == 2:
+        b = stack.pop()
+        return fn(stack.pop(), b)
+    if n == 3:
+        c = stack.pop()
+        b = stack.pop()
+        return fn(stack.pop(), b, c)
+    args = stack[-n:]
+    del stack[-n:]
+    return fn(*args)
 
 
 def _annotate(trap: Trap, code, frames) -> None:

@@ -18,7 +18,14 @@ from .objects import Function, Global, Memory, Table
 from .values import from_raw, parse_valtype, to_raw
 
 
-def _host_call(fn, ftype, raw: bool, qualified: str):
+# How many host functions may be active on the stack at once (wasm -> host ->
+# wasm -> host ...). Each such level recurses in C, and CPython 3.11 crashes
+# rather than raising when the C stack runs out, so this bound is kept well
+# below what an 8 MiB main-thread stack holds.
+MAX_HOST_NESTING = 400
+
+
+def _host_call(fn, ftype, raw: bool, qualified: str, call_depth):
     params = ftype.params
     results = ftype.results
     nresults = len(results)
@@ -26,6 +33,9 @@ def _host_call(fn, ftype, raw: bool, qualified: str):
     def call(*args):
         if not raw:
             args = [from_raw(t, v) for t, v in zip(params, args)]
+        if call_depth.host_nesting >= MAX_HOST_NESTING:
+            raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
+        call_depth.host_nesting += 1
         try:
             result = fn(*args)
         except (Trap, ExitError):
@@ -34,6 +44,8 @@ def _host_call(fn, ftype, raw: bool, qualified: str):
             raise Trap(TrapKind.CALL_STACK_EXHAUSTED) from None
         except Exception as exc:
             raise Trap(TrapKind.HOST_ERROR, f"{qualified}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            call_depth.host_nesting -= 1
         try:
             if nresults == 0:
                 return None
@@ -77,7 +89,7 @@ class HostModuleBuilder:
             raise TypeError(f"host function {name!r} is not callable")
         ftype = func_type(tuple(parse_valtype(t) for t in params), tuple(parse_valtype(t) for t in results))
         qualified = f"{self.name}.{name}"
-        return self._add(name, Function(ftype, _host_call(fn, ftype, raw, qualified), qualified, None, -1, host=True))
+        return self._add(name, Function(ftype, _host_call(fn, ftype, raw, qualified, self._runtime.call_depth), qualified, None, -1, host=True))
 
     def global_(self, name: str, valtype, value, mutable: bool = False) -> HostModuleBuilder:
         """Add a global of ``valtype`` ("i32", ...) holding ``value`` (embedder value).

@@ -115,11 +115,14 @@ class CallDepth:
     gives every instance the same object (``instance.runtime.call_depth``).
     """
 
-    __slots__ = ("depth", "max_depth")
+    __slots__ = ("depth", "max_depth", "host_nesting")
 
     def __init__(self, max_depth: int = 10000):
         self.depth = 0
         self.max_depth = max_depth
+        # Host functions active on the stack: each recursion through a host
+        # function costs C stack, so the host wrapper bounds this separately.
+        self.host_nesting = 0
 
 
 def trap(kind: TrapKind):

@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..api import CompileOptions
+from ..cache import CompilationCache, compute_key, module_digest, private_cache
 from ..errors import ClosedError
 from ..ir import EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_KIND_NAMES, EXTERN_MEMORY, EXTERN_TABLE
 from .engines import create_engine
@@ -58,10 +59,11 @@ class ExportType:
 class CompiledModule:
     """A decoded, validated and compiled module; instantiate it any number of times."""
 
-    def __init__(self, runtime: Runtime, validated, artifact):
+    def __init__(self, runtime: Runtime, validated, artifact, code_ref=None):
         self._runtime = runtime
         self.validated = validated
         self.artifact = artifact
+        self._code_ref = code_ref  # one reference on the cache entry, released once by close()
         self._closed = False
 
     def _check(self):
@@ -99,6 +101,11 @@ class CompiledModule:
     def close(self) -> None:
         """Release this handle (idempotent). Instances made from it keep working."""
         self._closed = True
+        # Instances hold their own references to the code; the handle lets go of
+        # its own so a runtime without a cache does not keep closed modules alive.
+        self.validated = self.artifact = None
+        if self._code_ref is not None:
+            self._code_ref.release()
 
     def __enter__(self):
         return self
@@ -160,9 +167,14 @@ class Runtime:
         max_memory_pages: cap on every memory's size in 64 KiB pages (None: the
             spec's 65536); ``memory.grow`` past it returns -1.
         max_table_size: cap on every table's size in entries (None: 2**32-1).
+        cache: a :class:`~pywaz.CompilationCache` to share compiled code with
+            other runtimes (and, with a directory, other processes). Without
+            one, the runtime keeps compiled code only while a handle or
+            instance that owns it is open.
 
     Raises:
         ValueError: unknown engine or bad limits.
+        TypeError: ``cache`` is not a CompilationCache.
     """
 
     def __init__(
@@ -173,6 +185,7 @@ class Runtime:
         max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
         max_memory_pages: int | None = None,
         max_table_size: int | None = None,
+        cache: CompilationCache | None = None,
     ):
         if compile_mode not in (None, "lazy", "eager"):
             raise ValueError(f"compile_mode must be 'lazy' or 'eager', not {compile_mode!r}")
@@ -185,7 +198,12 @@ class Runtime:
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ValueError(f"{label} must be an int >= {minimum}, not {value!r}")
+        if cache is not None and not isinstance(cache, CompilationCache):
+            raise TypeError(f"cache must be a CompilationCache, not {type(cache).__name__}")
         self.engine = create_engine(engine)
+        self._cache = cache if cache is not None else private_cache()
+        self._owns_cache = cache is None
+        self._compile_origins = dict.fromkeys(("compiled", "memory", "shared", "disk"), 0)
         self.options = CompileOptions() if compile_mode is None else CompileOptions(compile_mode=compile_mode)
         self.call_depth = CallDepth(max_call_depth)
         self.max_memory_pages = max_memory_pages
@@ -206,13 +224,54 @@ class Runtime:
     # -- compilation ------------------------------------------------------
 
     def _compile(self, data):
-        """Decode, validate and engine-compile ``data``: the one place compilation happens."""
+        """A cache reference on ``(validated, artifact)`` for ``data``: the one place compilation happens.
+
+        The caller owns the returned CodeRef and releases it once (CompiledModule.close).
+        Disk caching applies when the engine has ``serialize(artifact)`` and
+        ``deserialize(payload)`` and its artifacts carry ``.validated``.
+        """
+        engine = self.engine
+        engine_name = getattr(engine, "name", None) or type(engine).__qualname__
+        digest = module_digest(data)
+        key = compute_key(digest, engine_name, None, self.options)
+        serialize = deserialize = None
+        if hasattr(engine, "serialize") and hasattr(engine, "deserialize"):
+
+            def serialize(compiled):
+                return engine.serialize(compiled[1])
+
+            def deserialize(payload):
+                artifact = engine.deserialize(payload)
+                return artifact.validated, artifact
+
+        ref = self._cache.acquire(
+            key,
+            lambda: self._compile_uncached(data),
+            serialize,
+            deserialize,
+            engine=engine_name,
+            module_sha256=digest,
+        )
+        self._compile_origins[ref.origin] += 1
+        return ref
+
+    def _compile_uncached(self, data):
         from ..decoder import decode_module
         from ..validator import validate
 
         module = decode_module(data)
         validated = validate(module)
         return validated, self.engine.compile(validated, self.options)
+
+    def stats(self) -> dict[str, int]:
+        """What this runtime's compilations cost: ``compilations`` (compiled here) and
+        ``memory_hits``/``disk_hits`` (served by the cache)."""
+        origins = self._compile_origins
+        return {
+            "compilations": origins["compiled"],
+            "memory_hits": origins["memory"] + origins["shared"],
+            "disk_hits": origins["disk"],
+        }
 
     def compile_module(self, data) -> CompiledModule:
         """Compile wasm bytes into a :class:`CompiledModule`.
@@ -226,8 +285,9 @@ class Runtime:
         self._check()
         if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"module data must be bytes-like, not {type(data).__name__}")
-        validated, artifact = self._compile(bytes(data))
-        compiled = CompiledModule(self, validated, artifact)
+        ref = self._compile(bytes(data))
+        validated, artifact = ref.artifact
+        compiled = CompiledModule(self, validated, artifact, ref)
         self._compiled.append(compiled)
         return compiled
 
@@ -346,6 +406,8 @@ class Runtime:
         self._instances.clear()
         self._compiled.clear()
         self._registry.clear()
+        if self._owns_cache:
+            self._cache.close()
 
     @property
     def closed(self) -> bool:
