@@ -104,6 +104,7 @@ class CompiledModule:
         # Instances hold their own references to the code; the handle lets go of
         # its own so a runtime without a cache does not keep closed modules alive.
         self.validated = self.artifact = None
+        self._runtime._compiled.pop(self, None)
         if self._code_ref is not None:
             self._code_ref.release()
 
@@ -140,6 +141,7 @@ class Instance:
         if self._closed:
             return
         self._closed = True
+        self._runtime._instances.pop(self, None)
         if self._owned is not None:
             self._owned.close()
 
@@ -209,8 +211,10 @@ class Runtime:
         self.max_memory_pages = max_memory_pages
         self.max_table_size = max_table_size
         self._registry: dict[str, dict] = {}
-        self._instances: list[Instance] = []
-        self._compiled: list[CompiledModule] = []
+        # Open handles, as insertion-ordered sets: a handle leaves when it closes,
+        # so closed modules and instances are not kept alive by the runtime.
+        self._instances: dict[Instance, None] = {}
+        self._compiled: dict[CompiledModule, None] = {}
         self._closed = False
 
     @property
@@ -288,7 +292,7 @@ class Runtime:
         ref = self._compile(bytes(data))
         validated, artifact = ref.artifact
         compiled = CompiledModule(self, validated, artifact, ref)
-        self._compiled.append(compiled)
+        self._compiled[compiled] = None
         return compiled
 
     # -- instantiation ----------------------------------------------------
@@ -334,7 +338,7 @@ class Runtime:
             max_table_size=self.max_table_size,
         )
         instance = Instance(self, module_instance, owned)
-        self._instances.append(instance)
+        self._instances[instance] = None
         if config.name is not None:
             self._registry[config.name] = module_instance.exports
         return instance
@@ -388,7 +392,7 @@ class Runtime:
             else:
                 module_instance.globals_.append(obj)
         instance = Instance(self, module_instance)
-        self._instances.append(instance)
+        self._instances[instance] = None
         self._registry[name] = exports
         return instance
 
@@ -399,9 +403,9 @@ class Runtime:
         if self._closed:
             return
         self._closed = True
-        for instance in self._instances:
+        for instance in list(self._instances):
             instance.close()
-        for compiled in self._compiled:
+        for compiled in list(self._compiled):
             compiled.close()
         self._instances.clear()
         self._compiled.clear()

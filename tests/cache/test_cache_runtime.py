@@ -1,0 +1,132 @@
+"""The cache behind pywaz.Runtime: the wazero faults reproduced with the real Runtime.
+
+Uses the interpreter engine (always available); which engine compiles does
+not matter to the lifetime rules.
+"""
+
+import gc
+import threading
+import weakref
+
+import pytest
+import wasmtime
+
+import pywaz
+from pywaz import ClosedError, CompilationCache
+
+WAT = """
+(module
+  (func (export "mul_add") (param i32 i32) (result i32)
+    local.get 0 local.get 1 i32.mul i32.const 7 i32.add))
+"""
+
+
+@pytest.fixture(scope="module")
+def data():
+    return wasmtime.wat2wasm(WAT)
+
+
+def call(instance, a=6, b=9):
+    return instance.exports["mul_add"](a, b)
+
+
+def test_two_runtimes_sharing_a_cache_compile_once(data):
+    """wazero #2197: instantiate(data) then close, twice, with one cache -> one compilation."""
+    cache = CompilationCache()
+    runtimes = [pywaz.Runtime(cache=cache) for _ in range(2)]
+    for runtime in runtimes:
+        instance = runtime.instantiate(data)
+        assert call(instance) == 61
+        instance.close()
+    assert cache.stats()["compilations"] == 1
+    assert [r.stats()["compilations"] for r in runtimes] == [1, 0]
+    assert runtimes[1].stats()["memory_hits"] == 1
+    for runtime in runtimes:
+        runtime.close()
+    assert cache.stats()["entries"] == 1 and not cache.closed  # a user cache outlives runtimes
+
+
+def test_same_runtime_instantiates_from_the_cache_after_close(data):
+    cache = CompilationCache()
+    with pywaz.Runtime(cache=cache) as runtime:
+        for _ in range(3):
+            with runtime.instantiate(data) as instance:
+                assert call(instance, 2, 3) == 13
+        assert runtime.stats()["compilations"] == 1
+
+
+def test_two_compiled_handles_are_independent(data):
+    """wazero #2336: closing one of two handles from the same bytes must not break the other."""
+    for cache in (None, CompilationCache()):
+        with pywaz.Runtime(cache=cache) as runtime:
+            first = runtime.compile_module(data)
+            second = runtime.compile_module(data)
+            first.close()
+            first.close()
+            with pytest.raises(ClosedError):
+                runtime.instantiate_module(first)
+            assert call(runtime.instantiate_module(second)) == 61
+            assert runtime.stats()["compilations"] == 1
+
+
+def test_without_a_cache_closing_releases_the_compiled_code(data):
+    runtime = pywaz.Runtime()
+    instance = runtime.instantiate(data)
+    artifact = weakref.ref(instance._owned.artifact)
+    instance.close()
+    del instance
+    gc.collect()
+    assert artifact() is None, "a runtime without a cache must not keep closed modules' code"
+    compiled = runtime.compile_module(data)
+    artifact = weakref.ref(compiled.artifact)
+    compiled.close()
+    del compiled
+    gc.collect()
+    assert artifact() is None
+    assert runtime.stats()["compilations"] == 2  # nothing retained, so the second compile is real
+    runtime.close()
+
+
+def test_live_instances_survive_cache_eviction(data):
+    cache = CompilationCache(max_entries=1)
+    with pywaz.Runtime(cache=cache) as runtime:
+        instance = runtime.instantiate(data)
+        cache.clear()
+        cache.close()
+        assert call(instance, 1, 1) == 8
+
+
+def test_concurrent_runtimes_compile_once(data):
+    cache = CompilationCache()
+    barrier = threading.Barrier(6)
+    results = []
+
+    def worker():
+        runtime = pywaz.Runtime(cache=cache)
+        barrier.wait()
+        for _ in range(5):
+            with runtime.instantiate(data) as instance:
+                results.append(call(instance))
+        runtime.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [61] * 30
+    assert cache.stats()["compilations"] == 1 and cache.stats()["references"] == 0
+
+
+def test_compile_errors_still_surface_and_are_not_cached():
+    cache = CompilationCache()
+    with pywaz.Runtime(cache=cache) as runtime:
+        for _ in range(2):
+            with pytest.raises(pywaz.DecodeError):
+                runtime.compile_module(b"\0asm\x01\0\0\0\x01")
+    assert cache.stats()["entries"] == 0 and cache.stats()["compilations"] == 2
+
+
+def test_runtime_rejects_a_non_cache():
+    with pytest.raises(TypeError):
+        pywaz.Runtime(cache="/tmp/somewhere")
