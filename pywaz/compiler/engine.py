@@ -1,0 +1,201 @@
+"""The compiler engine: implements :class:`pywaz.api.Engine` with generated Python.
+
+``compile(validated, options)`` returns a :class:`~.artifact.CompiledArtifact`.
+``CompileOptions.compile_mode`` picks when functions are compiled:
+
+* ``"lazy"`` (the default): each function is lowered and ``compile()``d the
+  first time any instance calls it, once per artifact (under a lock), and then
+  shared by every instance. Start-up cost is proportional to what runs.
+* ``"eager"``: every function is compiled inside ``compile``.
+
+``bind(artifact, instance)`` builds the instance's globals dict (the only
+place instance state lives: memory, tables, globals, callees, helpers) and sets
+``.call`` on every defined function to a function object made from the
+artifact's code object and that dict.
+"""
+
+from __future__ import annotations
+
+import struct
+import types
+
+from ..api import CompileOptions
+from ..errors import PywazError, Trap, TrapKind
+from ..numeric import f32_round
+from . import _helpers as h
+from .artifact import CompiledArtifact
+from .lower import UnsupportedOpcode
+
+COMPILE_MODES = ("lazy", "eager")
+
+_U64 = struct.Struct("<Q")
+_F64 = struct.Struct("<d")
+
+
+def _base_namespace() -> dict:
+    """Names every generated function may use, shared (read-only) by all instances."""
+    import builtins
+
+    import math
+
+    return {
+        "__builtins__": builtins,
+        "_Trap": Trap,
+        "_TK_UNREACHABLE": TrapKind.UNREACHABLE,
+        "_StructError": struct.error,
+        "_trap_oob_memory": h.trap_oob_memory,
+        "_trap_div_zero": h.trap_div_zero,
+        "_ld_u32": struct.Struct("<I").unpack_from,
+        "_ld_s32": struct.Struct("<i").unpack_from,
+        "_ld_u64": struct.Struct("<Q").unpack_from,
+        "_ld_f64": struct.Struct("<d").unpack_from,
+        "_ld_u16": struct.Struct("<H").unpack_from,
+        "_ld_s16": struct.Struct("<h").unpack_from,
+        "_ld_s8": struct.Struct("<b").unpack_from,
+        "_st_u32": struct.Struct("<I").pack_into,
+        "_st_u64": struct.Struct("<Q").pack_into,
+        "_st_f64": struct.Struct("<d").pack_into,
+        "_st_u16": struct.Struct("<H").pack_into,
+        "_f32_load": h.f32_load,
+        "_f32_store": h.f32_store,
+        "_f32r": f32_round,
+        "_f32_div": h.f32_div,
+        "_f32_sqrt": h.f32_sqrt,
+        "_f32_from_int": h.f32_from_int,
+        "_f32_bits": h.f32_bits,
+        "_f32_from_bits": h.f32_reinterpret_bits,
+        "_f64_bits": h.f64_bits,
+        "_f64_from_bits": h.f64_from_bits,
+        "_fdiv": h.fdiv,
+        "_fsqrt": h.fsqrt,
+        "_fmin": h.fmin,
+        "_fmax": h.fmax,
+        "_fceil": h.fceil,
+        "_ffloor": h.ffloor,
+        "_ftrunc": h.ftrunc,
+        "_fnearest": h.fnearest,
+        "_copysign": math.copysign,
+        "_i32_div_s": h.i32_div_s,
+        "_i32_rem_s": h.i32_rem_s,
+        "_i64_div_s": h.i64_div_s,
+        "_i64_rem_s": h.i64_rem_s,
+        "_rotl32": h.rotl32,
+        "_rotr32": h.rotr32,
+        "_rotl64": h.rotl64,
+        "_rotr64": h.rotr64,
+        "_ctz32": h.ctz32,
+        "_ctz64": h.ctz64,
+        "_i32_trunc_s": h.i32_trunc_s,
+        "_i32_trunc_u": h.i32_trunc_u,
+        "_i64_trunc_s": h.i64_trunc_s,
+        "_i64_trunc_u": h.i64_trunc_u,
+        "_i32_trunc_sat_s": h.i32_trunc_sat_s,
+        "_i32_trunc_sat_u": h.i32_trunc_sat_u,
+        "_i64_trunc_sat_s": h.i64_trunc_sat_s,
+        "_i64_trunc_sat_u": h.i64_trunc_sat_u,
+        "_memory_grow": h.memory_grow,
+        "_memory_fill": h.memory_fill,
+        "_memory_copy": h.memory_copy,
+        "_memory_init": h.memory_init,
+        "_data_drop": h.data_drop,
+        "_table_get": h.table_get,
+        "_table_set": h.table_set,
+        "_table_grow": h.table_grow,
+        "_table_fill": h.table_fill,
+        "_table_copy": h.table_copy,
+        "_table_init": h.table_init,
+        "_elem_drop": h.elem_drop,
+        "_call_indirect": h.call_indirect_target,
+    }
+
+
+_BASE = _base_namespace()
+
+
+def _const_value(bits: int) -> float:
+    return _F64.unpack(_U64.pack(bits))[0]
+
+
+def _install(function, instance_globals, compiled) -> types.FunctionType:
+    for name, bits in compiled.consts:
+        instance_globals[name] = _const_value(bits)
+    return types.FunctionType(compiled.code, instance_globals, compiled.name)
+
+
+def _failing_call(error):
+    def call(*args):
+        raise error
+
+    return call
+
+
+def _lazy_stub(artifact: CompiledArtifact, instance, instance_globals, local_index: int, func_index: int):
+    installed = []
+
+    def call(*args):
+        if installed:
+            return installed[0](*args)
+        compiled = artifact.function(local_index, instance.module)
+        fn = _install(None, instance_globals, compiled)
+        installed.append(fn)
+        instance_globals[f"_f{func_index}"] = fn
+        instance.funcs[func_index].call = fn
+        return fn(*args)
+
+    return call
+
+
+class CompilerEngine:
+    """Lowers each wasm function to a Python code object (see module docs)."""
+
+    name = "compiler"
+
+    def compile(self, validated, options: CompileOptions | None = None) -> CompiledArtifact:
+        """Compile ``validated`` (a ValidatedModule) per ``options.compile_mode``.
+
+        Raises:
+            PywazError: unknown compile mode.
+            CompileFailure: generated code did not compile (a pywaz bug).
+        """
+        mode = getattr(options, "compile_mode", "lazy") if options is not None else "lazy"
+        if mode not in COMPILE_MODES:
+            raise PywazError(f"unknown compile mode {mode!r} (choose from {', '.join(COMPILE_MODES)})")
+        artifact = CompiledArtifact(validated, len(validated.functions), mode)
+        if mode == "eager":
+            artifact.compile_all()
+        return artifact
+
+    def bind(self, artifact: CompiledArtifact, instance) -> None:
+        """Build ``instance``'s globals dict and set ``.call`` on each defined function."""
+        validated = instance.module
+        g = dict(_BASE)
+        g["_inst"] = instance
+        for i, memory in enumerate(instance.memories):
+            g[f"_mem{i}"] = memory
+        for i, table in enumerate(instance.tables):
+            g[f"_t{i}"] = table
+        for i, global_ in enumerate(instance.globals_):
+            g[f"_g{i}"] = global_ if global_.type.mutable else global_.value
+        for i, functype in enumerate(validated.module.types):
+            g[f"_ty{i}"] = functype
+        funcs = instance.funcs
+        for i, function in enumerate(funcs):
+            g[f"_F{i}"] = function
+        num_imported = len(funcs) - len(artifact.functions)
+        for i in range(num_imported):
+            g[f"_f{i}"] = funcs[i].call
+        for local_index in range(len(artifact.functions)):
+            func_index = num_imported + local_index
+            compiled = artifact.functions[local_index]
+            if compiled is not None:
+                call = _install(None, g, compiled)
+            elif artifact.errors[local_index] is not None:
+                call = _failing_call(artifact.errors[local_index])
+            else:
+                call = _lazy_stub(artifact, instance, g, local_index, func_index)
+            g[f"_f{func_index}"] = call
+            funcs[func_index].call = call
+        instance.engine_state = artifact
+
+
+__all__ = ["CompilerEngine", "COMPILE_MODES", "UnsupportedOpcode"]
