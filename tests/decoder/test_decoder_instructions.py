@@ -1,0 +1,346 @@
+"""Function bodies and instructions (binary §5.4, §5.5.13): every opcode, every immediate shape."""
+
+import struct
+
+import pytest
+
+from pywaz.decoder import decode_module
+from pywaz.decoder.sections import MAX_LOCALS
+from pywaz.errors import DecodeError
+from pywaz.ir import func_type
+from pywaz.opcodes import IMMEDIATES, OP_NAMES, Op
+from tests.wasmgen import (
+    END,
+    EXTERNREF,
+    F32,
+    F64,
+    FUNCREF,
+    HEADER,
+    I32,
+    I64,
+    V128,
+    block,
+    blocktype,
+    br_table,
+    call_indirect,
+    code_section,
+    f32_const,
+    f64_const,
+    func_body,
+    function_section,
+    functype,
+    i32_const,
+    i64_const,
+    if_,
+    local_get,
+    loop,
+    memarg,
+    module,
+    op,
+    opcode,
+    s32,
+    s64,
+    single_func_module,
+    type_section,
+    u32,
+    v128_const,
+    vec,
+)
+
+
+def body_of(code: bytes, locals_=()):
+    """Decode a one-function module whose body is ``code`` (END included)."""
+    return decode_module(single_func_module(code, locals_=locals_)).codes[0]
+
+
+def malformed_body(code: bytes, message: str, locals_=()) -> DecodeError:
+    with pytest.raises(DecodeError) as info:
+        body_of(code, locals_)
+    assert info.value.message.startswith(message), info.value.message
+    return info.value
+
+
+# One sample encoding per immediate kind and the value the decoder must store.
+SHUFFLE = bytes(range(15, -1, -1))
+SAMPLES = {
+    "-": (b"", None),
+    "blocktype": (blocktype(I32), func_type((), (I32,))),
+    "label": (u32(3), 3),
+    "br_table": (vec([u32(0), u32(1), u32(200)]) + u32(2), (0, 1, 200, 2)),
+    "func": (u32(70000), 70000),
+    "call_indirect": (u32(5) + u32(1), (5, 1)),
+    "local": (u32(128), 128),
+    "global": (u32(1), 1),
+    "table": (u32(2), 2),
+    "elem": (u32(4), 4),
+    "data": (u32(0), 0),
+    "memarg": (memarg(2, 1 << 20), (2, 1 << 20)),
+    "memarg_lane": (memarg(0, 16) + b"\x07", (0, 16, 7)),
+    "memidx": (b"\x00", 0),
+    "memory.init": (u32(9) + b"\x00", (9, 0)),
+    "memory.copy": (b"\x00\x00", (0, 0)),
+    "table.init": (u32(6) + u32(2), (6, 2)),
+    "table.copy": (u32(1) + u32(3), (1, 3)),
+    "i32": (s32(-2), 0xFFFFFFFE),
+    "i64": (s64(-(1 << 63)), 1 << 63),
+    "f32": (struct.pack("<I", 0x7FA00001), 0x7FA00001),
+    "f64": (struct.pack("<Q", 0xFFF0000000000001), 0xFFF0000000000001),
+    "v128": (bytes(range(16)), int.from_bytes(bytes(range(16)), "little")),
+    "shuffle": (SHUFFLE, SHUFFLE),
+    "lane": (b"\x0f", 15),
+    "reftype": (bytes([EXTERNREF]), EXTERNREF),
+    "select_t": (vec([bytes([V128])]), (V128,)),
+}
+
+
+@pytest.mark.parametrize("code", sorted(OP_NAMES), ids=lambda c: OP_NAMES[c])
+def test_every_opcode_decodes_with_its_immediate(code):
+    name = OP_NAMES[code]
+    encoded_imm, expected = SAMPLES[IMMEDIATES[code]]
+    instr = opcode(name) + encoded_imm
+    if name in ("block", "loop", "if"):
+        instr += END
+    elif name == "else":
+        instr = if_() + instr + END
+    elif name == "end":
+        instr = block() + instr
+    body = body_of(instr + END)
+    index = body.ops.index(code)
+    assert body.imms[index] == expected
+    assert body.ops[-1] == Op.END and body.imms[-1] is None
+
+
+def test_offsets_are_module_byte_offsets():
+    code = i32_const(1000) + local_get(0) + op("drop") + op("drop") + END
+    data = single_func_module(code, locals_=[(1, I32)])
+    body = decode_module(data).codes[0]
+    assert body.ops == [Op.I32_CONST, Op.LOCAL_GET, Op.DROP, Op.DROP, Op.END]
+    assert body.offsets.typecode == "L"
+    assert [data[o] for o in body.offsets] == [0x41, 0x20, 0x1A, 0x1A, 0x0B]
+    assert data[body.offset : body.end].endswith(code)
+    assert body.end == len(data)
+
+
+@pytest.mark.parametrize(
+    "encoded, value",
+    [
+        (i32_const(0), 0),
+        (i32_const(63), 63),
+        (i32_const(64), 64),
+        (i32_const(-1), 0xFFFFFFFF),
+        (i32_const(-64), 0xFFFFFFC0),
+        (i32_const(-65), 0xFFFFFFBF),
+        (i32_const(8191), 8191),
+        (i32_const(-8192), 0xFFFFE000),
+        (i32_const(0x7FFFFFFF), 0x7FFFFFFF),
+        (i32_const(-(1 << 31)), 0x80000000),
+        (b"\x41" + s32(-1, pad_to=5), 0xFFFFFFFF),
+        (i64_const(-1), 0xFFFFFFFFFFFFFFFF),
+        (i64_const(-65), 0xFFFFFFFFFFFFFFBF),
+        (i64_const(-8192), 0xFFFFFFFFFFFFE000),
+        (i64_const(8191), 8191),
+        (i64_const((1 << 63) - 1), (1 << 63) - 1),
+        (b"\x42" + s64(5, pad_to=10), 5),
+    ],
+)
+def test_integer_constants_in_unsigned_canonical_form(encoded, value):
+    assert body_of(encoded + op("drop") + END).imms[0] == value
+
+
+def test_float_constants_keep_raw_bits():
+    body = body_of(f32_const(bits=0xFFC00001) + f64_const(-0.0) + v128_const(1 << 127) + END)
+    assert body.imms[:3] == [0xFFC00001, 0x8000000000000000, 1 << 127]
+
+
+@pytest.mark.parametrize(
+    "encoded, message",
+    [
+        (b"\x41\x80\x80\x80\x80\x80\x00", "integer representation too long"),
+        (b"\x41\x80\x80\x80\x80\x70", "integer too large"),
+        (b"\x41\xff\xff\xff\xff\x0f", "integer too large"),
+        (b"\x42" + b"\x80" * 10 + b"\x00", "integer representation too long"),
+        (b"\x42" + b"\x80" * 9 + b"\x7e", "integer too large"),
+        (b"\x20\x80\x80\x80\x80\x10", "integer too large"),
+        (b"\x20\x80\x80\x80\x80\x80\x00", "integer representation too long"),
+    ],
+)
+def test_malformed_immediates(encoded, message):
+    malformed_body(encoded + END, message)
+
+
+def test_block_types():
+    data = module(
+        type_section(functype(), functype([I32], [I32, I64])),
+        function_section(0),
+        code_section(
+            func_body(
+                (),
+                block(blocktype())
+                + END
+                + loop(blocktype(F64))
+                + END
+                + if_(blocktype(type_index=1))
+                + END
+                + block(blocktype(type_index=200))  # index range is the validator's business
+                + END
+                + END,
+            )
+        ),
+    )
+    imms = decode_module(data).codes[0].imms
+    assert imms[0] is func_type((), ())
+    assert imms[2] is func_type((), (F64,))
+    assert imms[4] == 1
+    assert imms[6] == 200
+
+
+def test_malformed_block_types():
+    malformed_body(block(b"\x7a") + END + END, "malformed value type")
+    malformed_body(block(b"\xc0\x7f") + END + END, "malformed block type")  # negative s33
+    malformed_body(block(b"\x80\x80\x80\x80\x20") + END + END, "integer too large")  # beyond s33
+
+
+def test_deep_nesting_is_iterative():
+    depth = 20000
+    body = body_of(block() * depth + END * depth + END)
+    assert len(body.ops) == 2 * depth + 1
+    assert body.ops.count(Op.BLOCK) == depth
+
+
+def test_else_must_be_inside_if():
+    body = body_of(i32_const(1) + if_() + op("nop") + op("else") + op("nop") + END + END)
+    assert body.ops == [Op.I32_CONST, Op.IF, Op.NOP, Op.ELSE, Op.NOP, Op.END, Op.END]
+    malformed_body(block() + op("else") + END + END, "END opcode expected")
+    malformed_body(op("else") + END, "END opcode expected")
+    malformed_body(i32_const(1) + if_() + op("else") + op("else") + END + END, "END opcode expected")
+
+
+def test_missing_end_at_end_of_module():
+    data = HEADER + b"\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x06\x01\x04\x00\x41\x01\x1a"
+    with pytest.raises(DecodeError, match="^unexpected end of section or function"):
+        decode_module(data)
+
+
+def test_missing_end_reads_into_next_section_like_the_reference():
+    # the data section id 0x0b is consumed as `end`, so the body overruns its size
+    data = HEADER + b"\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x06\x01\x04\x00\x41\x01\x1a" + b"\x0b\x03\x01\x01\x00"
+    with pytest.raises(DecodeError, match="^section size mismatch"):
+        decode_module(data)
+
+
+def test_missing_end_followed_by_next_body():
+    data = (
+        HEADER
+        + b"\x01\x04\x01\x60\x00\x00\x03\x03\x02\x00\x00\x0a\x0c\x02"
+        + b"\x04\x00\x41\x01\x1a"  # no end
+        + b"\x05\x00\x41\x01\x1a\x0b"
+    )
+    with pytest.raises(DecodeError, match="^END opcode expected"):
+        decode_module(data)
+
+
+def test_code_after_final_end_is_size_mismatch():
+    data = module(type_section(functype()), function_section(0), code_section(func_body((), END + op("nop"))))
+    with pytest.raises(DecodeError, match="^section size mismatch"):
+        decode_module(data)
+
+
+def test_body_size_beyond_module():
+    data = module(type_section(functype()), function_section(0), code_section(u32(100) + b"\x00\x0b"))
+    with pytest.raises(DecodeError, match="^length out of bounds"):
+        decode_module(data)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [b"\x06", b"\x0a", b"\x12", b"\x27", b"\xc5", b"\xd3", b"\xff", b"\xfc\x12", b"\xfc\x80\x01", b"\xfd\x9a\x01", b"\xfd\x80\x02"],
+)
+def test_illegal_opcodes(code):
+    err = malformed_body(code + END, "illegal opcode")
+    assert err.offset is not None
+
+
+def test_prefixed_subopcode_may_use_padded_leb():
+    body = body_of(b"\xfc\x80\x00" + END)  # i32.trunc_sat_f32_s with a two-byte sub-opcode
+    assert body.ops[0] == Op.I32_TRUNC_SAT_F32_S
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        b"\x41\x00\x40\x01\x1a",  # memory.grow reserved byte 1
+        b"\x41\x00\x40\x80\x00\x1a",  # memory.grow reserved byte as 2-byte LEB
+        b"\x3f\x01\x1a",
+        b"\x3f\x80\x80\x80\x80\x00\x1a",
+        b"\xfc\x0b\x01",  # memory.fill
+        b"\xfc\x0a\x00\x01",  # memory.copy
+        b"\xfc\x08\x00\x01",  # memory.init
+    ],
+)
+def test_zero_byte_expected(code):
+    malformed_body(code + END, "zero byte expected")
+
+
+@pytest.mark.parametrize("align", [32, 33, 63, 64, 65])
+def test_memop_flags(align):
+    malformed_body(i32_const(0) + op("i32.load", memarg(align, 0)) + op("drop") + END, "malformed memop flags")
+    malformed_body(i32_const(0) + op("v128.load", memarg(align, 0)) + op("drop") + END, "malformed memop flags")
+
+
+def test_large_alignment_below_32_is_left_to_the_validator():
+    body = body_of(i32_const(0) + op("i32.load", memarg(31, 0)) + op("drop") + END)
+    assert body.imms[1] == (31, 0)
+
+
+def test_memargs_are_interned():
+    load = op("i32.load", memarg(2, 8))
+    body = body_of(i32_const(0) + load + op("drop") + i32_const(0) + load + op("drop") + END)
+    assert body.imms[1] is body.imms[4]
+
+
+def test_ref_null_and_select_type_errors():
+    malformed_body(b"\xd0\x7f" + END, "malformed reference type")
+    malformed_body(b"\x1c\x01\x7a" + END, "malformed value type")
+
+
+def test_select_t_any_arity_decodes():
+    body = body_of(b"\x1c\x02\x7f\x7e" + END)
+    assert body.imms[0] == (I32, I64)
+
+
+def test_call_indirect_and_br_table_shapes():
+    body = body_of(call_indirect(3, 0) + br_table([], 0) + END)
+    assert body.imms[:2] == [(3, 0), (0,)]
+    malformed_body(b"\x0e\xff\xff\xff\xff\x0f" + END, "length out of bounds")
+
+
+# ---------------------------------------------------------------- locals
+
+
+def test_locals_expanded():
+    body = body_of(END, locals_=[(2, I32), (0, F32), (1, F64), (3, FUNCREF)])
+    assert body.locals == (I32, I32, F64, FUNCREF, FUNCREF, FUNCREF)
+
+
+def test_too_many_locals_spec_limit():
+    # 0xFFFFFFFF i32 + 2 i64 overflows u32
+    code = b"\x02\xff\xff\xff\xff\x0f\x7f\x02\x7e\x0b"
+    data = module(type_section(functype()), function_section(0), code_section(u32(len(code)) + code))
+    with pytest.raises(DecodeError, match="^too many locals"):
+        decode_module(data)
+
+
+def test_too_many_locals_implementation_limit():
+    malformed_body(END, "too many locals", locals_=[(MAX_LOCALS, I32), (1, I64)])
+    assert len(body_of(END, locals_=[(MAX_LOCALS, I32)]).locals) == MAX_LOCALS
+
+
+def test_local_count_too_large_for_u32():
+    code = b"\x01\x80\x80\x80\x80\x10\x7f\x0b"
+    data = module(type_section(functype()), function_section(0), code_section(u32(len(code)) + code))
+    with pytest.raises(DecodeError, match="^integer too large"):
+        decode_module(data)
+
+
+def test_malformed_local_type():
+    malformed_body(END, "malformed value type", locals_=[(1, 0x40)])
