@@ -507,8 +507,8 @@ class FunctionLowering:
         if len(labels) == 1:
             pad = "    " * out.level
             region = self.regions[labels[0]]
-            if region.lines:
-                out.lines.extend(pad + line for line in region.lines)
+            out.lines.extend(pad + line for line in region.lines)
+            if any(not line.lstrip().startswith("#") for line in region.lines):
                 out.has[-1] = True
             return
         mid = len(labels) // 2
