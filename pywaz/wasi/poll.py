@@ -25,7 +25,7 @@ from .codes import (
     Eventtype,
     Rights,
 )
-from .fdtable import DirectoryDescriptor, FileDescriptor, StreamDescriptor
+from .fdtable import FileDescriptor, StreamDescriptor
 from .guest import InvalidArgument, WasiError
 
 _SUB_HEAD = struct.Struct("<QB")
@@ -48,10 +48,10 @@ def _fd_readiness(wasi, fd: int, kind: int):
         entry = wasi.fds.get(fd)
     except WasiError as error:
         return error.errno, 0, 0, None
-    if not entry.rights_base & (Rights.POLL_FD_READWRITE | (Rights.FD_READ if kind == Eventtype.FD_READ
-                                                          else Rights.FD_WRITE)):
-        return Errno.NOTCAPABLE, 0, 0, None
+    kind_right = Rights.FD_READ if kind == Eventtype.FD_READ else Rights.FD_WRITE
     if type(entry) is FileDescriptor:
+        if not entry.rights_base & (Rights.POLL_FD_READWRITE | kind_right):
+            return Errno.NOTCAPABLE, 0, 0, None
         nbytes = 0
         if kind == Eventtype.FD_READ:
             try:
@@ -60,14 +60,14 @@ def _fd_readiness(wasi, fd: int, kind: int):
             except OSError:
                 nbytes = 0
         return Errno.SUCCESS, nbytes, 0, None
-    if type(entry) is DirectoryDescriptor:
-        return Errno.BADF, 0, 0, None
     if type(entry) is StreamDescriptor:
         stream = entry.stream
         if kind == Eventtype.FD_READ and not stream.readable or kind == Eventtype.FD_WRITE and not stream.writable:
             return Errno.BADF, 0, 0, None
+        if not entry.rights_base & (Rights.POLL_FD_READWRITE | kind_right):
+            return Errno.NOTCAPABLE, 0, 0, None
         return Errno.SUCCESS, 0, 0, stream.fileno()
-    return Errno.BADF, 0, 0, None  # pragma: no cover - every descriptor kind is handled above
+    return Errno.BADF, 0, 0, None  # directories are never ready for I/O
 
 
 def poll_subscriptions(wasi, data: bytearray, in_ptr: int, count: int) -> list[tuple]:
