@@ -28,6 +28,32 @@ def register(subparsers) -> None:
 FAILURES_SHOWN = 5
 
 
+def check_engine(config) -> str | None:
+    """Why ``config`` cannot make a runtime (unknown engine, bad mode), or None.
+
+    A pywaz without a Runtime yet is not a problem here: the harness then
+    counts the commands that need one as skipped.
+    """
+    import pywaz
+
+    runtime_class = getattr(pywaz, "Runtime", None)
+    if runtime_class is None:
+        return None
+    try:
+        if config.compile_mode is None:
+            runtime = runtime_class(engine=config.engine)
+        else:
+            runtime = runtime_class(engine=config.engine, compile_mode=config.compile_mode)
+    except NotImplementedError:
+        return None
+    except Exception as exc:
+        return f"cannot create a runtime for engine {config.label!r}: {exc}"
+    close = getattr(runtime, "close", None)
+    if close is not None:
+        close()
+    return None
+
+
 def run(args) -> int:
     """Handle ``pywaz spectest``; returns the exit status."""
     from ..spectest import (
@@ -59,6 +85,10 @@ def run(args) -> int:
         return 2
 
     config = EngineConfig(args.engine, args.compile_mode)
+    problem = check_engine(config)
+    if problem is not None:
+        print(f"pywaz spectest: {problem}", file=sys.stderr)
+        return 2
     limit = None if args.verbose else (0 if args.quiet else FAILURES_SHOWN)
 
     def show(result) -> None:

@@ -123,3 +123,9 @@ def test_cli_skeleton_registers_every_subcommand(capsys):
         assert callable(subparser.get_default("handler")), name
     assert main([]) == 2  # no subcommand: help and a usage error
     assert "spectest" in capsys.readouterr().err
+
+
+def test_unknown_engine_is_a_usage_error(suite, capsys):
+    pytest.importorskip("pywaz.vm.runtime")
+    assert main(["spectest", "--testsuite", str(suite), "--engine", "no-such-engine", "good"]) == 2
+    assert "no-such-engine" in capsys.readouterr().err
