@@ -6,6 +6,7 @@ modules with explicit lifetimes. See README.md for the embedding guide.
 """
 
 from .cache import CacheError, CompilationCache
+from .decoder import decode_module
 from .errors import (
     ClosedError,
     DecodeError,
@@ -51,4 +52,5 @@ __all__ = [
     "TrapKind",
     "ValidationError",
     "__version__",
+    "decode_module",
 ]
