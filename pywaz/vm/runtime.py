@@ -246,7 +246,10 @@ class Runtime:
 
             def deserialize(payload):
                 artifact = engine.deserialize(payload)
-                return artifact.validated, artifact
+                validated = getattr(artifact, "validated", None)
+                if validated is None:  # the cache turns this into a miss and recompiles
+                    raise ValueError("the engine's deserialized artifact carries no module to instantiate")
+                return validated, artifact
 
         ref = self._cache.acquire(
             key,
