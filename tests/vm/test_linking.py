@@ -1,0 +1,131 @@
+"""Import resolution and the spec's import subtyping rules: every LinkError."""
+
+import pytest
+import wasmtime
+
+import pywaz
+from pywaz import LinkError
+
+
+@pytest.fixture
+def env(runtime):
+    (
+        runtime.new_host_module("env")
+        .function("f_i32", lambda x: None, params=["i32"], results=[])
+        .global_("g_i32", "i32", 7)
+        .global_("g_mut", "i32", 1, mutable=True)
+        .memory("mem", 1, 4)
+        .memory("mem_unbounded", 2)
+        .table("tab", "funcref", 10, 20)
+        .table("ext", "externref", 3)
+        .instantiate()
+    )
+    return runtime
+
+
+def link(runtime, imports: str):
+    return runtime.instantiate(wasmtime.wat2wasm(f"(module {imports})"))
+
+
+@pytest.mark.parametrize(
+    "imports",
+    [
+        '(import "env" "f_i32" (func (param i32)))',
+        '(import "env" "g_i32" (global i32))',
+        '(import "env" "g_mut" (global (mut i32)))',
+        '(import "env" "mem" (memory 1))',
+        '(import "env" "mem" (memory 0 4))',
+        '(import "env" "mem" (memory 1 5))',
+        '(import "env" "mem_unbounded" (memory 2))',
+        '(import "env" "tab" (table 10 funcref))',
+        '(import "env" "tab" (table 5 30 funcref))',
+        '(import "env" "ext" (table 3 externref))',
+    ],
+)
+def test_compatible_imports_link(env, imports):
+    assert link(env, imports) is not None
+
+
+@pytest.mark.parametrize(
+    "imports",
+    [
+        '(import "env" "f_i32" (func (param i64)))',
+        '(import "env" "f_i32" (func (param i32) (result i32)))',
+        '(import "env" "g_i32" (global i64))',
+        '(import "env" "g_i32" (global (mut i32)))',
+        '(import "env" "g_mut" (global i32))',
+        '(import "env" "mem" (memory 2))',
+        '(import "env" "mem" (memory 1 3))',
+        '(import "env" "mem_unbounded" (memory 1 100))',
+        '(import "env" "tab" (table 11 funcref))',
+        '(import "env" "tab" (table 10 15 funcref))',
+        '(import "env" "tab" (table 10 externref))',
+        '(import "env" "f_i32" (global i32))',
+        '(import "env" "mem" (table 1 funcref))',
+        '(import "env" "g_i32" (func))',
+        '(import "env" "tab" (memory 1))',
+    ],
+)
+def test_incompatible_imports_raise(env, imports):
+    with pytest.raises(LinkError) as info:
+        link(env, imports)
+    assert "incompatible import type" in str(info.value)
+    assert '"env"' in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "imports",
+    ['(import "nowhere" "f" (func))', '(import "env" "missing" (func))', '(import "env" "missing" (memory 1))'],
+)
+def test_unknown_imports_raise(env, imports):
+    with pytest.raises(LinkError, match="unknown import"):
+        link(env, imports)
+
+
+def test_limits_use_current_size_after_growth(env):
+    memory = env._registry["env"]["mem"]
+    assert memory.grow(1) == 1
+    assert link(env, '(import "env" "mem" (memory 2))') is not None
+
+
+def test_register_and_shared_globals_and_memory(runtime):
+    exporter = runtime.instantiate(
+        wasmtime.wat2wasm(
+            """(module (global (export "g") (mut i32) (i32.const 5)) (memory (export "m") 1)
+               (func (export "get") (result i32) global.get 0))"""
+        ),
+        pywaz.ModuleConfig(name="a"),
+    )
+    runtime.register("alias", exporter)
+    importer = runtime.instantiate(
+        wasmtime.wat2wasm(
+            """(module (import "alias" "g" (global $g (mut i32))) (import "a" "m" (memory 1))
+               (func (export "bump") global.get $g i32.const 1 i32.add global.set $g
+                 i32.const 0 i32.const 42 i32.store8))"""
+        )
+    )
+    importer.exports["bump"]()
+    assert exporter.exports["get"]() == 6
+    assert exporter.exports["g"].value == 6
+    assert exporter.exports["m"].read(0, 1) == b"\x2a"
+
+
+def test_cross_module_function_call(runtime):
+    runtime.instantiate(
+        wasmtime.wat2wasm('(module (func (export "sub") (param i32 i32) (result i32) local.get 0 local.get 1 i32.sub))'),
+        pywaz.ModuleConfig().with_name("math"),
+    )
+    user = runtime.instantiate(
+        wasmtime.wat2wasm(
+            """(module (import "math" "sub" (func $sub (param i32 i32) (result i32)))
+               (func (export "f") (result i32) i32.const 3 i32.const 10 call $sub))"""
+        )
+    )
+    assert user.exports["f"]() == -7
+
+
+def test_failed_instantiation_does_not_register(runtime):
+    data = wasmtime.wat2wasm('(module (import "x" "y" (func)) (func (export "f")))')
+    with pytest.raises(LinkError):
+        runtime.instantiate(data, pywaz.ModuleConfig(name="broken"))
+    assert "broken" not in runtime._registry
