@@ -130,3 +130,67 @@ def test_compile_errors_still_surface_and_are_not_cached():
 def test_runtime_rejects_a_non_cache():
     with pytest.raises(TypeError):
         pywaz.Runtime(cache="/tmp/somewhere")
+
+
+class DiskCapableEngine:
+    """The interpreter with serialize/deserialize, to exercise the Runtime's disk path.
+
+    Its payload names the validated module by a token into an in-process
+    registry, so it only round-trips within one process; what it tests is the
+    Runtime <-> cache wiring, not the payload.
+    """
+
+    name = "disk-capable-interpreter"
+    registry: list = []
+
+    def __init__(self):
+        from pywaz.interpreter.engine import InterpreterEngine
+
+        self.inner = InterpreterEngine()
+        self.compilations = 0
+
+    def compile(self, validated, options):
+        self.compilations += 1
+        return self.inner.compile(validated, options)
+
+    def bind(self, artifact, instance):
+        self.inner.bind(artifact, instance)
+
+    def serialize(self, artifact):
+        from pywaz.cache import ArtifactPayload
+
+        self.registry.append(artifact.validated)
+        return ArtifactPayload({"token": len(self.registry) - 1}, ())
+
+    def deserialize(self, payload):
+        return self.inner.compile(self.registry[payload.metadata["token"]], None)
+
+
+def test_runtime_writes_through_to_disk_and_a_fresh_cache_hits_it(data, tmp_path):
+    directory = str(tmp_path / "cache")
+    first_engine = DiskCapableEngine()
+    with pywaz.Runtime(engine=first_engine, cache=CompilationCache(directory)) as runtime:
+        assert call(runtime.instantiate(data)) == 61
+        assert runtime._cache.stats()["disk_writes"] == 1
+    second_engine = DiskCapableEngine()
+    with pywaz.Runtime(engine=second_engine, cache=CompilationCache(directory)) as runtime:
+        assert call(runtime.instantiate(data)) == 61
+        assert runtime.stats() == {"compilations": 0, "memory_hits": 0, "disk_hits": 1}
+    assert (first_engine.compilations, second_engine.compilations) == (1, 0)
+
+
+def test_engine_artifact_without_a_module_is_a_miss_not_a_crash(data, tmp_path):
+    directory = str(tmp_path / "cache")
+
+    class NoModule(DiskCapableEngine):
+        def deserialize(self, payload):
+            artifact = super().deserialize(payload)
+            artifact.validated = None
+            return artifact
+
+    with pywaz.Runtime(engine=DiskCapableEngine(), cache=CompilationCache(directory)) as runtime:
+        runtime.instantiate(data).close()
+    engine = NoModule()
+    with pywaz.Runtime(engine=engine, cache=CompilationCache(directory)) as runtime:
+        assert call(runtime.instantiate(data)) == 61
+        assert engine.compilations == 1
