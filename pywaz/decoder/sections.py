@@ -188,9 +188,7 @@ def read_datas(reader: Reader, memargs: dict) -> tuple:
         elif flags == 2:
             memory_index = reader.u32()
             offset_expr = read_const_expr(reader, memargs)
-            segments.append(
-                DataSegment(MODE_ACTIVE, reader.bytes(reader.length()), memory_index, offset_expr, offset)
-            )
+            segments.append(DataSegment(MODE_ACTIVE, reader.bytes(reader.length()), memory_index, offset_expr, offset))
         else:
             raise DecodeError(f"malformed data segment kind {flags}", offset)
     return tuple(segments)
@@ -242,4 +240,3 @@ def read_codes(reader: Reader, memargs: dict) -> tuple[tuple, bool]:
         uses_data_index = uses_data_index or uses
         bodies.append(FunctionBody(locals_, ops, imms, offsets, body_start, body_end))
     return tuple(bodies), uses_data_index
-

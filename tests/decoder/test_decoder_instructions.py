@@ -223,7 +223,9 @@ def test_missing_end_at_end_of_module():
 
 def test_missing_end_reads_into_next_section_like_the_reference():
     # the data section id 0x0b is consumed as `end`, so the body overruns its size
-    data = HEADER + b"\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x06\x01\x04\x00\x41\x01\x1a" + b"\x0b\x03\x01\x01\x00"
+    data = (
+        HEADER + b"\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x06\x01\x04\x00\x41\x01\x1a" + b"\x0b\x03\x01\x01\x00"
+    )
     with pytest.raises(DecodeError, match="^section size mismatch"):
         decode_module(data)
 
@@ -253,7 +255,19 @@ def test_body_size_beyond_module():
 
 @pytest.mark.parametrize(
     "code",
-    [b"\x06", b"\x0a", b"\x12", b"\x27", b"\xc5", b"\xd3", b"\xff", b"\xfc\x12", b"\xfc\x80\x01", b"\xfd\x9a\x01", b"\xfd\x80\x02"],
+    [
+        b"\x06",
+        b"\x0a",
+        b"\x12",
+        b"\x27",
+        b"\xc5",
+        b"\xd3",
+        b"\xff",
+        b"\xfc\x12",
+        b"\xfc\x80\x01",
+        b"\xfd\x9a\x01",
+        b"\xfd\x80\x02",
+    ],
 )
 def test_illegal_opcodes(code):
     err = malformed_body(code + END, "illegal opcode")

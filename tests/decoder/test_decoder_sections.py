@@ -111,12 +111,16 @@ def test_truncated_header(data):
     malformed(data, "unexpected end")
 
 
-@pytest.mark.parametrize("data", [b"\x00\x00\x00\x01msa\x00", b"\x00ASM\x01\x00\x00\x00", b"\xef\xbb\xbf\x00asm\x01\x00\x00\x00"])
+@pytest.mark.parametrize(
+    "data", [b"\x00\x00\x00\x01msa\x00", b"\x00ASM\x01\x00\x00\x00", b"\xef\xbb\xbf\x00asm\x01\x00\x00\x00"]
+)
 def test_bad_magic(data):
     assert malformed(data, "magic header not detected").offset == 0
 
 
-@pytest.mark.parametrize("version", [b"\x00\x00\x00\x00", b"\x0d\x00\x00\x00", b"\x00\x00\x00\x01", b"\x01\x00\x00\x01"])
+@pytest.mark.parametrize(
+    "version", [b"\x00\x00\x00\x00", b"\x0d\x00\x00\x00", b"\x00\x00\x00\x01", b"\x01\x00\x00\x01"]
+)
 def test_bad_version(version):
     assert malformed(b"\x00asm" + version, "unknown binary version").offset == 4
 
@@ -316,7 +320,10 @@ def test_export_section():
     m = decode_module(
         module(
             export_section(
-                export("f", KIND_FUNC, 3), export("t", KIND_TABLE, 0), export("m", KIND_MEMORY, 1), export("g", KIND_GLOBAL, 7)
+                export("f", KIND_FUNC, 3),
+                export("t", KIND_TABLE, 0),
+                export("m", KIND_MEMORY, 1),
+                export("g", KIND_GLOBAL, 7),
             )
         )
     )
@@ -416,11 +423,16 @@ def test_data_errors():
     # 7 bytes declared, 6 given (last section)
     malformed(module(section(11, u32(1) + u32(0) + const_expr(i32_const(3)) + u32(7) + b"abcdef")), "unexpected end")
     # 5 bytes declared, 6 given
-    malformed(module(section(11, u32(1) + u32(0) + const_expr(i32_const(0)) + u32(5) + b"abcdef")), "section size mismatch")
+    malformed(
+        module(section(11, u32(1) + u32(0) + const_expr(i32_const(0)) + u32(5) + b"abcdef")), "section size mismatch"
+    )
 
 
 def test_data_count_mismatch():
-    malformed(module(datacount_section(2), data_section(data_passive(b"a"))), "data count and data section have inconsistent lengths")
+    malformed(
+        module(datacount_section(2), data_section(data_passive(b"a"))),
+        "data count and data section have inconsistent lengths",
+    )
     malformed(module(datacount_section(1)), "data count and data section have inconsistent lengths")
 
 
@@ -454,6 +466,14 @@ def test_data_index_without_any_data_section_is_left_to_the_validator():
 
 
 def test_function_and_code_count_mismatch():
-    malformed(module(type_section(functype()), function_section(0, 0), code_section(func_body())), "function and code section have inconsistent lengths")
-    malformed(module(type_section(functype()), function_section(0)), "function and code section have inconsistent lengths")
-    malformed(module(type_section(functype()), code_section(func_body())), "function and code section have inconsistent lengths")
+    malformed(
+        module(type_section(functype()), function_section(0, 0), code_section(func_body())),
+        "function and code section have inconsistent lengths",
+    )
+    malformed(
+        module(type_section(functype()), function_section(0)), "function and code section have inconsistent lengths"
+    )
+    malformed(
+        module(type_section(functype()), code_section(func_body())),
+        "function and code section have inconsistent lengths",
+    )
