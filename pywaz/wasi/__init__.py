@@ -1,15 +1,17 @@
 """WASI snapshot preview1 for pywaz guests.
 
-Build a :class:`WasiConfig` (argv, environment, stdio, preopened directories),
-create a :class:`Wasi` from it, give its :meth:`Wasi.imports` to the module as
-``wasi_snapshot_preview1`` imports, then :meth:`Wasi.bind` the instance so the
-functions can reach its exported memory. ``proc_exit`` raises
+Build a :class:`WasiConfig` (argv, environment, stdio, preopened directories)
+and call :func:`run_command` -- or, step by step: create a :class:`Wasi`,
+:func:`link` it into a Runtime (its :meth:`Wasi.imports` become the
+``wasi_snapshot_preview1`` host module), instantiate the guest, then
+:meth:`Wasi.bind` the instance so the functions can reach its memory. ``proc_exit`` raises
 :class:`pywaz.ExitError`. Guest paths can never leave a preopened directory
 (see :mod:`pywaz.wasi.sandbox`).
 """
 
 from .codes import Errno, Filetype, Rights
+from .command import link, run_command
 from .config import WasiConfig
 from .preview1 import MODULE_NAME, SIGNATURES, Wasi
 
-__all__ = ["Errno", "Filetype", "MODULE_NAME", "Rights", "SIGNATURES", "Wasi", "WasiConfig"]
+__all__ = ["Errno", "Filetype", "MODULE_NAME", "Rights", "SIGNATURES", "Wasi", "WasiConfig", "link", "run_command"]

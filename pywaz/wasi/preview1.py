@@ -169,6 +169,21 @@ def _pack_filestat(info: os.stat_result) -> bytes:
     )
 
 
+def _find_memory(target):
+    if hasattr(target, "data") and hasattr(target, "grow"):
+        return target  # a raw Memory
+    inner = getattr(target, "memory", None)
+    if inner is not None and hasattr(inner, "data"):
+        return inner  # an ExportedMemory
+    instance = getattr(target, "module_instance", target)  # a pywaz.Instance wraps a ModuleInstance
+    exports = getattr(instance, "exports", None)
+    if isinstance(exports, dict):
+        memory = exports.get("memory")
+        if memory is not None and hasattr(memory, "data"):
+            return memory
+    raise PywazError('a WASI module must export its linear memory as "memory"')
+
+
 def _as_s64(value: int) -> int:
     return value - (1 << 64) if value & (1 << 63) else value
 
@@ -242,19 +257,16 @@ class Wasi:
         """``{name: (params, results, fn(memory, *raw_args))}`` for every preview1 function."""
         return {name: (params, results, self._wrap(name)) for name, (params, results) in SIGNATURES.items()}
 
-    def bind(self, instance_or_memory) -> None:
-        """Use this memory (or the ``memory`` export of this module instance) for :meth:`imports`.
+    def bind(self, target) -> None:
+        """Use ``target``'s memory for :meth:`imports`.
+
+        ``target`` is a :class:`pywaz.Instance`, a ``ModuleInstance``, an
+        exported or raw ``Memory``; an instance must export ``memory``.
 
         Raises:
-            PywazError: the instance exports no memory named ``memory``.
+            PywazError: no memory named ``memory`` can be found in ``target``.
         """
-        memory = instance_or_memory
-        if not hasattr(memory, "data"):
-            exports = getattr(instance_or_memory, "exports", None) or {}
-            memory = exports.get("memory") if hasattr(exports, "get") else None
-            if memory is None or not hasattr(memory, "data"):
-                raise PywazError("a WASI module must export its linear memory as \"memory\"")
-        self.memory = memory
+        self.memory = _find_memory(target)
 
     def imports(self) -> dict:
         """``{name: (params, results, fn(*raw_args))}`` using the memory given to :meth:`bind`.
