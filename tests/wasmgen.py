@@ -166,6 +166,32 @@ def custom_section(section_name: str | bytes, payload: bytes = b"") -> bytes:
     return section(SEC_CUSTOM, name(section_name) + payload)
 
 
+def name_subsection(sub_id: int, content: bytes) -> bytes:
+    """One subsection of the ``name`` custom section: id, u32 size, content."""
+    return bytes([sub_id]) + u32(len(content)) + content
+
+
+def name_map(names: dict[int, str]) -> bytes:
+    """A name map: vec of (index, name), sorted by index as the appendix requires."""
+    return vec(u32(index) + name(text) for index, text in sorted(names.items()))
+
+
+def name_section(
+    module_name: str | None = None,
+    function_names: dict[int, str] | None = None,
+    local_names: dict[int, dict[int, str]] | None = None,
+) -> bytes:
+    """A well-formed ``name`` custom section (appendix §7.4)."""
+    payload = b""
+    if module_name is not None:
+        payload += name_subsection(0, name(module_name))
+    if function_names:
+        payload += name_subsection(1, name_map(function_names))
+    if local_names:
+        payload += name_subsection(2, vec(u32(f) + name_map(m) for f, m in sorted(local_names.items())))
+    return custom_section("name", payload)
+
+
 def type_section(*functypes: bytes) -> bytes:
     return section(SEC_TYPE, vec(functypes))
 

@@ -17,6 +17,7 @@ from tests.wasmgen import (
     functype,
     module,
     name,
+    name_section,
     type_section,
     u32,
     vec,
@@ -46,6 +47,12 @@ GOOD_NAMES = (
     + subsection(1, name_map({0: "first", 1: "second"}))
     + subsection(2, vec([u32(0) + name_map({0: "x", 3: "y"})]))
 )
+
+
+def test_wasmgen_name_section_builder():
+    data = two_funcs(name_section("m", {1: "g"}, {1: {0: "p"}}))
+    names = decode_module(data).names
+    assert (names.module_name, names.function_names, names.local_names) == ("m", {1: "g"}, {1: {0: "p"}})
 
 
 def test_name_section_parsed():
