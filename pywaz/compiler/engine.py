@@ -17,6 +17,7 @@ artifact's code object and that dict.
 from __future__ import annotations
 
 import struct
+import sys
 import types
 
 from ..api import CompileOptions
@@ -27,6 +28,7 @@ from .artifact import CompiledArtifact
 from .lower import UnsupportedOpcode
 
 COMPILE_MODES = ("lazy", "eager")
+_COMPILE_DEPTH_MARGIN = 3000
 
 _U64 = struct.Struct("<Q")
 _F64 = struct.Struct("<d")
@@ -135,7 +137,18 @@ def _lazy_stub(artifact: CompiledArtifact, instance, instance_globals, local_ind
     def call(*args):
         if installed:
             return installed[0](*args)
-        compiled = artifact.function(local_index, instance.module)
+        try:
+            compiled = artifact.function(local_index, instance.module)
+        except RecursionError:
+            # The first call came deep in a wasm call chain and CPython's
+            # compiler (which counts the caller's depth) ran out of room. The
+            # compile itself needs a bounded depth, so give it that once.
+            limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(limit + _COMPILE_DEPTH_MARGIN)
+            try:
+                compiled = artifact.function(local_index, instance.module)
+            finally:
+                sys.setrecursionlimit(limit)
         fn = _install(None, instance_globals, compiled)
         installed.append(fn)
         instance_globals[f"_f{func_index}"] = fn
