@@ -591,6 +591,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
             if len(stack) > max_height:
                 max_height = len(stack)
         else:
+            pc = len(ops)  # blame the end of the body, past the last instruction
             raise _Invalid("function body does not end with end")
     except _Invalid as error:
         raise ValidationError(error.message, _offset_of(body, pc), func_index) from None
