@@ -69,7 +69,7 @@ class UnsupportedOpcode(PywazError, NotImplementedError):
         self.opcode = opcode
         self.offset = offset
         self.func_index = func_index
-        name = op.NAMES.get(opcode, hex(opcode)) if hasattr(op, "NAMES") else hex(opcode)
+        name = op.OP_NAMES.get(opcode, hex(opcode))
         super().__init__(
             f"{name} is not supported by the compiler engine yet "
             f"(function {func_index}, byte offset {offset} (0x{offset:x}))"
