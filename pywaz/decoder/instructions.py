@@ -222,7 +222,7 @@ def decode_expr(data: bytes, pos: int, memargs: dict) -> tuple[list, list, array
                 push_block(kind == K_IF)
             elif kind == K_ELSE:
                 if not open_blocks or not open_blocks[-1]:
-                    raise DecodeError("END opcode expected (else outside if)", start)
+                    raise DecodeError("END opcode expected (misplaced else)", start)
                 open_blocks[-1] = False
                 imm = None
             elif kind == K_I64:
@@ -230,17 +230,17 @@ def decode_expr(data: bytes, pos: int, memargs: dict) -> tuple[list, list, array
                 if byte < 0x40:
                     imm = byte
                     pos += 1
+                elif byte < 0x80:
+                    imm = byte + 0xFFFFFFFFFFFFFF80  # negative one-byte value, as unsigned 64-bit
+                    pos += 1
                 else:
-                    high = data[pos + 1] if byte >= 0x80 else 0xFF
+                    high = data[pos + 1]
                     if high < 0x80:
                         imm = (byte & 0x7F) | high << 7
                         if high & 0x40:
                             imm -= 1 << 14
                         imm &= MASK64
                         pos += 2
-                    elif byte < 0x80:  # one-byte negative
-                        imm = byte + 0xFFFFFFFFFFFFFF80
-                        pos += 1
                     else:
                         imm, pos = read_signed(data, pos, 64)
                         imm &= MASK64

@@ -358,3 +358,17 @@ def test_local_count_too_large_for_u32():
 
 def test_malformed_local_type():
     malformed_body(END, "malformed value type", locals_=[(1, 0x40)])
+
+
+def test_random_constants_and_indices_round_trip():
+    import random
+
+    rng = random.Random(99)
+    values32 = [rng.getrandbits(rng.choice([3, 7, 13, 14, 20, 31, 32])) for _ in range(300)]
+    values64 = [rng.getrandbits(rng.choice([6, 7, 13, 14, 40, 63, 64])) for _ in range(300)]
+    code = b"".join(i32_const(v) + op("drop") for v in values32)
+    code += b"".join(i64_const(v) + op("drop") for v in values64)
+    code += b"".join(local_get(v) + op("drop") for v in values32)
+    body = body_of(code + END)
+    decoded = body.imms[0::2][:-1]
+    assert decoded == values32 + values64 + values32
