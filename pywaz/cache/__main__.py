@@ -1,0 +1,7 @@
+"""``python -m pywaz.cache``: see :mod:`pywaz.cache.cli`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,138 @@
+"""``python -m pywaz.cache``: ahead-of-time compile and maintenance commands."""
+
+import os
+import subprocess
+import sys
+import types
+
+import pytest
+import wasmtime
+
+from _cachefake import FakeEngine, lookup
+from pywaz.api import CompileOptions
+from pywaz.cache import CompilationCache, LazyCodeList
+from pywaz.cache.cli import compile_ahead, main
+
+WAT = """
+(module
+  (func (export "inc") (param i32) (result i32) local.get 0 i32.const 1 i32.add)
+  (func (export "five") (result i32) i32.const 5)
+  (func (export "twice") (param i32) (result i32) local.get 0 call 0 call 0))
+"""
+
+
+@pytest.fixture(scope="module")
+def wasm():
+    return wasmtime.wat2wasm(WAT)
+
+
+def storable_compiler_engine():
+    """The compiler engine plus its module-level serialize/deserialize as methods."""
+    from pywaz.compiler import artifact
+    from pywaz.compiler.engine import CompilerEngine
+
+    class StorableCompiler(CompilerEngine):
+        serialize = staticmethod(artifact.serialize)
+        deserialize = staticmethod(artifact.deserialize)
+
+    return StorableCompiler()
+
+
+def test_compile_ahead_stores_every_function_and_reports(wasm, cache_dir):
+    engine = storable_compiler_engine()
+    seen = []
+    with CompilationCache(cache_dir) as cache:
+        report = compile_ahead(wasm, cache, engine, CompileOptions(compile_mode="lazy"), lambda d, t: seen.append((d, t)))
+    assert report["compiled"] and report["functions"] == 3 and report["unsupported"] == 0
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert report["size"] == os.path.getsize(report["path"]) and report["key"] in report["path"]
+    # A fresh cache (as in a fresh process) loads it without compiling, every function present.
+    with CompilationCache(cache_dir) as cache:
+        again = compile_ahead(wasm, cache, engine, CompileOptions(compile_mode="lazy"))
+        assert not again["compiled"] and again["key"] == report["key"]
+        assert cache.stats()["disk_hits"] == 1 and cache.stats()["compilations"] == 0
+        loaded = cache.get_or_compile(report["key"], lambda: pytest.fail("must not compile"))
+        assert all(isinstance(f.code, types.CodeType) for f in loaded.functions)
+
+
+def test_compile_mode_is_part_of_the_entry_key(wasm, cache_dir):
+    engine = storable_compiler_engine()
+    with CompilationCache(cache_dir) as cache:
+        lazy = compile_ahead(wasm, cache, engine, CompileOptions(compile_mode="lazy"))
+        eager = compile_ahead(wasm, cache, engine, CompileOptions(compile_mode="eager"))
+    assert lazy["key"] != eager["key"] and eager["compiled"]
+
+
+def test_cli_compile_refuses_an_engine_that_cannot_store(wasm, tmp_path, capsys):
+    module = tmp_path / "m.wasm"
+    module.write_bytes(wasm)
+    status = main(["compile", str(module), "--cache-dir", str(tmp_path / "c"), "--engine", "interpreter"])
+    assert status == 2 and "cannot store its artifacts" in capsys.readouterr().err
+
+
+def test_cli_compile_missing_file_and_unsafe_dir(tmp_path, capsys, wasm):
+    assert main(["compile", str(tmp_path / "missing.wasm"), "--cache-dir", str(tmp_path / "c")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    module = tmp_path / "m.wasm"
+    module.write_bytes(wasm)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    assert main(["compile", str(module), "--cache-dir", str(shared)]) == 2
+    assert "writable by group or others" in capsys.readouterr().err
+
+
+def _populate(cache_dir, count=3):
+    engine = FakeEngine()
+    with CompilationCache(cache_dir) as cache:
+        for i in range(count):
+            lookup(cache, engine, b"\0asm cli %d" % i)
+
+
+def test_list_prune_verify_clear(cache_dir, capsys):
+    _populate(cache_dir)
+    assert main(["list", "--cache-dir", cache_dir]) == 0
+    out = capsys.readouterr().out
+    assert out.count(" fake ") == 3 and "3 entries" in out
+    assert main(["verify", "--cache-dir", cache_dir]) == 0
+    assert "3 checked, 3 valid, 0 invalid" in capsys.readouterr().out
+    entry = CompilationCache(cache_dir).entries()[0].path
+    with open(entry, "r+b") as f:
+        f.write(b"JUNK")
+    assert main(["verify", "--keep", "--cache-dir", cache_dir]) == 1
+    assert "bad magic" in capsys.readouterr().out and os.path.exists(entry)
+    assert main(["verify", "--cache-dir", cache_dir]) == 1
+    assert "1 removed" in capsys.readouterr().out and not os.path.exists(entry)
+    assert main(["prune", "0", "--cache-dir", cache_dir]) == 0
+    assert "removed 2 entries" in capsys.readouterr().out
+    _populate(cache_dir, 2)
+    assert main(["clear", "--cache-dir", cache_dir]) == 0
+    assert "removed 2 entries" in capsys.readouterr().out
+
+
+def test_size_argument_accepts_units(cache_dir, capsys):
+    _populate(cache_dir)
+    assert main(["prune", "1G", "--cache-dir", cache_dir]) == 0
+    assert "removed 0 entries" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["prune", "lots", "--cache-dir", cache_dir])
+
+
+def test_module_entry_point_runs(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "pywaz.cache", "list", "--cache-dir", str(tmp_path / "c")],
+        capture_output=True,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    )
+    assert proc.returncode == 0 and "0 entries" in proc.stdout
+
+
+def test_lazy_code_list_is_what_a_hit_hands_the_engine(cache_dir):
+    _populate(cache_dir, 1)
+    engine = FakeEngine()
+    with CompilationCache(cache_dir) as cache:
+        artifact = lookup(cache, engine, b"\0asm cli 0")
+        assert isinstance(artifact.codes, LazyCodeList) and artifact.codes.loaded_count() == 0
+        artifact.call(0, 1)
+        assert artifact.codes.loaded_count() == 1
