@@ -34,10 +34,12 @@ def invoke(function: Function, args, call_depth=None):
         Trap: the call trapped.
     """
     old_limit = None
-    if call_depth is not None:
-        needed = call_depth.max_depth + _RECURSION_MARGIN + _stack_depth()
+    # Only the outermost entry adjusts the limit; a host function calling back
+    # into wasm runs under the limit its caller set.
+    if call_depth is not None and call_depth.depth == 0:
         current = sys.getrecursionlimit()
-        if current < needed:
+        if current < call_depth.max_depth + _RECURSION_MARGIN:
+            needed = call_depth.max_depth + _RECURSION_MARGIN + _stack_depth()
             old_limit = current
             sys.setrecursionlimit(needed)
     try:

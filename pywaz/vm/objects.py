@@ -9,6 +9,8 @@ value for one result, and a tuple for several.
 
 from __future__ import annotations
 
+import threading
+
 from ..errors import Trap, TrapKind
 from ..ir import PAGE_SIZE, FuncType, GlobalType, MemoryType, TableType
 
@@ -108,14 +110,14 @@ class Global:
         self.value = value
 
 
-class CallDepth:
-    """The wasm call depth shared by every function of one runtime, and its limit.
+class CallDepth(threading.local):
+    """The wasm call depth of one runtime, per thread, and its limit.
 
     Engines that count calls themselves read and write ``depth``; a runtime
     gives every instance the same object (``instance.runtime.call_depth``).
+    Being thread-local, two threads calling into one runtime each get their
+    own count.
     """
-
-    __slots__ = ("depth", "max_depth", "host_nesting")
 
     def __init__(self, max_depth: int = 10000):
         self.depth = 0

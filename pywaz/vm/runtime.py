@@ -24,6 +24,7 @@ from .instantiate import instantiate
 from .objects import CallDepth, ModuleInstance
 
 DEFAULT_MAX_CALL_DEPTH = 10000
+DEFAULT_MAX_TABLE_SIZE = 1 << 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +169,9 @@ class Runtime:
         max_call_depth: nested wasm calls allowed before ``Trap(CALL_STACK_EXHAUSTED)``.
         max_memory_pages: cap on every memory's size in 64 KiB pages (None: the
             spec's 65536); ``memory.grow`` past it returns -1.
-        max_table_size: cap on every table's size in entries (None: 2**32-1).
+        max_table_size: cap on every table's size in entries (default 2**24, so a
+            runaway ``table.grow`` fails with -1 instead of exhausting host memory;
+            None: the spec's 2**32-1).
         cache: a :class:`~pywaz.CompilationCache` to share compiled code with
             other runtimes (and, with a directory, other processes). Without
             one, the runtime keeps compiled code only while a handle or
@@ -186,7 +189,7 @@ class Runtime:
         compile_mode: str | None = None,
         max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
         max_memory_pages: int | None = None,
-        max_table_size: int | None = None,
+        max_table_size: int | None = DEFAULT_MAX_TABLE_SIZE,
         cache: CompilationCache | None = None,
     ):
         if compile_mode not in (None, "lazy", "eager"):

@@ -264,3 +264,31 @@ def test_module_config_is_frozen():
     assert config.name is None and named.name == "m"
     with pytest.raises(Exception):
         config.name = "x"
+
+
+def test_call_depth_is_per_thread():
+    import threading
+
+    rt = pywaz.Runtime()
+    seen = []
+
+    def worker():
+        seen.append(rt.call_depth.depth)
+        rt.call_depth.depth = 5
+
+    rt.call_depth.depth = 3
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen == [0] and rt.call_depth.depth == 3 and rt.call_depth.max_depth == 10000
+    rt.call_depth.depth = 0
+    rt.close()
+
+
+def test_default_table_cap_makes_runaway_growth_fail(runtime):
+    instance = runtime.instantiate(
+        wasmtime.wat2wasm('(module (table 0 funcref) (func (export "grow") (param i32) (result i32) ref.null func local.get 0 table.grow 0))')
+    )
+    assert instance.exports["grow"](-1) == -1
+    assert instance.exports["grow"](1 << 25) == -1
+    assert instance.exports["grow"](10) == 0
