@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from .report import FileResult
 
+EXPLAIN_LIMIT = 40  # failures listed in a test failure message; the rest are counted
+
 
 @dataclass(frozen=True, slots=True)
 class ExpectedFailure:
@@ -69,7 +71,10 @@ class Comparison:
         lines = []
         if self.unexpected:
             lines.append(f"{len(self.unexpected)} unexpected failure(s) in {name}:")
-            lines.extend(f"  line {f.line} {f.command}: {f.message}" for f in self.unexpected)
+            shown = self.unexpected[:EXPLAIN_LIMIT]
+            lines.extend(f"  line {f.line} {f.command}: {f.message}" for f in shown)
+            if len(shown) < len(self.unexpected):
+                lines.append(f"  ... and {len(self.unexpected) - len(shown)} more")
         if self.now_passing:
             lines.append(f"{len(self.now_passing)} expected failure(s) in {name} now pass; remove them from "
                          "spec-tests/expected_failures.py:")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 OUTCOMES = ("passed", "failed", "skipped")
+SKIP_REASONS_SHOWN = 20  # per file in the JSON report (reasons often name a function and offset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,15 @@ class FileResult:
         self._count(ctype, 2)
         self.skip_reasons[reason] += 1
 
+    def top_skip_reasons(self, limit: int = SKIP_REASONS_SHOWN) -> dict:
+        """The most common skip reasons; the rest are summed under "(other reasons)"."""
+        common = self.skip_reasons.most_common()
+        shown = dict(common[:limit])
+        rest = sum(n for _, n in common[limit:])
+        if rest:
+            shown["(other reasons)"] = rest
+        return shown
+
     @property
     def total(self) -> int:
         return self.passed + self.failed + self.skipped
@@ -77,7 +87,7 @@ class FileResult:
             "skipped": self.skipped,
             "by_command": {ctype: dict(zip(OUTCOMES, counts)) for ctype, counts in sorted(self.by_command.items())},
             "failures": [failure.as_dict() for failure in self.failures],
-            "skip_reasons": dict(self.skip_reasons.most_common()),
+            "skip_reasons": self.top_skip_reasons(),
         }
 
 

@@ -91,3 +91,24 @@ def test_suite_totals_and_report(tmp_path):
 
     assert json.loads(path.read_text()) == document
     assert not (tmp_path / "r.json.tmp").exists()
+
+
+def test_long_failure_lists_are_truncated_in_the_explanation():
+    result = FileResult("simd")
+    for line in range(1, 1001):
+        result.add_failure("assert_return", line, "boom")
+    text = compare(result, [], "interpreter").explain("simd")
+    assert "1000 unexpected failure(s)" in text
+    assert "line 1 assert_return" in text and "line 1000 " not in text
+    assert "and 960 more" in text
+
+
+def test_skip_reasons_are_capped_but_still_counted():
+    result = FileResult("simd")
+    for i in range(30):
+        result.add_skip("assert_return", f"op {i} unsupported")
+    result.add_skip("assert_return", "op 0 unsupported")
+    reasons = result.as_dict()["skip_reasons"]
+    assert len(reasons) == 21
+    assert reasons["op 0 unsupported"] == 2
+    assert sum(reasons.values()) == result.skipped == 31
