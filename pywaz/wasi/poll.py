@@ -28,6 +28,9 @@ from .codes import (
 from .fdtable import FileDescriptor, StreamDescriptor
 from .guest import InvalidArgument, WasiError
 
+# Wait in slices of at most this many seconds: select/sleep reject huge
+# timeouts, and a u64 nanosecond timeout can be ~584 years.
+_MAX_WAIT = 3600.0
 _SUB_HEAD = struct.Struct("<QB")
 _SUB_CLOCK = struct.Struct("<IxxxxQQH")
 _SUB_FD = struct.Struct("<I")
@@ -104,6 +107,7 @@ def poll_subscriptions(wasi, data: bytearray, in_ptr: int, count: int) -> list[t
             timeout = 0.0
         elif clocks:
             timeout = max(0.0, min(deadline for deadline, _ in clocks) - time.monotonic())
+            timeout = min(timeout, _MAX_WAIT)
         else:
             timeout = None
         if waiting:

@@ -71,6 +71,9 @@ _U32 = struct.Struct("<I")
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _MAX_I64 = (1 << 63) - 1
+# Largest single read: iovecs may overlap, so their total can exceed memory;
+# a shorter read is always a valid answer (POSIX readv caps at SSIZE_MAX too).
+_MAX_READ = 1 << 26
 _U64 = (1 << 64) - 1
 
 _POSIX_ADVICE = {
@@ -590,7 +593,7 @@ class Wasi:
         vectors = read_iovecs(data, iovs, iovs_len)
         check(data, nread_ptr, 4, 4)
         entry = self._readable_file(fd, positional=False)
-        total = sum(size for _, size in vectors)
+        total = min(sum(size for _, size in vectors), _MAX_READ)
         if not total:
             payload = b""
         elif type(entry) is StreamDescriptor:
@@ -607,7 +610,7 @@ class Wasi:
         entry = self._readable_file(fd, positional=True)
         if offset > _MAX_I64:
             return Errno.INVAL
-        total = sum(size for _, size in vectors)
+        total = min(sum(size for _, size in vectors), _MAX_READ)
         payload = os.pread(entry.host_fd, total, offset) if total else b""
         _scatter(data, vectors, payload)
         _U32.pack_into(data, nread_ptr, len(payload))

@@ -253,3 +253,10 @@ def test_directory_rights_restrict_what_opens_beneath_it(guest):
     assert base == Rights.FD_READ
     assert guest.read(fd, 5) == (0, b"inner")
     assert guest("fd_seek", fd, 0, 0, 0) == Errno.NOTCAPABLE
+
+
+def test_overlapping_iovecs_larger_than_memory_read_what_is_there(guest):
+    _, fd = guest.open("hello.txt")
+    iov = guest.iovecs(*[(0, 60000)] * 1000)  # 60 MB of buffers, all over the same bytes
+    assert guest("fd_read", fd, iov, 1000, 8) == 0
+    assert guest.u32(8) == 11 and guest.bytes(0, 8) == b"hello wo"

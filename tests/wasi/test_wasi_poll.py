@@ -109,3 +109,9 @@ def test_pipe_stdin_readiness_follows_the_host(make_guest):
 def test_undefined_subscription_values_trap(guest, sub):
     with pytest.raises(Trap):
         poll(guest, sub)
+
+
+def test_huge_clock_timeout_with_a_ready_fd_returns_at_once(guest):
+    _, fd = guest.open("hello.txt")
+    errno, events = poll(guest, clock_sub(1, 2**64 - 1), fd_sub(2, FD_READ, fd))
+    assert errno == 0 and [e[0] for e in events] == [2]
