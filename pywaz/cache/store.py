@@ -240,7 +240,8 @@ class DiskStore:
         self._discard(self.path_for(key), None, reason)
 
     def _discard(self, path: str, identity, reason: str) -> None:
-        self.invalid_count += 1
+        with self._lock:
+            self.invalid_count += 1
         logger.debug("cache miss: discarding invalid entry %s: %s", path, reason)
         try:
             st = os.lstat(path)
