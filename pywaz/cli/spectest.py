@@ -59,12 +59,12 @@ def run(args) -> int:
     from ..spectest import (
         EngineConfig,
         MISSING_MESSAGE,
+        SuiteResult,
         TestsuiteNotFound,
         find_testsuite,
         list_files,
         run_suite,
         select_files,
-        write_report,
     )
 
     try:
@@ -74,8 +74,7 @@ def run(args) -> int:
         return 2
     if testsuite is None:
         print(f"pywaz spectest: skipped: {MISSING_MESSAGE}", file=sys.stderr)
-        print("0 passed, 0 failed, 0 skipped")
-        return 0
+        return _finish(SuiteResult(args.engine, args.compile_mode, ""), args.json)
     files, unmatched = select_files(list_files(testsuite), args.names)
     if unmatched:
         print(f"pywaz spectest: no test file matches {', '.join(map(repr, unmatched))} in {testsuite}", file=sys.stderr)
@@ -99,13 +98,19 @@ def run(args) -> int:
         if len(shown) < len(result.failures):
             print(f"    ... {len(result.failures) - len(shown)} more failures (-v shows all)")
 
-    suite = run_suite(files, config, testsuite, on_file=show)
-    if args.json:
+    return _finish(run_suite(files, config, testsuite, on_file=show), args.json)
+
+
+def _finish(suite, json_path) -> int:
+    """Write the JSON report if asked, print the totals line, return the exit status."""
+    from ..spectest import write_report
+
+    status = 1 if suite.failed else 0
+    if json_path:
         try:
-            write_report(suite, args.json)
+            write_report(suite, json_path)
         except OSError as exc:
-            print(f"pywaz spectest: cannot write {args.json}: {exc.strerror or exc}", file=sys.stderr)
-            print(suite.totals_line())
-            return 2
+            print(f"pywaz spectest: cannot write {json_path}: {exc.strerror or exc}", file=sys.stderr)
+            status = 2
     print(suite.totals_line())
-    return 1 if suite.failed else 0
+    return status

@@ -94,10 +94,13 @@ def test_json_report_shape(suite, tmp_path, capsys):
 def test_missing_default_testsuite_is_skipped_with_instructions(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(ENV_VAR, raising=False)
     monkeypatch.setattr(locate, "DEFAULT_TESTSUITE", tmp_path / "absent")
-    assert main(["spectest"]) == 0
+    report_path = tmp_path / "report.json"
+    assert main(["spectest", "--json", str(report_path)]) == 0
     captured = capsys.readouterr()
     assert _last_line(captured.out) == "0 passed, 0 failed, 0 skipped"
     assert "wast2json" in captured.err and "WebAssembly/testsuite" in captured.err
+    report = json.loads(report_path.read_text())
+    assert report["files"] == {} and report["totals"]["passed"] == 0
 
 
 def test_requested_testsuite_that_does_not_exist_is_an_error(tmp_path, monkeypatch, capsys):
