@@ -87,192 +87,88 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                                 push(a[2](locals_[a[0]], locals_[a[1]]))
                         elif c == 6:  # local.get x; const k; binop
                             push(a[2](locals_[a[0]], a[1]))
-                        else:  # br_if
-                            if pop():
-                                t, h, n = a
-                                if n:
-                                    del stack[h:-n]
-                                else:
-                                    del stack[h:]
-                                pc = t
-                    elif c < 12:
-                        if c == 8:  # unop
-                            stack[-1] = a(stack[-1])
-                        elif c == 9:  # br
+                        elif pop():  # br_if (taken)
                             t, h, n = a
                             if n:
                                 del stack[h:-n]
                             else:
                                 del stack[h:]
                             pc = t
-                        elif c == 10:  # if
-                            if not pop():
-                                pc = a
-                        else:  # else reached from the then-arm: jump to end
-                            pc = a
+                    elif c < 12:
+                        if c < 10:
+                            if c == 8:  # local.get x; const k; binop; local.set y
+                                locals_[a[3]] = a[2](locals_[a[0]], a[1])
+                            else:  # local.get x; local.get y; binop; local.set z
+                                locals_[a[3]] = a[2](locals_[a[0]], locals_[a[1]])
+                        elif c == 10:  # binop; br_if
+                            b = pop()
+                            if a[0](pop(), b):
+                                h = a[2]
+                                n = a[3]
+                                if n:
+                                    del stack[h:-n]
+                                else:
+                                    del stack[h:]
+                                pc = a[1]
+                        elif a[2](locals_[a[0]], a[1]):  # local.get x; const k; binop; br_if (taken)
+                            h = a[4]
+                            n = a[5]
+                            if n:
+                                del stack[h:-n]
+                            else:
+                                del stack[h:]
+                            pc = a[3]
                     elif c < 14:
-                        if c == 12:  # load
+                        if c == 12:  # local.get x; local.get y; binop; br_if
+                            if a[2](locals_[a[0]], locals_[a[1]]):
+                                h = a[4]
+                                n = a[5]
+                                if n:
+                                    del stack[h:-n]
+                                else:
+                                    del stack[h:]
+                                pc = a[3]
+                        else:  # local.get x; load
                             try:
-                                stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0]
+                                push(a[1](mem0.data, locals_[a[0]] + a[2])[0])
                             except _struct_error:
                                 raise Trap(OOB_MEMORY) from None
-                        else:  # store
-                            v = pop()
-                            try:
-                                a[0](mem0.data, pop() + a[1], v)
-                            except _struct_error:
-                                raise Trap(OOB_MEMORY) from None
-                    elif c == 14:  # i32.add
-                        b = pop()
-                        stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
-                    else:  # local.get x; local.get y
-                        push(locals_[a[0]])
-                        push(locals_[a[1]])
+                    elif c == 14:  # load
+                        try:
+                            stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0]
+                        except _struct_error:
+                            raise Trap(OOB_MEMORY) from None
+                    else:  # store
+                        v = pop()
+                        try:
+                            a[0](mem0.data, pop() + a[1], v)
+                        except _struct_error:
+                            raise Trap(OOB_MEMORY) from None
                 elif c < 32:
                     if c < 24:
                         if c < 20:
-                            if c == 16:  # call (a function of this instance)
-                                callee = codes[a] or get_code(a)
-                                n = callee.nparams
-                                if n:
-                                    new_locals = stack[-n:]
-                                    del stack[-n:]
-                                    new_locals += callee.zeros
-                                else:
-                                    new_locals = callee.zeros[:]
-                                depth += 1
-                                if depth > max_depth:
-                                    raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
-                                frames.append((code, pc, locals_, stack))
-                                code = callee
-                                prog = callee.prog
-                                pc = 0
-                                locals_ = new_locals
-                                stack = []
-                                push = stack.append
-                                pop = stack.pop
-                            elif c == 17:  # return (and the function's final end)
-                                n = code.nresults
-                                if not frames:
-                                    if n == 1:
-                                        return stack[-1]
-                                    if n == 0:
-                                        return None
-                                    return tuple(stack[-n:])
-                                results = stack
-                                code, pc, locals_, stack = frames.pop()
-                                prog = code.prog
-                                push = stack.append
-                                pop = stack.pop
-                                depth -= 1
-                                if n == 1:
-                                    push(results[-1])
-                                elif n:
-                                    stack += results[-n:]
-                            elif c == 18:  # global.get
-                                push(globals_[a].value)
-                            else:  # global.set
-                                globals_[a].value = pop()
-                        elif c == 20:  # i32.const k; i32.add
-                            stack[-1] = (stack[-1] + a) & 0xFFFFFFFF
-                        elif c == 21:  # i32.eqz; br_if
-                            if not pop():
+                            if c == 16:  # unop
+                                stack[-1] = a(stack[-1])
+                            elif c == 17:  # br
                                 t, h, n = a
                                 if n:
                                     del stack[h:-n]
                                 else:
                                     del stack[h:]
                                 pc = t
-                        elif c == 22:  # select
-                            cond = pop()
+                            elif c == 18:  # if
+                                if not pop():
+                                    pc = a
+                            else:  # else reached from the then-arm: jump to end
+                                pc = a
+                        elif c == 20:  # i32.add
                             b = pop()
-                            if not cond:
-                                stack[-1] = b
-                        else:  # drop
-                            del stack[-1]
-                    elif c < 28:
-                        if c == 24:  # i32.sub
-                            b = pop()
-                            stack[-1] = (stack[-1] - b) & 0xFFFFFFFF
-                        elif c == 25:  # i32.and
-                            b = pop()
-                            stack[-1] &= b
-                        elif c == 26:  # i32.eqz
-                            stack[-1] = 0 if stack[-1] else 1
-                        else:  # i32.lt_u
-                            b = pop()
-                            stack[-1] = 1 if stack[-1] < b else 0
-                    elif c == 28:  # i32.eq
-                        b = pop()
-                        stack[-1] = 1 if stack[-1] == b else 0
-                    elif c == 29:  # i32.ne
-                        b = pop()
-                        stack[-1] = 1 if stack[-1] != b else 0
-                    elif c == 30:  # i32.gt_u
-                        b = pop()
-                        stack[-1] = 1 if stack[-1] > b else 0
-                    else:  # i32.lt_s: flipping the sign bit maps signed order onto unsigned
-                        b = pop()
-                        stack[-1] = 1 if (stack[-1] ^ 0x80000000) < (b ^ 0x80000000) else 0
-                elif c < 38:
-                    if c == 32:  # i32.ge_s
-                        b = pop()
-                        stack[-1] = 1 if (stack[-1] ^ 0x80000000) >= (b ^ 0x80000000) else 0
-                    elif c == 33:  # signed narrow load into i32
-                        try:
-                            stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0] & 0xFFFFFFFF
-                        except _struct_error:
-                            raise Trap(OOB_MEMORY) from None
-                    elif c == 34:  # signed narrow load into i64
-                        try:
-                            stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0] & 0xFFFFFFFFFFFFFFFF
-                        except _struct_error:
-                            raise Trap(OOB_MEMORY) from None
-                    elif c == 35:  # f32.load: a NaN is re-read as bits to keep it signalling
-                        try:
-                            v = a[0](mem0.data, stack[-1] + a[1])[0]
-                            if v != v:
-                                v = f32_from_bits(a[2](mem0.data, stack[-1] + a[1])[0])
-                            stack[-1] = v
-                        except _struct_error:
-                            raise Trap(OOB_MEMORY) from None
-                    elif c == 36:  # narrow store
-                        v = pop() & a[2]
-                        try:
-                            a[0](mem0.data, pop() + a[1], v)
-                        except _struct_error:
-                            raise Trap(OOB_MEMORY) from None
-                    else:  # f32.store: a NaN is written as bits to keep its payload
-                        v = pop()
-                        try:
-                            if v != v:
-                                a[2](mem0.data, pop() + a[1], f32_to_bits(v))
-                            else:
-                                a[0](mem0.data, pop() + a[1], v)
-                        except _struct_error:
-                            raise Trap(OOB_MEMORY) from None
-                elif c < 41:
-                    if c == 38:  # br_table
-                        i = pop()
-                        t, h, n = a[i] if i < len(a) - 1 else a[-1]
-                        if n:
-                            del stack[h:-n]
-                        else:
-                            del stack[h:]
-                        pc = t
-                    elif c == 39:  # call_indirect
-                        ftype, table_index = a
-                        i = pop()
-                        elements = tables[table_index].elements
-                        if i >= len(elements):
-                            raise Trap(TrapKind.UNDEFINED_ELEMENT)
-                        f = elements[i]
-                        if f is None:
-                            raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
-                        if f.type is not ftype:
-                            raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
-                        if f.instance is instance and not f.host:
-                            callee = codes[f.index - nimports] or get_code(f.index - nimports)
+                            stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
+                        elif c == 21:  # local.get x; local.get y
+                            push(locals_[a[0]])
+                            push(locals_[a[1]])
+                        elif c == 22:  # call (a function of this instance)
+                            callee = codes[a] or get_code(a)
                             n = callee.nparams
                             if n:
                                 new_locals = stack[-n:]
@@ -291,26 +187,165 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                             stack = []
                             push = stack.append
                             pop = stack.pop
-                        else:
-                            n = len(ftype.params)
-                            ctx.depth = depth
-                            r = _call_python(f.call, stack, n)
-                            n = len(ftype.results)
+                        else:  # return (and the function's final end)
+                            n = code.nresults
+                            if not frames:
+                                if n == 1:
+                                    return stack[-1]
+                                if n == 0:
+                                    return None
+                                return tuple(stack[-n:])
+                            results = stack
+                            code, pc, locals_, stack = frames.pop()
+                            prog = code.prog
+                            push = stack.append
+                            pop = stack.pop
+                            depth -= 1
                             if n == 1:
-                                push(r)
+                                push(results[-1])
                             elif n:
-                                stack += r
-                    else:  # call an import (host function or another instance)
-                        fidx, n, nres = a
+                                stack += results[-n:]
+                    elif c < 28:
+                        if c == 24:  # global.get
+                            push(globals_[a].value)
+                        elif c == 25:  # global.set
+                            globals_[a].value = pop()
+                        elif c == 26:  # i32.const k; i32.add
+                            stack[-1] = (stack[-1] + a) & 0xFFFFFFFF
+                        elif not pop():  # i32.eqz; br_if (taken)
+                            t, h, n = a
+                            if n:
+                                del stack[h:-n]
+                            else:
+                                del stack[h:]
+                            pc = t
+                    elif c == 28:  # select
+                        cond = pop()
+                        b = pop()
+                        if not cond:
+                            stack[-1] = b
+                    elif c == 29:  # drop
+                        del stack[-1]
+                    elif c == 30:  # narrow store
+                        v = pop() & a[2]
+                        try:
+                            a[0](mem0.data, pop() + a[1], v)
+                        except _struct_error:
+                            raise Trap(OOB_MEMORY) from None
+                    else:  # signed narrow load into i32
+                        try:
+                            stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0] & 0xFFFFFFFF
+                        except _struct_error:
+                            raise Trap(OOB_MEMORY) from None
+                elif c < 40:
+                    if c < 36:
+                        if c == 32:  # i32.sub
+                            b = pop()
+                            stack[-1] = (stack[-1] - b) & 0xFFFFFFFF
+                        elif c == 33:  # i32.and
+                            b = pop()
+                            stack[-1] &= b
+                        elif c == 34:  # i32.eqz
+                            stack[-1] = 0 if stack[-1] else 1
+                        else:  # i32.lt_u
+                            b = pop()
+                            stack[-1] = 1 if stack[-1] < b else 0
+                    elif c == 36:  # i32.eq
+                        b = pop()
+                        stack[-1] = 1 if stack[-1] == b else 0
+                    elif c == 37:  # i32.ne
+                        b = pop()
+                        stack[-1] = 1 if stack[-1] != b else 0
+                    elif c == 38:  # i32.gt_u
+                        b = pop()
+                        stack[-1] = 1 if stack[-1] > b else 0
+                    else:  # i32.lt_s: flipping the sign bit maps signed order onto unsigned
+                        b = pop()
+                        stack[-1] = 1 if (stack[-1] ^ 0x80000000) < (b ^ 0x80000000) else 0
+                elif c < 44:
+                    if c == 40:  # i32.ge_s
+                        b = pop()
+                        stack[-1] = 1 if (stack[-1] ^ 0x80000000) >= (b ^ 0x80000000) else 0
+                    elif c == 41:  # signed narrow load into i64
+                        try:
+                            stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0] & 0xFFFFFFFFFFFFFFFF
+                        except _struct_error:
+                            raise Trap(OOB_MEMORY) from None
+                    elif c == 42:  # f32.load: a NaN is re-read as bits to keep it signalling
+                        try:
+                            v = a[0](mem0.data, stack[-1] + a[1])[0]
+                            if v != v:
+                                v = f32_from_bits(a[2](mem0.data, stack[-1] + a[1])[0])
+                            stack[-1] = v
+                        except _struct_error:
+                            raise Trap(OOB_MEMORY) from None
+                    else:  # f32.store: a NaN is written as bits to keep its payload
+                        v = pop()
+                        try:
+                            if v != v:
+                                a[2](mem0.data, pop() + a[1], f32_to_bits(v))
+                            else:
+                                a[0](mem0.data, pop() + a[1], v)
+                        except _struct_error:
+                            raise Trap(OOB_MEMORY) from None
+                elif c == 44:  # br_table
+                    i = pop()
+                    t, h, n = a[i] if i < len(a) - 1 else a[-1]
+                    if n:
+                        del stack[h:-n]
+                    else:
+                        del stack[h:]
+                    pc = t
+                elif c == 45:  # call_indirect
+                    ftype, table_index = a
+                    i = pop()
+                    elements = tables[table_index].elements
+                    if i >= len(elements):
+                        raise Trap(TrapKind.UNDEFINED_ELEMENT)
+                    f = elements[i]
+                    if f is None:
+                        raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
+                    if f.type is not ftype:
+                        raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
+                    if f.instance is instance and not f.host:
+                        callee = codes[f.index - nimports] or get_code(f.index - nimports)
+                        n = callee.nparams
+                        if n:
+                            new_locals = stack[-n:]
+                            del stack[-n:]
+                            new_locals += callee.zeros
+                        else:
+                            new_locals = callee.zeros[:]
+                        depth += 1
+                        if depth > max_depth:
+                            raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
+                        frames.append((code, pc, locals_, stack))
+                        code = callee
+                        prog = callee.prog
+                        pc = 0
+                        locals_ = new_locals
+                        stack = []
+                        push = stack.append
+                        pop = stack.pop
+                    else:
                         ctx.depth = depth
-                        r = _call_python(funcs[fidx].call, stack, n)
-                        if nres == 1:
+                        r = _call_python(f.call, stack, len(ftype.params))
+                        n = len(ftype.results)
+                        if n == 1:
                             push(r)
-                        elif nres:
+                        elif n:
                             stack += r
-                elif c == 41:  # out-of-line instruction
+                elif c == 46:  # call an import (host function or another instance)
+                    fidx, n, nres = a
+                    ctx.depth = depth
+                    r = _call_python(funcs[fidx].call, stack, n)
+                    if nres == 1:
+                        push(r)
+                    elif nres:
+                        stack += r
+                elif c == 47:  # out-of-line instruction
                     a[0](instance, stack, a[1])
-                elif c == 42:
+                elif c == 48:
                     raise Trap(TrapKind.UNREACHABLE)
                 else:
                     _simd(a)

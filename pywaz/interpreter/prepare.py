@@ -24,44 +24,50 @@ LOCAL_TEE = 2
 CONST = 3
 BINOP = 4
 GET_GET_BINOP = 5  # local.get x; local.get y; binop
-GET_CONST_BINOP = 6  # local.get x; const c; binop
+GET_CONST_BINOP = 6  # local.get x; const k; binop (or const k; local.get x; commutative binop)
 BR_IF = 7
-UNOP = 8
-BR = 9
-IF = 10
-JUMP = 11  # else: skip to the end of the if
-LOAD = 12
-STORE = 13
-I32_ADD = 14
-LOCAL_GET2 = 15  # local.get x; local.get y
-CALL_LOCAL = 16
-RETURN = 17
-GLOBAL_GET = 18
-GLOBAL_SET = 19
-I32_ADD_CONST = 20  # i32.const c; i32.add
-BR_IF_EQZ = 21  # i32.eqz; br_if
-SELECT = 22
-DROP = 23
-I32_SUB = 24
-I32_AND = 25
-I32_EQZ = 26
-I32_LT_U = 27
-I32_EQ = 28
-I32_NE = 29
-I32_GT_U = 30
-I32_LT_S = 31
-I32_GE_S = 32
-LOAD_S32 = 33
-LOAD_S64 = 34
-LOAD_F32 = 35
-STORE_NARROW = 36
-STORE_F32 = 37
-BR_TABLE = 38
-CALL_INDIRECT = 39
-CALL_IMPORT = 40
-MISC = 41  # rare ops run out of line: fn(instance, stack, imm)
-UNREACHABLE = 42
-SIMD = 43
+GET_CONST_BINOP_SET = 8  # GET_CONST_BINOP; local.set y
+GET_GET_BINOP_SET = 9  # GET_GET_BINOP; local.set z
+BINOP_BR_IF = 10  # binop; br_if
+GET_CONST_BINOP_BR_IF = 11  # GET_CONST_BINOP; br_if
+GET_GET_BINOP_BR_IF = 12  # GET_GET_BINOP; br_if
+GET_LOAD = 13  # local.get x; load
+LOAD = 14
+STORE = 15
+UNOP = 16
+BR = 17
+IF = 18
+JUMP = 19  # else: skip to the end of the if
+I32_ADD = 20
+LOCAL_GET2 = 21  # local.get x; local.get y
+CALL_LOCAL = 22
+RETURN = 23
+GLOBAL_GET = 24
+GLOBAL_SET = 25
+I32_ADD_CONST = 26  # i32.const k; i32.add
+BR_IF_EQZ = 27  # i32.eqz; br_if
+SELECT = 28
+DROP = 29
+STORE_NARROW = 30
+LOAD_S32 = 31
+I32_SUB = 32
+I32_AND = 33
+I32_EQZ = 34
+I32_LT_U = 35
+I32_EQ = 36
+I32_NE = 37
+I32_GT_U = 38
+I32_LT_S = 39
+I32_GE_S = 40
+LOAD_S64 = 41
+LOAD_F32 = 42
+STORE_F32 = 43
+BR_TABLE = 44
+CALL_INDIRECT = 45
+CALL_IMPORT = 46
+MISC = 47  # rare ops run out of line: fn(instance, stack, imm)
+UNREACHABLE = 48
+SIMD = 49
 
 # Loads: opcode -> (struct format, code). Signed narrow loads read with a
 # signed format and are masked back to unsigned canonical form.
@@ -284,7 +290,11 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
         if code == BR_TABLE:
             arg = tuple(_resolve(t) for t in arg)
         elif code in (IF, JUMP):
-            arg = arg.target if isinstance(arg, Label) else arg
+            arg = arg.target
+        elif code in _FLATTEN_LABEL:
+            # (..., label) -> (..., target, height, arity)
+            label = arg[-1]
+            arg = (*arg[:-1], label.target, label.height, label.arity)
         else:
             arg = _resolve(arg)
         final.append((code, arg))
@@ -298,70 +308,99 @@ def _is_null(a):
 
 
 def _fuse(prog: list) -> list:
-    """Combine frequent instruction pairs/triples into one dispatch (superinstructions).
+    """Combine frequent instruction sequences into one dispatch (superinstructions).
 
-    Only sequences with no branch target inside them are fused; branch targets
-    are program indices, so fusing renumbers and every Label is remapped.
+    Two passes: operand fusion first (``local.get``/``const`` feeding a binop),
+    then consumers of the fused result (``local.set``, ``br_if``). Only
+    sequences with no branch target inside them are fused.
     """
-    targets = set()
-    labels = []
-    for code, arg in prog:
-        if isinstance(arg, Label):
-            labels.append(arg)
-        elif code == BR_TABLE:
-            labels.extend(t for t in arg if isinstance(t, Label))
-    for label in labels:
-        targets.add(label.target)
+    prog = _peephole(prog, _match_operands)
+    return _peephole(prog, _match_consumers)
 
+
+def _match_operands(prog, i, n, targets):
+    code, arg = prog[i]
+    free1 = i + 1 < n and i + 1 not in targets
+    free2 = free1 and i + 2 < n and i + 2 not in targets
+    if code == LOCAL_GET and free1:
+        code1, arg1 = prog[i + 1]
+        if free2:
+            code2, arg2 = prog[i + 2]
+            if code2 == BINOP or code2 in _INLINE_FUSABLE:
+                if code1 == LOCAL_GET:
+                    return (GET_GET_BINOP, (arg, arg1, arg2)), 3
+                if code1 == CONST:
+                    return (GET_CONST_BINOP, (arg, arg1, arg2)), 3
+        if code1 == LOAD:
+            return (GET_LOAD, (arg, arg1[0], arg1[1])), 2
+        if code1 == LOCAL_GET:
+            return (LOCAL_GET2, (arg, arg1)), 2
+    elif code == CONST and free1:
+        code1, arg1 = prog[i + 1]
+        if free2 and code1 == LOCAL_GET:
+            code2, arg2 = prog[i + 2]
+            if (code2 == BINOP or code2 in _INLINE_FUSABLE) and arg2 in _COMMUTATIVE:
+                return (GET_CONST_BINOP, (arg1, arg, arg2)), 3
+        if code1 == I32_ADD:
+            return (I32_ADD_CONST, arg), 2
+    elif code == I32_EQZ and free1 and prog[i + 1][0] == BR_IF:
+        return (BR_IF_EQZ, prog[i + 1][1]), 2
+    return None
+
+
+def _match_consumers(prog, i, n, targets):
+    code, arg = prog[i]
+    if i + 1 >= n or i + 1 in targets:
+        return None
+    code1, arg1 = prog[i + 1]
+    if code1 == LOCAL_SET:
+        if code == GET_CONST_BINOP:
+            return (GET_CONST_BINOP_SET, (*arg, arg1)), 2
+        if code == GET_GET_BINOP:
+            return (GET_GET_BINOP_SET, (*arg, arg1)), 2
+    elif code1 == BR_IF:
+        if code == GET_CONST_BINOP:
+            return (GET_CONST_BINOP_BR_IF, (*arg, arg1)), 2
+        if code == GET_GET_BINOP:
+            return (GET_GET_BINOP_BR_IF, (*arg, arg1)), 2
+        if code == BINOP or code in _INLINE_FUSABLE:
+            return (BINOP_BR_IF, (arg, arg1)), 2
+    return None
+
+
+def _peephole(prog: list, match) -> list:
+    """Rewrite ``prog`` with ``match``; branch targets are renumbered through every Label."""
+    labels = {}
+    for code, arg in prog:
+        for item in (arg if isinstance(arg, (tuple, list)) else (arg,)):
+            if isinstance(item, Label):
+                labels[id(item)] = item
+    targets = {label.target for label in labels.values()}
     out = []
     remap = {}
     i = 0
     n = len(prog)
     while i < n:
+        found = match(prog, i, n, targets)
         remap[i] = len(out)
-        code, arg = prog[i]
-        if code == LOCAL_GET and i + 2 < n and i + 1 not in targets and i + 2 not in targets:
-            code1, arg1 = prog[i + 1]
-            code2, arg2 = prog[i + 2]
-            if code2 == BINOP or code2 in _INLINE_FUSABLE:
-                fn = arg2 if code2 == BINOP else arg2
-                if code1 == LOCAL_GET:
-                    out.append((GET_GET_BINOP, (arg, arg1, fn)))
-                    remap[i + 1] = remap[i + 2] = len(out) - 1
-                    i += 3
-                    continue
-                if code1 == CONST:
-                    out.append((GET_CONST_BINOP, (arg, arg1, fn)))
-                    remap[i + 1] = remap[i + 2] = len(out) - 1
-                    i += 3
-                    continue
-            if code1 == LOCAL_GET:
-                out.append((LOCAL_GET2, (arg, arg1)))
-                remap[i + 1] = len(out) - 1
-                i += 2
-                continue
-        if code == CONST and i + 1 < n and i + 1 not in targets and prog[i + 1][0] == I32_ADD:
-            out.append((I32_ADD_CONST, arg))
-            remap[i + 1] = len(out) - 1
-            i += 2
-            continue
-        if code == I32_EQZ and i + 1 < n and i + 1 not in targets and prog[i + 1][0] == BR_IF:
-            out.append((BR_IF_EQZ, prog[i + 1][1]))
-            remap[i + 1] = len(out) - 1
-            i += 2
-            continue
-        out.append((code, arg))
-        i += 1
+        if found is None:
+            out.append(prog[i])
+            i += 1
+        else:
+            out.append(found[0])
+            i += found[1]
     remap[n] = len(out)
-    seen = set()
-    for label in labels:
-        if id(label) not in seen:
-            seen.add(id(label))
-            label.target = remap[label.target]
+    for label in labels.values():
+        label.target = remap[label.target]
     return out
 
 
 # Inline-coded i32 binops can still be fused (their arg is the generic helper).
 _INLINE_FUSABLE = frozenset(_INLINE_BINOPS.values())
+_FLATTEN_LABEL = frozenset((BINOP_BR_IF, GET_CONST_BINOP_BR_IF, GET_GET_BINOP_BR_IF))
+# Binary helpers whose operands may be swapped (const k; local.get x; op).
+_COMMUTATIVE = frozenset(numeric.BINARY_OPS[op] for op in (
+    0x46, 0x47, 0x51, 0x52, 0x6A, 0x6C, 0x71, 0x72, 0x73, 0x7C, 0x7E, 0x83, 0x84, 0x85,
+))
 
 __all__ = ["FuncCode", "prepare_function", "zero_value", "V128"]
