@@ -343,7 +343,7 @@ class Wasi:
     def _dir(self, fd: int, right: int) -> DirectoryDescriptor:
         entry = self.fds.get(fd)
         if type(entry) is not DirectoryDescriptor:
-            raise WasiError(Errno.NOTDIR if type(entry) is FileDescriptor else Errno.BADF)
+            raise WasiError(Errno.BADF)  # wasmtime's answer for a file or stream (POSIX would say ENOTDIR)
         if not entry.rights_base & right:
             raise WasiError(Errno.NOTCAPABLE)
         return entry
@@ -460,12 +460,12 @@ class Wasi:
         return Errno.SUCCESS
 
     def _fd_datasync(self, data, fd):
-        host_fd = self._host_fd(fd, Rights.FD_DATASYNC)
+        host_fd = self._file(fd, Rights.FD_DATASYNC).host_fd
         (os.fdatasync if hasattr(os, "fdatasync") else os.fsync)(host_fd)
         return Errno.SUCCESS
 
     def _fd_sync(self, data, fd):
-        os.fsync(self._host_fd(fd, Rights.FD_SYNC))
+        os.fsync(self._file(fd, Rights.FD_SYNC).host_fd)
         return Errno.SUCCESS
 
     def _fd_fdstat_get(self, data, fd, stat_ptr):
@@ -479,7 +479,7 @@ class Wasi:
         entry = self._file(fd, Rights.FD_FDSTAT_SET_FLAGS)
         sync_bits = Fdflags.DSYNC | Fdflags.RSYNC | Fdflags.SYNC
         if (flags ^ entry.fdflags) & sync_bits:
-            return Errno.NOTSUP  # the host cannot change O_SYNC-style flags after open
+            return Errno.INVAL  # the host cannot change O_SYNC-style flags after open (wasmtime: EINVAL)
         import fcntl
 
         host_flags = fcntl.fcntl(entry.host_fd, fcntl.F_GETFL)

@@ -147,7 +147,41 @@ CASES = {
                             + "(drop (call $fd_read (i32.const 4) (i32.const 8) (i32.const 1) (i32.const 16)))"
                             + "(drop (call $fd_seek (i32.const 4) (i64.const -1) (i32.const 1) (i32.const 24)))"
                             + "(call $fd_tell (i32.const 4) (i32.const 32))", b"f.txt"),
+    "sync dir": call("fd_sync", 3),
+    "datasync dir": call("fd_datasync", 3),
+    "advise dir": call("fd_advise", 3, I(0), I(0), 0),
+    "readdir stdin": call("fd_readdir", 0, 100, 100, I(0), 0),
+    "readdir file": (path_open("f.txt")[0] + "(drop) (call $fd_readdir (i32.const 4) (i32.const 100) (i32.const 100)"
+                     " (i64.const 0) (i32.const 0))", b"f.txt"),
+    "path call on file fd": (path_open("f.txt")[0] + "(drop) (call $path_create_directory (i32.const 4)"
+                             " (i32.const 1000) (i32.const 1))", b"f.txt"),
+    "set flags append": (path_open("f.txt")[0] + "(drop) (call $fd_fdstat_set_flags (i32.const 4) (i32.const 1))",
+                         b"f.txt"),
+    "set flags nonblock": (path_open("f.txt")[0] + "(drop) (call $fd_fdstat_set_flags (i32.const 4) (i32.const 4))",
+                           b"f.txt"),
+    "set flags sync": (path_open("f.txt")[0] + "(drop) (call $fd_fdstat_set_flags (i32.const 4) (i32.const 16))",
+                       b"f.txt"),
+    "fdstat append file": (path_open("f.txt", fdflags=1)[0] + "(drop) (call $fd_fdstat_get (i32.const 4)"
+                           " (i32.const 8)) (i32.store (i32.const 16) (i32.const 0)) (i32.store (i32.const 20)"
+                           " (i32.const 0)) (i32.store (i32.const 24) (i32.const 0)) (i32.store (i32.const 28)"
+                           " (i32.const 0))", b"f.txt"),  # rights zeroed: pywaz reports requested rights only
+    "set times dir now": call("fd_filestat_set_times", 3, I(0), I(0), 10),
+    "set times both flags": call("fd_filestat_set_times", 3, I(0), I(0), 3),
+    "close preopen": call("fd_close", 3),
+    "close stdin": call("fd_close", 0),
+    "renumber onto preopen": (path_open("f.txt")[0] + "(drop) (call $fd_renumber (i32.const 4) (i32.const 3))",
+                              b"f.txt"),
     # paths
+    "readlink trailing slash": path_call("path_readlink", "lnk/", 3, after=(100, 10, 0)),
+    "unlink trailing slash": path_call("path_unlink_file", "f.txt/", 3),
+    "mkdir trailing slash": path_call("path_create_directory", "new/", 3),
+    "path set times bad flags": path_call("path_filestat_set_times", "f.txt", 3, 0, after=(I(0), I(0), 3)),
+    "path set times escape": path_call("path_filestat_set_times", "../f", 3, 0, after=(I(0), I(0), 2)),
+    "rename onto dot": two_paths("path_rename", "sub", "."),
+    "rename dot": two_paths("path_rename", ".", "x"),
+    "rename file over dir": two_paths("path_rename", "f.txt", "sub"),
+    "symlink onto dot": two_paths("path_symlink", "x", ".", old_prefix=(), new_prefix=(3,)),
+    "link directory": two_paths("path_link", "sub", "hh", old_prefix=(3, 0)),
     "mkdir exists": path_call("path_create_directory", "sub", 3),
     "mkdir escape": path_call("path_create_directory", "../zz", 3),
     "mkdir new": path_call("path_create_directory", "made", 3),
@@ -196,6 +230,11 @@ KNOWN_DIFFERENCES = {
                              "pywaz keeps preview1's rights model; wasmtime dropped it (ENOTSUP)"),
     "link follow": (two_paths("path_link", "lnk", "hard", old_prefix=(3, 1)), Errno.SUCCESS,
                     "preview1 allows symlink_follow on the source; wasmtime refuses with EINVAL"),
+    "rmdir trailing slash": (path_call("path_remove_directory", "sub/", 3), Errno.NOTEMPTY,
+                             "POSIX rmdir(\"dir/\") works on the directory (here: not empty); wasmtime says EINVAL"),
+    "read without rights": ((path_open("f.txt", rights=0)[0] + "(drop)" + iov(100, 3, at=8)
+                             + "(call $fd_read (i32.const 4) (i32.const 8) (i32.const 1) (i32.const 16))", b"f.txt"),
+                            Errno.NOTCAPABLE, "pywaz enforces preview1 rights; wasmtime ignores them"),
     "allocate file": ((path_open("f.txt")[0] + "(drop) (call $fd_allocate (i32.const 4) (i64.const 0) (i64.const 64))",
                        b"f.txt"), Errno.SUCCESS, "pywaz implements fd_allocate; wasmtime returns ENOTSUP"),
 }

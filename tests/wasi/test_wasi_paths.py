@@ -57,7 +57,7 @@ def test_open_beneath_an_opened_directory(guest):
     _, sub = guest.open("sub", oflags=Oflags.DIRECTORY)
     errno, fd = guest.open("inner.txt", fd=sub)
     assert errno == 0 and guest.read(fd, 10) == (0, b"inner")
-    assert guest.open("inner.txt", fd=fd)[0] == Errno.NOTDIR  # a file is no directory
+    assert guest.open("inner.txt", fd=fd)[0] == Errno.BADF  # a file is no directory (wasmtime: EBADF)
     assert guest.open("inner.txt", fd=0)[0] == Errno.BADF
     assert guest.open("inner.txt", fd=77)[0] == Errno.BADF
 
@@ -193,6 +193,6 @@ def test_path_rights_are_enforced(guest):
 
 def test_path_calls_on_files_and_streams(guest):
     _, fd = guest.open("hello.txt")
-    assert guest("path_create_directory", fd, *guest.str("d")) == Errno.NOTDIR
+    assert guest("path_create_directory", fd, *guest.str("d")) == Errno.BADF  # as wasmtime
     assert guest("path_create_directory", 1, *guest.str("d")) == Errno.BADF
     assert guest("path_unlink_file", 99, *guest.str("d")) == Errno.BADF
