@@ -28,6 +28,7 @@ from .vm import (
     ModuleConfig,
     Runtime,
 )
+from .wasi import Wasi, WasiConfig
 
 __version__ = "0.1.0"
 
@@ -51,6 +52,8 @@ __all__ = [
     "Trap",
     "TrapKind",
     "ValidationError",
+    "Wasi",
+    "WasiConfig",
     "__version__",
     "decode_module",
 ]
