@@ -117,9 +117,7 @@ def _capture(function, *args):
         return function(*args), None
     except NotImplementedError:
         raise
-    except RecursionError as exc:
-        return None, exc
-    except Exception as exc:
+    except Exception as exc:  # RecursionError included: an engine must turn it into a trap
         return None, exc
 
 
@@ -132,7 +130,7 @@ class ScriptRunner:
         self.stages = stages if stages is not None else Stages.discover()
         self.result = FileResult(script.name)
         self.runtime = None
-        self.runtime_problem: BaseException | None = None
+        self.runtime_problem: tuple | None = None  # (exception class, message) once setup failed
         self.current = None
         self.named: dict[str, object] = {}
         self.registered: dict[str, object] = {}
@@ -188,7 +186,8 @@ class ScriptRunner:
         if self.runtime is not None:
             return self.runtime
         if self.runtime_problem is not None:
-            raise self.runtime_problem
+            problem_class, message = self.runtime_problem
+            raise problem_class(message)  # a fresh exception: re-raising one object grows its traceback
         try:
             runtime_class = self.stages.runtime_class
             if self.config.compile_mode is None:
@@ -197,11 +196,11 @@ class ScriptRunner:
                 runtime = runtime_class(engine=self.config.engine, compile_mode=self.config.compile_mode)
             build_spectest(runtime)
         except NotImplementedError as exc:
-            self.runtime_problem = CommandSkipped(str(exc) or "runtime not available")
-            raise self.runtime_problem from None
+            self.runtime_problem = (CommandSkipped, str(exc) or "runtime not available")
+            raise CommandSkipped(self.runtime_problem[1]) from None
         except Exception as exc:
-            self.runtime_problem = CommandFailed(f"cannot set up the runtime: {_describe(exc)}")
-            raise self.runtime_problem from None
+            self.runtime_problem = (CommandFailed, f"cannot set up the runtime: {_describe(exc)}")
+            raise CommandFailed(self.runtime_problem[1]) from None
         self.runtime = runtime
         return runtime
 
@@ -366,8 +365,6 @@ class ScriptRunner:
             return self.perform(command), None
         except (NotImplementedError, CommandFailed, HarnessError):
             raise
-        except RecursionError as exc:
-            return None, exc
         except Exception as exc:
             return None, exc
 

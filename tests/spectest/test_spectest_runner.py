@@ -389,3 +389,21 @@ def test_public_wrappers_are_called_through_call_raw():
     FakeRuntime.modules[b"wrapped"] = lambda runtime: {"f": wrapped}
     result = run([module(1, "w.wasm"), ret(2, invoke("f", 0), 0xFFFFFFFF)], {"w.wasm": b"wrapped"})
     assert result.passed == 2 and wrapped.raw_calls == 1
+
+
+@pytest.mark.parametrize("error,outcome_name", [(ValueError("unknown engine 'x'"), "failed"),
+                                                (NotImplementedError("no runtime yet"), "skipped")])
+def test_runtime_that_cannot_be_created(error, outcome_name):
+    class BrokenRuntime(FakeRuntime):
+        def __init__(self, engine, compile_mode=None):
+            raise error
+
+    stages = Stages(fake_decode, fake_validate, BrokenRuntime, lambda: None)
+    script = parse_script("t", None, {"commands": [module(1, "m.wasm"), ret(2, invoke("add_one", 1), 2),
+                                                   module(3, "m.wasm")]})
+    script._binaries.update(BIN)
+    result = run_script(script, EngineConfig(), stages)
+    assert [outcome(result, line) for line in (1, 2, 3)] == [outcome_name] * 3
+    if outcome_name == "failed":
+        assert all("cannot set up the runtime" in f.message or "line" in f.message for f in result.failures)
+        assert "unknown engine" in result.failures[0].message
