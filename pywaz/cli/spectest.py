@@ -1,6 +1,7 @@
 """``pywaz spectest``: run the WebAssembly spec testsuite against pywaz.
 
-Prints one line per file, then exactly ``N passed, N failed, N skipped``.
+Prints one line per file (``-v``: each failure below it), then exactly
+``N passed, N failed, N skipped``.
 Exit status: 0 when nothing failed, 1 when a command failed, 2 for usage
 errors (unknown file name, testsuite directory that does not exist).
 """
@@ -20,12 +21,8 @@ def register(subparsers) -> None:
     parser.add_argument("--compile-mode", default=None, help="compiler engine: eager or lazy")
     parser.add_argument("--testsuite", metavar="DIR", default=None, help="directory of <name>/<name>.json files")
     parser.add_argument("--json", metavar="FILE", default=None, help="write a JSON report to FILE")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print every failure (default: first 5 a file)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print no failure details")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print each failure under its file's line")
     parser.set_defaults(handler=run)
-
-
-FAILURES_SHOWN = 5
 
 
 def check_engine(config) -> str | None:
@@ -88,15 +85,11 @@ def run(args) -> int:
     if problem is not None:
         print(f"pywaz spectest: {problem}", file=sys.stderr)
         return 2
-    limit = None if args.verbose else (0 if args.quiet else FAILURES_SHOWN)
-
     def show(result) -> None:
         print(result.summary_line(), flush=True)
-        shown = result.failures if limit is None else result.failures[:limit]
-        for failure in shown:
-            print(f"    line {failure.line} {failure.command}: {failure.message}")
-        if len(shown) < len(result.failures):
-            print(f"    ... {len(result.failures) - len(shown)} more failures (-v shows all)")
+        if args.verbose:
+            for failure in result.failures:
+                print(f"    line {failure.line} {failure.command}: {failure.message}")
 
     return _finish(run_suite(files, config, testsuite, on_file=show), args.json)
 

@@ -58,10 +58,13 @@ def test_selected_file_passes_with_exit_zero(suite, capsys):
 def test_failure_gives_nonzero_exit_and_details(suite, capsys):
     assert main(["spectest", "--testsuite", str(suite)]) == 1
     out = capsys.readouterr().out
-    assert _last_line(out) == "1 passed, 1 failed, 1 skipped"
-    assert "line 7 assert_invalid" in out and "validated" in out
     lines = out.strip().splitlines()
-    assert lines[0].split()[1] == "bad" and lines[2].split()[1] == "good"  # one line per file, sorted
+    assert len(lines) == 3  # one line per file, sorted, then the totals
+    assert lines[0].split()[1] == "bad" and lines[1].split()[1] == "good"
+    assert lines[2] == "1 passed, 1 failed, 1 skipped"
+    assert main(["spectest", "--testsuite", str(suite), "-v"]) == 1
+    out = capsys.readouterr().out
+    assert "line 7 assert_invalid" in out and "validated" in out
 
 
 def test_glob_selection_and_unknown_names(suite, capsys):
