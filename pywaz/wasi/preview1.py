@@ -840,7 +840,7 @@ class Wasi:
                 if want_write:
                     raise WasiError(Errno.ISDIR)
                 descriptor = DirectoryDescriptor(
-                    host_fd, base & Rights.DIRECTORY_INHERITING, inheriting, fdflags=fdflags)
+                    host_fd, base & Rights.DIRECTORY_BASE, inheriting, fdflags=fdflags)
             else:
                 descriptor = FileDescriptor(
                     host_fd, _filetype_of(mode), base & Rights.REGULAR_FILE_BASE, inheriting, fdflags,
