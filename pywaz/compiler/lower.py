@@ -1187,9 +1187,85 @@ _UNARY = {
 }
 
 
+# i32 add/sub/mul/shl: masking with 0xFFFFFFFF always takes CPython's slow
+# multi-digit path, so the result is range-checked first and masked only when
+# it actually wrapped. One temp ``_t`` serves every such expression: each use
+# reads it right after assigning it, before any other assignment can happen.
+# The range check compares with 0x3FFFFFFF, not 0xFFFFFFFF: CPython 3.11 only
+# specialises int compares whose operands are single 30-bit digits.
+_WRAP_UP = "(_t if (_t := {x}) <= 0x3FFFFFFF else _t & 0xFFFFFFFF)"
+_WRAP_DOWN = "(_t if (_t := {x}) >= 0 else _t + 0x100000000)"
+
+# Signed comparisons against a constant 0 <= c < 2**31 avoid the xor trick: as
+# unsigned ints, x >=s c exactly when c <= x <= 0x7FFFFFFF (one chained compare,
+# x evaluated once).
+_SIGNED_CONST = {
+    # code: (max, template with c on the right, template with c on the left)
+    0x48: (0x7FFFFFFF, "(not {c} <= {x} <= {m})", "({c} < {x} <= {m})"),
+    0x4A: (0x7FFFFFFF, "({c} < {x} <= {m})", "(not {c} <= {x} <= {m})"),
+    0x4C: (0x7FFFFFFF, "(not {c} < {x} <= {m})", "({c} <= {x} <= {m})"),
+    0x4E: (0x7FFFFFFF, "({c} <= {x} <= {m})", "(not {c} < {x} <= {m})"),
+    0x53: (0x7FFFFFFFFFFFFFFF, "(not {c} <= {x} <= {m})", "({c} < {x} <= {m})"),
+    0x55: (0x7FFFFFFFFFFFFFFF, "({c} < {x} <= {m})", "(not {c} <= {x} <= {m})"),
+    0x57: (0x7FFFFFFFFFFFFFFF, "(not {c} < {x} <= {m})", "({c} <= {x} <= {m})"),
+    0x59: (0x7FFFFFFFFFFFFFFF, "({c} <= {x} <= {m})", "(not {c} < {x} <= {m})"),
+}
+
+
+def _int_const(entry):
+    if entry[1] == CONST and entry[0].isdigit():
+        return int(entry[0])
+    return None
+
+
+def _i32_arith(low, code, a, b):
+    """Text for i32 add/sub/mul/shl, or None to use the plain template."""
+    ca = _int_const(a)
+    cb = _int_const(b)
+    if ca is not None and cb is not None:
+        return None  # CPython folds constant expressions itself
+    if code == 0x6A and ca is not None:
+        a, b, ca, cb = b, a, cb, ca  # a constant has no effects: operand order is free
+    if code == 0x6A or code == 0x6B:
+        if cb is not None:
+            if cb == 0:
+                return low.val(a)
+            add = cb if code == 0x6A else (0x100000000 - cb)
+            if a[1] < EXPR:
+                x = low.val(a)
+                sub = 0x100000000 - add
+                if add <= 0x3FFFFFFF:
+                    return f"({x} + {add} if {x} <= {0x3FFFFFFF - add} else ({x} + {add}) & 0xFFFFFFFF)"
+                if sub <= 0x3FFFFFFF:
+                    return f"({x} - {sub} if {x} >= {sub} else {x} + {add})"
+        if code == 0x6A:
+            return _WRAP_UP.format(x=f"{low.val(a)} + {low.val(b)}")
+        return _WRAP_DOWN.format(x=f"{low.val(a)} - {low.val(b)}")
+    if code == 0x6C:
+        return _WRAP_UP.format(x=f"{low.val(a)} * {low.val(b)}")
+    if cb is not None:
+        return _WRAP_UP.format(x=f"{low.val(a)} << {cb & 31}")
+    return _WRAP_UP.format(x=f"{low.val(a)} << ({low.val(b)} & 31)")
+
+
 def _lower_binary(low, code, imm, pc, offset, blocks):
     a, b = low.take(2)
     template, kind = _BINARY[code]
+    if code == 0x6A or code == 0x6B or code == 0x6C or code == 0x74:
+        text = _i32_arith(low, code, a, b)
+        if text is not None:
+            low.push(text, EXPR, None, max(a[3], b[3]) + 2)
+            return
+    elif code in _SIGNED_CONST:
+        limit, right, left = _SIGNED_CONST[code]
+        cb = _int_const(b)
+        ca = _int_const(a)
+        if cb is not None and cb <= limit and ca is None:
+            low.push(right.format(c=cb, x=low.val(a), m=limit), COND, None, a[3] + 1)
+            return
+        if ca is not None and ca <= limit and cb is None:
+            low.push(left.format(c=ca, x=low.val(b), m=limit), COND, None, b[3] + 1)
+            return
     if code in _DIV_OPS:
         low.catch_div = True
     if code == 0xA3 and b[1] == CONST and b[0] not in ("0.0", "(-0.0)") and not b[0].startswith("_k"):
