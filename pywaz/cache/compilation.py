@@ -245,7 +245,9 @@ class CompilationCache:
             return entry, "shared"
 
         try:
-            artifact, origin, size = self._load_or_compile(key, compile_fn, serialize, deserialize, engine, module_sha256)
+            artifact, origin, size, stored = self._load_or_compile(
+                key, compile_fn, serialize, deserialize, engine, module_sha256
+            )
         except BaseException as exc:
             with self._lock:
                 del self._flights[key]
@@ -253,6 +255,9 @@ class CompilationCache:
                 flight.done.set()
             raise
         entry = CacheEntry(key, artifact, size)
+        if self._store is not None and serialize is not None:
+            entry.persist = (serialize, engine, bytes(module_sha256))
+            entry.stored_functions = stored
         with self._lock:
             del self._flights[key]
             if take_ref:
@@ -275,23 +280,58 @@ class CompilationCache:
                     store.discard(key, f"engine could not deserialize it: {exc!r}")
                 else:
                     self._count("disk_hits")
-                    return artifact, "disk", loaded.size
+                    return artifact, "disk", loaded.size, _compiled_count(loaded.payload)
             self._count("disk_misses")
         self._count("compilations")
         artifact = compile_fn()
-        size = None
+        size, stored = None, -1
         if store is not None and serialize is not None:
+            size, stored = self._write(key, artifact, serialize, engine, module_sha256)
+        return artifact, "compiled", size, stored
+
+    def _write(self, key, artifact, serialize, engine, module_sha256) -> tuple[int | None, int]:
+        """Serialise and store ``artifact``; ``(size, compiled functions)`` or ``(None, -1)``."""
+        try:
+            payload = serialize(artifact)
+            if not isinstance(payload, ArtifactPayload):
+                raise TypeError(f"serialize returned {type(payload).__name__}, not ArtifactPayload")
+        except Exception as exc:
+            logger.warning("not caching %s on disk: serialize failed: %r", key, exc)
+            return None, -1
+        size = self._store.store(key, engine, bytes(module_sha256), payload)
+        if size is None:
+            return None, -1
+        self._count("disk_writes")
+        return size, _compiled_count(payload)
+
+    def flush(self) -> int:
+        """Write back resident artifacts that gained compiled functions since they were stored.
+
+        With lazy compilation an entry written at compile time holds little
+        code; flushing (``close()`` does it too) stores what has been compiled
+        since, so the next process starts with it. Returns entries rewritten.
+        Failures are logged, never raised.
+        """
+        if self._store is None:
+            return 0
+        with self._lock:
+            candidates = [e for e in self._entries.values() if e.persist is not None]
+        rewritten = 0
+        for entry in candidates:
+            serialize, engine, module_sha256 = entry.persist
             try:
-                payload = serialize(artifact)
-                if not isinstance(payload, ArtifactPayload):
-                    raise TypeError(f"serialize returned {type(payload).__name__}, not ArtifactPayload")
+                payload = serialize(entry.artifact)
             except Exception as exc:
-                logger.warning("not caching %s on disk: serialize failed: %r", key, exc)
-            else:
-                size = store.store(key, engine, bytes(module_sha256), payload)
-                if size is not None:
-                    self._count("disk_writes")
-        return artifact, "compiled", size
+                logger.warning("not writing back %s: serialize failed: %r", entry.key, exc)
+                continue
+            if not isinstance(payload, ArtifactPayload) or _compiled_count(payload) <= entry.stored_functions:
+                continue
+            size = self._store.store(entry.key, engine, module_sha256, payload)
+            if size is not None:
+                self._count("disk_writes")
+                entry.size, entry.stored_functions = size, _compiled_count(payload)
+                rewritten += 1
+        return rewritten
 
     # -- references (called by CodeRef) ---------------------------------------
 
@@ -379,10 +419,12 @@ class CompilationCache:
         return self._store.verify(remove_invalid) if self._store is not None else None
 
     def close(self) -> None:
-        """Drop the memory layer and refuse further lookups. Idempotent.
+        """Write back lazily compiled code (:meth:`flush`), drop the memory layer, refuse further lookups.
 
-        Disk entries stay; live :class:`CodeRef`s and instances keep their code.
+        Idempotent. Disk entries stay; live :class:`CodeRef`s and instances keep their code.
         """
+        if not self._closed:
+            self.flush()
         with self._lock:
             self._closed = True
             self._entries.clear()
@@ -398,6 +440,10 @@ class CompilationCache:
         where = f"directory={self.directory!r}" if self._store is not None else "memory"
         state = " closed" if self._closed else ""
         return f"<CompilationCache {where} residency={self._residency}{state}>"
+
+
+def _compiled_count(payload: ArtifactPayload) -> int:
+    return sum(1 for blob in payload.code_blobs if blob is not None)
 
 
 def private_cache() -> CompilationCache:

@@ -24,13 +24,18 @@ _RELEASED = object()
 class CacheEntry:
     """One resident (or formerly resident) artifact and its live reference count."""
 
-    __slots__ = ("key", "artifact", "refs", "size", "__weakref__")
+    __slots__ = ("key", "artifact", "refs", "size", "persist", "stored_functions", "__weakref__")
 
     def __init__(self, key: str, artifact, size: int | None):
         self.key = key
         self.artifact = artifact
         self.refs = 0
         self.size = size  # bytes of the disk entry, when it came from or went to disk
+        # (serialize, engine, module_sha256) when the artifact can be written back to disk.
+        self.persist = None
+        # Compiled functions in the disk entry (-1: none written), so flush() rewrites
+        # an entry only when lazy compilation has added code since.
+        self.stored_functions = -1
 
 
 class CodeRef:

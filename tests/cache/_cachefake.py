@@ -55,10 +55,11 @@ class FakeEngine:
 
     @staticmethod
     def serialize(artifact: FakeArtifact) -> ArtifactPayload:
-        blobs = tuple(
-            marshal.dumps(code) if not hasattr(artifact.codes, "blob") else artifact.codes.blob(i)
-            for i, code in enumerate(artifact.codes)
-        )
+        codes = artifact.codes
+        if hasattr(codes, "blob"):  # a LazyCodeList from a disk hit: reuse its blobs, no unmarshal
+            blobs = tuple(codes.blob(i) for i in range(len(codes)))
+        else:
+            blobs = tuple(None if code is None else marshal.dumps(code) for code in codes)
         return ArtifactPayload(dict(artifact.metadata), blobs, tuple(artifact.sources or ()) or None)
 
     @staticmethod

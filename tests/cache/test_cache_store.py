@@ -343,3 +343,30 @@ def test_stats_report_disk_usage(cache_dir):
     store, paths = _fill(cache_dir)
     stats = CompilationCache(cache_dir).stats()
     assert stats["disk_entries"] == 4 and stats["bytes"] == sum(os.path.getsize(p) for p in paths)
+
+
+def test_flush_writes_back_functions_compiled_after_the_entry_was_stored(cache_dir):
+    engine = FakeEngine()
+    full = engine.compile(DATA).codes
+    lazy = engine.compile(DATA)
+    lazy.codes = [None] * len(full)  # as a lazy engine's artifact is at compile time
+    cache = CompilationCache(cache_dir)
+    cache.get_or_compile(KEY, lambda: lazy, engine.serialize, engine.deserialize)
+    assert cache.flush() == 0  # nothing new compiled yet
+    lazy.codes[1] = full[1]  # a first call compiled function 1
+    assert cache.flush() == 1 and cache.flush() == 0
+    stats = cache.stats()
+    assert stats["disk_writes"] == 2
+
+    def stored_codes():
+        with CompilationCache(cache_dir) as fresh:
+            loaded = fresh.get_or_compile(KEY, lambda: pytest.fail("must be a disk hit"), engine.serialize, engine.deserialize)
+            return [code is not None for code in loaded.codes], loaded
+
+    present, loaded = stored_codes()
+    assert present == [i == 1 for i in range(len(full))]
+    assert loaded.call(1, 3) == eval(full[1], {"x": 3})
+    lazy.codes[0] = full[0]
+    cache.close()  # close() flushes too
+    present, _ = stored_codes()
+    assert present[:2] == [True, True] and not any(present[2:])
