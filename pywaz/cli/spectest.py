@@ -21,6 +21,8 @@ def register(subparsers) -> None:
     parser.add_argument("--compile-mode", default=None, help="compiler engine: eager or lazy")
     parser.add_argument("--testsuite", metavar="DIR", default=None, help="directory of <name>/<name>.json files")
     parser.add_argument("--json", metavar="FILE", default=None, help="write a JSON report to FILE")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="time limit per command, 0 for none (default: 60)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each failure under its file's line")
     parser.set_defaults(handler=run)
 
@@ -54,6 +56,7 @@ def check_engine(config) -> str | None:
 def run(args) -> int:
     """Handle ``pywaz spectest``; returns the exit status."""
     from ..spectest import (
+        DEFAULT_TIMEOUT,
         EngineConfig,
         MISSING_MESSAGE,
         SuiteResult,
@@ -91,7 +94,8 @@ def run(args) -> int:
             for failure in result.failures:
                 print(f"    line {failure.line} {failure.command}: {failure.message}")
 
-    return _finish(run_suite(files, config, testsuite, on_file=show), args.json)
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else (args.timeout or None)
+    return _finish(run_suite(files, config, testsuite, on_file=show, timeout=timeout), args.json)
 
 
 def _finish(suite, json_path) -> int:

@@ -27,11 +27,12 @@ from .locate import (
     select_files,
 )
 from .report import FileResult, SuiteResult, report_document, write_report
-from .runner import EngineConfig, run_script
+from .runner import DEFAULT_TIMEOUT, EngineConfig, run_script
 from .script import load_script
 from .values import SpecFormatError
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "ENV_VAR",
     "MISSING_MESSAGE",
     "EngineConfig",
@@ -49,23 +50,28 @@ __all__ = [
 ]
 
 
-def run_file(spec_file: SpecFile, config: EngineConfig, stages: Stages | None = None) -> FileResult:
-    """Run one spec file; a file that cannot be loaded is one failure, not an exception."""
+def run_file(spec_file: SpecFile, config: EngineConfig, stages: Stages | None = None,
+             timeout: float | None = DEFAULT_TIMEOUT) -> FileResult:
+    """Run one spec file; a file that cannot be loaded is one failure, not an exception.
+
+    ``timeout`` limits each command in seconds (None: no limit).
+    """
     try:
         script = load_script(spec_file.path, spec_file.name)
     except SpecFormatError as exc:
         result = FileResult(spec_file.name)
         result.add_failure("load", 0, str(exc))
         return result
-    return run_script(script, config, stages)
+    return run_script(script, config, stages, timeout)
 
 
-def run_suite(files, config: EngineConfig, testsuite: Path | str = "", on_file=None) -> SuiteResult:
+def run_suite(files, config: EngineConfig, testsuite: Path | str = "", on_file=None,
+              timeout: float | None = DEFAULT_TIMEOUT) -> SuiteResult:
     """Run ``files`` (SpecFile list) in order; ``on_file(result)`` is called after each one."""
     suite = SuiteResult(config.engine, config.compile_mode, str(testsuite))
     stages = Stages.discover()
     for spec_file in files:
-        result = run_file(spec_file, config, stages)
+        result = run_file(spec_file, config, stages, timeout)
         suite.files.append(result)
         if on_file is not None:
             on_file(result)

@@ -28,6 +28,11 @@ from .host import build_spectest
 from .report import FileResult
 from .script import Command, Script
 from .values import match_results
+from .watchdog import CommandTimeout, Watchdog
+
+# Seconds one command may run. The slowest spec commands take well under a second;
+# this only catches engines that loop forever.
+DEFAULT_TIMEOUT = 60.0
 
 TEXT_MODULE_SKIP = "text-format module (pywaz has no text parser)"
 
@@ -124,8 +129,10 @@ def _capture(function, *args):
 class ScriptRunner:
     """Runs one script's commands in order, keeping the module registry."""
 
-    def __init__(self, script: Script, config: EngineConfig, stages: Stages | None = None):
+    def __init__(self, script: Script, config: EngineConfig, stages: Stages | None = None,
+                 timeout: float | None = DEFAULT_TIMEOUT):
         self.script = script
+        self.watchdog = Watchdog(timeout)
         self.config = config
         self.stages = stages if stages is not None else Stages.discover()
         self.result = FileResult(script.name)
@@ -152,8 +159,9 @@ class ScriptRunner:
     def run(self) -> FileResult:
         """Run every command; never raises (except KeyboardInterrupt and the like)."""
         try:
-            for command in self.script.commands:
-                self.run_command(command)
+            with self.watchdog:
+                for command in self.script.commands:
+                    self.run_command(command)
         finally:
             self._close_runtime()
         return self.result
@@ -169,8 +177,15 @@ class ScriptRunner:
         if handler is None:
             result.add_failure(ctype, command.line, f"unknown command type {ctype!r}")
             return
+        watchdog = self.watchdog
         try:
-            handler(command)
+            watchdog.arm()
+            try:
+                handler(command)
+            finally:
+                watchdog.disarm()
+        except CommandTimeout as exc:
+            result.add_failure(ctype, command.line, str(exc))
         except NotImplementedError as exc:
             result.add_skip(ctype, str(exc) or type(exc).__name__)
         except (CommandFailed, HarnessError) as exc:
@@ -269,7 +284,7 @@ class ScriptRunner:
             placeholder.reason = str(exc) or type(exc).__name__
             placeholder.skipped = True
             raise
-        except CommandFailed as exc:
+        except (CommandFailed, CommandTimeout) as exc:
             placeholder.reason = str(exc)
             raise
         except Exception as exc:
@@ -400,6 +415,10 @@ class ScriptRunner:
         raise CommandFailed(f"{command.action.describe()}: expected {command.text!r}, got {_describe(error)}")
 
 
-def run_script(script: Script, config: EngineConfig | None = None, stages: Stages | None = None) -> FileResult:
-    """Run every command of ``script`` with a fresh runtime; see :class:`ScriptRunner`."""
-    return ScriptRunner(script, config or EngineConfig(), stages).run()
+def run_script(script: Script, config: EngineConfig | None = None, stages: Stages | None = None,
+               timeout: float | None = DEFAULT_TIMEOUT) -> FileResult:
+    """Run every command of ``script`` with a fresh runtime; see :class:`ScriptRunner`.
+
+    ``timeout`` limits each command in seconds (None: no limit; see :mod:`.watchdog`).
+    """
+    return ScriptRunner(script, config or EngineConfig(), stages, timeout).run()

@@ -407,3 +407,20 @@ def test_runtime_that_cannot_be_created(error, outcome_name):
     if outcome_name == "failed":
         assert all("cannot set up the runtime" in f.message or "line" in f.message for f in result.failures)
         assert "unknown engine" in result.failures[0].message
+
+
+def test_a_command_that_never_ends_fails_on_the_watchdog():
+    def spin(x):
+        while True:
+            try:
+                pass
+            except Exception:  # engine code catching Exception must not swallow the timeout
+                pass
+
+    FakeRuntime.modules[b"spin"] = lambda runtime: {"spin": Function(I32_TO_I32, spin)}
+    script = parse_script("t", None, {"commands": [module(1, "s.wasm"), ret(2, invoke("spin", 0), 0),
+                                                   module(3, "m.wasm"), ret(4, invoke("add_one", 1), 2)]})
+    script._binaries.update({"s.wasm": b"spin", "m.wasm": b"echo"})
+    result = run_script(script, EngineConfig(), STAGES, timeout=0.2)
+    assert [outcome(result, line) for line in (1, 2, 3, 4)] == ["passed", "failed", "passed", "passed"]
+    assert "timed out" in result.failures[0].message
