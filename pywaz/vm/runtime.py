@@ -238,7 +238,7 @@ class Runtime:
         ``deserialize(payload)`` and its artifacts carry ``.validated``.
         """
         engine = self.engine
-        engine_name = getattr(engine, "name", None) or type(engine).__qualname__
+        engine_name = getattr(engine, "name", None) or f"{type(engine).__module__}.{type(engine).__qualname__}"
         digest = module_digest(data)
         key = compute_key(digest, engine_name, None, self.options)
         serialize = deserialize = None
