@@ -21,6 +21,11 @@ CACHE_HELP = "inspect and maintain the disk cache"
 def register(subparsers) -> None:
     """Add ``compile`` and ``cache ACTION`` subcommands to an argparse subparsers object."""
     add_compile_command(subparsers)
+    add_cache_command(subparsers)
+
+
+def add_cache_command(subparsers) -> None:
+    """Add ``cache {list,prune,verify,clear}`` to an argparse subparsers object."""
     cache = subparsers.add_parser("cache", help=CACHE_HELP, description=CACHE_HELP)
     add_maintenance_commands(cache.add_subparsers(dest="action", metavar="ACTION", required=True))
 

@@ -136,3 +136,17 @@ def test_lazy_code_list_is_what_a_hit_hands_the_engine(cache_dir):
         assert isinstance(artifact.codes, LazyCodeList) and artifact.codes.loaded_count() == 0
         artifact.call(0, 1)
         assert artifact.codes.loaded_count() == 1
+
+
+def test_register_plugs_into_an_outer_cli(cache_dir, capsys):
+    import argparse
+
+    from pywaz.cache.cli import register
+
+    parser = argparse.ArgumentParser(prog="pywaz")
+    register(parser.add_subparsers(dest="command"))
+    _populate(cache_dir, 2)
+    args = parser.parse_args(["cache", "list", "--cache-dir", cache_dir])
+    assert args.handler(args) == 0 and "2 entries" in capsys.readouterr().out
+    args = parser.parse_args(["compile", "x.wasm", "--engine", "interpreter", "--cache-dir", cache_dir])
+    assert args.module == "x.wasm" and args.engine == "interpreter"
