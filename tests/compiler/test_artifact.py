@@ -225,3 +225,12 @@ def test_traps_are_typed():
         assert info.value.kind is kind, name
     assert call(instance, "oob", 65528) == 0
     assert call(instance, "ci", 0) == 1
+
+
+def test_inspect_rejects_imported_function():
+    from pywaz.compiler.inspect import generated_source
+
+    wasm = wasmtime.wat2wasm('(module (import "a" "b" (func)) (func (result i32) (i32.const 1)))')
+    assert "return 1" in generated_source(wasm, 1)
+    with pytest.raises(PywazError, match="not a defined function"):
+        generated_source(wasm, 0)
