@@ -196,6 +196,8 @@ class CompilationCache:
     def _obtain(self, key, compile_fn, serialize, deserialize, engine, module_sha256, take_ref: bool):
         if not isinstance(key, str):
             raise CacheError(f"cache key must be a str, got {type(key).__name__}")
+        if self._store is not None:
+            self._store.path_for(key)  # a malformed key fails here, before any compilation
         while True:
             found = self._try_obtain(key, compile_fn, serialize, deserialize, engine, module_sha256, take_ref)
             if found is not None:
@@ -272,7 +274,11 @@ class CompilationCache:
     def _load_or_compile(self, key, compile_fn, serialize, deserialize, engine, module_sha256):
         store = self._store
         if store is not None and deserialize is not None:
-            loaded = store.load(key)
+            try:
+                loaded = store.load(key)
+            except Exception as exc:  # the store already turns every known fault into None
+                logger.debug("cache miss: loading %s failed unexpectedly: %r", key, exc)
+                loaded = None
             if loaded is not None:
                 try:
                     artifact = deserialize(loaded.payload)

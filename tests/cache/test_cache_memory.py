@@ -228,3 +228,21 @@ def test_prune_without_directory_is_a_no_op(engine):
 def test_non_str_key_is_a_clear_error():
     with pytest.raises(CacheError):
         CompilationCache().get_or_compile(b"bytes key", lambda: None)
+
+
+def test_malformed_key_with_a_disk_store_fails_before_compiling(cache_dir):
+    calls = []
+    with pytest.raises(CacheError, match="64 lowercase hex"):
+        CompilationCache(cache_dir).get_or_compile("not-a-key", lambda: calls.append(1))
+    assert calls == []
+
+
+def test_unexpected_store_failure_is_a_miss(engine, cache_dir, monkeypatch):
+    cache = CompilationCache(cache_dir)
+
+    def explode(key):
+        raise MemoryError("simulated")
+
+    monkeypatch.setattr(cache.store, "load", explode)
+    assert results(lookup(cache, engine, DATA)) == expected_results(DATA)
+    assert engine.compilations == 1
