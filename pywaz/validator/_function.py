@@ -135,6 +135,35 @@ class Context:
         return sig
 
 
+def _block_info_setters():
+    """Slot setters that build a BlockInfo without its frozen-dataclass ``__init__``.
+
+    A frozen dataclass assigns each field through ``object.__setattr__``, which makes
+    constructing one cost about as much as validating three ordinary instructions, and
+    big modules have hundreds of thousands of blocks. Writing the slots directly builds
+    the identical object. Used only if BlockInfo still has exactly these four slots and
+    the result compares equal to the constructor's, so a change to the IR falls back
+    to the constructor instead of producing half-initialised objects.
+    """
+    fields = ("type", "else_pc", "end_pc", "height")
+    try:
+        if getattr(BlockInfo, "__slots__", None) != fields:
+            return False, (None,) * 4
+        setters = tuple(getattr(BlockInfo, name).__set__ for name in fields)
+        probe = object.__new__(BlockInfo)
+        sample = (FuncType((I32,), ()), 3, 7, 2)
+        for setter, value in zip(setters, sample):
+            setter(probe, value)
+        if probe != BlockInfo(*sample):
+            return False, (None,) * 4
+    except (AttributeError, TypeError):
+        return False, (None,) * 4
+    return True, setters
+
+
+_FAST_BLOCK_INFO, _BLOCK_INFO_SETTERS = _block_info_setters()
+
+
 class _Invalid(Exception):
     """Raised inside the loop; converted to ValidationError with the offset of the current pc."""
 
@@ -222,6 +251,8 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
     block_sigs_get = context._block_sigs.get
     last_pc = len(ops) - 1
 
+    new_object = object.__new__
+    set_type, set_else, set_end, set_height = _BLOCK_INFO_SETTERS
     stack: list[int] = []
     push = stack.append
     height = 0
@@ -269,7 +300,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     if kind == K_ELSE and frame[_F_OP] != _OP_IF:
                         raise _Invalid("else without a matching if")
                     frame_results = frame[_F_RESULTS]
-                    if len(stack) - height != len(frame_results) or stack[height:] != frame_results:
+                    if len(stack) - height != len(frame_results) or (frame_results and stack[height:] != frame_results):
                         _pop_expected(stack, height, unreachable, frame_results)
                         if len(stack) != height:
                             raise _Invalid(
@@ -296,7 +327,15 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         if pc != last_pc:
                             raise _Invalid("instructions after the end of the function body")
                         break
-                    blocks[frame[_F_START]] = BlockInfo(frame[_F_TYPE], frame[_F_ELSE], pc, frame[_F_HEIGHT])
+                    if _FAST_BLOCK_INFO:
+                        info = new_object(BlockInfo)
+                        set_type(info, frame[_F_TYPE])
+                        set_else(info, frame[_F_ELSE])
+                        set_end(info, pc)
+                        set_height(info, frame[_F_HEIGHT])
+                        blocks[frame[_F_START]] = info
+                    else:
+                        blocks[frame[_F_START]] = BlockInfo(frame[_F_TYPE], frame[_F_ELSE], pc, frame[_F_HEIGHT])
                     outer = ctrls[-1]
                     height = outer[_F_HEIGHT]
                     unreachable = outer[_F_UNREACHABLE]

@@ -1,10 +1,12 @@
 """What validate() hands to later stages: index spaces, C.refs, and per-function
 FunctionInfo (local types, block table, max stack height), plus error locations."""
 
+import dataclasses
+
 import pytest
 
 from pywaz.errors import ValidationError
-from pywaz.ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, func_type
+from pywaz.ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, BlockInfo, func_type
 from pywaz.opcodes import OPS_BY_NAME
 from tests import wasmgen as g
 from validator_helpers import decode_module, validate, validate_bytes, validate_wat
@@ -75,6 +77,11 @@ def test_block_table_records_else_end_height_and_type():
     assert (loop.else_pc, loop.end_pc, loop.height) == (-1, 14, 0)
     assert set(info.blocks) == {4, 8, 13}
     assert info.max_height == 2
+    # The records are ordinary frozen BlockInfo values (the validator builds them fast).
+    assert if_info == BlockInfo(func_type((I32,), (I32,)), 7, 12, 0)
+    assert hash(if_info) == hash(BlockInfo(func_type((I32,), (I32,)), 7, 12, 0))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        if_info.end_pc = 0
 
 
 def test_block_type_by_index_resolves_to_the_type():
