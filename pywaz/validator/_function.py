@@ -274,7 +274,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
             sig = simple_by_op[op]
             if sig is None:
                 kind = kind_by_op[op]
-                if kind == K_LOCAL_SET or kind == K_LOCAL_TEE:
+                if kind <= K_LOCAL_TEE:
                     index = imms[pc]
                     if index >= local_count:
                         raise _Invalid(f"unknown local {index}")
@@ -295,7 +295,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     if imms[pc][0] > NATURAL_ALIGN_BY_OP[op]:
                         raise _Invalid("alignment must not be larger than natural")
                     sig = SIG[op]
-                elif kind == K_END or kind == K_ELSE:
+                elif kind <= K_ELSE:
                     frame = ctrls[-1]
                     if kind == K_ELSE and frame[_F_OP] != _OP_IF:
                         raise _Invalid("else without a matching if")
@@ -358,7 +358,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         if len(stack) > max_height:
                             max_height = len(stack)
                     continue
-                elif kind == K_BLOCK or kind == K_LOOP or kind == K_IF:
+                elif kind <= K_IF:
                     block_type = imms[pc]
                     if type(block_type) is int:
                         if block_type >= len(context.types):
@@ -396,7 +396,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         ]
                     )
                     continue
-                elif kind == K_BR or kind == K_RETURN:
+                elif kind <= K_RETURN:
                     if kind == K_BR:
                         depth = imms[pc]
                         if depth >= len(ctrls):
@@ -584,7 +584,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     if table_types[destination].elem_type != table_types[source].elem_type:
                         raise _Invalid(f"type mismatch: table.copy from table {source} to table {destination}")
                     sig = SIG[op]
-                elif kind is not None and K_TABLE_GET <= kind <= K_TABLE_FILL:
+                elif K_TABLE_GET <= kind <= K_TABLE_FILL:
                     index = imms[pc]
                     if index >= len(context.table_types):
                         raise _Invalid(f"unknown table {index}")

@@ -19,24 +19,26 @@ from ..opcodes import IMMEDIATES, OP_NAMES, OPS_BY_NAME, SIGNATURES
 # produced by popping from the polymorphic stack of unreachable code.
 UNKNOWN = 0
 
-# Kinds of specially typed instructions.
+# Kinds of specially typed instructions. Related kinds are adjacent so the validator's
+# if-chain can test a group with one comparison (``kind <= K_LOCAL_TEE``); the chain
+# tests them in this order, most frequent first.
 K_LOCAL_SET = 1
 K_LOCAL_TEE = 2
 K_MEMARG = 3  # load/store: memory 0 exists, alignment, then the fixed signature
 K_END = 4
-K_BR_IF = 5
-K_BLOCK = 6
-K_LOOP = 7
-K_IF = 8
-K_ELSE = 9
+K_ELSE = 5
+K_BR_IF = 6
+K_BLOCK = 7
+K_LOOP = 8
+K_IF = 9
 K_BR = 10
-K_CALL = 11
-K_GLOBAL_GET = 12
-K_GLOBAL_SET = 13
-K_BR_TABLE = 14
-K_RETURN = 15
-K_SELECT = 16
-K_DROP = 17
+K_RETURN = 11
+K_CALL = 12
+K_GLOBAL_GET = 13
+K_GLOBAL_SET = 14
+K_SELECT = 15
+K_DROP = 16
+K_BR_TABLE = 17
 K_UNREACHABLE = 18
 K_CALL_INDIRECT = 19
 K_LANE = 20  # extract/replace lane: lane index, then the fixed signature
@@ -44,21 +46,22 @@ K_MEMARG_LANE = 21  # load/store lane: memory, alignment, lane index
 K_SHUFFLE = 22
 K_SELECT_T = 23
 K_MEMIDX = 24  # memory.size / memory.grow / memory.fill
-K_MEMORY_COPY = 25
-K_MEMORY_INIT = 26
-K_DATA_DROP = 27
-K_TABLE_GET = 28
-K_TABLE_SET = 29
-K_TABLE_SIZE = 30
-K_TABLE_GROW = 31
-K_TABLE_FILL = 32
+K_REF_NULL = 25
+K_REF_IS_NULL = 26
+K_REF_FUNC = 27
+K_MEMORY_COPY = 28
+K_MEMORY_INIT = 29
+K_DATA_DROP = 30
+K_ELEM_DROP = 31
+K_TABLE_INIT = 32
 K_TABLE_COPY = 33
-K_TABLE_INIT = 34
-K_ELEM_DROP = 35
-K_REF_NULL = 36
-K_REF_IS_NULL = 37
-K_REF_FUNC = 38
+K_TABLE_GET = 34
+K_TABLE_SET = 35
+K_TABLE_SIZE = 36
+K_TABLE_GROW = 37
+K_TABLE_FILL = 38
 K_LOCAL_GET = 39
+K_UNKNOWN = 40  # not an instruction: every range test above fails
 
 _KIND_BY_NAME = {
     "local.get": K_LOCAL_GET,
@@ -192,8 +195,8 @@ access size in bytes; ``LANES[op]`` = lane count."""
 _OPCODE_SPACE = 0xFE00  # every opcode number is below this (0xFD00 + sub-opcode < 0x100)
 
 
-def _as_list(table: dict) -> list:
-    out = [None] * _OPCODE_SPACE
+def _as_list(table: dict, default=None) -> list:
+    out = [default] * _OPCODE_SPACE
     for code, value in table.items():
         out[code] = value
     return out
@@ -202,7 +205,7 @@ def _as_list(table: dict) -> list:
 # The same tables indexed by opcode number: a list subscript is cheaper than dict.get
 # in the validator's per-instruction loop.
 SIMPLE_BY_OP = _as_list(SIMPLE)
-KIND_BY_OP = _as_list(KIND)
+KIND_BY_OP = _as_list(KIND, K_UNKNOWN)
 NATURAL_ALIGN_BY_OP = _as_list(NATURAL_ALIGN)
 
 NUM_OR_VEC = frozenset((I32, I64, F32, F64, V128, UNKNOWN))
