@@ -18,6 +18,8 @@ from .. import __version__
 
 # Subcommand modules under pywaz.cli, in the order ``pywaz --help`` lists them.
 SUBCOMMANDS = (
+    "compile",
+    "cache",
     "spectest",
 )
 

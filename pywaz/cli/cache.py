@@ -1,0 +1,5 @@
+"""``pywaz cache {list,prune,verify,clear}``: maintain the disk cache (see :mod:`pywaz.cache.cli`)."""
+
+from ..cache.cli import add_cache_command as register
+
+__all__ = ["register"]
