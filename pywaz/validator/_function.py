@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ..errors import ValidationError
 from ..ir import EXTERNREF, FUNCREF, I32, VALTYPE_NAMES, BlockInfo, FuncType, FunctionBody, FunctionInfo
-from ..opcodes import OPS_BY_NAME
+from ..opcodes import OP_NAMES, OPS_BY_NAME
 from ._tables import (
     K_BLOCK,
     K_BR,
@@ -470,6 +470,8 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                             )
                         if arity and (len(stack) - arity < height or stack[-arity:] != label):
                             stack += _pop_expected(stack, height, unreachable, label)
+                            if len(stack) > max_height:
+                                max_height = len(stack)
                     if arity and (len(stack) - arity < height or stack[-arity:] != default_label):
                         _pop_expected(stack, height, unreachable, default_label)
                     del stack[height:]
@@ -633,7 +635,10 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
             pc = len(ops)  # blame the end of the body, past the last instruction
             raise _Invalid("function body does not end with end")
     except _Invalid as error:
-        raise ValidationError(error.message, _offset_of(body, pc), func_index) from None
+        message = error.message
+        if pc < len(ops) and message.startswith("type mismatch: instruction requires"):
+            message = message.replace("instruction", OP_NAMES.get(ops[pc], "instruction"), 1)
+        raise ValidationError(message, _offset_of(body, pc), func_index) from None
     except IndexError:
         # Only an opcode number outside the table can index past it; the decoder never
         # produces one, but a hand-built IR might.
