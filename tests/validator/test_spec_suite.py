@@ -8,32 +8,14 @@ module must raise ValidationError whose message starts with the suite's text.
 """
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from pywaz.errors import ValidationError
-from validator_helpers import decode_module, validate
+from validator_helpers import MISSING, SUITE, decode_module, validate
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-_ENV_VAR = "PYWAZ_TESTSUITE"
-
-
-def _suite_dir() -> Path | None:
-    configured = os.environ.get(_ENV_VAR)
-    candidate = Path(configured) if configured else _REPO_ROOT.parent / "shared" / "wasm-testsuite" / "v2-json"
-    if (candidate / "v2-json").is_dir():
-        candidate = candidate / "v2-json"
-    return candidate if candidate.is_dir() else None
-
-
-SUITE = _suite_dir()
 SPEC_FILES = sorted(SUITE.glob("*/*.json")) if SUITE else []
-MISSING = (
-    f"spec testsuite not found: set {_ENV_VAR} to the v2-json folder (wast2json output of the "
-    "WebAssembly/testsuite 2.0 .wast files) or place it at ../shared/wasm-testsuite/v2-json"
-)
 
 # Valid modules: they fail only at link or instantiation time, never validation.
 VALID_COMMANDS = ("module", "assert_unlinkable", "assert_uninstantiable")

@@ -4,6 +4,7 @@ A plain module (not conftest) so its name cannot clash with other test folders' 
 
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +39,23 @@ def invalid(data_or_text, prefix: str) -> ValidationError:
         validate(module)
     assert caught.value.message.startswith(prefix), caught.value.message
     return caught.value
+
+
+_SUITE_ENV_VAR = "PYWAZ_TESTSUITE"
+
+
+def _suite_dir() -> Path | None:
+    configured = os.environ.get(_SUITE_ENV_VAR)
+    candidate = Path(configured) if configured else Path(_REPO_ROOT).parent / "shared" / "wasm-testsuite" / "v2-json"
+    if (candidate / "v2-json").is_dir():
+        candidate = candidate / "v2-json"
+    return candidate if candidate.is_dir() else None
+
+
+SUITE = _suite_dir()
+"""The spec testsuite's v2-json folder ($PYWAZ_TESTSUITE or ../shared/wasm-testsuite/v2-json), or None."""
+
+MISSING = (
+    f"spec testsuite not found: set {_SUITE_ENV_VAR} to the v2-json folder (wast2json output of the "
+    "WebAssembly/testsuite 2.0 .wast files) or place it at ../shared/wasm-testsuite/v2-json"
+)
