@@ -20,9 +20,9 @@ import time
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, _REPO_ROOT)
 
-from pywaz.decoder import decode_module  # noqa: E402
-from pywaz.validator import validate  # noqa: E402
-from tests import wasmgen as g  # noqa: E402
+from pywaz.decoder import decode_module
+from pywaz.validator import validate
+from tests import wasmgen as g
 
 _LOCALS = 8  # locals 0-3 are i32, 4-7 are i64
 
@@ -39,7 +39,14 @@ def _statement(rng: random.Random) -> bytes:
     if choice < 0.52:  # store(p, x)
         return g.local_get(i32) + g.local_get(i64) + g.op("i64.store", g.memarg(3, 8))
     if choice < 0.62:  # y = wrap(z) & x
-        return g.local_get(i64) + g.op("i32.wrap_i64") + g.local_get(i32) + g.op("i32.and") + g.local_tee(i32) + g.op("drop")
+        return (
+            g.local_get(i64)
+            + g.op("i32.wrap_i64")
+            + g.local_get(i32)
+            + g.op("i32.and")
+            + g.local_tee(i32)
+            + g.op("drop")
+        )
     if choice < 0.72:  # z = extend(x) + c
         return g.local_get(i32) + g.op("i64.extend_i32_u") + g.i64_const(7) + g.op("i64.add") + g.local_set(i64)
     if choice < 0.82:  # block { br_if 0 (x == 0); x = x - 1 }
@@ -100,7 +107,9 @@ def measure(label: str, data: bytes) -> None:
         start = time.process_time()
         validate(module)
         best = min(best, time.process_time() - start)
-    print(f"{label}: {len(data) / 1e6:.1f} MB, {count:,} instructions, best {best:.2f} s, {count / best / 1e6:.2f} M instr/s")
+    print(
+        f"{label}: {len(data) / 1e6:.1f} MB, {count:,} instructions, best {best:.2f} s, {count / best / 1e6:.2f} M instr/s"
+    )
 
 
 def main(argv=None) -> None:

@@ -12,9 +12,9 @@ _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__f
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from pywaz.decoder import decode_module  # noqa: E402
-from pywaz.errors import ValidationError  # noqa: E402
-from pywaz.validator import validate  # noqa: E402
+from pywaz.decoder import decode_module
+from pywaz.errors import ValidationError
+from pywaz.validator import validate
 
 
 def wat_bytes(text: str) -> bytes:

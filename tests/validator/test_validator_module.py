@@ -3,13 +3,17 @@ expressions, segments, start, exports. Inputs wat2wasm cannot write are built wi
 tests/wasmgen.py so the bytes stay visible."""
 
 import pytest
+from validator_helpers import invalid, validate_wat
 
 from tests import wasmgen as g
-from validator_helpers import invalid, validate_bytes, validate_wat
 
 INVALID_WAT = [
     # constant expressions
-    ("global-not-constant", "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))", "constant expression required"),
+    (
+        "global-not-constant",
+        "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))",
+        "constant expression required",
+    ),
     ("global-nop", "(module (global i32 (nop) (i32.const 1)))", "constant expression required"),
     (
         "global-mutable-import",
@@ -21,15 +25,31 @@ INVALID_WAT = [
     ("global-type", "(module (global i32 (i64.const 0)))", "type mismatch"),
     ("global-empty", "(module (global i32))", "type mismatch"),
     ("global-two-values", "(module (global i32 (i32.const 0) (i32.const 0)))", "type mismatch"),
-    ("global-ref-type", '(module (global (import "m" "g") externref) (global funcref (global.get 0)))', "type mismatch"),
+    (
+        "global-ref-type",
+        '(module (global (import "m" "g") externref) (global funcref (global.get 0)))',
+        "type mismatch",
+    ),
     ("global-ref.func-unknown", "(module (global funcref (ref.func 3)))", "unknown function 3"),
-    ("data-offset-defined-global", '(module (memory 1) (global i32 (i32.const 0)) (data (global.get 0) "a"))', "unknown global 0"),
+    (
+        "data-offset-defined-global",
+        '(module (memory 1) (global i32 (i32.const 0)) (data (global.get 0) "a"))',
+        "unknown global 0",
+    ),
     ("data-offset-type", '(module (memory 1) (data (i64.const 0) "a"))', "type mismatch"),
     ("elem-offset-type", "(module (table 1 funcref) (func $f) (elem (i64.const 0) $f))", "type mismatch"),
-    ("elem-offset-not-constant", "(module (table 1 funcref) (func $f) (elem (offset (i32.const 0) (i32.const 0) (i32.add)) $f))", "constant expression required"),
+    (
+        "elem-offset-not-constant",
+        "(module (table 1 funcref) (func $f) (elem (offset (i32.const 0) (i32.const 0) (i32.add)) $f))",
+        "constant expression required",
+    ),
     # element and data segments
     ("elem-unknown-table", "(module (func $f) (elem (table 0) (i32.const 0) func $f))", "unknown table 0"),
-    ("elem-table-type", "(module (table 1 externref) (func $f) (elem (table 0) (i32.const 0) funcref (ref.func $f)))", "type mismatch"),
+    (
+        "elem-table-type",
+        "(module (table 1 externref) (func $f) (elem (table 0) (i32.const 0) funcref (ref.func $f)))",
+        "type mismatch",
+    ),
     ("elem-init-type", "(module (elem externref (ref.null func)))", "type mismatch"),
     ("elem-unknown-function", "(module (table 1 funcref) (elem (i32.const 0) func 4))", "unknown function 4"),
     ("data-unknown-memory", '(module (data (i32.const 0) "a"))', "unknown memory 0"),
@@ -38,8 +58,16 @@ INVALID_WAT = [
     ("memory-max-too-big", "(module (memory 0 65537))", "memory size must be at most 65536 pages (4GiB)"),
     ("memory-min-over-max", "(module (memory 2 1))", "size minimum must not be greater than maximum"),
     ("table-min-over-max", "(module (table 2 1 funcref))", "size minimum must not be greater than maximum"),
-    ("imported-memory-too-big", '(module (import "m" "mem" (memory 0 70000)))', "memory size must be at most 65536 pages (4GiB)"),
-    ("imported-table-min-over-max", '(module (import "m" "t" (table 5 4 funcref)))', "size minimum must not be greater than maximum"),
+    (
+        "imported-memory-too-big",
+        '(module (import "m" "mem" (memory 0 70000)))',
+        "memory size must be at most 65536 pages (4GiB)",
+    ),
+    (
+        "imported-table-min-over-max",
+        '(module (import "m" "t" (table 5 4 funcref)))',
+        "size minimum must not be greater than maximum",
+    ),
     ("multiple-memories", "(module (memory 1) (memory 1))", "multiple memories"),
     ("multiple-memories-import", '(module (import "m" "mem" (memory 1)) (memory 1))', "multiple memories"),
     # start
@@ -48,7 +76,11 @@ INVALID_WAT = [
     ("start-results", "(module (func $s (result i32) (i32.const 0)) (start $s))", "start function"),
     # exports
     ("export-duplicate", '(module (func $f) (export "a" (func $f)) (export "a" (func $f)))', "duplicate export name"),
-    ("export-duplicate-kinds", '(module (global i32 (i32.const 0)) (memory 1) (export "a" (global 0)) (export "a" (memory 0)))', "duplicate export name"),
+    (
+        "export-duplicate-kinds",
+        '(module (global i32 (i32.const 0)) (memory 1) (export "a" (global 0)) (export "a" (memory 0)))',
+        "duplicate export name",
+    ),
     ("export-function", '(module (export "a" (func 0)))', "unknown function 0"),
     ("export-table", '(module (export "a" (table 0)))', "unknown table 0"),
     ("export-memory", '(module (export "a" (memory 1)))', "unknown memory 1"),
@@ -66,11 +98,17 @@ VALID_WAT = [
     ("max-memory", "(module (memory 65536 65536))"),
     ("global-imported-immutable", '(module (global (import "m" "g") i32) (global i32 (global.get 0)))'),
     ("data-offset-imported-global", '(module (global (import "m" "g") i32) (memory 1) (data (global.get 0) "a"))'),
-    ("global-all-consts", "(module (global i64 (i64.const 1)) (global f32 (f32.const 1)) (global f64 (f64.const 1)) (global v128 (v128.const i64x2 0 0)) (global externref (ref.null extern)))"),
+    (
+        "global-all-consts",
+        "(module (global i64 (i64.const 1)) (global f32 (f32.const 1)) (global f64 (f64.const 1)) (global v128 (v128.const i64x2 0 0)) (global externref (ref.null extern)))",
+    ),
     ("elem-exprs", "(module (table 2 funcref) (func $f) (elem (i32.const 0) funcref (ref.func $f) (ref.null func)))"),
     ("elem-externref-passive", "(module (elem externref (ref.null extern)))"),
     ("start-ok", "(module (func $s) (start $s))"),
-    ("exports-distinct", '(module (func $f) (memory 1) (export "a" (func $f)) (export "b" (func $f)) (export "c" (memory 0)))'),
+    (
+        "exports-distinct",
+        '(module (func $f) (memory 1) (export "a" (func $f)) (export "b" (func $f)) (export "c" (memory 0)))',
+    ),
 ]
 
 

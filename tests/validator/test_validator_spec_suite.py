@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
+from validator_helpers import MISSING, SUITE, decode_module, validate
 
 from pywaz.errors import ValidationError
-from validator_helpers import MISSING, SUITE, decode_module, validate
 
 SPEC_FILES = sorted(SUITE.glob("*/*.json")) if SUITE else []
 
@@ -69,7 +69,9 @@ def test_invalid_modules_are_rejected(spec_file):
             if not error.message.startswith(expected):
                 failures.append(f"line {command['line']}: got {error.message!r}, suite expects {command['text']!r}")
         else:
-            failures.append(f"line {command['line']} {command['filename']}: validated, suite expects {command['text']!r}")
+            failures.append(
+                f"line {command['line']} {command['filename']}: validated, suite expects {command['text']!r}"
+            )
     assert not failures, "\n".join(failures)
 
 

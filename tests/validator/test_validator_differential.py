@@ -11,10 +11,10 @@ import collections
 import random
 
 import pytest
+from validator_helpers import MISSING, SUITE, decode_module, validate
 
 from pywaz.errors import DecodeError, ValidationError
 from pywaz.opcodes import IMMEDIATES
-from validator_helpers import MISSING, SUITE, decode_module, validate
 
 wasmtime = pytest.importorskip("wasmtime")
 

@@ -74,9 +74,7 @@ def test_memory_index_other_than_zero():
     memories = (MemoryType(Limits(1)),)
     size = body(("memory.size", 1), ("drop", None), ("end", None))
     rejects(module(size, memories=memories), "unknown memory 1")
-    copy = body(
-        ("i32.const", 0), ("i32.const", 0), ("i32.const", 0), ("memory.copy", (0, 1)), ("end", None)
-    )
+    copy = body(("i32.const", 0), ("i32.const", 0), ("i32.const", 0), ("memory.copy", (0, 1)), ("end", None))
     rejects(module(copy, memories=memories), "unknown memory 1")
 
 
@@ -121,5 +119,7 @@ def test_locals_follow_params():
     )
     info = validate(mod).functions[0]
     assert info.local_types == (I32, I64, I32)
-    bad = Module(types=(sig,), functions=(0,), codes=(body(("local.get", 3), ("drop", None), ("end", None), locals_=(I64, I32)),))
+    bad = Module(
+        types=(sig,), functions=(0,), codes=(body(("local.get", 3), ("drop", None), ("end", None), locals_=(I64, I32)),)
+    )
     rejects(bad, "unknown local 3")

@@ -4,12 +4,12 @@ FunctionInfo (local types, block table, max stack height), plus error locations.
 import dataclasses
 
 import pytest
+from validator_helpers import decode_module, validate, validate_bytes, validate_wat
 
 from pywaz.errors import ValidationError
 from pywaz.ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, BlockInfo, func_type
 from pywaz.opcodes import OPS_BY_NAME
 from tests import wasmgen as g
-from validator_helpers import decode_module, validate, validate_bytes, validate_wat
 
 
 def pcs_of(info, name):
