@@ -23,8 +23,12 @@ from ..vm.objects import CallDepth
 _struct_error = struct.error
 
 
-class UnsupportedInstruction(PywazError):
-    """The interpreter reached an instruction it does not implement (SIMD, for now)."""
+class UnsupportedInstruction(PywazError, NotImplementedError):
+    """The interpreter reached an instruction it does not implement (SIMD, for now).
+
+    Also a NotImplementedError, so tools (such as the spec harness) can tell
+    "not built yet" apart from a wrong result.
+    """
 
 
 def _trap(kind):
