@@ -169,3 +169,15 @@ def test_validated_body_is_the_decoded_body():
     info = validate(module).functions[0]
     assert info.body is module.codes[0]
     assert info.local_types == (F64, F64)
+
+
+def test_block_table_is_the_same_without_the_fast_constructor(monkeypatch):
+    from pywaz.validator import _function
+
+    text = """(module (func (result i32)
+      (block (result i32) (loop (if (i32.const 1) (then) (else))) (i32.const 2))))"""
+    fast = validate_wat(text).functions[0].blocks
+    monkeypatch.setattr(_function, "_FAST_BLOCK_INFO", False)
+    slow = validate_wat(text).functions[0].blocks
+    assert fast == slow
+    assert len(slow) == 3

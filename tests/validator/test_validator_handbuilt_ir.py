@@ -13,6 +13,7 @@ from pywaz.ir import (
     I64,
     Export,
     FunctionBody,
+    Import,
     Limits,
     MemoryType,
     Module,
@@ -123,3 +124,7 @@ def test_locals_follow_params():
         types=(sig,), functions=(0,), codes=(body(("local.get", 3), ("drop", None), ("end", None), locals_=(I64, I32)),)
     )
     rejects(bad, "unknown local 3")
+
+
+def test_import_of_unknown_kind():
+    rejects(Module(imports=(Import("m", "x", 7, 0, offset=11),)), "unknown import kind")

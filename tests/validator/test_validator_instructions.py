@@ -136,6 +136,11 @@ INVALID = [
     ),
     ("v128.load-no-memory", "(module (func (drop (v128.load (i32.const 0)))))", "unknown memory 0"),
     (
+        "load8_lane-no-memory",
+        "(module (func (drop (v128.load8_lane 0 (i32.const 0) (v128.const i64x2 0 0)))))",
+        "unknown memory 0",
+    ),
+    (
         "align-i32.load",
         "(module (memory 1) (func (drop (i32.load align=8 (i32.const 0)))))",
         "alignment must not be larger than natural",
@@ -306,6 +311,7 @@ VALID = [
     ("unreachable-select-value", "(module (func (result i32) (unreachable) (select (i32.const 0) (i32.const 1))))"),
     ("unreachable-ref.is_null", "(module (func (result i32) (unreachable) (ref.is_null)))"),
     ("unreachable-drop", "(module (func (unreachable) (drop) (drop)))"),
+    ("unreachable-block-params", "(module (func (unreachable) (block (param i32 f64) (drop) (drop))))"),
     # br_table in unreachable code: label types with the same arity need not agree.
     (
         "br_table-unreachable-mixed",
