@@ -18,6 +18,7 @@ from .errors import (
     TrapKind,
     ValidationError,
 )
+from .validator import validate
 from .vm import (
     CompiledModule,
     ExportedFunction,
@@ -56,4 +57,5 @@ __all__ = [
     "WasiConfig",
     "__version__",
     "decode_module",
+    "validate",
 ]
