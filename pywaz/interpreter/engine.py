@@ -47,6 +47,10 @@ class InterpreterEngine:
     """Executes validated function bodies directly; no code generation."""
 
     name = "interpreter"
+    # Calls within an instance use the explicit frame stack; only a call into
+    # another instance takes Python frames (run -> _call_python -> run: three
+    # at most), so entry points size the recursion limit for that worst case.
+    python_frames_per_call = 3
 
     def __init__(self):
         self._private_depth = CallDepth()
@@ -71,4 +75,7 @@ def _make_call(run, def_index):
     def call(*args):
         return run(def_index, args)
 
+    # Lets another interpreted instance enter the loop without an argument
+    # unpacking call (which CPython 3.11 runs as a C-level recursion).
+    call.interpreter_entry = (run, def_index)
     return call

@@ -384,8 +384,11 @@ def _call_python(fn, stack, n):
         c = stack.pop()
         b = stack.pop()
         return fn(stack.pop(), b, c)
-    args = stack[-n:]
+    args = tuple(stack[-n:])
     del stack[-n:]
+    entry = getattr(fn, "interpreter_entry", None)
+    if entry is not None:  # another interpreted instance: call its loop directly
+        return entry[0](entry[1], args)
     return fn(*args)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from ..errors import ClosedError, Trap, TrapKind
 from ..ir import PAGE_SIZE, VALTYPE_NAMES
 from .objects import Function, Global, Memory, Table
-from .values import from_raw, to_raw
+from .values import from_raw, from_raw_converter, to_raw, to_raw_converter
 
 # Python frames one wasm call may take in the worst case (compiled code: one;
 # interpreter: one per cross-instance call); the margin covers the embedder's own.
@@ -27,8 +27,10 @@ def invoke(function: Function, args, call_depth=None):
     """Call ``function`` with raw ``args`` as an entry point from Python.
 
     Converts a RecursionError (an engine that maps each wasm call to a Python
-    call) into ``Trap(CALL_STACK_EXHAUSTED)``, raising Python's recursion limit
-    for the call when the runtime's call depth needs more room.
+    call) into ``Trap(CALL_STACK_EXHAUSTED)``. At the outermost entry, when
+    the runtime's engine needs Python frames per wasm call, Python's recursion
+    limit is raised for the call so the configured call depth fits, and
+    restored afterwards.
 
     Raises:
         Trap: the call trapped.
@@ -36,12 +38,13 @@ def invoke(function: Function, args, call_depth=None):
     old_limit = None
     # Only the outermost entry adjusts the limit; a host function calling back
     # into wasm runs under the limit its caller set.
-    if call_depth is not None and call_depth.depth == 0:
+    if call_depth is not None and call_depth.depth == 0 and call_depth.frames_per_call:
         current = sys.getrecursionlimit()
-        if current < call_depth.max_depth + _RECURSION_MARGIN:
-            needed = call_depth.max_depth + _RECURSION_MARGIN + _stack_depth()
+        wanted = call_depth.max_depth * call_depth.frames_per_call + _RECURSION_MARGIN
+        if current < wanted:
+            # The caller's own frames number fewer than the current limit.
             old_limit = current
-            sys.setrecursionlimit(needed)
+            sys.setrecursionlimit(wanted + current)
     try:
         return function.call(*args)
     except RecursionError:
@@ -49,15 +52,6 @@ def invoke(function: Function, args, call_depth=None):
     finally:
         if old_limit is not None:
             sys.setrecursionlimit(old_limit)
-
-
-def _stack_depth() -> int:
-    depth = 0
-    frame = sys._getframe(1)
-    while frame is not None:
-        depth += 1
-        frame = frame.f_back
-    return depth
 
 
 class _Owned:
@@ -79,12 +73,14 @@ class ExportedFunction(_Owned):
     ints, f32 NaN payloads exact) for exact-bits use such as the spec suite.
     """
 
-    __slots__ = ("function", "_runtime")
+    __slots__ = ("function", "_runtime", "_to_raw", "_from_raw")
 
     def __init__(self, function: Function, owner, runtime=None):
         self.function = function
         self._owner = owner
         self._runtime = runtime
+        self._to_raw = tuple(to_raw_converter(t) for t in function.type.params)
+        self._from_raw = tuple(from_raw_converter(t) for t in function.type.results)
 
     @property
     def type(self):
@@ -103,19 +99,23 @@ class ExportedFunction(_Owned):
             Trap: the call trapped.
             ClosedError: the instance is closed.
         """
-        self._check()
-        ftype = self.function.type
-        params = ftype.params
-        if len(args) != len(params):
-            raise TypeError(f"{self.function.name or 'function'}() takes {len(params)} argument(s) ({ftype}), got {len(args)}")
-        raw = [to_raw(t, v, f"argument {i}") for i, (t, v) in enumerate(zip(params, args))]
+        owner = self._owner
+        if owner is not None and owner._closed:
+            raise ClosedError("the instance that exports this object is closed")
+        converters = self._to_raw
+        if len(args) != len(converters):
+            raise TypeError(
+                f"{self.function.name or 'function'}() takes {len(converters)} argument(s) "
+                f"({self.function.type}), got {len(args)}"
+            )
+        raw = [convert(value, f"argument {i}") for i, (convert, value) in enumerate(zip(converters, args))]
         result = invoke(self.function, raw, self._call_depth())
-        results = ftype.results
+        results = self._from_raw
+        if len(results) == 1:
+            return results[0](result)
         if not results:
             return None
-        if len(results) == 1:
-            return from_raw(results[0], result)
-        return tuple(from_raw(t, v) for t, v in zip(results, result))
+        return tuple(convert(value) for convert, value in zip(results, result))
 
     def call_raw(self, *args):
         """Call with raw values (pywaz.numeric representation); return raw results.

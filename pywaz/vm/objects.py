@@ -119,9 +119,12 @@ class CallDepth(threading.local):
     own count.
     """
 
-    def __init__(self, max_depth: int = 10000):
+    def __init__(self, max_depth: int = 10000, frames_per_call: int = 1):
         self.depth = 0
         self.max_depth = max_depth
+        # Python frames one wasm call takes in the engine (0: the engine does
+        # not recurse in Python); entry points size the recursion limit by it.
+        self.frames_per_call = frames_per_call
         # Host functions active on the stack: each recursion through a host
         # function costs C stack, so the host wrapper bounds this separately.
         self.host_nesting = 0

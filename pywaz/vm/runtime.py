@@ -210,7 +210,7 @@ class Runtime:
         self._owns_cache = cache is None
         self._compile_origins = dict.fromkeys(("compiled", "memory", "shared", "disk"), 0)
         self.options = CompileOptions() if compile_mode is None else CompileOptions(compile_mode=compile_mode)
-        self.call_depth = CallDepth(max_call_depth)
+        self.call_depth = CallDepth(max_call_depth, getattr(self.engine, "python_frames_per_call", 1))
         self.max_memory_pages = max_memory_pages
         self.max_table_size = max_table_size
         self._registry: dict[str, dict] = {}

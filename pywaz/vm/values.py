@@ -83,3 +83,62 @@ def parse_valtype(name) -> int:
         if code is not None:
             return code
     raise ValueError(f"unknown value type {name!r} (use i32, i64, f32, f64, v128, funcref or externref)")
+
+
+def _check_int(bits: int, name: str):
+    low = -(1 << (bits - 1))
+    high = 1 << bits
+    mask = high - 1
+
+    def convert(value, what="value"):
+        if value.__class__ is int and low <= value < high:  # the common case, one test
+            return value & mask
+        return to_raw(I32 if bits == 32 else I64, value, what)
+
+    return convert
+
+
+def _check_f64(value, what="value"):
+    if value.__class__ is float:
+        return value
+    return to_raw(F64, value, what)
+
+
+def _check_f32(value, what="value"):
+    if value.__class__ is float:
+        return f32_round(value)
+    return to_raw(F32, value, what)
+
+
+_FAST_TO_RAW = {I32: _check_int(32, "i32"), I64: _check_int(64, "i64"), F32: _check_f32, F64: _check_f64}
+
+
+def to_raw_converter(valtype: int):
+    """A function ``(value, what) -> raw`` equivalent to :func:`to_raw` for ``valtype``, but faster."""
+    found = _FAST_TO_RAW.get(valtype)
+    if found is not None:
+        return found
+    return lambda value, what="value": to_raw(valtype, value, what)
+
+
+def _s32(value):
+    return value - 0x100000000 if value & 0x80000000 else value
+
+
+def _s64(value):
+    return value - 0x10000000000000000 if value & 0x8000000000000000 else value
+
+
+def _identity(value):
+    return value
+
+
+def from_raw_converter(valtype: int):
+    """A function ``raw -> value`` equivalent to :func:`from_raw` for ``valtype``."""
+    if valtype == I32:
+        return _s32
+    if valtype == I64:
+        return _s64
+    if valtype == FUNCREF:
+        return lambda value: from_raw(FUNCREF, value)
+    return _identity

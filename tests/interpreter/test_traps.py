@@ -141,3 +141,30 @@ def test_simd_reports_unsupported(load):
     with pytest.raises(NotImplementedError, match="SIMD not supported yet") as info:
         instance.exports["f"]()
     assert isinstance(info.value, pywaz.PywazError)
+
+
+def test_cross_instance_recursion_with_many_parameters():
+    import wasmtime
+
+    wat = """(module
+      (import "env" "t" (table 2 funcref))
+      (import "cfg" "which" (global i32))
+      (type $t (func (param i32 i64 f32 f64 i32) (result i32)))
+      (func (export "rec") (param i32 i64 f32 f64 i32) (result i32)
+        local.get 0 i32.eqz if (result i32) local.get 4 else
+        local.get 0 i32.const 1 i32.sub local.get 1 local.get 2 local.get 3
+        local.get 4 i32.const 1 i32.add
+        global.get 0 call_indirect (type $t) end))"""
+    data = wasmtime.wat2wasm(wat)
+    with pywaz.Runtime(max_call_depth=100000) as rt:
+        table = rt.new_host_module("env").table("t", "funcref", 2).instantiate().exports["t"]
+        rt.new_host_module("cfg").global_("which", "i32", 1).instantiate()
+        first = rt.instantiate(data)
+        rt.new_host_module("cfg").global_("which", "i32", 0).instantiate()
+        second = rt.instantiate(data)
+        table.set(0, first.exports["rec"])
+        table.set(1, second.exports["rec"])
+        assert first.exports["rec"](8000, 1, 1.0, 1.0, 0) == 8000
+        with pytest.raises(Trap) as info:
+            first.exports["rec"](10**6, 1, 1.0, 1.0, 0)
+        assert info.value.kind is TrapKind.CALL_STACK_EXHAUSTED
