@@ -10,8 +10,10 @@ The algorithm is the spec appendix's: an operand stack of value types with
 unreachable code, and a control stack of frames. It is one flat loop over the
 instruction list with an explicit control stack, so block nesting depth costs
 no Python recursion. Instructions with a fixed signature go through one
-table-driven path (a slice compare and a slice assignment); the rest have
-special cases ordered roughly by how often real code uses them.
+table-driven path (with hand-written fast paths for the common shapes
+``[] -> [t]``, ``[a] -> [r]``, ``[a b] -> [r]`` and ``[a b] -> []``); the rest
+have special cases ordered roughly by how often real code uses them. Slow paths
+(polymorphic stack, errors) live in helper functions so the loop stays small.
 """
 
 from __future__ import annotations
