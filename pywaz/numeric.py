@@ -418,6 +418,7 @@ f32_copysign = f64_copysign
 # ---------------------------------------------------------------------------
 # Conversions (execution §4.3.4).
 
+
 def _trunc_checked(a: float, lo: int, hi: int, mask: int) -> int:
     if a != a:
         _trap("INVALID_CONVERSION")
@@ -715,4 +716,3 @@ BINARY_OPS = {
     0xA6: f64_copysign,
 }
 """Binary numeric instructions: opcode -> ``fn(a, b)`` (``a`` is the deeper operand)."""
-

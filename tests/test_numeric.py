@@ -20,8 +20,22 @@ def f32(bits: int) -> float:
 
 
 def test_f32_bits_roundtrip_every_nan_class_and_edges():
-    samples = [0, 0x80000000, 1, 0x7F7FFFFF, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000,
-               0x7FA00001, 0x7F800001, 0xFFBFFFFF, 0x3F800000, 0x00800000, 0x007FFFFF]
+    samples = [
+        0,
+        0x80000000,
+        1,
+        0x7F7FFFFF,
+        0x7F800000,
+        0xFF800000,
+        0x7FC00000,
+        0xFFC00000,
+        0x7FA00001,
+        0x7F800001,
+        0xFFBFFFFF,
+        0x3F800000,
+        0x00800000,
+        0x007FFFFF,
+    ]
     rng = random.Random(1)
     samples += [rng.getrandbits(32) for _ in range(2000)]
     for bits in samples:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 
 from .. import numeric
-from ..ir import F32, F64, FUNCREF, EXTERNREF, V128
+from ..ir import EXTERNREF, F32, F64, FUNCREF, V128
 
 # Instruction codes. The dispatch loop in machine.py uses the literal numbers;
 # keep the two in step.
@@ -100,8 +100,17 @@ _STORES = {
     0x3E: ("<I", 0xFFFFFFFF),
 }
 
-_INLINE_BINOPS = {0x6A: I32_ADD, 0x6B: I32_SUB, 0x71: I32_AND, 0x49: I32_LT_U, 0x46: I32_EQ, 0x47: I32_NE, 0x4B: I32_GT_U,
-                  0x48: I32_LT_S, 0x4E: I32_GE_S}
+_INLINE_BINOPS = {
+    0x6A: I32_ADD,
+    0x6B: I32_SUB,
+    0x71: I32_AND,
+    0x49: I32_LT_U,
+    0x46: I32_EQ,
+    0x47: I32_NE,
+    0x4B: I32_GT_U,
+    0x48: I32_LT_S,
+    0x4E: I32_GE_S,
+}
 
 _STRUCTS: dict[str, struct.Struct] = {}
 
@@ -372,7 +381,7 @@ def _peephole(prog: list, match) -> list:
     """Rewrite ``prog`` with ``match``; branch targets are renumbered through every Label."""
     labels = {}
     for code, arg in prog:
-        for item in (arg if isinstance(arg, (tuple, list)) else (arg,)):
+        for item in arg if isinstance(arg, (tuple, list)) else (arg,):
             if isinstance(item, Label):
                 labels[id(item)] = item
     targets = {label.target for label in labels.values()}
@@ -399,8 +408,24 @@ def _peephole(prog: list, match) -> list:
 _INLINE_FUSABLE = frozenset(_INLINE_BINOPS.values())
 _FLATTEN_LABEL = frozenset((BINOP_BR_IF, GET_CONST_BINOP_BR_IF, GET_GET_BINOP_BR_IF))
 # Binary helpers whose operands may be swapped (const k; local.get x; op).
-_COMMUTATIVE = frozenset(numeric.BINARY_OPS[op] for op in (
-    0x46, 0x47, 0x51, 0x52, 0x6A, 0x6C, 0x71, 0x72, 0x73, 0x7C, 0x7E, 0x83, 0x84, 0x85,
-))
+_COMMUTATIVE = frozenset(
+    numeric.BINARY_OPS[op]
+    for op in (
+        0x46,
+        0x47,
+        0x51,
+        0x52,
+        0x6A,
+        0x6C,
+        0x71,
+        0x72,
+        0x73,
+        0x7C,
+        0x7E,
+        0x83,
+        0x84,
+        0x85,
+    )
+)
 
 __all__ = ["FuncCode", "prepare_function", "zero_value", "V128"]

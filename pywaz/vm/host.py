@@ -17,7 +17,6 @@ from ..ir import EXTERNREF, FUNCREF, GlobalType, Limits, MemoryType, TableType, 
 from .objects import Function, Global, Memory, Table
 from .values import from_raw, parse_valtype, to_raw
 
-
 # How many host functions may be active on the stack at once (wasm -> host ->
 # wasm -> host ...). Each such level recurses in C, and CPython 3.11 crashes
 # rather than raising when the C stack runs out, so this bound is kept well
@@ -89,7 +88,12 @@ class HostModuleBuilder:
             raise TypeError(f"host function {name!r} is not callable")
         ftype = func_type(tuple(parse_valtype(t) for t in params), tuple(parse_valtype(t) for t in results))
         qualified = f"{self.name}.{name}"
-        return self._add(name, Function(ftype, _host_call(fn, ftype, raw, qualified, self._runtime.call_depth), qualified, None, -1, host=True))
+        return self._add(
+            name,
+            Function(
+                ftype, _host_call(fn, ftype, raw, qualified, self._runtime.call_depth), qualified, None, -1, host=True
+            ),
+        )
 
     def global_(self, name: str, valtype, value, mutable: bool = False) -> HostModuleBuilder:
         """Add a global of ``valtype`` ("i32", ...) holding ``value`` (embedder value).

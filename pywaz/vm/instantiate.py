@@ -12,6 +12,7 @@ applying segments leaves the earlier writes in place, as 2.0 specifies.
 
 from __future__ import annotations
 
+from .. import numeric
 from ..errors import InstantiationError, LinkError, Trap, TrapKind
 from ..ir import (
     EXTERN_FUNC,
@@ -24,7 +25,6 @@ from ..ir import (
     PAGE_SIZE,
     VALTYPE_NAMES,
 )
-from .. import numeric
 from .exports import invoke
 from .objects import Function, Global, Memory, ModuleInstance, Table
 

@@ -97,7 +97,9 @@ class CompiledModule:
             EXTERN_MEMORY: validated.memory_types,
             EXTERN_GLOBAL: validated.global_types,
         }
-        return [ExportType(e.name, EXTERN_KIND_NAMES[e.kind], spaces[e.kind][e.index]) for e in validated.module.exports]
+        return [
+            ExportType(e.name, EXTERN_KIND_NAMES[e.kind], spaces[e.kind][e.index]) for e in validated.module.exports
+        ]
 
     def close(self) -> None:
         """Release this handle (idempotent). Instances made from it keep working."""

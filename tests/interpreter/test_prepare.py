@@ -35,7 +35,9 @@ def test_loop_label_targets_loop_start_with_param_arity(runtime):
             (br_if $l (local.get 0)))))""",
         runtime,
     )
-    (target, height, arity) = next(a[-3:] for c, a in code.prog if c in (P.BR_IF, P.GET_CONST_BINOP_BR_IF, P.BINOP_BR_IF))
+    (target, height, arity) = next(
+        a[-3:] for c, a in code.prog if c in (P.BR_IF, P.GET_CONST_BINOP_BR_IF, P.BINOP_BR_IF)
+    )
     assert arity == 1 and height == 0
     assert target == 1  # right after the const that precedes the loop
 
@@ -61,13 +63,17 @@ def test_fusion_never_swallows_a_branch_target(runtime):
             (local.set 1 (i32.sub (local.get 1) (i32.const 1)))
             (br_if $l (local.tee 0) (local.get 1)) )))"""
     )
-    reference = wasmtime.Instance(reference_store, wasmtime.Module(reference_store.engine, data), []).exports(reference_store)
+    reference = wasmtime.Instance(reference_store, wasmtime.Module(reference_store.engine, data), []).exports(
+        reference_store
+    )
     for args in ((0, 5), (3, 1), (10, 2)):
         assert instance.exports["f"](*args) == reference["f"](reference_store, *args)
 
 
 def test_functions_are_lowered_lazily_once():
-    data = wasmtime.wat2wasm('(module (func (export "a") (result i32) i32.const 1) (func (export "b") (result i32) i32.const 2))')
+    data = wasmtime.wat2wasm(
+        '(module (func (export "a") (result i32) i32.const 1) (func (export "b") (result i32) i32.const 2))'
+    )
     with pywaz.Runtime() as rt:
         instance = rt.instantiate(data)
         artifact = instance.module_instance.engine_state

@@ -59,7 +59,7 @@ def test_trap_kind_and_text(load, export, kind):
 
 
 def test_wasm_stack_names_frames_innermost_first(load):
-    instance = load(TRAPS_WAT.replace("(func $inner", "(func $inner (export \"inner\")"))
+    instance = load(TRAPS_WAT.replace("(func $inner", '(func $inner (export "inner")'))
     with pytest.raises(Trap) as info:
         instance.exports["outer"]()
     assert info.value.wasm_stack == ["inner", "middle", "outer"]
@@ -98,7 +98,9 @@ def test_host_recursion_is_bounded_without_crashing(runtime):
     import wasmtime
 
     holder = {}
-    runtime.new_host_module("env").function("cb", lambda x: holder["f"](x), params=["i32"], results=["i32"]).instantiate()
+    runtime.new_host_module("env").function(
+        "cb", lambda x: holder["f"](x), params=["i32"], results=["i32"]
+    ).instantiate()
     wat = """(module (import "env" "cb" (func $cb (param i32) (result i32)))
       (func (export "f") (param i32) (result i32) local.get 0 i32.const 1 i32.add call $cb))"""
     instance = runtime.instantiate(wasmtime.wat2wasm(wat))

@@ -197,7 +197,9 @@ def test_compiled_module_lists_imports_and_exports(runtime):
     assert [(i.module, i.name, i.kind) for i in imports] == [("env", "twice", "func")]
     assert str(imports[0].type) == "[i32] -> [i32]"
     kinds = {e.name: e.kind for e in compiled.exports}
-    assert kinds["mem"] == "memory" and kinds["tab"] == "table" and kinds["counter"] == "global" and kinds["add"] == "func"
+    assert (
+        kinds["mem"] == "memory" and kinds["tab"] == "table" and kinds["counter"] == "global" and kinds["add"] == "func"
+    )
 
 
 def test_close_is_idempotent_and_closed_handles_raise(runtime):
@@ -231,7 +233,9 @@ def test_runtime_close_closes_everything():
 
 def test_instances_share_one_compiled_module(runtime):
     compiled = runtime.compile_module(
-        wasmtime.wat2wasm('(module (global $g (mut i32) (i32.const 0)) (func (export "inc") (result i32) global.get $g i32.const 1 i32.add global.set $g global.get $g))')
+        wasmtime.wat2wasm(
+            '(module (global $g (mut i32) (i32.const 0)) (func (export "inc") (result i32) global.get $g i32.const 1 i32.add global.set $g global.get $g))'
+        )
     )
     a = runtime.instantiate_module(compiled)
     b = runtime.instantiate_module(compiled)
@@ -287,7 +291,9 @@ def test_call_depth_is_per_thread():
 
 def test_default_table_cap_makes_runaway_growth_fail(runtime):
     instance = runtime.instantiate(
-        wasmtime.wat2wasm('(module (table 0 funcref) (func (export "grow") (param i32) (result i32) ref.null func local.get 0 table.grow 0))')
+        wasmtime.wat2wasm(
+            '(module (table 0 funcref) (func (export "grow") (param i32) (result i32) ref.null func local.get 0 table.grow 0))'
+        )
     )
     assert instance.exports["grow"](-1) == -1
     assert instance.exports["grow"](1 << 25) == -1

@@ -29,7 +29,9 @@ def test_segments_then_start_run_in_order(runtime):
 
 
 def test_trap_in_data_segment_keeps_earlier_writes(runtime):
-    shared = runtime.instantiate(wasm('(module (memory (export "m") 1) (table (export "t") 3 funcref))'), pywaz.ModuleConfig(name="shared"))
+    shared = runtime.instantiate(
+        wasm('(module (memory (export "m") 1) (table (export "t") 3 funcref))'), pywaz.ModuleConfig(name="shared")
+    )
     with pytest.raises(Trap) as info:
         runtime.instantiate(
             wasm(
@@ -46,7 +48,9 @@ def test_trap_in_data_segment_keeps_earlier_writes(runtime):
 
 
 def test_trap_in_element_segment_stops_before_data(runtime):
-    shared = runtime.instantiate(wasm('(module (memory (export "m") 1) (table (export "t") 3 funcref))'), pywaz.ModuleConfig(name="shared"))
+    shared = runtime.instantiate(
+        wasm('(module (memory (export "m") 1) (table (export "t") 3 funcref))'), pywaz.ModuleConfig(name="shared")
+    )
     with pytest.raises(Trap) as info:
         runtime.instantiate(
             wasm(
@@ -110,7 +114,9 @@ def test_start_function_trap_propagates(runtime):
 
 
 def test_memory_page_limit():
-    data = wasm('(module (memory (export "m") 1) (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))')
+    data = wasm(
+        '(module (memory (export "m") 1) (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))'
+    )
     with pywaz.Runtime(max_memory_pages=3) as rt:
         instance = rt.instantiate(data)
         assert instance.exports["grow"](2) == 1
@@ -121,14 +127,18 @@ def test_memory_page_limit():
 
 
 def test_memory_grow_past_declared_max_returns_minus_one(runtime):
-    instance = runtime.instantiate(wasm('(module (memory 1 2) (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))'))
+    instance = runtime.instantiate(
+        wasm('(module (memory 1 2) (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))')
+    )
     assert instance.exports["grow"](-1) == -1
     assert instance.exports["grow"](2) == -1
     assert instance.exports["grow"](1) == 1
 
 
 def test_table_grow_limit():
-    data = wasm('(module (table (export "t") 1 funcref) (func (export "grow") (param i32) (result i32) ref.null func local.get 0 table.grow 0))')
+    data = wasm(
+        '(module (table (export "t") 1 funcref) (func (export "grow") (param i32) (result i32) ref.null func local.get 0 table.grow 0))'
+    )
     with pywaz.Runtime(max_table_size=10) as rt:
         instance = rt.instantiate(data)
         assert instance.exports["grow"](9) == 1

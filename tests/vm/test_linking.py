@@ -112,7 +112,9 @@ def test_register_and_shared_globals_and_memory(runtime):
 
 def test_cross_module_function_call(runtime):
     runtime.instantiate(
-        wasmtime.wat2wasm('(module (func (export "sub") (param i32 i32) (result i32) local.get 0 local.get 1 i32.sub))'),
+        wasmtime.wat2wasm(
+            '(module (func (export "sub") (param i32 i32) (result i32) local.get 0 local.get 1 i32.sub))'
+        ),
         pywaz.ModuleConfig().with_name("math"),
     )
     user = runtime.instantiate(
