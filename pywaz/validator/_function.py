@@ -648,5 +648,5 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
         # produces one, but a hand-built IR might.
         if 0 <= ops[pc] < len(SIMPLE_BY_OP):
             raise
-        raise ValidationError(f"unknown opcode {ops[pc]}", _offset_of(body, pc), func_index) from None
+        raise ValidationError(f"unknown opcode 0x{ops[pc]:x}", _offset_of(body, pc), func_index) from None
     return FunctionInfo(func_index, func_type, local_types, body, blocks, max_height)
