@@ -123,6 +123,8 @@ def resolve(root_fd: int, path: str, follow_final: bool) -> Resolved:
                 if expansions > MAX_SYMLINK_EXPANSIONS:
                     raise WasiError(Errno.LOOP)
                 target = os.readlink(component, dir_fd=top)
+                if not target:
+                    raise WasiError(Errno.NOENT)  # what Linux says for an empty symlink
                 if target.startswith("/"):
                     raise WasiError(ESCAPE_ERRNO)
                 if is_last and target.endswith("/"):
