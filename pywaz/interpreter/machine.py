@@ -24,7 +24,7 @@ _struct_error = struct.error
 
 
 class UnsupportedInstruction(PywazError, NotImplementedError):
-    """The interpreter reached an instruction it does not implement (SIMD, for now).
+    """The interpreter reached an instruction it has no lowering for.
 
     Also a NotImplementedError, so tools (such as the spec harness) can tell
     "not built yet" apart from a wrong result.
@@ -35,10 +35,10 @@ def _trap(kind):
     raise Trap(kind)
 
 
-def _simd(op):
+def _unsupported(op):
     from ..opcodes import OP_NAMES
 
-    raise UnsupportedInstruction(f"SIMD not supported yet by the interpreter: {OP_NAMES.get(op, hex(op))}")
+    raise UnsupportedInstruction(f"instruction not supported by the interpreter: {OP_NAMES.get(op, hex(op))}")
 
 
 def make_runner(instance, artifact, call_depth: CallDepth):
@@ -352,7 +352,7 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                 elif c == 48:
                     raise Trap(TrapKind.UNREACHABLE)
                 else:
-                    _simd(a)
+                    _unsupported(a)
         except Trap as trap:
             _annotate(trap, code, frames)
             raise

@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 
 from .. import numeric
+from . import simd
 from ..ir import EXTERNREF, F32, F64, FUNCREF, V128
 
 # Instruction codes. The dispatch loop in machine.py uses the literal numbers;
@@ -67,7 +68,7 @@ CALL_INDIRECT = 45
 CALL_IMPORT = 46
 MISC = 47  # rare ops run out of line: fn(instance, stack, imm)
 UNREACHABLE = 48
-SIMD = 49
+UNSUPPORTED = 49
 
 # Loads: opcode -> (struct format, code). Signed narrow loads read with a
 # signed format and are masked back to unsigned canonical form.
@@ -287,10 +288,10 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
         elif op in misc_ops:
             emit((MISC, (misc_ops[op], imm)))
         elif op >= 0xFD00:
-            emit((SIMD, op))
+            emit(_lower_simd(op, imm))
         else:
             # The validator accepted an opcode this engine has no lowering for.
-            emit((SIMD, op))
+            emit((UNSUPPORTED, op))
     prog = _fuse(prog)
 
     # Resolve labels into plain tuples the loop can unpack without attribute lookups.
@@ -310,6 +311,22 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
 
     zeros = [zero_value(t) for t in info.local_types[nparams:]]
     return FuncCode(final, nparams, nresults, zeros, info.func_index, module.function_name(info.func_index))
+
+
+def _lower_simd(op: int, imm):
+    if op == 0xFD0C:  # v128.const
+        return (CONST, imm)
+    if op in simd.UNARY:
+        return (UNOP, simd.UNARY[op])
+    if op in simd.BINARY:
+        return (BINOP, simd.BINARY[op])
+    if op in simd.LANE_UNARY:
+        return (UNOP, simd.LANE_UNARY[op](imm))
+    if op in simd.LANE_BINARY:
+        return (BINOP, simd.LANE_BINARY[op](imm))
+    if op in simd.MISC:
+        return (MISC, (simd.MISC[op], imm))
+    return (UNSUPPORTED, op)
 
 
 def _is_null(a):

@@ -137,14 +137,6 @@ def test_cross_instance_recursion_goes_deep_without_c_recursion():
         assert first.exports["rec"](5) == 5
 
 
-def test_simd_reports_unsupported(load):
-    instance = load("""(module (func (export "f") (result i32)
-        v128.const i32x4 1 2 3 4 i32x4.extract_lane 0))""")
-    with pytest.raises(NotImplementedError, match="SIMD not supported yet") as info:
-        instance.exports["f"]()
-    assert isinstance(info.value, pywaz.PywazError)
-
-
 def test_cross_instance_recursion_with_many_parameters():
     import wasmtime
 
