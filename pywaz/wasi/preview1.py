@@ -277,10 +277,8 @@ class Wasi:
         The functions may be created before the instance exists (they are
         imports of it); calling one before :meth:`bind` traps.
         """
-        out = {}
-        for name, (params, results, fn) in self.functions().items():
-            out[name] = (params, results, self._late_bound(name, fn))
-        return out
+        return {name: (params, results, self._wrap(name, late_bound=True))
+                for name, (params, results) in SIGNATURES.items()}
 
     def close(self) -> None:
         """Close every host fd this environment holds (idempotent)."""
@@ -292,37 +290,43 @@ class Wasi:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _late_bound(self, name: str, fn):
-        def call(*args):
-            memory = self.memory
-            if memory is None:
-                raise Trap(TrapKind.HOST_ERROR, f"{MODULE_NAME}.{name} called before Wasi.bind()")
-            return fn(memory, *args)
-
-        call.__name__ = name
-        return call
-
-    def _wrap(self, name: str):
+    def _wrap(self, name: str, late_bound: bool = False):
+        """The callable for one function: errno on failure, Trap for faults and bad flags."""
         method = getattr(self, "_" + name)
         trap_on_fault = self._trap_on_fault
 
-        def call(memory, *args):
-            try:
-                return method(memory.data, *args)
-            except WasiError as error:
+        def failure(error: Exception) -> int:
+            if isinstance(error, WasiError):
                 return error.errno
-            except OSError as error:
+            if isinstance(error, OSError):
                 return wasi_errno_from_os(error)
-            except GuestFault as fault:
+            if isinstance(error, GuestFault):
                 if trap_on_fault:
-                    raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY, f"{MODULE_NAME}.{name}: {fault.message}") from None
+                    raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY, f"{MODULE_NAME}.{name}: {error.message}") from None
                 return Errno.FAULT
-            except InvalidArgument as error:
+            if isinstance(error, InvalidArgument):
                 raise Trap(TrapKind.HOST_ERROR, f"{MODULE_NAME}.{name}: {error}") from None
-            except (OverflowError, ValueError):
-                return Errno.INVAL
-            except MemoryError:
+            if isinstance(error, (OverflowError, ValueError)):
+                return Errno.INVAL  # a value the host call cannot represent (e.g. off_t overflow)
+            if isinstance(error, MemoryError):
                 return Errno.NOMEM
+            raise error
+
+        if late_bound:
+            def call(*args):
+                memory = self.memory
+                if memory is None:
+                    raise Trap(TrapKind.HOST_ERROR, f"{MODULE_NAME}.{name} called before Wasi.bind()")
+                try:
+                    return method(memory.data, *args)
+                except Exception as error:
+                    return failure(error)
+        else:
+            def call(memory, *args):
+                try:
+                    return method(memory.data, *args)
+                except Exception as error:
+                    return failure(error)
 
         call.__name__ = name
         call.__qualname__ = f"Wasi.{name}"
