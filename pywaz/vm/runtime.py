@@ -145,6 +145,7 @@ class Instance:
             return
         self._closed = True
         self._runtime._instances.pop(self, None)
+        self._runtime._unregister(self.module_instance.exports)
         if self._owned is not None:
             self._owned.close()
 
@@ -379,6 +380,11 @@ class Runtime:
         if instance.closed:
             raise ClosedError("cannot register a closed instance")
         self._registry[name] = instance.module_instance.exports
+
+    def _unregister(self, exports: dict) -> None:
+        """Forget every module name bound to ``exports`` (its instance closed)."""
+        for name in [name for name, bound in self._registry.items() if bound is exports]:
+            del self._registry[name]
 
     def new_host_module(self, name: str) -> HostModuleBuilder:
         """Start building a host module named ``name`` (see :mod:`pywaz.vm.host`)."""

@@ -131,3 +131,13 @@ def test_failed_instantiation_does_not_register(runtime):
     with pytest.raises(LinkError):
         runtime.instantiate(data, pywaz.ModuleConfig(name="broken"))
     assert "broken" not in runtime._registry
+
+
+def test_closed_instance_is_no_longer_importable(runtime):
+    exporter = runtime.instantiate(wasmtime.wat2wasm('(module (func (export "f")))'), pywaz.ModuleConfig(name="lib"))
+    runtime.register("alias", exporter)
+    importer = wasmtime.wat2wasm('(module (import "lib" "f" (func)) (import "alias" "f" (func)))')
+    assert runtime.instantiate(importer) is not None
+    exporter.close()
+    with pytest.raises(LinkError, match="unknown import"):
+        runtime.instantiate(importer)
