@@ -19,8 +19,8 @@ MEMORY_FAULT_POLICIES = ("trap", "errno")
 class WasiConfig:
     """Configuration of one WASI environment.
 
-    ``args``: argv, program name first (str or bytes). ``env``: pairs or a
-    mapping of environment variables. ``preopens``: ``(guest_path,
+    ``args``: argv, program name first (str or bytes). ``env``: a mapping,
+    ``(name, value)`` pairs or ``"NAME=value"`` strings. ``preopens``: ``(guest_path,
     host_directory)`` pairs, given fds 3, 4, ... in order. ``stdin``,
     ``stdout``, ``stderr``: ``None`` (stdin empty, output discarded), bytes
     (stdin contents), a host path, an int host fd (0/1/2 inherit the host's),
@@ -41,7 +41,7 @@ class WasiConfig:
         env = self.env
         if hasattr(env, "items"):
             env = tuple(env.items())
-        object.__setattr__(self, "env", tuple(tuple(pair) for pair in env))
+        object.__setattr__(self, "env", tuple(pair if isinstance(pair, (str, bytes)) else tuple(pair) for pair in env))
         object.__setattr__(self, "args", tuple(self.args))
         preopens = self.preopens
         if hasattr(preopens, "items"):

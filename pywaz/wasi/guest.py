@@ -40,7 +40,6 @@ class InvalidArgument(Exception):
     """
 
 
-_U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 _IOVEC = struct.Struct("<II")
@@ -65,21 +64,6 @@ def write_bytes(data: bytearray, ptr: int, payload: bytes) -> None:
     if end > len(data):
         raise GuestFault(f"pointer out of bounds: region {{start: {ptr}, len: {len(payload)}}}")
     data[ptr:end] = payload
-
-
-def write_u8(data: bytearray, ptr: int, value: int) -> None:
-    check(data, ptr, 1)
-    data[ptr] = value
-
-
-def write_u16(data: bytearray, ptr: int, value: int) -> None:
-    check(data, ptr, 2, 2)
-    _U16.pack_into(data, ptr, value)
-
-
-def read_u32(data: bytearray, ptr: int) -> int:
-    check(data, ptr, 4, 4)
-    return _U32.unpack_from(data, ptr)[0]
 
 
 def write_u32(data: bytearray, ptr: int, value: int) -> None:

@@ -172,6 +172,14 @@ def _pack_filestat(info: os.stat_result) -> bytes:
     )
 
 
+def _c_string(value, what: str) -> bytes:
+    """``value`` (str or bytes) as UTF-8 bytes; NUL would cut the guest's C string short."""
+    raw = value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogateescape")
+    if b"\0" in raw:
+        raise PywazError(f"{what} {value!r} contains a NUL byte")
+    return raw
+
+
 def _find_memory(target):
     if hasattr(target, "data") and hasattr(target, "grow"):
         return target  # a raw Memory
@@ -231,12 +239,21 @@ class Wasi:
             raise PywazError(f"memory_fault must be one of {MEMORY_FAULT_POLICIES}, not {config.memory_fault!r}")
         self.config = config
         self._trap_on_fault = config.memory_fault == "trap"
-        self._args = [a if isinstance(a, bytes) else str(a).encode("utf-8") for a in config.args]
+        self._args = [_c_string(arg, "argument") for arg in config.args]
         self._environ = []
-        for key, value in config.env:
-            key = key if isinstance(key, bytes) else str(key).encode("utf-8")
-            value = value if isinstance(value, bytes) else str(value).encode("utf-8")
-            self._environ.append(key + b"=" + value)
+        for entry in config.env:
+            if isinstance(entry, (str, bytes)):
+                variable = _c_string(entry, "environment entry")
+                if b"=" not in variable:
+                    raise PywazError(f"environment entry {entry!r} has no '='")
+            elif len(entry) == 2:
+                name = _c_string(entry[0], "environment name")
+                if not name or b"=" in name:
+                    raise PywazError(f"bad environment variable name {entry[0]!r}")
+                variable = name + b"=" + _c_string(entry[1], "environment value")
+            else:
+                raise PywazError(f"environment entries are (name, value) pairs, not {entry!r}")
+            self._environ.append(variable)
         self.fds = FdTable()
         self.memory = None
         try:

@@ -106,3 +106,17 @@ def test_memory_fault_traps_through_the_runtime():
         with pytest.raises(ExitError) as info:
             instance.exports["_start"]()
         assert info.value.code == 13
+
+
+def test_environment_forms_and_bad_values(sandbox):
+    from _wasiguest import Guest, new_memory
+
+    wasi = Wasi(WasiConfig(env=["A=1", ("B", "x=y"), (b"C", b"")]))
+    guest = Guest(wasi, new_memory())
+    assert guest("environ_get", 0, 64) == 0
+    assert guest.bytes(64, 13) == b"A=1\0B=x=y\0C=\0"
+    for bad in (["NOEQUALS"], [("A=B", "1")], [("", "1")], [("A", "1", "2")], [("A", "x\0y")]):
+        with pytest.raises(PywazError):
+            Wasi(WasiConfig(env=bad))
+    with pytest.raises(PywazError, match="NUL"):
+        Wasi(WasiConfig(args=["a\0b"]))
