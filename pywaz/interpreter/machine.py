@@ -243,39 +243,71 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                             raise Trap(OOB_MEMORY) from None
                 elif c < 40:
                     if c < 36:
-                        if c == 32:  # i32.sub
-                            b = pop()
-                            stack[-1] = (stack[-1] - b) & 0xFFFFFFFF
-                        elif c == 33:  # i32.and
-                            b = pop()
-                            stack[-1] &= b
-                        elif c == 34:  # i32.eqz
-                            stack[-1] = 0 if stack[-1] else 1
-                        else:  # i32.lt_u
+                        if c < 34:
+                            if c == 32:  # const k; binop
+                                stack[-1] = a[1](stack[-1], a[0])
+                            else:  # local.get x; const k; binop; local.tee y
+                                v = a[2](locals_[a[0]], a[1])
+                                locals_[a[3]] = v
+                                push(v)
+                        elif c == 34:  # local.get x; local.get y; binop; local.tee z
+                            v = a[2](locals_[a[0]], locals_[a[1]])
+                            locals_[a[3]] = v
+                            push(v)
+                        else:  # local.tee x; local.get y; binop; br_if
+                            v = pop()
+                            locals_[a[0]] = v
+                            if a[2](v, locals_[a[1]]):
+                                h = a[4]
+                                n = a[5]
+                                if n:
+                                    del stack[h:-n]
+                                else:
+                                    del stack[h:]
+                                pc = a[3]
+                    elif c == 36:  # local.get y; binop; br_if
+                        if a[1](pop(), locals_[a[0]]):
+                            h = a[3]
+                            n = a[4]
+                            if n:
+                                del stack[h:-n]
+                            else:
+                                del stack[h:]
+                            pc = a[2]
+                    elif c == 37:  # i32.sub
+                        b = pop()
+                        stack[-1] = (stack[-1] - b) & 0xFFFFFFFF
+                    elif c == 38:  # i32.and
+                        b = pop()
+                        stack[-1] &= b
+                    else:  # i32.eqz
+                        stack[-1] = 0 if stack[-1] else 1
+                elif c < 48:
+                    if c < 44:
+                        if c == 40:  # i32.lt_u
                             b = pop()
                             stack[-1] = 1 if stack[-1] < b else 0
-                    elif c == 36:  # i32.eq
-                        b = pop()
-                        stack[-1] = 1 if stack[-1] == b else 0
-                    elif c == 37:  # i32.ne
-                        b = pop()
-                        stack[-1] = 1 if stack[-1] != b else 0
-                    elif c == 38:  # i32.gt_u
-                        b = pop()
-                        stack[-1] = 1 if stack[-1] > b else 0
-                    else:  # i32.lt_s: flipping the sign bit maps signed order onto unsigned
+                        elif c == 41:  # i32.eq
+                            b = pop()
+                            stack[-1] = 1 if stack[-1] == b else 0
+                        elif c == 42:  # i32.ne
+                            b = pop()
+                            stack[-1] = 1 if stack[-1] != b else 0
+                        else:  # i32.gt_u
+                            b = pop()
+                            stack[-1] = 1 if stack[-1] > b else 0
+                    elif c == 44:  # i32.lt_s: flipping the sign bit maps signed order onto unsigned
                         b = pop()
                         stack[-1] = 1 if (stack[-1] ^ 0x80000000) < (b ^ 0x80000000) else 0
-                elif c < 44:
-                    if c == 40:  # i32.ge_s
+                    elif c == 45:  # i32.ge_s
                         b = pop()
                         stack[-1] = 1 if (stack[-1] ^ 0x80000000) >= (b ^ 0x80000000) else 0
-                    elif c == 41:  # signed narrow load into i64
+                    elif c == 46:  # signed narrow load into i64
                         try:
                             stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0] & 0xFFFFFFFFFFFFFFFF
                         except _struct_error:
                             raise Trap(OOB_MEMORY) from None
-                    elif c == 42:  # f32.load: a NaN is re-read as bits to keep it signalling
+                    else:  # f32.load: a NaN is re-read as bits to keep it signalling
                         try:
                             v = a[0](mem0.data, stack[-1] + a[1])[0]
                             if v != v:
@@ -283,16 +315,16 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                             stack[-1] = v
                         except _struct_error:
                             raise Trap(OOB_MEMORY) from None
-                    else:  # f32.store: a NaN is written as bits to keep its payload
-                        v = pop()
-                        try:
-                            if v != v:
-                                a[2](mem0.data, pop() + a[1], f32_to_bits(v))
-                            else:
-                                a[0](mem0.data, pop() + a[1], v)
-                        except _struct_error:
-                            raise Trap(OOB_MEMORY) from None
-                elif c == 44:  # br_table
+                elif c == 48:  # f32.store: a NaN is written as bits to keep its payload
+                    v = pop()
+                    try:
+                        if v != v:
+                            a[2](mem0.data, pop() + a[1], f32_to_bits(v))
+                        else:
+                            a[0](mem0.data, pop() + a[1], v)
+                    except _struct_error:
+                        raise Trap(OOB_MEMORY) from None
+                elif c == 49:  # br_table
                     i = pop()
                     t, h, n = a[i] if i < len(a) - 1 else a[-1]
                     if n:
@@ -300,7 +332,7 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                     else:
                         del stack[h:]
                     pc = t
-                elif c == 45:  # call_indirect
+                elif c == 50:  # call_indirect
                     ftype, table_index = a
                     i = pop()
                     elements = tables[table_index].elements
@@ -339,7 +371,7 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                             push(r)
                         elif n:
                             stack += r
-                elif c == 46:  # call an import (host function or another instance)
+                elif c == 51:  # call an import (host function or another instance)
                     fidx, n, nres = a
                     ctx.depth = depth
                     r = _call_python(funcs[fidx].call, stack, n)
@@ -347,9 +379,9 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                         push(r)
                     elif nres:
                         stack += r
-                elif c == 47:  # out-of-line instruction
+                elif c == 52:  # out-of-line instruction
                     a[0](instance, stack, a[1])
-                elif c == 48:
+                elif c == 53:
                     raise Trap(TrapKind.UNREACHABLE)
                 else:
                     _unsupported(a)

@@ -51,24 +51,29 @@ SELECT = 28
 DROP = 29
 STORE_NARROW = 30
 LOAD_S32 = 31
-I32_SUB = 32
-I32_AND = 33
-I32_EQZ = 34
-I32_LT_U = 35
-I32_EQ = 36
-I32_NE = 37
-I32_GT_U = 38
-I32_LT_S = 39
-I32_GE_S = 40
-LOAD_S64 = 41
-LOAD_F32 = 42
-STORE_F32 = 43
-BR_TABLE = 44
-CALL_INDIRECT = 45
-CALL_IMPORT = 46
-MISC = 47  # rare ops run out of line: fn(instance, stack, imm)
-UNREACHABLE = 48
-UNSUPPORTED = 49
+CONST_BINOP = 32  # const k; binop
+GET_CONST_BINOP_TEE = 33  # GET_CONST_BINOP; local.tee y
+GET_GET_BINOP_TEE = 34  # GET_GET_BINOP; local.tee z
+TEE_GET_BINOP_BR_IF = 35  # local.tee x; local.get y; binop; br_if
+GET_BINOP_BR_IF = 36  # local.get y; binop; br_if
+I32_SUB = 37
+I32_AND = 38
+I32_EQZ = 39
+I32_LT_U = 40
+I32_EQ = 41
+I32_NE = 42
+I32_GT_U = 43
+I32_LT_S = 44
+I32_GE_S = 45
+LOAD_S64 = 46
+LOAD_F32 = 47
+STORE_F32 = 48
+BR_TABLE = 49
+CALL_INDIRECT = 50
+CALL_IMPORT = 51
+MISC = 52  # rare ops run out of line: fn(instance, stack, imm)
+UNREACHABLE = 53
+UNSUPPORTED = 54
 
 # Loads: opcode -> (struct format, code). Signed narrow loads read with a
 # signed format and are masked back to unsigned canonical form.
@@ -341,7 +346,23 @@ def _fuse(prog: list) -> list:
     sequences with no branch target inside them are fused.
     """
     prog = _peephole(prog, _match_operands)
-    return _peephole(prog, _match_consumers)
+    prog = _peephole(prog, _match_consumers)
+    return _peephole(prog, _match_compare_branch)
+
+
+def _match_compare_branch(prog, i, n, targets):
+    """``[local.tee x;] local.get y; binop; br_if`` where binop+br_if already fused."""
+    code, arg = prog[i]
+    if code == LOCAL_TEE and i + 2 < n and i + 1 not in targets and i + 2 not in targets:
+        code1, arg1 = prog[i + 1]
+        code2, arg2 = prog[i + 2]
+        if code1 == LOCAL_GET and code2 == BINOP_BR_IF:
+            return (TEE_GET_BINOP_BR_IF, (arg, arg1, *arg2)), 3
+    if code == LOCAL_GET and i + 1 < n and i + 1 not in targets:
+        code1, arg1 = prog[i + 1]
+        if code1 == BINOP_BR_IF:
+            return (GET_BINOP_BR_IF, (arg, *arg1)), 2
+    return None
 
 
 def _match_operands(prog, i, n, targets):
@@ -369,6 +390,8 @@ def _match_operands(prog, i, n, targets):
                 return (GET_CONST_BINOP, (arg1, arg, arg2)), 3
         if code1 == I32_ADD:
             return (I32_ADD_CONST, arg), 2
+        if code1 == BINOP or code1 in _INLINE_FUSABLE:
+            return (CONST_BINOP, (arg, arg1)), 2
     elif code == I32_EQZ and free1 and prog[i + 1][0] == BR_IF:
         return (BR_IF_EQZ, prog[i + 1][1]), 2
     return None
@@ -384,6 +407,11 @@ def _match_consumers(prog, i, n, targets):
             return (GET_CONST_BINOP_SET, (*arg, arg1)), 2
         if code == GET_GET_BINOP:
             return (GET_GET_BINOP_SET, (*arg, arg1)), 2
+    elif code1 == LOCAL_TEE:
+        if code == GET_CONST_BINOP:
+            return (GET_CONST_BINOP_TEE, (*arg, arg1)), 2
+        if code == GET_GET_BINOP:
+            return (GET_GET_BINOP_TEE, (*arg, arg1)), 2
     elif code1 == BR_IF:
         if code == GET_CONST_BINOP:
             return (GET_CONST_BINOP_BR_IF, (*arg, arg1)), 2
@@ -423,7 +451,7 @@ def _peephole(prog: list, match) -> list:
 
 # Inline-coded i32 binops can still be fused (their arg is the generic helper).
 _INLINE_FUSABLE = frozenset(_INLINE_BINOPS.values())
-_FLATTEN_LABEL = frozenset((BINOP_BR_IF, GET_CONST_BINOP_BR_IF, GET_GET_BINOP_BR_IF))
+_FLATTEN_LABEL = frozenset((BINOP_BR_IF, GET_CONST_BINOP_BR_IF, GET_GET_BINOP_BR_IF, TEE_GET_BINOP_BR_IF, GET_BINOP_BR_IF))
 # Binary helpers whose operands may be swapped (const k; local.get x; op).
 _COMMUTATIVE = frozenset(
     numeric.BINARY_OPS[op]
