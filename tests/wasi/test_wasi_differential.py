@@ -302,3 +302,56 @@ def test_known_differences_still_differ(case, tmp_path):
     wasm = module(body, data)
     assert run_pywaz(wasm, populate(tmp_path / "pywaz"))[0] == errno
     assert run_wasmtime(wasm, populate(tmp_path / "wasmtime"))[0] != errno
+
+
+@pytest.mark.parametrize("buf_len, cookie", [(4096, 0), (100, 0), (24, 0), (30, 1), (4096, 3), (4096, 99)])
+def test_readdir_bytes_match_wasmtime(tmp_path, buf_len, cookie):
+    """fd_readdir on one shared directory: d_next, d_namlen, d_type, names and bufused agree byte for byte."""
+    sandbox = populate(tmp_path / "shared")
+    for i in range(5):
+        (tmp_path / "shared" / f"file-{i}").write_bytes(b"")
+    body = (f"(call $fd_readdir (i32.const 3) (i32.const 0) (i32.const {buf_len}) (i64.const {cookie})"
+            f" (i32.const 60000))")
+    wasm = module(body, b"")
+    dumps = [_mask_inodes(_memory_after(runner, wasm, sandbox, buf_len), buf_len)
+             for runner in (run_pywaz, run_wasmtime)]
+    assert dumps[0] == dumps[1]
+
+
+def _mask_inodes(blob: bytes, buf_len: int) -> bytes:
+    """Zero every d_ino: wasmtime reports a hash of the file's metadata there, pywaz the host inode."""
+    used = int.from_bytes(blob[buf_len:], "little")
+    out = bytearray(blob)
+    pos = 0
+    while pos < used:
+        ino_end = min(pos + 16, used)
+        out[min(pos + 8, ino_end) : ino_end] = bytes(ino_end - min(pos + 8, ino_end))
+        if pos + 24 > used:
+            break
+        pos += 24 + int.from_bytes(out[pos + 16 : pos + 20], "little")
+    return bytes(out)
+
+
+def _memory_after(runner, wasm: bytes, sandbox: str, size: int) -> bytes:
+    """Re-run ``go`` and read ``size`` bytes of the result buffer plus bufused at 60000."""
+    import pywaz
+
+    if runner is run_wasmtime:
+        engine = wasmtime.Engine()
+        store = wasmtime.Store(engine)
+        config = wasmtime.WasiConfig()
+        config.preopen_dir(sandbox, "/sandbox")
+        store.set_wasi(config)
+        linker = wasmtime.Linker(engine)
+        linker.define_wasi()
+        instance = linker.instantiate(store, wasmtime.Module(engine, wasm))
+        instance.exports(store)["go"](store)
+        memory = instance.exports(store)["memory"]
+        return bytes(memory.read(store, 0, size)) + bytes(memory.read(store, 60000, 60004))
+    with pywaz.Runtime("interpreter") as runtime, Wasi(WasiConfig(preopens=[("/sandbox", sandbox)])) as wasi:
+        link(wasi, runtime)
+        instance = runtime.instantiate(wasm)
+        wasi.bind(instance)
+        instance.exports["go"]()
+        memory = instance.exports["memory"]
+        return memory.read(0, size) + memory.read(60000, 4)
