@@ -165,9 +165,8 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                                     pc = a
                             else:  # else reached from the then-arm: jump to end
                                 pc = a
-                        elif c == 20:  # i32.add
-                            b = pop()
-                            stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
+                        elif c == 20:  # local.get y; binop
+                            stack[-1] = a[1](stack[-1], locals_[a[0]])
                         elif c == 21:  # local.get x; local.get y
                             push(locals_[a[0]])
                             push(locals_[a[1]])
@@ -383,6 +382,9 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                     a[0](instance, stack, a[1])
                 elif c == 53:
                     raise Trap(TrapKind.UNREACHABLE)
+                elif c == 55:  # i32.add
+                    b = pop()
+                    stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
                 else:
                     _unsupported(a)
         except Trap as trap:

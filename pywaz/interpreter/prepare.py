@@ -39,7 +39,7 @@ UNOP = 16
 BR = 17
 IF = 18
 JUMP = 19  # else: skip to the end of the if
-I32_ADD = 20
+GET_BINOP = 20  # local.get y; binop
 LOCAL_GET2 = 21  # local.get x; local.get y
 CALL_LOCAL = 22
 RETURN = 23
@@ -74,6 +74,7 @@ CALL_IMPORT = 51
 MISC = 52  # rare ops run out of line: fn(instance, stack, imm)
 UNREACHABLE = 53
 UNSUPPORTED = 54
+I32_ADD = 55
 
 # Loads: opcode -> (struct format, code). Signed narrow loads read with a
 # signed format and are masked back to unsigned canonical form.
@@ -382,6 +383,8 @@ def _match_operands(prog, i, n, targets):
             return (GET_LOAD, (arg, arg1[0], arg1[1])), 2
         if code1 == LOCAL_GET:
             return (LOCAL_GET2, (arg, arg1)), 2
+        if code1 == BINOP or code1 in _INLINE_FUSABLE:
+            return (GET_BINOP, (arg, arg1)), 2
     elif code == CONST and free1:
         code1, arg1 = prog[i + 1]
         if free2 and code1 == LOCAL_GET:
@@ -413,6 +416,8 @@ def _match_consumers(prog, i, n, targets):
         if code == GET_GET_BINOP:
             return (GET_GET_BINOP_TEE, (*arg, arg1)), 2
     elif code1 == BR_IF:
+        if code == GET_BINOP:
+            return (GET_BINOP_BR_IF, (*arg, arg1)), 2
         if code == GET_CONST_BINOP:
             return (GET_CONST_BINOP_BR_IF, (*arg, arg1)), 2
         if code == GET_GET_BINOP:
@@ -451,7 +456,9 @@ def _peephole(prog: list, match) -> list:
 
 # Inline-coded i32 binops can still be fused (their arg is the generic helper).
 _INLINE_FUSABLE = frozenset(_INLINE_BINOPS.values())
-_FLATTEN_LABEL = frozenset((BINOP_BR_IF, GET_CONST_BINOP_BR_IF, GET_GET_BINOP_BR_IF, TEE_GET_BINOP_BR_IF, GET_BINOP_BR_IF))
+_FLATTEN_LABEL = frozenset(
+    (BINOP_BR_IF, GET_CONST_BINOP_BR_IF, GET_GET_BINOP_BR_IF, TEE_GET_BINOP_BR_IF, GET_BINOP_BR_IF)
+)
 # Binary helpers whose operands may be swapped (const k; local.get x; op).
 _COMMUTATIVE = frozenset(
     numeric.BINARY_OPS[op]
