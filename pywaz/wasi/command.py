@@ -39,8 +39,9 @@ def run_command(runtime, module, config: WasiConfig | Wasi | None = None, entry:
         Trap: the guest trapped.
     """
     wasi = config if isinstance(config, Wasi) else Wasi(config)
+    host = None
     try:
-        link(wasi, runtime)
+        host = link(wasi, runtime)
         if isinstance(module, (bytes, bytearray, memoryview)):
             instance = runtime.instantiate(bytes(module))
         else:
@@ -58,5 +59,7 @@ def run_command(runtime, module, config: WasiConfig | Wasi | None = None, entry:
         finally:
             instance.close()
     finally:
+        if host is not None:
+            host.close()
         if wasi is not config:
             wasi.close()

@@ -120,3 +120,13 @@ def test_environment_forms_and_bad_values(sandbox):
             Wasi(WasiConfig(env=bad))
     with pytest.raises(PywazError, match="NUL"):
         Wasi(WasiConfig(args=["a\0b"]))
+
+
+def test_run_command_twice_in_one_runtime_leaves_no_wasi_module_behind(tmp_path):
+    wasm = wasmtime.wat2wasm(HELLO_WAT)
+    with pywaz.Runtime() as runtime:
+        assert run_command(runtime, wasm, WasiConfig(stdout=tmp_path / "a")) == 13
+        assert run_command(runtime, wasm, WasiConfig(stdout=tmp_path / "b")) == 13
+        with pytest.raises(pywaz.LinkError):
+            runtime.instantiate(wasm)  # its WASI imports were unregistered with the host module
+    assert (tmp_path / "b").read_bytes() == b"hi from wasm\n"
