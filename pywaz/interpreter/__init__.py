@@ -1,9 +1,11 @@
 """The interpreter engine: runs validated function bodies without generating code.
 
-:class:`InterpreterEngine` implements :class:`pywaz.api.Engine`. Each function
-is lowered once, on its first call, to a flat program of small-int codes
-(:mod:`.prepare`) that one dispatch loop (:mod:`.machine`) executes with an
-explicit frame stack.
+:class:`InterpreterEngine` implements :class:`pywaz.api.Engine` for every
+WebAssembly 2.0 instruction, SIMD included. Each function is lowered once, on
+its first call, to a flat program of small-int codes with resolved branch
+targets and fused instruction sequences (:mod:`.prepare`); one dispatch loop
+(:mod:`.machine`) runs it with an explicit frame stack. Out-of-line helpers:
+:mod:`.misc` (table, bulk memory), :mod:`.simd` (vector instructions).
 """
 
 from .engine import InterpreterArtifact, InterpreterEngine
