@@ -353,7 +353,7 @@ class Wasi:
     # -- descriptor lookup ---------------------------------------------------
 
     def _file(self, fd: int, right: int) -> FileDescriptor:
-        """A non-directory host file with ``right``; streams give ESPIPE via the caller."""
+        """The open non-directory file ``fd`` holding ``right`` (EBADF for streams and directories)."""
         entry = self.fds.get(fd)
         if type(entry) is not FileDescriptor:
             raise WasiError(Errno.BADF)
@@ -362,6 +362,7 @@ class Wasi:
         return entry
 
     def _dir(self, fd: int, right: int) -> DirectoryDescriptor:
+        """The open directory ``fd`` holding ``right``."""
         entry = self.fds.get(fd)
         if type(entry) is not DirectoryDescriptor:
             raise WasiError(Errno.BADF)  # wasmtime's answer for a file or stream (POSIX would say ENOTDIR)
