@@ -158,6 +158,7 @@ def instantiate(
 
     Raises:
         LinkError: an import is missing or has the wrong type.
+        InstantiationError: a memory or table needs more than the runtime's limits allow.
         Trap: a segment is out of bounds, or the start function trapped.
     """
     module = validated.module
@@ -179,8 +180,16 @@ def instantiate(
         index = nimports + def_index
         funcs.append(Function(module.types[type_index], None, module.function_name(index), instance, index))
     for table_type in module.tables:
+        if max_table_size is not None and table_type.limits.min > max_table_size:
+            raise InstantiationError(
+                f"table of {table_type.limits.min} entries exceeds the runtime's max_table_size ({max_table_size})"
+            )
         tables.append(Table(table_type, None, max_table_size))
     for memory_type in module.memories:
+        if max_memory_pages is not None and memory_type.limits.min > max_memory_pages:
+            raise InstantiationError(
+                f"memory of {memory_type.limits.min} pages exceeds the runtime's max_memory_pages ({max_memory_pages})"
+            )
         memories.append(Memory(memory_type, max_memory_pages))
     for global_ in module.globals_:
         globals_.append(Global(global_.type, eval_const(global_.init, instance)))

@@ -144,3 +144,12 @@ def test_table_grow_limit():
         assert instance.exports["grow"](9) == 1
         assert instance.exports["grow"](1) == -1
         assert instance.exports["t"].size() == 10
+
+
+def test_memory_or_table_minimum_above_the_runtime_limit_is_refused():
+    with pywaz.Runtime(max_memory_pages=2, max_table_size=5) as rt:
+        with pytest.raises(pywaz.InstantiationError, match="max_memory_pages"):
+            rt.instantiate(wasm("(module (memory 3))"))
+        with pytest.raises(pywaz.InstantiationError, match="max_table_size"):
+            rt.instantiate(wasm("(module (table 6 funcref))"))
+        assert rt.instantiate(wasm("(module (memory 2) (table 5 funcref))")) is not None
