@@ -17,6 +17,7 @@ CASES = {
     "stdio": dict(args=["stdio", "42", "two words"], env=[("GREETING", "hi there"), ("X", "1")],
                   stdin=b"some input\nline two\n\xff\x00end"),
     "timing": dict(args=["timing"], env=[], stdin=b""),
+    "meta": dict(args=["meta"], env=[], stdin=b""),
     "dirs": dict(args=["dirs"], env=[], stdin=b"typed on stdin\n"),
 }
 
