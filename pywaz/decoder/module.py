@@ -94,6 +94,8 @@ def _decode(data: bytes) -> Module:
             custom_name = reader.name()
             if reader.pos > end:
                 raise DecodeError(UNEXPECTED_END + " (custom section name exceeds its section)", start)
+            if end > size:  # the reference reads the payload and hits the end of the module
+                raise DecodeError(UNEXPECTED_END + " (custom section extends past the module)", size)
             payload = data[reader.pos : end]
             customs.append(CustomSection(custom_name, reader.pos, payload))
             if custom_name == "name" and names is None:

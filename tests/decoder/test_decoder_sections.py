@@ -477,3 +477,8 @@ def test_function_and_code_count_mismatch():
         module(type_section(functype()), code_section(func_body())),
         "function and code section have inconsistent lengths",
     )
+
+
+def test_custom_section_one_byte_past_module_end_is_unexpected_end():
+    # custom section claims 3 bytes, 2 remain (the size check counts from before the size field)
+    malformed(HEADER + b"\x00\x03\x01\x21", "unexpected end")
