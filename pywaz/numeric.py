@@ -19,6 +19,7 @@ cache agree on this):
 from __future__ import annotations
 
 import math
+import operator
 import struct
 
 _F32 = struct.Struct("<f")
@@ -677,9 +678,9 @@ BINARY_OPS = {
     0x6E: i32_div_u,
     0x6F: i32_rem_s,
     0x70: i32_rem_u,
-    0x71: lambda a, b: a & b,
-    0x72: lambda a, b: a | b,
-    0x73: lambda a, b: a ^ b,
+    0x71: operator.and_,  # C-level callables: cheaper to call than a lambda, and exact here
+    0x72: operator.or_,
+    0x73: operator.xor,
     0x74: i32_shl,
     0x75: i32_shr_s,
     0x76: i32_shr_u,
@@ -692,9 +693,9 @@ BINARY_OPS = {
     0x80: i64_div_u,
     0x81: i64_rem_s,
     0x82: i64_rem_u,
-    0x83: lambda a, b: a & b,
-    0x84: lambda a, b: a | b,
-    0x85: lambda a, b: a ^ b,
+    0x83: operator.and_,
+    0x84: operator.or_,
+    0x85: operator.xor,
     0x86: i64_shl,
     0x87: i64_shr_s,
     0x88: i64_shr_u,
@@ -707,9 +708,9 @@ BINARY_OPS = {
     0x96: f32_min,
     0x97: f32_max,
     0x98: f32_copysign,
-    0xA0: lambda a, b: a + b,  # f64.add: Python float arithmetic is IEEE double
-    0xA1: lambda a, b: a - b,
-    0xA2: lambda a, b: a * b,
+    0xA0: operator.add,  # f64.add/sub/mul: Python float arithmetic is IEEE double
+    0xA1: operator.sub,
+    0xA2: operator.mul,
     0xA3: f64_div,
     0xA4: f64_min,
     0xA5: f64_max,
