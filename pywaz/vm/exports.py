@@ -194,6 +194,18 @@ class ExportedMemory(_Owned):
         _check_range(offset, len(chunk), len(memory))
         memory[offset : offset + len(chunk)] = chunk
 
+    def view(self):
+        """A zero-copy ``numpy.uint8`` array over the memory's current bytes.
+
+        Valid until the memory grows: growing while a view exists moves the
+        memory to a new buffer (the old view keeps the old bytes), so take a
+        new view after any call that may grow it.
+        """
+        self._check()
+        import numpy
+
+        return numpy.frombuffer(self.memory.data, dtype=numpy.uint8)
+
     def __repr__(self) -> str:
         return f"<ExportedMemory {len(self.memory.data) // PAGE_SIZE} pages>"
 

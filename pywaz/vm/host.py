@@ -111,6 +111,9 @@ class HostModuleBuilder:
             ValueError: bad limits.
         """
         _check_limits(minimum, maximum, 65536, "memory")
+        limit = self._runtime.max_memory_pages
+        if limit is not None and minimum > limit:
+            raise ValueError(f"memory of {minimum} pages exceeds the runtime's max_memory_pages ({limit})")
         return self._add(name, Memory(MemoryType(Limits(minimum, maximum)), self._runtime.max_memory_pages))
 
     def table(self, name: str, elem_type, minimum: int, maximum: int | None = None) -> HostModuleBuilder:

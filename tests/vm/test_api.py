@@ -298,3 +298,15 @@ def test_default_table_cap_makes_runaway_growth_fail(runtime):
     assert instance.exports["grow"](-1) == -1
     assert instance.exports["grow"](1 << 25) == -1
     assert instance.exports["grow"](10) == 0
+
+
+def test_memory_view_is_zero_copy_until_growth(instance):
+    mem = instance.exports["mem"]
+    view = mem.view()
+    view[10] = 99
+    assert mem.read(10, 1) == b"\x63"
+    mem.write(11, b"\x07")
+    assert view[11] == 7
+    assert mem.grow(1) == 1  # the pinned buffer forces a move
+    assert mem.read(10, 2) == b"\x63\x07" and mem.data_size == 2 * 65536
+    assert len(mem.view()) == 2 * 65536
