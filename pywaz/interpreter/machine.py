@@ -32,10 +32,6 @@ class UnsupportedInstruction(PywazError, NotImplementedError):
     """
 
 
-def _trap(kind):
-    raise Trap(kind)
-
-
 def _unsupported(op):
     from ..opcodes import OP_NAMES
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import struct
 
 from .. import numeric
-from . import simd
 from ..ir import EXTERNREF, F32, F64, FUNCREF, V128
+from . import simd
 
 # Instruction codes. The dispatch loop in machine.py uses the literal numbers;
 # keep the two in step.
@@ -430,7 +430,7 @@ def _match_consumers(prog, i, n, targets):
 def _peephole(prog: list, match) -> list:
     """Rewrite ``prog`` with ``match``; branch targets are renumbered through every Label."""
     labels = {}
-    for code, arg in prog:
+    for _, arg in prog:
         for item in arg if isinstance(arg, (tuple, list)) else (arg,):
             if isinstance(item, Label):
                 labels[id(item)] = item
@@ -480,4 +480,4 @@ _COMMUTATIVE = frozenset(
     )
 )
 
-__all__ = ["FuncCode", "prepare_function", "zero_value", "V128"]
+__all__ = ["FuncCode", "Label", "prepare_function", "zero_value"]
