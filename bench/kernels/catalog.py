@@ -1,0 +1,49 @@
+"""Catalog of the benchmark kernels: which wasm file, which export, which sizes.
+
+Shared by the benchmark suites (bench/) and the correctness tests
+(tests/bench_kernels/), so both agree on what is measured. ``bench_size`` is
+picked so that pywaz's compiler engine should take roughly 0.1-1 s per call
+(plain CPython takes 10-40 ms; pywasm 2.2.3 takes 4-16 s). ``test_sizes``
+are small, for fast correctness checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+KERNELS_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True, slots=True)
+class Kernel:
+    """One benchmark kernel: a wasm module exporting ``export(size) -> i32``."""
+
+    name: str  # benchmark group name, e.g. "fib"
+    wasm: str  # file name in bench/kernels/
+    export: str  # exported function; also the name in python_kernels.KERNELS
+    bench_size: int
+    test_sizes: tuple[int, ...]
+    kind: str  # what the kernel stresses
+    simd: bool = False
+
+    @property
+    def path(self) -> Path:
+        """Absolute path of the built module."""
+        return KERNELS_DIR / self.wasm
+
+    def wasm_bytes(self) -> bytes:
+        """The built module's bytes."""
+        return self.path.read_bytes()
+
+
+KERNELS: tuple[Kernel, ...] = (
+    Kernel("fib", "fib.wasm", "fib", 27, (0, 1, 2, 10, 20), "calls"),
+    Kernel("sieve", "sieve.wasm", "sieve", 200_000, (0, 2, 3, 100, 10_000, 70_000), "branches"),
+    Kernel("fnv1a", "fnv.wasm", "fnv1a", 100_000, (0, 1, 1000, 70_000), "loads/stores"),
+    Kernel("mandelbrot", "mandelbrot.wasm", "mandelbrot", 100, (1, 7, 30), "f64"),
+    Kernel("dot_scalar", "simd_dot_scalar.wasm", "dot", 50_000, (0, 7, 8, 1000, 40_000), "i16 dot, scalar"),
+    Kernel("dot_simd", "simd_dot.wasm", "dot", 50_000, (0, 7, 8, 1000, 40_000), "i16 dot, v128", simd=True),
+)
+
+BY_NAME = {k.name: k for k in KERNELS}

@@ -1,0 +1,122 @@
+"""Uniform "call kernel export with a size" adapters for every runtime we compare.
+
+``prepare(runner, kernel)`` instantiates the kernel's module once and returns a
+callable ``size -> int`` (the i32 result as an unsigned int). Runners:
+
+- ``pywaz-compiler`` / ``pywaz-interpreter``: ``pywaz.Runtime(engine=...)``
+- ``pywasm``: pywasm 2.2.3, the leading pure-Python runtime (the ``bench`` extra)
+- ``python``: the same algorithm as plain Python (bench/kernels/python_kernels.py)
+- ``wasmtime``: the native reference, for correctness checks only
+
+A runner that cannot run here (package not installed, pywaz engine not written
+yet) raises :class:`RunnerUnavailable` with the reason, so benchmarks and tests
+can skip cleanly. Any other exception is a real failure and propagates.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+MASK32 = 0xFFFFFFFF
+
+PYWAZ_RUNNERS = ("pywaz-compiler", "pywaz-interpreter")
+RUNNERS = (*PYWAZ_RUNNERS, "pywasm", "python", "wasmtime")
+
+
+class RunnerUnavailable(Exception):
+    """This runner cannot run in this environment (the reason is the message)."""
+
+
+def load_bench_module(name: str):
+    """Import ``bench/kernels/<name>.py`` by path (bench/ is not a package)."""
+    qualified = f"_pywaz_bench_{name}"
+    if qualified in sys.modules:
+        return sys.modules[qualified]
+    spec = importlib.util.spec_from_file_location(qualified, BENCH_DIR / "kernels" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[qualified] = module  # dataclasses look the module up while it executes
+    spec.loader.exec_module(module)
+    return module
+
+
+catalog = load_bench_module("catalog")
+python_kernels = load_bench_module("python_kernels")
+
+
+def pywaz_runtime(engine: str, compile_mode: str = "eager"):
+    """A ``pywaz.Runtime`` for ``engine``, or RunnerUnavailable while it does not exist."""
+    try:
+        import pywaz
+    except ImportError as exc:
+        raise RunnerUnavailable(f"pywaz is not importable: {exc}") from None
+    runtime_class = getattr(pywaz, "Runtime", None)
+    if runtime_class is None:
+        raise RunnerUnavailable("pywaz.Runtime does not exist yet")
+    try:
+        if engine == "interpreter":
+            return runtime_class(engine=engine)
+        return runtime_class(engine=engine, compile_mode=compile_mode)
+    except (NotImplementedError, ValueError, TypeError) as exc:
+        raise RunnerUnavailable(f"pywaz.Runtime(engine={engine!r}) is not available: {exc}") from None
+
+
+def _pywaz(engine: str, kernel) -> Callable[[int], int]:
+    runtime = pywaz_runtime(engine)
+    instance = runtime.instantiate(kernel.wasm_bytes())
+    function = instance.exports[kernel.export]
+    # vm.objects.Function keeps the engine's callable in .call; calling it
+    # directly keeps the adapter out of the measurement as far as possible.
+    call = getattr(function, "call", function)
+    return call
+
+
+def _pywasm(kernel) -> Callable[[int], int]:
+    try:
+        import pywasm
+    except ImportError:
+        raise RunnerUnavailable("pywasm is not installed (pip install pywasm==2.2.3, or the 'bench' extra)") from None
+    runtime = pywasm.core.Runtime()
+    instance = runtime.instance_from_file(str(kernel.path))
+    invocate = runtime.invocate
+    export = kernel.export
+
+    def call(size: int) -> int:
+        # pywasm returns i32 results as signed ints.
+        return invocate(instance, export, [size])[0] & MASK32
+
+    return call
+
+
+def _wasmtime(kernel) -> Callable[[int], int]:
+    try:
+        import wasmtime
+    except ImportError:
+        raise RunnerUnavailable("wasmtime is not installed (the 'test' extra)") from None
+    store = wasmtime.Store()
+    module = wasmtime.Module(store.engine, kernel.wasm_bytes())
+    function = wasmtime.Instance(store, module, []).exports(store)[kernel.export]
+    return lambda size: function(store, size) & MASK32
+
+
+def prepare(runner: str, kernel) -> Callable[[int], int]:
+    """Instantiate ``kernel`` under ``runner``; return ``size -> result``.
+
+    Raises:
+        RunnerUnavailable: the runner cannot run in this environment.
+        ValueError: unknown runner name.
+    """
+    if runner == "pywaz-compiler":
+        return _pywaz("compiler", kernel)
+    if runner == "pywaz-interpreter":
+        return _pywaz("interpreter", kernel)
+    if runner == "pywasm":
+        return _pywasm(kernel)
+    if runner == "python":
+        return python_kernels.KERNELS[kernel.export]
+    if runner == "wasmtime":
+        return _wasmtime(kernel)
+    raise ValueError(f"unknown runner {runner!r}; expected one of {RUNNERS}")

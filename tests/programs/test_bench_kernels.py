@@ -1,0 +1,90 @@
+"""Correctness of the benchmark kernels (bench/kernels/).
+
+The C kernels built to wasm must compute what their plain-Python versions
+compute: wasmtime (native reference) runs the wasm, and the results must equal
+python_kernels.py at several sizes, including sizes that make the kernel grow
+memory. When pywaz's engines exist, they must agree too.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load_runners():
+    spec = importlib.util.spec_from_file_location("_pywaz_bench_runners", REPO / "bench" / "runners.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+runners = _load_runners()
+KERNELS = runners.catalog.KERNELS
+CASES = [pytest.param(k, size, id=f"{k.name}-{size}") for k in KERNELS for size in k.test_sizes]
+
+
+@pytest.fixture(scope="module")
+def reference_calls():
+    return {k.name: runners.prepare("wasmtime", k) for k in KERNELS}
+
+
+def test_every_kernel_module_is_built_and_import_free():
+    wasmtime = pytest.importorskip("wasmtime")
+    engine = wasmtime.Engine()
+    for kernel in KERNELS:
+        module = wasmtime.Module(engine, kernel.wasm_bytes())
+        assert [i.name for i in module.imports] == [], kernel.name
+        assert kernel.export in [e.name for e in module.exports], kernel.name
+
+
+def test_simd_kernel_really_uses_simd_and_scalar_build_does_not():
+    wasmtime = pytest.importorskip("wasmtime")
+    config = wasmtime.Config()
+    config.wasm_simd = False
+    config.wasm_relaxed_simd = False
+    engine = wasmtime.Engine(config)
+    for kernel in KERNELS:
+        if kernel.simd:
+            with pytest.raises(wasmtime.WasmtimeError):
+                wasmtime.Module(engine, kernel.wasm_bytes())
+        else:
+            wasmtime.Module(engine, kernel.wasm_bytes())
+
+
+@pytest.mark.parametrize("kernel,size", CASES)
+def test_wasm_kernel_matches_plain_python(reference_calls, kernel, size):
+    expected = runners.python_kernels.KERNELS[kernel.export](size)
+    assert reference_calls[kernel.name](size) == expected
+
+
+def test_known_values_of_python_kernels():
+    # Independent facts, so the Python side is not only checked against itself.
+    k = runners.python_kernels
+    assert [k.fib(n) for n in range(10)] == [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]
+    assert k.fib(50) == 12586269025 & 0xFFFFFFFF
+    assert k.sieve(100) == 25 and k.sieve(10_000) == 1229
+    assert k.fnv1a(0) == 0x811C9DC5  # FNV-1a offset basis: hash of the empty input
+    assert k.mandelbrot(1) == 0  # the single point (-2, -1.25) escapes
+
+
+@pytest.mark.parametrize("runner", runners.PYWAZ_RUNNERS)
+@pytest.mark.parametrize("kernel,size", CASES)
+def test_pywaz_kernel_matches_plain_python(runner, kernel, size):
+    try:
+        call = runners.prepare(runner, kernel)
+    except runners.RunnerUnavailable as exc:
+        pytest.skip(str(exc))
+    except Exception as exc:
+        import pywaz
+
+        if kernel.simd and isinstance(exc, pywaz.PywazError):
+            pytest.xfail(f"SIMD kernel not supported by {runner} yet: {exc}")
+        raise
+    assert call(size) == runners.python_kernels.KERNELS[kernel.export](size)
