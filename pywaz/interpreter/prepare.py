@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 
 from .. import numeric
-from ..ir import EXTERNREF, F32, F64, FUNCREF, V128
+from ..ir import EXTERNREF, F32, F64, FUNCREF
 from . import simd
 
 # Instruction codes. The dispatch loop in machine.py uses the literal numbers;
@@ -163,16 +163,12 @@ class FuncCode:
         self.name = name
 
 
-def _resolve(arg):
-    if isinstance(arg, Label):
-        return (arg.target, arg.height, arg.arity)
-    return arg
-
-
 def prepare_function(validated, info, misc_ops) -> FuncCode:
     """Lower ``info`` (a FunctionInfo of ``validated``) to a :class:`FuncCode`.
 
     ``misc_ops`` maps opcodes the loop runs out of line to ``fn(instance, stack, imm)``.
+    One pass: each instruction is appended through :func:`_append`, which fuses
+    it with the tail of the program unless a branch targets it.
     """
     module = validated.module
     body = info.body
@@ -182,141 +178,192 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
     nimports = validated.num_imported_funcs
     func_types = validated.func_types
     types = module.types
-    unary = numeric.UNARY_OPS
-    binary = numeric.BINARY_OPS
     nparams = len(info.type.params)
     nresults = len(info.type.results)
+    direct = _DIRECT
+    fixed = _FIXED
+    append = _append
 
     prog: list = []
-    emit = prog.append
+    # Position in prog of the latest branch target; nothing may fuse across it.
+    target = 0
     # Control stack: (kind, label, else_label); kind 0 = function, 1 = block, 2 = loop, 3 = if.
     func_label = Label(-1, 0, nresults)
     ctrl: list = [(0, func_label, None)]
 
     for i, op in enumerate(ops):
+        code = direct.get(op)
+        if code is not None:
+            append(prog, code, imms[i], target)
+            continue
+        instruction = fixed.get(op)
+        if instruction is not None:
+            append(prog, instruction[0], instruction[1], target)
+            continue
         imm = imms[i]
-        if op == 0x20:
-            emit((LOCAL_GET, imm))
-        elif op == 0x21:
-            emit((LOCAL_SET, imm))
-        elif op == 0x22:
-            emit((LOCAL_TEE, imm))
-        elif op == 0x41 or op == 0x42:
-            emit((CONST, imm))
-        elif op == 0x43:
-            emit((CONST, numeric.f32_from_bits(imm)))
-        elif op == 0x44:
-            emit((CONST, numeric.f64_from_bits(imm)))
-        elif op in _INLINE_BINOPS:
-            emit((_INLINE_BINOPS[op], binary[op]))
-        elif op == 0x45:
-            emit((I32_EQZ, None))
-        elif op in binary:
-            emit((BINOP, binary[op]))
-        elif op in unary:
-            emit((UNOP, unary[op]))
-        elif op == 0x02 or op == 0x03:
+        if op == 0x02:
             block = blocks[i]
-            if op == 0x02:
-                ctrl.append((1, Label(-1, block.height, len(block.type.results)), None))
-            else:
-                ctrl.append((2, Label(len(prog), block.height, len(block.type.params)), None))
-        elif op == 0x04:
+            ctrl.append((1, Label(-1, block.height, len(block.type.results)), None))
+        elif op == 0x03:
             block = blocks[i]
-            else_label = Label(-1, 0, 0)
-            ctrl.append((3, Label(-1, block.height, len(block.type.results)), else_label))
-            emit((IF, else_label))
-        elif op == 0x05:
-            kind, label, else_label = ctrl[-1]
-            emit((JUMP, label))
-            else_label.target = len(prog)
-            ctrl[-1] = (kind, label, None)
+            target = len(prog)
+            ctrl.append((2, Label(target, block.height, len(block.type.params)), None))
+        elif op == 0x0D:
+            append(prog, BR_IF, ctrl[-1 - imm][1], target)  # to the function label: lands on the final RETURN
         elif op == 0x0B:
             # block/loop/end emit nothing, so a block's end is the next emitted index.
             kind, label, else_label = ctrl.pop()
             if kind != 2:
-                label.target = len(prog)
+                target = label.target = len(prog)
             if else_label is not None:
-                else_label.target = len(prog)
+                target = else_label.target = len(prog)
             if kind == 0:
-                emit((RETURN, None))
+                prog.append((RETURN, None))
                 break
-        elif op == 0x0C or op == 0x0D:
+        elif op == 0x04:
+            block = blocks[i]
+            else_label = Label(-1, 0, 0)
+            ctrl.append((3, Label(-1, block.height, len(block.type.results)), else_label))
+            prog.append((IF, else_label))
+        elif op == 0x05:
+            kind, label, else_label = ctrl[-1]
+            prog.append((JUMP, label))
+            target = else_label.target = len(prog)
+            ctrl[-1] = (kind, label, None)
+        elif op == 0x0C:
             label = ctrl[-1 - imm][1]
-            if label is func_label and op == 0x0C:
-                emit((RETURN, None))
-            else:
-                # A branch to the function's label lands on the final RETURN.
-                emit((BR if op == 0x0C else BR_IF, label))
-        elif op == 0x0E:
-            emit((BR_TABLE, [ctrl[-1 - depth][1] for depth in imm]))
+            prog.append((RETURN, None) if label is func_label else (BR, label))
         elif op == 0x0F:
-            emit((RETURN, None))
+            prog.append((RETURN, None))
+        elif op == 0x0E:
+            prog.append((BR_TABLE, [ctrl[-1 - depth][1] for depth in imm]))
         elif op == 0x10:
             if imm >= nimports:
-                emit((CALL_LOCAL, imm - nimports))
+                prog.append((CALL_LOCAL, imm - nimports))
             else:
                 ftype = func_types[imm]
-                emit((CALL_IMPORT, (imm, len(ftype.params), len(ftype.results))))
+                prog.append((CALL_IMPORT, (imm, len(ftype.params), len(ftype.results))))
         elif op == 0x11:
             type_index, table_index = imm
-            emit((CALL_INDIRECT, (types[type_index], table_index)))
-        elif op == 0x1A:
-            emit((DROP, None))
-        elif op == 0x1B or op == 0x1C:
-            emit((SELECT, None))
-        elif op == 0x23:
-            emit((GLOBAL_GET, imm))
-        elif op == 0x24:
-            emit((GLOBAL_SET, imm))
+            prog.append((CALL_INDIRECT, (types[type_index], table_index)))
+        elif op == 0x43:
+            append(prog, CONST, numeric.f32_from_bits(imm), target)
+        elif op == 0x44:
+            append(prog, CONST, numeric.f64_from_bits(imm), target)
         elif op in _LOADS:
             fmt, code = _LOADS[op]
             if code == LOAD_F32:
-                emit((code, (_struct(fmt).unpack_from, imm[1], _struct("<I").unpack_from)))
+                prog.append((code, (_struct(fmt).unpack_from, imm[1], _struct("<I").unpack_from)))
             else:
-                emit((code, (_struct(fmt).unpack_from, imm[1])))
+                append(prog, code, (_struct(fmt).unpack_from, imm[1]), target)
         elif op in _STORES:
             fmt, mask = _STORES[op]
             if op == 0x38:
-                emit((STORE_F32, (_struct(fmt).pack_into, imm[1], _struct("<I").pack_into)))
+                prog.append((STORE_F32, (_struct(fmt).pack_into, imm[1], _struct("<I").pack_into)))
             elif mask is None:
-                emit((STORE, (_struct(fmt).pack_into, imm[1])))
+                prog.append((STORE, (_struct(fmt).pack_into, imm[1])))
             else:
-                emit((STORE_NARROW, (_struct(fmt).pack_into, imm[1], mask)))
-        elif op == 0x00:
-            emit((UNREACHABLE, None))
+                prog.append((STORE_NARROW, (_struct(fmt).pack_into, imm[1], mask)))
         elif op == 0x01:
             pass
-        elif op == 0xD0:
-            emit((CONST, None))
-        elif op == 0xD1:
-            emit((UNOP, _is_null))
         elif op in misc_ops:
-            emit((MISC, (misc_ops[op], imm)))
+            prog.append((MISC, (misc_ops[op], imm)))
         elif op >= 0xFD00:
-            emit(_lower_simd(op, imm))
+            code, arg = _lower_simd(op, imm)
+            append(prog, code, arg, target)
         else:
             # The validator accepted an opcode this engine has no lowering for.
-            emit((UNSUPPORTED, op))
-    prog = _fuse(prog)
+            prog.append((UNSUPPORTED, op))
 
     # Resolve labels into plain tuples the loop can unpack without attribute lookups.
-    final = []
-    for code, arg in prog:
-        if code == BR_TABLE:
-            arg = tuple(_resolve(t) for t in arg)
-        elif code in (IF, JUMP):
-            arg = arg.target
-        elif code in _FLATTEN_LABEL:
-            # (..., label) -> (..., target, height, arity)
-            label = arg[-1]
-            arg = (*arg[:-1], label.target, label.height, label.arity)
-        else:
-            arg = _resolve(arg)
-        final.append((code, arg))
+    for index, (code, arg) in enumerate(prog):
+        if code in _LABELLED:
+            if code == BR or code == BR_IF or code == BR_IF_EQZ:
+                arg = (arg.target, arg.height, arg.arity)
+            elif code == IF or code == JUMP:
+                arg = arg.target
+            elif code == BR_TABLE:
+                arg = tuple((label.target, label.height, label.arity) for label in arg)
+            else:  # fused compare-and-branch: (..., label) -> (..., target, height, arity)
+                label = arg[-1]
+                arg = (*arg[:-1], label.target, label.height, label.arity)
+            prog[index] = (code, arg)
 
     zeros = [zero_value(t) for t in info.local_types[nparams:]]
-    return FuncCode(final, nparams, nresults, zeros, info.func_index, module.function_name(info.func_index))
+    return FuncCode(prog, nparams, nresults, zeros, info.func_index, module.function_name(info.func_index))
+
+
+def _append(prog: list, code: int, arg, target: int) -> None:
+    """Append ``(code, arg)``, fusing it with the end of ``prog`` where a rule applies.
+
+    ``target`` is the position of the latest branch target: an instruction at
+    that position (or before) starts a sequence, so nothing fuses across it.
+    """
+    p = len(prog)
+    if p > target and code in _FUSING:
+        prev_code, prev_arg = prog[-1]
+        # prog[-2], prog[-1] and this instruction may fuse only if prog[-1] is no target.
+        two = p - 1 > target
+        if code in _BINOP_CODES:
+            if prev_code == LOCAL_GET2:
+                prog[-1] = (GET_GET_BINOP, (prev_arg[0], prev_arg[1], arg))
+                return
+            if two:
+                code2, arg2 = prog[-2]
+                if prev_code == CONST:
+                    if code2 == LOCAL_GET:
+                        prog[-2:] = [(GET_CONST_BINOP, (arg2, prev_arg, arg))]
+                        return
+                    if code2 == LOCAL_GET2:
+                        prog[-2:] = [(LOCAL_GET, arg2[0]), (GET_CONST_BINOP, (arg2[1], prev_arg, arg))]
+                        return
+                elif prev_code == LOCAL_GET and code2 == CONST and arg in _COMMUTATIVE:
+                    prog[-2:] = [(GET_CONST_BINOP, (prev_arg, arg2, arg))]
+                    return
+            if prev_code == LOCAL_GET:
+                prog[-1] = (GET_BINOP, (prev_arg, arg))
+                return
+            if prev_code == CONST:
+                prog[-1] = (I32_ADD_CONST, prev_arg) if code == I32_ADD else (CONST_BINOP, (prev_arg, arg))
+                return
+        elif code == LOCAL_GET:
+            if prev_code == LOCAL_GET:
+                prog[-1] = (LOCAL_GET2, (prev_arg, arg))
+                return
+        elif code == BR_IF:
+            if prev_code == GET_BINOP:
+                if two and prog[-2][0] == LOCAL_TEE:
+                    prog[-2:] = [(TEE_GET_BINOP_BR_IF, (prog[-2][1], prev_arg[0], prev_arg[1], arg))]
+                    return
+                prog[-1] = (GET_BINOP_BR_IF, (prev_arg[0], prev_arg[1], arg))
+                return
+            if prev_code == GET_CONST_BINOP:
+                prog[-1] = (GET_CONST_BINOP_BR_IF, (*prev_arg, arg))
+                return
+            if prev_code == GET_GET_BINOP:
+                prog[-1] = (GET_GET_BINOP_BR_IF, (*prev_arg, arg))
+                return
+            if prev_code == I32_EQZ:
+                prog[-1] = (BR_IF_EQZ, arg)
+                return
+            if prev_code in _BINOP_CODES:
+                prog[-1] = (BINOP_BR_IF, (prev_arg, arg))
+                return
+        elif code == LOCAL_SET or code == LOCAL_TEE:
+            if prev_code == GET_CONST_BINOP:
+                prog[-1] = (GET_CONST_BINOP_SET if code == LOCAL_SET else GET_CONST_BINOP_TEE, (*prev_arg, arg))
+                return
+            if prev_code == GET_GET_BINOP:
+                prog[-1] = (GET_GET_BINOP_SET if code == LOCAL_SET else GET_GET_BINOP_TEE, (*prev_arg, arg))
+                return
+        elif code == LOAD:
+            if prev_code == LOCAL_GET:
+                prog[-1] = (GET_LOAD, (prev_arg, arg[0], arg[1]))
+                return
+            if prev_code == LOCAL_GET2:
+                prog[-1:] = [(LOCAL_GET, prev_arg[0]), (GET_LOAD, (prev_arg[1], arg[0], arg[1]))]
+                return
+    prog.append((code, arg))
 
 
 def _lower_simd(op: int, imm):
@@ -339,125 +386,11 @@ def _is_null(a):
     return 1 if a is None else 0
 
 
-def _fuse(prog: list) -> list:
-    """Combine frequent instruction sequences into one dispatch (superinstructions).
-
-    Two passes: operand fusion first (``local.get``/``const`` feeding a binop),
-    then consumers of the fused result (``local.set``, ``br_if``). Only
-    sequences with no branch target inside them are fused.
-    """
-    prog = _peephole(prog, _match_operands)
-    prog = _peephole(prog, _match_consumers)
-    return _peephole(prog, _match_compare_branch)
-
-
-def _match_compare_branch(prog, i, n, targets):
-    """``[local.tee x;] local.get y; binop; br_if`` where binop+br_if already fused."""
-    code, arg = prog[i]
-    if code == LOCAL_TEE and i + 2 < n and i + 1 not in targets and i + 2 not in targets:
-        code1, arg1 = prog[i + 1]
-        code2, arg2 = prog[i + 2]
-        if code1 == LOCAL_GET and code2 == BINOP_BR_IF:
-            return (TEE_GET_BINOP_BR_IF, (arg, arg1, *arg2)), 3
-    if code == LOCAL_GET and i + 1 < n and i + 1 not in targets:
-        code1, arg1 = prog[i + 1]
-        if code1 == BINOP_BR_IF:
-            return (GET_BINOP_BR_IF, (arg, *arg1)), 2
-    return None
-
-
-def _match_operands(prog, i, n, targets):
-    code, arg = prog[i]
-    free1 = i + 1 < n and i + 1 not in targets
-    free2 = free1 and i + 2 < n and i + 2 not in targets
-    if code == LOCAL_GET and free1:
-        code1, arg1 = prog[i + 1]
-        if free2:
-            code2, arg2 = prog[i + 2]
-            if code2 == BINOP or code2 in _INLINE_FUSABLE:
-                if code1 == LOCAL_GET:
-                    return (GET_GET_BINOP, (arg, arg1, arg2)), 3
-                if code1 == CONST:
-                    return (GET_CONST_BINOP, (arg, arg1, arg2)), 3
-        if code1 == LOAD:
-            return (GET_LOAD, (arg, arg1[0], arg1[1])), 2
-        if code1 == LOCAL_GET:
-            return (LOCAL_GET2, (arg, arg1)), 2
-        if code1 == BINOP or code1 in _INLINE_FUSABLE:
-            return (GET_BINOP, (arg, arg1)), 2
-    elif code == CONST and free1:
-        code1, arg1 = prog[i + 1]
-        if free2 and code1 == LOCAL_GET:
-            code2, arg2 = prog[i + 2]
-            if (code2 == BINOP or code2 in _INLINE_FUSABLE) and arg2 in _COMMUTATIVE:
-                return (GET_CONST_BINOP, (arg1, arg, arg2)), 3
-        if code1 == I32_ADD:
-            return (I32_ADD_CONST, arg), 2
-        if code1 == BINOP or code1 in _INLINE_FUSABLE:
-            return (CONST_BINOP, (arg, arg1)), 2
-    elif code == I32_EQZ and free1 and prog[i + 1][0] == BR_IF:
-        return (BR_IF_EQZ, prog[i + 1][1]), 2
-    return None
-
-
-def _match_consumers(prog, i, n, targets):
-    code, arg = prog[i]
-    if i + 1 >= n or i + 1 in targets:
-        return None
-    code1, arg1 = prog[i + 1]
-    if code1 == LOCAL_SET:
-        if code == GET_CONST_BINOP:
-            return (GET_CONST_BINOP_SET, (*arg, arg1)), 2
-        if code == GET_GET_BINOP:
-            return (GET_GET_BINOP_SET, (*arg, arg1)), 2
-    elif code1 == LOCAL_TEE:
-        if code == GET_CONST_BINOP:
-            return (GET_CONST_BINOP_TEE, (*arg, arg1)), 2
-        if code == GET_GET_BINOP:
-            return (GET_GET_BINOP_TEE, (*arg, arg1)), 2
-    elif code1 == BR_IF:
-        if code == GET_BINOP:
-            return (GET_BINOP_BR_IF, (*arg, arg1)), 2
-        if code == GET_CONST_BINOP:
-            return (GET_CONST_BINOP_BR_IF, (*arg, arg1)), 2
-        if code == GET_GET_BINOP:
-            return (GET_GET_BINOP_BR_IF, (*arg, arg1)), 2
-        if code == BINOP or code in _INLINE_FUSABLE:
-            return (BINOP_BR_IF, (arg, arg1)), 2
-    return None
-
-
-def _peephole(prog: list, match) -> list:
-    """Rewrite ``prog`` with ``match``; branch targets are renumbered through every Label."""
-    labels = {}
-    for _, arg in prog:
-        for item in arg if isinstance(arg, (tuple, list)) else (arg,):
-            if isinstance(item, Label):
-                labels[id(item)] = item
-    targets = {label.target for label in labels.values()}
-    out = []
-    remap = {}
-    i = 0
-    n = len(prog)
-    while i < n:
-        found = match(prog, i, n, targets)
-        remap[i] = len(out)
-        if found is None:
-            out.append(prog[i])
-            i += 1
-        else:
-            out.append(found[0])
-            i += found[1]
-    remap[n] = len(out)
-    for label in labels.values():
-        label.target = remap[label.target]
-    return out
-
-
-# Inline-coded i32 binops can still be fused (their arg is the generic helper).
-_INLINE_FUSABLE = frozenset(_INLINE_BINOPS.values())
-_FLATTEN_LABEL = frozenset(
-    (BINOP_BR_IF, GET_CONST_BINOP_BR_IF, GET_GET_BINOP_BR_IF, TEE_GET_BINOP_BR_IF, GET_BINOP_BR_IF)
+_BINOP_CODES = frozenset((BINOP, *_INLINE_BINOPS.values()))
+_FUSING = _BINOP_CODES | {LOCAL_GET, BR_IF, LOCAL_SET, LOCAL_TEE, LOAD}
+_LABELLED = frozenset(
+    (BR, BR_IF, BR_IF_EQZ, IF, JUMP, BR_TABLE, BINOP_BR_IF, GET_CONST_BINOP_BR_IF, GET_GET_BINOP_BR_IF)
+    + (TEE_GET_BINOP_BR_IF, GET_BINOP_BR_IF)
 )
 # Binary helpers whose operands may be swapped (const k; local.get x; op).
 _COMMUTATIVE = frozenset(
@@ -481,3 +414,39 @@ _COMMUTATIVE = frozenset(
 )
 
 __all__ = ["FuncCode", "Label", "prepare_function", "zero_value"]
+
+
+# Opcodes lowered to ``(code, immediate)`` as they are.
+_DIRECT = {
+    0x20: LOCAL_GET,
+    0x21: LOCAL_SET,
+    0x22: LOCAL_TEE,
+    0x41: CONST,
+    0x42: CONST,
+    0x23: GLOBAL_GET,
+    0x24: GLOBAL_SET,
+}
+
+
+def _fixed_table():
+    """Opcodes whose lowering does not depend on the immediate: opcode -> (code, arg)."""
+    table = {}
+    for op, fn in numeric.UNARY_OPS.items():
+        table[op] = (UNOP, fn)
+    for op, fn in numeric.BINARY_OPS.items():
+        table[op] = (_INLINE_BINOPS.get(op, BINOP), fn)
+    table[0x45] = (I32_EQZ, None)
+    table[0x00] = (UNREACHABLE, None)
+    table[0x1A] = (DROP, None)
+    table[0x1B] = (SELECT, None)
+    table[0x1C] = (SELECT, None)
+    table[0xD0] = (CONST, None)
+    table[0xD1] = (UNOP, _is_null)
+    for op, fn in simd.UNARY.items():
+        table[op] = (UNOP, fn)
+    for op, fn in simd.BINARY.items():
+        table[op] = (BINOP, fn)
+    return table
+
+
+_FIXED = _fixed_table()
