@@ -9,6 +9,7 @@ dispatch loop of :mod:`.machine`.
 
 from __future__ import annotations
 
+import gc
 import threading
 
 from ..api import CompileOptions
@@ -33,7 +34,16 @@ class InterpreterArtifact:
             with self._lock:
                 code = self.codes[def_index]
                 if code is None:
-                    code = prepare_function(self.validated, self.validated.functions[def_index], MISC_OPS)
+                    # Lowering allocates many small objects; with a large module
+                    # alive, the cyclic GC's full passes over it cost several times
+                    # the lowering itself, and nothing here can form a cycle.
+                    gc_was_enabled = gc.isenabled()
+                    gc.disable()
+                    try:
+                        code = prepare_function(self.validated, self.validated.functions[def_index], MISC_OPS)
+                    finally:
+                        if gc_was_enabled:
+                            gc.enable()
                     self.codes[def_index] = code
         return code
 
