@@ -310,3 +310,39 @@ def test_memory_view_is_zero_copy_until_growth(instance):
     assert mem.grow(1) == 1  # the pinned buffer forces a move
     assert mem.read(10, 2) == b"\x63\x07" and mem.data_size == 2 * 65536
     assert len(mem.view()) == 2 * 65536
+
+
+def test_raw_host_functions_see_unsigned_bits(runtime):
+    seen = []
+    runtime.new_host_module("h").function(
+        "f", lambda a, b: seen.append((a, b)) or a, params=["i32", "f32"], results=["i32"], raw=True
+    ).instantiate()
+    instance = runtime.instantiate(
+        wasmtime.wat2wasm(
+            """(module (import "h" "f" (func $f (param i32 f32) (result i32)))
+              (func (export "g") (result i32) i32.const -1 f32.const nan:0x200001 call $f))"""
+        )
+    )
+    assert instance.exports["g"]() == -1
+    bits, nan = seen[0]
+    assert bits == 0xFFFFFFFF
+    assert pywaz.numeric.f32_to_bits(nan) == 0x7FA00001  # the signalling payload arrives intact
+
+
+def test_exports_mapping_and_raw_objects(instance):
+    assert set(instance.exports) >= {"add", "mem", "tab", "counter"}
+    assert len(instance.exports) == 12
+    raw = instance.exports.raw("add")
+    assert isinstance(raw, pywaz.vm.objects.Function) and raw.call(2, 3) == 5
+    with pytest.raises(KeyError):
+        instance.exports["missing"]
+
+
+def test_compiled_modules_belong_to_their_runtime():
+    data = wasmtime.wat2wasm("(module)")
+    with pywaz.Runtime() as first, pywaz.Runtime() as second:
+        compiled = first.compile_module(data)
+        with pytest.raises(ValueError, match="another runtime"):
+            second.instantiate_module(compiled)
+    with pytest.raises(ClosedError):
+        first.instantiate_module(compiled)
