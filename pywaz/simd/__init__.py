@@ -7,23 +7,36 @@ is pure. ``SIMD_OPS``/``SIMD_ARITY`` (:mod:`.table`) map opcodes to the lane
 functions for generic dispatch; :mod:`.memory` holds the load/store forms.
 
 Implementation choice per family, measured with ``tests/simd/measure_lanes.py``
-(CPython 3.11, numpy 2.4; ns per call, lower is better; see that script for the
-exact numbers on your machine):
+(CPython 3.11.7, numpy 2.4.6, shared 2-core machine; ns per call, two runs):
 
-* add/sub/neg (all widths), shifts, bitwise ops, bitselect, i64x2.mul,
-  f32x4/f64x2 abs/neg, splat, extract/replace_lane: **whole-int arithmetic**
-  on the 128-bit int ("SIMD within a register"), ~0.1-0.3 us, where any lane
-  split already costs more.
-* swizzle, shuffle, popcnt: **bytes.translate** (a C byte gather), ~0.3 us.
-* every other lane-wise op (saturating, min/max, avgr, mul, compares,
-  narrow/extend, extmul, float arithmetic and conversions): **struct
-  unpack/pack plus one comprehension** with the lane rule inlined, ~1-2 us.
-* **numpy is not used**: converting a 16-byte int to an ndarray and back
-  alone (``np.frombuffer`` + ``tobytes`` + ``int.from_bytes``) costs about as
-  much as the whole struct path, each ufunc call adds ~0.5-1 us, and float
-  ops need ``np.errstate`` to silence warnings, so numpy measured 1.5-4x
-  slower for every family on 16-byte vectors. It pays off only for long
-  arrays, which single wasm instructions never are.
+==========================  ===========  ===========
+op                          pywaz.simd   numpy
+==========================  ===========  ===========
+i8x16.add (SWAR)            164-185      1457-3115
+i8x16.shl (SWAR)            162-387      1564-3203
+v128.and (int)              69-82        2790-2935
+i32x4.lt_s (SWAR)           886          4938
+i8x16.min_u (SWAR)          978          3882
+i8x16.swizzle (translate)   343-677      7094-14475
+i8x16.add_sat_s (struct)    1831-4479    6458-14892
+i16x8.extend_low (struct)   404-553      1858-2710
+i16x8.mul (struct)          2680-3074    2705-2782
+f32x4.add (struct)          874-1827     1442-2834
+f64x2.sqrt (struct)         1237-1336    2008-2015
+==========================  ===========  ===========
+
+* add/sub/neg, integer comparisons and min/max, shifts, bitwise ops,
+  bitselect, i64x2.mul, float abs/neg, splat, extract/replace_lane:
+  **whole-int arithmetic** on the 128-bit int ("SIMD within a register":
+  masks keep carries and borrows inside each lane).
+* swizzle, shuffle, popcnt: **bytes.translate** (a C byte gather).
+* every other lane-wise op (saturating, avgr, mul, narrow/extend, extmul,
+  float arithmetic and conversions): **struct unpack/pack plus one
+  comprehension** with the lane rule compiled inline.
+* **numpy is not used**: moving a 16-byte int into an ndarray and back costs
+  about as much as the whole struct path, and every ufunc adds more. It was
+  never clearly faster on a single vector (i16x8.mul is a tie within noise);
+  it pays off only on long arrays, which one wasm instruction never sees.
 """
 
 from . import convert, floating, integer, lanes, memory
