@@ -29,7 +29,10 @@ ARTIFACT_FORMAT = 1
 
 @dataclass(frozen=True, slots=True)
 class CompiledFunction:
-    """One compiled wasm function: ``code`` defines it; ``consts`` are (global name, f64 bits)."""
+    """One compiled wasm function: ``code`` defines it; ``consts`` are (global name, f64 bits).
+
+    ``flat`` says some or all of it was lowered in flat (region dispatch) form.
+    """
 
     func_index: int
     name: str
@@ -86,7 +89,8 @@ def compile_function(validated: ValidatedModule, local_index: int) -> CompiledFu
             code = _compile_source(lowered, func_index)
         except (SyntaxError, RecursionError, MemoryError, ValueError) as exc2:
             raise CompileFailure(f"function {func_index}: generated code does not compile: {exc2}") from exc2
-    return CompiledFunction(func_index, name, code, lowered.source, tuple(lowered.consts.items()), lowered.flat)
+    flat = lowered.flat or lowered.islands > 0
+    return CompiledFunction(func_index, name, code, lowered.source, tuple(lowered.consts.items()), flat)
 
 
 class CompiledArtifact:

@@ -77,15 +77,20 @@ class UnsupportedOpcode(PywazError, NotImplementedError):
 
 
 class LoweredFunction:
-    """The output of lowering: ``source`` defines ``name``; ``consts`` maps global names to f64 bit patterns."""
+    """The output of lowering: ``source`` defines ``name``; ``consts`` maps global names to f64 bit patterns.
 
-    __slots__ = ("name", "source", "consts", "flat")
+    ``flat`` says the whole body was lowered flat; ``islands`` counts the flat
+    islands inside an otherwise structured body.
+    """
 
-    def __init__(self, name: str, source: str, consts: dict[str, int], flat: bool):
+    __slots__ = ("name", "source", "consts", "flat", "islands")
+
+    def __init__(self, name: str, source: str, consts: dict[str, int], flat: bool, islands: int = 0):
         self.name = name
         self.source = source
         self.consts = consts
         self.flat = flat
+        self.islands = islands
 
 
 class _Out:
@@ -122,6 +127,7 @@ class _Frame:
         "kind", "pc", "height", "n_params", "n_results", "else_pc", "end_pc",
         "pyloop", "pydepth", "exit_frame", "check_after", "cont_check", "branched",
         "else_seen", "then_fall", "start_label", "else_label", "end_label",
+        "in_flat", "island",
     )
 
     def __init__(self, kind, pc, height, n_params, n_results, else_pc, end_pc):
@@ -143,6 +149,8 @@ class _Frame:
         self.start_label = -1
         self.else_label = -1
         self.end_label = -1
+        self.in_flat = False  # lowered in flat form: branches to it are label jumps
+        self.island = False  # root of a flat island inside structured code
 
     @property
     def label_arity(self) -> int:
@@ -240,9 +248,83 @@ class _PrePass:
                 extra = len(imms[pc]).bit_length() + 2
                 if indent + extra > max_indent:
                     max_indent = indent + extra
-        self.flat = max_loops > MAX_PY_LOOPS or max_indent + 4 > MAX_INDENT
+        self.flat = False
+        self.islands: set[int] = set()
+        if max_loops > MAX_PY_LOOPS or max_indent + _BASE_INDENT > MAX_INDENT:
+            self._choose_islands(ops, imms, blocks, targeted, elided)
         self.uses_memory = any(code in _MEMORY_DATA_OPS for code in ops)
 
+
+    def _choose_islands(self, ops, imms, blocks, targeted, elided) -> None:
+        """Pick the subtrees lowered flat so the structured rest fits CPython's limits.
+
+        Loops (hot, and cheap in structured form), ifs and blocks whose depth
+        comes from a loop or an if are kept structured while there is room below
+        them for an island; the outermost block of a chain of nested blocks
+        whose subtree does not fit becomes a flat island (typically a C switch
+        or a Go dispatch). If even that cannot fit, the whole function goes flat.
+        """
+        own: dict[int, tuple[int, int]] = {}
+        sub: dict[int, tuple[int, int]] = {}
+        chain: set[int] = set()  # blocks whose deepest child is itself a block
+        stack: list[list[int]] = []
+        for pc, code in enumerate(ops):
+            if code == 0x02 or code == 0x03 or code == 0x04:
+                loops = 1 if (pc in targeted and pc not in elided) else 0
+                own[pc] = (loops, loops + (1 if code == 0x04 else 0))
+                stack.append([pc, 0, 0, 0])
+            elif code == 0x0B and stack:
+                start, child_loops, child_indent, deepest = stack.pop()
+                if deepest == 0x02:
+                    chain.add(start)
+                total = (own[start][0] + child_loops, own[start][1] + child_indent + 2)
+                sub[start] = total
+                if stack:
+                    parent = stack[-1]
+                    if total[0] > parent[1] or (total[0] == parent[1] and total[1] > parent[2]):
+                        parent[3] = ops[start]
+                    parent[1] = max(parent[1], total[0])
+                    parent[2] = max(parent[2], total[1])
+            elif code == 0x0E and stack:
+                stack[-1][2] = max(stack[-1][2], len(imms[pc]).bit_length() + 2)
+        islands = self.islands
+        depth = indent = 0
+        descended: list[tuple[int, int]] = []
+        pc = 0
+        end = len(ops)
+        while pc < end:
+            code = ops[pc]
+            if code == 0x02 or code == 0x03 or code == 0x04:
+                sub_loops, sub_indent = sub[pc]
+                if depth + sub_loops <= MAX_PY_LOOPS and indent + sub_indent + _BASE_INDENT <= MAX_INDENT:
+                    pc = blocks[pc].end_pc + 1
+                    continue
+                own_loops, own_indent = own[pc]
+                if ((code != 0x02 or pc not in chain) and depth + own_loops + 1 <= MAX_PY_LOOPS
+                        and indent + own_indent + _ISLAND_INDENT <= MAX_INDENT):
+                    descended.append((own_loops, own_indent))
+                    depth += own_loops
+                    indent += own_indent
+                    pc += 1
+                    continue
+                if depth + 1 <= MAX_PY_LOOPS and indent + _ISLAND_INDENT <= MAX_INDENT:
+                    islands.add(pc)
+                    pc = blocks[pc].end_pc + 1
+                    continue
+                self.flat = True
+                islands.clear()
+                return
+            if code == 0x0B and descended:
+                own_loops, own_indent = descended.pop()
+                depth -= own_loops
+                indent -= own_indent
+            pc += 1
+
+
+# Indentation outside the body (def, try) and what an island needs below its
+# root (its loop, the binary dispatch tree, region code).
+_BASE_INDENT = 4
+_ISLAND_INDENT = 28
 
 # Instructions that read the local ``_m`` (memory 0's bytearray).
 _MEMORY_DATA_OPS = frozenset(range(0x28, 0x41))
@@ -271,6 +353,8 @@ class FunctionLowering:
         self.targeted = pre.targeted
         self.elided = pre.elided
         self.flat = pre.flat or force_flat
+        self.islands = set() if self.flat else pre.islands
+        self.island_saved = None  # (structured out, structured regions) while inside an island
         self.uses_memory = pre.uses_memory
         self.regions: dict[int, _Out] = {}
         self.label_count = 0
@@ -402,12 +486,16 @@ class FunctionLowering:
             return
         self.move_to(frame)
         frame.branched = True
-        if self.flat:
+        if frame.in_flat:
             if frame.kind == _LOOP:
                 self.jump(frame.start_label)
+            elif frame.island:
+                self.out.line("break")  # leaving the island's root is leaving its loop
             else:
                 self.jump(frame.end_label)
             return
+        # Structured target (possibly from inside an island, whose dispatch
+        # loop is the innermost Python loop here).
         cont = frame.kind == _LOOP
         target = frame if frame.pyloop else frame.exit_frame
         x = target.pydepth
@@ -501,7 +589,7 @@ class FunctionLowering:
                 head.line("_trap_div_zero()")
                 head.close()
         head.close()
-        return LoweredFunction(self.name, "\n".join(head.lines) + "\n", self.consts, self.flat)
+        return LoweredFunction(self.name, "\n".join(head.lines) + "\n", self.consts, self.flat, len(self.islands))
 
     def _emit_tree(self, out: _Out, labels: list[int]) -> None:
         if len(labels) == 1:
@@ -536,8 +624,48 @@ def _enter(low: FunctionLowering, kind: int, pc: int, blocks) -> _Frame:
     for pos in range(info.height, len(low.stack)):
         low._assign(pos)
     frame = _Frame(kind, pc, info.height, n_params, n_results, info.else_pc, info.end_pc)
+    frame.in_flat = low.flat
     low.frames.append(frame)
+    if pc in low.islands and not low.flat:
+        _open_island(low, frame)
     return frame
+
+
+def _open_island(low: FunctionLowering, frame: _Frame) -> None:
+    """Start a flat island rooted at ``frame``: one dispatch loop inside structured code.
+
+    The island's regions are collected apart and emitted as a binary dispatch
+    tree inside ``while True:`` when the root ends. Leaving the root is a
+    ``break`` of that loop; branches to frames outside use the ``_br`` protocol.
+    """
+    label = low.new_label()
+    frame.island = True
+    frame.in_flat = True
+    frame.pyloop = True
+    low.pydepth += 1
+    frame.pydepth = low.pydepth
+    low.out.line(f"_pc = {label}")
+    low.out.open("while True:")
+    low.island_saved = (low.out, low.regions)
+    low.regions = {}
+    low.out = low.regions.setdefault(label, _Out())
+    low.flat = True
+    frame.start_label = label
+
+
+def _close_island(low: FunctionLowering, frame: _Frame, fall: bool) -> None:
+    if fall:
+        low.out.line("break")
+    if frame.kind != _LOOP and frame.end_label >= 0 and frame.end_label in low.label_used:
+        low.regions.setdefault(frame.end_label, _Out()).line("break")
+    saved_out, saved_regions = low.island_saved
+    low._emit_tree(saved_out, sorted(low.regions))
+    saved_out.close()
+    low.out = saved_out
+    low.regions = saved_regions
+    low.island_saved = None
+    low.flat = False
+    low.pydepth -= 1
 
 
 def _lower_block(low, code, imm, pc, offset, blocks):
@@ -557,7 +685,13 @@ def _lower_block(low, code, imm, pc, offset, blocks):
 
 def _lower_loop(low, code, imm, pc, offset, blocks):
     frame = _enter(low, _LOOP, pc, blocks)
-    if pc in low.targeted:
+    if frame.island:
+        # The island's first region is the loop head.
+        low.out.comment(f"# wasm@0x{offset:x} loop (flat island)")
+        exiting = low.pending_exit.pop(pc, None)
+        if exiting is not None:
+            exiting.exit_frame = frame
+    elif pc in low.targeted:
         if low.flat:
             frame.start_label = low.new_label()
             low.start_region(frame.start_label)
@@ -647,6 +781,12 @@ def _lower_end(low, code, imm, pc, offset, blocks):
         fall_any = fall or frame.then_fall or not frame.else_seen
     else:
         fall_any = fall
+    if frame.island:
+        _close_island(low, frame, fall)
+        low.out.comment(f"# wasm@0x{offset:x} end (flat island)")
+        _after_python_loop(low, frame)
+        low.reachable = fall_any or (frame.branched and frame.kind != _LOOP)
+        return
     if low.flat:
         if frame.kind == _IF:
             if not frame.else_seen:
@@ -670,6 +810,12 @@ def _lower_end(low, code, imm, pc, offset, blocks):
         low.pydepth -= 1
     low.out.comment(f"# wasm@0x{offset:x} end")
     after = fall_any or (frame.branched and frame.kind != _LOOP)
+    _after_python_loop(low, frame)
+    low.reachable = after
+
+
+def _after_python_loop(low, frame: _Frame) -> None:
+    """After a Python loop exits: pass on a pending multi-level branch (``_br``)."""
     if frame.check_after:
         low.out.open("if _br:")
         if frame.cont_check:
@@ -680,7 +826,6 @@ def _lower_end(low, code, imm, pc, offset, blocks):
         low.out.line("_br -= 2")
         low.out.line("break")
         low.out.close()
-    low.reachable = after
 
 
 def _lower_br(low, code, imm, pc, offset, blocks):
@@ -721,7 +866,7 @@ def _lower_br_table(low, code, imm, pc, offset, blocks):
     if len(distinct) == 1:
         low.emit_branch(distinct[0])
         return
-    if low.flat and all(f.kind != _FUNC for f in distinct):
+    if low.flat and all(f.kind != _FUNC and f.in_flat for f in distinct):
         arity = distinct[0].label_arity
         if arity == 0 or all(f.height == distinct[0].height for f in distinct):
             low.move_to(distinct[0])
