@@ -41,7 +41,7 @@ f64x2.sqrt (struct)         1237-1336    2008-2015
 
 from . import convert, floating, integer, lanes, memory
 from .memory import LOAD_SIZES, MEMORY_OPS, RAW_LOADS, STORE_SIZES
-from .table import SIMD_ARITY, SIMD_OPS
+from .table import SIMD_ARITY, SIMD_OPS, generated_name, generated_namespace
 
 __all__ = [
     "LOAD_SIZES",
@@ -52,6 +52,8 @@ __all__ = [
     "STORE_SIZES",
     "convert",
     "floating",
+    "generated_name",
+    "generated_namespace",
     "integer",
     "lanes",
     "memory",

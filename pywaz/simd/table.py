@@ -37,3 +37,13 @@ def _build():
 
 
 SIMD_OPS, SIMD_ARITY = _build()
+
+
+def generated_name(op: int) -> str:
+    """The global name generated code uses for the SIMD helper of ``op`` (``_v_i8x16_add``)."""
+    return "_v_" + OP_NAMES[op].replace(".", "_")
+
+
+def generated_namespace() -> dict:
+    """Every SIMD helper (lane functions and memory forms) under its :func:`generated_name`."""
+    return {generated_name(op): function for op, function in {**SIMD_OPS, **MEMORY_OPS}.items()}

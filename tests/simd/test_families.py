@@ -133,7 +133,7 @@ def test_special_integer_ops():
     )
     assert split("16B", integer.i8x16_avgr_u(v("16B", *[255] * 16), v("16B", *[0] * 16))) == (128,) * 16
     assert split("16B", integer.i8x16_abs(v("16b", -128, -1, 5, *[0] * 13)))[:3] == (128, 1, 5)
-    assert split("16B", integer.i8x16_popcnt(v("16B", *range(16)))) == tuple(bin(i).count("1") for i in range(16))
+    assert split("16B", integer.i8x16_popcnt(v("16B", *range(16)))) == tuple(i.bit_count() for i in range(16))
 
 
 def test_reductions_and_bitwise():
@@ -226,7 +226,7 @@ def test_narrow_and_extend():
     assert split("16b", convert.i8x16_narrow_i16x8_s(a, 0))[:8] == (127, -128, 127, -128, 0, 127, 127, -1)
     assert split("16B", convert.i8x16_narrow_i16x8_u(0, a))[8:] == (255, 0, 127, 0, 0, 255, 255, 0)
     b = v("16b", *range(-8, 8))
-    assert split("8h", convert.i16x8_extend_high_i8x16_s(b)) == tuple(range(0, 8))
+    assert split("8h", convert.i16x8_extend_high_i8x16_s(b)) == tuple(range(8))
     assert split("8h", convert.i16x8_extend_low_i8x16_s(b)) == tuple(range(-8, 0))
     assert split("8H", convert.i16x8_extend_low_i8x16_u(b)) == tuple(range(248, 256))
 
