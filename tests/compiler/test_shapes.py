@@ -197,3 +197,33 @@ def test_lazy_compile_deep_in_a_call_chain():
     chain = sys.getrecursionlimit() - depth - 15
     assert call(instance, "down", chain, 5) == u32(reference(wat, "down", chain, 5))
     assert artifact.functions[0] is not None
+
+
+def switch_in_loop(cases: int) -> str:
+    """A loop around a C-style switch: ``cases`` nested blocks dispatched by br_table."""
+    lines = ["(module (func (export \"f\") (param i32) (result i32) (local i32 i32)",
+             "i32.const 1 local.set 1",
+             "block $exit loop $next"]
+    lines.append("block $end")
+    lines += [f"block $c{i}" for i in reversed(range(cases))]
+    lines.append(f"local.get 1 local.get 2 i32.xor i32.const {cases + 1} i32.rem_u")
+    lines.append("br_table " + " ".join(f"$c{i}" for i in range(cases)) + " $end")
+    for i in range(cases):
+        lines.append("end")
+        lines.append(f"local.get 1 i32.const {i + 3} i32.mul i32.const {i * 7} i32.add local.set 1 br $end")
+    lines.append("end")  # $end
+    lines.append("local.get 2 i32.const 1 i32.add local.tee 2 local.get 0 i32.lt_u br_if $next")
+    lines.append("end end local.get 1))")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_switch_in_loop_becomes_a_flat_island(mode):
+    wat = switch_in_loop(40)
+    instance, artifact = instantiate(wasmtime.wat2wasm(wat), mode)
+    for n in (1, 7, 300):
+        assert call(instance, "f", n) == u32(reference(wat, "f", n))
+    source = artifact.functions[0].source
+    # The loop stays a Python loop; only the switch is a dispatch island.
+    assert source.count("(flat island)") == 1
+    assert source.index("loop\n") < source.index("_pc = ")
