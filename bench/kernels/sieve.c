@@ -26,7 +26,10 @@ int sieve(int n) {
         if (composite[i])
             continue;
         count++;
-        for (long j = (long)i * i; j < n; j += i)
+        /* i * i would overflow 32 bits (long is 32-bit on wasm32) for large i. */
+        if (i > (n - 1) / i)
+            continue;
+        for (unsigned j = (unsigned)(i * i); j < (unsigned)n; j += (unsigned)i)
             composite[j] = 1;
     }
     return count;
