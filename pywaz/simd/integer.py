@@ -207,17 +207,27 @@ i16x8_avgr_u = lanewise(
     "i16x8_avgr_u", "u16 u16", "(x + y + 1) >> 1", "u16", "i16x8.avgr_u: lane-wise unsigned average, rounding up."
 )
 
-# abs of the most negative lane value is itself (2**(w-1) as an unsigned lane).
-i8x16_abs = lanewise("i8x16_abs", "i8", "(-x if x < 0 else x)", "u8", "i8x16.abs: lane-wise absolute value (wrapping).")
-i16x8_abs = lanewise(
-    "i16x8_abs", "i16", "(-x if x < 0 else x)", "u16", "i16x8.abs: lane-wise absolute value (wrapping)."
-)
-i32x4_abs = lanewise(
-    "i32x4_abs", "i32", "(-x if x < 0 else x)", "u32", "i32x4.abs: lane-wise absolute value (wrapping)."
-)
-i64x2_abs = lanewise(
-    "i64x2_abs", "i64", "(-x if x < 0 else x)", "u64", "i64x2.abs: lane-wise absolute value (wrapping)."
-)
+
+# abs as (x ^ m) - m with m the lane's sign spread over the lane, i.e.
+# (x ^ m) + (1 if negative): the most negative lane value maps to itself.
+def _swar_abs(prefix: str):
+    width = _BITS[prefix]
+    high = HIGH_BITS[width]
+    top = width - 1
+    lane = (1 << width) - 1
+    add = _swar_add(width)
+
+    def abs_(a: int) -> int:
+        negative = (a & high) >> top
+        return add(a ^ (negative * lane), negative)
+
+    return _named(abs_, f"{prefix}_abs", f"{prefix}.abs: lane-wise absolute value (wrapping).")
+
+
+i8x16_abs = _swar_abs("i8x16")
+i16x8_abs = _swar_abs("i16x8")
+i32x4_abs = _swar_abs("i32x4")
+i64x2_abs = _swar_abs("i64x2")
 
 # popcnt: bytes.translate maps every byte through a 256-entry table in C.
 _POPCOUNT_TABLE = bytes(i.bit_count() for i in range(256))
@@ -259,21 +269,33 @@ i64x2_extmul_low_i32x4_u = _extmul("i64x2_extmul_low_i32x4_u", "u32h", "u64", "l
 i64x2_extmul_high_i32x4_u = _extmul("i64x2_extmul_high_i32x4_u", "u32h", "u64", "high")
 
 
-def _extadd_pairwise(name: str, in_shape: str, out_shape: str):
-    unpack = STRUCTS[in_shape].unpack
-    pack = STRUCTS[out_shape].pack
+def _extadd_pairwise(name: str, width: int, signed: bool):
+    # Even and odd lanes moved into double-width slots and added: no carry can
+    # leave a slot. Signed lanes are biased by 2**(w-1) (x ^ sign bit) so they
+    # are non-negative, and the two biases (2**w per slot) are subtracted after.
+    even = sum(((1 << width) - 1) << i for i in range(0, 128, 2 * width))
+    high = HIGH_BITS[width]
+    bias = sum(1 << (i + width) for i in range(0, 128, 2 * width))
+    sub = _swar_sub(2 * width)
 
-    def extadd(a: int) -> int:
-        lanes = unpack(a.to_bytes(16, "little"))
-        return _from_bytes(pack(*[x + y for x, y in zip(lanes[0::2], lanes[1::2])]), "little")
+    if signed:
+
+        def extadd(a: int) -> int:
+            a ^= high
+            return sub((a & even) + ((a >> width) & even), bias)
+
+    else:
+
+        def extadd(a: int) -> int:
+            return (a & even) + ((a >> width) & even)
 
     return _named(extadd, name, f"{name.replace('_', '.', 1)}: adjacent lane pairs summed into double-width lanes.")
 
 
-i16x8_extadd_pairwise_i8x16_s = _extadd_pairwise("i16x8_extadd_pairwise_i8x16_s", "i8", "i16")
-i16x8_extadd_pairwise_i8x16_u = _extadd_pairwise("i16x8_extadd_pairwise_i8x16_u", "u8", "u16")
-i32x4_extadd_pairwise_i16x8_s = _extadd_pairwise("i32x4_extadd_pairwise_i16x8_s", "i16", "i32")
-i32x4_extadd_pairwise_i16x8_u = _extadd_pairwise("i32x4_extadd_pairwise_i16x8_u", "u16", "u32")
+i16x8_extadd_pairwise_i8x16_s = _extadd_pairwise("i16x8_extadd_pairwise_i8x16_s", 8, True)
+i16x8_extadd_pairwise_i8x16_u = _extadd_pairwise("i16x8_extadd_pairwise_i8x16_u", 8, False)
+i32x4_extadd_pairwise_i16x8_s = _extadd_pairwise("i32x4_extadd_pairwise_i16x8_s", 16, True)
+i32x4_extadd_pairwise_i16x8_u = _extadd_pairwise("i32x4_extadd_pairwise_i16x8_u", 16, False)
 
 _unpack_i16 = STRUCTS["i16"].unpack
 _pack_u32 = STRUCTS["u32"].pack
@@ -361,22 +383,38 @@ i64x2_all_true = _all_true("i64x2")
 
 
 def _bitmask(prefix: str):
+    # Each lane's sign bit moved to the lane's bit 0 (bit w*i), then one
+    # multiply gathers them: term 2**(w*j + n-1-j) sends bit w*i to w*(n-1) + i
+    # when i + j == n - 1, and every other product lands in a disjoint range
+    # below or above (n <= w keeps the ranges apart), so nothing carries.
     width = _BITS[prefix]
     count = 128 // width
-    positions = [(i * width + width - 1, i) for i in range(count)]
+    high = HIGH_BITS[width]
+    top = width - 1
+    magic = sum(1 << (width * j + count - 1 - j) for j in range(count))
+    shift = width * (count - 1)
+    low_bits = (1 << count) - 1
 
     def bitmask(a: int) -> int:
-        result = 0
-        for source, target in positions:
-            result |= ((a >> source) & 1) << target
-        return result
+        return (((a & high) >> top) * magic >> shift) & low_bits
 
     return _named(
         bitmask, f"{prefix}_bitmask", f"{prefix}.bitmask: lane sign bits gathered into an i32, lane 0 lowest."
     )
 
 
-i8x16_bitmask = _bitmask("i8x16")
+_HIGH8_LOW64 = HIGH_BITS[8] & M64
+_GATHER8 = 0x0102040810204080  # the i8 gather constant for 8 lanes (w = n = 8)
+
+
+def i8x16_bitmask(a: int) -> int:
+    """i8x16.bitmask: lane sign bits gathered into an i32, lane 0 lowest."""
+    # 16 lanes of 8 bits break the single-multiply gather (n > w): gather each 64-bit half.
+    low = (((a & _HIGH8_LOW64) >> 7) * _GATHER8 >> 56) & 0xFF
+    high = ((((a >> 64) & _HIGH8_LOW64) >> 7) * _GATHER8 >> 56) & 0xFF
+    return low | (high << 8)
+
+
 i16x8_bitmask = _bitmask("i16x8")
 i32x4_bitmask = _bitmask("i32x4")
 i64x2_bitmask = _bitmask("i64x2")
