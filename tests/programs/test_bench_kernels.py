@@ -77,14 +77,17 @@ def test_known_values_of_python_kernels():
 @pytest.mark.parametrize("runner", runners.PYWAZ_RUNNERS)
 @pytest.mark.parametrize("kernel,size", CASES)
 def test_pywaz_kernel_matches_plain_python(runner, kernel, size):
+    expected = runners.python_kernels.KERNELS[kernel.export](size)
     try:
         call = runners.prepare(runner, kernel)
     except runners.RunnerUnavailable as exc:
         pytest.skip(str(exc))
-    except Exception as exc:
-        import pywaz
-
-        if kernel.simd and isinstance(exc, pywaz.PywazError):
-            pytest.xfail(f"SIMD kernel not supported by {runner} yet: {exc}")
+    try:
+        result = call(size)
+    except NotImplementedError as exc:
+        # An engine may reject instructions it does not lower yet (SIMD in the
+        # compiler); that is a known gap, not a wrong answer.
+        if kernel.simd:
+            pytest.xfail(f"{runner} cannot run SIMD yet: {exc}")
         raise
-    assert call(size) == runners.python_kernels.KERNELS[kernel.export](size)
+    assert result == expected
