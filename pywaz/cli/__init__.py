@@ -21,6 +21,7 @@ SUBCOMMANDS = (
     "compile",
     "cache",
     "spectest",
+    "inspect",
 )
 
 

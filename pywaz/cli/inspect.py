@@ -1,0 +1,106 @@
+"""``pywaz inspect MODULE.wasm``: a module summary, or function listings with ``--func``.
+
+Enters: a path and options. Leaves: text (aligned tables, listings) or, with
+``--json``, one JSON document following ``docs/inspect-schema.json``, written
+to stdout as it is produced. Any bad input (unreadable file, malformed
+module, a ``--func`` that names nothing) is one ``pywaz inspect: error: ...``
+line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import sys
+
+HELP = "summarize a module, or list functions as wasm text (and generated Python)"
+
+
+def register(subparsers) -> None:
+    """Add the ``inspect`` subcommand to the ``pywaz`` parser."""
+    parser = subparsers.add_parser("inspect", help=HELP, description=HELP)
+    parser.add_argument("module", metavar="MODULE.wasm", help="the module to inspect")
+    parser.add_argument(
+        "--func", action="append", default=[], metavar="NAME_OR_INDEX",
+        help="show this function (an index, a name, or a glob such as 'run*'); may be repeated",
+    )
+    parser.add_argument("--wasm", action="store_true", help="with --func: the wasm listing (the default view)")
+    parser.add_argument("--python", action="store_true", help="with --func: the generated Python source")
+    parser.add_argument("--dis", action="store_true", help="with --func: the CPython bytecode of the generated code")
+    parser.add_argument("--json", action="store_true", help="write JSON (schema: docs/inspect-schema.json)")
+    parser.add_argument("--no-validate", action="store_true", help="skip validation (faster on huge modules)")
+    parser.add_argument(
+        "--no-functions", action="store_true", help="summary: leave out the per-function table"
+    )
+    parser.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto",
+        help="colour the text output (auto: only on a terminal, and never when NO_COLOR is set)",
+    )
+    parser.set_defaults(handler=run_inspect)
+
+
+def _fail(message: str) -> int:
+    print(f"pywaz inspect: error: {message}", file=sys.stderr)
+    return 1
+
+
+def run_inspect(args, out=None) -> int:
+    """Handle ``pywaz inspect``; returns the exit status."""
+    from ..errors import DecodeError, PywazError
+    from ..inspect import render
+    from ..inspect.disasm import _Namer
+    from ..inspect.select import select_functions
+    from ..inspect.summary import InspectInputError, summary_of
+    from ..inspect.view import function_view
+
+    out = out or sys.stdout
+    path = args.module
+    try:
+        data = open(path, "rb").read()  # noqa: SIM115 - read at once, closed by refcount
+    except OSError as exc:
+        return _fail(f"cannot read {path}: {exc.strerror or exc}")
+    try:
+        from ..decoder import decode_module
+
+        module = decode_module(data)
+    except DecodeError as exc:
+        return _fail(f"{path}: malformed module: {exc}")
+    validated = error = None
+    if not args.no_validate:
+        from ..validator import validate
+
+        try:
+            validated = validate(module)
+        except PywazError as exc:
+            error = str(exc)
+    try:
+        selected = select_functions(module, args.func) if args.func else None
+    except (InspectInputError, PywazError) as exc:
+        return _fail(f"{path}: {exc}")
+
+    if selected is None:
+        summary = summary_of(module, validated, error, validated_checked=not args.no_validate,
+                             functions=not args.no_functions)
+        if args.json:
+            writer = render.JsonWriter(out, path)
+            writer.summary(summary)
+            writer.close()
+        else:
+            render.write_summary_text(out, path, summary, render.Style(render.use_colour(out, args.color)))
+        return 0
+
+    show_wasm = args.wasm or not (args.python or args.dis)
+    want_python = args.python or args.dis
+    if error is not None and not args.json:
+        print(f"pywaz inspect: warning: {path} does not validate: {error}", file=sys.stderr)
+    source = validated if validated is not None else module
+    namer = _Namer(module)
+    writer = render.JsonWriter(out, path) if args.json else None
+    style = render.Style(render.use_colour(out, args.color))
+    for func_index in selected:
+        view = function_view(source, func_index, python=want_python, stream=writer is None, namer=namer)
+        if writer is not None:
+            writer.function(render.function_json(view, wasm=show_wasm, python=args.python, disassembly=args.dis))
+        else:
+            render.write_function_text(out, view, style, wasm=show_wasm, python=args.python, disassembly=args.dis)
+    if writer is not None:
+        writer.close()
+    return 0

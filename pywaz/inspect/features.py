@@ -1,0 +1,201 @@
+"""Which post-MVP WebAssembly features a module uses, and where (the 2.0 feature set).
+
+Enters: a decoded :class:`~pywaz.ir.Module`. Leaves: a list of
+:class:`FeatureUse` records, one per feature found, in :data:`FEATURES` order,
+each with the first piece of evidence (an opcode at a byte offset, a type, a
+section). Detection follows the proposals that make up WebAssembly 2.0: an
+instruction, value type or encoding that did not exist in the MVP marks its
+proposal as used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import compress, count
+
+from ..ir import (
+    EXTERN_GLOBAL,
+    EXTERNREF,
+    FUNCREF,
+    MODE_ACTIVE,
+    MODE_DECLARATIVE,
+    MODE_PASSIVE,
+    V128,
+    FuncType,
+    Module,
+)
+from ..opcodes import OP_NAMES
+
+MUTABLE_GLOBALS = "mutable-globals"
+SIGN_EXTENSION = "sign-extension"
+SATURATING_FLOAT_TO_INT = "non-trapping-float-to-int"
+MULTI_VALUE = "multi-value"
+BULK_MEMORY = "bulk-memory"
+REFERENCE_TYPES = "reference-types"
+SIMD = "simd"
+
+FEATURES = (
+    MUTABLE_GLOBALS,
+    SIGN_EXTENSION,
+    SATURATING_FLOAT_TO_INT,
+    MULTI_VALUE,
+    BULK_MEMORY,
+    REFERENCE_TYPES,
+    SIMD,
+)
+"""Every feature :func:`detect_features` reports, in report order."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureUse:
+    """A feature the module uses; ``evidence`` says what showed it, ``offset`` where (or None)."""
+
+    name: str
+    evidence: str
+    offset: int | None = None
+
+
+_SIGN_EXTENSION_OPS = frozenset(range(0xC0, 0xC5))
+_SATURATING_OPS = frozenset(range(0xFC00, 0xFC08))
+_BULK_MEMORY_OPS = frozenset(range(0xFC08, 0xFC0F))  # memory.init .. table.copy
+_REFERENCE_OPS = frozenset((0xD0, 0xD1, 0xD2, 0x25, 0x26, 0x1C, 0xFC0F, 0xFC10, 0xFC11))
+_SIMD_OPS = frozenset(op for op in OP_NAMES if op >> 8 == 0xFD)
+_BLOCK_OPS = frozenset((0x02, 0x03, 0x04))
+_CALL_INDIRECT = 0x11
+_TABLE_INIT = 0xFC0C
+_TABLE_COPY = 0xFC0E
+_REF_FUNC = 0xD2
+
+_IMMEDIATE_OPS = _BLOCK_OPS | {_CALL_INDIRECT, _TABLE_INIT, _TABLE_COPY}
+
+_OPCODE_FEATURES = (
+    (SIGN_EXTENSION, _SIGN_EXTENSION_OPS),
+    (SATURATING_FLOAT_TO_INT, _SATURATING_OPS),
+    (BULK_MEMORY, _BULK_MEMORY_OPS),
+    (REFERENCE_TYPES, _REFERENCE_OPS),
+    (SIMD, _SIMD_OPS),
+)
+
+
+def detect_features(module: Module) -> list[FeatureUse]:
+    """The 2.0 features ``module`` uses, each with its first evidence, in :data:`FEATURES` order.
+
+    Never raises for a decoded module; out-of-range indices (an invalid module)
+    are skipped rather than followed.
+    """
+    found: dict[str, FeatureUse] = {}
+
+    def note(name: str, evidence: str, offset: int | None = None) -> None:
+        if name not in found:
+            found[name] = FeatureUse(name, evidence, offset)
+
+    _scan_types(module, note)
+    _scan_globals(module, note)
+    _scan_tables_and_segments(module, note)
+    _scan_code(module, note)
+    return [found[name] for name in FEATURES if name in found]
+
+
+def _value_type_feature(valtype: int) -> str | None:
+    if valtype == V128:
+        return SIMD
+    if valtype == EXTERNREF:
+        return REFERENCE_TYPES
+    return None
+
+
+def _scan_types(module: Module, note) -> None:
+    for index, func_type in enumerate(module.types):
+        if len(func_type.results) > 1:
+            note(MULTI_VALUE, f"type {index} has {len(func_type.results)} results")
+        for valtype in func_type.params + func_type.results:
+            feature = _value_type_feature(valtype)
+            if feature:
+                note(feature, f"type {index} uses {_valtype(valtype)}")
+
+
+def _scan_globals(module: Module, note) -> None:
+    for imp in module.imports:
+        if imp.kind == EXTERN_GLOBAL:
+            if imp.desc.mutable:
+                note(MUTABLE_GLOBALS, f"imports mutable global {imp.module}.{imp.name}", imp.offset)
+            feature = _value_type_feature(imp.desc.valtype)
+            if feature:
+                note(feature, f"imports a {_valtype(imp.desc.valtype)} global", imp.offset)
+    imported_globals = [imp.desc for imp in module.imports if imp.kind == EXTERN_GLOBAL]
+    all_globals = imported_globals + [g.type for g in module.globals_]
+    for export in module.exports:
+        if export.kind == EXTERN_GLOBAL and 0 <= export.index < len(all_globals):
+            if all_globals[export.index].mutable:
+                note(MUTABLE_GLOBALS, f"exports mutable global {export.name!r}", export.offset)
+    for index, global_ in enumerate(module.globals_, start=len(imported_globals)):
+        feature = _value_type_feature(global_.type.valtype)
+        if feature:
+            note(feature, f"global {index} is {_valtype(global_.type.valtype)}", global_.init.offset)
+
+
+def _scan_tables_and_segments(module: Module, note) -> None:
+    tables = [imp.desc for imp in module.imports if imp.kind == 1] + list(module.tables)
+    if len(tables) > 1:
+        note(REFERENCE_TYPES, f"{len(tables)} tables")
+    for index, table in enumerate(tables):
+        if table.elem_type == EXTERNREF:
+            note(REFERENCE_TYPES, f"table {index} holds externref")
+    for index, segment in enumerate(module.elements):
+        if segment.mode == MODE_PASSIVE:
+            note(BULK_MEMORY, f"element segment {index} is passive", segment.offset)
+        elif segment.mode == MODE_DECLARATIVE:
+            note(REFERENCE_TYPES, f"element segment {index} is declarative", segment.offset)
+        if segment.mode == MODE_ACTIVE and segment.table_index != 0:
+            note(REFERENCE_TYPES, f"element segment {index} targets table {segment.table_index}", segment.offset)
+        if segment.elem_type == EXTERNREF:
+            note(REFERENCE_TYPES, f"element segment {index} holds externref", segment.offset)
+        for expr in segment.init:
+            if expr.ops and expr.ops[0] != _REF_FUNC:
+                note(REFERENCE_TYPES, f"element segment {index} has a {OP_NAMES.get(expr.ops[0], '?')} element")
+                break
+    for index, segment in enumerate(module.datas):
+        if segment.mode == MODE_PASSIVE:
+            note(BULK_MEMORY, f"data segment {index} is passive", segment.offset)
+    if module.data_count is not None:
+        note(BULK_MEMORY, "has a data count section")
+
+
+def _scan_code(module: Module, note) -> None:
+    first_defined = sum(1 for imp in module.imports if imp.kind == 0)
+    types = module.types
+    for local_index, body in enumerate(module.codes):
+        func_index = first_defined + local_index
+        for valtype in set(body.locals):
+            feature = _value_type_feature(valtype)
+            if feature:
+                note(feature, f"function {func_index} has a {_valtype(valtype)} local", body.offset)
+        ops = body.ops
+        used = set(ops)
+        for feature, feature_ops in _OPCODE_FEATURES:
+            hit = used & feature_ops
+            if hit:
+                pc = min(ops.index(op) for op in hit)
+                note(feature, f"{OP_NAMES[ops[pc]]} in function {func_index}", body.offsets[pc])
+        if used & _IMMEDIATE_OPS:
+            _scan_immediates(body, func_index, types, note)
+
+
+def _scan_immediates(body, func_index: int, types, note) -> None:
+    """Block types given by type index (multi-value) and non-zero table operands (reference types)."""
+    # compress/map keep the per-instruction loop in C; only the few matching
+    # instructions are looked at in Python.
+    ops, imms, offsets = body.ops, body.imms, body.offsets
+    for pc, op, imm in compress(zip(count(), ops, imms), map(_IMMEDIATE_OPS.__contains__, ops)):
+        if op in _BLOCK_OPS:
+            if not isinstance(imm, FuncType):
+                note(MULTI_VALUE, f"{OP_NAMES[op]} with a type-index block type in function {func_index}", offsets[pc])
+        elif op == _CALL_INDIRECT:
+            if imm[1] != 0:
+                note(REFERENCE_TYPES, f"call_indirect on table {imm[1]} in function {func_index}", offsets[pc])
+        elif imm[1] != 0 or (op == _TABLE_COPY and imm[0] != 0):
+            note(REFERENCE_TYPES, f"{OP_NAMES[op]} on a non-zero table in function {func_index}", offsets[pc])
+
+
+def _valtype(valtype: int) -> str:
+    return {V128: "v128", EXTERNREF: "externref", FUNCREF: "funcref"}.get(valtype, hex(valtype))
