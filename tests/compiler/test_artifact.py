@@ -234,3 +234,51 @@ def test_inspect_rejects_imported_function():
     assert "return 1" in generated_source(wasm, 1)
     with pytest.raises(PywazError, match="not a defined function"):
         generated_source(wasm, 0)
+
+
+def test_memory_replaced_by_grow_is_reloaded():
+    # A pinned bytearray cannot be resized, so Memory.grow replaces ``data``;
+    # generated code must reload it after memory.grow and after any call.
+    from pywaz.ir import func_type
+    from pywaz.vm.objects import Function
+
+    wat = """(module
+      (import "host" "grow" (func $host_grow))
+      (memory (export "mem") 1)
+      (func (export "own") (result i32)
+        (drop (memory.grow (i32.const 1)))
+        (i32.store (i32.const 70000) (i32.const 0x1234))
+        (i32.load (i32.const 70000)))
+      (func (export "via_host") (result i32)
+        (call $host_grow)
+        (i32.store (i32.const 140000) (i32.const 0x5678))
+        (i32.load (i32.const 140000))))"""
+    holder = {}
+
+    def host_grow():
+        holder["instance"].memories[0].grow(1)
+
+    host = Function(func_type((), ()), host_grow, host=True)
+    instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager", imports={("host", "grow"): host})
+    holder["instance"] = instance
+    memory = instance.memories[0]
+    pin = memoryview(memory.data)
+    before = memory.data
+    assert call(instance, "own") == 0x1234
+    assert memory.data is not before  # grow really replaced the bytearray
+    pin.release()
+    pin = memoryview(memory.data)
+    assert call(instance, "via_host") == 0x5678
+    assert memory.data[140000] == 0x78
+    pin.release()
+
+
+def test_runaway_recursion_is_call_stack_exhausted():
+    from pywaz import Runtime
+
+    wat = '(module (func $f (export "f") (param i32) (result i32) (i32.add (call $f (local.get 0)) (i32.const 1))))'
+    for mode in ("eager", "lazy"):
+        runtime = Runtime(engine="compiler", compile_mode=mode)
+        with pytest.raises(Trap) as info:
+            runtime.instantiate(wasmtime.wat2wasm(wat)).exports["f"](1)
+        assert info.value.kind is TrapKind.CALL_STACK_EXHAUSTED
