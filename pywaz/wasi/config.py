@@ -26,7 +26,10 @@ class WasiConfig:
     (stdin contents), a host path, an int host fd (0/1/2 inherit the host's),
     or a Python file object. ``memory_fault``: what a guest pointer outside its
     memory does -- ``"trap"`` (wasmtime's behaviour, the default) or
-    ``"errno"`` (the call returns ``EFAULT``).
+    ``"errno"`` (the call returns ``EFAULT``). ``sockets``: Python
+    ``socket.socket`` objects (listening or connected) handed to the guest
+    as the fds after the preopens, like wasmtime's ``--tcplisten``; the
+    guest owns them from then on (fd_close closes them).
     """
 
     args: tuple = ()
@@ -36,6 +39,7 @@ class WasiConfig:
     stdout: Any = None
     stderr: Any = None
     memory_fault: str = "trap"
+    sockets: tuple = ()
 
     def __post_init__(self) -> None:
         env = self.env
@@ -47,6 +51,7 @@ class WasiConfig:
         if hasattr(preopens, "items"):
             preopens = tuple(preopens.items())
         object.__setattr__(self, "preopens", tuple(tuple(pair) for pair in preopens))
+        object.__setattr__(self, "sockets", tuple(self.sockets))
 
     def with_args(self, *args) -> WasiConfig:
         return dataclasses.replace(self, args=tuple(args))
@@ -69,6 +74,9 @@ class WasiConfig:
     def with_inherited_stdio(self) -> WasiConfig:
         """Use the host process's own fds 0, 1 and 2."""
         return dataclasses.replace(self, stdin=0, stdout=1, stderr=2)
+
+    def with_socket(self, sock) -> WasiConfig:
+        return dataclasses.replace(self, sockets=self.sockets + (sock,))
 
     def with_memory_fault(self, policy: str) -> WasiConfig:
         return dataclasses.replace(self, memory_fault=policy)

@@ -1,9 +1,9 @@
 """The WASI file-descriptor table: guest fd numbers to host resources.
 
-A guest fd names one of three kinds of descriptor: a standard stream
+A guest fd names one of four kinds of descriptor: a standard stream
 (:class:`StreamDescriptor`), a host regular file or other non-directory
-(:class:`FileDescriptor`) or a host directory (:class:`DirectoryDescriptor`,
-possibly a preopen). Each carries the preview1 rights and fdflags. Lookups
+(:class:`FileDescriptor`), a host directory (:class:`DirectoryDescriptor`,
+possibly a preopen) or a socket given by the embedder (:class:`SocketDescriptor`). Each carries the preview1 rights and fdflags. Lookups
 that fail raise ``WasiError(EBADF)``.
 """
 
@@ -81,6 +81,28 @@ class DirectoryDescriptor(Descriptor):
         if self.host_fd >= 0:
             fd, self.host_fd = self.host_fd, -1
             os.close(fd)
+
+
+class SocketDescriptor(Descriptor):
+    """A host socket the embedder handed in (or one accepted from it).
+
+    ``host_fd`` is the socket's fileno, owned by ``sock``; fd_read/fd_write
+    work on it as on a pipe, seeking is ESPIPE.
+    """
+
+    __slots__ = ("sock", "host_fd")
+
+    def __init__(self, sock, rights: int, fdflags: int = 0):
+        import socket as _socket
+
+        filetype = Filetype.SOCKET_DGRAM if sock.type == _socket.SOCK_DGRAM else Filetype.SOCKET_STREAM
+        super().__init__(filetype, rights, rights, fdflags)
+        self.sock = sock
+        self.host_fd = sock.fileno()
+
+    def close(self) -> None:
+        self.host_fd = -1
+        self.sock.close()
 
 
 class FdTable:

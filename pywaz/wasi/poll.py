@@ -25,7 +25,7 @@ from .codes import (
     Eventtype,
     Rights,
 )
-from .fdtable import FileDescriptor, StreamDescriptor
+from .fdtable import FileDescriptor, SocketDescriptor, StreamDescriptor
 from .guest import InvalidArgument, WasiError
 
 # Wait in slices of at most this many seconds: select/sleep reject huge
@@ -70,6 +70,10 @@ def _fd_readiness(wasi, fd: int, kind: int):
         if not entry.rights_base & (Rights.POLL_FD_READWRITE | kind_right):
             return Errno.NOTCAPABLE, 0, 0, None
         return Errno.SUCCESS, 0, 0, stream.fileno()
+    if type(entry) is SocketDescriptor:
+        if not entry.rights_base & (Rights.POLL_FD_READWRITE | kind_right):
+            return Errno.NOTCAPABLE, 0, 0, None
+        return Errno.SUCCESS, 0, 0, entry.host_fd
     return Errno.BADF, 0, 0, None  # directories are never ready for I/O
 
 

@@ -17,6 +17,7 @@ with ``memory_fault="errno"``), an undefined flag or enum value traps, host
 from __future__ import annotations
 
 import os
+import socket
 import stat as _stat
 import struct
 import time
@@ -30,7 +31,12 @@ from .codes import (
     PREOPENTYPE_DIR,
     PRESTAT_SIZE,
     RIFLAGS_ALL,
+    RIFLAGS_RECV_PEEK,
+    RIFLAGS_RECV_WAITALL,
+    ROFLAGS_RECV_DATA_TRUNCATED,
     SDFLAGS_ALL,
+    SDFLAGS_RD,
+    SDFLAGS_WR,
     SUBSCRIPTION_SIZE,
     Advice,
     Clockid,
@@ -45,7 +51,7 @@ from .codes import (
     wasi_errno_from_os,
 )
 from .config import MEMORY_FAULT_POLICIES, WasiConfig
-from .fdtable import DirectoryDescriptor, FdTable, FileDescriptor, StreamDescriptor
+from .fdtable import DirectoryDescriptor, FdTable, FileDescriptor, SocketDescriptor, StreamDescriptor
 from .guest import (
     GuestFault,
     InvalidArgument,
@@ -68,6 +74,7 @@ _PRESTAT = struct.Struct("<BxxxI")
 _DIRENT = struct.Struct("<QQIBxxx")
 _EVENT = struct.Struct("<QHBxxxxxQHxxxxxx")
 _U32 = struct.Struct("<I")
+_U16 = struct.Struct("<H")
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _MAX_I64 = (1 << 63) - 1
@@ -267,6 +274,12 @@ class Wasi:
                     raise PywazError(f"cannot preopen {os.fspath(host_path)!r} as {guest_path!r}: {error.strerror}") from None
                 self.fds.insert(DirectoryDescriptor(
                     host_fd, Rights.DIRECTORY_BASE, Rights.DIRECTORY_INHERITING, preopen_name=str(guest_path)))
+            for sock in config.sockets:
+                if not (hasattr(sock, "fileno") and hasattr(sock, "accept") and hasattr(sock, "type")):
+                    raise PywazError(f"WASI sockets must be socket.socket objects, not {sock!r}")
+                if sock.fileno() < 0:
+                    raise PywazError(f"WASI socket {sock!r} is closed")
+                self.fds.insert(SocketDescriptor(sock, Rights.SOCKET))
         except BaseException:
             self.fds.close_all()
             raise
@@ -498,6 +511,15 @@ class Wasi:
 
     def _fd_fdstat_set_flags(self, data, fd, flags):
         _check_flags(flags, Fdflags.ALL, "fdflags")
+        entry = self.fds.get(fd)
+        if type(entry) is SocketDescriptor:
+            if not entry.rights_base & Rights.FD_FDSTAT_SET_FLAGS:
+                return Errno.NOTCAPABLE
+            if flags & ~Fdflags.NONBLOCK:
+                return Errno.INVAL
+            entry.sock.setblocking(not flags)
+            entry.fdflags = flags
+            return Errno.SUCCESS
         entry = self._file(fd, Rights.FD_FDSTAT_SET_FLAGS)
         sync_bits = Fdflags.DSYNC | Fdflags.RSYNC | Fdflags.SYNC
         if (flags ^ entry.fdflags) & sync_bits:
@@ -588,6 +610,9 @@ class Wasi:
         elif kind is FileDescriptor:
             if not entry.readable:
                 raise WasiError(Errno.BADF)
+        elif kind is SocketDescriptor:
+            if positional:
+                raise WasiError(Errno.SPIPE)
         else:
             raise WasiError(Errno.BADF)
         if not entry.rights_base & Rights.FD_READ:
@@ -605,6 +630,9 @@ class Wasi:
         elif kind is FileDescriptor:
             if not entry.writable:
                 raise WasiError(Errno.BADF)
+        elif kind is SocketDescriptor:
+            if positional:
+                raise WasiError(Errno.SPIPE)
         else:
             raise WasiError(Errno.BADF)
         if not entry.rights_base & Rights.FD_WRITE:
@@ -739,7 +767,7 @@ class Wasi:
         if whence not in (Whence.SET, Whence.CUR, Whence.END):
             raise InvalidArgument(f"invalid enum value {whence} for whence")
         entry = self.fds.get(fd)
-        if type(entry) is StreamDescriptor:
+        if type(entry) is StreamDescriptor or type(entry) is SocketDescriptor:
             return Errno.SPIPE
         if type(entry) is not FileDescriptor:
             return Errno.BADF
@@ -754,7 +782,7 @@ class Wasi:
 
     def _fd_tell(self, data, fd, offset_ptr):
         entry = self.fds.get(fd)
-        if type(entry) is StreamDescriptor:
+        if type(entry) is StreamDescriptor or type(entry) is SocketDescriptor:
             return Errno.SPIPE
         if type(entry) is not FileDescriptor:
             return Errno.BADF
@@ -951,23 +979,65 @@ class Wasi:
             os.sched_yield()
         return Errno.SUCCESS
 
-    def _socket(self, fd: int) -> None:
-        """No socket can be opened through preview1, so any open fd is ENOTSOCK."""
-        self.fds.get(fd)
-        raise WasiError(Errno.NOTSOCK)
+    def _socket(self, fd: int, right: int) -> SocketDescriptor:
+        entry = self.fds.get(fd)
+        if type(entry) is not SocketDescriptor:
+            raise WasiError(Errno.NOTSOCK)
+        if not entry.rights_base & right:
+            raise WasiError(Errno.NOTCAPABLE)
+        return entry
 
     def _sock_accept(self, data, fd, flags, fd_ptr):
         _check_flags(flags, Fdflags.ALL, "fdflags")
-        self._socket(fd)
+        listener = self._socket(fd, Rights.SOCK_ACCEPT)
+        if flags & ~Fdflags.NONBLOCK:
+            return Errno.INVAL
+        check(data, fd_ptr, 4, 4)  # before accepting, so a fault cannot drop a connection
+        connection, _address = listener.sock.accept()
+        connection.setblocking(not flags)
+        try:
+            new_fd = self.fds.insert(SocketDescriptor(connection, listener.rights_inheriting & Rights.SOCKET
+                                                      & ~Rights.SOCK_ACCEPT, flags))
+        except WasiError:
+            connection.close()
+            raise
+        _U32.pack_into(data, fd_ptr, new_fd)
+        return Errno.SUCCESS
 
     def _sock_recv(self, data, fd, ri_data, ri_data_len, ri_flags, ro_datalen_ptr, ro_flags_ptr):
         _check_flags(ri_flags, RIFLAGS_ALL, "riflags")
-        self._socket(fd)
+        vectors = read_iovecs(data, ri_data, ri_data_len)
+        check(data, ro_datalen_ptr, 4, 4)
+        check(data, ro_flags_ptr, 2, 2)
+        entry = self._socket(fd, Rights.FD_READ)
+        host_flags = 0
+        if ri_flags & RIFLAGS_RECV_PEEK:
+            host_flags |= socket.MSG_PEEK
+        if ri_flags & RIFLAGS_RECV_WAITALL:
+            host_flags |= socket.MSG_WAITALL
+        total = min(sum(size for _, size in vectors), _MAX_READ)
+        payload, _ancillary, msg_flags, _address = entry.sock.recvmsg(total, 0, host_flags)
+        _scatter(data, vectors, payload)
+        _U32.pack_into(data, ro_datalen_ptr, len(payload))
+        truncated = msg_flags & getattr(socket, "MSG_TRUNC", 0)
+        _U16.pack_into(data, ro_flags_ptr, ROFLAGS_RECV_DATA_TRUNCATED if truncated else 0)
+        return Errno.SUCCESS
 
     def _sock_send(self, data, fd, si_data, si_data_len, si_flags, so_datalen_ptr):
-        self._socket(fd)
+        _check_flags(si_flags, 0, "siflags")
+        vectors = read_iovecs(data, si_data, si_data_len)
+        check(data, so_datalen_ptr, 4, 4)
+        entry = self._socket(fd, Rights.FD_WRITE)
+        sent = entry.sock.send(_gather(data, vectors))
+        _U32.pack_into(data, so_datalen_ptr, sent)
+        return Errno.SUCCESS
 
     def _sock_shutdown(self, data, fd, how):
         _check_flags(how, SDFLAGS_ALL, "sdflags")
-        self._socket(fd)
+        entry = self._socket(fd, Rights.SOCK_SHUTDOWN)
+        modes = {SDFLAGS_RD: socket.SHUT_RD, SDFLAGS_WR: socket.SHUT_WR, SDFLAGS_ALL: socket.SHUT_RDWR}
+        if how not in modes:
+            return Errno.INVAL
+        entry.sock.shutdown(modes[how])
+        return Errno.SUCCESS
 

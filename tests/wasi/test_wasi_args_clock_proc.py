@@ -120,3 +120,12 @@ def test_socket_flag_values_are_checked(guest):
         guest("sock_shutdown", 0, 4)
     with pytest.raises(Trap):
         guest("sock_recv", 0, 0, 0, 4, 0, 4)
+
+
+def test_errno_constants_match_the_witx_order():
+    from pywaz.wasi.codes import ERRNO_NAMES
+
+    assert len(ERRNO_NAMES) == 77 and ERRNO_NAMES[76] == "NOTCAPABLE"
+    for name, value in vars(Errno).items():
+        if name.isupper():
+            assert ERRNO_NAMES[value] == ("2BIG" if name == "TOOBIG" else name)
