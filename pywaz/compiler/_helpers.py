@@ -268,7 +268,7 @@ def fmin(a: float, b: float) -> float:
         return a + b
     if a == b:
         return a if _copysign(1.0, a) < 0 else b
-    return a if a < b else b
+    return min(b, a)
 
 
 def fmax(a: float, b: float) -> float:
@@ -276,7 +276,7 @@ def fmax(a: float, b: float) -> float:
         return a + b
     if a == b:
         return b if _copysign(1.0, a) < 0 else a
-    return a if a > b else b
+    return max(b, a)
 
 
 # Rounding to integral keeps the sign of zero (ceil(-0.5) is -0.0) and returns a

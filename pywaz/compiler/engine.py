@@ -37,7 +37,6 @@ _F64 = struct.Struct("<d")
 def _base_namespace() -> dict:
     """Names every generated function may use, shared (read-only) by all instances."""
     import builtins
-
     import math
 
     return {
@@ -211,4 +210,4 @@ class CompilerEngine:
         instance.engine_state = artifact
 
 
-__all__ = ["CompilerEngine", "COMPILE_MODES", "UnsupportedOpcode"]
+__all__ = ["COMPILE_MODES", "CompilerEngine", "UnsupportedOpcode"]

@@ -33,7 +33,7 @@ import struct
 
 from .. import opcodes as op
 from ..errors import PywazError
-from ..ir import F32, F64, FUNCREF, EXTERNREF, I32, I64, V128, FunctionInfo
+from ..ir import EXTERNREF, F32, F64, FUNCREF, FunctionInfo
 from ..numeric import f32_from_bits, f64_from_bits
 
 M32 = "0xFFFFFFFF"
@@ -83,7 +83,7 @@ class LoweredFunction:
     islands inside an otherwise structured body.
     """
 
-    __slots__ = ("name", "source", "consts", "flat", "islands")
+    __slots__ = ("consts", "flat", "islands", "name", "source")
 
     def __init__(self, name: str, source: str, consts: dict[str, int], flat: bool, islands: int = 0):
         self.name = name
@@ -96,7 +96,7 @@ class LoweredFunction:
 class _Out:
     """Indented source lines; ``close`` inserts ``pass`` into an empty suite."""
 
-    __slots__ = ("lines", "level", "has")
+    __slots__ = ("has", "level", "lines")
 
     def __init__(self, level: int = 0):
         self.lines: list[str] = []
@@ -124,10 +124,26 @@ class _Out:
 
 class _Frame:
     __slots__ = (
-        "kind", "pc", "height", "n_params", "n_results", "else_pc", "end_pc",
-        "pyloop", "pydepth", "exit_frame", "check_after", "cont_check", "branched",
-        "else_seen", "then_fall", "start_label", "else_label", "end_label",
-        "in_flat", "island",
+        "branched",
+        "check_after",
+        "cont_check",
+        "else_label",
+        "else_pc",
+        "else_seen",
+        "end_label",
+        "end_pc",
+        "exit_frame",
+        "height",
+        "in_flat",
+        "island",
+        "kind",
+        "n_params",
+        "n_results",
+        "pc",
+        "pydepth",
+        "pyloop",
+        "start_label",
+        "then_fall",
     )
 
     def __init__(self, kind, pc, height, n_params, n_results, else_pc, end_pc):
@@ -236,24 +252,20 @@ class _PrePass:
                 loops += add_loops
                 indent += add_indent
                 nest.append((add_loops, add_indent))
-                if loops > max_loops:
-                    max_loops = loops
-                if indent > max_indent:
-                    max_indent = indent
+                max_loops = max(max_loops, loops)
+                max_indent = max(max_indent, indent)
             elif code == 0x0B and nest:
                 add_loops, add_indent = nest.pop()
                 loops -= add_loops
                 indent -= add_indent
             elif code == 0x0E:
                 extra = len(imms[pc]).bit_length() + 2
-                if indent + extra > max_indent:
-                    max_indent = indent + extra
+                max_indent = max(max_indent, indent + extra)
         self.flat = False
         self.islands: set[int] = set()
         if max_loops > MAX_PY_LOOPS or max_indent + _BASE_INDENT > MAX_INDENT:
             self._choose_islands(ops, imms, blocks, targeted, elided)
         self.uses_memory = any(code in _MEMORY_DATA_OPS for code in ops)
-
 
     def _choose_islands(self, ops, imms, blocks, targeted, elided) -> None:
         """Pick the subtrees lowered flat so the structured rest fits CPython's limits.
@@ -300,8 +312,11 @@ class _PrePass:
                     pc = blocks[pc].end_pc + 1
                     continue
                 own_loops, own_indent = own[pc]
-                if ((code != 0x02 or pc not in chain) and depth + own_loops + 1 <= MAX_PY_LOOPS
-                        and indent + own_indent + _ISLAND_INDENT <= MAX_INDENT):
+                if (
+                    (code != 0x02 or pc not in chain)
+                    and depth + own_loops + 1 <= MAX_PY_LOOPS
+                    and indent + own_indent + _ISLAND_INDENT <= MAX_INDENT
+                ):
                     descended.append((own_loops, own_indent))
                     depth += own_loops
                     indent += own_indent
@@ -853,7 +868,6 @@ def _lower_br_table(low, code, imm, pc, offset, blocks):
     index = low.stack.pop()[0]
     low.flush()
     depths = imm
-    default = depths[-1]
     table = depths[:-1]
     frames = [low.label_frame(d) for d in depths]
     distinct: list[_Frame] = []
@@ -1485,7 +1499,9 @@ for _code in _UNARY:
     _DISPATCH[_code] = _lower_unary
 
 
-def lower_function(info: FunctionInfo, func_types, global_mutable, types, name: str, force_flat: bool = False) -> LoweredFunction:
+def lower_function(
+    info: FunctionInfo, func_types, global_mutable, types, name: str, force_flat: bool = False
+) -> LoweredFunction:
     """Lower ``info`` to the source of ``def name(l0, ...)``.
 
     ``func_types`` is the module's function index space types, ``global_mutable``

@@ -59,8 +59,12 @@ def bind_instance(validated, artifact, engine, imports=None):
     instance = ModuleInstance(validated)
     for imp in module.imports:
         obj = imports[(imp.module, imp.name)]
-        {EXTERN_FUNC: instance.funcs, EXTERN_TABLE: instance.tables, EXTERN_MEMORY: instance.memories,
-         EXTERN_GLOBAL: instance.globals_}[imp.kind].append(obj)
+        {
+            EXTERN_FUNC: instance.funcs,
+            EXTERN_TABLE: instance.tables,
+            EXTERN_MEMORY: instance.memories,
+            EXTERN_GLOBAL: instance.globals_,
+        }[imp.kind].append(obj)
     first = len(instance.funcs)
     for i, type_index in enumerate(module.functions):
         instance.funcs.append(Function(module.types[type_index], None, instance=instance, index=first + i))
@@ -73,8 +77,12 @@ def bind_instance(validated, artifact, engine, imports=None):
     instance.elem_segments = [tuple(_const_value(e, instance) for e in seg.init) for seg in module.elements]
     instance.data_segments = [seg.data for seg in module.datas]
     for export in module.exports:
-        space = {EXTERN_FUNC: instance.funcs, EXTERN_TABLE: instance.tables, EXTERN_MEMORY: instance.memories,
-                 EXTERN_GLOBAL: instance.globals_}[export.kind]
+        space = {
+            EXTERN_FUNC: instance.funcs,
+            EXTERN_TABLE: instance.tables,
+            EXTERN_MEMORY: instance.memories,
+            EXTERN_GLOBAL: instance.globals_,
+        }[export.kind]
         instance.exports[export.name] = space[export.index]
     engine.bind(artifact, instance)
     for i, seg in enumerate(module.elements):

@@ -81,7 +81,7 @@ def test_lazy_compilation_hammer(monkeypatch):
     # on one artifact (several instances): every function is compiled once and
     # every call sees correct results.
     funcs = " ".join(
-        f"(func (export \"f{i}\") (param i32) (result i32) (i32.mul (i32.add (local.get 0) (i32.const {i})) (i32.const 3)))"
+        f'(func (export "f{i}") (param i32) (result i32) (i32.mul (i32.add (local.get 0) (i32.const {i})) (i32.const 3)))'
         for i in range(40)
     )
     engine = CompilerEngine()
@@ -109,7 +109,7 @@ def test_lazy_compilation_hammer(monkeypatch):
                     value = seed * 100 + iteration
                     if call(instance, f"f{i}", value) != ((value + i) * 3) & 0xFFFFFFFF:
                         errors.append((seed, i))
-        except Exception as exc:  # collected, asserted below
+        except Exception as exc:  # noqa: BLE001 -- collected, asserted below
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
@@ -189,7 +189,7 @@ def test_simd_function_fails_clearly_and_only_itself():
     wat = """(module
       (func (export "ok") (result i32) (i32.const 7))
       (func (export "simd") (result i32) (i32x4.extract_lane 0 (i32x4.splat (i32.const 3)))))"""
-    instance, artifact = instantiate(wasmtime.wat2wasm(wat), "eager")
+    instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager")
     assert call(instance, "ok") == 7
     with pytest.raises(UnsupportedOpcode, match="i32x4.splat is not supported"):
         call(instance, "simd")

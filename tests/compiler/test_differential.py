@@ -60,15 +60,19 @@ def random_function(rng: random.Random, length: int) -> tuple[str, int]:
     stack: list[int] = []
     code: list[str] = []
     for _ in range(length):
-        candidates = [c for c in NUMERIC_OPS if len(SIGNATURES[c][0]) <= len(stack)
-                      and tuple(stack[len(stack) - len(SIGNATURES[c][0]):]) == SIGNATURES[c][0]]
+        candidates = [
+            c
+            for c in NUMERIC_OPS
+            if len(SIGNATURES[c][0]) <= len(stack)
+            and tuple(stack[len(stack) - len(SIGNATURES[c][0]) :]) == SIGNATURES[c][0]
+        ]
         roll = rng.random()
         if candidates and roll < 0.6:
             chosen = rng.choice(candidates)
             if chosen in TRAPPING and rng.random() < 0.75:
                 chosen = rng.choice(candidates)
             params, results = SIGNATURES[chosen]
-            del stack[len(stack) - len(params):]
+            del stack[len(stack) - len(params) :]
             stack.extend(results)
             code.append(OP_NAMES[chosen])
         elif roll < 0.8 or not stack:
@@ -94,8 +98,11 @@ def random_function(rng: random.Random, length: int) -> tuple[str, int]:
                 stack.pop()
     result = stack[-1]
     # Keep the top value, drop the rest (each drop still evaluates its operand's traps).
-    code.append(f"local.set {len(PARAMS)}" if result == I32 else
-                f"local.set {len(PARAMS) + 1 + (I32, I64, F32, F64).index(result) - 1}")
+    code.append(
+        f"local.set {len(PARAMS)}"
+        if result == I32
+        else f"local.set {len(PARAMS) + 1 + (I32, I64, F32, F64).index(result) - 1}"
+    )
     code.extend(["drop"] * (len(stack) - 1))
     code.append(f"local.get {len(PARAMS) + (I32, I64, F32, F64).index(result)}")
     return "\n".join(code), result
@@ -103,8 +110,9 @@ def random_function(rng: random.Random, length: int) -> tuple[str, int]:
 
 def module_text(body: str, result: int) -> str:
     params = " ".join(TYPE_NAMES[t] for t in PARAMS)
-    return (f"(module (func (export \"f\") (param {params}) (result {TYPE_NAMES[result]}) "
-            f"(local i32 i64 f32 f64)\n{body}))")
+    return (
+        f'(module (func (export "f") (param {params}) (result {TYPE_NAMES[result]}) (local i32 i64 f32 f64)\n{body}))'
+    )
 
 
 def random_args(rng: random.Random):
@@ -128,8 +136,10 @@ def outcome(fn, args):
 def wasmtime_outcome(wat: str, args):
     store = wasmtime.Store()
     instance = wasmtime.Instance(store, wasmtime.Module(store.engine, wat), [])
-    signed = [a - (1 << 32) if i < 2 and a >= 1 << 31 else a - (1 << 64) if 2 <= i < 4 and a >= 1 << 63 else a
-              for i, a in enumerate(args)]
+    signed = [
+        a - (1 << 32) if i < 2 and a >= 1 << 31 else a - (1 << 64) if 2 <= i < 4 and a >= 1 << 63 else a
+        for i, a in enumerate(args)
+    ]
     try:
         return ("value", instance.exports(store)["f"](store, *signed))
     except wasmtime.Trap as trap:
@@ -160,7 +170,9 @@ def test_random_straight_line_functions(seed):
             assert expected[1] != expected[1], (wat, args, got, expected)
         else:
             assert (got[0], bits(got[1], result) if got[0] == "value" else got[1]) == (
-                expected[0], bits(expected[1], result) if expected[0] == "value" else expected[1]), (wat, args)
+                expected[0],
+                bits(expected[1], result) if expected[0] == "value" else expected[1],
+            ), (wat, args)
         native = wasmtime_outcome(wat, args)
         assert got[0] == native[0], (wat, args, got, native)
         if got[0] == "trap":

@@ -17,9 +17,27 @@ from pywaz.spectest import TestsuiteNotFound, find_testsuite, list_files, load_s
 from pywaz.spectest.host import build_spectest
 
 FILES = (
-    "br_table", "call_indirect", "conversions", "f32", "f32_bitwise", "f64", "f64_bitwise",
-    "float_exprs", "float_memory", "float_misc", "i32", "i64", "int_exprs", "left-to-right",
-    "local_tee", "memory_grow", "memory_trap", "select", "table_copy", "traps", "unwind",
+    "br_table",
+    "call_indirect",
+    "conversions",
+    "f32",
+    "f32_bitwise",
+    "f64",
+    "f64_bitwise",
+    "float_exprs",
+    "float_memory",
+    "float_misc",
+    "i32",
+    "i64",
+    "int_exprs",
+    "left-to-right",
+    "local_tee",
+    "memory_grow",
+    "memory_trap",
+    "select",
+    "table_copy",
+    "traps",
+    "unwind",
 )
 
 
@@ -57,7 +75,7 @@ class _Side:
     def module(self, data: bytes, name: str | None):
         try:
             self.current = self.runtime.instantiate(data)
-        except Exception as exc:  # compared between the two engines
+        except Exception as exc:  # noqa: BLE001 -- compared between the two engines
             self.current = None
             return ("error", type(exc).__name__, str(exc))
         if name:

@@ -31,7 +31,7 @@ def u32(value: int) -> int:
 
 def nested_br_table(depth: int) -> str:
     """``depth`` nested blocks; br_table index i leaves i+1 of them and returns i."""
-    lines = ["(module (func (export \"f\") (param i32) (result i32)"]
+    lines = ['(module (func (export "f") (param i32) (result i32)']
     lines += ["block"] * depth
     lines.append("local.get 0")
     lines.append("br_table " + " ".join(str(i) for i in range(depth)) + f" {depth - 1}")
@@ -52,14 +52,14 @@ def test_1500_nested_blocks_with_br_table(mode):
 
 def nested_loops(depth: int) -> str:
     """``depth`` nested loops; the innermost counts and continues loop ``param 0`` until the count is ``param 1``."""
-    lines = ["(module (func (export \"f\") (param i32 i32) (result i32) (local i32)"]
+    lines = ['(module (func (export "f") (param i32 i32) (result i32) (local i32)']
     lines += [f"loop $L{i}" for i in range(depth)]
     lines.append("local.get 2 i32.const 1 i32.add local.set 2")
     lines.append("local.get 2 local.get 1 i32.lt_u")
     lines.append("if")
     # br_table over every loop label: branch to loop number (param 0).
     lines.append("local.get 0")
-    lines.append("br_table " + " ".join(f"$L{depth - 1 - i}" for i in range(depth)) + f" $L0")
+    lines.append("br_table " + " ".join(f"$L{depth - 1 - i}" for i in range(depth)) + " $L0")
     lines.append("end")
     lines += ["end"] * depth
     lines.append("local.get 2))")
@@ -79,7 +79,7 @@ def test_nested_loops_branching_to_every_level(mode, depth):
 
 def block_exits(depth: int) -> str:
     """Nested blocks, each a branch target from inside ``depth`` nested loops (the _br unwinding path)."""
-    lines = ["(module (func (export \"f\") (param i32) (result i32) (local i32)"]
+    lines = ['(module (func (export "f") (param i32) (result i32) (local i32)']
     for i in range(depth):
         lines.append(f"block $B{i}")
         lines.append(f"loop $L{i}")
@@ -99,7 +99,7 @@ def block_exits(depth: int) -> str:
 def test_branches_out_of_nested_loops_to_blocks(mode, depth):
     wat = block_exits(depth)
     instance, _ = instantiate(wasmtime.wat2wasm(wat), mode)
-    for target in range(0, depth + 2):
+    for target in range(depth + 2):
         assert call(instance, "f", target) == u32(reference(wat, "f", target))
 
 
@@ -107,7 +107,7 @@ def test_10000_instruction_straight_line_expression():
     body = ["local.get 0"]
     for i in range(2500):
         body.append(f"i32.const {i * 7919 % 65521} i32.add i32.const {i % 31} i32.rotl")
-    wat = "(module (func (export \"f\") (param i32) (result i32) " + " ".join(body) + "))"
+    wat = '(module (func (export "f") (param i32) (result i32) ' + " ".join(body) + "))"
     instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager")
     for value in (0, 1, 123456789):
         assert call(instance, "f", value) == u32(reference(wat, "f", value))
@@ -117,7 +117,7 @@ def test_deep_operand_stack():
     # 3000 values pushed before any is consumed: every slot is live at once.
     pushes = " ".join(f"local.get 0 i32.const {i} i32.xor" for i in range(3000))
     adds = " ".join(["i32.add"] * 2999)
-    wat = f"(module (func (export \"f\") (param i32) (result i32) {pushes} {adds}))"
+    wat = f'(module (func (export "f") (param i32) (result i32) {pushes} {adds}))'
     instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager")
     for value in (0, 5, 0xFFFF):
         assert call(instance, "f", value) == u32(reference(wat, "f", value))
@@ -128,7 +128,7 @@ def test_1000_locals_and_params():
     locals_ = " ".join(["i64"] * 1000)
     sets = " ".join(f"local.get {i % 300} i64.const {i} i64.mul local.set {300 + i}" for i in range(1000))
     sums = "i64.const 0 " + " ".join(f"local.get {300 + i} i64.add" for i in range(1000))
-    wat = f"(module (func (export \"f\") (param {params}) (result i64) (local {locals_}) {sets} {sums}))"
+    wat = f'(module (func (export "f") (param {params}) (result i64) (local {locals_}) {sets} {sums}))'
     instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager")
     args = [(i * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF for i in range(300)]
     signed = [a - (1 << 64) if a >= 1 << 63 else a for a in args]
@@ -138,7 +138,7 @@ def test_1000_locals_and_params():
 @pytest.mark.parametrize("depth", [10, 120])
 def test_deeply_nested_ifs(depth):
     # 120 nested ifs pass Python's indentation limit: the function goes flat.
-    lines = ["(module (func (export \"f\") (param i32) (result i32) (local i32)"]
+    lines = ['(module (func (export "f") (param i32) (result i32) (local i32)']
     for i in range(depth):
         lines.append(f"local.get 0 i32.const {i} i32.gt_u if local.get 1 i32.const {i + 1} i32.add local.set 1")
     lines += ["end"] * depth
@@ -155,7 +155,7 @@ def test_many_functions_in_one_module():
     for i in range(3000):
         callee = f"(call {i - 1} (local.get 0))" if i % 10 else "(local.get 0)"
         funcs.append(f"(func (param i32) (result i32) (i32.add {callee} (i32.const {i})))")
-    wat = "(module " + " ".join(funcs) + " (export \"last\" (func 2999)) (export \"mid\" (func 1505)))"
+    wat = "(module " + " ".join(funcs) + ' (export "last" (func 2999)) (export "mid" (func 1505)))'
     instance, artifact = instantiate(wasmtime.wat2wasm(wat), "lazy")
     assert call(instance, "mid", 1) == u32(reference(wat, "mid", 1))
     # Lazy mode compiled exactly the functions that ran (1500..1505).
@@ -201,9 +201,11 @@ def test_lazy_compile_deep_in_a_call_chain():
 
 def switch_in_loop(cases: int) -> str:
     """A loop around a C-style switch: ``cases`` nested blocks dispatched by br_table."""
-    lines = ["(module (func (export \"f\") (param i32) (result i32) (local i32 i32)",
-             "i32.const 1 local.set 1",
-             "block $exit loop $next"]
+    lines = [
+        '(module (func (export "f") (param i32) (result i32) (local i32 i32)',
+        "i32.const 1 local.set 1",
+        "block $exit loop $next",
+    ]
     lines.append("block $end")
     lines += [f"block $c{i}" for i in reversed(range(cases))]
     lines.append(f"local.get 1 local.get 2 i32.xor i32.const {cases + 1} i32.rem_u")

@@ -15,9 +15,25 @@ from pywaz.compiler import lower
 from pywaz.spectest import EngineConfig, TestsuiteNotFound, find_testsuite, list_files, run_file
 
 FILES = (
-    "block", "br", "br_if", "br_table", "call_indirect", "fac", "if", "labels", "left-to-right",
-    "local_tee", "loop", "memory_trap", "return", "select", "stack", "switch", "unreachable",
-    "unreached-valid", "unwind",
+    "block",
+    "br",
+    "br_if",
+    "br_table",
+    "call_indirect",
+    "fac",
+    "if",
+    "labels",
+    "left-to-right",
+    "local_tee",
+    "loop",
+    "memory_trap",
+    "return",
+    "select",
+    "stack",
+    "switch",
+    "unreachable",
+    "unreached-valid",
+    "unwind",
 )
 
 
