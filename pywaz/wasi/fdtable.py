@@ -3,8 +3,9 @@
 A guest fd names one of four kinds of descriptor: a standard stream
 (:class:`StreamDescriptor`), a host regular file or other non-directory
 (:class:`FileDescriptor`), a host directory (:class:`DirectoryDescriptor`,
-possibly a preopen) or a socket given by the embedder (:class:`SocketDescriptor`). Each carries the preview1 rights and fdflags. Lookups
-that fail raise ``WasiError(EBADF)``.
+possibly a preopen) or a socket given by the embedder
+(:class:`SocketDescriptor`). Each carries the preview1 rights and fdflags.
+Lookups that fail raise ``WasiError(EBADF)``.
 """
 
 from __future__ import annotations

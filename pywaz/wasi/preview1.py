@@ -271,7 +271,8 @@ class Wasi:
                 try:
                     host_fd = os.open(host_path, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
                 except OSError as error:
-                    raise PywazError(f"cannot preopen {os.fspath(host_path)!r} as {guest_path!r}: {error.strerror}") from None
+                    raise PywazError(
+                        f"cannot preopen {os.fspath(host_path)!r} as {guest_path!r}: {error.strerror}") from None
                 self.fds.insert(DirectoryDescriptor(
                     host_fd, Rights.DIRECTORY_BASE, Rights.DIRECTORY_INHERITING, preopen_name=str(guest_path)))
             for sock in config.sockets:
