@@ -110,7 +110,16 @@ def _base_namespace() -> dict:
     }
 
 
+def _simd_namespace() -> dict:
+    try:
+        from ..simd import generated_namespace
+    except ImportError:  # the lane library is optional; SIMD functions then fail to lower
+        return {}
+    return generated_namespace()
+
+
 _BASE = _base_namespace()
+_BASE.update(_simd_namespace())
 
 
 def _const_value(bits: int) -> float:

@@ -185,7 +185,24 @@ def test_generated_source_maps_to_wasm_offsets():
     assert linecache.getline(filename, 1).startswith("def f0_bump")
 
 
-def test_simd_function_fails_clearly_and_only_itself():
+def test_simd_runs_through_the_lane_library():
+    wat = """(module (memory 1)
+      (func (export "lane") (param i32) (result i32) (i32x4.extract_lane 2 (i32x4.splat (local.get 0))))
+      (func (export "mem") (param i32) (result i64)
+        (v128.store offset=16 (local.get 0) (v128.const i64x2 5 7))
+        (i64x2.extract_lane 1 (v128.load offset=16 (local.get 0)))))"""
+    instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager")
+    assert call(instance, "lane", 0xDEADBEEF) == 0xDEADBEEF
+    assert call(instance, "mem", 32) == 7
+    with pytest.raises(Trap) as info:
+        call(instance, "mem", 65536 - 20)
+    assert info.value.kind is TrapKind.OUT_OF_BOUNDS_MEMORY
+
+
+def test_unsupported_instruction_fails_clearly_and_only_its_function(monkeypatch):
+    from pywaz.compiler import lower
+
+    monkeypatch.delitem(lower._DISPATCH, 0xFD11)  # as if the lane library lacked i32x4.splat
     wat = """(module
       (func (export "ok") (result i32) (i32.const 7))
       (func (export "simd") (result i32) (i32x4.extract_lane 0 (i32x4.splat (i32.const 3)))))"""
