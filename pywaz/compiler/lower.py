@@ -1133,17 +1133,22 @@ def _lower_store(low, code, imm, pc, offset, blocks):
     low.catch_index = True
     template = _STORES[code]
     if template.startswith("_m["):
-        # Python evaluates an assignment's value before its subscript: the
-        # address (pushed first in wasm) must already be computed.
+        # Python evaluates an assignment's value before its subscript: when
+        # the value can trap or has effects, the address (pushed first in
+        # wasm) is computed first.
         pos = len(low.stack) - 2
-        if low.stack[pos][1] >= EXPR:
+        if low.stack[pos][1] >= EXPR and low.stack[pos + 1][1] >= EXPR:
             low.materialize(pos)
     address, value = low.take(2)
     low.flush()
     address = (low.val(address), address[1], None, address[3])
+    value_text = low.val(value)
+    constant = _int_const(value)
+    if constant is not None and template.endswith("& 0xFF") and constant <= 0xFF:
+        template = template[: -len(" & 0xFF")]
     # Every entry text is atomic (a name, literal, call, subscript or
     # parenthesised), so "{v} & 0xFF" needs no extra parentheses.
-    low.out.line(template.format(a=_address(address, imm[1]), v=low.val(value)))
+    low.out.line(template.format(a=_address(address, imm[1]), v=value_text))
 
 
 def _lower_memory_size(low, code, imm, pc, offset, blocks):
