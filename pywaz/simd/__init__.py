@@ -18,21 +18,22 @@ v128.and (int)              69-82        2790-2935
 i32x4.lt_s (SWAR)           886          4938
 i8x16.min_u (SWAR)          978          3882
 i8x16.swizzle (translate)   343-677      7094-14475
-i8x16.add_sat_s (struct)    1831-4479    6458-14892
+i8x16.add_sat_s (SWAR)      537          9414
+(struct, before SWAR)       1831-4479    6458-14892
 i16x8.extend_low (struct)   404-553      1858-2710
 i16x8.mul (struct)          2680-3074    2705-2782
 f32x4.add (struct)          874-1827     1442-2834
 f64x2.sqrt (struct)         1237-1336    2008-2015
 ==========================  ===========  ===========
 
-* add/sub/neg, integer comparisons, min/max and abs, shifts,
-  extadd_pairwise, bitmask, bitwise ops, bitselect, i32x4/i64x2 mul (i32x4.mul:
+* add/sub/neg, saturating add/sub, avgr_u, integer comparisons, min/max
+  and abs, shifts, extadd_pairwise, bitmask, bitwise ops, bitselect, i32x4/i64x2 mul (i32x4.mul:
   ~1.0 us against ~1.9 us with struct), float abs/neg, splat,
   extract/replace_lane:
   **whole-int arithmetic** on the 128-bit int ("SIMD within a register":
   masks keep carries and borrows inside each lane).
 * swizzle, shuffle, popcnt: **bytes.translate** (a C byte gather).
-* every other lane-wise op (saturating, avgr, mul, narrow/extend, extmul,
+* every other lane-wise op (i16x8 mul and q15mulr, narrow/extend, extmul,
   float arithmetic and conversions): **struct unpack/pack plus one
   comprehension** with the lane rule compiled inline (i16x8.mul stays here:
   eight shifted products measured no faster).

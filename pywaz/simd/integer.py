@@ -6,7 +6,7 @@ wrap into the lane (``iadd``/``isub``/``imul`` are modular) unless the op is
 saturating (``sat_s``/``sat_u`` clamp to the lane's signed/unsigned range).
 
 Two techniques, picked by measurement (see :mod:`pywaz.simd`): add/sub/neg,
-comparisons, min/max, abs, shifts, extadd_pairwise, bitmask, bitwise ops and
+saturating add/sub, avgr_u, comparisons, min/max, abs, shifts, extadd_pairwise, bitmask, bitwise ops and
 i32x4/i64x2 mul work on the whole 128-bit int ("SIMD within a register":
 masks keep carries and borrows out of the next lane); everything else splits
 lanes with one ``struct`` unpack and joins them with one pack
@@ -102,27 +102,6 @@ i16x8_q15mulr_sat_s = lanewise(
     "i16x8.q15mulr_sat_s: lane-wise Q15 rounding multiply, saturated.",
 )
 
-# ------------------------------------------------------------------ saturating add / sub
-
-
-def _saturating(name: str, op: str, shape: str, low: int, high: int):
-    expr = f"({low} if (v := x {op} y) < {low} else {high} if v > {high} else v)"
-    if low == 0 and op == "+":
-        expr = f"({high} if (v := x + y) > {high} else v)"
-    elif low == 0:
-        expr = "(0 if (v := x - y) < 0 else v)"
-    text = name.replace("_", ".", 1)
-    return lanewise(name, f"{shape} {shape}", expr, shape, f"{text}: lane-wise {op} saturated to the lane range.")
-
-
-i8x16_add_sat_s = _saturating("i8x16_add_sat_s", "+", "i8", -128, 127)
-i8x16_add_sat_u = _saturating("i8x16_add_sat_u", "+", "u8", 0, 255)
-i8x16_sub_sat_s = _saturating("i8x16_sub_sat_s", "-", "i8", -128, 127)
-i8x16_sub_sat_u = _saturating("i8x16_sub_sat_u", "-", "u8", 0, 255)
-i16x8_add_sat_s = _saturating("i16x8_add_sat_s", "+", "i16", -32768, 32767)
-i16x8_add_sat_u = _saturating("i16x8_add_sat_u", "+", "u16", 0, 65535)
-i16x8_sub_sat_s = _saturating("i16x8_sub_sat_s", "-", "i16", -32768, 32767)
-i16x8_sub_sat_u = _saturating("i16x8_sub_sat_u", "-", "u16", 0, 65535)
 
 # ------------------------------------------------------------------ lane comparisons (SWAR)
 # Hacker's Delight 2-12: x <u y exactly when the top bit of
@@ -208,14 +187,79 @@ globals().update(_compare_ops("i16x8", 16))
 globals().update(_compare_ops("i32x4", 32))
 globals().update(_compare_ops("i64x2", 64, unsigned_too=False))
 
-# ------------------------------------------------------------------ avgr / abs
+# ------------------------------------------------------------------ saturating add / sub (SWAR)
+# Unsigned: a lane carries out of add when the top bit of (a & b) | ((a | b) & ~sum)
+# is set (borrows as in lt_u); such lanes become all ones (add) or zero (sub).
+# Signed: add overflows when both operands share a sign the sum lacks, sub
+# when the operands' signs differ and the difference's sign is not a's; the
+# lane then becomes 0x7F.. or, when a is negative, 0x7F.. + 1 = 0x80.. .
 
-i8x16_avgr_u = lanewise(
-    "i8x16_avgr_u", "u8 u8", "(x + y + 1) >> 1", "u8", "i8x16.avgr_u: lane-wise unsigned average, rounding up."
-)
-i16x8_avgr_u = lanewise(
-    "i16x8_avgr_u", "u16 u16", "(x + y + 1) >> 1", "u16", "i16x8.avgr_u: lane-wise unsigned average, rounding up."
-)
+
+def _saturating(width: int):
+    high = HIGH_BITS[width]
+    low = LOW_BITS[width]
+    top = width - 1
+    lane = (1 << width) - 1
+    add = _swar_add(width)
+    sub = _swar_sub(width)
+
+    def add_sat_u(a: int, b: int) -> int:
+        total = add(a, b)
+        carry = ((a & b) | ((a | b) & ~total)) & high
+        return total | ((carry >> top) * lane)
+
+    def sub_sat_u(a: int, b: int) -> int:
+        diff = sub(a, b)
+        borrow = ((~a & b) | (~(a ^ b) & diff)) & high
+        return diff & ~((borrow >> top) * lane)
+
+    def add_sat_s(a: int, b: int) -> int:
+        total = add(a, b)
+        overflow = ((~(a ^ b) & (a ^ total)) & high) >> top
+        if not overflow:
+            return total
+        mask = overflow * lane
+        return (total & ~mask) | ((low + ((a & high) >> top)) & mask)
+
+    def sub_sat_s(a: int, b: int) -> int:
+        diff = sub(a, b)
+        overflow = (((a ^ b) & (a ^ diff)) & high) >> top
+        if not overflow:
+            return diff
+        mask = overflow * lane
+        return (diff & ~mask) | ((low + ((a & high) >> top)) & mask)
+
+    return add_sat_s, add_sat_u, sub_sat_s, sub_sat_u
+
+
+for _prefix in ("i8x16", "i16x8"):
+    for _op, _function in zip(("add_sat_s", "add_sat_u", "sub_sat_s", "sub_sat_u"), _saturating(_BITS[_prefix])):
+        _kind = "signed" if _op.endswith("s") else "unsigned"
+        globals()[f"{_prefix}_{_op}"] = _named(
+            _function,
+            f"{_prefix}_{_op}",
+            f"{_prefix}.{_op}: lane-wise {_op[:3]}, saturated to the {_kind} lane range.",
+        )
+del _prefix, _op, _function, _kind
+
+# avgr_u = (a | b) - ((a ^ b) >> 1) per lane: each lane of a | b is at least
+# the lane of (a ^ b) >> 1, so a plain subtraction never borrows across lanes.
+
+
+def _avgr(prefix: str):
+    width = _BITS[prefix]
+    keep = LOW_BITS[width]  # a lane shifted right by one loses its top bit
+
+    def avgr_u(a: int, b: int) -> int:
+        return (a | b) - (((a ^ b) >> 1) & keep)
+
+    return _named(avgr_u, f"{prefix}_avgr_u", f"{prefix}.avgr_u: lane-wise unsigned average, rounding up.")
+
+
+i8x16_avgr_u = _avgr("i8x16")
+i16x8_avgr_u = _avgr("i16x8")
+
+# ------------------------------------------------------------------ avgr / abs
 
 
 # abs as (x ^ m) - m with m the lane's sign spread over the lane, i.e.

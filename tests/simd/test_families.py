@@ -318,3 +318,38 @@ def test_memory_forms_and_bounds():
         with pytest.raises((IndexError, struct.error)):
             fn(*args)
         assert bytes(m) == before  # nothing written by a faulting access
+
+
+@pytest.mark.parametrize("width", [8, 16])
+def test_random_saturating_and_average_match_the_lane_rule(width):
+    rng = random.Random(width)
+    prefix, fmt_s, fmt_u = {8: ("i8x16", "16b", "16B"), 16: ("i16x8", "8h", "8H")}[width]
+    smin, smax, umax = -(1 << (width - 1)), (1 << (width - 1)) - 1, (1 << width) - 1
+    edges = [0, 1, smax, smax + 1, umax, umax - 1]
+    for _ in range(300):
+        if rng.random() < 0.5:
+            a, b = rng.getrandbits(128), rng.getrandbits(128)
+        else:
+            a, b = (v(fmt_u, *[rng.choice(edges) for _ in range(128 // width)]) for _ in range(2))
+        xs, ys = split(fmt_s, a), split(fmt_s, b)
+        us, vs = split(fmt_u, a), split(fmt_u, b)
+
+        def clamp(value, low, high):
+            return max(low, min(high, value))
+
+        assert split(fmt_s, getattr(integer, f"{prefix}_add_sat_s")(a, b)) == tuple(
+            clamp(x + y, smin, smax) for x, y in zip(xs, ys)
+        )
+        assert split(fmt_s, getattr(integer, f"{prefix}_sub_sat_s")(a, b)) == tuple(
+            clamp(x - y, smin, smax) for x, y in zip(xs, ys)
+        )
+        assert split(fmt_u, getattr(integer, f"{prefix}_add_sat_u")(a, b)) == tuple(
+            clamp(x + y, 0, umax) for x, y in zip(us, vs)
+        )
+        assert split(fmt_u, getattr(integer, f"{prefix}_sub_sat_u")(a, b)) == tuple(
+            clamp(x - y, 0, umax) for x, y in zip(us, vs)
+        )
+        assert split(fmt_u, getattr(integer, f"{prefix}_avgr_u")(a, b)) == tuple(
+            (x + y + 1) >> 1 for x, y in zip(us, vs)
+        )
+        assert split(fmt_u, getattr(integer, f"{prefix}_abs")(a)) == tuple(abs(x) & umax for x in xs)
