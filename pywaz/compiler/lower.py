@@ -36,9 +36,6 @@ from ..errors import PywazError
 from ..ir import EXTERNREF, F32, F64, FUNCREF, FunctionInfo
 from ..numeric import f32_from_bits, f64_from_bits
 
-M32 = "0xFFFFFFFF"
-M64 = "0xFFFFFFFFFFFFFFFF"
-
 # Entry kinds. CONST and SLOT entries never change value while on the stack;
 # LOCAL entries change when their local is written; EXPR/COND entries are
 # compound (may trap, read memory or globals) and are forced out before any
@@ -724,20 +721,15 @@ def _lower_loop(low, code, imm, pc, offset, blocks):
         low.out.comment(f"# wasm@0x{offset:x} loop (no back edge)")
 
 
-def _cond_text(entry) -> str:
-    return entry[0]
-
-
 def _lower_if(low, code, imm, pc, offset, blocks):
     low.out.comment(f"# wasm@0x{offset:x} if")
-    low.take(0)
     cond = low.stack.pop()
     if cond[3] > MAX_DEPTH or len(cond[0]) > MAX_TEXT:
         low.stack.append(cond)
         low.materialize(len(low.stack) - 1)
         cond = low.stack.pop()
     frame = _enter(low, _IF, pc, blocks)
-    text = _cond_text(cond)
+    text = cond[0]
     if low.flat:
         if frame.else_pc >= 0:
             frame.else_label = low.new_label()
