@@ -21,7 +21,8 @@ def select_functions(module: Module, selectors) -> list[int]:
 
     A decimal selector is an index; anything else is a name from the name
     section or the exports; a selector containing ``*``, ``?`` or ``[`` is a
-    glob over those names (case-sensitive).
+    glob over those names (case-sensitive); a function without a name is
+    matched by its index as text, so ``'*'`` selects every function.
 
     Raises:
         UnknownFunctionError: a selector names no function (the message says which).
@@ -47,12 +48,15 @@ def select_functions(module: Module, selectors) -> list[int]:
             chosen.setdefault(index)
             continue
         if _GLOB_CHARS & set(selector):
-            matches = sorted({i for name, indices in by_name.items() if fnmatch.fnmatchcase(name, selector)
-                              for i in indices})
+            matches = sorted(
+                {i for name, indices in by_name.items() if fnmatch.fnmatchcase(name, selector) for i in indices}
+                | {i for i in range(total) if i not in names and fnmatch.fnmatchcase(str(i), selector)}
+            )
         else:
             matches = by_name.get(selector, [])
         if not matches:
-            raise UnknownFunctionError(f"no function matches {selector!r}{_hint(selector, by_name)}")
+            hint = " (the module has no functions)" if total == 0 else _hint(selector, by_name)
+            raise UnknownFunctionError(f"no function matches {selector!r}{hint}")
         for index in matches:
             chosen.setdefault(index)
     return list(chosen)
