@@ -21,7 +21,7 @@ from benchutil import environment_info
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
-import fetch_modules  # noqa: E402
+import fetch_modules
 
 LARGE = [pytest.param(m.key, id=m.key) for m in fetch_modules.MODULES]
 PROGRAMS = sorted((REPO / "tests" / "programs" / "wasm").glob("*.wasm"))

