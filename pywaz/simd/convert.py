@@ -31,7 +31,8 @@ def _narrow(name: str, in_shape: str, out_shape: str, low: int, high: int):
 
     def narrow(a: int, b: int) -> int:
         lanes = unpack(a.to_bytes(16, "little")) + unpack(b.to_bytes(16, "little"))
-        return _from_bytes(pack(*[low if x < low else min(x, high) for x in lanes]), "little")
+        clamped = [low if x < low else high if x > high else x for x in lanes]  # noqa: FURB136 (no call per lane)
+        return _from_bytes(pack(*clamped), "little")
 
     return _named(narrow, name, f"{name.replace('_', '.', 1)}: signed lanes of a then b, saturated to [{low}, {high}].")
 

@@ -126,18 +126,17 @@ def f64x2_replace_lane(a: int, x: float, lane: int) -> int:
 
 
 # bytes.translate(table) maps each byte b to table[b]: with the operand bytes
-# as the table (zero-padded to 256 entries) it is exactly a byte gather.
-_PAD_SWIZZLE = bytes(240)
-_PAD_SHUFFLE = bytes(224)
+# as the table, zero-padded to 256 entries (to_bytes(256) pads for free), it
+# is exactly a byte gather.
 
 
 def i8x16_swizzle(a: int, s: int) -> int:
     """i8x16.swizzle: result byte i is byte s[i] of ``a``, or 0 when s[i] >= 16."""
-    table = a.to_bytes(16, "little") + _PAD_SWIZZLE
-    return _from_bytes(s.to_bytes(16, "little").translate(table), "little")
+    return _from_bytes(s.to_bytes(16, "little").translate(a.to_bytes(256, "little")), "little")
 
 
 def i8x16_shuffle(a: int, b: int, lanes: bytes) -> int:
     """i8x16.shuffle: result byte i is byte lanes[i] of a||b (indices 0-31, checked by validation)."""
-    table = a.to_bytes(16, "little") + b.to_bytes(16, "little") + _PAD_SHUFFLE
-    return _from_bytes(bytes(lanes).translate(table), "little")
+    if type(lanes) is not bytes:
+        lanes = bytes(lanes)
+    return _from_bytes(lanes.translate((a | (b << 128)).to_bytes(256, "little")), "little")
