@@ -18,6 +18,7 @@ from .. import __version__
 
 # Subcommand modules under pywaz.cli, in the order ``pywaz --help`` lists them.
 SUBCOMMANDS = (
+    "run",
     "compile",
     "cache",
     "spectest",

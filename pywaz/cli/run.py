@@ -1,0 +1,468 @@
+"""``pywaz run MODULE.wasm [ARGS...]``: run a WASI command, or call one export with ``--invoke``.
+
+Input: a module file, WASI settings (``--dir``, ``--env``), an engine and a
+cache choice. Output: the program's own stdout/stderr (the process's stdio is
+wired straight through) and its exit code as this process's exit status; every
+pywaz-side failure is one line on stderr and one of the documented exit codes
+(:data:`EXIT_CODES`). By default the compiler engine (lazy) runs the module
+with a disk cache under the user's cache directory, so a second run loads the
+compiled code instead of compiling it; the cache is flushed before exit so the
+functions compiled lazily during this run are stored too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+HELP = "run a WASI command (or call one export) with the process's stdio"
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_BAD_MODULE = 65
+EXIT_NO_MODULE = 66
+EXIT_LINK = 67
+EXIT_INTERNAL = 70
+EXIT_CACHE = 73
+EXIT_TRAP = 134
+
+# (code, meaning) in the order `pywaz run --help` lists them.
+EXIT_CODES = (
+    (0, "the program finished (returned from _start, or proc_exit(0))"),
+    ("N", "the program called proc_exit(N)"),
+    (EXIT_ERROR, "any other pywaz error while running (e.g. an instruction the engine cannot run)"),
+    (EXIT_USAGE, "usage error: bad option, --dir that is not a directory, bad --env, an --invoke argument "
+                 "that does not fit its type"),
+    (EXIT_BAD_MODULE, "the module is malformed or invalid"),
+    (EXIT_NO_MODULE, "the module file cannot be read"),
+    (EXIT_LINK, "link error: an import cannot be satisfied, or the entry point is not exported"),
+    (EXIT_INTERNAL, "internal error in pywaz (please report it)"),
+    (EXIT_CACHE, "the cache directory is unsafe or unusable (use --cache-dir or --no-cache)"),
+    (EXIT_TRAP, "the program trapped (128 + SIGABRT, as wasmtime); the wasm stack trace is printed"),
+)
+
+DEFAULT_ENGINE = "compiler"
+FALLBACK_ENGINE = "interpreter"
+
+
+class RunFailure(Exception):
+    """A failure reported as one stderr line (``message``) and exit status ``code``."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _epilog() -> str:
+    lines = ["exit status:"]
+    lines.extend(f"  {code!s:>4}  {meaning}" for code, meaning in EXIT_CODES)
+    lines.append("")
+    lines.append("Everything after MODULE.wasm goes to the program (or, with --invoke, is the export's")
+    lines.append("arguments), even words that look like options. Programs' own exit codes may coincide with")
+    lines.append("the codes above; the stderr line says which case happened.")
+    return "\n".join(lines)
+
+
+def register(subparsers) -> None:
+    """Add the ``run`` subcommand."""
+    parser = subparsers.add_parser(
+        "run", help=HELP, description=HELP, epilog=_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]",
+                        help="preopen host directory HOST, seen by the guest as GUEST (default: HOST); repeatable")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="set an environment variable for the guest (it sees no others); repeatable")
+    parser.add_argument("--invoke", metavar="NAME", default=None,
+                        help="call export NAME with ARGS parsed by its parameter types and print its results, "
+                             "instead of running _start")
+    parser.add_argument("--engine", default=None,
+                        help=f"execution engine: compiler or interpreter (default: {DEFAULT_ENGINE} if available)")
+    parser.add_argument("--compile-mode", default=None, choices=("lazy", "eager"),
+                        help="compiler engine: compile each function on first call (lazy, default) or all up front")
+    cache = parser.add_mutually_exclusive_group()
+    cache.add_argument("--cache-dir", metavar="DIR", default=None,
+                       help="disk cache root (default: $XDG_CACHE_HOME/pywaz or ~/.cache/pywaz)")
+    cache.add_argument("--no-cache", action="store_true", help="do not read or write the disk cache")
+    parser.add_argument("--stats", action="store_true",
+                        help="after the run, print to stderr where the code came from and what was compiled")
+    parser.add_argument("module", metavar="MODULE.wasm")
+    parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the program's arguments")
+    parser.set_defaults(handler=run)
+
+
+# -- argument parsing -----------------------------------------------------------------
+
+
+def parse_dir(text: str) -> tuple[str, str]:
+    """``HOST[::GUEST]`` -> ``(guest_path, host_dir)``; GUEST defaults to HOST as written.
+
+    Raises:
+        RunFailure: HOST is empty or not a directory, or GUEST is empty.
+    """
+    host, sep, guest = text.partition("::")
+    if not sep:
+        guest = host
+    if not host or not guest:
+        raise RunFailure(EXIT_USAGE, f"--dir {text!r}: expected HOST or HOST::GUEST")
+    if not os.path.isdir(host):
+        raise RunFailure(EXIT_USAGE, f"--dir {text!r}: {host} is not a directory")
+    return guest, host
+
+
+def parse_env(text: str) -> tuple[str, str]:
+    """``NAME=VALUE`` -> ``(name, value)``.
+
+    Raises:
+        RunFailure: no ``=`` or an empty name.
+    """
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise RunFailure(EXIT_USAGE, f"--env {text!r}: expected NAME=VALUE")
+    return name, value
+
+
+def parse_value(valtype: int, text: str, position: int):
+    """The Python value for command-line argument ``text`` of wasm type ``valtype``.
+
+    Integers accept decimal, ``0x`` hex and a sign, in the signed or the
+    unsigned range; floats accept anything :func:`float` does (``nan``,
+    ``inf``, ``-0``); v128 takes one integer (``0x`` + 32 hex digits).
+
+    Raises:
+        RunFailure: the text is not a value of that type (or a reference type).
+    """
+    from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, VALTYPE_NAMES
+
+    name = VALTYPE_NAMES.get(valtype, hex(valtype))
+    what = f"--invoke argument {position + 1} ({name})"
+    try:
+        if valtype in (I32, I64, V128):
+            value = int(text.replace("_", ""), 0)
+            bits = {I32: 32, I64: 64, V128: 128}[valtype]
+            if not -(1 << (bits - 1)) <= value < (1 << bits):
+                raise RunFailure(EXIT_USAGE, f"{what}: {text} is out of range")
+            return value & ((1 << bits) - 1) if valtype == V128 else value
+        if valtype in (F32, F64):
+            value = float(text)
+            if valtype == F32 and value == value and abs(value) != float("inf") and abs(value) > 3.4028235677973366e38:
+                raise RunFailure(EXIT_USAGE, f"{what}: {text} is out of range")
+            return value
+    except ValueError:
+        raise RunFailure(EXIT_USAGE, f"{what}: {text!r} is not a number") from None
+    if valtype in (FUNCREF, EXTERNREF):
+        if text == "null":
+            return None
+        raise RunFailure(EXIT_USAGE, f"{what}: only 'null' can be passed for a reference from the command line")
+    raise RunFailure(EXIT_USAGE, f"{what}: unsupported parameter type")
+
+
+def format_value(valtype: int, value) -> str:
+    """How ``--invoke`` prints one result (embedder view: integers signed)."""
+    from ..ir import EXTERNREF, F32, FUNCREF, V128
+
+    if valtype == V128:
+        return f"0x{value:032x}"
+    if valtype == F32:
+        return _format_f32(value)
+    if valtype in (FUNCREF, EXTERNREF):
+        return "null" if value is None else ("funcref" if valtype == FUNCREF else repr(value))
+    return repr(value)
+
+
+def _format_f32(value: float) -> str:
+    """The shortest decimal that reads back as the same f32 (Python's repr is for f64)."""
+    import struct
+
+    if value != value or value in (float("inf"), float("-inf")):
+        return repr(value)
+    target = struct.pack("<f", value)
+    for digits in range(1, 10):
+        text = f"{value:.{digits}g}"
+        if struct.pack("<f", float(text)) == target:
+            return text if any(c in text for c in ".en") else text + ".0"
+    return repr(value)
+
+
+# -- engine and cache ------------------------------------------------------------------
+
+
+class _DiskCachedEngine:
+    """An engine wrapper that adds disk (de)serialisation for the compiler's artifacts of one module.
+
+    ``pywaz.Runtime`` stores artifacts on disk only for engines with
+    ``serialize``/``deserialize`` whose deserialized artifacts carry
+    ``.validated``. The compiler artifact's own format (pywaz.compiler.artifact)
+    drops the validated module, so a hit re-decodes and validates ``data``
+    (milliseconds) and skips what is slow: compiling functions. Entries keep the
+    compiler's key and format, so ``pywaz compile`` entries serve ``pywaz run``.
+    """
+
+    def __init__(self, inner, data: bytes):
+        from ..compiler import artifact as artifact_format
+
+        self._inner = inner
+        self._data = data
+        self._format = artifact_format
+        self.name = inner.name
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def compile(self, validated, options):
+        return self._inner.compile(validated, options)
+
+    def bind(self, artifact, instance):
+        return self._inner.bind(artifact, instance)
+
+    def serialize(self, artifact):
+        return self._format.serialize(artifact)
+
+    def deserialize(self, payload):
+        from ..decoder import decode_module
+        from ..validator import validate
+
+        artifact = self._format.deserialize(payload)
+        artifact.validated = validate(decode_module(self._data))
+        return artifact
+
+
+def choose_engine(name: str | None, data: bytes, disk_cache: bool):
+    """The engine object for ``--engine`` (None: the compiler if importable, else the interpreter).
+
+    Raises:
+        RunFailure: unknown engine name, or the named engine is unavailable.
+    """
+    from ..errors import PywazError
+    from ..vm.engines import create_engine
+
+    try:
+        engine = create_engine(name or DEFAULT_ENGINE)
+    except ValueError as exc:
+        raise RunFailure(EXIT_USAGE, f"--engine: {exc}") from None
+    except PywazError as exc:
+        if name is not None:
+            raise RunFailure(EXIT_USAGE, f"--engine: {exc}") from None
+        engine = create_engine(FALLBACK_ENGINE)
+    if disk_cache and getattr(engine, "name", None) == "compiler" and not hasattr(engine, "serialize"):
+        engine = _DiskCachedEngine(engine, data)
+    return engine
+
+
+def open_cache(args):
+    """The CompilationCache for ``--cache-dir``/the default directory, or None with ``--no-cache``.
+
+    Raises:
+        RunFailure: the directory is unsafe (see pywaz/cache/README.md) or cannot be created.
+    """
+    if args.no_cache:
+        return None
+    from ..cache import CacheError, CompilationCache, default_cache_dir
+
+    directory = os.path.expanduser(args.cache_dir) if args.cache_dir else default_cache_dir()
+    try:
+        return CompilationCache(directory)
+    except CacheError as exc:
+        raise RunFailure(EXIT_CACHE, f"cache directory {directory}: {exc}") from None
+    except OSError as exc:
+        raise RunFailure(EXIT_CACHE, f"cache directory {directory}: {exc.strerror or exc}") from None
+
+
+# -- running -----------------------------------------------------------------------------
+
+
+def _compiled_functions(compiled) -> int | None:
+    """How many functions the module's artifact holds compiled (None: the engine does not say)."""
+    functions = getattr(compiled.artifact, "functions", None)
+    if functions is None:
+        return None
+    return sum(1 for f in functions if f is not None)
+
+
+def wasm_frames(trap) -> list[str]:
+    """The trap's wasm stack, innermost first: ``trap.wasm_stack`` if the engine filled it,
+    else the compiled wasm functions found in the Python traceback."""
+    if trap.wasm_stack:
+        return list(trap.wasm_stack)
+    frames = []
+    tb = trap.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename.startswith("<wasm function "):
+            frames.append(code.co_name)
+        tb = tb.tb_next
+    frames.reverse()
+    return frames
+
+
+def _invoke(instance, name: str, texts: list[str]) -> None:
+    exports = instance.exports
+    if name not in exports:
+        raise RunFailure(EXIT_LINK, f"the module does not export {name!r}")
+    function = exports[name]
+    functype = getattr(function, "type", None)
+    if functype is None or not callable(function):
+        raise RunFailure(EXIT_USAGE, f"--invoke {name!r}: the export is not a function")
+    params = functype.params
+    if len(texts) != len(params):
+        raise RunFailure(EXIT_USAGE, f"--invoke {name!r} takes {len(params)} argument(s) ({functype}), "
+                                     f"got {len(texts)}")
+    values = [parse_value(t, text, i) for i, (t, text) in enumerate(zip(params, texts))]
+    result = function(*values)
+    results = functype.results
+    outputs = (result,) if len(results) == 1 else (result or ())
+    for valtype, value in zip(results, outputs):
+        print(format_value(valtype, value))
+    sys.stdout.flush()
+
+
+def execute(args, data: bytes, stats: dict) -> int:
+    """Compile, link WASI, instantiate and run; return the program's exit status.
+
+    Raises:
+        RunFailure: a pywaz-side failure (exit code and message).
+        Trap, DecodeError, ValidationError, LinkError, PywazError: mapped by :func:`run`.
+    """
+    from ..errors import ExitError
+    from ..vm import Runtime
+    from ..wasi import Wasi, WasiConfig
+    from ..wasi.command import link, run_command
+
+    preopens = [parse_dir(text) for text in args.dir]
+    env = [parse_env(text) for text in args.env]
+    cache = open_cache(args)
+    try:
+        engine = choose_engine(args.engine, data, cache is not None)
+        runtime = Runtime(engine, compile_mode=args.compile_mode, cache=cache)
+        try:
+            start = time.perf_counter()
+            compiled = runtime.compile_module(data)
+            stats["load_seconds"] = time.perf_counter() - start
+            stats["functions_at_load"] = _compiled_functions(compiled)
+            stats["functions_total"] = len(getattr(compiled.artifact, "functions", ()) or ())
+            stats.update(runtime.stats())
+            _check_entry_points(compiled, args.invoke)
+            # argv[0] is the module path as given, as wasmtime does.
+            config = WasiConfig(args=(args.module, *args.args), env=tuple(env), preopens=tuple(preopens))
+            config = config.with_inherited_stdio()
+            start = time.perf_counter()
+            try:
+                if args.invoke is None:
+                    code = run_command(runtime, compiled, config)
+                else:
+                    code = 0
+                    with Wasi(config) as wasi:
+                        host = link(wasi, runtime)
+                        instance = runtime.instantiate_module(compiled)
+                        try:
+                            if _exports_memory(instance):
+                                wasi.bind(instance)
+                            _invoke(instance, args.invoke, args.args)
+                        except ExitError as exit_:
+                            code = exit_.code
+                        finally:
+                            instance.close()
+                            host.close()
+            finally:
+                stats["run_seconds"] = time.perf_counter() - start
+                stats["functions_after_run"] = _compiled_functions(compiled)
+            return code
+        finally:
+            runtime.close()
+    finally:
+        if cache is not None:
+            stats["disk_writes"] = 0
+            cache.close()  # flushes: functions compiled lazily in this run reach the disk entry
+            stats["disk_writes"] = cache.stats()["disk_writes"]
+
+
+def _check_entry_points(compiled, invoke: str | None) -> None:
+    """Refuse, before instantiating, a module without the export to run (or without memory for WASI)."""
+    exports = {export.name: export.kind for export in compiled.exports}
+    if invoke is not None:
+        if invoke not in exports:
+            raise RunFailure(EXIT_LINK, f"the module does not export {invoke!r}")
+        if exports[invoke] != "func":
+            raise RunFailure(EXIT_USAGE, f"--invoke {invoke!r}: the export is a {exports[invoke]}, not a function")
+        return
+    if exports.get("_start") != "func":
+        raise RunFailure(EXIT_LINK, "the module does not export a function '_start' (not a WASI command; "
+                                    "use --invoke NAME to call an export)")
+    if exports.get("memory") != "memory":
+        raise RunFailure(EXIT_LINK, "the module does not export 'memory', which WASI needs")
+
+
+def _exports_memory(instance) -> bool:
+    return "memory" in instance.exports
+
+
+def format_stats(stats: dict) -> str:
+    """The ``--stats`` line: where the code came from and how many functions this run compiled."""
+    if stats.get("disk_hits"):
+        origin = "disk cache hit"
+    elif stats.get("memory_hits"):
+        origin = "memory cache hit"
+    else:
+        origin = "compiled"
+    parts = [f"module {origin}"]
+    at_load, after = stats.get("functions_at_load"), stats.get("functions_after_run")
+    if at_load is not None and after is not None:
+        compiled_now = after if origin == "compiled" else after - at_load
+        parts.append(f"functions compiled this run {compiled_now} (cached {at_load} of {stats['functions_total']})")
+    if "load_seconds" in stats:
+        parts.append(f"load {stats['load_seconds'] * 1000:.1f} ms")
+    if "run_seconds" in stats:
+        parts.append(f"run {stats['run_seconds'] * 1000:.1f} ms")
+    if "disk_writes" in stats:
+        parts.append(f"disk writes {stats['disk_writes']}")
+    return "pywaz run: " + ", ".join(parts)
+
+
+def run(args) -> int:
+    """Handle ``pywaz run``; returns the exit status (the program's own, or a code from EXIT_CODES)."""
+    stats: dict = {}
+    try:
+        try:
+            with open(args.module, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise RunFailure(EXIT_NO_MODULE, f"cannot read {args.module}: {exc.strerror or exc}") from None
+        code = execute(args, data, stats)
+    except RunFailure as failure:
+        return _fail(failure.code, failure.message)
+    except Exception as exc:
+        return _report(exc, args.module)
+    finally:
+        if args.stats and stats:
+            sys.stdout.flush()
+            print(format_stats(stats), file=sys.stderr)
+    return code & 0xFF if code >= 0 else 1
+
+
+def _fail(code: int, message: str) -> int:
+    sys.stdout.flush()
+    print(f"pywaz run: {message}", file=sys.stderr)
+    return code
+
+
+def _report(exc: Exception, module: str) -> int:
+    """Map an exception from :func:`execute` to its stderr report and exit code."""
+    from ..errors import DecodeError, InstantiationError, LinkError, PywazError, Trap, ValidationError
+
+    if isinstance(exc, Trap):
+        sys.stdout.flush()
+        print(f"pywaz run: {module}: wasm trap: {exc}", file=sys.stderr)
+        for frame in wasm_frames(exc):
+            print(f"  at {frame}", file=sys.stderr)
+        return EXIT_TRAP
+    if isinstance(exc, DecodeError):
+        return _fail(EXIT_BAD_MODULE, f"{module}: malformed module: {exc}")
+    if isinstance(exc, ValidationError):
+        return _fail(EXIT_BAD_MODULE, f"{module}: invalid module: {exc}")
+    if isinstance(exc, (LinkError, InstantiationError)):
+        return _fail(EXIT_LINK, f"{module}: link error: {exc}")
+    if isinstance(exc, PywazError):
+        return _fail(EXIT_ERROR, f"{module}: {type(exc).__name__}: {exc}")
+    return _fail(EXIT_INTERNAL, f"{module}: internal error: {type(exc).__name__}: {exc}")
