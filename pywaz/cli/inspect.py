@@ -19,7 +19,10 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("inspect", help=HELP, description=HELP)
     parser.add_argument("module", metavar="MODULE.wasm", help="the module to inspect")
     parser.add_argument(
-        "--func", action="append", default=[], metavar="NAME_OR_INDEX",
+        "--func",
+        action="append",
+        default=[],
+        metavar="NAME_OR_INDEX",
         help="show this function (an index, a name, or a glob such as 'run*'); may be repeated",
     )
     parser.add_argument("--wasm", action="store_true", help="with --func: the wasm listing (the default view)")
@@ -27,11 +30,11 @@ def register(subparsers) -> None:
     parser.add_argument("--dis", action="store_true", help="with --func: the CPython bytecode of the generated code")
     parser.add_argument("--json", action="store_true", help="write JSON (schema: docs/inspect-schema.json)")
     parser.add_argument("--no-validate", action="store_true", help="skip validation (faster on huge modules)")
+    parser.add_argument("--no-functions", action="store_true", help="summary: leave out the per-function table")
     parser.add_argument(
-        "--no-functions", action="store_true", help="summary: leave out the per-function table"
-    )
-    parser.add_argument(
-        "--color", choices=("auto", "always", "never"), default="auto",
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
         help="colour the text output (auto: only on a terminal, and never when NO_COLOR is set)",
     )
     parser.set_defaults(handler=run_inspect)
@@ -46,7 +49,7 @@ def run_inspect(args, out=None) -> int:
     """Handle ``pywaz inspect``; returns the exit status."""
     from ..errors import DecodeError, PywazError
     from ..inspect import render
-    from ..inspect.disasm import _Namer
+    from ..inspect.disasm import Namer
     from ..inspect.select import select_functions
     from ..inspect.summary import InspectInputError, summary_of
     from ..inspect.view import function_view
@@ -77,8 +80,9 @@ def run_inspect(args, out=None) -> int:
         return _fail(f"{path}: {exc}")
 
     if selected is None:
-        summary = summary_of(module, validated, error, validated_checked=not args.no_validate,
-                             functions=not args.no_functions)
+        summary = summary_of(
+            module, validated, error, validated_checked=not args.no_validate, functions=not args.no_functions
+        )
         if args.json:
             writer = render.JsonWriter(out, path)
             writer.summary(summary)
@@ -92,7 +96,7 @@ def run_inspect(args, out=None) -> int:
     if error is not None and not args.json:
         print(f"pywaz inspect: warning: {path} does not validate: {error}", file=sys.stderr)
     source = validated if validated is not None else module
-    namer = _Namer(module)
+    namer = Namer(module)
     writer = render.JsonWriter(out, path) if args.json else None
     style = render.Style(render.use_colour(out, args.color))
     for func_index in selected:

@@ -84,8 +84,8 @@ def check_defined(module: Module, func_index: int) -> int:
     return func_index - imported
 
 
-class _Namer:
-    """Function and local names for ``<name>`` annotations, built once per module."""
+class Namer:
+    """Function and local names for ``<name>`` annotations; build once per module and pass to each listing."""
 
     __slots__ = ("function_names", "local_names")
 
@@ -106,7 +106,7 @@ def iter_instructions(module: ValidatedModule | Module, func_index: int, *, name
     """
     module = as_module(module)
     body = module.codes[check_defined(module, func_index)]
-    namer = namer or _Namer(module)
+    namer = namer or Namer(module)
     func_name = namer.function_names.get
     local_name = namer.local_names.get(func_index, {}).get
     types = module.types

@@ -125,9 +125,8 @@ def _scan_globals(module: Module, note) -> None:
     imported_globals = [imp.desc for imp in module.imports if imp.kind == EXTERN_GLOBAL]
     all_globals = imported_globals + [g.type for g in module.globals_]
     for export in module.exports:
-        if export.kind == EXTERN_GLOBAL and 0 <= export.index < len(all_globals):
-            if all_globals[export.index].mutable:
-                note(MUTABLE_GLOBALS, f"exports mutable global {export.name!r}", export.offset)
+        if export.kind == EXTERN_GLOBAL and 0 <= export.index < len(all_globals) and all_globals[export.index].mutable:
+            note(MUTABLE_GLOBALS, f"exports mutable global {export.name!r}", export.offset)
     for index, global_ in enumerate(module.globals_, start=len(imported_globals)):
         feature = _value_type_feature(global_.type.valtype)
         if feature:

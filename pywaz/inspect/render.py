@@ -83,57 +83,110 @@ def write_summary_text(out, path: str, summary: dict, style: Style) -> None:
         out.write(f"start: function {start['index']}" + (f" <{start['name']}>" if start["name"] else "") + "\n")
 
     write_table(
-        out, "sections", ["id", "name", "offset", "size"],
-        [[s["id"], s["name"] + (f" {s['custom_name']!r}" if s.get("custom_name") is not None else ""),
-          f"0x{s['offset']:x}", s["size"]] for s in summary["sections"]],
+        out,
+        "sections",
+        ["id", "name", "offset", "size"],
+        [
+            [
+                s["id"],
+                s["name"] + (f" {s['custom_name']!r}" if s.get("custom_name") is not None else ""),
+                f"0x{s['offset']:x}",
+                s["size"],
+            ]
+            for s in summary["sections"]
+        ],
         style,
     )
     write_table(out, "types", ["index", "type"], [[t["index"], t["text"]] for t in summary["types"]], style)
     write_table(
-        out, "imports", ["kind", "index", "module", "name", "type"],
-        [[i["kind"], i["index"], i["module"], i["name"], i["type"]] for i in summary["imports"]], style,
+        out,
+        "imports",
+        ["kind", "index", "module", "name", "type"],
+        [[i["kind"], i["index"], i["module"], i["name"], i["type"]] for i in summary["imports"]],
+        style,
     )
     write_table(
-        out, "exports", ["kind", "index", "name", "type"],
-        [[e["kind"], e["index"], e["name"], e["type"]] for e in summary["exports"]], style,
+        out,
+        "exports",
+        ["kind", "index", "name", "type"],
+        [[e["kind"], e["index"], e["name"], e["type"]] for e in summary["exports"]],
+        style,
     )
     write_table(
-        out, "tables", ["index", "elem", "min", "max", "imported"],
+        out,
+        "tables",
+        ["index", "elem", "min", "max", "imported"],
         [[t["index"], t["elem_type"], t["min"], t["max"], "yes" if t["imported"] else ""] for t in summary["tables"]],
         style,
     )
     write_table(
-        out, "memories", ["index", "min pages", "max pages", "imported"],
-        [[m["index"], m["min"], m["max"], "yes" if m["imported"] else ""] for m in summary["memories"]], style,
-    )
-    write_table(
-        out, "globals", ["index", "type", "init"],
-        [[g["index"], f"(mut {g['type']})" if g["mutable"] else g["type"], "(imported)" if g["imported"] else g["init"]]
-         for g in summary["globals"]],
+        out,
+        "memories",
+        ["index", "min pages", "max pages", "imported"],
+        [[m["index"], m["min"], m["max"], "yes" if m["imported"] else ""] for m in summary["memories"]],
         style,
     )
     write_table(
-        out, "element segments", ["index", "mode", "type", "count", "table", "offset expr"],
-        [[e["index"], e["mode"], e["elem_type"], e["count"], e["table"], e["offset_expr"]] for e in summary["elements"]],
+        out,
+        "globals",
+        ["index", "type", "init"],
+        [
+            [
+                g["index"],
+                f"(mut {g['type']})" if g["mutable"] else g["type"],
+                "(imported)" if g["imported"] else g["init"],
+            ]
+            for g in summary["globals"]
+        ],
         style,
     )
     write_table(
-        out, "data segments", ["index", "mode", "bytes", "memory", "offset expr"],
-        [[d["index"], d["mode"], d["size"], d["memory"], d["offset_expr"]] for d in summary["data"]], style,
+        out,
+        "element segments",
+        ["index", "mode", "type", "count", "table", "offset expr"],
+        [
+            [e["index"], e["mode"], e["elem_type"], e["count"], e["table"], e["offset_expr"]]
+            for e in summary["elements"]
+        ],
+        style,
     )
     write_table(
-        out, "custom sections", ["name", "offset", "bytes"],
-        [[repr(c["name"]), f"0x{c['offset']:x}", c["size"]] for c in summary["customs"]], style,
+        out,
+        "data segments",
+        ["index", "mode", "bytes", "memory", "offset expr"],
+        [[d["index"], d["mode"], d["size"], d["memory"], d["offset_expr"]] for d in summary["data"]],
+        style,
     )
     write_table(
-        out, "features", ["feature", "first evidence", "offset"],
-        [[f["name"], f["evidence"], None if f["offset"] is None else f"0x{f['offset']:x}"] for f in features], style,
+        out,
+        "custom sections",
+        ["name", "offset", "bytes"],
+        [[repr(c["name"]), f"0x{c['offset']:x}", c["size"]] for c in summary["customs"]],
+        style,
+    )
+    write_table(
+        out,
+        "features",
+        ["feature", "first evidence", "offset"],
+        [[f["name"], f["evidence"], None if f["offset"] is None else f"0x{f['offset']:x}"] for f in features],
+        style,
     )
     if funcs["list"] is not None:
         write_table(
-            out, "functions", ["index", "name", "type", "offset", "bytes", "instrs"],
-            [[f["index"], f["name"], f["type"], "import" if f["imported"] else f"0x{f['offset']:x}", f["size"],
-              f["instructions"]] for f in funcs["list"]],
+            out,
+            "functions",
+            ["index", "name", "type", "offset", "bytes", "instrs"],
+            [
+                [
+                    f["index"],
+                    f["name"],
+                    f["type"],
+                    "import" if f["imported"] else f"0x{f['offset']:x}",
+                    f["size"],
+                    f["instructions"],
+                ]
+                for f in funcs["list"]
+            ],
             style,
         )
 
@@ -151,9 +204,7 @@ def _locals_text(local_types) -> str:
             groups[-1][1] += 1
         else:
             groups.append([valtype, 1])
-    return ", ".join(
-        VALTYPE_NAMES.get(t, hex(t)) + (f" x{n}" if n > 1 else "") for t, n in groups
-    )
+    return ", ".join(VALTYPE_NAMES.get(t, hex(t)) + (f" x{n}" if n > 1 else "") for t, n in groups)
 
 
 def write_function_text(out, view: FunctionView, style: Style, *, wasm: bool, python: bool, disassembly: bool) -> None:
@@ -173,10 +224,9 @@ def write_function_text(out, view: FunctionView, style: Style, *, wasm: bool, py
                 out.write(f"{style.dim(f'0x{line.offset:06x}:')} {'  ' * line.depth}{_colour_op(line.text, style)}\n")
             else:
                 out.write(line.render() + "\n")
-    if python or disassembly:
-        if view.python_source is None:
-            out.write(f"  {view.python_unavailable or 'python view not available yet'}\n")
-            return
+    if (python or disassembly) and view.python_source is None:
+        out.write(f"  {view.python_unavailable or 'python view not available yet'}\n")
+        return
     if python:
         out.write(style.dim("# generated Python") + "\n")
         out.write(view.python_source if view.python_source.endswith("\n") else view.python_source + "\n")
@@ -198,7 +248,9 @@ def function_json(view: FunctionView, *, wasm: bool, python: bool, disassembly: 
     entry = {
         "index": view.func_index,
         "name": view.name,
-        "type": None if view.type is None else {
+        "type": None
+        if view.type is None
+        else {
             "params": valtypes_text(view.type.params).split(),
             "results": valtypes_text(view.type.results).split(),
         },

@@ -42,8 +42,7 @@ def select_functions(module: Module, selectors) -> list[int]:
             index = int(selector)
             if index >= total:
                 raise UnknownFunctionError(
-                    f"no function {index}: the module has {total} functions"
-                    + (f" (0..{total - 1})" if total else "")
+                    f"no function {index}: the module has {total} functions" + (f" (0..{total - 1})" if total else "")
                 )
             chosen.setdefault(index)
             continue

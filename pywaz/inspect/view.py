@@ -20,7 +20,16 @@ from dataclasses import dataclass
 
 from ..errors import PywazError
 from ..ir import EXTERN_FUNC, FuncType, Module, ValidatedModule
-from .disasm import Instruction, NoFunctionBodyError, _Namer, as_module, check_defined, function_type, iter_instructions, num_imported_funcs
+from .disasm import (
+    Instruction,
+    Namer,
+    NoFunctionBodyError,
+    as_module,
+    check_defined,
+    function_type,
+    iter_instructions,
+    num_imported_funcs,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +74,7 @@ def function_view(
         UnknownFunctionError: ``func_index`` is not a function of the module.
     """
     decoded = as_module(module)
-    namer = namer or _Namer(decoded)
+    namer = namer or Namer(decoded)
     imported = num_imported_funcs(decoded)
     check_defined_or_imported(decoded, func_index)
     name = namer.function_names.get(func_index)
@@ -73,8 +82,7 @@ def function_view(
     if func_index < imported:
         imp = [i for i in decoded.imports if i.kind == EXTERN_FUNC][func_index]
         reason = "imported function: no body" if (python or compiled is not None) else None
-        return FunctionView(func_index, name, func_type, (), (), f"{imp.module}.{imp.name}",
-                            python_unavailable=reason)
+        return FunctionView(func_index, name, func_type, (), (), f"{imp.module}.{imp.name}", python_unavailable=reason)
     body = decoded.codes[func_index - imported]
     listing: Iterator[Instruction] | tuple = iter_instructions(decoded, func_index, namer=namer)
     if not stream:

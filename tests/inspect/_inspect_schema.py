@@ -16,8 +16,18 @@ SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "inspect-schema.jso
 
 _IGNORED = {"$schema", "$id", "title", "description", "$defs"}
 _KNOWN = _IGNORED | {
-    "type", "enum", "const", "properties", "required", "additionalProperties",
-    "items", "minimum", "maximum", "oneOf", "anyOf", "$ref",
+    "type",
+    "enum",
+    "const",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "minimum",
+    "maximum",
+    "oneOf",
+    "anyOf",
+    "$ref",
 }
 _TYPES = {
     "object": lambda v: isinstance(v, dict),

@@ -50,6 +50,7 @@ def test_summary_text_has_aligned_tables(capsys, wasm_path):
 
 def test_summary_json_validates_against_the_schema(capsys, wasm_path):
     status, out, _ = _run(capsys, wasm_path, "--json")
+    assert status == 0
     document = json.loads(out)
     check(document, load_schema())
     assert document["summary"]["functions"]["total"] == 4 and "functions" not in document
@@ -57,6 +58,7 @@ def test_summary_json_validates_against_the_schema(capsys, wasm_path):
 
 def test_func_by_glob_index_and_name_in_order_without_duplicates(capsys, wasm_path):
     status, out, _ = _run(capsys, wasm_path, "--func", "run*", "--func", "3", "--func", "run_a", "--json")
+    assert status == 0
     document = json.loads(out)
     check(document, load_schema())
     assert [f["index"] for f in document["functions"]] == [1, 2, 3]
@@ -89,7 +91,7 @@ def test_python_and_dis_views_or_a_clear_unavailable_line(capsys, wasm_path):
 
 def test_colour_only_when_asked_or_on_a_terminal(capsys, wasm_path, monkeypatch):
     status, out, _ = _run(capsys, wasm_path, "--func", "0", "--color", "always")
-    assert "\x1b[1m" in out
+    assert status == 0 and "\x1b[1m" in out
 
     class Terminal(io.StringIO):
         def isatty(self):
@@ -125,7 +127,10 @@ def test_bad_input_is_one_error_line_and_status_1(capsys, wasm_path, tmp_path, a
 def test_the_installed_entry_point_runs_inspect(wasm_path):
     result = subprocess.run(
         [sys.executable, "-m", "pywaz.cli", "inspect", wasm_path, "--func", "run_a"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "func[1] <run_a>: (result i32)" in result.stdout

@@ -201,6 +201,5 @@ def test_function_view_with_python_uses_the_compiler_when_available():
         assert view.python_unavailable  # the reason is always given
         return
     assert "# wasm@0x" in view.python_source
-    namespace = {}
     assert view.code.co_argcount == 1
-    exec(compile(view.python_source, "<test>", "exec"), namespace)  # the source is real Python
+    compile(view.python_source, "<test>", "exec")  # the source shown is real Python

@@ -49,26 +49,35 @@ def test_summary_describes_every_part_of_the_module(demo_bytes):
         {"module": "env", "name": "tab", "kind": "table", "index": 0, "type": "1 10 funcref"},
     ]
     assert {(e["name"], e["kind"], e["index"], e["type"]) for e in summary["exports"]} == {
-        ("mem", "memory", 0, "1 2"), ("k", "global", 2, "f32"),
-        ("fib", "func", 1, "[i32] -> [i32]"), ("run", "func", 2, "[] -> [f32]"),
+        ("mem", "memory", 0, "1 2"),
+        ("k", "global", 2, "f32"),
+        ("fib", "func", 1, "[i32] -> [i32]"),
+        ("run", "func", 2, "[] -> [f32]"),
     }
     assert summary["tables"] == [{"index": 0, "imported": True, "elem_type": "funcref", "min": 1, "max": 10}]
     assert summary["memories"] == [{"index": 0, "imported": False, "min": 1, "max": 2}]
     assert [(g["type"], g["mutable"], g["imported"], g["init"]) for g in summary["globals"]] == [
-        ("i32", True, True, None), ("i64", False, False, "i64.const -5"), ("f32", False, False, "f32.const nan:0x123"),
+        ("i32", True, True, None),
+        ("i64", False, False, "i64.const -5"),
+        ("f32", False, False, "f32.const nan:0x123"),
     ]
     assert summary["start"] == {"index": 3, "name": "run0"}
     assert [(e["mode"], e["count"], e["table"], e["offset_expr"]) for e in summary["elements"]] == [
-        ("active", 2, 0, "i32.const 0"), ("passive", 2, None, None),
+        ("active", 2, 0, "i32.const 0"),
+        ("passive", 2, None, None),
     ]
     assert [(d["mode"], d["size"], d["memory"], d["offset_expr"]) for d in summary["data"]] == [
-        ("active", 5, 0, "i32.const 16"), ("passive", 8, None, None),
+        ("active", 5, 0, "i32.const 16"),
+        ("passive", 8, None, None),
     ]
     assert ("extra", 7) in [(c["name"], c["size"]) for c in summary["customs"]]
     funcs = summary["functions"]
     assert (funcs["imported"], funcs["defined"], funcs["total"]) == (1, 3, 4)
     assert [(f["index"], f["name"], f["imported"]) for f in funcs["list"]] == [
-        (0, "log", True), (1, "fib", False), (2, "run", False), (3, "run0", False),
+        (0, "log", True),
+        (1, "fib", False),
+        (2, "run", False),
+        (3, "run0", False),
     ]
     assert [f["name"] for f in summary["features"]] == ["mutable-globals", "bulk-memory", "reference-types"]
 

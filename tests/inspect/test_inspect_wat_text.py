@@ -11,12 +11,35 @@ from pywaz.inspect.wat import f32_text, f64_text, memarg_text, signed, v128_text
 from pywaz.opcodes import OPS_BY_NAME
 
 F32_CASES = [
-    0x00000000, 0x80000000, 0x3F800000, 0xBF800000, 0x00000001, 0x807FFFFF, 0x7F7FFFFF, 0xFF7FFFFF,
-    0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000, 0x7FA00000, 0x7F800001, 0xFFBFFFFF, 0x3DCCCCCD,
+    0x00000000,
+    0x80000000,
+    0x3F800000,
+    0xBF800000,
+    0x00000001,
+    0x807FFFFF,
+    0x7F7FFFFF,
+    0xFF7FFFFF,
+    0x7F800000,
+    0xFF800000,
+    0x7FC00000,
+    0xFFC00000,
+    0x7FA00000,
+    0x7F800001,
+    0xFFBFFFFF,
+    0x3DCCCCCD,
 ]
 F64_CASES = [
-    0x0, 0x8000000000000000, 0x3FF0000000000000, 0x0000000000000001, 0x7FEFFFFFFFFFFFFF, 0x7FF0000000000000,
-    0xFFF0000000000000, 0x7FF8000000000000, 0xFFF8000000000000, 0x7FF0000000000001, 0x7FF4000000000000,
+    0x0,
+    0x8000000000000000,
+    0x3FF0000000000000,
+    0x0000000000000001,
+    0x7FEFFFFFFFFFFFFF,
+    0x7FF0000000000000,
+    0xFFF0000000000000,
+    0x7FF8000000000000,
+    0xFFF8000000000000,
+    0x7FF0000000000001,
+    0x7FF4000000000000,
     0x3FB999999999999A,
 ]
 
@@ -44,8 +67,16 @@ def test_f64_literals_read_back_to_the_same_bits():
 
 @pytest.mark.parametrize(
     "bits, text",
-    [(0x3F800000, "1"), (0x3DCCCCCD, "0.1"), (0x7FC00000, "nan"), (0xFFC00000, "-nan"),
-     (0x7FA00000, "nan:0x200000"), (0x7F800001, "nan:0x1"), (0xFF800000, "-inf"), (0x00000001, "1e-45")],
+    [
+        (0x3F800000, "1"),
+        (0x3DCCCCCD, "0.1"),
+        (0x7FC00000, "nan"),
+        (0xFFC00000, "-nan"),
+        (0x7FA00000, "nan:0x200000"),
+        (0x7F800001, "nan:0x1"),
+        (0xFF800000, "-inf"),
+        (0x00000001, "1e-45"),
+    ],
 )
 def test_f32_text_is_short_and_names_nan_payloads(bits, text):
     assert f32_text(bits) == text
