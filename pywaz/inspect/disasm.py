@@ -11,11 +11,11 @@ its wat text (binary format §5.4, text format §6.5).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import PywazError
 from ..ir import EXTERN_FUNC, FuncType, Module, ValidatedModule
-from .wat import instruction_text
+from .wat import PLAIN_NAMES, instruction_text
 
 _BLOCK, _LOOP, _IF, _ELSE, _END = 0x02, 0x03, 0x04, 0x05, 0x0B
 
@@ -28,14 +28,15 @@ class NoFunctionBodyError(PywazError):
     """The function is imported, so there is no body to list or compile."""
 
 
-@dataclass(frozen=True, slots=True)
-class Instruction:
+class Instruction(NamedTuple):
     """One line of a listing.
 
     ``offset`` is the instruction's byte offset in the module, ``depth`` the
     number of enclosing blocks (the function body is depth 0; ``else`` and
     ``end`` sit at the depth of their ``block``/``if``), ``text`` the wat
     spelling with immediates, e.g. ``i32.load offset=8`` or ``call 3 <fib>``.
+    A named tuple rather than a dataclass: listings of large modules create
+    millions of these, and tuple construction is several times cheaper.
     """
 
     offset: int
@@ -110,6 +111,10 @@ def iter_instructions(module: ValidatedModule | Module, func_index: int, *, name
     func_name = namer.function_names.get
     local_name = namer.local_names.get(func_index, {}).get
     types = module.types
+    plain = PLAIN_NAMES  # instructions without immediates: the text is the name
+    # Texts that depend only on (op, immediate) repeat a lot (i32.const 0,
+    # local.get 1 in unnamed code, memargs); remember them for this listing.
+    memo: dict = {}
     depth = 0
     for op, imm, offset in zip(body.ops, body.imms, body.offsets, strict=False):
         if op == _END or op == _ELSE:
@@ -118,7 +123,17 @@ def iter_instructions(module: ValidatedModule | Module, func_index: int, *, name
                 depth = depth_here
         else:
             depth_here = depth
-        text = instruction_text(op, imm, types=types, func_name=func_name, local_name=local_name)
+        text = plain.get(op)
+        if text is None:
+            key = (op, imm)
+            try:
+                text = memo.get(key)
+            except TypeError:  # an unhashable immediate; never produced by the decoder, but cheap to allow
+                key = None
+            if text is None:
+                text = instruction_text(op, imm, types=types, func_name=func_name, local_name=local_name)
+                if key is not None:
+                    memo[key] = text
         if op == _BLOCK or op == _LOOP or op == _IF:
             depth += 1
             text = f"{text}  ;; label = @{depth}"

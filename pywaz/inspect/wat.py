@@ -125,6 +125,9 @@ def display_name(op: int) -> str:
     return "select" if name == "select_t" else name
 
 
+PLAIN_NAMES = {op: display_name(op) for op, kind in IMMEDIATES.items() if kind == "-"}
+"""Opcode -> text for every instruction without immediates (its text is just its name)."""
+
 _ACCESS_WIDTH = re.compile(r"(?:load|store)(\d+)(?:x(\d+))?")
 
 
