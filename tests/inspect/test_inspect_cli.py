@@ -134,3 +134,13 @@ def test_the_installed_entry_point_runs_inspect(wasm_path):
     )
     assert result.returncode == 0, result.stderr
     assert "func[1] <run_a>: (result i32)" in result.stdout
+
+
+def test_star_selects_unnamed_functions_by_index(capsys, tmp_path):
+    path = tmp_path / "anon.wasm"
+    path.write_bytes(wasmtime.wat2wasm('(module (func) (func (result i32) (i32.const 7)) (func (export "e")))'))
+    status, out, _ = _run(capsys, str(path), "--func", "*", "--json")
+    assert status == 0
+    assert [(f["index"], f["name"]) for f in json.loads(out)["functions"]] == [(0, None), (1, None), (2, "e")]
+    status, out, _ = _run(capsys, str(path), "--func", "1")
+    assert "func[1]: (result i32)" in out and "i32.const 7" in out

@@ -203,3 +203,41 @@ def test_function_view_with_python_uses_the_compiler_when_available():
     assert "# wasm@0x" in view.python_source
     assert view.code.co_argcount == 1
     compile(view.python_source, "<test>", "exec")  # the source shown is real Python
+
+
+def test_python_view_failures_become_one_line_reasons(monkeypatch):
+    import sys
+
+    from pywaz.compiler import artifact
+    from pywaz.errors import PywazError
+
+    validated = _validated(FIB)
+
+    def refuse(validated, local_index):
+        raise PywazError("unsupported opcode 0xfd00 at byte offset 0x2c in function 1")
+
+    monkeypatch.setattr(artifact, "compile_function", refuse)
+    view = function_view(validated, 1, python=True)
+    assert view.python_source is None and view.code is None
+    assert (
+        view.python_unavailable
+        == "python view not available: unsupported opcode 0xfd00 at byte offset 0x2c in function 1"
+    )
+    assert len(view.wasm) == len(validated.module.codes[0].ops)  # the listing is still there
+
+    monkeypatch.setitem(sys.modules, "pywaz.compiler.artifact", None)  # as if the compiler were not installed
+    view = function_view(validated, 1, python=True)
+    assert view.python_unavailable.startswith("python view not available yet")
+
+    view = function_view(validated.module, 1, python=True)  # decoded only, not validated
+    assert view.python_unavailable == "python view not available: the module does not validate"
+
+
+def test_compiled_function_given_by_the_caller_fills_the_python_view():
+    class Compiled:
+        source = "def f1_fib(l0):\n    return l0\n"
+        code = compile(source, "<x>", "exec")
+
+    view = function_view(_validated(FIB), 1, compiled=Compiled())
+    assert view.python_source == Compiled.source and view.code is Compiled.code
+    assert view.python_unavailable is None
