@@ -291,7 +291,9 @@ def wasm_frames(trap) -> list[str]:
     while tb is not None:
         code = tb.tb_frame.f_code
         if code.co_filename.startswith("<wasm function "):
-            frames.append(code.co_name)
+            # Generated functions are named f<index>_<wasm name> (pywaz.compiler.artifact).
+            index, _, name = code.co_name[1:].partition("_")
+            frames.append(name or f"function {index}")
         tb = tb.tb_next
     frames.reverse()
     return frames
@@ -333,6 +335,7 @@ def execute(args, data: bytes, stats: dict) -> int:
     preopens = [parse_dir(text) for text in args.dir]
     env = [parse_env(text) for text in args.env]
     cache = open_cache(args)
+    stats["disk_writes"] = 0
     try:
         engine = choose_engine(args.engine, data, cache is not None)
         runtime = Runtime(engine, compile_mode=args.compile_mode, cache=cache)
@@ -373,7 +376,6 @@ def execute(args, data: bytes, stats: dict) -> int:
             runtime.close()
     finally:
         if cache is not None:
-            stats["disk_writes"] = 0
             cache.close()  # flushes: functions compiled lazily in this run reach the disk entry
             stats["disk_writes"] = cache.stats()["disk_writes"]
 
