@@ -100,9 +100,9 @@ def run_inspect(args, out=None) -> int:
     writer = render.JsonWriter(out, path) if args.json else None
     style = render.Style(render.use_colour(out, args.color))
     for func_index in selected:
-        view = function_view(source, func_index, python=want_python, stream=writer is None, namer=namer)
+        view = function_view(source, func_index, python=want_python, stream=True, namer=namer)
         if writer is not None:
-            writer.function(render.function_json(view, wasm=show_wasm, python=args.python, disassembly=args.dis))
+            writer.function_view(view, wasm=show_wasm, python=args.python, disassembly=args.dis)
         else:
             render.write_function_text(out, view, style, wasm=show_wasm, python=args.python, disassembly=args.dis)
     if writer is not None:

@@ -289,12 +289,33 @@ class JsonWriter:
         self.out.write(', "summary": ')
         json.dump(summary, self.out)
 
-    def function(self, entry: dict) -> None:
+    def _next_item(self) -> None:
         if not self.in_functions:
             self.out.write(', "functions": [')
             self.in_functions = True
-        self.out.write(("\n  " if self.count == 0 else ",\n  ") + json.dumps(entry))
+        self.out.write("\n  " if self.count == 0 else ",\n  ")
         self.count += 1
+
+    def function(self, entry: dict) -> None:
+        """Write one function object (as :func:`function_json` makes it)."""
+        self._next_item()
+        self.out.write(json.dumps(entry))
+
+    def function_view(self, view: FunctionView, *, wasm: bool, python: bool, disassembly: bool) -> None:
+        """Write one function, streaming its listing instruction by instruction (``view.wasm`` may be an iterator)."""
+        entry = function_json(view, wasm=False, python=python, disassembly=disassembly)
+        if not wasm or view.import_name is not None:
+            self.function(entry)
+            return
+        del entry["wasm"]
+        self._next_item()
+        write = self.out.write
+        write(json.dumps(entry)[:-1] + ', "wasm": [')
+        separator = ""
+        for line in view.wasm:
+            write(f'{separator}{{"offset": {line.offset}, "depth": {line.depth}, "text": {json.dumps(line.text)}}}')
+            separator = ", "
+        write("]}")
 
     def close(self) -> None:
         if self.in_functions:

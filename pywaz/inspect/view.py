@@ -106,7 +106,11 @@ def check_defined_or_imported(module: Module, func_index: int) -> None:
 def _compile_one(module, local_index: int):
     """(source, code, None) from the compiler engine, or (None, None, reason) when it cannot."""
     if not isinstance(module, ValidatedModule):
-        return None, None, "python view not available: the module does not validate"
+        return (
+            None,
+            None,
+            "python view not available: needs a validated module (this one was not validated, or is invalid)",
+        )
     try:
         from ..compiler.artifact import compile_function
     except ImportError as exc:  # the compiler engine is optional for inspect

@@ -144,3 +144,22 @@ def test_star_selects_unnamed_functions_by_index(capsys, tmp_path):
     assert [(f["index"], f["name"]) for f in json.loads(out)["functions"]] == [(0, None), (1, None), (2, "e")]
     status, out, _ = _run(capsys, str(path), "--func", "1")
     assert "func[1]: (result i32)" in out and "i32.const 7" in out
+
+
+def test_streamed_json_function_equals_the_in_memory_object(capsys, wasm_path):
+    from pathlib import Path
+
+    from pywaz.decoder import decode_module
+    from pywaz.inspect import function_view
+    from pywaz.inspect.render import function_json
+    from pywaz.validator import validate
+
+    validated = validate(decode_module(Path(wasm_path).read_bytes()))
+    status, out, _ = _run(capsys, wasm_path, "--func", "run_b", "--func", "other", "--json")
+    assert status == 0
+    streamed = json.loads(out)["functions"]
+    expected = [
+        function_json(function_view(validated, index), wasm=True, python=False, disassembly=False) for index in (2, 3)
+    ]
+    assert streamed == expected
+    assert [line["text"] for line in streamed[1]["wasm"]][-2:] == ["i32.store", "end"]
