@@ -163,3 +163,16 @@ def test_streamed_json_function_equals_the_in_memory_object(capsys, wasm_path):
     ]
     assert streamed == expected
     assert [line["text"] for line in streamed[1]["wasm"]][-2:] == ["i32.store", "end"]
+
+
+def test_an_invalid_module_is_still_inspected_and_says_why(capsys, tmp_path):
+    data = wasmtime.wat2wasm("(module (func (result i32) (i32.const 1)))").replace(b"\x41\x01\x0b", b"\x6a\x01\x0b")
+    path = tmp_path / "invalid.wasm"
+    path.write_bytes(data)
+    status, out, err = _run(capsys, str(path))
+    assert status == 0 and err == ""
+    assert "INVALID: type mismatch" in out.splitlines()[0]
+    status, out, err = _run(capsys, str(path), "--func", "0", "--python")
+    assert status == 0
+    assert err.startswith("pywaz inspect: warning: ") and "does not validate" in err
+    assert "python view not available: needs a validated module" in out

@@ -130,3 +130,29 @@ def test_section_offsets_and_sizes_agree_with_wasm_objdump(demo_bytes, tmp_path)
     assert names[:3] == ["type", "import", "function"] and names.count("custom") == len(summary["customs"])
     customs = [s["custom_name"] for s in summary["sections"] if s["name"] == "custom"]
     assert sorted(customs) == sorted(c["name"] for c in summary["customs"])
+
+
+def test_corrupted_modules_summarize_or_fail_with_a_decode_error(demo_bytes):
+    import random
+
+    from pywaz.inspect import disassemble
+    from pywaz.inspect.disasm import num_imported_funcs
+
+    rng = random.Random(7)
+    outcomes = {"summarized": 0, "malformed": 0}
+    for _ in range(400):
+        data = bytearray(demo_bytes)
+        for _ in range(rng.randint(1, 3)):
+            data[rng.randrange(8, len(data))] = rng.randrange(256)
+        try:
+            summary = summarize(bytes(data))
+        except DecodeError:
+            outcomes["malformed"] += 1
+            continue
+        outcomes["summarized"] += 1
+        module = decode_module(bytes(data))
+        first = num_imported_funcs(module)
+        for local_index in range(len(module.codes)):
+            assert disassemble(module, first + local_index)[-1].text == "end"
+        assert summary["functions"]["defined"] == len(module.codes)
+    assert outcomes["summarized"] and outcomes["malformed"]  # both paths were exercised
