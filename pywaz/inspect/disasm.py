@@ -18,6 +18,7 @@ from ..ir import EXTERN_FUNC, FuncType, Module, ValidatedModule
 from .wat import PLAIN_NAMES, instruction_text
 
 _BLOCK, _LOOP, _IF, _ELSE, _END = 0x02, 0x03, 0x04, 0x05, 0x0B
+_BR, _BR_IF, _BR_TABLE = 0x0C, 0x0D, 0x0E
 
 
 class UnknownFunctionError(PywazError):
@@ -35,6 +36,9 @@ class Instruction(NamedTuple):
     number of enclosing blocks (the function body is depth 0; ``else`` and
     ``end`` sit at the depth of their ``block``/``if``), ``text`` the wat
     spelling with immediates, e.g. ``i32.load offset=8`` or ``call 3 <fib>``.
+    Branches name their target as wasm2wat does, ``br 1 (;@2;)``, where
+    ``@2`` is the block whose opening line says ``label = @2`` (``@0`` is
+    the function body).
     A named tuple rather than a dataclass: listings of large modules create
     millions of these, and tuple construction is several times cheaper.
     """
@@ -137,6 +141,10 @@ def iter_instructions(module: ValidatedModule | Module, func_index: int, *, name
         if op == _BLOCK or op == _LOOP or op == _IF:
             depth += 1
             text = f"{text}  ;; label = @{depth}"
+        elif op == _BR or op == _BR_IF:
+            text = f"{text} (;@{depth - imm};)"
+        elif op == _BR_TABLE:
+            text = "br_table " + " ".join(f"{label} (;@{depth - label};)" for label in imm)
         yield Instruction(offset, depth_here, op, text)
 
 

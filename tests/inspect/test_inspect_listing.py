@@ -70,7 +70,7 @@ def test_nested_blocks_indent_by_depth_and_br_table_lists_labels():
         (1, "block  ;; label = @2"),
         (2, "loop  ;; label = @3"),
         (3, "local.get 0"),
-        (3, "br_table 2 1 0"),
+        (3, "br_table 2 (;@1;) 1 (;@2;) 0 (;@3;)"),
         (2, "end"),
         (1, "end"),
         (0, "end"),
