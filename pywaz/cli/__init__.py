@@ -26,19 +26,30 @@ SUBCOMMANDS = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every subcommand registered."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand registered (or just ``only``, when it is one)."""
     parser = argparse.ArgumentParser(prog="pywaz", description="A WebAssembly runtime in pure Python.")
     parser.add_argument("--version", action="version", version=f"pywaz {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMANDS:
+    names = (only,) if only in SUBCOMMANDS else SUBCOMMANDS
+    for name in names:
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
     return parser
 
 
+def _requested_command(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (the first word that is not an option), if any."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``pywaz`` command line; returns the exit status (0 = success)."""
-    parser = build_parser()
+    # Only the requested subcommand's module is imported, so `pywaz run` does not
+    # pay for the others' imports at start-up; `pywaz --help` still lists all.
+    parser = build_parser(_requested_command(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:

@@ -189,3 +189,12 @@ def test_help_documents_every_exit_code(pywaz_run):
     assert result.exit_code == 0
     for code, _meaning in run_cli_module.EXIT_CODES:
         assert f" {code}  " in result.stdout.decode()
+
+
+def test_top_level_help_lists_run_and_the_other_commands():
+    from tests.cli.conftest import run_cli
+
+    from pywaz.cli import SUBCOMMANDS
+
+    out = run_cli(["--help"]).stdout.decode()
+    assert all(f"    {name}" in out for name in SUBCOMMANDS) and "run" in SUBCOMMANDS
