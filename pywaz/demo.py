@@ -1,22 +1,29 @@
-"""``python -m pywaz.demo [FILE.wasm]`` (``make demo``): show pywaz working on a real module.
+"""``python -m pywaz.demo [FILE.wasm]`` (``make demo``): show pywaz running real programs.
 
-Today the demo decodes and validates a module and prints a readable summary:
-sections and their sizes, custom sections, imports and exports with their
-types, function and instruction counts, and how long each stage took. The
-module is FILE if given, else the first module found in the repository
-(``tests/programs/``, then ``bench/kernels/``), else a small module built
-in-process, so the demo works on a fresh clone.
+First a readable summary of a module (sections, imports, exports, function
+and instruction counts, decode/validate times). Then, when the module is a
+WASI command, the demo runs it through ``pywaz run`` -- the real command line,
+in a subprocess, exactly as a user would -- twice with a fresh temporary disk
+cache: the first run compiles, the second is a cache hit, and the timings and
+``--stats`` lines show the difference. Without FILE the module is
+``tests/programs/wasm/hello.wasm`` and the demo also runs ``wc`` over a text
+and checks its count against Python's. The temporary cache is deleted
+afterwards. Without any ``.wasm`` in the repository, a small module built
+in-process is summarised instead, so the demo works on a fresh clone.
 
 The demo is a list of steps (:data:`STEPS`), each a function taking the
-:class:`DemoContext` and printing its part; running a WASI program later is a
-new step appended to that list.
+:class:`DemoContext` and printing its part.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
+import re
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +43,16 @@ from .ir import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# Where the demo looks for a real module, in order.
-CANDIDATE_DIRS = ("tests/programs", "bench/kernels")
+# Where the demo looks for a real module, in order (a hello.wasm is preferred within a directory).
+CANDIDATE_DIRS = ("tests/programs/wasm", "tests/programs", "bench/kernels")
+PREFERRED_MODULE = "hello.wasm"
+# The WASI command that counts words in the default demo, next to the summarised module.
+WC_PROGRAM = "wc.wasm"
+WC_TEXT = (
+    "WebAssembly describes a memory-safe, sandboxed execution environment\n"
+    "that may even be implemented inside existing JavaScript virtual machines.\n"
+    "pywaz runs it in pure Python: decode, validate, compile to code objects, cache.\n"
+) * 40
 
 SECTION_NAMES = {
     0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global",
@@ -51,9 +66,13 @@ class DemoContext:
 
     label: str
     data: bytes
+    path: Path | None = None  # the module's file (None for the built-in module)
+    default_run: bool = False  # no FILE given: also run wc next to the module
     module: object = None  # pywaz.ir.Module after the decode step
     validated: object = None  # pywaz.ir.ValidatedModule after the validate step
     timings: dict = field(default_factory=dict)
+    summary: list = field(default_factory=list)  # (label, cold CliRun, warm CliRun) per program run
+    failures: list = field(default_factory=list)  # what went wrong, for the summary and the exit status
 
 
 def find_demo_module(root: Path = REPO_ROOT) -> Path | None:
@@ -61,7 +80,8 @@ def find_demo_module(root: Path = REPO_ROOT) -> Path | None:
     for directory in CANDIDATE_DIRS:
         found = sorted((root / directory).glob("*.wasm"))
         if found:
-            return found[0]
+            preferred = [path for path in found if path.name == PREFERRED_MODULE]
+            return (preferred or found)[0]
     return None
 
 
@@ -227,11 +247,135 @@ def step_validate(ctx: DemoContext) -> None:
         print(f"  {entry.name:34} {kind:6} {export_type(validated, entry.kind, entry.index)}")
 
 
-STEPS = (step_decode, step_validate)
+def is_wasi_command(validated) -> bool:
+    """Whether the module is a WASI command: imports only ``wasi_snapshot_preview1``, exports ``_start`` and memory."""
+    module = validated.module
+    exports = {entry.name: entry.kind for entry in module.exports}
+    return (
+        exports.get("_start") == EXTERN_FUNC
+        and exports.get("memory") == EXTERN_MEMORY
+        and all(entry.module == "wasi_snapshot_preview1" for entry in module.imports)
+    )
+
+
+@dataclass
+class CliRun:
+    """One ``pywaz run`` process: what it printed, its exit status, its wall time and its ``--stats`` line."""
+
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+    seconds: float
+    stats: str
+
+
+STATS_PREFIX = "pywaz run: module "
+
+
+def pywaz_run(wasm: Path, args=(), stdin: bytes = b"", cache_dir: str | None = None) -> CliRun:
+    """Run ``python -m pywaz run --stats [--cache-dir DIR] WASM ARGS`` in a subprocess and time the whole process."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO_ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    cache = ["--cache-dir", cache_dir] if cache_dir else ["--no-cache"]
+    command = [sys.executable, "-m", "pywaz", "run", "--stats", *cache, str(wasm), *args]
+    start = time.perf_counter()
+    proc = subprocess.run(command, input=stdin, capture_output=True, env=env, timeout=600)
+    seconds = time.perf_counter() - start
+    lines = proc.stderr.decode(errors="replace").splitlines()
+    stats = lines[-1] if lines and lines[-1].startswith(STATS_PREFIX) else ""
+    stderr = proc.stderr
+    if stats:
+        stderr = stderr[: stderr.rindex(STATS_PREFIX.encode())]
+    return CliRun(proc.returncode, proc.stdout, stderr, seconds, stats[len(STATS_PREFIX):])
+
+
+def _compiled_this_run(stats: str) -> int | None:
+    found = re.search(r"functions compiled this run (\d+)", stats)
+    return int(found.group(1)) if found else None
+
+
+def _load_and_run(stats: str) -> float:
+    """Seconds of ``load X ms`` plus ``run Y ms`` in a ``--stats`` line (0 when absent)."""
+    return sum(float(ms) for ms in re.findall(r"(?:load|run) ([0-9.]+) ms", stats)) / 1000
+
+
+def _show_output(data: bytes, limit: int = 6) -> None:
+    lines = data.decode(errors="replace").splitlines()
+    for line in lines[:limit]:
+        print(f"  | {line}")
+    if len(lines) > limit:
+        print(f"  | ... ({len(lines) - limit} more lines)")
+
+
+def run_twice(ctx: DemoContext, label: str, wasm: Path, args=(), stdin: bytes = b"", cache_dir: str = "") -> list:
+    """Run ``wasm`` cold then warm; print both; return the two :class:`CliRun`s (recording failures in ctx)."""
+    shown = " ".join(["pywaz run", wasm.name, *args]) + (f" < text ({len(stdin)} bytes)" if stdin else "")
+    print(f"$ {shown}")
+    runs = []
+    for attempt in ("cold cache", "warm cache"):
+        result = pywaz_run(wasm, args, stdin, cache_dir)
+        runs.append(result)
+        if attempt == "cold cache":
+            _show_output(result.stdout)
+            if result.stderr.strip():
+                _show_output(result.stderr)
+        print(f"  {attempt}: {_ms(result.seconds):>9} whole process, exit {result.exit_code}; {result.stats}")
+    cold, warm = runs
+    if cold.exit_code != 0 or warm.exit_code != 0:
+        ctx.failures.append(f"{label} exited with {cold.exit_code}/{warm.exit_code}")
+    if cold.stdout != warm.stdout:
+        ctx.failures.append(f"{label}: the warm run printed something else than the cold run")
+    if not warm.stats.startswith("disk cache hit") or _compiled_this_run(warm.stats) != 0:
+        ctx.failures.append(f"{label}: the second run was not a cache hit that compiled nothing")
+    ctx.summary.append((label, cold, warm))
+    print()
+    return runs
+
+
+def step_wasi(ctx: DemoContext) -> None:
+    """Run the module (and, by default, wc over a text) through ``pywaz run``, cold then warm."""
+    if ctx.path is None or ctx.validated is None or not is_wasi_command(ctx.validated):
+        return
+    print()
+    with tempfile.TemporaryDirectory(prefix="pywaz-demo-cache-") as cache_dir:
+        print(f"running through `pywaz run` (the real CLI, one process per run; temporary cache {cache_dir})")
+        print()
+        run_twice(ctx, ctx.path.stem, ctx.path, cache_dir=cache_dir)
+        wc = ctx.path.with_name(WC_PROGRAM)
+        if ctx.default_run and wc.is_file():
+            text = WC_TEXT.encode()
+            cold, _ = run_twice(ctx, "wc", wc, stdin=text, cache_dir=cache_dir)
+            newlines = text.count(b"\n")
+            expected = f"{newlines} {len(text.split())} {len(text)}"
+            matches = cold.stdout.decode(errors="replace").strip() == expected
+            print(f"  wc's count {'matches' if matches else 'DIFFERS from'} Python's ({expected})")
+            print()
+            if not matches:
+                ctx.failures.append("wc's count differs from Python's")
+
+
+def step_summary(ctx: DemoContext) -> None:
+    """One line per program run: cold vs warm whole-process time and what each run compiled."""
+    if not ctx.summary:
+        return
+    print("summary")
+    print("  (whole process includes Python start-up and imports; load + run is pywaz's work on the module)")
+    for label, cold, warm in ctx.summary:
+        print(f"  {label:6} whole process {_ms(cold.seconds):>9} -> {_ms(warm.seconds):>9};  "
+              f"load + run {_ms(_load_and_run(cold.stats)):>9} -> {_ms(_load_and_run(warm.stats)):>9};  "
+              f"functions compiled {_compiled_this_run(cold.stats)} -> {_compiled_this_run(warm.stats)}")
+    if ctx.failures:
+        for failure in ctx.failures:
+            print(f"  FAILED: {failure}")
+    else:
+        print("  every run exited 0 and every second run was a disk-cache hit that compiled nothing")
+
+
+STEPS = (step_decode, step_validate, step_wasi, step_summary)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the demo; returns the exit status."""
+    """Run the demo; returns the exit status (1 if a step failed, 2 if the file cannot be read)."""
     parser = argparse.ArgumentParser(prog="python -m pywaz.demo", description=__doc__.splitlines()[0])
     parser.add_argument("wasm", nargs="?", help="a .wasm file (default: one from the repository)")
     args = parser.parse_args(argv)
@@ -243,17 +387,18 @@ def main(argv: list[str] | None = None) -> int:
         ctx = DemoContext("built-in example module (no .wasm found in the repository)", builtin_module())
     else:
         try:
-            ctx = DemoContext(str(path), path.read_bytes())
+            ctx = DemoContext(str(path), path.read_bytes(), path=path, default_run=not args.wasm)
         except OSError as exc:
             print(f"pywaz demo: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
             return 2
     try:
         for step in STEPS:
             step(ctx)
+            sys.stdout.flush()
     except PywazError as exc:
         print(f"pywaz demo: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    return 0
+    return 1 if ctx.failures else 0
 
 
 if __name__ == "__main__":
