@@ -31,7 +31,7 @@ EXIT_TRAP = 134
 # (code, meaning) in the order `pywaz run --help` lists them.
 EXIT_CODES = (
     (0, "the program finished (returned from _start, or proc_exit(0))"),
-    ("N", "the program called proc_exit(N)"),
+    ("N", "the program called proc_exit(N), 0 < N < 256 (a larger N exits 1 with a message)"),
     (EXIT_ERROR, "any other pywaz error while running (e.g. an instruction the engine cannot run)"),
     (EXIT_USAGE, "usage error: bad option, --dir that is not a directory, bad --env, an --invoke argument "
                  "that does not fit its type"),
@@ -300,13 +300,9 @@ def wasm_frames(trap) -> list[str]:
 
 
 def _invoke(instance, name: str, texts: list[str]) -> None:
-    exports = instance.exports
-    if name not in exports:
-        raise RunFailure(EXIT_LINK, f"the module does not export {name!r}")
-    function = exports[name]
-    functype = getattr(function, "type", None)
-    if functype is None or not callable(function):
-        raise RunFailure(EXIT_USAGE, f"--invoke {name!r}: the export is not a function")
+    """Call exported function ``name`` (checked by :func:`_check_entry_points`) and print its results."""
+    function = instance.exports[name]
+    functype = function.type
     params = functype.params
     if len(texts) != len(params):
         raise RunFailure(EXIT_USAGE, f"--invoke {name!r} takes {len(params)} argument(s) ({functype}), "
@@ -360,7 +356,7 @@ def execute(args, data: bytes, stats: dict) -> int:
                         host = link(wasi, runtime)
                         instance = runtime.instantiate_module(compiled)
                         try:
-                            if _exports_memory(instance):
+                            if "memory" in instance.exports:  # WASI calls need it; a plain module may have none
                                 wasi.bind(instance)
                             _invoke(instance, args.invoke, args.args)
                         except ExitError as exit_:
@@ -396,10 +392,6 @@ def _check_entry_points(compiled, invoke: str | None) -> None:
         raise RunFailure(EXIT_LINK, "the module does not export 'memory', which WASI needs")
 
 
-def _exports_memory(instance) -> bool:
-    return "memory" in instance.exports
-
-
 def format_stats(stats: dict) -> str:
     """The ``--stats`` line: where the code came from and how many functions this run compiled."""
     if stats.get("disk_hits"):
@@ -411,8 +403,9 @@ def format_stats(stats: dict) -> str:
     parts = [f"module {origin}"]
     at_load, after = stats.get("functions_at_load"), stats.get("functions_after_run")
     if at_load is not None and after is not None:
-        compiled_now = after if origin == "compiled" else after - at_load
-        parts.append(f"functions compiled this run {compiled_now} (cached {at_load} of {stats['functions_total']})")
+        # After a compile, functions present at load were compiled now (eager mode); after a hit, they came cached.
+        cached = 0 if origin == "compiled" else at_load
+        parts.append(f"functions compiled this run {after - cached} (cached {cached} of {stats['functions_total']})")
     if "load_seconds" in stats:
         parts.append(f"load {stats['load_seconds'] * 1000:.1f} ms")
     if "run_seconds" in stats:
@@ -440,7 +433,11 @@ def run(args) -> int:
         if args.stats and stats:
             sys.stdout.flush()
             print(format_stats(stats), file=sys.stderr)
-    return code & 0xFF if code >= 0 else 1
+    if not 0 <= code <= 255:
+        # A process status has 8 bits: 256 would read as success.
+        return _fail(EXIT_ERROR, f"{args.module}: the program exited with status {code}, which does not fit "
+                                 f"a process exit status (0-255); exiting with {EXIT_ERROR}")
+    return code
 
 
 def _fail(code: int, message: str) -> int:

@@ -153,3 +153,12 @@ def test_dir_without_guest_name_uses_the_host_path(reference, pywaz_run, tmp_pat
     actual = pywaz_run("--dir", "data", path, "data", cwd=tmp_path)
     assert tuple(actual) == tuple(expected)
     assert actual.stdout == b"f 3\n"
+
+
+def test_exit_status_beyond_eight_bits_is_not_reported_as_success(reference, pywaz_run):
+    result = pywaz_run(reference.program_path("exitcode"), "256")
+    assert result.stdout == b"exiting with 256\n"
+    assert result.exit_code == 1
+    assert result.stderr.decode().splitlines() == [
+        f"pywaz run: {reference.program_path('exitcode')}: the program exited with status 256, which does not fit "
+        "a process exit status (0-255); exiting with 1"]
