@@ -279,7 +279,7 @@ def pywaz_run(wasm: Path, args=(), stdin: bytes = b"", cache_dir: str | None = N
     cache = ["--cache-dir", cache_dir] if cache_dir else ["--no-cache"]
     command = [sys.executable, "-m", "pywaz", "run", "--stats", *cache, str(wasm), *args]
     start = time.perf_counter()
-    proc = subprocess.run(command, input=stdin, capture_output=True, env=env, timeout=600)
+    proc = subprocess.run(command, input=stdin, capture_output=True, env=env, timeout=600, check=False)
     seconds = time.perf_counter() - start
     lines = proc.stderr.decode(errors="replace").splitlines()
     stats = lines[-1] if lines and lines[-1].startswith(STATS_PREFIX) else ""

@@ -13,6 +13,7 @@ functions compiled lazily during this run are stored too.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -33,8 +34,8 @@ EXIT_CODES = (
     (0, "the program finished (returned from _start, or proc_exit(0))"),
     ("N", "the program called proc_exit(N), 0 < N < 256 (a larger N exits 1 with a message)"),
     (EXIT_ERROR, "any other pywaz error while running (e.g. an instruction the engine cannot run)"),
-    (EXIT_USAGE, "usage error: bad option, --dir that is not a directory, bad --env, an --invoke argument "
-                 "that does not fit its type"),
+    (EXIT_USAGE, ("usage error: bad option, --dir that is not a directory, bad --env, an --invoke argument "
+                  "that does not fit its type")),
     (EXIT_BAD_MODULE, "the module is malformed or invalid"),
     (EXIT_NO_MODULE, "the module file cannot be read"),
     (EXIT_LINK, "link error: an import cannot be satisfied, or the entry point is not exported"),
@@ -43,6 +44,7 @@ EXIT_CODES = (
     (EXIT_TRAP, "the program trapped (128 + SIGABRT, as wasmtime); the wasm stack trace is printed"),
 )
 
+F32_MAX = 3.4028234663852886e38  # the largest finite f32
 DEFAULT_ENGINE = "compiler"
 FALLBACK_ENGINE = "interpreter"
 
@@ -147,7 +149,7 @@ def parse_value(valtype: int, text: str, position: int):
             return value & ((1 << bits) - 1) if valtype == V128 else value
         if valtype in (F32, F64):
             value = float(text)
-            if valtype == F32 and value == value and abs(value) != float("inf") and abs(value) > 3.4028235677973366e38:
+            if valtype == F32 and math.isfinite(value) and abs(value) > F32_MAX:
                 raise RunFailure(EXIT_USAGE, f"{what}: {text} is out of range")
             return value
     except ValueError:
@@ -176,7 +178,7 @@ def _format_f32(value: float) -> str:
     """The shortest decimal that reads back as the same f32 (Python's repr is for f64)."""
     import struct
 
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         return repr(value)
     target = struct.pack("<f", value)
     for digits in range(1, 10):
@@ -427,7 +429,7 @@ def run(args) -> int:
         code = execute(args, data, stats)
     except RunFailure as failure:
         return _fail(failure.code, failure.message)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- anything unexpected is one line (exit 70), never a traceback
         return _report(exc, args.module)
     finally:
         if args.stats and stats:

@@ -33,7 +33,7 @@ def run_cli(argv, stdin: bytes = b"", cwd=None, env=None) -> Completed:
     environ.update(env or {})
     proc = subprocess.run(
         [sys.executable, "-m", "pywaz", *map(str, argv)],
-        input=stdin, capture_output=True, cwd=cwd, env=environ, timeout=300,
+        input=stdin, capture_output=True, cwd=cwd, env=environ, timeout=300, check=False,
     )
     return Completed(proc.returncode, proc.stdout, proc.stderr)
 

@@ -77,6 +77,8 @@ def test_invoke_bad_arguments(pywaz_run, tmp_path):
     assert "out of range" in one_line_error(pywaz_run("--invoke", "add", path, "1", str(1 << 32)), 2)
     assert "out of range" in one_line_error(pywaz_run("--invoke", "add", path, "1", str(-(1 << 31) - 1)), 2)
     assert "takes 2 argument(s)" in one_line_error(pywaz_run("--invoke", "add", path, "1"), 2)
+    assert "out of range" in one_line_error(pywaz_run("--invoke", "half", path, "1e39"), 2)
+    assert pywaz_run("--invoke", "half", path, "inf").stdout == b"inf\n"
     assert "not a function" in one_line_error(pywaz_run("--invoke", "g", path), 2)
     assert "does not export 'nope'" in one_line_error(pywaz_run("--invoke", "nope", path), 67)
 
@@ -192,9 +194,8 @@ def test_help_documents_every_exit_code(pywaz_run):
 
 
 def test_top_level_help_lists_run_and_the_other_commands():
-    from tests.cli.conftest import run_cli
-
     from pywaz.cli import SUBCOMMANDS
+    from tests.cli.conftest import run_cli
 
     out = run_cli(["--help"]).stdout.decode()
     assert all(f"    {name}" in out for name in SUBCOMMANDS) and "run" in SUBCOMMANDS

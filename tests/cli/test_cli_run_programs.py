@@ -84,7 +84,7 @@ def test_cat_files_and_a_missing_one(both):
 
 def test_wc(both):
     text = b"one two  three\n\tfour\nfive six\r\nseven"
-    code, out, _ = both("wc", stdin=text)
+    _, out, _ = both("wc", stdin=text)
     lines = text.count(b"\n")
     assert out == f"{lines} {len(text.split())} {len(text)}\n".encode()
 
@@ -140,7 +140,7 @@ def test_clock_and_random_facts(both, name):
 
 
 def test_escape_attempts_are_refused_like_wasmtime(both):
-    code, out, _ = both("escape", "/sandbox")
+    _, out, _ = both("escape", "/sandbox")
     assert b"SECRET" not in out
 
 
@@ -160,5 +160,5 @@ def test_exit_status_beyond_eight_bits_is_not_reported_as_success(reference, pyw
     assert result.stdout == b"exiting with 256\n"
     assert result.exit_code == 1
     assert result.stderr.decode().splitlines() == [
-        f"pywaz run: {reference.program_path('exitcode')}: the program exited with status 256, which does not fit "
-        "a process exit status (0-255); exiting with 1"]
+        (f"pywaz run: {reference.program_path('exitcode')}: the program exited with status 256, which does not "
+         "fit a process exit status (0-255); exiting with 1")]
