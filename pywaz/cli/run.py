@@ -432,7 +432,7 @@ def run(args) -> int:
     except Exception as exc:  # noqa: BLE001 -- anything unexpected is one line (exit 70), never a traceback
         return _report(exc, args.module)
     finally:
-        if args.stats and stats:
+        if args.stats and "load_seconds" in stats:
             sys.stdout.flush()
             print(format_stats(stats), file=sys.stderr)
     if not 0 <= code <= 255:

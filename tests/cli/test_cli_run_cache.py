@@ -102,3 +102,24 @@ def test_eager_mode_caches_every_function(pywaz_run, tmp_path):
     second = stats_of(pywaz_run("--stats", "--compile-mode", "eager", HELLO, cache=cache))
     assert first["compiled"] == first["total"]
     assert (second["origin"], second["compiled"], second["cached"]) == (b"disk cache hit", 0, first["total"])
+
+
+def test_ahead_of_time_compile_serves_pywaz_run(tmp_path):
+    cache = tmp_path / "cache"
+    compiled = run_cli(["compile", "--cache-dir", cache, "--no-progress", WC])
+    if b"cannot store its artifacts on disk" in compiled.stderr:
+        # pywaz run adds (de)serialisation for the compiler engine itself; `pywaz compile`
+        # needs CompilerEngine.serialize/deserialize (pywaz/cache/README.md), not there yet.
+        pytest.skip("pywaz compile: the compiler engine has no serialize/deserialize yet")
+    assert compiled.exit_code == 0, compiled.stderr
+    result = run_cli(["run", "--cache-dir", cache, "--stats", WC], stdin=b"one two\n")
+    assert result.stdout == b"1 2 8\n"
+    stats = stats_of(result)
+    assert stats["origin"] == b"disk cache hit"
+    assert stats["compiled"] == 0 and stats["cached"] == stats["total"]
+
+
+def test_stats_are_not_printed_when_the_module_never_loaded(tmp_path):
+    result = run_cli(["run", "--no-cache", "--stats", tmp_path / "absent.wasm"])
+    assert result.exit_code == 66
+    assert len(result.stderr.splitlines()) == 1
