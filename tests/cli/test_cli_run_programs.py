@@ -162,3 +162,12 @@ def test_exit_status_beyond_eight_bits_is_not_reported_as_success(reference, pyw
     assert result.stderr.decode().splitlines() == [
         (f"pywaz run: {reference.program_path('exitcode')}: the program exited with status 256, which does not "
          "fit a process exit status (0-255); exiting with 1")]
+
+
+@pytest.mark.parametrize("engine", ["interpreter", "compiler"])
+@pytest.mark.parametrize("mode", ["lazy", "eager"])
+def test_every_engine_and_mode_gives_the_same_wc(reference, pywaz_run, engine, mode):
+    text = b"alpha beta\ngamma\n\n delta "
+    path = reference.program_path("wc")
+    expected = reference.run_wasmtime(path, [str(path)], stdin=text)
+    assert tuple(pywaz_run("--engine", engine, "--compile-mode", mode, path, stdin=text)) == tuple(expected)
