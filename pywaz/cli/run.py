@@ -288,17 +288,31 @@ def wasm_frames(trap) -> list[str]:
     else the compiled wasm functions found in the Python traceback."""
     if trap.wasm_stack:
         return list(trap.wasm_stack)
-    frames = []
-    tb = trap.__traceback__
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if code.co_filename.startswith("<wasm function "):
-            # Generated functions are named f<index>_<wasm name> (pywaz.compiler.artifact).
-            index, _, name = code.co_name[1:].partition("_")
-            frames.append(name or f"function {index}")
-        tb = tb.tb_next
-    frames.reverse()
-    return frames
+    # A trap made from another exception (CALL_STACK_EXHAUSTED from a RecursionError)
+    # was raised outside the wasm frames; they are in that exception's traceback.
+    for exc in (trap, trap.__cause__, trap.__context__):
+        frames = []
+        tb = exc.__traceback__ if exc is not None else None
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code.co_filename.startswith("<wasm function "):
+                # Generated functions are named f<index>_<wasm name> (pywaz.compiler.artifact).
+                index, _, name = code.co_name[1:].partition("_")
+                frames.append(name or f"function {index}")
+            tb = tb.tb_next
+        if frames:
+            frames.reverse()
+            return frames
+    return []
+
+
+def stack_lines(frames: list[str], head: int = 30, tail: int = 5) -> list[str]:
+    """``  at FRAME`` lines; a deep stack (runaway recursion) keeps its innermost and outermost frames."""
+    if len(frames) <= head + tail + 1:
+        return [f"  at {frame}" for frame in frames]
+    omitted = len(frames) - head - tail
+    return ([f"  at {frame}" for frame in frames[:head]] + [f"  ... {omitted} more frames"]
+            + [f"  at {frame}" for frame in frames[-tail:]])
 
 
 def _invoke(instance, name: str, texts: list[str]) -> None:
@@ -455,8 +469,8 @@ def _report(exc: Exception, module: str) -> int:
     if isinstance(exc, Trap):
         sys.stdout.flush()
         print(f"pywaz run: {module}: wasm trap: {exc}", file=sys.stderr)
-        for frame in wasm_frames(exc):
-            print(f"  at {frame}", file=sys.stderr)
+        for line in stack_lines(wasm_frames(exc)):
+            print(line, file=sys.stderr)
         return EXIT_TRAP
     if isinstance(exc, DecodeError):
         return _fail(EXIT_BAD_MODULE, f"{module}: malformed module: {exc}")

@@ -199,3 +199,15 @@ def test_top_level_help_lists_run_and_the_other_commands():
 
     out = run_cli(["--help"]).stdout.decode()
     assert all(f"    {name}" in out for name in SUBCOMMANDS) and "run" in SUBCOMMANDS
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_runaway_recursion_traps_with_a_shortened_stack(pywaz_run, tmp_path, engine):
+    path = wasm(tmp_path, '(module (memory (export "memory") 1) (func $down (call $down)) '
+                          '(func (export "_start") (call $down)))')
+    result = pywaz_run("--engine", engine, path)
+    lines = result.stderr.decode().splitlines()
+    assert result.exit_code == 134, lines
+    assert lines[0].endswith("wasm trap: call stack exhausted")
+    assert len(lines) <= 40 and all(line.startswith("  ") for line in lines[1:])
+    assert lines[1] == "  at down"
