@@ -15,7 +15,8 @@ import struct
 
 from .. import numeric
 from ..ir import EXTERNREF, F32, F64, FUNCREF
-from . import simd
+from ..simd import SIMD_ARITY, SIMD_OPS
+from . import vector
 
 # Instruction codes. The dispatch loop in machine.py uses the literal numbers;
 # keep the two in step.
@@ -369,17 +370,8 @@ def _append(prog: list, code: int, arg, target: int) -> None:
 def _lower_simd(op: int, imm):
     if op == 0xFD0C:  # v128.const
         return (CONST, imm)
-    if op in simd.UNARY:
-        return (UNOP, simd.UNARY[op])
-    if op in simd.BINARY:
-        return (BINOP, simd.BINARY[op])
-    if op in simd.LANE_UNARY:
-        return (UNOP, simd.LANE_UNARY[op](imm))
-    if op in simd.LANE_BINARY:
-        return (BINOP, simd.LANE_BINARY[op](imm))
-    if op in simd.MISC:
-        return (MISC, (simd.MISC[op], imm))
-    return (UNSUPPORTED, op)
+    lowered = vector.lower(op, imm, UNOP, BINOP, MISC)
+    return (UNSUPPORTED, op) if lowered is None else lowered
 
 
 def _is_null(a):
@@ -442,10 +434,9 @@ def _fixed_table():
     table[0x1C] = (SELECT, None)
     table[0xD0] = (CONST, None)
     table[0xD1] = (UNOP, _is_null)
-    for op, fn in simd.UNARY.items():
-        table[op] = (UNOP, fn)
-    for op, fn in simd.BINARY.items():
-        table[op] = (BINOP, fn)
+    for op, (count, kind) in SIMD_ARITY.items():
+        if kind == "-" and count in (1, 2):
+            table[op] = (UNOP if count == 1 else BINOP, SIMD_OPS[op])
     return table
 
 
