@@ -78,13 +78,16 @@ def compile_function(validated: ValidatedModule, local_index: int) -> CompiledFu
     func_index = info.func_index
     name = _python_name(func_index, module.names.function_names.get(func_index))
     global_mutable = tuple(g.mutable for g in validated.global_types)
-    lowered = lower_function(info, validated.func_types, global_mutable, module.types, name)
+    imported = validated.num_imported_funcs
+    lowered = lower_function(info, validated.func_types, global_mutable, module.types, name, num_imported=imported)
     try:
         code = _compile_source(lowered, func_index)
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
         if lowered.flat:
             raise CompileFailure(f"function {func_index}: generated code does not compile: {exc}") from exc
-        lowered = lower_function(info, validated.func_types, global_mutable, module.types, name, force_flat=True)
+        lowered = lower_function(
+            info, validated.func_types, global_mutable, module.types, name, force_flat=True, num_imported=imported
+        )
         try:
             code = _compile_source(lowered, func_index)
         except (SyntaxError, RecursionError, MemoryError, ValueError) as exc2:

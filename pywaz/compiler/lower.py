@@ -345,7 +345,17 @@ _MEMORY_DATA_OPS = frozenset(range(0x28, 0x41)) | frozenset(range(0xFD00, 0xFD0C
 class FunctionLowering:
     """Lower one function. Use :func:`lower_function`."""
 
-    def __init__(self, info: FunctionInfo, func_types, global_mutable, types, name: str, force_flat: bool = False):
+    def __init__(
+        self,
+        info: FunctionInfo,
+        func_types,
+        global_mutable,
+        types,
+        name: str,
+        force_flat: bool = False,
+        num_imported: int = 0,
+    ):
+        self.num_imported = num_imported
         self.info = info
         self.func_types = func_types
         self.global_mutable = global_mutable
@@ -950,7 +960,11 @@ def _lower_call(low, code, imm, pc, offset, blocks):
     ftype = low.func_types[imm]
     args = low.take(len(ftype.params))
     low.flush()
-    text = f"_f{imm}(" + ", ".join(low.val(a) for a in args) + ")"
+    # An imported function is called through its Function object: its
+    # ``call`` may still be a lazy stub of another instance when this instance
+    # is bound, and is replaced by the compiled function on first use.
+    callee = f"_F{imm}.call" if imm < low.num_imported else f"_f{imm}"
+    text = f"{callee}(" + ", ".join(low.val(a) for a in args) + ")"
     _finish_call(low, text, len(ftype.results))
 
 
@@ -1551,15 +1565,22 @@ _DISPATCH.update(_simd_lowerers())
 
 
 def lower_function(
-    info: FunctionInfo, func_types, global_mutable, types, name: str, force_flat: bool = False
+    info: FunctionInfo,
+    func_types,
+    global_mutable,
+    types,
+    name: str,
+    force_flat: bool = False,
+    num_imported: int = 0,
 ) -> LoweredFunction:
     """Lower ``info`` to the source of ``def name(l0, ...)``.
 
     ``func_types`` is the module's function index space types, ``global_mutable``
-    one bool per global, ``types`` the module's type section.
+    one bool per global, ``types`` the module's type section, ``num_imported``
+    how many functions are imported. ``force_flat`` lowers the whole body flat.
 
     Raises:
-        UnsupportedOpcode: the body uses an instruction this engine does not lower (SIMD).
+        UnsupportedOpcode: the body uses an instruction this engine cannot lower.
     """
-    lowering = FunctionLowering(info, func_types, global_mutable, types, name, force_flat)
+    lowering = FunctionLowering(info, func_types, global_mutable, types, name, force_flat, num_imported)
     return lowering.lower()

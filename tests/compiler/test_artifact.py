@@ -299,3 +299,19 @@ def test_runaway_recursion_is_call_stack_exhausted():
         with pytest.raises(Trap) as info:
             runtime.instantiate(wasmtime.wat2wasm(wat)).exports["f"](1)
         assert info.value.kind is TrapKind.CALL_STACK_EXHAUSTED
+
+
+def test_cross_instance_calls_reach_the_compiled_callee():
+    # B imports A's lazily compiled function; once A's function has run, B's
+    # calls go straight to the compiled code (no stub frame in between).
+    a_wat = '(module (func (export "f") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3))))'
+    b_wat = """(module (import "a" "f" (func $f (param i32) (result i32)))
+      (func (export "g") (param i32) (result i32) (i32.add (call $f (local.get 0)) (i32.const 1))))"""
+    a, _ = instantiate(wasmtime.wat2wasm(a_wat), "lazy")
+    b, b_artifact = instantiate(wasmtime.wat2wasm(b_wat), "lazy", imports={("a", "f"): a.exports["f"]})
+    assert call(b, "g", 5) == 16
+    compiled = a.exports["f"].call
+    assert compiled.__code__.co_name.startswith("f0")  # the stub was replaced
+    assert "_F0.call(" in b_artifact.functions[0].source
+    assert b.funcs[1].call.__globals__["_F0"] is a.exports["f"]
+    assert call(b, "g", 7) == 22
