@@ -77,19 +77,20 @@ def kernel_table(benchmarks: list[dict]) -> list[str]:
     if not times:
         return []
     present = [r for r in RUNNER_ORDER if any(r in row for row in times.values())]
-    header = ["kernel", "n", *present, *(label for label, _, _ in RATIOS)]
+    ratios = [ratio for ratio in RATIOS if ratio[1] in present and ratio[2] in present]
+    header = ["kernel", "n", *present, *(label for label, _, _ in ratios)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    ratio_values: dict[str, list[float]] = {label: [] for label, _, _ in RATIOS}
+    ratio_values: dict[str, list[float]] = {label: [] for label, _, _ in ratios}
     for kernel, row in times.items():
         cells = [kernel, str(sizes[kernel])] + [format_seconds(row.get(r)) for r in present]
-        for label, slow, fast in RATIOS:
+        for label, slow, fast in ratios:
             ratio = row[slow] / row[fast] if slow in row and fast in row else None
             if ratio is not None:
                 ratio_values[label].append(ratio)
             cells.append(format_ratio(ratio))
         lines.append("| " + " | ".join(cells) + " |")
     geo = ["**geometric mean**", ""] + [""] * len(present)
-    geo += [format_ratio(geometric_mean(ratio_values[label])) for label, _, _ in RATIOS]
+    geo += [format_ratio(geometric_mean(ratio_values[label])) for label, _, _ in ratios]
     lines.append("| " + " | ".join(geo) + " |")
     return lines
 
@@ -143,16 +144,11 @@ def render(data: dict, command: str) -> str:
 
 def run_suite(json_path: Path, pytest_args: list[str]) -> tuple[int, str]:
     """Run ``pytest bench --benchmark-only`` writing JSON; return (exit code, command)."""
-    args = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(BENCH_DIR),
-        "--benchmark-only",
-        f"--benchmark-json={json_path}",
-        *pytest_args,
-    ]
-    command = " ".join(["python3", "-m", "pytest", "bench", "--benchmark-only", *pytest_args])
+    # Paths among the extra arguments replace the default "whole bench/ directory".
+    has_paths = any(not arg.startswith("-") and (REPO / arg.split("::")[0]).exists() for arg in pytest_args)
+    targets = [] if has_paths else ["bench"]
+    args = [sys.executable, "-m", "pytest", *targets, "--benchmark-only", f"--benchmark-json={json_path}", *pytest_args]
+    command = " ".join(["python3", "-m", "pytest", *targets, "--benchmark-only", *pytest_args])
     env_knobs = [f"{k}={v}" for k, v in os.environ.items() if k.startswith("PYWAZ_BENCH_")]
     if env_knobs:
         command = " ".join(env_knobs) + " " + command

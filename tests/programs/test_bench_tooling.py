@@ -157,3 +157,10 @@ def test_format_seconds():
     assert report.format_seconds(0.0123) == "12.3 ms"
     assert report.format_seconds(4.2e-5) == "42 µs"
     assert report.geometric_mean([1e-9, 1e9]) == pytest.approx(1.0)
+
+
+def test_report_drops_ratio_columns_without_both_runners():
+    lines = report.kernel_table([_bench("a", "pywaz-compiler", 0.2), _bench("a", "python", 0.1)])
+    assert "compiler vs plain Python" in lines[0]
+    assert "pywasm" not in lines[0] and "interpreter" not in lines[0]
+    assert "x 0.5 (slower)" in lines[2]
