@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from ..errors import ClosedError, Trap, TrapKind
 from ..ir import PAGE_SIZE, VALTYPE_NAMES
+from .interrupt import check_timeout, run_with_deadline
 from .objects import Function, Global, Memory, Table
 from .values import from_raw, from_raw_converter, to_raw, to_raw_converter
 
@@ -91,12 +92,15 @@ class ExportedFunction(_Owned):
     def name(self) -> str:
         return self.function.name
 
-    def __call__(self, *args):
+    def __call__(self, *args, timeout=None):
         """Call with Python values; see the class docstring for conversions.
 
+        ``timeout``: seconds after which the call is interrupted with
+        ``Trap(INTERRUPTED)`` (None: the runtime's ``deadline``, if any).
+
         Raises:
-            TypeError / ValueError: wrong argument count, type or range.
-            Trap: the call trapped.
+            TypeError / ValueError: wrong argument count, type or range, or a bad timeout.
+            Trap: the call trapped or was interrupted.
             ClosedError: the instance is closed.
         """
         owner = self._owner
@@ -109,7 +113,11 @@ class ExportedFunction(_Owned):
                 f"({self.function.type}), got {len(args)}"
             )
         raw = [convert(value, f"argument {i}") for i, (convert, value) in enumerate(zip(converters, args))]
-        result = invoke(self.function, raw, self._call_depth())
+        runtime = self._runtime
+        if timeout is None and (runtime is None or runtime.deadline is None):
+            result = invoke(self.function, raw, None if runtime is None else runtime.call_depth)
+        else:
+            result = self._invoke_with_deadline(raw, timeout)
         results = self._from_raw
         if len(results) == 1:
             return results[0](result)
@@ -117,18 +125,28 @@ class ExportedFunction(_Owned):
             return None
         return tuple(convert(value) for convert, value in zip(results, result))
 
-    def call_raw(self, *args):
+    def call_raw(self, *args, timeout=None):
         """Call with raw values (pywaz.numeric representation); return raw results.
+
+        ``timeout`` as for :meth:`__call__`.
 
         Raises:
             TypeError: wrong argument count.
-            Trap: the call trapped.
+            Trap: the call trapped or was interrupted.
             ClosedError: the instance is closed.
         """
         self._check()
         if len(args) != len(self.function.type.params):
             raise TypeError(f"expected {len(self.function.type.params)} argument(s), got {len(args)}")
-        return invoke(self.function, args, self._call_depth())
+        runtime = self._runtime
+        if timeout is None and (runtime is None or runtime.deadline is None):
+            return invoke(self.function, args, self._call_depth())
+        return self._invoke_with_deadline(args, timeout)
+
+    def _invoke_with_deadline(self, args, timeout):
+        seconds = check_timeout(timeout) if timeout is not None else self._runtime.deadline
+        call_depth = self._call_depth()
+        return run_with_deadline(seconds, call_depth, invoke, self.function, args, call_depth)
 
     def _call_depth(self):
         runtime = self._runtime

@@ -2,18 +2,32 @@
 
 ``runtime.new_host_module("env")`` returns a :class:`HostModuleBuilder`; chain
 ``function``/``global_``/``memory``/``table`` and finish with ``instantiate()``,
-which registers the module in the runtime under its name. A host function
-receives embedder values (i32/i64 as signed ints, floats, references) unless
-declared with ``raw=True``, and returns None, one value, or a tuple.
-Exceptions it raises become ``Trap(HOST_ERROR)`` with the original as
-``__cause__``; a :class:`~pywaz.Trap` or :class:`~pywaz.ExitError` passes
-through unchanged.
+which registers the module in the runtime under its name, so any module the
+runtime instantiates afterwards can import from it.
+
+A host function's wasm type is given with ``params=[...]``/``results=[...]``
+(type names such as ``"i32"``) or read from its annotations (see
+:mod:`pywaz.vm.valtypes`)::
+
+    def add(a: pywaz.i32, b: pywaz.i32) -> pywaz.i32: ...
+    def log(caller: pywaz.Caller, ptr: pywaz.i32, n: pywaz.i32) -> None: ...
+
+It receives embedder values (i32/i64 as signed ints, floats, references)
+unless declared with ``raw=True``, and returns None, one value, or a tuple
+(checked against the declared results). A first parameter annotated
+:class:`Caller` (or ``caller=True``) receives the calling instance's
+:class:`Caller`. Exceptions it raises become ``Trap(HOST_ERROR)`` with the
+original as ``__cause__``; a :class:`~pywaz.Trap` or :class:`~pywaz.ExitError`
+passes through unchanged.
 """
 
 from __future__ import annotations
 
+import inspect
+import typing
+
 from ..errors import ExitError, Trap, TrapKind
-from ..ir import EXTERNREF, FUNCREF, GlobalType, Limits, MemoryType, TableType, func_type
+from ..ir import EXTERNREF, FUNCREF, VALTYPE_BY_NAME, GlobalType, Limits, MemoryType, TableType, func_type
 from .objects import Function, Global, Memory, Table
 from .values import from_raw, parse_valtype, to_raw
 
@@ -24,39 +38,255 @@ from .values import from_raw, parse_valtype, to_raw
 MAX_HOST_NESTING = 400
 
 
-def _host_call(fn, ftype, raw: bool, qualified: str, call_depth):
+class Caller:
+    """The instance calling a host function, as that function sees it.
+
+    A host function opts in by annotating its first parameter ``pywaz.Caller``
+    (or with ``caller=True``). Each importing instance gets its own binding,
+    so ``caller`` always names the instance whose code made the call. When
+    the function is called directly from Python (through the host instance's
+    exports) there is no calling instance and ``caller`` is None.
+    """
+
+    __slots__ = ("_instance", "_runtime", "_exports")
+
+    def __init__(self, module_instance, runtime):
+        self._instance = module_instance
+        self._runtime = runtime
+        self._exports = None
+
+    @property
+    def name(self) -> str | None:
+        """The calling instance's registered module name, if any."""
+        return self._instance.name
+
+    @property
+    def exports(self):
+        """The calling instance's exports (a read-only mapping of embedder wrappers)."""
+        if self._exports is None:
+            from .exports import Exports
+
+            self._exports = Exports(self._instance.exports, None, self._runtime)
+        return self._exports
+
+    @property
+    def memory(self):
+        """The calling instance's memory 0 (exported or not) as an ExportedMemory, or None."""
+        memories = self._instance.memories
+        if not memories:
+            return None
+        from .exports import ExportedMemory
+
+        return ExportedMemory(memories[0], None)
+
+    def get_export(self, name: str):
+        """The export ``name`` of the calling instance, or None when it has none by that name."""
+        if not isinstance(name, str):
+            raise TypeError(f"export name must be a str, not {type(name).__name__}")
+        exports = self.exports
+        return exports[name] if name in exports else None
+
+    def __repr__(self) -> str:
+        return f"<Caller {self._instance.name or '(anonymous)'}>"
+
+
+class HostFunction(Function):
+    """A host :class:`Function`; one that takes a :class:`Caller` is re-bound per importing instance."""
+
+    __slots__ = ("_make_call", "takes_caller")
+
+    def __init__(self, type, make_call, name: str, takes_caller: bool):
+        super().__init__(type, make_call(None), name, None, -1, host=True)
+        self._make_call = make_call
+        self.takes_caller = takes_caller
+
+    def for_instance(self, module_instance, runtime) -> Function:
+        """The function as imported by ``module_instance`` (itself unless it takes a caller)."""
+        if not self.takes_caller:
+            return self
+        bound = HostFunction.__new__(HostFunction)
+        Function.__init__(
+            bound, self.type, self._make_call(Caller(module_instance, runtime)), self.name, None, -1, host=True
+        )
+        bound._make_call = self._make_call
+        bound.takes_caller = True
+        return bound
+
+
+def _host_call(fn, ftype, raw: bool, qualified: str, call_depth, takes_caller: bool):
+    """``caller -> call``: builds the raw-value callable engines invoke."""
     params = ftype.params
     results = ftype.results
     nresults = len(results)
 
-    def call(*args):
-        if not raw:
-            args = [from_raw(t, v) for t, v in zip(params, args)]
-        if call_depth.host_nesting >= MAX_HOST_NESTING:
-            raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
-        call_depth.host_nesting += 1
-        try:
-            result = fn(*args)
-        except (Trap, ExitError):
-            raise
-        except RecursionError:
-            raise Trap(TrapKind.CALL_STACK_EXHAUSTED) from None
-        except Exception as exc:
-            raise Trap(TrapKind.HOST_ERROR, f"{qualified}: {type(exc).__name__}: {exc}") from exc
-        finally:
-            call_depth.host_nesting -= 1
-        try:
-            if nresults == 0:
-                return None
-            if nresults == 1:
-                return to_raw(results[0], result, f"result of {qualified}")
-            if not isinstance(result, (tuple, list)) or len(result) != nresults:
-                raise TypeError(f"result of {qualified}: expected a tuple of {nresults} values")
-            return tuple(to_raw(t, v, f"result {i} of {qualified}") for i, (t, v) in enumerate(zip(results, result)))
-        except (TypeError, ValueError) as exc:
-            raise Trap(TrapKind.HOST_ERROR, str(exc)) from exc
+    def make_call(caller):
+        def call(*args):
+            if not raw:
+                args = [from_raw(t, v) for t, v in zip(params, args)]
+            if takes_caller:
+                args = (caller, *args)
+            if call_depth.host_nesting >= MAX_HOST_NESTING:
+                raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
+            call_depth.host_nesting += 1
+            try:
+                result = fn(*args)
+            except (Trap, ExitError):
+                raise
+            except RecursionError:
+                raise Trap(TrapKind.CALL_STACK_EXHAUSTED) from None
+            except Exception as exc:
+                raise Trap(TrapKind.HOST_ERROR, f"{qualified}: {type(exc).__name__}: {exc}") from exc
+            finally:
+                call_depth.host_nesting -= 1
+            try:
+                if nresults == 0:
+                    if result is not None:
+                        raise TypeError(
+                            f"{qualified} returned {type(result).__name__} but declares no results "
+                            "(annotate its return type or pass results=[...])"
+                        )
+                    return None
+                if nresults == 1:
+                    return to_raw(results[0], result, f"result of {qualified}")
+                if not isinstance(result, (tuple, list)) or len(result) != nresults:
+                    raise TypeError(
+                        f"result of {qualified}: expected a tuple of {nresults} values, got {_describe(result)}"
+                    )
+                return tuple(
+                    to_raw(t, v, f"result {i} of {qualified}") for i, (t, v) in enumerate(zip(results, result))
+                )
+            except (TypeError, ValueError) as exc:
+                raise Trap(TrapKind.HOST_ERROR, str(exc)) from exc
 
-    return call
+        return call
+
+    return make_call
+
+
+def _describe(value) -> str:
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return type(value).__name__
+
+
+def _resolve_annotation(annotation, fn, what: str):
+    """The valtype code, ``Caller``, or None (no results) an annotation stands for.
+
+    Raises:
+        TypeError: the annotation is not part of the scheme in :mod:`pywaz.vm.valtypes`.
+    """
+    if isinstance(annotation, str):
+        text = annotation.strip()
+        if text in VALTYPE_BY_NAME:
+            return VALTYPE_BY_NAME[text]
+        if text == "None":
+            return None
+        try:
+            annotation = eval(text, getattr(fn, "__globals__", {}))  # noqa: S307 - the function's own annotation
+        except Exception as exc:
+            raise TypeError(f"{what}: cannot resolve annotation {text!r} ({type(exc).__name__}: {exc})") from None
+    if annotation is None or annotation is type(None):
+        return None
+    if annotation is Caller:
+        return Caller
+    code = getattr(annotation, "__wasm_valtype__", None) if isinstance(annotation, type) else None
+    if code is not None:
+        return code
+    hint = " (int is ambiguous: use pywaz.i32 or pywaz.i64)" if annotation is int else ""
+    if annotation is float:
+        hint = " (float is ambiguous: use pywaz.f32 or pywaz.f64)"
+    raise TypeError(
+        f"{what}: annotation {annotation!r} is not a wasm type; use pywaz.i32, i64, f32, f64, v128, "
+        f"funcref or externref{hint}, or pass params=/results="
+    )
+
+
+def infer_signature(fn, qualified: str, params, results, caller):
+    """``(param codes, result codes, takes_caller)`` from explicit lists and ``fn``'s annotations.
+
+    Raises:
+        TypeError: an annotation is missing or not a wasm type, or the signature cannot be read.
+        ValueError: an explicit type name is unknown.
+    """
+    explicit_params = None if params is None else tuple(parse_valtype(t) for t in _as_list(params, "params"))
+    explicit_results = None if results is None else tuple(parse_valtype(t) for t in _as_list(results, "results"))
+    if explicit_params is not None and explicit_results is not None and caller is not None:
+        return explicit_params, explicit_results, bool(caller)
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        if explicit_params is not None and explicit_results is not None:
+            return explicit_params, explicit_results, bool(caller)
+        raise TypeError(
+            f"host function {qualified}: its signature cannot be read; pass params=[...] and results=[...]"
+        ) from None
+    positional = []
+    for p in signature.parameters.values():
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            positional.append(p)
+        elif p.kind is p.VAR_POSITIONAL:
+            positional.append(None)
+            break
+    takes_caller = caller
+    if takes_caller is None:
+        takes_caller = bool(positional) and positional[0] is not None and (
+            positional[0].annotation is not inspect.Parameter.empty
+            and _resolve_annotation(positional[0].annotation, fn, f"{qualified} parameter {positional[0].name}")
+            is Caller
+        )
+    if explicit_params is None:
+        codes = []
+        for index, p in enumerate(positional[1:] if takes_caller else positional):
+            if p is None:
+                raise TypeError(f"host function {qualified}: *args cannot be typed; pass params=[...]")
+            if p.annotation is p.empty:
+                raise TypeError(
+                    f"host function {qualified}: parameter {p.name!r} has no annotation; annotate it "
+                    "(e.g. pywaz.i32) or pass params=[...]"
+                )
+            code = _resolve_annotation(p.annotation, fn, f"{qualified} parameter {p.name}")
+            if code is None or code is Caller:
+                where = "only the first parameter may be the Caller" if code is Caller else "None is not a type"
+                raise TypeError(f"host function {qualified}: parameter {p.name!r}: {where}")
+            codes.append(code)
+        explicit_params = tuple(codes)
+    if explicit_results is None:
+        explicit_results = _result_codes(signature.return_annotation, fn, qualified)
+    return explicit_params, explicit_results, bool(takes_caller)
+
+
+def _result_codes(annotation, fn, qualified: str) -> tuple:
+    what = f"{qualified} return annotation"
+    if annotation is inspect.Signature.empty:
+        return ()  # like a Python function without one: returns None
+    if isinstance(annotation, str) and annotation.strip().startswith(("tuple[", "typing.Tuple[", "Tuple[")):
+        try:
+            annotation = eval(annotation, getattr(fn, "__globals__", {}))  # noqa: S307
+        except Exception as exc:
+            raise TypeError(f"{what}: cannot resolve {annotation!r} ({type(exc).__name__}: {exc})") from None
+    if typing.get_origin(annotation) is tuple:
+        args = typing.get_args(annotation)
+        if args == ((),):  # typing.Tuple[()]
+            args = ()
+        if Ellipsis in args:
+            raise TypeError(f"{what}: a variable-length tuple has no fixed wasm result types")
+        codes = []
+        for i, arg in enumerate(args):
+            code = _resolve_annotation(arg, fn, f"{what} item {i}")
+            if code is None or code is Caller:
+                raise TypeError(f"{what} item {i}: not a wasm value type")
+            codes.append(code)
+        return tuple(codes)
+    code = _resolve_annotation(annotation, fn, what)
+    if code is Caller:
+        raise TypeError(f"{what}: Caller is not a wasm value type")
+    return () if code is None else (code,)
+
+
+def _as_list(types, label):
+    if isinstance(types, (str, bytes)) or not hasattr(types, "__iter__"):
+        raise TypeError(f"{label} must be a list of value type names, not {type(types).__name__}")
+    return list(types)
 
 
 class HostModuleBuilder:
@@ -77,23 +307,34 @@ class HostModuleBuilder:
         self._exports[name] = obj
         return self
 
-    def function(self, name: str, fn, params=(), results=(), *, raw: bool = False) -> HostModuleBuilder:
-        """Add a host function ``fn`` with the given parameter/result type names.
+    def function(
+        self, name: str, fn, params=None, results=None, *, raw: bool = False, caller: bool | None = None
+    ) -> HostModuleBuilder:
+        """Add the host function ``fn`` as export ``name``.
+
+        ``params``/``results`` are lists of value type names (``"i32"``...) or
+        codes; either one left as None is read from ``fn``'s annotations (see
+        :mod:`pywaz.vm.valtypes`; an absent return annotation means no
+        results). ``caller``: pass a :class:`Caller` as the first argument
+        (None: when the first parameter is annotated ``pywaz.Caller``).
+        ``raw``: arguments and results in the raw representation of
+        :mod:`pywaz.numeric` (unsigned i32/i64), unchecked on the way in.
 
         Raises:
-            TypeError: ``fn`` is not callable.
+            TypeError: ``fn`` is not callable, or its annotations do not give a wasm type.
             ValueError: unknown value type name, or a duplicate name.
         """
+        if not isinstance(name, str):
+            raise TypeError(f"export name must be a str, not {type(name).__name__}")
         if not callable(fn):
             raise TypeError(f"host function {name!r} is not callable")
-        ftype = func_type(tuple(parse_valtype(t) for t in params), tuple(parse_valtype(t) for t in results))
+        if caller is not None and not isinstance(caller, bool):
+            raise TypeError(f"caller must be a bool or None, not {type(caller).__name__}")
         qualified = f"{self.name}.{name}"
-        return self._add(
-            name,
-            Function(
-                ftype, _host_call(fn, ftype, raw, qualified, self._runtime.call_depth), qualified, None, -1, host=True
-            ),
-        )
+        param_codes, result_codes, takes_caller = infer_signature(fn, qualified, params, results, caller)
+        ftype = func_type(param_codes, result_codes)
+        make_call = _host_call(fn, ftype, bool(raw), qualified, self._runtime.call_depth, takes_caller)
+        return self._add(name, HostFunction(ftype, make_call, qualified, takes_caller))
 
     def global_(self, name: str, valtype, value, mutable: bool = False) -> HostModuleBuilder:
         """Add a global of ``valtype`` ("i32", ...) holding ``value`` (embedder value).
@@ -141,4 +382,4 @@ def _check_limits(minimum, maximum, bound, what):
         raise ValueError(f"bad {what} limits: min={minimum}, max={maximum}")
 
 
-__all__ = ["HostModuleBuilder"]
+__all__ = ["Caller", "HostFunction", "HostModuleBuilder", "infer_signature"]

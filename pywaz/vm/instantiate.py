@@ -167,7 +167,9 @@ def instantiate(
     funcs, tables, memories, globals_ = instance.funcs, instance.tables, instance.memories, instance.globals_
     for imp, obj in zip(module.imports, imported):
         if imp.kind == EXTERN_FUNC:
-            funcs.append(obj)
+            # A host function that takes a Caller is bound to each importing instance.
+            bind = getattr(obj, "for_instance", None)
+            funcs.append(obj if bind is None else bind(instance, runtime))
         elif imp.kind == EXTERN_TABLE:
             tables.append(obj)
         elif imp.kind == EXTERN_MEMORY:

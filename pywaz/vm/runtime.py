@@ -21,7 +21,8 @@ from .engines import create_engine
 from .exports import Exports
 from .host import HostModuleBuilder
 from .instantiate import instantiate
-from .objects import CallDepth, ModuleInstance
+from .interrupt import check_timeout, run_with_deadline
+from .objects import CallDepth, Function, Memory, ModuleInstance, Table
 
 DEFAULT_MAX_CALL_DEPTH = 10000
 DEFAULT_MAX_TABLE_SIZE = 1 << 24
@@ -179,10 +180,14 @@ class Runtime:
             other runtimes (and, with a directory, other processes). Without
             one, the runtime keeps compiled code only while a handle or
             instance that owns it is open.
+        deadline: seconds each call from Python into wasm (and each
+            instantiation, start function included) may run before it is
+            interrupted with ``Trap(INTERRUPTED)``; None (default) for no
+            limit. A call's ``timeout=`` overrides it. See :mod:`pywaz.vm.interrupt`.
 
     Raises:
-        ValueError: unknown engine or bad limits.
-        TypeError: ``cache`` is not a CompilationCache.
+        ValueError: unknown engine, bad limits or a non-positive deadline.
+        TypeError: ``cache`` is not a CompilationCache, or ``deadline`` is not a number.
     """
 
     def __init__(
@@ -194,6 +199,7 @@ class Runtime:
         max_memory_pages: int | None = None,
         max_table_size: int | None = DEFAULT_MAX_TABLE_SIZE,
         cache: CompilationCache | None = None,
+        deadline: float | None = None,
     ):
         if compile_mode not in (None, "lazy", "eager"):
             raise ValueError(f"compile_mode must be 'lazy' or 'eager', not {compile_mode!r}")
@@ -208,6 +214,7 @@ class Runtime:
                 raise ValueError(f"{label} must be an int >= {minimum}, not {value!r}")
         if cache is not None and not isinstance(cache, CompilationCache):
             raise TypeError(f"cache must be a CompilationCache, not {type(cache).__name__}")
+        self.deadline = check_timeout(deadline)
         self.engine = create_engine(engine)
         self._cache = cache if cache is not None else private_cache()
         self._owns_cache = cache is None
@@ -336,15 +343,19 @@ class Runtime:
             raise TypeError(f"config must be a ModuleConfig, not {type(config).__name__}")
         if config.name is not None and not isinstance(config.name, str):
             raise TypeError("ModuleConfig.name must be a str or None")
-        module_instance = instantiate(
-            compiled.validated,
-            compiled.artifact,
-            self.engine,
-            self._lookup,
-            runtime=self,
-            name=config.name,
-            max_memory_pages=self.max_memory_pages,
-            max_table_size=self.max_table_size,
+        module_instance = run_with_deadline(
+            self.deadline,
+            self.call_depth,
+            lambda: instantiate(
+                compiled.validated,
+                compiled.artifact,
+                self.engine,
+                self._lookup,
+                runtime=self,
+                name=config.name,
+                max_memory_pages=self.max_memory_pages,
+                max_table_size=self.max_table_size,
+            ),
         )
         instance = Instance(self, module_instance, owned)
         self._instances[instance] = None
@@ -396,12 +407,11 @@ class Runtime:
         module_instance = ModuleInstance(None, self, name)
         module_instance.exports = exports
         for obj in exports.values():
-            kind = type(obj).__name__
-            if kind == "Function":
+            if isinstance(obj, Function):
                 module_instance.funcs.append(obj)
-            elif kind == "Table":
+            elif isinstance(obj, Table):
                 module_instance.tables.append(obj)
-            elif kind == "Memory":
+            elif isinstance(obj, Memory):
                 module_instance.memories.append(obj)
             else:
                 module_instance.globals_.append(obj)

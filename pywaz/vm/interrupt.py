@@ -1,0 +1,154 @@
+"""Interrupting long-running wasm: a deadline enforced by a watchdog thread.
+
+Engine-agnostic by design: neither engine checks anything per instruction.
+An entry point (an exported function called from Python, or an
+instantiation running a start function) arms the watchdog with a deadline;
+if the call is still running when it passes, the watchdog injects
+:class:`Interrupted` into the calling thread with
+``PyThreadState_SetAsyncExc``. The entry point turns it into
+``Trap(TrapKind.INTERRUPTED)``. Normal calls cost one lock round-trip to arm
+and one to disarm, and nothing when no deadline is set.
+
+Caveats (documented in pywaz/vm/README.md):
+
+* The exception is delivered at the thread's next check of the eval
+  breaker (a backward jump or a call in Python code), so a long single C call
+  -- a huge ``memory.fill``/``bytearray`` operation, a blocking read in a
+  host function -- is interrupted only when it returns.
+* :class:`Interrupted` derives from BaseException so host-function wrappers
+  (which turn ``Exception`` into HOST_ERROR traps) let it through; a host
+  function of the embedder that catches BaseException can swallow it.
+* The interrupted call leaves memories, tables and globals as they were at
+  that point, like any trap.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import heapq
+import itertools
+import threading
+import time
+
+
+class Interrupted(BaseException):
+    """Injected into a thread whose wasm call passed its deadline (private; becomes a Trap)."""
+
+
+_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+# A pointer argument so that None passes NULL ("clear the pending exception").
+_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.c_void_p)
+_set_async_exc.restype = ctypes.c_int
+
+
+class Deadline:
+    """One armed call: the thread to interrupt and whether the watchdog fired."""
+
+    __slots__ = ("when", "thread_id", "active", "fired")
+
+    def __init__(self, when: float, thread_id: int):
+        self.when = when
+        self.thread_id = thread_id
+        self.active = True
+        self.fired = False
+
+
+class Watchdog:
+    """A daemon thread that interrupts calls whose deadline passed (one per process)."""
+
+    def __init__(self):
+        self._lock = threading.Condition()
+        self._heap: list = []
+        self._counter = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float) -> Deadline:
+        """Interrupt the current thread after ``seconds`` unless :meth:`disarm` comes first."""
+        deadline = Deadline(time.monotonic() + seconds, threading.get_ident())
+        with self._lock:
+            heapq.heappush(self._heap, (deadline.when, next(self._counter), deadline))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="pywaz-watchdog", daemon=True)
+                self._thread.start()
+            self._lock.notify()
+        return deadline
+
+    def disarm(self, deadline: Deadline) -> None:
+        """Stop watching ``deadline``; clears an injected exception not yet delivered."""
+        with self._lock:
+            deadline.active = False
+            if deadline.fired:
+                # Fired after the call finished: withdraw the pending exception so it
+                # cannot surface later in unrelated code.
+                _set_async_exc(deadline.thread_id, None)
+
+    def _run(self) -> None:
+        with self._lock:
+            while True:
+                heap = self._heap
+                while heap and not heap[0][2].active:
+                    heapq.heappop(heap)
+                if not heap:
+                    self._lock.wait()
+                    continue
+                now = time.monotonic()
+                when, _, deadline = heap[0]
+                if when > now:
+                    self._lock.wait(when - now)
+                    continue
+                heapq.heappop(heap)
+                deadline.fired = True
+                _set_async_exc(deadline.thread_id, id(Interrupted))  # the class lives as long as this module
+
+
+_WATCHDOG = Watchdog()
+
+
+def check_timeout(timeout) -> float | None:
+    """Validate a ``timeout``/``deadline`` value (seconds, or None for none).
+
+    Raises:
+        TypeError: not a number.
+        ValueError: not positive and finite.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
+    if not 0 < timeout < float("inf"):
+        raise ValueError(f"timeout must be positive and finite, not {timeout!r}")
+    return float(timeout)
+
+
+_active = threading.local()
+
+
+def run_with_deadline(seconds: float | None, call_depth, fn, *args):
+    """``fn(*args)`` interrupted with ``Trap(INTERRUPTED)`` after ``seconds`` (None: no limit).
+
+    Only the outermost guarded call on a thread arms the watchdog; nested
+    entries (a host function calling back into wasm) run under it. After an
+    interruption the runtime's per-thread call-depth counters are reset, since
+    engine frames unwound by the exception may not have restored them.
+    """
+    if seconds is None or getattr(_active, "on", False):
+        return fn(*args)
+    from ..errors import Trap, TrapKind
+
+    _active.on = True
+    deadline = _WATCHDOG.arm(seconds)
+    try:
+        try:
+            return fn(*args)
+        finally:
+            _WATCHDOG.disarm(deadline)
+    except Interrupted:
+        if call_depth is not None:
+            call_depth.depth = 0
+            call_depth.host_nesting = 0
+        raise Trap(TrapKind.INTERRUPTED, f"deadline of {seconds:g} s passed") from None
+    finally:
+        _active.on = False
+
+
+__all__ = ["Interrupted", "check_timeout", "run_with_deadline"]

@@ -1,0 +1,65 @@
+"""Marker types for host-function annotations: ``pywaz.i32``, ``i64``, ``f32``, ``f64``, ``v128``,
+``funcref``, ``externref``.
+
+The scheme is deliberately explicit: a host function's wasm signature is read
+from annotations only when each one *is* one of these markers (or its name as
+a string, e.g. ``"i32"``, which is what ``from __future__ import annotations``
+leaves). Plain ``int`` and ``float`` are refused, because ``int`` could be i32
+or i64 and ``float`` f32 or f64. The return annotation is a marker, a
+``tuple[...]`` of markers for several results, or ``None`` (also when absent)
+for none. The markers are never instantiated: values arrive as plain ints,
+floats and objects. ``i32``/``i64``/``v128`` subclass ``int`` and
+``f32``/``f64`` subclass ``float`` only so that type checkers accept
+arithmetic on annotated parameters.
+"""
+
+from __future__ import annotations
+
+from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128
+
+
+class i32(int):  # noqa: N801 - mirrors the wasm type name
+    """Annotation marker for a wasm i32 (values are plain signed ints)."""
+
+    __wasm_valtype__ = I32
+
+
+class i64(int):  # noqa: N801
+    """Annotation marker for a wasm i64 (values are plain signed ints)."""
+
+    __wasm_valtype__ = I64
+
+
+class f32(float):  # noqa: N801
+    """Annotation marker for a wasm f32 (values are plain floats)."""
+
+    __wasm_valtype__ = F32
+
+
+class f64(float):  # noqa: N801
+    """Annotation marker for a wasm f64 (values are plain floats)."""
+
+    __wasm_valtype__ = F64
+
+
+class v128(int):  # noqa: N801
+    """Annotation marker for a wasm v128 (values are unsigned 128-bit ints)."""
+
+    __wasm_valtype__ = V128
+
+
+class funcref:  # noqa: N801
+    """Annotation marker for a wasm funcref (an exported function or None)."""
+
+    __wasm_valtype__ = FUNCREF
+
+
+class externref:  # noqa: N801
+    """Annotation marker for a wasm externref (any Python object; None is null)."""
+
+    __wasm_valtype__ = EXTERNREF
+
+
+MARKERS = (i32, i64, f32, f64, v128, funcref, externref)
+
+__all__ = ["MARKERS", "externref", "f32", "f64", "funcref", "i32", "i64", "v128"]
