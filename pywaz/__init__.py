@@ -20,6 +20,7 @@ from .errors import (
 )
 from .validator import validate
 from .vm import (
+    Caller,
     CompiledModule,
     ExportedFunction,
     ExportedGlobal,
@@ -28,6 +29,13 @@ from .vm import (
     Instance,
     ModuleConfig,
     Runtime,
+    externref,
+    f32,
+    f64,
+    funcref,
+    i32,
+    i64,
+    v128,
 )
 from .wasi import Wasi, WasiConfig
 
@@ -35,6 +43,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CacheError",
+    "Caller",
     "ClosedError",
     "CompilationCache",
     "CompiledModule",
@@ -57,5 +66,12 @@ __all__ = [
     "WasiConfig",
     "__version__",
     "decode_module",
+    "externref",
+    "f32",
+    "f64",
+    "funcref",
+    "i32",
+    "i64",
+    "v128",
     "validate",
 ]

@@ -7,10 +7,13 @@ is the embedder API re-exported from :mod:`pywaz`; :mod:`.exports` and
 """
 
 from .exports import ExportedFunction, ExportedGlobal, ExportedMemory, ExportedTable, Exports
-from .host import HostModuleBuilder
+from .functions import FunctionViews
+from .host import Caller, HostModuleBuilder
 from .runtime import CompiledModule, ExportType, ImportType, Instance, ModuleConfig, Runtime
+from .valtypes import externref, f32, f64, funcref, i32, i64, v128
 
 __all__ = [
+    "Caller",
     "CompiledModule",
     "ExportType",
     "ExportedFunction",
@@ -18,9 +21,17 @@ __all__ = [
     "ExportedMemory",
     "ExportedTable",
     "Exports",
+    "FunctionViews",
     "HostModuleBuilder",
     "ImportType",
     "Instance",
     "ModuleConfig",
     "Runtime",
+    "externref",
+    "f32",
+    "f64",
+    "funcref",
+    "i32",
+    "i64",
+    "v128",
 ]

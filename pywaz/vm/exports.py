@@ -212,17 +212,94 @@ class ExportedMemory(_Owned):
         _check_range(offset, len(chunk), len(memory))
         memory[offset : offset + len(chunk)] = chunk
 
-    def view(self):
-        """A zero-copy ``numpy.uint8`` array over the memory's current bytes.
+    def read_string(self, offset: int, size: int | None = None, encoding: str = "utf-8", errors: str = "strict") -> str:
+        """Decode a string at ``offset``: ``size`` bytes, or up to (not including) the first NUL when None.
 
-        Valid until the memory grows: growing while a view exists moves the
-        memory to a new buffer (the old view keeps the old bytes), so take a
-        new view after any call that may grow it.
+        Raises:
+            TypeError: bad argument types.
+            ValueError: the range is outside the memory, no NUL before its end
+                (``size`` None), or the bytes do not decode (UnicodeDecodeError).
+            LookupError: unknown encoding.
         """
+        self._check()
+        data = self.memory.data
+        if size is None:
+            _check_range(offset, 0, len(data))
+            end = data.find(0, offset)
+            if end < 0:
+                raise ValueError(f"no NUL terminator between offset {offset} and the end of memory ({len(data)} bytes)")
+            size = end - offset
+        else:
+            _check_range(offset, size, len(data))
+        return bytes(data[offset : offset + size]).decode(encoding, errors)
+
+    def write_string(self, offset: int, text: str, encoding: str = "utf-8", nul: bool = False) -> int:
+        """Encode ``text`` at ``offset`` (followed by a NUL byte when ``nul``); return the bytes written.
+
+        Raises:
+            TypeError: ``text`` is not a str.
+            ValueError: it does not fit in the memory, or cannot be encoded.
+        """
+        self._check()
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, not {type(text).__name__}")
+        chunk = text.encode(encoding) + (b"\0" if nul else b"")
+        memory = self.memory.data
+        _check_range(offset, len(chunk), len(memory))
+        memory[offset : offset + len(chunk)] = chunk
+        return len(chunk)
+
+    def view(self):
+        """A zero-copy ``numpy.uint8`` array over the memory's current bytes (see :meth:`ndarray`)."""
         self._check()
         import numpy
 
         return numpy.frombuffer(self.memory.data, dtype=numpy.uint8)
+
+    def ndarray(self, dtype, offset: int = 0, count: int | None = None):
+        """A zero-copy numpy array of ``count`` items of ``dtype`` at byte ``offset`` of linear memory.
+
+        ``count`` None: as many whole items as fit after ``offset``. Native
+        byte-order dtypes are read little-endian, as wasm stores them. Writes
+        through the array are seen by wasm and the other way round.
+
+        **Growth.** A view pins the memory's bytearray, so while any view
+        exists a successful ``memory.grow`` of one page or more (from wasm or
+        :meth:`grow`) cannot resize it in place: the memory moves to a new,
+        larger buffer and every view taken before is **stale** -- it keeps the
+        old bytes and no longer sees, nor makes, changes. Views stay valid
+        across a grow of 0 pages or a failed one (-1). Take new views after
+        any call that may grow the memory. (Each such grow also copies the
+        whole memory, so drop views you no longer need.)
+
+        Raises:
+            TypeError: bad dtype (object dtypes are refused) or argument types.
+            ValueError: the range is outside the memory, or ``offset``/``count`` negative.
+        """
+        self._check()
+        import numpy
+
+        try:
+            dt = numpy.dtype(dtype)
+        except TypeError as exc:
+            raise TypeError(f"not a numpy dtype: {dtype!r} ({exc})") from None
+        if dt.hasobject or dt.itemsize == 0:
+            raise TypeError(f"dtype {dt} cannot view raw memory")
+        if dt.byteorder == "=" and sys.byteorder == "big":
+            dt = dt.newbyteorder("<")
+        data = self.memory.data
+        if isinstance(offset, bool) or not isinstance(offset, int):
+            raise TypeError(f"offset must be an int, not {type(offset).__name__}")
+        if count is None:
+            if not 0 <= offset <= len(data):
+                raise ValueError(f"offset {offset} is outside the memory of {len(data)} bytes")
+            count = (len(data) - offset) // dt.itemsize
+        elif isinstance(count, bool) or not isinstance(count, int):
+            raise TypeError(f"count must be an int or None, not {type(count).__name__}")
+        elif count < 0:
+            raise ValueError(f"count must not be negative, not {count}")
+        _check_range(offset, count * dt.itemsize, len(data))
+        return numpy.frombuffer(data, dtype=dt, count=count, offset=offset)
 
     def __repr__(self) -> str:
         return f"<ExportedMemory {len(self.memory.data) // PAGE_SIZE} pages>"
@@ -268,7 +345,7 @@ class ExportedGlobal(_Owned):
         self._check()
         if not self.global_.type.mutable:
             raise TypeError("cannot set an immutable global")
-        self.global_.value = to_raw(self.global_.type.valtype, value)
+        self.global_.value = to_raw(self.global_.type.valtype, value, "global value")
 
     value = property(get, set)
 
@@ -314,14 +391,16 @@ class ExportedTable(_Owned):
             TypeError: the value does not fit the table's element type.
         """
         self._check()
-        self.table.elements[self._index(index)] = to_raw(self.table.type.elem_type, value)
+        self.table.elements[self._index(index)] = to_raw(self.table.type.elem_type, value, f"table entry {index}")
 
     def grow(self, delta: int, init=None) -> int:
         """Grow by ``delta`` entries set to ``init``; return the old size or -1."""
         self._check()
-        if isinstance(delta, bool) or not isinstance(delta, int) or delta < 0:
-            raise ValueError("delta must be a non-negative int")
-        return self.table.grow(delta, to_raw(self.table.type.elem_type, init))
+        if isinstance(delta, bool) or not isinstance(delta, int):
+            raise TypeError(f"delta must be an int, not {type(delta).__name__}")
+        if delta < 0:
+            raise ValueError("delta must not be negative")
+        return self.table.grow(delta, to_raw(self.table.type.elem_type, init, "init"))
 
     def __repr__(self) -> str:
         return f"<ExportedTable {VALTYPE_NAMES.get(self.table.type.elem_type)} size={len(self.table.elements)}>"

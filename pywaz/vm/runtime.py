@@ -19,6 +19,7 @@ from ..errors import ClosedError
 from ..ir import EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_KIND_NAMES, EXTERN_MEMORY, EXTERN_TABLE
 from .engines import create_engine
 from .exports import Exports
+from .functions import FunctionViews
 from .host import HostModuleBuilder
 from .instantiate import instantiate
 from .interrupt import check_timeout, run_with_deadline
@@ -67,6 +68,7 @@ class CompiledModule:
         self.artifact = artifact
         self._code_ref = code_ref  # one reference on the cache entry, released once by close()
         self._closed = False
+        self._functions = None
 
     def _check(self):
         if self._closed:
@@ -102,9 +104,18 @@ class CompiledModule:
             ExportType(e.name, EXTERN_KIND_NAMES[e.kind], spaces[e.kind][e.index]) for e in validated.module.exports
         ]
 
+    @property
+    def functions(self) -> FunctionViews:
+        """Per-function views (name, index, type, wasm listing, generated Python); see :mod:`pywaz.vm.functions`."""
+        self._check()
+        if self._functions is None:
+            self._functions = FunctionViews(self)
+        return self._functions
+
     def close(self) -> None:
         """Release this handle (idempotent). Instances made from it keep working."""
         self._closed = True
+        self._functions = None
         # Instances hold their own references to the code; the handle lets go of
         # its own so a runtime without a cache does not keep closed modules alive.
         self.validated = self.artifact = None
