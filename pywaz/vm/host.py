@@ -175,7 +175,11 @@ def _resolve_annotation(annotation, fn, what: str):
     Raises:
         TypeError: the annotation is not part of the scheme in :mod:`pywaz.vm.valtypes`.
     """
-    if isinstance(annotation, str):
+    # A string annotation may itself evaluate to a string: ``x: "i32"`` under
+    # ``from __future__ import annotations`` is stored as "'i32'".
+    for _ in range(2):
+        if not isinstance(annotation, str):
+            break
         text = annotation.strip()
         if text in VALTYPE_BY_NAME:
             return VALTYPE_BY_NAME[text]
