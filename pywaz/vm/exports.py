@@ -260,7 +260,9 @@ class ExportedMemory(_Owned):
         """A zero-copy numpy array of ``count`` items of ``dtype`` at byte ``offset`` of linear memory.
 
         ``count`` None: as many whole items as fit after ``offset``. Native
-        byte-order dtypes are read little-endian, as wasm stores them. Writes
+        byte-order dtypes are read little-endian, as wasm stores them; the
+        names ``"i8"``, ``"u8"`` ... ``"i64"``, ``"u64"``, ``"f32"``, ``"f64"``
+        are accepted as dtypes. Writes
         through the array are seen by wasm and the other way round.
 
         **Growth.** A view pins the memory's bytearray, so while any view
@@ -280,7 +282,7 @@ class ExportedMemory(_Owned):
         import numpy
 
         try:
-            dt = numpy.dtype(dtype)
+            dt = numpy.dtype(_DTYPE_ALIASES.get(dtype, dtype) if isinstance(dtype, str) else dtype)
         except TypeError as exc:
             raise TypeError(f"not a numpy dtype: {dtype!r} ({exc})") from None
         if dt.hasobject or dt.itemsize == 0:
@@ -303,6 +305,21 @@ class ExportedMemory(_Owned):
 
     def __repr__(self) -> str:
         return f"<ExportedMemory {len(self.memory.data) // PAGE_SIZE} pages>"
+
+
+# Wasm-style names accepted as ndarray dtypes (all little-endian, as wasm stores them).
+_DTYPE_ALIASES = {
+    "i8": "<i1",
+    "u8": "<u1",
+    "i16": "<i2",
+    "u16": "<u2",
+    "i32": "<i4",
+    "u32": "<u4",
+    "i64": "<i8",
+    "u64": "<u8",
+    "f32": "<f4",
+    "f64": "<f8",
+}
 
 
 def _check_range(offset, size, length):
