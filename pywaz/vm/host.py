@@ -48,7 +48,7 @@ class Caller:
     exports) there is no calling instance and ``caller`` is None.
     """
 
-    __slots__ = ("_instance", "_runtime", "_exports")
+    __slots__ = ("_exports", "_instance", "_runtime")
 
     def __init__(self, module_instance, runtime):
         self._instance = module_instance
@@ -83,8 +83,7 @@ class Caller:
         """The export ``name`` of the calling instance, or None when it has none by that name."""
         if not isinstance(name, str):
             raise TypeError(f"export name must be a str, not {type(name).__name__}")
-        exports = self.exports
-        return exports[name] if name in exports else None
+        return self.exports.get(name)
 
     def __repr__(self) -> str:
         return f"<Caller {self._instance.name or '(anonymous)'}>"
@@ -186,8 +185,8 @@ def _resolve_annotation(annotation, fn, what: str):
         if text == "None":
             return None
         try:
-            annotation = eval(text, getattr(fn, "__globals__", {}))  # noqa: S307 - the function's own annotation
-        except Exception as exc:
+            annotation = eval(text, getattr(fn, "__globals__", {}))
+        except Exception as exc:  # noqa: BLE001 - any failure of user code is reported the same way
             raise TypeError(f"{what}: cannot resolve annotation {text!r} ({type(exc).__name__}: {exc})") from None
     if annotation is None or annotation is type(None):
         return None
@@ -233,10 +232,14 @@ def infer_signature(fn, qualified: str, params, results, caller):
             break
     takes_caller = caller
     if takes_caller is None:
-        takes_caller = bool(positional) and positional[0] is not None and (
-            positional[0].annotation is not inspect.Parameter.empty
-            and _resolve_annotation(positional[0].annotation, fn, f"{qualified} parameter {positional[0].name}")
-            is Caller
+        takes_caller = (
+            bool(positional)
+            and positional[0] is not None
+            and (
+                positional[0].annotation is not inspect.Parameter.empty
+                and _resolve_annotation(positional[0].annotation, fn, f"{qualified} parameter {positional[0].name}")
+                is Caller
+            )
         )
     if explicit_params is None:
         codes = []
@@ -265,8 +268,8 @@ def _result_codes(annotation, fn, qualified: str) -> tuple:
         return ()  # like a Python function without one: returns None
     if isinstance(annotation, str) and annotation.strip().startswith(("tuple[", "typing.Tuple[", "Tuple[")):
         try:
-            annotation = eval(annotation, getattr(fn, "__globals__", {}))  # noqa: S307
-        except Exception as exc:
+            annotation = eval(annotation, getattr(fn, "__globals__", {}))
+        except Exception as exc:  # noqa: BLE001 - as above
             raise TypeError(f"{what}: cannot resolve {annotation!r} ({type(exc).__name__}: {exc})") from None
     if typing.get_origin(annotation) is tuple:
         args = typing.get_args(annotation)

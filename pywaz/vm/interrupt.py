@@ -44,7 +44,7 @@ _set_async_exc.restype = ctypes.c_int
 class Deadline:
     """One armed call: the thread to interrupt and whether the watchdog fired."""
 
-    __slots__ = ("when", "thread_id", "active", "fired")
+    __slots__ = ("active", "fired", "thread_id", "when")
 
     def __init__(self, when: float, thread_id: int):
         self.when = when

@@ -18,43 +18,43 @@ from __future__ import annotations
 from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128
 
 
-class i32(int):  # noqa: N801 - mirrors the wasm type name
+class i32(int):
     """Annotation marker for a wasm i32 (values are plain signed ints)."""
 
     __wasm_valtype__ = I32
 
 
-class i64(int):  # noqa: N801
+class i64(int):
     """Annotation marker for a wasm i64 (values are plain signed ints)."""
 
     __wasm_valtype__ = I64
 
 
-class f32(float):  # noqa: N801
+class f32(float):
     """Annotation marker for a wasm f32 (values are plain floats)."""
 
     __wasm_valtype__ = F32
 
 
-class f64(float):  # noqa: N801
+class f64(float):
     """Annotation marker for a wasm f64 (values are plain floats)."""
 
     __wasm_valtype__ = F64
 
 
-class v128(int):  # noqa: N801
+class v128(int):
     """Annotation marker for a wasm v128 (values are unsigned 128-bit ints)."""
 
     __wasm_valtype__ = V128
 
 
-class funcref:  # noqa: N801
+class funcref:
     """Annotation marker for a wasm funcref (an exported function or None)."""
 
     __wasm_valtype__ = FUNCREF
 
 
-class externref:  # noqa: N801
+class externref:
     """Annotation marker for a wasm externref (any Python object; None is null)."""
 
     __wasm_valtype__ = EXTERNREF

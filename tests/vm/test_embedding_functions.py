@@ -74,6 +74,6 @@ def test_closed_compiled_module_refuses():
         fns = compiled.functions
         compiled.close()
         with pytest.raises(pywaz.ClosedError):
-            fns[1]
+            _ = fns[1]
         with pytest.raises(pywaz.ClosedError):
-            compiled.functions
+            _ = compiled.functions

@@ -45,12 +45,15 @@ def test_types_inferred_from_annotations(rt):
     # Host sees signed ints; -7 arrives as -7, not 2**32-7.
     assert instance.exports["add"](-7, 2) == -5
     assert instance.exports["dm"](17, 5) == (3, 2)
-    compiled_imports = {i.name: i.type for i in rt.compile_module(_wasm('(module (import "env" "add" (func (param i32 i32) (result i32))))')).imports}
+    compiled_imports = {
+        i.name: i.type
+        for i in rt.compile_module(_wasm('(module (import "env" "add" (func (param i32 i32) (result i32))))')).imports
+    }
     assert compiled_imports["add"].params == (I32, I32)
 
 
 def test_string_annotations_and_type_names():
-    def scale(x: "f32", k: "pywaz.f64") -> "f64":
+    def scale(x: f32, k: pywaz.f64) -> f64:  # noqa: F821 - bare type names: strings under postponed evaluation
         return x * k
 
     with pywaz.Runtime() as runtime:
@@ -83,9 +86,8 @@ def test_explicit_types_override_annotations_and_no_annotation_means_no_results(
     ],
 )
 def test_unannotated_parameters_are_refused(fn, message):
-    with pywaz.Runtime() as runtime:
-        with pytest.raises(TypeError, match=message):
-            runtime.new_host_module("m").function("f", fn)
+    with pywaz.Runtime() as runtime, pytest.raises(TypeError, match=message):
+        runtime.new_host_module("m").function("f", fn)
 
 
 def test_ambiguous_python_annotations_are_refused():
@@ -93,7 +95,7 @@ def test_ambiguous_python_annotations_are_refused():
 
     def f_float() -> float: ...
 
-    def f_unknown(x: "NoSuchName") -> None: ...  # noqa: F821
+    def f_unknown(x: NoSuchName) -> None: ...  # noqa: F821
 
     def f_varlen() -> tuple[pywaz.i32, ...]: ...
 
@@ -202,7 +204,8 @@ def test_caller_reexported_is_rebound_to_the_final_importer(rt):
         pywaz.ModuleConfig(name="middle"),
     )
     last = rt.instantiate(
-        _wasm('(module (import "middle" "who" (func $w)) (func (export "go") call $w))'), pywaz.ModuleConfig(name="last")
+        _wasm('(module (import "middle" "who" (func $w)) (func (export "go") call $w))'),
+        pywaz.ModuleConfig(name="last"),
     )
     last.exports["go"]()
     assert names == ["last"]
@@ -238,7 +241,12 @@ def test_multi_value_results_are_checked(rt):
               (func (export "d") (result i32) call $d))"""
         )
     )
-    for name, text in (("a", "tuple of 2 values, got a tuple of 3"), ("b", "expected a float"), ("c", "declares no results"), ("d", "out of range")):
+    for name, text in (
+        ("a", "tuple of 2 values, got a tuple of 3"),
+        ("b", "expected a float"),
+        ("c", "declares no results"),
+        ("d", "out of range"),
+    ):
         with pytest.raises(Trap) as info:
             instance.exports[name]()
         assert info.value.kind is TrapKind.HOST_ERROR
@@ -257,7 +265,9 @@ def test_host_exception_cause_is_kept_and_runtime_stays_usable(rt):
 
     rt.new_host_module("h").function("boom", boom).instantiate()
     instance = rt.instantiate(
-        _wasm('(module (import "h" "boom" (func $b (param i32) (result i32))) (func (export "f") (param i32) (result i32) local.get 0 call $b))')
+        _wasm(
+            '(module (import "h" "boom" (func $b (param i32) (result i32))) (func (export "f") (param i32) (result i32) local.get 0 call $b))'
+        )
     )
     with pytest.raises(Trap) as info:
         instance.exports["f"](3)

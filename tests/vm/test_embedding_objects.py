@@ -205,4 +205,4 @@ def test_imports_and_exports_types_before_instantiation():
         assert exports["mem"].kind == "memory"
         compiled.close()
         with pytest.raises(pywaz.ClosedError):
-            compiled.imports
+            _ = compiled.imports

@@ -11,7 +11,7 @@ README = pathlib.Path(__file__).resolve().parents[2] / "pywaz" / "vm" / "README.
 def _example() -> str:
     text = README.read_text(encoding="utf-8")
     section = text[text.index("## Embedding") :]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert match is not None, "no python example in the Embedding section"
     return match.group(1)
 
