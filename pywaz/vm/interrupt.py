@@ -128,24 +128,29 @@ def run_with_deadline(seconds: float | None, call_depth, fn, *args):
 
     Only the outermost guarded call on a thread arms the watchdog; nested
     entries (a host function calling back into wasm) run under it. After an
-    interruption the runtime's per-thread call-depth counters are reset, since
-    engine frames unwound by the exception may not have restored them.
+    interruption the runtime's per-thread call-depth counters are put back to
+    their values at entry, since engine frames unwound by the exception may
+    not have restored them.
     """
     if seconds is None or getattr(_active, "on", False):
         return fn(*args)
     from ..errors import Trap, TrapKind
 
+    saved = None if call_depth is None else (call_depth.depth, call_depth.host_nesting)
     _active.on = True
-    deadline = _WATCHDOG.arm(seconds)
+    deadline = None
     try:
         try:
+            # Armed inside the try: with a tiny timeout the exception may
+            # arrive before arm() has even returned.
+            deadline = _WATCHDOG.arm(seconds)
             return fn(*args)
         finally:
-            _WATCHDOG.disarm(deadline)
+            if deadline is not None:
+                _WATCHDOG.disarm(deadline)
     except Interrupted:
-        if call_depth is not None:
-            call_depth.depth = 0
-            call_depth.host_nesting = 0
+        if saved is not None:
+            call_depth.depth, call_depth.host_nesting = saved
         raise Trap(TrapKind.INTERRUPTED, f"deadline of {seconds:g} s passed") from None
     finally:
         _active.on = False

@@ -150,3 +150,41 @@ def test_max_call_depth(engine):
         assert instance.exports["rec"](250) == 250  # usable afterwards
     with pytest.raises(ValueError, match="max_call_depth"):
         pywaz.Runtime(max_call_depth=0)
+
+
+def test_timeout_inside_a_host_callback_keeps_the_outer_call_depth(engine):
+    with pywaz.Runtime(engine) as runtime:
+        holder, depths = {}, []
+
+        def reenter() -> None:
+            outer = (runtime.call_depth.depth, runtime.call_depth.host_nesting)
+            with pytest.raises(Trap) as info:
+                holder["spin"](timeout=0.1)  # the outer call has no deadline: this entry arms its own
+            assert info.value.kind is TrapKind.INTERRUPTED
+            depths.append((outer, (runtime.call_depth.depth, runtime.call_depth.host_nesting)))
+
+        runtime.new_host_module("env").function("spin_host", reenter).instantiate()
+        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        holder["spin"] = instance.exports["spin"]
+        instance.exports["spin_in_host"]()
+        assert len(depths) == 1 and depths[0][0] == depths[0][1]
+        assert runtime.call_depth.depth == 0 and runtime.call_depth.host_nesting == 0
+
+
+def test_tiny_timeouts_never_leak_the_private_exception(engine):
+    with pywaz.Runtime(engine) as runtime:
+        _host(runtime)
+        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        bump = instance.exports["bump"]
+        outcomes = set()
+        for _ in range(300):
+            try:
+                bump(1, timeout=1e-6)
+                outcomes.add("ok")
+            except Trap as trap:
+                assert trap.kind is TrapKind.INTERRUPTED
+                outcomes.add("interrupted")
+        # Whatever happened, nothing else is pending: plain Python code keeps running.
+        total = sum(range(100000))
+        assert total == 4999950000 and outcomes <= {"ok", "interrupted"}
+        assert bump(0) >= 0
