@@ -325,6 +325,9 @@ class CompilationCache:
         rewritten = 0
         for entry in candidates:
             serialize, engine, module_sha256 = entry.persist
+            known = _cheap_compiled_count(entry.artifact)
+            if known is not None and known <= entry.stored_functions:
+                continue  # nothing new: skip serialising (costly for a big module)
             try:
                 payload = serialize(entry.artifact)
             except Exception as exc:
@@ -446,6 +449,22 @@ class CompilationCache:
         where = f"directory={self.directory!r}" if self._store is not None else "memory"
         state = " closed" if self._closed else ""
         return f"<CompilationCache {where} residency={self._residency}{state}>"
+
+
+def _cheap_compiled_count(artifact) -> int | None:
+    """The artifact's own count of compiled functions, if it keeps one (``compiled_count()``).
+
+    A Runtime caches ``(validated, artifact)`` pairs, so the last item of a tuple is asked too.
+    """
+    if isinstance(artifact, tuple) and artifact:
+        artifact = artifact[-1]
+    count = getattr(artifact, "compiled_count", None)
+    if not callable(count):
+        return None
+    try:
+        return int(count())
+    except Exception:
+        return None
 
 
 def _compiled_count(payload: ArtifactPayload) -> int:

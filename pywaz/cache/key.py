@@ -51,6 +51,7 @@ FINGERPRINT_SOURCES = (
     "interpreter",
     "cache/key.py",
     "cache/payload.py",
+    "cache/moduleinfo.py",
 )
 
 _fingerprint: bytes | None = None

@@ -20,11 +20,16 @@ import threading
 import types
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from ..errors import PywazError
 from ..ir import ValidatedModule
-from .lower import LoweredFunction, UnsupportedOpcode, lower_function
 
-ARTIFACT_FORMAT = 1
+if TYPE_CHECKING:
+    from .lower import LoweredFunction, UnsupportedOpcode
+
+# 2: the metadata carries the module information (pywaz.cache.moduleinfo).
+ARTIFACT_FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,13 @@ def _compile_source(lowered: LoweredFunction, func_index: int) -> types.CodeType
     raise CompileFailure(f"generated source for function {func_index} defines no function")
 
 
+def unsupported_opcode_class() -> type:
+    """:class:`~pywaz.compiler.lower.UnsupportedOpcode`, imported on first need (lowering is costly to import)."""
+    from .lower import UnsupportedOpcode
+
+    return UnsupportedOpcode
+
+
 def compile_function(validated: ValidatedModule, local_index: int) -> CompiledFunction:
     """Lower and compile defined function ``local_index`` of ``validated``.
 
@@ -73,6 +85,8 @@ def compile_function(validated: ValidatedModule, local_index: int) -> CompiledFu
         UnsupportedOpcode: the function uses an instruction the engine cannot lower yet.
         CompileFailure: neither form compiled.
     """
+    from .lower import lower_function
+
     info = validated.functions[local_index]
     module = validated.module
     func_index = info.func_index
@@ -100,10 +114,13 @@ class CompiledArtifact:
     """The compiler engine's artifact for one module.
 
     ``functions[i]`` is the :class:`CompiledFunction` of defined function ``i``,
-    or None until it is compiled (lazy mode). ``errors[i]`` holds the
-    :class:`UnsupportedOpcode` of a function that cannot be compiled; calling
-    that function raises it. ``validated`` is kept only to compile lazily and
-    is not part of the serialised form.
+    or None while it is neither compiled nor loaded (lazy mode, or a cached
+    entry whose code object is unmarshalled on first use: see
+    :meth:`has_code`). ``errors[i]`` holds the :class:`UnsupportedOpcode` of a
+    function that cannot be compiled; calling that function raises it.
+    ``validated`` is the module: the validator's for a fresh compile, a
+    rebuilt one without bodies for a cache hit (its bodies are decoded from
+    the module bytes on first need, see :mod:`pywaz.cache.moduleinfo`).
     """
 
     def __init__(self, validated: ValidatedModule | None, num_functions: int, compile_mode: str):
@@ -112,12 +129,60 @@ class CompiledArtifact:
         self.functions: list[CompiledFunction | None] = [None] * num_functions
         self.errors: list[UnsupportedOpcode | None] = [None] * num_functions
         self._lock = threading.Lock()
+        # Cached form (set by deserialize, extended by serialize): code not unmarshalled yet.
+        self._stored = None  # LazyCodeList or None
+        self._stored_meta: list | None = None
+        self._stored_sources: tuple | None = None
+        self._blobs: list[bytes | None] = [None] * num_functions  # marshalled code, reused by every flush
+        self._module_info: dict | None = None
+        self._bodies = None  # pywaz.cache.moduleinfo.ModuleBodies of a rebuilt module
+
+    def has_code(self, local_index: int) -> bool:
+        """Whether function ``local_index`` is compiled or loadable from the cache without compiling."""
+        if self.functions[local_index] is not None:
+            return True
+        stored = self._stored
+        return stored is not None and stored.blob(local_index) is not None
+
+    def compiled_count(self) -> int:
+        """Functions compiled or loadable without compiling."""
+        return sum(1 for i in range(len(self.functions)) if self.has_code(i))
+
+    def provide_module_bytes(self, data) -> None:
+        """Give a cache-loaded artifact its module's bytes, so functions not compiled yet can be.
+
+        Raises:
+            PywazError: the bytes are not this artifact's module.
+        """
+        if self._bodies is not None:
+            self._bodies.provide(data)
+
+    def _from_store(self, local_index: int) -> CompiledFunction | None:
+        stored = self._stored
+        raw = stored.blob(local_index) if stored is not None else None
+        if raw is None:
+            return None
+        code = stored[local_index]
+        if code is None:  # the blob was not a code object; compile the function instead
+            return None
+        self._blobs[local_index] = raw
+        entry = self._stored_meta[local_index]
+        sources = self._stored_sources
+        return CompiledFunction(
+            entry["func_index"],
+            entry["name"],
+            code,
+            (sources[local_index] if sources else None) or "",
+            tuple((name, bits) for name, bits in entry["consts"]),
+            bool(entry["flat"]),
+        )
 
     def function(self, local_index: int, validated: ValidatedModule | None = None) -> CompiledFunction:
-        """The compiled function ``local_index``, compiling it now if needed (once, under a lock).
+        """The compiled function ``local_index``: loaded from the cache, or compiled now (once, under a lock).
 
         Raises:
             UnsupportedOpcode: the function cannot be compiled by this engine.
+            PywazError: it must be compiled but the module's bodies are unavailable.
         """
         found = self.functions[local_index]
         if found is not None:
@@ -129,84 +194,121 @@ class CompiledArtifact:
             error = self.errors[local_index]
             if error is not None:
                 raise error
-            source = self.validated if self.validated is not None else validated
-            if source is None:
-                raise PywazError(f"function {local_index} was not compiled and the module is not available")
-            try:
-                found = compile_function(source, local_index)
-            except UnsupportedOpcode as exc:
-                self.errors[local_index] = exc
-                raise
+            found = self._from_store(local_index)
+            if found is None:
+                source = self.validated
+                if source is None or (self._bodies is not None and not self._bodies.available and validated is not None):
+                    source = validated
+                if source is None:
+                    raise PywazError(f"function {local_index} was not compiled and the module is not available")
+                unsupported = unsupported_opcode_class()
+                try:
+                    found = compile_function(source, local_index)
+                except unsupported as exc:
+                    self.errors[local_index] = exc
+                    raise
             self.functions[local_index] = found
             return found
 
     def compile_all(self) -> None:
         """Compile every function not compiled yet (unsupported ones record their error)."""
+        unsupported = unsupported_opcode_class()
         for i in range(len(self.functions)):
             try:
                 self.function(i)
-            except UnsupportedOpcode:
+            except unsupported:
                 pass
 
     @property
     def complete(self) -> bool:
-        return all(f is not None or e is not None for f, e in zip(self.functions, self.errors))
+        return all(self.has_code(i) or e is not None for i, e in enumerate(self.errors))
+
+
+def _function_meta(compiled: CompiledFunction) -> dict:
+    return {
+        "func_index": compiled.func_index,
+        "name": compiled.name,
+        "consts": [[name, bits] for name, bits in compiled.consts],
+        "flat": compiled.flat,
+    }
 
 
 def serialize(artifact: CompiledArtifact):
-    """The artifact as an :class:`~pywaz.cache.payload.ArtifactPayload` (uncompiled functions as None)."""
+    """The artifact as an :class:`~pywaz.cache.payload.ArtifactPayload` (uncompiled functions as None).
+
+    The metadata holds the module information instantiation needs
+    (:func:`pywaz.cache.moduleinfo.encode_module_info`), computed once per artifact.
+
+    Raises:
+        PywazError: the artifact has no module information (nothing to instantiate from).
+    """
     import marshal
 
+    from ..cache.moduleinfo import encode_module_info
     from ..cache.payload import ArtifactPayload
 
+    if artifact._module_info is None:
+        if artifact.validated is None:
+            raise PywazError("the artifact carries no module to serialise")
+        artifact._module_info = encode_module_info(artifact.validated)
+    stored = artifact._stored
     meta_functions = []
     blobs = []
     sources = []
-    for compiled in artifact.functions:
-        if compiled is None:
+    for i, compiled in enumerate(artifact.functions):
+        if compiled is not None:
+            blob = artifact._blobs[i]
+            if blob is None:
+                blob = artifact._blobs[i] = marshal.dumps(compiled.code)
+            meta_functions.append(_function_meta(compiled))
+            blobs.append(blob)
+            sources.append(compiled.source)
+        elif stored is not None and stored.blob(i) is not None:
+            meta_functions.append(artifact._stored_meta[i])
+            blobs.append(stored.blob(i))
+            sources.append(artifact._stored_sources[i] if artifact._stored_sources else None)
+        else:
             meta_functions.append(None)
             blobs.append(None)
             sources.append(None)
-        else:
-            meta_functions.append(
-                {
-                    "func_index": compiled.func_index,
-                    "name": compiled.name,
-                    "consts": [[name, bits] for name, bits in compiled.consts],
-                    "flat": compiled.flat,
-                }
-            )
-            blobs.append(marshal.dumps(compiled.code))
-            sources.append(compiled.source)
-    metadata = {"format": ARTIFACT_FORMAT, "compile_mode": artifact.compile_mode, "functions": meta_functions}
+    metadata = {
+        "format": ARTIFACT_FORMAT,
+        "compile_mode": artifact.compile_mode,
+        "module": artifact._module_info,
+        "functions": meta_functions,
+    }
     return ArtifactPayload(metadata=metadata, code_blobs=tuple(blobs), sources=tuple(sources))
 
 
 def deserialize(payload) -> CompiledArtifact:
-    """Rebuild an artifact from :func:`serialize`'s payload.
+    """Rebuild an artifact from :func:`serialize`'s payload, without decoding, validating or compiling.
+
+    Code objects are unmarshalled per function on first use. ``.validated`` is
+    rebuilt from the stored module information; functions not compiled yet
+    need the module bytes (:meth:`CompiledArtifact.provide_module_bytes`).
 
     Raises:
         PywazError: the payload is not a compiler-engine artifact of this format.
     """
+    from ..cache.moduleinfo import decode_module_info, module_bodies_of
+
     metadata = payload.metadata
     if not isinstance(metadata, dict) or metadata.get("format") != ARTIFACT_FORMAT:
         raise PywazError("not a compiler artifact of this format")
     entries = metadata["functions"]
-    codes = payload.code_list(lazy_unmarshal=False)
-    sources = payload.sources or (None,) * len(entries)
-    artifact = CompiledArtifact(None, len(entries), metadata.get("compile_mode", "lazy"))
+    if not isinstance(entries, list) or len(entries) != len(payload.code_blobs):
+        raise PywazError("compiler artifact metadata does not match its code")
+    validated = decode_module_info(metadata["module"])
+    if len(validated.functions) != len(entries):
+        raise PywazError("compiler artifact and its module have different function counts")
+    mode = metadata.get("compile_mode", "lazy")
+    artifact = CompiledArtifact(validated, len(entries), mode if mode in ("lazy", "eager") else "lazy")
     for i, entry in enumerate(entries):
-        if entry is None:
-            continue
-        code = codes[i]
-        if not isinstance(code, types.CodeType):
-            raise PywazError(f"function {i}: payload holds no code object")
-        artifact.functions[i] = CompiledFunction(
-            entry["func_index"],
-            entry["name"],
-            code,
-            sources[i] or "",
-            tuple((name, bits) for name, bits in entry["consts"]),
-            bool(entry["flat"]),
-        )
+        if (entry is None) != (payload.code_blobs[i] is None):
+            raise PywazError(f"function {i}: metadata and code disagree")
+    artifact._module_info = metadata["module"]
+    artifact._bodies = module_bodies_of(validated)
+    artifact._stored = payload.code_list(on_invalid=lambda index, reason: None)
+    artifact._stored_meta = entries
+    artifact._stored_sources = payload.sources
     return artifact

@@ -25,7 +25,8 @@ from ..errors import PywazError, Trap, TrapKind
 from ..numeric import f32_round
 from . import _helpers as h
 from .artifact import CompiledArtifact
-from .lower import UnsupportedOpcode
+from .artifact import deserialize as _deserialize
+from .artifact import serialize as _serialize
 
 COMPILE_MODES = ("lazy", "eager")
 _COMPILE_DEPTH_MARGIN = 3000
@@ -119,7 +120,26 @@ def _simd_namespace() -> dict:
 
 
 _BASE = _base_namespace()
-_BASE.update(_simd_namespace())
+# The lane library's names all start with this prefix. They are added to an
+# instance's globals only when one of its functions uses them, so a module
+# without SIMD (or loaded from the cache) never imports pywaz.simd.
+_SIMD_PREFIX = "_v_"
+_simd_names: dict | None = None
+
+
+def _ensure_simd(instance_globals: dict, code: types.CodeType) -> None:
+    global _simd_names
+    if "_v_simd_loaded" in instance_globals:
+        return
+    for name in code.co_names:
+        if name.startswith(_SIMD_PREFIX):
+            break
+    else:
+        return
+    if _simd_names is None:
+        _simd_names = _simd_namespace()
+    instance_globals.update(_simd_names)
+    instance_globals["_v_simd_loaded"] = True
 
 
 def _const_value(bits: int) -> float:
@@ -127,6 +147,7 @@ def _const_value(bits: int) -> float:
 
 
 def _install(function, instance_globals, compiled) -> types.FunctionType:
+    _ensure_simd(instance_globals, compiled.code)
     for name, bits in compiled.consts:
         instance_globals[name] = _const_value(bits)
     return types.FunctionType(compiled.code, instance_globals, compiled.name)
@@ -212,11 +233,31 @@ class CompilerEngine:
                 call = _install(None, g, compiled)
             elif artifact.errors[local_index] is not None:
                 call = _failing_call(artifact.errors[local_index])
-            else:
+            else:  # compiled on first call, or (cache hit) its code unmarshalled on first call
                 call = _lazy_stub(artifact, instance, g, local_index, func_index)
             g[f"_f{func_index}"] = call
             funcs[func_index].call = call
         instance.engine_state = artifact
+
+    def serialize(self, artifact: CompiledArtifact):
+        """``artifact`` as a cache payload: module information, per-function marshal blobs (see :mod:`.artifact`)."""
+        return _serialize(artifact)
+
+    def deserialize(self, payload) -> CompiledArtifact:
+        """An artifact from a cache payload, instantiable with no decode, validate or compile.
+
+        Raises:
+            PywazError: not a compiler artifact of this format (the cache treats it as a miss).
+        """
+        return _deserialize(payload)
+
+
+def __getattr__(name):
+    if name == "UnsupportedOpcode":  # lowering is imported only when something is compiled
+        from .lower import UnsupportedOpcode
+
+        return UnsupportedOpcode
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["COMPILE_MODES", "CompilerEngine", "UnsupportedOpcode"]

@@ -273,6 +273,10 @@ class Runtime:
                 validated = getattr(artifact, "validated", None)
                 if validated is None:  # the cache turns this into a miss and recompiles
                     raise ValueError("the engine's deserialized artifact carries no module to instantiate")
+                # The bytes let a lazily compiled function be decoded when first called.
+                provide = getattr(artifact, "provide_module_bytes", None)
+                if provide is not None:
+                    provide(data)
                 return validated, artifact
 
         ref = self._cache.acquire(
@@ -447,6 +451,8 @@ class Runtime:
         self._registry.clear()
         if self._owns_cache:
             self._cache.close()
+        else:  # store what lazy compilation added, so the next process compiles nothing again
+            self._cache.flush()
 
     @property
     def closed(self) -> bool:

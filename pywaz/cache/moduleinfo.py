@@ -1,0 +1,316 @@
+"""What instantiation needs of a module, as plain data, so a cache hit skips decoding and validating.
+
+:func:`encode_module_info` turns a :class:`~pywaz.ir.ValidatedModule` into a
+msgpack-able dict holding everything except function bodies: types, imports,
+functions' type indices, tables, memories, globals with their initialisers,
+exports, start, element and data segments, names, section sizes and the
+validator's ``declared_func_refs``. :func:`decode_module_info` rebuilds the
+same IR classes from it. In the rebuilt module, ``module.codes``,
+``module.customs`` and ``validated.functions`` are :class:`LazyBodies` views:
+their lengths are known at once, and the first access to an element decodes
+and validates the module bytes given to :class:`ModuleBodies` (once, under a
+lock). Only lazily compiled functions and inspection ever touch them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+
+from ..errors import PywazError
+from ..ir import (
+    EXTERN_FUNC,
+    EXTERN_GLOBAL,
+    EXTERN_MEMORY,
+    EXTERN_TABLE,
+    ConstExpr,
+    DataSegment,
+    ElementSegment,
+    Export,
+    Global,
+    GlobalType,
+    Import,
+    Limits,
+    MemoryType,
+    Module,
+    NameSection,
+    TableType,
+    ValidatedModule,
+    func_type,
+)
+
+MODULE_INFO_FORMAT = 1
+_V128_CONST = 0xFD0C
+_U64_LIMIT = 1 << 64
+
+
+class ModuleBodies:
+    """The module bytes behind a rebuilt module, decoded and validated on first need.
+
+    ``provide(data)`` attaches the bytes (checked against the digest recorded in
+    the entry); without them, :meth:`validated` raises a clear error.
+    """
+
+    __slots__ = ("_digest", "_data", "_validated", "_lock")
+
+    def __init__(self, digest: bytes | None):
+        self._digest = digest
+        self._data: bytes | None = None
+        self._validated: ValidatedModule | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        """Whether bodies can be produced (bytes attached, or already decoded)."""
+        return self._validated is not None or self._data is not None
+
+    def provide(self, data) -> None:
+        """Attach the module's bytes.
+
+        Raises:
+            PywazError: ``data`` is not the module this information was made from.
+        """
+        data = bytes(data)
+        if self._digest is not None and hashlib.sha256(data).digest() != self._digest:
+            raise PywazError("the module bytes given do not match the cached module (sha256 differs)")
+        self._data = data
+
+    def validated(self) -> ValidatedModule:
+        """The fully decoded and validated module.
+
+        Raises:
+            PywazError: no bytes were attached (the artifact was loaded without them).
+        """
+        found = self._validated
+        if found is not None:
+            return found
+        with self._lock:
+            if self._validated is None:
+                if self._data is None:
+                    raise PywazError(
+                        "this module was loaded from the cache without its wasm bytes, so functions not "
+                        "compiled yet (and function bodies) are unavailable; instantiate it from its bytes"
+                    )
+                from ..decoder import decode_module
+                from ..validator import validate
+
+                self._validated = validate(decode_module(self._data))
+                self._data = None
+            return self._validated
+
+
+class LazyBodies(Sequence):
+    """A sequence of known length whose items come from the fully decoded module on first access."""
+
+    __slots__ = ("_bodies", "_length", "_pick")
+
+    def __init__(self, bodies: ModuleBodies, length: int, pick):
+        self._bodies = bodies
+        self._length = length
+        self._pick = pick  # validated -> the real sequence
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index):
+        return self._pick(self._bodies.validated())[index]
+
+    def __iter__(self):
+        if self._length == 0:
+            return iter(())
+        return iter(self._pick(self._bodies.validated()))
+
+    def __repr__(self) -> str:
+        return f"<LazyBodies of {self._length}>"
+
+
+# -- encoding ---------------------------------------------------------------------
+
+
+def _limits(limits: Limits) -> list:
+    return [limits.min, limits.max]
+
+
+def _imm(op: int, imm):
+    if op == _V128_CONST:
+        return int(imm).to_bytes(16, "little")
+    if imm is None or isinstance(imm, bool) or (isinstance(imm, int) and 0 <= imm < _U64_LIMIT):
+        return imm
+    raise PywazError(f"constant expression immediate {imm!r} of opcode 0x{op:x} cannot be cached")
+
+
+def _expr(expr: ConstExpr | None):
+    if expr is None:
+        return None
+    return [list(expr.ops), [_imm(op, imm) for op, imm in zip(expr.ops, expr.imms)], expr.offset]
+
+
+def _import_desc(imp: Import):
+    desc = imp.desc
+    if imp.kind == EXTERN_FUNC:
+        return desc
+    if imp.kind == EXTERN_TABLE:
+        return [desc.elem_type, *_limits(desc.limits)]
+    if imp.kind == EXTERN_MEMORY:
+        return _limits(desc.limits)
+    return [desc.valtype, desc.mutable]
+
+
+def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None = None) -> dict:
+    """Everything instantiation and inspection need of ``validated`` except function bodies, as plain data."""
+    module = validated.module
+    names = module.names
+    return {
+        "format": MODULE_INFO_FORMAT,
+        "sha256": module_sha256,
+        "types": [[bytes(t.params), bytes(t.results)] for t in module.types],
+        "imports": [[i.module, i.name, i.kind, _import_desc(i), i.offset] for i in module.imports],
+        "functions": list(module.functions),
+        "tables": [[t.elem_type, *_limits(t.limits)] for t in module.tables],
+        "memories": [_limits(m.limits) for m in module.memories],
+        "globals": [[g.type.valtype, g.type.mutable, _expr(g.init)] for g in module.globals_],
+        "exports": [[e.name, e.kind, e.index, e.offset] for e in module.exports],
+        "start": module.start,
+        "elements": [
+            [s.mode, s.elem_type, [_expr(e) for e in s.init], s.table_index, _expr(s.offset_expr), s.offset]
+            for s in module.elements
+        ],
+        "datas": [[s.mode, bytes(s.data), s.memory_index, _expr(s.offset_expr), s.offset] for s in module.datas],
+        "data_count": module.data_count,
+        "codes": len(module.codes),
+        "customs": len(module.customs),
+        "module_name": names.module_name,
+        "function_names": [[i, n] for i, n in names.function_names.items()],
+        "local_names": [[f, [[i, n] for i, n in locals_.items()]] for f, locals_ in names.local_names.items()],
+        "section_sizes": [list(s) for s in module.section_sizes],
+        "size": module.size,
+        "declared_func_refs": sorted(validated.declared_func_refs),
+    }
+
+
+# -- decoding ---------------------------------------------------------------------
+
+
+def _to_limits(pair) -> Limits:
+    return Limits(pair[0], pair[1])
+
+
+def _to_expr(enc) -> ConstExpr | None:
+    if enc is None:
+        return None
+    ops, imms, offset = enc
+    imms = tuple(int.from_bytes(imm, "little") if op == _V128_CONST else imm for op, imm in zip(ops, imms))
+    return ConstExpr(tuple(ops), imms, offset)
+
+
+def _to_import(enc, types) -> Import:
+    module_name, name, kind, desc, offset = enc
+    if kind == EXTERN_FUNC:
+        if not 0 <= desc < len(types):
+            raise PywazError(f"cached import {module_name!r} {name!r} names type {desc}, out of range")
+    elif kind == EXTERN_TABLE:
+        desc = TableType(desc[0], Limits(desc[1], desc[2]))
+    elif kind == EXTERN_MEMORY:
+        desc = MemoryType(_to_limits(desc))
+    elif kind == EXTERN_GLOBAL:
+        desc = GlobalType(desc[0], bool(desc[1]))
+    else:
+        raise PywazError(f"cached import {module_name!r} {name!r} has unknown kind {kind!r}")
+    return Import(module_name, name, kind, desc, offset)
+
+
+def decode_module_info(info: dict, bodies: ModuleBodies | None = None) -> ValidatedModule:
+    """Rebuild the :class:`ValidatedModule` that :func:`encode_module_info` described.
+
+    Function bodies (``module.codes``, ``validated.functions``) and custom
+    sections come from ``bodies`` on first access.
+
+    Raises:
+        PywazError: ``info`` is not module information of this format (any
+            malformed field raises; the cache turns that into a miss).
+    """
+    if not isinstance(info, dict) or info.get("format") != MODULE_INFO_FORMAT:
+        raise PywazError("not cached module information of this format")
+    if bodies is None:
+        bodies = ModuleBodies(info.get("sha256"))
+    types = tuple(func_type(tuple(p), tuple(r)) for p, r in info["types"])
+    imports = tuple(_to_import(i, types) for i in info["imports"])
+    functions = tuple(info["functions"])
+    tables = tuple(TableType(t[0], Limits(t[1], t[2])) for t in info["tables"])
+    memories = tuple(MemoryType(_to_limits(m)) for m in info["memories"])
+    globals_ = tuple(Global(GlobalType(g[0], bool(g[1])), _to_expr(g[2])) for g in info["globals"])
+    exports = tuple(Export(*e) for e in info["exports"])
+    elements = tuple(
+        ElementSegment(mode, elem_type, tuple(_to_expr(e) for e in init), table_index, _to_expr(offset_expr), offset)
+        for mode, elem_type, init, table_index, offset_expr, offset in info["elements"]
+    )
+    datas = tuple(
+        DataSegment(mode, data, memory_index, _to_expr(offset_expr), offset)
+        for mode, data, memory_index, offset_expr, offset in info["datas"]
+    )
+    names = NameSection(
+        info["module_name"],
+        {i: n for i, n in info["function_names"]},
+        {f: {i: n for i, n in locals_} for f, locals_ in info["local_names"]},
+    )
+    module = Module(
+        types=types,
+        imports=imports,
+        functions=functions,
+        tables=tables,
+        memories=memories,
+        globals_=globals_,
+        exports=exports,
+        start=info["start"],
+        elements=elements,
+        datas=datas,
+        data_count=info["data_count"],
+        codes=LazyBodies(bodies, info["codes"], lambda v: v.module.codes),
+        customs=LazyBodies(bodies, info["customs"], lambda v: v.module.customs),
+        names=names,
+        section_sizes=tuple(tuple(s) for s in info["section_sizes"]),
+        size=info["size"],
+    )
+    if len(module.codes) != len(functions):
+        raise PywazError("cached module information has a different number of functions and bodies")
+    func_types = []
+    table_types, memory_types, global_types = [], [], []
+    for imp in imports:
+        if imp.kind == EXTERN_FUNC:
+            func_types.append(types[imp.desc])
+        elif imp.kind == EXTERN_TABLE:
+            table_types.append(imp.desc)
+        elif imp.kind == EXTERN_MEMORY:
+            memory_types.append(imp.desc)
+        else:
+            global_types.append(imp.desc)
+    func_types.extend(types[t] for t in functions)
+    table_types.extend(tables)
+    memory_types.extend(memories)
+    global_types.extend(g.type for g in globals_)
+    return ValidatedModule(
+        module=module,
+        func_types=tuple(func_types),
+        table_types=tuple(table_types),
+        memory_types=tuple(memory_types),
+        global_types=tuple(global_types),
+        functions=LazyBodies(bodies, len(functions), lambda v: v.functions),
+        declared_func_refs=frozenset(info["declared_func_refs"]),
+    )
+
+
+def module_bodies_of(validated) -> ModuleBodies | None:
+    """The :class:`ModuleBodies` behind a rebuilt module (None for a freshly validated one)."""
+    functions = validated.functions
+    return functions._bodies if isinstance(functions, LazyBodies) else None
+
+
+__all__ = [
+    "MODULE_INFO_FORMAT",
+    "LazyBodies",
+    "ModuleBodies",
+    "decode_module_info",
+    "encode_module_info",
+    "module_bodies_of",
+]
