@@ -232,15 +232,7 @@ def infer_signature(fn, qualified: str, params, results, caller):
             break
     takes_caller = caller
     if takes_caller is None:
-        takes_caller = (
-            bool(positional)
-            and positional[0] is not None
-            and (
-                positional[0].annotation is not inspect.Parameter.empty
-                and _resolve_annotation(positional[0].annotation, fn, f"{qualified} parameter {positional[0].name}")
-                is Caller
-            )
-        )
+        takes_caller = bool(positional) and positional[0] is not None and _is_caller(positional[0].annotation, fn)
     if explicit_params is None:
         codes = []
         for index, p in enumerate(positional[1:] if takes_caller else positional):
@@ -260,6 +252,20 @@ def infer_signature(fn, qualified: str, params, results, caller):
     if explicit_results is None:
         explicit_results = _result_codes(signature.return_annotation, fn, qualified)
     return explicit_params, explicit_results, bool(takes_caller)
+
+
+def _is_caller(annotation, fn) -> bool:
+    """Whether a first parameter's annotation names :class:`Caller` (never raises: with explicit
+    ``params`` any other annotation is simply not looked at)."""
+    if isinstance(annotation, str):
+        text = annotation.strip().strip("'\"")
+        if not text.endswith("Caller"):
+            return False
+        try:
+            annotation = eval(text, getattr(fn, "__globals__", {}))
+        except Exception:  # noqa: BLE001 - an unresolvable annotation is not the Caller
+            return False
+    return annotation is Caller
 
 
 def _result_codes(annotation, fn, qualified: str) -> tuple:

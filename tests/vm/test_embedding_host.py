@@ -273,3 +273,24 @@ def test_host_exception_cause_is_kept_and_runtime_stays_usable(rt):
         instance.exports["f"](3)
     assert isinstance(info.value.__cause__, Boom) and "bad 3" in str(info.value)
     assert instance.exports["f"](0) == 7
+
+
+def test_explicit_types_ignore_other_annotations():
+    def legacy(fd: int, data: bytes) -> int:  # annotations outside the scheme
+        return fd + len(data)
+
+    def with_caller(c: pywaz.Caller, x: int) -> int:
+        return x if c is None else -x
+
+    with pywaz.Runtime() as runtime:
+        host = (
+            runtime.new_host_module("m")
+            .function("legacy", lambda fd, n: legacy(fd, b"x" * n), params=["i32", "i32"], results=["i32"])
+            .function("typed", legacy, params=["i32", "i32"], results=["i32"], raw=True)
+            .function("caller", with_caller, params=["i32"], results=["i32"])
+            .instantiate()
+        )
+        assert host.exports["legacy"](1, 2) == 3
+        assert host.exports["typed"].type.params == (I32, I32)
+        assert host.exports.raw("caller").takes_caller
+        assert host.exports["caller"](4) == 4  # called from Python: the caller is None
