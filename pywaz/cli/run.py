@@ -191,46 +191,6 @@ def _format_f32(value: float) -> str:
 # -- engine and cache ------------------------------------------------------------------
 
 
-class _DiskCachedEngine:
-    """An engine wrapper that adds disk (de)serialisation for the compiler's artifacts of one module.
-
-    ``pywaz.Runtime`` stores artifacts on disk only for engines with
-    ``serialize``/``deserialize`` whose deserialized artifacts carry
-    ``.validated``. The compiler artifact's own format (pywaz.compiler.artifact)
-    drops the validated module, so a hit re-decodes and validates ``data``
-    (milliseconds) and skips what is slow: compiling functions. Entries keep the
-    compiler's key and format, so ``pywaz compile`` entries serve ``pywaz run``.
-    """
-
-    def __init__(self, inner, data: bytes):
-        from ..compiler import artifact as artifact_format
-
-        self._inner = inner
-        self._data = data
-        self._format = artifact_format
-        self.name = inner.name
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-    def compile(self, validated, options):
-        return self._inner.compile(validated, options)
-
-    def bind(self, artifact, instance):
-        return self._inner.bind(artifact, instance)
-
-    def serialize(self, artifact):
-        return self._format.serialize(artifact)
-
-    def deserialize(self, payload):
-        from ..decoder import decode_module
-        from ..validator import validate
-
-        artifact = self._format.deserialize(payload)
-        artifact.validated = validate(decode_module(self._data))
-        return artifact
-
-
 def choose_engine(name: str | None, data: bytes, disk_cache: bool):
     """The engine object for ``--engine`` (None: the compiler if importable, else the interpreter).
 
@@ -248,8 +208,6 @@ def choose_engine(name: str | None, data: bytes, disk_cache: bool):
         if name is not None:
             raise RunFailure(EXIT_USAGE, f"--engine: {exc}") from None
         engine = create_engine(FALLBACK_ENGINE)
-    if disk_cache and getattr(engine, "name", None) == "compiler" and not hasattr(engine, "serialize"):
-        engine = _DiskCachedEngine(engine, data)
     return engine
 
 
@@ -277,6 +235,9 @@ def open_cache(args):
 
 def _compiled_functions(compiled) -> int | None:
     """How many functions the module's artifact holds compiled (None: the engine does not say)."""
+    count = getattr(compiled.artifact, "compiled_count", None)
+    if callable(count):  # counts cached code not unmarshalled yet
+        return count()
     functions = getattr(compiled.artifact, "functions", None)
     if functions is None:
         return None
@@ -288,22 +249,9 @@ def wasm_frames(trap) -> list[str]:
     else the compiled wasm functions found in the Python traceback."""
     if trap.wasm_stack:
         return list(trap.wasm_stack)
-    # A trap made from another exception (CALL_STACK_EXHAUSTED from a RecursionError)
-    # was raised outside the wasm frames; they are in that exception's traceback.
-    for exc in (trap, trap.__cause__, trap.__context__):
-        frames = []
-        tb = exc.__traceback__ if exc is not None else None
-        while tb is not None:
-            code = tb.tb_frame.f_code
-            if code.co_filename.startswith("<wasm function "):
-                # Generated functions are named f<index>_<wasm name> (pywaz.compiler.artifact).
-                index, _, name = code.co_name[1:].partition("_")
-                frames.append(name or f"function {index}")
-            tb = tb.tb_next
-        if frames:
-            frames.reverse()
-            return frames
-    return []
+    from ..compiler.artifact import wasm_frames_of
+
+    return wasm_frames_of(trap)
 
 
 def stack_lines(frames: list[str], head: int = 30, tail: int = 5) -> list[str]:

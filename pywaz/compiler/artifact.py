@@ -28,6 +28,8 @@ from ..ir import ValidatedModule
 if TYPE_CHECKING:
     from .lower import LoweredFunction, UnsupportedOpcode
 
+_FILENAME_PREFIX = "<wasm function "
+
 # 2: the metadata carries the module information (pywaz.cache.moduleinfo).
 ARTIFACT_FORMAT = 2
 
@@ -59,7 +61,7 @@ def _python_name(func_index: int, wasm_name: str | None) -> str:
 
 
 def _compile_source(lowered: LoweredFunction, func_index: int) -> types.CodeType:
-    filename = f"<wasm function {func_index}>"
+    filename = f"{_FILENAME_PREFIX}{func_index}>"
     module_code = compile(lowered.source, filename, "exec", dont_inherit=True)
     for constant in module_code.co_consts:
         if isinstance(constant, types.CodeType) and constant.co_name == lowered.name:
@@ -312,3 +314,27 @@ def deserialize(payload) -> CompiledArtifact:
     artifact._stored_meta = entries
     artifact._stored_sources = payload.sources
     return artifact
+
+
+def wasm_frames_of(exc: BaseException) -> list[str]:
+    """The wasm frames of generated code in ``exc``'s traceback, innermost first.
+
+    A trap made from another exception (CALL_STACK_EXHAUSTED from a
+    RecursionError) was raised outside the wasm frames, so the traceback of its
+    ``__cause__``/``__context__`` is searched too. Frames are named by the wasm
+    name of the function, else ``function N``.
+    """
+    for current in (exc, exc.__cause__, exc.__context__):
+        frames = []
+        tb = current.__traceback__ if current is not None else None
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code.co_filename.startswith(_FILENAME_PREFIX):
+                # Generated functions are named f<index>_<wasm name> (see _python_name).
+                index, _, name = code.co_name[1:].partition("_")
+                frames.append(name or f"function {index}")
+            tb = tb.tb_next
+        if frames:
+            frames.reverse()
+            return frames
+    return []
