@@ -8,8 +8,10 @@ generated Python source and code object. Views are built on demand, once.
 With the compiler engine in lazy mode a function not yet compiled has
 ``python_source``/``code`` None (``python_unavailable`` says so);
 ``functions.view(i, python=True)`` compiles it now (the result is kept by the
-artifact, so the instance's later first call reuses it). With the
-interpreter engine views carry the wasm listing only.
+artifact, so the instance's later first call reuses it). Code loaded from
+a disk cache is unmarshalled when viewed; if the cache entry kept no source,
+``python=True`` regenerates it (the code object stays the cached one). With
+the interpreter engine views carry the wasm listing only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import dataclasses
 from collections.abc import Sequence
 
 _NOT_YET = "not compiled yet (lazy mode): use functions.view(index, python=True) to compile it now"
+# Functions whose code came from a disk cache are unmarshalled on demand (no compilation) instead;
+# their source may not have been stored, and is then regenerated only when asked for.
+_NO_SOURCE = "the cached code came without its source: use functions.view(index, python=True) to regenerate it"
 
 
 class FunctionViews(Sequence):
@@ -78,10 +83,10 @@ class FunctionViews(Sequence):
         self._compiled._check()
         index = self._index(key)
         found = self._cache.get(index)
-        if found is not None and (not python or found.code is not None or index < self._num_imported):
+        if found is not None and (not python or found.python_source is not None or index < self._num_imported):
             return found
         found = self._build(index, python)
-        if found.python_unavailable != _NOT_YET:
+        if found.python_unavailable not in (_NOT_YET, _NO_SOURCE):
             self._cache[index] = found
         return found
 
@@ -100,7 +105,9 @@ class FunctionViews(Sequence):
                 view, python_unavailable=f"the {_engine_name(compiled_module)} engine generates no Python"
             )
         cf = artifact.functions[local]
-        if cf is None and python:
+        has_code = getattr(artifact, "has_code", None)
+        if cf is None and (python or (has_code is not None and has_code(local))):
+            # Compile now, or (code loaded from a disk cache) just unmarshal it.
             try:
                 cf = artifact.function(local, validated)
             except PywazError as exc:
@@ -109,7 +116,19 @@ class FunctionViews(Sequence):
             errors = getattr(artifact, "errors", None)
             reason = str(errors[local]) if errors and errors[local] is not None else _NOT_YET
             return dataclasses.replace(function_view(validated, index), python_unavailable=reason)
-        return function_view(validated, index, compiled=cf)
+        view = function_view(validated, index, compiled=cf)
+        if view.python_source:
+            return view
+        # Code loaded from a disk cache may come without its source.
+        if python:
+            try:
+                from ..compiler.artifact import compile_function
+
+                source = compile_function(validated, local).source
+            except (ImportError, PywazError) as exc:
+                return dataclasses.replace(view, python_source=None, python_unavailable=f"source not kept: {exc}")
+            return dataclasses.replace(view, python_source=source)
+        return dataclasses.replace(view, python_source=None, python_unavailable=_NO_SOURCE)
 
     def __repr__(self) -> str:
         return f"<FunctionViews of {len(self)} functions>"

@@ -77,3 +77,20 @@ def test_closed_compiled_module_refuses():
             _ = fns[1]
         with pytest.raises(pywaz.ClosedError):
             _ = compiled.functions
+
+
+def test_code_loaded_from_a_disk_cache_is_shown_without_compiling(tmp_path):
+    data = wasmtime.wat2wasm(WAT)
+    for expected_compilations in (1, 0):
+        with (
+            pywaz.CompilationCache(tmp_path) as cache,
+            pywaz.Runtime("compiler", compile_mode="eager", cache=cache) as runtime,
+        ):
+            compiled = runtime.compile_module(data)
+            square = compiled.functions["sq"]
+            assert runtime.stats()["compilations"] == expected_compilations
+            assert square.code is not None
+            if square.python_source is None:  # a cache entry without sources
+                assert "python=True" in square.python_unavailable
+            full = compiled.functions.view("sq", python=True)
+            assert full.code is square.code and "def " in full.python_source
