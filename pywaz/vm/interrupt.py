@@ -61,26 +61,40 @@ class Watchdog:
         self._heap: list = []
         self._counter = itertools.count()
         self._thread: threading.Thread | None = None
+        self._live = 0  # armed deadlines still active
 
     def arm(self, seconds: float) -> Deadline:
         """Interrupt the current thread after ``seconds`` unless :meth:`disarm` comes first."""
         deadline = Deadline(time.monotonic() + seconds, threading.get_ident())
         with self._lock:
-            heapq.heappush(self._heap, (deadline.when, next(self._counter), deadline))
+            heap = self._heap
+            heapq.heappush(heap, (deadline.when, next(self._counter), deadline))
+            self._live += 1
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="pywaz-watchdog", daemon=True)
                 self._thread.start()
-            self._lock.notify()
+            elif heap[0][2] is deadline:
+                # Only an earlier wake-up needs the watchdog's attention; waking it
+                # for every call would cost a thread switch each time.
+                self._lock.notify()
         return deadline
 
     def disarm(self, deadline: Deadline) -> None:
         """Stop watching ``deadline``; clears an injected exception not yet delivered."""
         with self._lock:
-            deadline.active = False
+            if deadline.active:
+                deadline.active = False
+                self._live -= 1
             if deadline.fired:
                 # Fired after the call finished: withdraw the pending exception so it
                 # cannot surface later in unrelated code.
                 _set_async_exc(deadline.thread_id, None)
+            heap = self._heap
+            if len(heap) > 64 and len(heap) > 4 * self._live:
+                # Disarmed entries wait in the heap until they reach its top; drop
+                # them in bulk so many short calls with long timeouts stay cheap.
+                self._heap = [entry for entry in heap if entry[2].active]
+                heapq.heapify(self._heap)
 
     def _run(self) -> None:
         with self._lock:
@@ -97,6 +111,8 @@ class Watchdog:
                     self._lock.wait(when - now)
                     continue
                 heapq.heappop(heap)
+                deadline.active = False
+                self._live -= 1
                 deadline.fired = True
                 _set_async_exc(deadline.thread_id, id(Interrupted))  # the class lives as long as this module
 

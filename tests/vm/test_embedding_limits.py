@@ -188,3 +188,15 @@ def test_tiny_timeouts_never_leak_the_private_exception(engine):
         total = sum(range(100000))
         assert total == 4999950000 and outcomes <= {"ok", "interrupted"}
         assert bump(0) >= 0
+
+
+def test_many_short_timed_calls_do_not_pile_up_in_the_watchdog():
+    from pywaz.vm.interrupt import _WATCHDOG
+
+    with pywaz.Runtime() as runtime:
+        _host(runtime)
+        bump = runtime.instantiate(wasmtime.wat2wasm(WAT)).exports["bump"]
+        for _ in range(2000):
+            bump(1, timeout=60)
+        assert bump(0) == 2000
+        assert len(_WATCHDOG._heap) <= 64 and _WATCHDOG._live == 0
