@@ -133,25 +133,46 @@ def compile_ahead(data: bytes, cache, engine, options, progress=None) -> dict:
     key = compute_key(digest, engine.name, None, options)
     report = {"key": key, "functions": 0, "unsupported": 0, "compiled": False}
 
+    def compile_every_function(artifact) -> int:
+        """Force every function not compiled yet; return how many were compiled now."""
+        functions = getattr(artifact, "functions", None)
+        force = getattr(artifact, "function", None)
+        if functions is None or not callable(force):
+            return 0
+        has_code = getattr(artifact, "has_code", None)
+        total = len(functions)
+        compiled = 0
+        for i in range(total):
+            if has_code is not None and has_code(i):
+                pass
+            else:
+                try:
+                    force(i)
+                    compiled += 1
+                except Exception:  # an unsupported function stays lazy; its call raises the real error
+                    report["unsupported"] += 1
+            if progress is not None:
+                progress(i + 1, total)
+        return compiled
+
     def compile_fn():
         validated = validate(decode_module(data))
         artifact = engine.compile(validated, options)
-        functions = getattr(artifact, "functions", None)
-        force = getattr(artifact, "function", None)
-        if functions is not None and callable(force):
-            total = len(functions)
-            for i in range(total):
-                try:
-                    force(i)
-                except Exception:  # an unsupported function stays lazy; its call raises the real error
-                    report["unsupported"] += 1
-                if progress is not None:
-                    progress(i + 1, total)
+        compile_every_function(artifact)
         report["compiled"] = True
         return artifact
 
     start = time.perf_counter()
     artifact = cache.get_or_compile(key, compile_fn, serialize, deserialize, engine=engine.name, module_sha256=digest)
+    if not report["compiled"]:
+        # A lazy entry written by a run holds only what that run called: complete it.
+        provide = getattr(artifact, "provide_module_bytes", None)
+        if callable(provide):
+            provide(data)
+        report["unsupported"] = 0
+        if compile_every_function(artifact):
+            report["completed"] = True
+            cache.flush()
     report["seconds"] = time.perf_counter() - start
     functions = getattr(artifact, "functions", None)
     report["functions"] = len(functions) if functions is not None else 0
@@ -202,7 +223,7 @@ def run_compile(args) -> int:
     if report["size"] is None:
         print(f"pywaz compile: compiled {args.module} but could not write the cache entry", file=sys.stderr)
         return 1
-    what = "compiled" if report["compiled"] else "already cached"
+    what = "compiled" if report["compiled"] else "completed" if report.get("completed") else "already cached"
     print(f"{what}: {args.module}")
     print(f"  functions: {report['functions']}" + (f" ({report['unsupported']} unsupported)" if report["unsupported"] else ""))
     print(f"  seconds:   {report['seconds']:.3f}")

@@ -48,14 +48,16 @@ _U64_LIMIT = 1 << 64
 class ModuleBodies:
     """The module bytes behind a rebuilt module, decoded and validated on first need.
 
-    ``provide(data)`` attaches the bytes (checked against the digest recorded in
-    the entry); without them, :meth:`validated` raises a clear error.
+    ``provide(data)`` attaches the bytes (checked against the size, and the
+    digest when one was recorded); without them, :meth:`validated` raises a
+    clear error. (The cache key already binds an entry to its module's digest.)
     """
 
-    __slots__ = ("_digest", "_data", "_validated", "_lock")
+    __slots__ = ("_digest", "_size", "_data", "_validated", "_lock")
 
-    def __init__(self, digest: bytes | None):
+    def __init__(self, digest: bytes | None, size: int | None = None):
         self._digest = digest
+        self._size = size
         self._data: bytes | None = None
         self._validated: ValidatedModule | None = None
         self._lock = threading.Lock()
@@ -72,6 +74,10 @@ class ModuleBodies:
             PywazError: ``data`` is not the module this information was made from.
         """
         data = bytes(data)
+        if self._size is not None and len(data) != self._size:
+            raise PywazError(
+                f"the module bytes given do not match the cached module ({len(data)} bytes, expected {self._size})"
+            )
         if self._digest is not None and hashlib.sha256(data).digest() != self._digest:
             raise PywazError("the module bytes given do not match the cached module (sha256 differs)")
         self._data = data
@@ -233,7 +239,7 @@ def decode_module_info(info: dict, bodies: ModuleBodies | None = None) -> Valida
     if not isinstance(info, dict) or info.get("format") != MODULE_INFO_FORMAT:
         raise PywazError("not cached module information of this format")
     if bodies is None:
-        bodies = ModuleBodies(info.get("sha256"))
+        bodies = ModuleBodies(info.get("sha256"), info.get("size"))
     types = tuple(func_type(tuple(p), tuple(r)) for p, r in info["types"])
     imports = tuple(_to_import(i, types) for i in info["imports"])
     functions = tuple(info["functions"])

@@ -1,0 +1,248 @@
+"""The founding faults, through the real Runtime with the compiler engine, in both compile modes.
+
+A disk hit must instantiate with no decode, validate or compile: the tests
+replace those entry points with functions that fail, then load from disk.
+"""
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import threading
+import weakref
+
+import pytest
+import wasmtime
+
+import pywaz
+import pywaz.compiler.artifact as artifact_module
+import pywaz.decoder
+import pywaz.validator
+from pywaz.api import CompileOptions
+from pywaz.compiler.engine import CompilerEngine
+from pywaz.errors import PywazError
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+WAT = """
+(module
+  (type $t (func (param i32) (result i32)))
+  (memory (export "mem") 1)
+  (data (i32.const 16) "hello")
+  (data $p "passive")
+  (table 4 funcref)
+  (elem (i32.const 1) $inc $dbl)
+  (elem declare func $inc)
+  (global $g (mut i32) (i32.const 41))
+  (global $v v128 (v128.const i64x2 1 2))
+  (func $inc (export "inc") (type $t) (i32.add (local.get 0) (i32.const 1)))
+  (func $dbl (type $t) (i32.mul (local.get 0) (i32.const 2)))
+  (func (export "call_ind") (param i32 i32) (result i32) (call_indirect (type $t) (local.get 1) (local.get 0)))
+  (func (export "load") (result i32) (i32.load8_u (i32.const 16)))
+  (func (export "g") (result i32) (global.get $g))
+  (func (export "lane") (result i64) (i64x2.extract_lane 1 (global.get $v)))
+  (func $start (global.set $g (i32.add (global.get $g) (i32.const 1))))
+  (start $start))
+"""
+DATA = wasmtime.wat2wasm(WAT)
+CALLS = (("inc", (1,), 2), ("call_ind", (1, 5), 6), ("call_ind", (2, 5), 10), ("load", (), 104), ("g", (), 42),
+         ("lane", (), 2))
+MODES = ("lazy", "eager")
+
+
+def check_all(instance):
+    for name, args, expected in CALLS:
+        assert instance.exports[name](*args) == expected, name
+
+
+def forbid_decode_validate_compile(monkeypatch):
+    """Make decoding, validating and compiling a function fail loudly for the rest of the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a cache hit must not decode, validate or compile")
+
+    monkeypatch.setattr(pywaz.decoder, "decode_module", refuse)
+    monkeypatch.setattr(pywaz.validator, "validate", refuse)
+    monkeypatch.setattr(artifact_module, "compile_function", refuse)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_two_runtimes_sharing_a_memory_cache_compile_once(mode):
+    cache = pywaz.CompilationCache()
+    for _ in range(2):
+        with pywaz.Runtime(engine="compiler", compile_mode=mode, cache=cache) as runtime:
+            instance = runtime.instantiate(DATA)
+            check_all(instance)
+            instance.close()
+    assert cache.stats()["compilations"] == 1 and cache.stats()["hits"] == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_disk_hit_instantiates_with_no_decode_validate_or_compile(mode, cache_dir, monkeypatch):
+    with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", compile_mode=mode, cache=cache) as rt:
+        check_all(rt.instantiate(DATA))
+    forbid_decode_validate_compile(monkeypatch)
+    with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", compile_mode=mode, cache=cache) as rt:
+        instance = rt.instantiate(DATA)
+        check_all(instance)
+        assert rt.stats() == {"compilations": 0, "memory_hits": 0, "disk_hits": 1}
+        compiled = rt.compile_module(DATA)  # a memory hit now; imports/exports from the stored information
+        assert [e.name for e in compiled.exports] == ["mem", "inc", "call_ind", "load", "g", "lane"]
+        assert str(compiled.exports[1].type) == "[i32] -> [i32]"
+
+
+def test_lazy_function_never_compiled_is_decoded_from_the_bytes_and_written_back(cache_dir, monkeypatch):
+    with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", cache=cache) as rt:
+        assert rt.instantiate(DATA).exports["inc"](1) == 2  # only inc (and the start function) compiled
+    compiles = []
+    real = artifact_module.compile_function
+    monkeypatch.setattr(artifact_module, "compile_function", lambda v, i: compiles.append(i) or real(v, i))
+    with pywaz.CompilationCache(cache_dir) as cache:
+        with pywaz.Runtime(engine="compiler", cache=cache) as rt:
+            instance = rt.instantiate(DATA)
+            assert instance.exports["inc"](1) == 2 and compiles == []  # stored code, not recompiled
+            assert instance.exports["load"]() == 104 and compiles == [3]
+        assert cache.stats()["disk_writes"] == 1  # Runtime.close flushed the new function
+    monkeypatch.setattr(artifact_module, "compile_function", lambda v, i: pytest.fail("compiled again"))
+    monkeypatch.setattr(pywaz.decoder, "decode_module", lambda *a: pytest.fail("decoded again"))
+    with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", cache=cache) as rt:
+        assert rt.instantiate(DATA).exports["load"]() == 104
+
+
+def test_artifact_loaded_without_bytes_explains_why_it_cannot_compile():
+    engine = CompilerEngine()
+    validated = pywaz.validator.validate(pywaz.decoder.decode_module(DATA))
+    payload = engine.serialize(engine.compile(validated, CompileOptions(compile_mode="lazy")))
+    loaded = engine.deserialize(payload)
+    with pytest.raises(PywazError, match="without its wasm bytes"):
+        loaded.function(0)
+    with pytest.raises(PywazError, match="do not match"):
+        loaded.provide_module_bytes(DATA + b"\0")
+    loaded.provide_module_bytes(DATA)
+    assert loaded.function(0).name == "f0_inc"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_two_compiled_handles_are_independent(mode):
+    for cache in (pywaz.CompilationCache(), None):
+        with pywaz.Runtime(engine="compiler", compile_mode=mode, cache=cache) as rt:
+            first, second = rt.compile_module(DATA), rt.compile_module(DATA)
+            first.close()
+            first.close()
+            with pytest.raises(pywaz.ClosedError):
+                rt.instantiate_module(first)
+            check_all(rt.instantiate_module(second))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_concurrent_threads_compile_once(mode):
+    cache = pywaz.CompilationCache()
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def work():
+        try:
+            with pywaz.Runtime(engine="compiler", compile_mode=mode, cache=cache) as rt:
+                barrier.wait()
+                check_all(rt.instantiate(DATA))
+        except BaseException as exc:  # reported below; a thread cannot fail the test itself
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert cache.stats()["compilations"] == 1 and cache.stats()["hits"] == 3
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage", "empty"])
+def test_corrupt_compiler_entry_is_a_miss_and_replaced(damage, cache_dir):
+    with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", cache=cache) as rt:
+        check_all(rt.instantiate(DATA))
+        (info,) = cache.entries()
+    raw = bytearray(open(info.path, "rb").read())
+    if damage == "flip":
+        raw[len(raw) // 2] ^= 0x40
+    elif damage == "truncate":
+        raw = raw[: len(raw) - 7]
+    elif damage == "garbage":
+        raw = bytearray(os.urandom(len(raw)))
+    else:
+        raw = bytearray()
+    with open(info.path, "wb") as f:
+        f.write(raw)
+    with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", cache=cache) as rt:
+        check_all(rt.instantiate(DATA))
+        stats = cache.stats()
+        assert (stats["compilations"], stats["invalid_entries"], stats["disk_hits"]) == (1, 1, 0)
+    with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", cache=cache) as rt:
+        check_all(rt.instantiate(DATA))
+        assert cache.stats()["disk_hits"] == 1  # the bad entry was replaced by a good one
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_without_a_cache_closing_frees_the_compiled_code(mode):
+    rt = pywaz.Runtime(engine="compiler", compile_mode=mode)
+    instance = rt.instantiate(DATA)
+    check_all(instance)
+    artifact = weakref.ref(instance.module_instance.engine_state)
+    instance.close()
+    del instance
+    gc.collect()
+    assert artifact() is None
+    assert rt._cache.stats()["entries"] == 0
+    rt.close()
+
+
+_CHILD = """
+import json, sys
+sys.path.insert(0, {repo!r})
+import pywaz, pywaz.compiler.artifact as a
+count = [0]
+real = a.compile_function
+a.compile_function = lambda v, i: count.__setitem__(0, count[0] + 1) or real(v, i)
+data = bytes.fromhex({hex!r})
+cache = pywaz.CompilationCache({directory!r})
+with pywaz.Runtime(engine="compiler", compile_mode={mode!r}, cache=cache) as rt:
+    instance = rt.instantiate(data)
+    results = [instance.exports[n](*args) for n, args in {calls!r}]
+    stats = rt.stats()
+cache.close()
+print(json.dumps({{"results": results, "stats": stats, "functions_compiled": count[0]}}))
+"""
+
+
+def run_child(directory, mode):
+    calls = [(name, args) for name, args, _ in CALLS]
+    script = _CHILD.format(repo=REPO, hex=DATA.hex(), directory=directory, mode=mode, calls=calls)
+    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def child_result(proc):
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_second_process_compiles_nothing(mode, cache_dir):
+    first = child_result(run_child(cache_dir, mode))
+    second = child_result(run_child(cache_dir, mode))
+    expected = [expected for _, _, expected in CALLS]
+    assert first["results"] == second["results"] == expected
+    assert first["stats"]["compilations"] == 1 and first["functions_compiled"] == 7
+    assert second["stats"] == {"compilations": 0, "memory_hits": 0, "disk_hits": 1}
+    assert second["functions_compiled"] == 0
+
+
+def test_concurrent_processes_all_succeed_and_leave_one_valid_entry(cache_dir):
+    procs = [run_child(cache_dir, "eager") for _ in range(3)]
+    results = [child_result(p) for p in procs]
+    assert all(r["results"] == [expected for _, _, expected in CALLS] for r in results)
+    with pywaz.CompilationCache(cache_dir) as cache:
+        report = cache.verify()
+        assert len(cache.entries()) == 1
+    assert (report.checked, report.valid, report.invalid) == (1, 1, ())
