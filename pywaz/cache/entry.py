@@ -7,7 +7,12 @@ Layout (all integers little-endian)::
     6   2  flags (FLAG_*; unknown bits reject the entry)
     8   4  header length H
     12  H  header: msgpack map (key echo, versions, digests, lengths)
-    ..     payload: msgpack map {"metadata", "code", "sources"}
+    ..     payload: msgpack map {"metadata", "code", "sources"}, then the code region
+
+``code`` holds one u32 LE length per function (0xFFFFFFFF: no code) and the
+code region the marshal blobs back to back. Loading slices the region
+without copying it, so a hit on a 100 MB entry does not allocate 100 MB of
+little bytes objects; each blob is unmarshalled on first use.
 
 :func:`decode_entry` validates in a fixed order -- magic, version, flags,
 header, key, interpreter, pywaz version, lengths, payload digest, payload
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+from array import array
 import struct
 import sys
 import time
@@ -30,7 +36,8 @@ from .key import ARTIFACT_FORMAT_VERSION, pywaz_version
 from .payload import ArtifactPayload
 
 MAGIC = b"PYWZ"
-ENTRY_FORMAT_VERSION = 1
+ENTRY_FORMAT_VERSION = 2
+_NO_CODE = 0xFFFFFFFF
 FLAG_SOURCES = 0x0001  # the payload carries generated sources
 KNOWN_FLAGS = FLAG_SOURCES
 
@@ -70,10 +77,13 @@ def encode_entry(key: str, engine: str, module_sha256: bytes, payload: ArtifactP
             (an engine bug; the caller logs it and skips the write).
     """
     sources = list(payload.sources) if keep_sources and payload.sources is not None else None
+    lengths = array("I", (_NO_CODE if blob is None else len(blob) for blob in payload.code_blobs))
+    if sys.byteorder != "little":
+        lengths.byteswap()
     body = msgpack.packb(
-        {"metadata": payload.metadata, "code": list(payload.code_blobs), "sources": sources},
+        {"metadata": payload.metadata, "code": lengths.tobytes(), "sources": sources},
         use_bin_type=True,
-    )
+    ) + b"".join(blob for blob in payload.code_blobs if blob is not None)
     header = msgpack.packb(
         {
             "key": key,
@@ -195,16 +205,20 @@ def decode_entry(data: bytes, expected_key: str | None) -> tuple[EntryHeader, Ar
     if hashlib.sha256(body).digest() != header.payload_sha256:
         raise InvalidEntry("payload digest mismatch")
     try:
-        fields = msgpack.unpackb(body, raw=False, strict_map_key=True)
+        unpacker = msgpack.Unpacker(raw=False, strict_map_key=True, max_buffer_size=max(len(body), 1))
+        unpacker.feed(body)
+        fields = unpacker.unpack()
+        region_start = unpacker.tell()
     except Exception as exc:
         raise InvalidEntry(f"payload is not msgpack: {exc}") from None
     if not isinstance(fields, dict) or set(fields) != {"metadata", "code", "sources"}:
         raise InvalidEntry("payload is not a {metadata, code, sources} map")
-    metadata, code, sources = fields["metadata"], fields["code"], fields["sources"]
+    metadata, lengths, sources = fields["metadata"], fields["code"], fields["sources"]
     if not isinstance(metadata, dict):
         raise InvalidEntry("payload metadata is not a map")
-    if not isinstance(code, list) or not all(blob is None or isinstance(blob, bytes) for blob in code):
-        raise InvalidEntry("payload code is not a list of blobs")
+    if not isinstance(lengths, bytes) or len(lengths) % 4:
+        raise InvalidEntry("payload code is not a list of lengths")
+    code = _slice_code(body, region_start, lengths)
     if len(code) != header.function_count:
         raise InvalidEntry(f"payload has {len(code)} functions, header says {header.function_count}")
     if sources is not None:
@@ -215,6 +229,29 @@ def decode_entry(data: bytes, expected_key: str | None) -> tuple[EntryHeader, Ar
     if bool(header.flags & FLAG_SOURCES) != (sources is not None):
         raise InvalidEntry("sources flag does not match the payload")
     return header, ArtifactPayload(metadata, tuple(code), tuple(sources) if sources is not None else None)
+
+
+def _slice_code(body: memoryview, start: int, raw_lengths: bytes) -> list:
+    """The code blobs as zero-copy slices of ``body`` (None where a function has no code).
+
+    Raises:
+        InvalidEntry: the lengths do not tile the code region exactly.
+    """
+    lengths = array("I")
+    lengths.frombytes(raw_lengths)
+    if sys.byteorder != "little":
+        lengths.byteswap()
+    code = []
+    position = start
+    for length in lengths:
+        if length == _NO_CODE:
+            code.append(None)
+        else:
+            code.append(body[position : position + length])
+            position += length
+    if position != len(body):
+        raise InvalidEntry(f"code region is {len(body) - start} bytes, the lengths say {position - start}")
+    return code
 
 
 def _header_len_of(data: bytes) -> int:

@@ -15,7 +15,9 @@ lock). Only lazily compiled functions and inspection ever touch them.
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
+from array import array
 from collections.abc import Sequence
 
 from ..errors import PywazError
@@ -29,6 +31,8 @@ from ..ir import (
     ElementSegment,
     Export,
     Global,
+    MODE_ACTIVE,
+    MODE_PASSIVE,
     GlobalType,
     Import,
     Limits,
@@ -42,6 +46,9 @@ from ..ir import (
 
 MODULE_INFO_FORMAT = 1
 _V128_CONST = 0xFD0C
+_REF_FUNC = 0xD2
+_REF_FUNC_OPS = (_REF_FUNC,)
+_I32_CONST_OPS = (0x41,)
 _U64_LIMIT = 1 << 64
 
 
@@ -152,6 +159,86 @@ def _expr(expr: ConstExpr | None):
     return [list(expr.ops), [_imm(op, imm) for op, imm in zip(expr.ops, expr.imms)], expr.offset]
 
 
+def _element_inits(inits):
+    """Element initialisers; a segment of plain ``ref.func`` (the usual, often ~100k entries) as
+    ``[function indices as u32 LE bytes, byte offsets as u32 LE bytes]`` so loading it creates few objects."""
+    if inits and all(len(e.ops) == 1 and e.ops[0] == _REF_FUNC for e in inits):
+        indices = array("I", [e.imms[0] for e in inits])
+        offsets = array("I", [e.offset for e in inits])
+        if sys.byteorder != "little":
+            indices.byteswap()
+            offsets.byteswap()
+        return [indices.tobytes(), offsets.tobytes()]
+    return [_expr(e) for e in inits]
+
+
+def _u32s(values) -> bytes:
+    packed = array("I", values)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _from_u32s(raw: bytes) -> array:
+    values = array("I")
+    values.frombytes(raw)
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
+
+
+def _encode_datas(datas):
+    """Data segments. Toolchains emit many (Go: ~100k), so when every active one is offset by an
+    ``i32.const`` they are stored column-wise: one bytes blob and a few u32 arrays, which unpack
+    into a handful of objects instead of hundreds of thousands."""
+    simple = all(
+        s.mode == MODE_PASSIVE or (s.offset_expr is not None and s.offset_expr.ops == _I32_CONST_OPS) for s in datas
+    )
+    if not simple or not datas:
+        return [[s.mode, bytes(s.data), s.memory_index, _expr(s.offset_expr), s.offset] for s in datas]
+    active = [s.mode != MODE_PASSIVE for s in datas]
+    ends, total = [], 0
+    for s in datas:
+        total += len(s.data)
+        ends.append(total)
+    return {
+        "blob": b"".join(bytes(s.data) for s in datas),
+        "ends": _u32s(ends),
+        "active": bytes(active),
+        "memory": _u32s(s.memory_index for s in datas),
+        "const": _u32s(s.offset_expr.imms[0] if a else 0 for s, a in zip(datas, active)),
+        "expr_offset": _u32s(s.offset_expr.offset if a else 0 for s, a in zip(datas, active)),
+        "offset": _u32s(s.offset for s in datas),
+    }
+
+
+def _decode_datas(enc) -> tuple:
+    if isinstance(enc, list):
+        return tuple(
+            DataSegment(mode, data, memory_index, _to_expr(offset_expr), offset)
+            for mode, data, memory_index, offset_expr, offset in enc
+        )
+    blob = enc["blob"]
+    ends = _from_u32s(enc["ends"])
+    active = enc["active"]
+    columns = [_from_u32s(enc[name]) for name in ("memory", "const", "expr_offset", "offset")]
+    if not all(len(column) == len(ends) for column in columns) or len(active) != len(ends):
+        raise PywazError("cached data segments are malformed")
+    if ends and ends[-1] != len(blob):
+        raise PywazError("cached data segments do not match their bytes")
+    memory, consts, expr_offsets, offsets = columns
+    out = []
+    start = 0
+    ops = _I32_CONST_OPS
+    for i, end in enumerate(ends):
+        if active[i]:
+            out.append(DataSegment(MODE_ACTIVE, blob[start:end], memory[i], ConstExpr(ops, (consts[i],), expr_offsets[i]), offsets[i]))
+        else:
+            out.append(DataSegment(MODE_PASSIVE, blob[start:end], memory[i], None, offsets[i]))
+        start = end
+    return tuple(out)
+
+
 def _import_desc(imp: Import):
     desc = imp.desc
     if imp.kind == EXTERN_FUNC:
@@ -179,10 +266,10 @@ def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None =
         "exports": [[e.name, e.kind, e.index, e.offset] for e in module.exports],
         "start": module.start,
         "elements": [
-            [s.mode, s.elem_type, [_expr(e) for e in s.init], s.table_index, _expr(s.offset_expr), s.offset]
+            [s.mode, s.elem_type, _element_inits(s.init), s.table_index, _expr(s.offset_expr), s.offset]
             for s in module.elements
         ],
-        "datas": [[s.mode, bytes(s.data), s.memory_index, _expr(s.offset_expr), s.offset] for s in module.datas],
+        "datas": _encode_datas(module.datas),
         "data_count": module.data_count,
         "codes": len(module.codes),
         "customs": len(module.customs),
@@ -208,6 +295,21 @@ def _to_expr(enc) -> ConstExpr | None:
     ops, imms, offset = enc
     imms = tuple(int.from_bytes(imm, "little") if op == _V128_CONST else imm for op, imm in zip(ops, imms))
     return ConstExpr(tuple(ops), imms, offset)
+
+
+def _to_inits(enc) -> tuple:
+    if isinstance(enc, list) and len(enc) == 2 and isinstance(enc[0], bytes):
+        indices, offsets = array("I"), array("I")
+        indices.frombytes(enc[0])
+        offsets.frombytes(enc[1])
+        if sys.byteorder != "little":
+            indices.byteswap()
+            offsets.byteswap()
+        if len(indices) != len(offsets):
+            raise PywazError("cached element segment is malformed")
+        ops = _REF_FUNC_OPS
+        return tuple(map(ConstExpr, [ops] * len(indices), [(i,) for i in indices], offsets))
+    return tuple(_to_expr(e) for e in enc)
 
 
 def _to_import(enc, types) -> Import:
@@ -248,13 +350,10 @@ def decode_module_info(info: dict, bodies: ModuleBodies | None = None) -> Valida
     globals_ = tuple(Global(GlobalType(g[0], bool(g[1])), _to_expr(g[2])) for g in info["globals"])
     exports = tuple(Export(*e) for e in info["exports"])
     elements = tuple(
-        ElementSegment(mode, elem_type, tuple(_to_expr(e) for e in init), table_index, _to_expr(offset_expr), offset)
+        ElementSegment(mode, elem_type, _to_inits(init), table_index, _to_expr(offset_expr), offset)
         for mode, elem_type, init, table_index, offset_expr, offset in info["elements"]
     )
-    datas = tuple(
-        DataSegment(mode, data, memory_index, _to_expr(offset_expr), offset)
-        for mode, data, memory_index, offset_expr, offset in info["datas"]
-    )
+    datas = _decode_datas(info["datas"])
     names = NameSection(
         info["module_name"],
         {i: n for i, n in info["function_names"]},

@@ -10,7 +10,15 @@ import pytest
 import pywaz
 from _cachefake import FakeEngine, expected_results, key_for, results
 from pywaz.cache import ArtifactPayload, CacheError, LazyCodeList, module_digest
-from pywaz.cache.entry import FLAG_SOURCES, MAGIC, InvalidEntry, decode_entry, decode_header, encode_entry
+from pywaz.cache.entry import (
+    ENTRY_FORMAT_VERSION,
+    FLAG_SOURCES,
+    MAGIC,
+    InvalidEntry,
+    decode_entry,
+    decode_header,
+    encode_entry,
+)
 
 DATA = b"\0asm entry test module"
 KEY = key_for(DATA)
@@ -59,11 +67,11 @@ def _with_preamble(data: bytes, **fields) -> bytes:
         (lambda d: d + b"\0", "payload is"),
         (lambda d: _flip(d, len(d) - 5), "digest mismatch"),
         (lambda d: _with_preamble(d, magic=b"PYWX"), "bad magic"),
-        (lambda d: _with_preamble(d, version=2), "entry format version"),
+        (lambda d: _with_preamble(d, version=ENTRY_FORMAT_VERSION + 1), "entry format version"),
         (lambda d: _with_preamble(d, flags=0x8000), "unknown flag bits"),
         (lambda d: _with_preamble(d, length=1 << 20), "implausible"),
         (lambda d: b"\x00" * len(d), "bad magic"),
-        (lambda d: MAGIC + b"\x01\x00\x00\x00\x05\x00\x00\x00" + b"\xc1" * 40, "not msgpack"),
+        (lambda d: MAGIC + struct.pack("<HHI", ENTRY_FORMAT_VERSION, 0, 5) + b"\xc1" * 40, "not msgpack"),
     ],
 )
 def test_structural_damage_is_rejected(mutate, reason):
@@ -168,3 +176,14 @@ def test_blob_round_trips_before_and_after_loading():
     assert codes.blob(0) == blobs[0]
     codes[0]
     assert eval(marshal.loads(codes.blob(0)), {"x": 7}) == 7
+
+
+def test_code_region_that_does_not_match_its_lengths_is_rejected():
+    from pywaz.cache.entry import _slice_code
+
+    lengths = struct.pack("<III", 3, 0xFFFFFFFF, 2)
+    body = memoryview(b"HEADabcde")
+    blobs = _slice_code(body, 4, lengths)
+    assert [None if b is None else bytes(b) for b in blobs] == [b"abc", None, b"de"]
+    with pytest.raises(InvalidEntry, match="code region"):
+        _slice_code(memoryview(b"HEADabcdef"), 4, lengths)
