@@ -5,39 +5,59 @@ function to a Python code object, cache compiled artifacts, and instantiate
 modules with explicit lifetimes. See README.md for the embedding guide.
 """
 
-from .cache import CacheError, CompilationCache
-from .decoder import decode_module
-from .errors import (
-    ClosedError,
-    DecodeError,
-    ExitError,
-    InstantiationError,
-    LinkError,
-    PywazError,
-    Trap,
-    TrapKind,
-    ValidationError,
-)
-from .validator import validate
-from .vm import (
-    Caller,
-    CompiledModule,
-    ExportedFunction,
-    ExportedGlobal,
-    ExportedMemory,
-    ExportedTable,
-    Instance,
-    ModuleConfig,
-    Runtime,
-    externref,
-    f32,
-    f64,
-    funcref,
-    i32,
-    i64,
-    v128,
-)
-from .wasi import Wasi, WasiConfig
+import importlib
+
+# Public name -> submodule that defines it. Nothing is imported until a name is
+# first used (PEP 562), so `import pywaz` and `pywaz run` on a warm cache do not
+# pay for the decoder, validator or compiler they never touch.
+_LAZY = {
+    "CacheError": ".cache",
+    "CompilationCache": ".cache",
+    "decode_module": ".decoder",
+    "ClosedError": ".errors",
+    "DecodeError": ".errors",
+    "ExitError": ".errors",
+    "InstantiationError": ".errors",
+    "LinkError": ".errors",
+    "PywazError": ".errors",
+    "Trap": ".errors",
+    "TrapKind": ".errors",
+    "ValidationError": ".errors",
+    "validate": ".validator",
+    "Caller": ".vm",
+    "CompiledModule": ".vm",
+    "ExportedFunction": ".vm",
+    "ExportedGlobal": ".vm",
+    "ExportedMemory": ".vm",
+    "ExportedTable": ".vm",
+    "Instance": ".vm",
+    "ModuleConfig": ".vm",
+    "Runtime": ".vm",
+    "externref": ".vm",
+    "f32": ".vm",
+    "f64": ".vm",
+    "funcref": ".vm",
+    "i32": ".vm",
+    "i64": ".vm",
+    "v128": ".vm",
+    "Wasi": ".wasi",
+    "WasiConfig": ".wasi",
+}
+
+
+def __getattr__(name: str):
+    """Import a public name's submodule on first use and cache the name here."""
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __version__ = "0.1.0"
 
