@@ -24,7 +24,6 @@ Caveats (documented in pywaz/vm/README.md):
 
 from __future__ import annotations
 
-import ctypes
 import heapq
 import itertools
 import threading
@@ -35,10 +34,21 @@ class Interrupted(BaseException):
     """Injected into a thread whose wasm call passed its deadline (private; becomes a Trap)."""
 
 
-_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
-# A pointer argument so that None passes NULL ("clear the pending exception").
-_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.c_void_p)
-_set_async_exc.restype = ctypes.c_int
+# PyThreadState_SetAsyncExc, bound on the first arm(): ctypes costs ~1.5 ms of
+# start-up and only calls with a timeout need it. Deadlines fire only after an
+# arm(), so every use below sees it bound.
+_set_async_exc = None
+
+
+def _bind_set_async_exc() -> None:
+    global _set_async_exc
+    import ctypes
+
+    setter = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    # A pointer argument so that None passes NULL ("clear the pending exception").
+    setter.argtypes = (ctypes.c_ulong, ctypes.c_void_p)
+    setter.restype = ctypes.c_int
+    _set_async_exc = setter
 
 
 class Deadline:
@@ -65,6 +75,8 @@ class Watchdog:
 
     def arm(self, seconds: float) -> Deadline:
         """Interrupt the current thread after ``seconds`` unless :meth:`disarm` comes first."""
+        if _set_async_exc is None:
+            _bind_set_async_exc()
         deadline = Deadline(time.monotonic() + seconds, threading.get_ident())
         with self._lock:
             heap = self._heap

@@ -17,7 +17,6 @@ with ``memory_fault="errno"``), an undefined flag or enum value traps, host
 from __future__ import annotations
 
 import os
-import socket
 import stat as _stat
 import struct
 import time
@@ -1011,6 +1010,8 @@ class Wasi:
         check(data, ro_datalen_ptr, 4, 4)
         check(data, ro_flags_ptr, 2, 2)
         entry = self._socket(fd, Rights.FD_READ)
+        import socket  # only socket guests pay for the module at start-up
+
         host_flags = 0
         if ri_flags & RIFLAGS_RECV_PEEK:
             host_flags |= socket.MSG_PEEK
@@ -1036,6 +1037,8 @@ class Wasi:
     def _sock_shutdown(self, data, fd, how):
         _check_flags(how, SDFLAGS_ALL, "sdflags")
         entry = self._socket(fd, Rights.SOCK_SHUTDOWN)
+        import socket
+
         modes = {SDFLAGS_RD: socket.SHUT_RD, SDFLAGS_WR: socket.SHUT_WR, SDFLAGS_ALL: socket.SHUT_RDWR}
         if how not in modes:
             return Errno.INVAL
