@@ -7,7 +7,7 @@ Layout (all integers little-endian)::
     6   2  flags (FLAG_*; unknown bits reject the entry)
     8   4  header length H
     12  H  header: msgpack map (key echo, versions, digests, lengths)
-    ..     payload: msgpack map {"metadata", "code", "sources"}, then the code region
+    ..     payload: u64 length F, msgpack map {"metadata", "code", "sources"} (F bytes), code region
 
 ``code`` holds one u32 LE length per function (0xFFFFFFFF: no code) and the
 code region the marshal blobs back to back. Loading slices the region
@@ -42,6 +42,7 @@ FLAG_SOURCES = 0x0001  # the payload carries generated sources
 KNOWN_FLAGS = FLAG_SOURCES
 
 _PREAMBLE = struct.Struct("<4sHHI")
+_FIELDS_LEN = struct.Struct("<Q")  # payload prefix: length of the msgpack fields before the code region
 PREAMBLE_SIZE = _PREAMBLE.size
 MAX_HEADER_SIZE = 1 << 16  # a real header is a few hundred bytes
 
@@ -80,10 +81,11 @@ def encode_entry(key: str, engine: str, module_sha256: bytes, payload: ArtifactP
     lengths = array("I", (_NO_CODE if blob is None else len(blob) for blob in payload.code_blobs))
     if sys.byteorder != "little":
         lengths.byteswap()
-    body = msgpack.packb(
+    fields = msgpack.packb(
         {"metadata": payload.metadata, "code": lengths.tobytes(), "sources": sources},
         use_bin_type=True,
-    ) + b"".join(blob for blob in payload.code_blobs if blob is not None)
+    )
+    body = b"".join((_FIELDS_LEN.pack(len(fields)), fields, *(blob for blob in payload.code_blobs if blob is not None)))
     header = msgpack.packb(
         {
             "key": key,
@@ -204,11 +206,13 @@ def decode_entry(data: bytes, expected_key: str | None) -> tuple[EntryHeader, Ar
         raise InvalidEntry(f"payload is {len(body)} bytes, header says {header.payload_length}")
     if hashlib.sha256(body).digest() != header.payload_sha256:
         raise InvalidEntry("payload digest mismatch")
+    if len(body) < _FIELDS_LEN.size:
+        raise InvalidEntry("payload too short")
+    region_start = _FIELDS_LEN.size + _FIELDS_LEN.unpack_from(body)[0]
+    if region_start > len(body):
+        raise InvalidEntry("payload fields run past its end")
     try:
-        unpacker = msgpack.Unpacker(raw=False, strict_map_key=True, max_buffer_size=max(len(body), 1))
-        unpacker.feed(body)
-        fields = unpacker.unpack()
-        region_start = unpacker.tell()
+        fields = msgpack.unpackb(body[_FIELDS_LEN.size : region_start], raw=False, strict_map_key=True)
     except Exception as exc:
         raise InvalidEntry(f"payload is not msgpack: {exc}") from None
     if not isinstance(fields, dict) or set(fields) != {"metadata", "code", "sources"}:
