@@ -95,6 +95,26 @@ def kernel_table(benchmarks: list[dict]) -> list[str]:
     return lines
 
 
+def _row_label(info: dict) -> str:
+    """Module name, plus the scenario that tells rows of one group apart (cache suites)."""
+    return " ".join(str(info[k]) for k in ("module", "scenario") if info.get(k) is not None)
+
+
+def other_tables(benchmarks: list[dict]) -> list[str]:
+    """Markdown lines for benchmarks that are neither kernels nor modules: name and times."""
+    rows = [b for b in benchmarks if not {"kernel", "module"} & set(b.get("extra_info", {}))]
+    if not rows:
+        return []
+    lines = ["", "**other**", "", "| group | benchmark | min | median |", "|---|---|---|---|"]
+    for bench in sorted(rows, key=lambda b: (b.get("group") or "", b["name"])):
+        stats = bench["stats"]
+        lines.append(
+            f"| {bench.get('group') or '-'} | {bench['name']} | "
+            f"{format_seconds(stats['min'])} | {format_seconds(stats['median'])} |"
+        )
+    return lines
+
+
 def module_tables(benchmarks: list[dict]) -> list[str]:
     """Markdown lines: one table per non-kernel group (throughput where bytes are known)."""
     groups: dict[str, list[dict]] = {}
@@ -105,13 +125,13 @@ def module_tables(benchmarks: list[dict]) -> list[str]:
     lines: list[str] = []
     for group, rows in sorted(groups.items()):
         lines += ["", f"**{group}**", "", "| module | size | min | median | MB/s (median) |", "|---|---|---|---|---|"]
-        for bench in sorted(rows, key=lambda b: b["extra_info"]["module"]):
+        for bench in sorted(rows, key=lambda b: _row_label(b["extra_info"])):
             info, stats = bench["extra_info"], bench["stats"]
             size = info.get("bytes")
             rate = f"{size / 1e6 / stats['median']:.3g}" if size else "-"
             size_text = f"{size / 1e6:.2f} MB" if size and size >= 1e6 else f"{size / 1e3:.1f} KB" if size else "-"
             lines.append(
-                f"| {info['module']} | {size_text} | {format_seconds(stats['min'])} | "
+                f"| {_row_label(info)} | {size_text} | {format_seconds(stats['min'])} | "
                 f"{format_seconds(stats['median'])} | {rate} |"
             )
     return lines
@@ -139,6 +159,7 @@ def render(data: dict, command: str) -> str:
     kernels = kernel_table(benchmarks)
     lines += kernels if kernels else ["(no kernel benchmarks in this run)"]
     lines += module_tables(benchmarks)
+    lines += other_tables(benchmarks)
     return "\n".join(lines) + "\n"
 
 

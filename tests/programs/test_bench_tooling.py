@@ -164,3 +164,20 @@ def test_report_drops_ratio_columns_without_both_runners():
     assert "compiler vs plain Python" in lines[0]
     assert "pywasm" not in lines[0] and "interpreter" not in lines[0]
     assert "x 0.5 (slower)" in lines[2]
+
+
+def test_report_labels_scenarios_and_lists_other_benchmarks():
+    data = {
+        "benchmarks": [
+            {
+                "group": "cache",
+                "name": "test_hit",
+                "extra_info": {"module": "hello", "scenario": "disk", "bytes": 4700},
+                "stats": {"median": 0.002, "min": 0.001},
+            },
+            {"group": "startup", "name": "test_run[pywaz]", "extra_info": {}, "stats": {"median": 0.5, "min": 0.4}},
+        ]
+    }
+    text = report.render(data, "x")
+    assert "| hello disk | 4.7 KB | 1 ms | 2 ms | 2.35 |" in text
+    assert "| startup | test_run[pywaz] | 400 ms | 500 ms |" in text
