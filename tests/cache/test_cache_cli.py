@@ -147,3 +147,18 @@ def test_register_plugs_into_an_outer_cli(cache_dir, capsys):
     assert args.handler(args) == 0 and "2 entries" in capsys.readouterr().out
     args = parser.parse_args(["compile", "x.wasm", "--engine", "interpreter", "--cache-dir", cache_dir])
     assert args.module == "x.wasm" and args.engine == "interpreter"
+
+
+def test_compile_ahead_completes_a_lazy_entry_a_run_left_partial(wasm, cache_dir):
+    import pywaz
+
+    with CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", cache=cache) as runtime:
+        assert runtime.instantiate(wasm).exports["five"]() == 5  # only "five" compiled and stored
+    engine = storable_compiler_engine()
+    with CompilationCache(cache_dir) as cache:
+        report = compile_ahead(wasm, cache, engine, CompileOptions(compile_mode="lazy"))
+    assert not report["compiled"] and report["completed"] and report["functions"] == 3
+    with CompilationCache(cache_dir) as cache:
+        loaded = cache.get_or_compile(report["key"], lambda: pytest.fail("must not compile"), engine.serialize,
+                                      engine.deserialize)
+        assert loaded.compiled_count() == 3
