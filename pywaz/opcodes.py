@@ -40,6 +40,7 @@ fixed signature, and None for those the validator types specially.
 from __future__ import annotations
 
 import enum
+import threading
 
 from .ir import VALTYPE_BY_NAME
 
@@ -509,6 +510,8 @@ OP_NAMES, IMMEDIATES, SIGNATURES = _parse_table()
 OPS_BY_NAME = {name: code for code, name in OP_NAMES.items()}
 
 
+_OP_LOCK = threading.Lock()
+
 
 def _build_op() -> type[enum.IntEnum]:
     op = enum.IntEnum("Op", {name.upper().replace(".", "_"): code for code, name in OP_NAMES.items()},
@@ -521,13 +524,17 @@ def __getattr__(name: str):
     # ``Op`` is built on first use (PEP 562): a 437-member IntEnum costs ~3.5 ms,
     # and the validator, compiler and a warm ``pywaz run`` only need the dicts.
     if name == "Op":
-        op = globals()["Op"] = _build_op()
+        with _OP_LOCK:  # two threads must not build two different Op classes
+            op = globals().get("Op")
+            if op is None:
+                op = globals()["Op"] = _build_op()
         return op
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | {"Op"})
+
 
 PREFIX_MISC = 0xFC
 PREFIX_SIMD = 0xFD

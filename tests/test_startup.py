@@ -117,6 +117,24 @@ def test_lazy_op_matches_the_opcode_tables():
         opcodes.NoSuchName  # noqa: B018
 
 
+def test_concurrent_first_use_of_op_builds_one_class():
+    code = (
+        "import sys, threading, pywaz.opcodes as o\n"
+        "sys.setswitchinterval(1e-6)  # switch threads often so an unlocked build would race\n"
+        "seen = []\n"
+        "barrier = threading.Barrier(8)\n"
+        "def use():\n"
+        "    barrier.wait()\n"
+        "    seen.append(o.Op)\n"
+        "threads = [threading.Thread(target=use) for _ in range(8)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "assert len(seen) == 8 and all(op is o.Op for op in seen), seen\n"
+    )
+    proc = _python("-c", code)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+
+
 def _warm_run_modules(cache_dir: Path) -> tuple[bytes, set[str]]:
     """Stdout and imported module names of ``python -m pywaz run`` (from ``-X importtime``)."""
     proc = _python("-X", "importtime", "-m", "pywaz", "run", "--cache-dir", str(cache_dir), str(HELLO))
