@@ -5,7 +5,7 @@ function to a Python code object, cache compiled artifacts, and instantiate
 modules with explicit lifetimes. See README.md for the embedding guide.
 """
 
-import importlib
+import importlib as _importlib
 
 # Public name -> submodule that defines it. Nothing is imported until a name is
 # first used (PEP 562), so `import pywaz` and `pywaz run` on a warm cache do not
@@ -50,7 +50,7 @@ def __getattr__(name: str):
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name, __name__), name)
+    value = getattr(_importlib.import_module(module_name, __name__), name)
     globals()[name] = value
     return value
 
