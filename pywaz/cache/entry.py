@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-from array import array
 import struct
 import sys
 import time
+from array import array
 from dataclasses import dataclass
 
 import msgpack

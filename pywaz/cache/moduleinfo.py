@@ -18,8 +18,8 @@ import hashlib
 import sys
 import threading
 from array import array
-from itertools import repeat
 from collections.abc import Sequence
+from itertools import repeat
 
 from ..errors import PywazError
 from ..ir import (
@@ -27,13 +27,13 @@ from ..ir import (
     EXTERN_GLOBAL,
     EXTERN_MEMORY,
     EXTERN_TABLE,
+    MODE_ACTIVE,
+    MODE_PASSIVE,
     ConstExpr,
     DataSegment,
     ElementSegment,
     Export,
     Global,
-    MODE_ACTIVE,
-    MODE_PASSIVE,
     GlobalType,
     Import,
     Limits,
@@ -61,7 +61,7 @@ class ModuleBodies:
     clear error. (The cache key already binds an entry to its module's digest.)
     """
 
-    __slots__ = ("_digest", "_size", "_data", "_validated", "_lock")
+    __slots__ = ("_data", "_digest", "_lock", "_size", "_validated")
 
     def __init__(self, digest: bytes | None, size: int | None = None):
         self._digest = digest

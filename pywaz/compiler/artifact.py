@@ -19,7 +19,6 @@ import re
 import threading
 import types
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from ..errors import PywazError

@@ -260,4 +260,4 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["COMPILE_MODES", "CompilerEngine", "UnsupportedOpcode"]
+__all__ = ["COMPILE_MODES", "CompilerEngine", "UnsupportedOpcode"]  # noqa: F822 (provided by __getattr__)

@@ -163,7 +163,8 @@ def test_corrupt_compiler_entry_is_a_miss_and_replaced(damage, cache_dir):
     with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", cache=cache) as rt:
         check_all(rt.instantiate(DATA))
         (info,) = cache.entries()
-    raw = bytearray(open(info.path, "rb").read())
+    with open(info.path, "rb") as f:
+        raw = bytearray(f.read())
     if damage == "flip":
         raw[len(raw) // 2] ^= 0x40
     elif damage == "truncate":
