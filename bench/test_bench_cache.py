@@ -18,7 +18,15 @@ mode, so the cached entry holds every function.
 
 Targets (issue 5), shown in ``extra_info`` of the hit tests as ``speedup``
 over this run's cold compile: disk hit >= 100x, memory hit >= 1000x. Nothing
-here asserts on time.
+here asserts on time. (Editing pywaz's sources while this runs changes the
+cache key, so the disk-hit test then skips instead of measuring a compile.)
+
+Measured 2026-11-25, 2 shared cores, CPython 3.11.7, esbuild (5,307 functions,
+98,450 data segments, a 100 MB entry): cold 31.7 s; memory hit 0.25 s (127x);
+disk hit in a fresh process 0.50 s to ready (63x; 0.62 s whole process). The
+hits are dominated by instantiation itself (98k data segments, 104k constant
+expressions: ~0.25 s in pywaz.vm.instantiate) and, on disk, by rebuilding the
+segments (~0.2 s) and reading + hashing 100 MB (~0.1 s).
 """
 
 from __future__ import annotations
@@ -126,6 +134,14 @@ def _cleanup():
         shutil.rmtree(entry["dir"], ignore_errors=True)
 
 
+def sources_changed() -> bool:
+    """Whether the sources in the cache key changed since this process computed its fingerprint."""
+    import pywaz
+    from pywaz.cache import key
+
+    return key._hash_sources(str(Path(pywaz.__file__).parent)) != key.source_fingerprint()
+
+
 def _speedup(which: str, seconds: float) -> float | None:
     cold = _prepared.get(which, {}).get("cold")
     return round(cold / seconds, 1) if cold and seconds > 0 else None
@@ -213,6 +229,8 @@ def test_cache_disk_hit_fresh_process(benchmark, which, tmp_path):
         if done.returncode != 0:
             raise RuntimeError(done.stderr.decode(errors="replace"))
         result = json.loads(done.stdout)
+        if result["stats"]["compilations"] and sources_changed():
+            pytest.skip("pywaz sources were edited during the run, so the child's cache key differs")
         assert result["stats"] == {"compilations": 0, "memory_hits": 0, "disk_hits": 1}, result
         ready.append(result["ready"])
 
