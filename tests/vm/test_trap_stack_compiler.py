@@ -1,0 +1,37 @@
+"""Traps from the compiler engine carry a wasm stack trace with name-section names."""
+
+import pytest
+import wasmtime
+
+import pywaz
+
+WAT = """
+(module
+  (func $inner (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0)))
+  (func $middle (param i32) (result i32) (call $inner (local.get 0)))
+  (func (export "outer") (param i32) (result i32) (call $middle (local.get 0)))
+  (func $runaway (export "runaway") (call $runaway)))
+"""
+
+
+@pytest.mark.parametrize("mode", ["eager", "lazy"])
+def test_compiled_trap_lists_wasm_frames_innermost_first(mode):
+    with pywaz.Runtime("compiler", compile_mode=mode) as runtime:
+        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        with pytest.raises(pywaz.Trap) as info:
+            instance.exports["outer"](0)
+        assert info.value.kind is pywaz.TrapKind.INT_DIV_BY_ZERO
+        assert info.value.wasm_stack[:2] == ["inner", "middle"]
+        assert "at inner" in info.value.format_stack()
+        assert instance.exports["outer"](1) == 1
+
+
+def test_stack_exhaustion_trace_is_bounded():
+    with pywaz.Runtime("compiler", max_call_depth=2000) as runtime:
+        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        with pytest.raises(pywaz.Trap) as info:
+            instance.exports["runaway"]()
+        assert info.value.kind is pywaz.TrapKind.CALL_STACK_EXHAUSTED
+        stack = info.value.wasm_stack
+        assert 0 < len(stack) <= 65
+        assert stack[0] == "runaway" and any("more frames" in frame for frame in stack)
