@@ -1,16 +1,36 @@
-"""Command-line maintenance of the disk cache: ``compile`` ahead of time, ``list``, ``prune``, ``verify``, ``clear``.
+"""Command-line maintenance of the disk cache: ``compile`` ahead of time, ``ls``, ``show``, ``prune``, ``verify``, ``clear``.
 
 Run as ``python -m pywaz.cache COMMAND ...``. :func:`register` adds the same
 commands to the ``pywaz`` CLI (``pywaz compile MODULE.wasm`` and
-``pywaz cache {list,prune,verify,clear}``) once that CLI lists them.
-Exit status: 0 success, 1 the module did not compile or could not be stored,
-2 usage errors (missing file, unsafe cache directory, unknown engine).
+``pywaz cache {ls,show,prune,verify,clear}``).
+Exit status: 0 success, 1 the module did not compile or could not be stored
+(or ``verify``/``show`` found an invalid entry), 2 usage errors (missing file,
+missing or unsafe cache directory, unknown engine, unknown or ambiguous key).
+
+Every maintenance action takes ``--json`` and then writes one JSON object
+(times are Unix seconds, digests lowercase hex, sizes bytes)::
+
+    ENTRY   = {"key", "module_sha256", "size", "created", "last_used",
+               "pywaz_version", "python_version", "cache_tag", "engine",
+               "functions", "compiled" (int, or null if unreadable), "path"}
+    ls      -> {"cache_dir", "count", "total_bytes", "entries": [ENTRY, ...]}
+    show    -> ENTRY + {"python_magic", "payload_sha256", "payload_length",
+               "artifact_format", "flags", "sources_stored", "not_compiled"
+               (int or null), "valid" (bool), "reason" (str or null)}
+    verify  -> {"cache_dir", "checked", "valid", "removed",
+               "invalid": [{"path", "key", "reason"}, ...]}
+    prune   -> {"cache_dir", "max_bytes", "removed": [ENTRY, ...],
+               "removed_bytes", "remaining_count", "remaining_bytes"}
+    clear   -> {"cache_dir", "removed": [ENTRY, ...], "removed_bytes"}
+
+Errors are one line on stderr (``pywaz cache: ...``), never JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import struct
 import sys
 import time
 
@@ -25,7 +45,7 @@ def register(subparsers) -> None:
 
 
 def add_cache_command(subparsers) -> None:
-    """Add ``cache {list,prune,verify,clear}`` to an argparse subparsers object."""
+    """Add ``cache {ls,show,prune,verify,clear}`` to an argparse subparsers object."""
     cache = subparsers.add_parser("cache", help=CACHE_HELP, description=CACHE_HELP)
     add_maintenance_commands(cache.add_subparsers(dest="action", metavar="ACTION", required=True))
 
@@ -43,21 +63,37 @@ def add_compile_command(subparsers) -> None:
 
 
 def add_maintenance_commands(actions) -> None:
-    """Add ``list``, ``prune``, ``verify`` and ``clear`` to an argparse subparsers object."""
-    listing = actions.add_parser("list", help="list entries, least recently used first")
-    _add_dir(listing)
+    """Add ``ls`` (alias ``list``), ``show``, ``prune``, ``verify`` and ``clear`` to an argparse subparsers object."""
+    listing = actions.add_parser("ls", aliases=["list"], help="list entries, least recently used first")
+    _add_common(listing)
     listing.set_defaults(handler=run_list)
+    show = actions.add_parser("show", help="every header field of one entry and its compiled functions")
+    show.add_argument("key", metavar="KEY", help="the entry's key, or a unique prefix of it")
+    _add_common(show)
+    show.set_defaults(handler=run_show)
     prune = actions.add_parser("prune", help="delete least recently used entries down to a size")
-    _add_dir(prune)
-    prune.add_argument("max_bytes", type=_size, metavar="SIZE", help="bytes to keep, e.g. 500M or 2G")
+    _add_common(prune)
+    prune.add_argument("size", type=_size, metavar="SIZE", nargs="?", default=None, help="same as --max-bytes")
+    prune.add_argument("--max-bytes", type=_size, metavar="N", default=None, help="bytes to keep, e.g. 500M or 2G")
     prune.set_defaults(handler=run_prune)
-    verify = actions.add_parser("verify", help="check every entry, deleting invalid ones")
-    _add_dir(verify)
+    verify = actions.add_parser("verify", help="check every entry (digest, format, unmarshal), deleting invalid ones")
+    _add_common(verify)
     verify.add_argument("--keep", action="store_true", help="report invalid entries without deleting them")
     verify.set_defaults(handler=run_verify)
     clear = actions.add_parser("clear", help="delete every entry")
-    _add_dir(clear)
+    _add_common(clear)
     clear.set_defaults(handler=run_clear)
+
+
+def _add_common(parser) -> None:
+    _add_dir(parser)
+    parser.add_argument("--json", action="store_true", help="write JSON (shapes: see pywaz.cache.cli)")
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the table (auto: only on a terminal, and never when NO_COLOR is set)",
+    )
 
 
 def _add_dir(parser) -> None:
@@ -149,7 +185,7 @@ def compile_ahead(data: bytes, cache, engine, options, progress=None) -> dict:
                 try:
                     force(i)
                     compiled += 1
-                except Exception:  # an unsupported function stays lazy; its call raises the real error
+                except Exception:  # noqa: BLE001 - an unsupported function stays lazy; its call raises the real error
                     report["unsupported"] += 1
             if progress is not None:
                 progress(i + 1, total)
@@ -225,35 +261,280 @@ def run_compile(args) -> int:
         return 1
     what = "compiled" if report["compiled"] else "completed" if report.get("completed") else "already cached"
     print(f"{what}: {args.module}")
-    print(f"  functions: {report['functions']}" + (f" ({report['unsupported']} unsupported)" if report["unsupported"] else ""))
+    print(
+        f"  functions: {report['functions']}"
+        + (f" ({report['unsupported']} unsupported)" if report["unsupported"] else "")
+    )
     print(f"  seconds:   {report['seconds']:.3f}")
     print(f"  entry:     {report['size']} bytes, {report['path']}")
     print(f"  key:       {report['key']}")
     return 0
 
 
+# -- maintenance actions ------------------------------------------------------
+
+_ENTRY_COLUMNS = ("KEY", "MODULE", "SIZE", "CREATED", "LAST USED", "PYWAZ", "PYTHON", "ENGINE", "COMPILED")
+
+
+def _use_color(args) -> bool:
+    if args.color == "always":
+        return True
+    if args.color == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def _style(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _when(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+
+
+def _compiled_count(path: str) -> int | None:
+    """How many functions of the entry at ``path`` have code, reading only its header and payload fields.
+
+    None when the entry cannot be read that far (``verify`` says why).
+    """
+    import msgpack
+
+    from .entry import _FIELDS_LEN, _NO_CODE, PREAMBLE_SIZE, InvalidEntry, header_length
+
+    try:
+        with open(path, "rb") as f:
+            preamble = f.read(PREAMBLE_SIZE)
+            f.seek(PREAMBLE_SIZE + header_length(preamble))
+            (length,) = _FIELDS_LEN.unpack(f.read(_FIELDS_LEN.size))
+            fields = msgpack.unpackb(f.read(length), raw=False)
+        code = fields["code"]
+        words = memoryview(code).cast("I") if len(code) % 4 == 0 else None
+    except (OSError, InvalidEntry, struct.error):
+        return None
+    except Exception:  # noqa: BLE001 - msgpack and a non-map payload raise unrelated types on garbage
+        return None
+    if words is None:
+        return None
+    if sys.byteorder != "little":
+        return sum(1 for w in words if int.from_bytes(w.to_bytes(4, "little"), "big") != _NO_CODE)
+    return sum(1 for w in words if w != _NO_CODE)
+
+
+def _entry_json(e, compiled) -> dict:
+    return {
+        "key": e.key,
+        "module_sha256": e.module_sha256,
+        "size": e.size,
+        "created": e.created,
+        "last_used": e.last_used,
+        "pywaz_version": e.pywaz_version,
+        "python_version": e.python_version,
+        "cache_tag": e.cache_tag,
+        "engine": e.engine,
+        "functions": e.function_count,
+        "compiled": compiled,
+        "path": e.path,
+    }
+
+
+def _entry_row(e, compiled) -> tuple[str, ...]:
+    done = "?" if compiled is None else str(compiled)
+    return (
+        e.key[:16],
+        e.module_sha256[:12],
+        str(e.size),
+        _when(e.created),
+        _when(e.last_used),
+        e.pywaz_version,
+        e.python_version,
+        e.engine,
+        f"{done}/{e.function_count}",
+    )
+
+
+def _print_table(header: tuple[str, ...], rows, color: bool, right: frozenset = frozenset({2})) -> None:
+    """Aligned columns; ``right`` lists right-aligned column numbers."""
+    rows = list(rows)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        return "  ".join(parts).rstrip()
+
+    print(_style(line(header), "1", color))
+    for row in rows:
+        print(line(row))
+
+
+def _print_json(value) -> None:
+    import json
+
+    print(json.dumps(value, indent=2, sort_keys=True))
+
+
+def _opened_or_exit(args):
+    """The cache named by ``--cache-dir`` (or the default), or None after one error line."""
+    from .errors import CacheError
+
+    if args.cache_dir is not None and not os.path.isdir(os.path.expanduser(args.cache_dir)):
+        print(f"pywaz cache: no cache directory at {args.cache_dir}", file=sys.stderr)
+        return None
+    try:
+        return _open_cache(args)
+    except CacheError as exc:
+        print(f"pywaz cache: {exc}", file=sys.stderr)
+        return None
+
+
 def run_list(args) -> int:
-    """Handle ``cache list``."""
+    """Handle ``cache ls`` (alias ``list``)."""
     cache = _opened_or_exit(args)
     if cache is None:
         return 2
-    entries = cache.entries()
-    for e in entries:
-        used = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.last_used))
-        print(
-            f"{e.key[:16]}  {e.size:>10}  {used}  {e.engine:<12} {e.function_count:>6} funcs  "
-            f"pywaz {e.pywaz_version} / Python {e.python_version}  module {e.module_sha256[:16]}"
+    entries = [(e, _compiled_count(e.path)) for e in cache.entries()]
+    total = sum(e.size for e, _ in entries)
+    if args.json:
+        _print_json(
+            {
+                "cache_dir": cache.directory,
+                "count": len(entries),
+                "total_bytes": total,
+                "entries": [_entry_json(e, c) for e, c in entries],
+            }
         )
-    print(f"{len(entries)} entries, {sum(e.size for e in entries)} bytes")
+        return 0
+    if entries:
+        _print_table(_ENTRY_COLUMNS, (_entry_row(e, c) for e, c in entries), _use_color(args))
+    print(f"{len(entries)} entries, {total} bytes in {cache.directory}")
     return 0
 
 
-def run_prune(args) -> int:
-    """Handle ``cache prune SIZE``."""
+def run_show(args) -> int:
+    """Handle ``cache show KEY``: exit 1 if the entry is invalid, 2 for an unknown or ambiguous key."""
+    from .entry import PREAMBLE_SIZE, InvalidEntry, decode_entry, decode_header, header_length
+
     cache = _opened_or_exit(args)
     if cache is None:
         return 2
-    print(f"removed {cache.prune(args.max_bytes)} entries")
+    prefix = args.key.strip().lower()
+    matches = [e for e in cache.entries() if prefix and e.key.startswith(prefix)]
+    if not matches:
+        print(f"pywaz cache: no entry with key {args.key!r} in {cache.directory}", file=sys.stderr)
+        return 2
+    if len({e.key for e in matches}) > 1:
+        print(f"pywaz cache: key prefix {args.key!r} is ambiguous ({len(matches)} entries match)", file=sys.stderr)
+        return 2
+    e = matches[0]
+    reason = compiled = None
+    try:
+        with open(e.path, "rb") as f:
+            data = f.read()
+        header = decode_header(data[: PREAMBLE_SIZE + header_length(data[:PREAMBLE_SIZE])])
+        ours = os.path.dirname(os.path.dirname(e.path)) == cache.store.directory
+        _, payload = decode_entry(data, e.key if ours else None)
+        compiled = sum(1 for blob in payload.code_blobs if blob is not None)
+    except OSError as exc:
+        print(f"pywaz cache: cannot read {e.path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except InvalidEntry as exc:
+        reason = str(exc)
+        compiled = _compiled_count(e.path)
+    info = _entry_json(e, compiled)
+    info.update(
+        python_magic=header.python_magic.hex(),
+        payload_sha256=header.payload_sha256.hex(),
+        payload_length=header.payload_length,
+        artifact_format=header.artifact_format,
+        flags=header.flags,
+        sources_stored=bool(header.flags & 1),
+        not_compiled=None if compiled is None else e.function_count - compiled,
+        valid=reason is None,
+        reason=reason,
+    )
+    if args.json:
+        _print_json(info)
+        return 0 if reason is None else 1
+    color = _use_color(args)
+    labels = {
+        "key": "key",
+        "path": "path",
+        "module_sha256": "module sha256",
+        "size": "size (bytes)",
+        "created": "created",
+        "last_used": "last used",
+        "pywaz_version": "pywaz",
+        "python_version": "Python",
+        "cache_tag": "cache tag",
+        "python_magic": "Python magic",
+        "engine": "engine",
+        "artifact_format": "artifact format",
+        "flags": "flags",
+        "sources_stored": "sources stored",
+        "payload_sha256": "payload sha256",
+        "payload_length": "payload bytes",
+        "functions": "functions",
+        "compiled": "compiled",
+        "not_compiled": "not compiled",
+    }
+    width = max(map(len, labels.values()))
+    for name, label in labels.items():
+        value = info[name]
+        if name in ("created", "last_used"):
+            value = f"{_when(value)} ({value:.0f})"
+        elif value is None:
+            value = "?"
+        print(f"{_style(label.ljust(width), '1', color)}  {value}")
+    status = _style("valid", "32", color) if reason is None else _style(f"INVALID: {reason}", "31", color)
+    print(f"{_style('status'.ljust(width), '1', color)}  {status}")
+    return 0 if reason is None else 1
+
+
+def _snapshot(cache) -> list:
+    """``(EntryInfo, compiled count)`` for every entry, taken before a removal so the report can name them."""
+    return [(e, _compiled_count(e.path)) for e in cache.entries()]
+
+
+def _removal_report(cache, before, args, extra: dict) -> None:
+    remaining = {e.path for e in cache.entries()}
+    removed = [(e, c) for e, c in before if e.path not in remaining]
+    removed_bytes = sum(e.size for e, _ in removed)
+    if args.json:
+        _print_json(
+            {
+                "cache_dir": cache.directory,
+                "removed": [_entry_json(e, c) for e, c in removed],
+                "removed_bytes": removed_bytes,
+                **extra,
+            }
+        )
+        return
+    if removed:
+        _print_table(_ENTRY_COLUMNS, (_entry_row(e, c) for e, c in removed), _use_color(args))
+    print(f"removed {len(removed)} entries ({removed_bytes} bytes)")
+
+
+def run_prune(args) -> int:
+    """Handle ``cache prune --max-bytes N`` (or ``prune N``)."""
+    limit = args.max_bytes if args.max_bytes is not None else args.size
+    if limit is None or (args.max_bytes is not None and args.size is not None):
+        print("pywaz cache: prune needs exactly one size: --max-bytes N (or a positional SIZE)", file=sys.stderr)
+        return 2
+    cache = _opened_or_exit(args)
+    if cache is None:
+        return 2
+    before = _snapshot(cache)
+    cache.prune(limit)
+    after = cache.entries()
+    _removal_report(
+        cache,
+        before,
+        args,
+        {
+            "max_bytes": limit,
+            "remaining_count": len(after),
+            "remaining_bytes": sum(e.size for e in after),
+        },
+    )
     return 0
 
 
@@ -263,8 +544,23 @@ def run_verify(args) -> int:
     if cache is None:
         return 2
     report = cache.verify(remove_invalid=not args.keep)
+    if args.json:
+        _print_json(
+            {
+                "cache_dir": cache.directory,
+                "checked": report.checked,
+                "valid": report.valid,
+                "removed": report.removed,
+                "invalid": [
+                    {"path": path, "key": os.path.basename(path).removesuffix(".pwz"), "reason": reason}
+                    for path, reason in report.invalid
+                ],
+            }
+        )
+        return 1 if report.invalid else 0
+    color = _use_color(args)
     for path, reason in report.invalid:
-        print(f"invalid: {path}: {reason}")
+        print(f"{_style('invalid', '31', color)}: {path}: {reason}")
     print(f"{report.checked} checked, {report.valid} valid, {len(report.invalid)} invalid, {report.removed} removed")
     return 1 if report.invalid else 0
 
@@ -274,18 +570,10 @@ def run_clear(args) -> int:
     cache = _opened_or_exit(args)
     if cache is None:
         return 2
-    print(f"removed {cache.store.clear()} entries")
+    before = _snapshot(cache)
+    cache.store.clear()
+    _removal_report(cache, before, args, {})
     return 0
-
-
-def _opened_or_exit(args):
-    from .errors import CacheError
-
-    try:
-        return _open_cache(args)
-    except CacheError as exc:
-        print(f"pywaz cache: {exc}", file=sys.stderr)
-        return None
 
 
 def main(argv: list[str] | None = None) -> int:
