@@ -417,7 +417,7 @@ def run_show(args) -> int:
     if cache is None:
         return 2
     prefix = args.key.strip().lower()
-    matches = [e for e in cache.entries() if prefix and e.key.startswith(prefix)]
+    matches = [e for e in cache.entries() if e.key.startswith(prefix)]
     if not matches:
         print(f"pywaz cache: no entry with key {args.key!r} in {cache.directory}", file=sys.stderr)
         return 2
