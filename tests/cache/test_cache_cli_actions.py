@@ -8,6 +8,8 @@ import hashlib
 import json
 import os
 import struct
+import subprocess
+import sys
 import time
 
 import msgpack
@@ -269,3 +271,25 @@ def test_verify_detects_a_code_blob_that_does_not_unmarshal(cache_dir, capsys):
     assert store.store(key, header.engine, header.module_sha256, ArtifactPayload(payload.metadata, (b"not marshal",)))
     report = run_json(capsys, "verify", "--keep", "--cache-dir", cache_dir, status=1)
     assert report["invalid"][0]["key"] == key and "unmarshal" in report["invalid"][0]["reason"]
+
+
+def test_pywaz_compile_then_cache_ls_and_show_through_the_pywaz_command(tmp_path):
+    module = tmp_path / "a.wasm"
+    module.write_bytes(wasmtime.wat2wasm(MODULE_A))
+    cache_dir = str(tmp_path / "cache")
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    def pywaz(*argv):
+        return subprocess.run(
+            [sys.executable, "-m", "pywaz", *argv], capture_output=True, text=True, check=False, cwd=repo
+        )
+
+    compiled = pywaz("compile", str(module), "--cache-dir", cache_dir)
+    assert compiled.returncode == 0, compiled.stderr
+    key = next(line.split()[-1] for line in compiled.stdout.splitlines() if line.strip().startswith("key:"))
+    listing = pywaz("cache", "ls", "--cache-dir", cache_dir, "--json")
+    assert listing.returncode == 0 and [e["key"] for e in json.loads(listing.stdout)["entries"]] == [key]
+    shown = pywaz("cache", "show", key[:12], "--cache-dir", cache_dir)
+    assert shown.returncode == 0 and key in shown.stdout and shown.stdout.rstrip().endswith("valid")
+    missing = pywaz("cache", "show", "ffff", "--cache-dir", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and missing.stdout == "" and len(missing.stderr.splitlines()) == 1
