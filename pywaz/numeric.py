@@ -99,6 +99,7 @@ _WRAP64 = 0x10000000000000000
 _INF = math.inf
 _NAN = math.nan
 _copysign = math.copysign
+_isfinite = math.isfinite
 _trunc = math.trunc
 _floor = math.floor
 _ceil = math.ceil
@@ -315,23 +316,28 @@ def f32_mul(a: float, b: float) -> float:
 
 
 def f32_div(a: float, b: float) -> float:
-    return f32_round(f64_div(a, b))
+    try:
+        return f32_round(a / b)
+    except ZeroDivisionError:
+        return f32_round(f64_div(a, b))
+
+
+# math.sqrt quiets a NaN operand itself and raises only for a negative one
+# (-0.0 gives -0.0); try/except keeps the common path free of extra tests.
 
 
 def f64_sqrt(a: float) -> float:
-    if a != a:
-        return a + a
-    if a < 0.0:
+    try:
+        return math.sqrt(a)
+    except ValueError:
         return _NAN
-    return math.sqrt(a)
 
 
 def f32_sqrt(a: float) -> float:
-    if a != a:
-        return a + a
-    if a < 0.0:
+    try:
+        return f32_round(math.sqrt(a))
+    except ValueError:
         return _NAN
-    return f32_round(math.sqrt(a))
 
 
 def f64_min(a: float, b: float) -> float:
@@ -357,37 +363,34 @@ f32_min = f64_min  # min/max return an operand (or a NaN derived from one): no r
 f32_max = f64_max
 
 
+# A NaN or infinity comes back as ``a * 1.0``: a NaN quieted (payload kept), an
+# infinity unchanged.
+
+
 def f64_ceil(a: float) -> float:
-    if a != a:
-        return a + a
-    if a in (_INF, -_INF):
-        return a
+    if not _isfinite(a):
+        return a * 1.0
     # copysign keeps the zero sign: ceil(-0.5) is -0.0.
     return _copysign(float(_ceil(a)), a)
 
 
 def f64_floor(a: float) -> float:
-    if a != a:
-        return a + a
-    if a in (_INF, -_INF):
-        return a
+    if not _isfinite(a):
+        return a * 1.0
     return _copysign(float(_floor(a)), a)
 
 
 def f64_trunc(a: float) -> float:
-    if a != a:
-        return a + a
-    if a in (_INF, -_INF):
-        return a
+    if not _isfinite(a):
+        return a * 1.0
     return _copysign(float(_trunc(a)), a)
 
 
 def f64_nearest(a: float) -> float:
     """Round to nearest, ties to even (Python's round() is ties-to-even)."""
-    if a != a:
-        return a + a
-    if a in (_INF, -_INF) or abs(a) >= 4503599627370496.0:  # >= 2**52: already integral
-        return a
+    if not _isfinite(a):
+        return a * 1.0
+    # Past 2**52 every double is integral and round() gives it back exactly.
     return _copysign(float(round(a)), a)
 
 
@@ -420,32 +423,40 @@ f32_copysign = f64_copysign
 # Conversions (execution §4.3.4).
 
 
-def _trunc_checked(a: float, lo: int, hi: int, mask: int) -> int:
+# The range checks compare against exact doubles before truncating: a value
+# strictly between ``lo`` and ``hi`` truncates into the target range (for i32
+# signed, -2**31 - 1 < a < 2**31), and comparing floats is cheaper than
+# building the int first.
+
+
+def _trunc_checked(a: float, lo: float, hi: float, mask: int) -> int:
     if a != a:
         _trap("INVALID_CONVERSION")
-    if a in (_INF, -_INF):
+    if not (lo < a < hi):
         _trap("INT_OVERFLOW")
-    t = _trunc(a)
-    if t < lo or t > hi:
-        _trap("INT_OVERFLOW")
-    return t & mask
+    return int(a) & mask
 
 
 def i32_trunc_s(a: float) -> int:
     """i32.trunc_f32_s / i32.trunc_f64_s: trap on NaN or out of range."""
-    return _trunc_checked(a, -0x80000000, 0x7FFFFFFF, MASK32)
+    return _trunc_checked(a, -2147483649.0, 2147483648.0, MASK32)
 
 
 def i32_trunc_u(a: float) -> int:
-    return _trunc_checked(a, 0, MASK32, MASK32)
+    return _trunc_checked(a, -1.0, 4294967296.0, MASK32)
 
 
 def i64_trunc_s(a: float) -> int:
-    return _trunc_checked(a, -0x8000000000000000, 0x7FFFFFFFFFFFFFFF, MASK64)
+    # -2**63 - 1 is not a double: -2**63 itself is in range, so the low bound is inclusive.
+    if a != a:
+        _trap("INVALID_CONVERSION")
+    if not (-9223372036854775808.0 <= a < 9223372036854775808.0):
+        _trap("INT_OVERFLOW")
+    return int(a) & MASK64
 
 
 def i64_trunc_u(a: float) -> int:
-    return _trunc_checked(a, 0, MASK64, MASK64)
+    return _trunc_checked(a, -1.0, 18446744073709551616.0, MASK64)
 
 
 def _trunc_sat(a: float, lo: int, hi: int, mask: int) -> int:
