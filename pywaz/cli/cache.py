@@ -1,4 +1,4 @@
-"""``pywaz cache {list,prune,verify,clear}``: maintain the disk cache (see :mod:`pywaz.cache.cli`)."""
+"""``pywaz cache {ls,show,verify,prune,clear}``: maintain the disk cache (see :mod:`pywaz.cache.cli`)."""
 
 from ..cache.cli import add_cache_command as register
 
