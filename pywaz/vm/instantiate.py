@@ -12,6 +12,10 @@ applying segments leaves the earlier writes in place, as 2.0 specifies.
 
 from __future__ import annotations
 
+import weakref
+from itertools import compress, repeat
+from operator import add, attrgetter, eq, itemgetter, le, sub
+
 from .. import numeric
 from ..errors import InstantiationError, LinkError, Trap, TrapKind
 from ..ir import (
@@ -144,6 +148,262 @@ def eval_const(expr, instance: ModuleInstance):
     return stack[0]
 
 
+_I32_CONST = 0x41
+_REF_FUNC = 0xD2
+_LONE_I32_CONST = (_I32_CONST,)
+_seg_data = attrgetter("data")
+_seg_mode = attrgetter("mode")
+_seg_memory_index = attrgetter("memory_index")
+_seg_offset_expr = attrgetter("offset_expr")
+_expr_ops = attrgetter("ops")
+_expr_imms = attrgetter("imms")
+_first = itemgetter(0)
+
+
+def _const_i32(expr):
+    """The value of ``expr`` when it is a lone ``i32.const``, else None (evaluate it at instantiation)."""
+    ops = expr.ops
+    if len(ops) == 1 and ops[0] == _I32_CONST:
+        return expr.imms[0]
+    return None
+
+
+class SegmentPlan:
+    """What instantiation does with a module's segments, worked out once per module.
+
+    ``elem_func_indices[i]`` is the tuple of function indices of element
+    segment ``i`` when every item is a lone ``ref.func``, else None.
+    ``elem_actions`` lists, in segment order, ``(i, table_index, offset,
+    offset_expr)`` for active segments and ``(i, None, None, None)`` for
+    declarative ones (both are dropped in that order). ``data_actions`` lists
+    ``(i, memory_index, offset, offset_expr, bytes)`` for active data
+    segments; ``offset`` is None when the expression must be evaluated.
+
+    When every active data segment targets memory 0 at a constant offset,
+    ``max_end`` is the highest end: if the memory is at least that long no
+    segment can trap, and the writes can be applied in bulk: for a memory the
+    module defines (all zeros when segments run) as :meth:`image`, one blob;
+    for an imported memory (or very sparse writes) as :meth:`runs`, the
+    writes coalesced without their gaps.
+    """
+
+    __slots__ = (
+        "_actions",
+        "_active_data",
+        "_image",
+        "_offsets",
+        "_runs",
+        "active_indices",
+        "applied_once",
+        "data_bytes",
+        "data_dropped",
+        "elem_actions",
+        "elem_func_indices",
+        "max_end",
+        "memory_defined",
+        "module",
+    )
+
+    def __init__(self, module):
+        self.module = module
+        self.elem_func_indices = tuple(
+            tuple(e.imms[0] for e in seg.init)
+            if all(len(e.ops) == 1 and e.ops[0] == _REF_FUNC for e in seg.init)
+            else None
+            for seg in module.elements
+        )
+        elem_actions = []
+        for i, seg in enumerate(module.elements):
+            if seg.mode == MODE_ACTIVE:
+                elem_actions.append((i, seg.table_index, _const_i32(seg.offset_expr), seg.offset_expr))
+            elif seg.mode == MODE_DECLARATIVE:
+                elem_actions.append((i, None, None, None))
+        self.elem_actions = tuple(elem_actions)
+
+        # Built with C-level map/compress: a Go module has ~100k data segments and this runs once per process.
+        datas = module.datas
+        self.data_bytes = data_bytes = tuple(map(_seg_data, datas))
+        active = [mode == MODE_ACTIVE for mode in map(_seg_mode, datas)]
+        self.active_indices = tuple(compress(range(len(datas)), active))
+        if all(active):
+            self.data_dropped = (b"",) * len(active)
+        else:
+            self.data_dropped = tuple(b"" if is_active else data for is_active, data in zip(active, data_bytes))
+        self._actions = None
+        self.applied_once = False
+        self._image = None
+        self._runs = None
+        self.memory_defined = not any(imp.kind == EXTERN_MEMORY for imp in module.imports)
+        self.max_end = None
+        if not self.active_indices:
+            return
+        segs = list(compress(datas, active))
+        exprs = list(map(_seg_offset_expr, segs))
+        if not any(map(_seg_memory_index, segs)) and all(map(eq, repeat(_LONE_I32_CONST), map(_expr_ops, exprs))):
+            self._offsets = list(map(_first, map(_expr_imms, exprs)))
+            self._active_data = list(map(_seg_data, segs))
+            self.max_end = max(map(add, self._offsets, map(len, self._active_data)))
+
+    @property
+    def data_actions(self) -> tuple:
+        """``(i, memory_index, offset, offset_expr, bytes)`` per active data segment (the exact loop)."""
+        actions = self._actions
+        if actions is None:
+            datas = self.module.datas
+            actions = self._actions = tuple(
+                (i, datas[i].memory_index, _const_i32(datas[i].offset_expr), datas[i].offset_expr, datas[i].data)
+                for i in self.active_indices
+            )
+        return actions
+
+    def image(self):
+        """``(start, blob)``: every bulk write applied in order over zeros, or None when too sparse for that.
+
+        Only for a memory the module defines, still all zeros when segments
+        run. Built on first use, when the memory is known to hold ``max_end``.
+        """
+        image = self._image
+        if image is None:
+            image = self._image = _zero_based_image(self._offsets, self._active_data)
+        return image or None
+
+    def runs(self) -> tuple:
+        """The bulk writes as disjoint ``(start, blob)`` runs that leave uncovered bytes alone."""
+        runs = self._runs
+        if runs is None:
+            runs = self._runs = _coalesce(list(zip(self._offsets, self._active_data)))
+        return runs
+
+
+def _zero_based_image(offsets: list, datas: list):
+    """``(start, blob)``: the writes ``datas[k]`` at ``offsets[k]`` applied in order over zeros; () if sparse.
+
+    The gaps between writes become zeros in the blob, which is right only for
+    a zero-filled memory. Sparse writes (the blob would be much larger than
+    the data) give () so that the caller uses disjoint runs instead.
+    """
+    original = offsets, datas
+    ends = list(map(add, offsets, map(len, datas)))
+    start, end = min(offsets), max(ends)
+    if end - start > 4 * sum(map(len, datas)) + 65536:
+        return ()
+    if not all(map(le, offsets[:-1], offsets[1:])):
+        order = sorted(range(len(offsets)), key=offsets.__getitem__)
+        offsets, datas, ends = ([seq[k] for k in order] for seq in (offsets, datas, ends))
+    if all(map(le, ends[:-1], offsets[1:])):
+        # Disjoint writes (what toolchains emit), so their order does not matter: join the pieces,
+        # sorted by offset, with zero-filled gaps, all in C.
+        parts = [b""] * (2 * len(datas) - 1)
+        parts[0::2] = datas
+        gaps = list(map(sub, offsets[1:], ends[:-1]))
+        zeros = {size: bytes(size) for size in set(gaps)}  # few distinct gap sizes: share them
+        parts[1::2] = map(zeros.__getitem__, gaps)
+        return (start, b"".join(parts))
+    offsets, datas = original
+    blob = bytearray(end - start)
+    for offset, data in zip(offsets, datas):
+        blob[offset - start : offset - start + len(data)] = data
+    return (start, bytes(blob))
+
+
+def _coalesce(writes) -> tuple:
+    """Merge ``(offset, bytes)`` writes, applied in list order, into disjoint ``(start, blob)`` runs.
+
+    Writes that overlap or touch join one run, built by applying them in
+    their original order so later writes win; bytes no write covers are left
+    out, so memory there keeps its contents (an imported memory may hold data).
+    """
+    order = sorted(range(len(writes)), key=lambda k: writes[k][0])
+    groups = []  # [start, end, [write indices]]
+    for k in order:
+        offset, data = writes[k]
+        if not data:
+            continue
+        end = offset + len(data)
+        if groups and offset <= groups[-1][1]:
+            group = groups[-1]
+            group[1] = max(group[1], end)
+            group[2].append(k)
+        else:
+            groups.append([offset, end, [k]])
+    runs = []
+    for start, end, members in groups:
+        if len(members) == 1:
+            runs.append((start, writes[members[0]][1]))
+            continue
+        blob = bytearray(end - start)
+        for k in sorted(members):
+            offset, data = writes[k]
+            blob[offset - start : offset - start + len(data)] = data
+        runs.append((start, bytes(blob)))
+    return tuple(runs)
+
+
+# One plan per engine artifact (an artifact belongs to one module and lives as long as it is cached).
+_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def segment_plan(validated, artifact) -> SegmentPlan:
+    """The :class:`SegmentPlan` of ``validated``, built on first use and kept with ``artifact``."""
+    module = validated.module
+    try:
+        plan = _plans.get(artifact)
+    except TypeError:  # an artifact that cannot be weakly referenced: plan every time
+        return SegmentPlan(module)
+    if plan is None or plan.module is not module:
+        plan = SegmentPlan(module)
+        _plans[artifact] = plan
+    return plan
+
+
+def apply_segments(plan: SegmentPlan, instance: ModuleInstance) -> None:
+    """Apply active element then data segments in order, dropping each after use (and declarative ones).
+
+    Raises:
+        Trap: a segment is out of bounds; the writes of earlier segments stay.
+    """
+    tables = instance.tables
+    elem_segments = instance.elem_segments
+    for i, table_index, offset, expr in plan.elem_actions:
+        if table_index is not None:
+            if offset is None:
+                offset = eval_const(expr, instance)
+            refs = elem_segments[i]
+            elements = tables[table_index].elements
+            end = offset + len(refs)
+            if end > len(elements):
+                raise Trap(TrapKind.OUT_OF_BOUNDS_TABLE)
+            elements[offset:end] = refs
+        elem_segments[i] = ()
+
+    memories = instance.memories
+    data_segments = instance.data_segments
+    max_end = plan.max_end
+    if max_end is not None:
+        data = memories[0].data
+        if max_end <= len(data):  # no segment can trap: write in bulk, drop all at once
+            if not plan.applied_once:
+                # A module instantiated once (a fresh process) writes directly: building a blob would cost more.
+                plan.applied_once = True
+                for offset, blob in zip(plan._offsets, plan._active_data):
+                    data[offset : offset + len(blob)] = blob
+            else:
+                image = plan.image() if plan.memory_defined else None
+                for start, blob in (image,) if image is not None else plan.runs():
+                    data[start : start + len(blob)] = blob
+            data_segments[:] = plan.data_dropped
+            return
+    for i, memory_index, offset, expr, seg_data in plan.data_actions:
+        if offset is None:
+            offset = eval_const(expr, instance)
+        data = memories[memory_index].data
+        end = offset + len(seg_data)
+        if end > len(data):
+            raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY)
+        data[offset:end] = seg_data
+        data_segments[i] = b""
+
+
 def instantiate(
     validated,
     artifact,
@@ -196,8 +456,14 @@ def instantiate(
     for global_ in module.globals_:
         globals_.append(Global(global_.type, eval_const(global_.init, instance)))
 
-    instance.elem_segments = [tuple(eval_const(e, instance) for e in seg.init) for seg in module.elements]
-    instance.data_segments = [seg.data for seg in module.datas]
+    plan = segment_plan(validated, artifact)
+    instance.elem_segments = [
+        tuple(map(funcs.__getitem__, indices))
+        if indices is not None
+        else tuple(eval_const(e, instance) for e in seg.init)
+        for seg, indices in zip(module.elements, plan.elem_func_indices)
+    ]
+    instance.data_segments = list(plan.data_bytes)
 
     engine.bind(artifact, instance)
 
@@ -211,26 +477,7 @@ def instantiate(
         else:
             instance.exports[export.name] = globals_[export.index]
 
-    for i, seg in enumerate(module.elements):
-        if seg.mode == MODE_ACTIVE:
-            offset = eval_const(seg.offset_expr, instance)
-            refs = instance.elem_segments[i]
-            elements = tables[seg.table_index].elements
-            if offset + len(refs) > len(elements):
-                raise Trap(TrapKind.OUT_OF_BOUNDS_TABLE)
-            elements[offset : offset + len(refs)] = refs
-            instance.elem_segments[i] = ()
-        elif seg.mode == MODE_DECLARATIVE:
-            instance.elem_segments[i] = ()
-
-    for i, seg in enumerate(module.datas):
-        if seg.mode == MODE_ACTIVE:
-            offset = eval_const(seg.offset_expr, instance)
-            data = memories[seg.memory_index].data
-            if offset + len(seg.data) > len(data):
-                raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY)
-            data[offset : offset + len(seg.data)] = seg.data
-            instance.data_segments[i] = b""
+    apply_segments(plan, instance)
 
     if module.start is not None:
         invoke(funcs[module.start], (), getattr(runtime, "call_depth", None))
