@@ -171,6 +171,8 @@ def _const_i32(expr):
 class SegmentPlan:
     """What instantiation does with a module's segments, worked out once per module.
 
+    ``defined_funcs`` holds ``(type, name)`` of each defined function.
+
     ``elem_func_indices[i]`` is the tuple of function indices of element
     segment ``i`` when every item is a lone ``ref.func``, else None.
     ``elem_actions`` lists, in segment order, ``(i, table_index, offset,
@@ -197,6 +199,7 @@ class SegmentPlan:
         "applied_once",
         "data_bytes",
         "data_dropped",
+        "defined_funcs",
         "elem_actions",
         "elem_func_indices",
         "max_end",
@@ -206,6 +209,11 @@ class SegmentPlan:
 
     def __init__(self, module):
         self.module = module
+        types = module.types
+        nimports = sum(1 for imp in module.imports if imp.kind == EXTERN_FUNC)
+        self.defined_funcs = tuple(
+            (types[type_index], module.function_name(nimports + i)) for i, type_index in enumerate(module.functions)
+        )
         self.elem_func_indices = tuple(
             tuple(e.imms[0] for e in seg.init)
             if all(len(e.ops) == 1 and e.ops[0] == _REF_FUNC for e in seg.init)
@@ -437,10 +445,11 @@ def instantiate(
         else:
             globals_.append(obj)
 
-    nimports = len(funcs)
-    for def_index, type_index in enumerate(module.functions):
-        index = nimports + def_index
-        funcs.append(Function(module.types[type_index], None, module.function_name(index), instance, index))
+    plan = segment_plan(validated, artifact)
+    index = len(funcs)
+    for func_type, func_name in plan.defined_funcs:
+        funcs.append(Function(func_type, None, func_name, instance, index))
+        index += 1
     for table_type in module.tables:
         if max_table_size is not None and table_type.limits.min > max_table_size:
             raise InstantiationError(
@@ -456,7 +465,6 @@ def instantiate(
     for global_ in module.globals_:
         globals_.append(Global(global_.type, eval_const(global_.init, instance)))
 
-    plan = segment_plan(validated, artifact)
     instance.elem_segments = [
         tuple(map(funcs.__getitem__, indices))
         if indices is not None
