@@ -228,8 +228,18 @@ class SegmentPlan:
                 elem_actions.append((i, None, None, None))
         self.elem_actions = tuple(elem_actions)
 
+        self._actions = None
+        self.applied_once = False
+        self._image = None
+        self._runs = None
+        self.memory_defined = not any(imp.kind == EXTERN_MEMORY for imp in module.imports)
+        self.max_end = None
         # Built with C-level map/compress: a Go module has ~100k data segments and this runs once per process.
         datas = module.datas
+        columns = getattr(datas, "data_columns", None)
+        if columns is not None:
+            self._plan_columns(columns)
+            return
         self.data_bytes = data_bytes = tuple(map(_seg_data, datas))
         active = [mode == MODE_ACTIVE for mode in map(_seg_mode, datas)]
         self.active_indices = tuple(compress(range(len(datas)), active))
@@ -237,12 +247,6 @@ class SegmentPlan:
             self.data_dropped = (b"",) * len(active)
         else:
             self.data_dropped = tuple(b"" if is_active else data for is_active, data in zip(active, data_bytes))
-        self._actions = None
-        self.applied_once = False
-        self._image = None
-        self._runs = None
-        self.memory_defined = not any(imp.kind == EXTERN_MEMORY for imp in module.imports)
-        self.max_end = None
         if not self.active_indices:
             return
         segs = list(compress(datas, active))
@@ -251,6 +255,25 @@ class SegmentPlan:
             self._offsets = list(map(_first, map(_expr_imms, exprs)))
             self._active_data = list(map(_seg_data, segs))
             self.max_end = max(map(add, self._offsets, map(len, self._active_data)))
+
+    def _plan_columns(self, columns) -> None:
+        """The data part of the plan from a cached module's column form (``datas.data_columns``).
+
+        Every active segment there is offset by an ``i32.const``; no
+        DataSegment object is built.
+        """
+        blob, starts, ends, active, memory, consts = columns[:6]
+        self.data_bytes = data_bytes = tuple(map(blob.__getitem__, map(slice, starts, ends)))
+        self.active_indices = tuple(compress(range(len(data_bytes)), active))
+        if all(active):
+            self.data_dropped = (b"",) * len(active)
+        else:
+            self.data_dropped = tuple(b"" if is_active else data for is_active, data in zip(active, data_bytes))
+        if not self.active_indices or any(compress(memory, active)):
+            return
+        self._offsets = list(compress(consts, active))
+        self._active_data = list(compress(data_bytes, active))
+        self.max_end = max(map(add, self._offsets, map(len, self._active_data)))
 
     @property
     def data_actions(self) -> tuple:

@@ -87,3 +87,38 @@ def test_foreign_or_malformed_information_is_refused(validated):
     info["imports"][0][2] = 9  # unknown kind
     with pytest.raises(PywazError, match="unknown kind"):
         decode_module_info(info)
+
+
+def test_cached_data_segments_stay_columns_until_read(validated):
+    again = rebuilt(validated).module.datas
+    assert again._items is None  # no DataSegment built by loading
+    assert len(again) == 2
+    blob, starts, ends, active, memory, consts = again.data_columns[:6]
+    assert [blob[s:e] for s, e in zip(starts, ends)] == [b"\x00\x01\x02", b"passive"]
+    assert list(active) == [1, 0] and list(consts) == [8, 0] and list(memory) == [0, 0]
+    assert again._items is None
+    assert again[1] == validated.module.datas[1]
+    assert list(again) == list(validated.module.datas)
+    assert again[-1:] == validated.module.datas[-1:]
+    assert hash(again) == hash(validated.module.datas)
+
+
+def test_data_segments_with_a_computed_offset_round_trip():
+    text = '(module (import "e" "g" (global i32)) (memory 1) (data (global.get 0) "x") (data (i32.const 3) "yz"))'
+    original = validate(decode_module(wasmtime.wat2wasm(text)))
+    again = rebuilt(original)
+    assert again.module.datas == original.module.datas
+    assert again.module.datas[0].offset_expr.ops == original.module.datas[0].offset_expr.ops
+
+
+def test_malformed_data_columns_are_refused(validated):
+    info = encode_module_info(validated)
+    ends = bytearray(info["datas"]["ends"])
+    ends[0:4], ends[4:8] = ends[4:8], ends[0:4]  # ends no longer ascending
+    info["datas"]["ends"] = bytes(ends)
+    with pytest.raises(PywazError, match="out of order|do not match"):
+        decode_module_info(info)
+    info = encode_module_info(validated)
+    info["datas"]["active"] = b"\x01"
+    with pytest.raises(PywazError, match="malformed"):
+        decode_module_info(info)

@@ -269,3 +269,44 @@ def compiled_parts(compiled):
         if validated is not None and artifact is not None:
             return validated, artifact
     pytest.fail(f"cannot find the validated module and artifact on {type(compiled).__name__}")
+
+
+CACHED_DATA_WAT = """(module (memory (export "m") 1)
+  (data (i32.const 9) "late")
+  (data $p "pas")
+  (data (i32.const 2) "early")
+  (func (export "init_passive") (result i32)
+    i32.const 40 i32.const 0 i32.const 3 memory.init $p i32.const 41 i32.load8_u))"""
+
+
+def test_plan_from_cached_columns_equals_plan_from_segments():
+    from pywaz.cache.moduleinfo import decode_module_info, encode_module_info
+    from pywaz.decoder import decode_module
+    from pywaz.validator import validate
+
+    original = validate(decode_module(wasm(CACHED_DATA_WAT)))
+    cached = decode_module_info(encode_module_info(original))
+    direct, columns = SegmentPlan(original.module), SegmentPlan(cached.module)
+    assert cached.module.datas._items is None  # planned without building DataSegment objects
+    for name in ("data_bytes", "active_indices", "data_dropped", "_offsets", "_active_data", "max_end"):
+        assert getattr(columns, name) == getattr(direct, name), name
+    assert columns.data_dropped == (b"", b"pas", b"")
+    assert columns.image() == direct.image() == (2, b"early\0\0late")
+    assert columns.data_actions == direct.data_actions
+
+
+@pytest.mark.parametrize("mode", ["lazy", "eager"])
+def test_disk_cache_hit_applies_and_keeps_segments(mode, tmp_path):  # the cache serves the compiler engine
+    data = wasm(CACHED_DATA_WAT)
+    expected = None
+    for round_ in range(2):  # compile into the disk cache, then load from it in a fresh runtime
+        with pywaz.CompilationCache(str(tmp_path)) as cache, pywaz.Runtime("compiler", compile_mode=mode, cache=cache) as rt:
+            instance = rt.instantiate(data)
+            memory = instance.exports["m"].read(0, 48)
+            assert instance.exports["init_passive"]() == ord("a")
+            if expected is None:
+                expected = memory
+            else:
+                assert rt.stats()["disk_hits"] == 1 and rt.stats()["compilations"] == 0
+    assert memory == expected
+    assert expected[:13] == b"\0\0early\0\0late"
