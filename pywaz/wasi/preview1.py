@@ -600,42 +600,26 @@ class Wasi:
 
     def _readable_file(self, fd: int, positional: bool):
         """The descriptor for a read; streams are allowed only when not positional."""
-        entry = self.fds.get(fd)
-        kind = type(entry)
-        if kind is StreamDescriptor:
-            if positional:
-                raise WasiError(Errno.SPIPE)
-            if not entry.stream.readable:
-                raise WasiError(Errno.BADF)
-        elif kind is FileDescriptor:
-            if not entry.readable:
-                raise WasiError(Errno.BADF)
-        elif kind is SocketDescriptor:
-            if positional:
-                raise WasiError(Errno.SPIPE)
-        else:
-            raise WasiError(Errno.BADF)
-        if not entry.rights_base & Rights.FD_READ:
-            raise WasiError(Errno.NOTCAPABLE)
-        return entry
+        return self._io_descriptor(fd, positional, "readable", Rights.FD_READ)
 
     def _writable_file(self, fd: int, positional: bool):
+        """The descriptor for a write; streams are allowed only when not positional."""
+        return self._io_descriptor(fd, positional, "writable", Rights.FD_WRITE)
+
+    def _io_descriptor(self, fd: int, positional: bool, direction: str, right: int):
         entry = self.fds.get(fd)
         kind = type(entry)
-        if kind is StreamDescriptor:
+        if kind is StreamDescriptor or kind is SocketDescriptor:
             if positional:
                 raise WasiError(Errno.SPIPE)
-            if not entry.stream.writable:
+            if kind is StreamDescriptor and not getattr(entry.stream, direction):
                 raise WasiError(Errno.BADF)
         elif kind is FileDescriptor:
-            if not entry.writable:
+            if not getattr(entry, direction):
                 raise WasiError(Errno.BADF)
-        elif kind is SocketDescriptor:
-            if positional:
-                raise WasiError(Errno.SPIPE)
         else:
             raise WasiError(Errno.BADF)
-        if not entry.rights_base & Rights.FD_WRITE:
+        if not entry.rights_base & right:
             raise WasiError(Errno.NOTCAPABLE)
         return entry
 
