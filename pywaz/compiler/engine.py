@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import struct
 import sys
+import threading
 import types
+import weakref
 
 from ..api import CompileOptions
 from ..errors import PywazError, Trap, TrapKind
@@ -127,14 +129,13 @@ _SIMD_PREFIX = "_v_"
 _simd_names: dict | None = None
 
 
-def _ensure_simd(instance_globals: dict, code: types.CodeType) -> None:
+def _uses_simd(code: types.CodeType) -> bool:
+    return any(name.startswith(_SIMD_PREFIX) for name in code.co_names)
+
+
+def _add_simd_names(instance_globals: dict) -> None:
     global _simd_names
     if "_v_simd_loaded" in instance_globals:
-        return
-    for name in code.co_names:
-        if name.startswith(_SIMD_PREFIX):
-            break
-    else:
         return
     if _simd_names is None:
         _simd_names = _simd_namespace()
@@ -142,11 +143,16 @@ def _ensure_simd(instance_globals: dict, code: types.CodeType) -> None:
     instance_globals["_v_simd_loaded"] = True
 
 
+def _ensure_simd(instance_globals: dict, code: types.CodeType) -> None:
+    if "_v_simd_loaded" not in instance_globals and _uses_simd(code):
+        _add_simd_names(instance_globals)
+
+
 def _const_value(bits: int) -> float:
     return _F64.unpack(_U64.pack(bits))[0]
 
 
-def _install(function, instance_globals, compiled) -> types.FunctionType:
+def _install(instance_globals, compiled) -> types.FunctionType:
     _ensure_simd(instance_globals, compiled.code)
     for name, bits in compiled.consts:
         instance_globals[name] = _const_value(bits)
@@ -160,14 +166,79 @@ def _failing_call(error):
     return call
 
 
-def _lazy_stub(artifact: CompiledArtifact, instance, instance_globals, local_index: int, func_index: int):
-    installed = []
+_STUB_INDEX = 987654321  # a constant no real function index reaches, replaced per function
 
-    def call(*args):
-        if installed:
-            return installed[0](*args)
+
+def _stub_template() -> types.CodeType:
+    # ``_lazy_fn`` is the binding instance's loader (see CompilerEngine.bind).
+    source = f"def _lazy_call(*args):\n    return _lazy_fn({_STUB_INDEX})(*args)\n"
+    module_code = compile(source, "<pywaz lazy function>", "exec", dont_inherit=True)
+    return next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
+
+
+_STUB_TEMPLATE = _stub_template()
+
+
+class _BindPlan:
+    """What binding an artifact to an instance needs, worked out once per artifact.
+
+    A function with no code yet is bound to a stub: a function object made
+    from a per-index code object (built here once, shared by every instance)
+    that loads the real code on first call and then replaces itself. One
+    object per function per instance, instead of a closure with its cells,
+    keeps binding cheap and leaves the cyclic GC little to walk.
+    """
+
+    __slots__ = ("function_names", "ref_names", "simd", "template", "_stubs")
+
+    def __init__(self, validated, num_functions: int):
+        module = validated.module
+        total = len(validated.func_types)
+        self.function_names = tuple(f"_f{i}" for i in range(total))
+        self.ref_names = tuple(f"_F{i}" for i in range(total))
+        template = dict(_BASE)
+        for i, functype in enumerate(module.types):
+            template[f"_ty{i}"] = functype
+        self.template = template
+        self._stubs: list = [None] * num_functions
+        #: Per defined function: whether its code uses the SIMD lane library (None: not looked at yet).
+        self.simd: list = [None] * num_functions
+
+    def stub_code(self, func_index: int, local_index: int) -> types.CodeType:
+        code = self._stubs[local_index]
+        if code is None:
+            consts = tuple(func_index if c == _STUB_INDEX and type(c) is int else c for c in _STUB_TEMPLATE.co_consts)
+            code = self._stubs[local_index] = _STUB_TEMPLATE.replace(co_consts=consts, co_name=f"_lazy_f{func_index}")
+        return code
+
+
+_bind_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_bind_plans_lock = threading.Lock()
+
+
+def _bind_plan(artifact: CompiledArtifact, validated) -> _BindPlan:
+    plan = _bind_plans.get(artifact)
+    if plan is None:
+        with _bind_plans_lock:
+            plan = _bind_plans.get(artifact)
+            if plan is None:
+                plan = _bind_plans[artifact] = _BindPlan(validated, len(artifact.functions))
+    return plan
+
+
+def _loader(artifact: CompiledArtifact, instance, instance_globals, num_imported: int):
+    """The instance's ``_lazy_fn(func_index)``: load or compile a function, install it, return it."""
+    funcs = instance.funcs
+
+    def install(func_index):
+        fn = _install(instance_globals, artifact.function(func_index - num_imported, instance.module))
+        instance_globals[f"_f{func_index}"] = fn
+        funcs[func_index].call = fn
+        return fn
+
+    def load(func_index):
         try:
-            compiled = artifact.function(local_index, instance.module)
+            return install(func_index)
         except RecursionError:
             # The first call came deep in a wasm call chain and CPython's
             # compiler (which counts the caller's depth) ran out of room. The
@@ -175,16 +246,11 @@ def _lazy_stub(artifact: CompiledArtifact, instance, instance_globals, local_ind
             limit = sys.getrecursionlimit()
             sys.setrecursionlimit(limit + _COMPILE_DEPTH_MARGIN)
             try:
-                compiled = artifact.function(local_index, instance.module)
+                return install(func_index)
             finally:
                 sys.setrecursionlimit(limit)
-        fn = _install(None, instance_globals, compiled)
-        installed.append(fn)
-        instance_globals[f"_f{func_index}"] = fn
-        instance.funcs[func_index].call = fn
-        return fn(*args)
 
-    return call
+    return load
 
 
 class CompilerEngine:
@@ -210,7 +276,8 @@ class CompilerEngine:
     def bind(self, artifact: CompiledArtifact, instance) -> None:
         """Build ``instance``'s globals dict and set ``.call`` on each defined function."""
         validated = instance.module
-        g = dict(_BASE)
+        plan = _bind_plan(artifact, validated)
+        g = plan.template.copy()
         g["_inst"] = instance
         for i, memory in enumerate(instance.memories):
             g[f"_mem{i}"] = memory
@@ -218,25 +285,32 @@ class CompilerEngine:
             g[f"_t{i}"] = table
         for i, global_ in enumerate(instance.globals_):
             g[f"_g{i}"] = global_ if global_.type.mutable else global_.value
-        for i, functype in enumerate(validated.module.types):
-            g[f"_ty{i}"] = functype
         funcs = instance.funcs
-        for i, function in enumerate(funcs):
-            g[f"_F{i}"] = function
+        g.update(zip(plan.ref_names, funcs))
         num_imported = len(funcs) - len(artifact.functions)
-        for i in range(num_imported):
-            g[f"_f{i}"] = funcs[i].call
-        for local_index in range(len(artifact.functions)):
-            func_index = num_imported + local_index
-            compiled = artifact.functions[local_index]
+        g["_lazy_fn"] = _loader(artifact, instance, g, num_imported)
+        calls = [function.call for function in funcs[:num_imported]]
+        function_type = types.FunctionType
+        errors = artifact.errors
+        simd = plan.simd
+        for local_index, compiled in enumerate(artifact.functions):
             if compiled is not None:
-                call = _install(None, g, compiled)
-            elif artifact.errors[local_index] is not None:
-                call = _failing_call(artifact.errors[local_index])
+                if compiled.consts:
+                    for name, bits in compiled.consts:
+                        g[name] = _const_value(bits)
+                uses_simd = simd[local_index]
+                if uses_simd is None:
+                    uses_simd = simd[local_index] = _uses_simd(compiled.code)
+                if uses_simd:
+                    _add_simd_names(g)
+                calls.append(function_type(compiled.code, g, compiled.name))
+            elif errors[local_index] is not None:
+                calls.append(_failing_call(errors[local_index]))
             else:  # compiled on first call, or (cache hit) its code unmarshalled on first call
-                call = _lazy_stub(artifact, instance, g, local_index, func_index)
-            g[f"_f{func_index}"] = call
-            funcs[func_index].call = call
+                calls.append(function_type(plan.stub_code(num_imported + local_index, local_index), g))
+        g.update(zip(plan.function_names, calls))
+        for function, call in zip(funcs[num_imported:], calls[num_imported:]):
+            function.call = call
         instance.engine_state = artifact
 
     def serialize(self, artifact: CompiledArtifact):

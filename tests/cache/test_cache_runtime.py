@@ -194,3 +194,62 @@ def test_engine_artifact_without_a_module_is_a_miss_not_a_crash(data, tmp_path):
     with pywaz.Runtime(engine=engine, cache=CompilationCache(directory)) as runtime:
         assert call(runtime.instantiate(data)) == 61
         assert engine.compilations == 1
+
+
+def _count_digests(monkeypatch):
+    from pywaz.vm import runtime as runtime_module
+
+    calls = []
+    real = runtime_module.module_digest
+
+    def counting(data):
+        calls.append(bytes(data[:0]))
+        return real(data)
+
+    monkeypatch.setattr(runtime_module, "module_digest", counting)
+    return calls
+
+
+def test_the_same_bytes_object_is_hashed_once_with_a_shared_cache(data, monkeypatch):
+    calls = _count_digests(monkeypatch)
+    data = bytes(data)
+    with CompilationCache() as cache, pywaz.Runtime(engine="interpreter", cache=cache) as runtime:
+        for _ in range(3):
+            with runtime.instantiate(data) as instance:
+                assert call(instance) == 61
+        assert len(calls) == 1
+        copy = bytes(bytearray(data))  # equal contents, another object: hashed again, still a hit
+        with runtime.instantiate(copy) as instance:
+            assert call(instance) == 61
+        assert len(calls) == 2
+        assert cache.stats()["compilations"] == 1
+
+
+def test_mutable_module_bytes_are_hashed_every_time(data, monkeypatch):
+    """A bytearray can change between two compiles: the second must see the new module."""
+    calls = _count_digests(monkeypatch)
+    other = wasmtime.wat2wasm(WAT.replace("i32.const 7", "i32.const 8"))
+    assert len(other) == len(data)
+    buffer = bytearray(data)
+    with CompilationCache() as cache, pywaz.Runtime(engine="interpreter", cache=cache) as runtime:
+        with runtime.instantiate(buffer) as instance:
+            assert call(instance) == 61
+        buffer[:] = other
+        with runtime.instantiate(buffer) as instance:
+            assert call(instance) == 62
+    assert len(calls) == 2
+
+
+def test_without_a_cache_the_runtime_keeps_no_module_bytes(monkeypatch):
+    """The digest memo holds bytes objects alive, so it is off when nothing outlives the runtime's handles."""
+    import sys
+
+    calls = _count_digests(monkeypatch)
+    data = bytes(wasmtime.wat2wasm(WAT))
+    references = sys.getrefcount(data)
+    with pywaz.Runtime(engine="interpreter") as runtime:
+        for _ in range(2):
+            with runtime.instantiate(data) as instance:
+                assert call(instance) == 61
+        assert len(calls) == 2
+        assert sys.getrefcount(data) == references
