@@ -20,8 +20,8 @@ import sys
 import threading
 from array import array
 from collections.abc import Sequence
-from itertools import repeat
-from operator import gt
+from itertools import compress, pairwise, repeat
+from operator import add
 
 from ..errors import PywazError
 from ..ir import (
@@ -47,7 +47,7 @@ from ..ir import (
     func_type,
 )
 
-MODULE_INFO_FORMAT = 1
+MODULE_INFO_FORMAT = 2
 _V128_CONST = 0xFD0C
 _REF_FUNC = 0xD2
 _REF_FUNC_OPS = (_REF_FUNC,)
@@ -190,28 +190,85 @@ def _from_u32s(raw: bytes) -> array:
     return values
 
 
-def _encode_datas(datas):
+_U32_LIMIT = 1 << 32
+_GUARD_LANE = b"\0\0\0\0\1\0\0\0"  # 2**32 in a 64-bit little-endian lane
+
+
+def _memory_image(offsets: list, pieces: list):
+    """``(start, bytes)``: memory ``[start, start + len(bytes))`` after writing ``pieces[k]`` at ``offsets[k]``
+    into zeros, or None when the writes overlap, are sparse or reach past 4 GiB.
+
+    Only disjoint writes qualify, so the image is the same whatever their order,
+    and each piece is the image slice at its offset. Sparse means the rule of
+    :func:`pywaz.vm.instantiate._zero_based_image`: span > 4 * bytes written + 64 KiB.
+    """
+    if not offsets:
+        return None
+    ends = list(map(add, offsets, map(len, pieces)))
+    start, end = min(offsets), max(ends)
+    if end - start > 4 * sum(map(len, pieces)) + 65536 or end >= _U32_LIMIT:
+        return None
+    written = sorted((offset, stop) for offset, stop in zip(offsets, ends) if stop > offset)
+    # Sorted by start, non-empty ranges are pairwise disjoint when each starts at or after the previous end.
+    if any(following[0] < previous[1] for previous, following in pairwise(written)):
+        return None
+    image = bytearray(end - start)
+    for offset, piece in zip(offsets, pieces):
+        image[offset - start : offset - start + len(piece)] = piece
+    return start, bytes(image)
+
+
+def _encode_datas(datas, memory_imported: bool):
     """Data segments. Toolchains emit many (Go: ~100k), so when every active one is offset by an
     ``i32.const`` they are stored column-wise: one bytes blob and a few u32 arrays, which unpack
-    into a handful of objects instead of hundreds of thousands."""
+    into a handful of objects instead of hundreds of thousands.
+
+    Segment ``k`` is ``blob[starts[k]:ends[k]]``. When the module defines its
+    memory and the active segments are disjoint and dense (:func:`_memory_image`),
+    ``blob`` starts with the memory image ``[image_start, image_start + L)`` they
+    produce, each active segment being its slice there, and ``image`` is
+    ``[image_start, L]``: instantiation then writes the image in one piece.
+    Passive segments (and, without an image, all segments) follow back to back.
+    """
     simple = all(
         s.mode == MODE_PASSIVE or (s.offset_expr is not None and s.offset_expr.ops == _I32_CONST_OPS) for s in datas
     )
     if not simple or not datas:
         return [[s.mode, bytes(s.data), s.memory_index, _expr(s.offset_expr), s.offset] for s in datas]
     active = [s.mode != MODE_PASSIVE for s in datas]
-    ends, total = [], 0
-    for s in datas:
-        total += len(s.data)
-        ends.append(total)
+    pieces = [bytes(s.data) for s in datas]
+    memory = [s.memory_index for s in datas]
+    consts = [s.offset_expr.imms[0] if a else 0 for s, a in zip(datas, active)]
+    image = None
+    if not memory_imported and not any(compress(memory, active)):
+        image = _memory_image(list(compress(consts, active)), list(compress(pieces, active)))
+    if image is None:
+        parts, position = pieces, 0
+        starts = []
+        for piece in pieces:
+            starts.append(position)
+            position += len(piece)
+    else:
+        image_start, image_bytes = image
+        parts, position = [image_bytes], len(image_bytes)
+        starts = []
+        for is_active, const, piece in zip(active, consts, pieces):
+            if is_active:
+                starts.append(const - image_start)
+            else:
+                starts.append(position)
+                position += len(piece)
+                parts.append(piece)
     return {
-        "blob": b"".join(bytes(s.data) for s in datas),
-        "ends": _u32s(ends),
+        "blob": b"".join(parts),
+        "starts": _u32s(starts),
+        "ends": _u32s(map(add, starts, map(len, pieces))),
         "active": bytes(active),
-        "memory": _u32s(s.memory_index for s in datas),
-        "const": _u32s(s.offset_expr.imms[0] if a else 0 for s, a in zip(datas, active)),
+        "memory": _u32s(memory),
+        "const": _u32s(consts),
         "expr_offset": _u32s(s.offset_expr.offset if a else 0 for s, a in zip(datas, active)),
         "offset": _u32s(s.offset for s in datas),
+        "image": None if image is None else [image[0], len(image[1])],
     }
 
 
@@ -220,18 +277,31 @@ class CachedDataSegments(Sequence):
 
     A sequence of :class:`DataSegment` for every reader; the objects (Go emits
     ~100k segments) are only built on first item access. Instantiation reads
-    :attr:`data_columns` instead and never builds them.
+    :attr:`data_columns` and :attr:`data_image` instead and never builds them.
     """
 
-    __slots__ = ("_items", "data_columns")
+    __slots__ = ("_items", "data_columns", "data_image")
 
-    def __init__(self, blob: bytes, ends: array, active: bytes, memory: array, consts: array, expr_offsets, offsets):
-        starts = array("I", [0])
-        starts.extend(ends[:-1])
+    def __init__(
+        self,
+        blob: bytes,
+        starts: array,
+        ends: array,
+        active: bytes,
+        memory: array,
+        consts: array,
+        expr_offsets: array,
+        offsets: array,
+        image: tuple | None = None,
+    ):
         #: ``(blob, starts, ends, active, memory_indices, const_offsets, expr_byte_offsets, byte_offsets)``:
         #: segment ``i`` holds ``blob[starts[i]:ends[i]]`` and is active when ``active[i]``, then offset by
         #: ``i32.const const_offsets[i]``. Readers may rely on the first six entries.
         self.data_columns = (blob, starts, ends, active, memory, consts, expr_offsets, offsets)
+        #: ``(image_start, image)`` or None. ``image`` (bytes-like) is what the module's own memory holds at
+        #: ``[image_start, image_start + len(image))`` once every active segment is applied to zeros; each
+        #: active segment is the slice of it at ``const_offsets[i] - image_start``, all targeting memory 0.
+        self.data_image = image
         self._items = None
 
     def _materialise(self) -> tuple:
@@ -273,25 +343,86 @@ class CachedDataSegments(Sequence):
         return f"<CachedDataSegments of {len(self)}>"
 
 
-def _decode_datas(enc) -> Sequence:
+def _widen(raw: bytes) -> int:
+    """u32 little-endian lanes as one integer of 64-bit lanes (the upper half of each lane zero)."""
+    wide = bytearray(2 * len(raw))
+    for byte in range(4):
+        wide[byte::8] = raw[byte::4]
+    return int.from_bytes(wide, "little")
+
+
+def _lanes_le(low: bytes, high: bytes) -> bool:
+    """Whether ``low[k] <= high[k]`` in every lane of two u32 little-endian columns of one length.
+
+    Whole columns at once as big integers, since a map over ~100k lanes costs
+    several milliseconds of a cache hit: with every lane widened to 64 bits,
+    ``high + 2**32 - low`` stays inside its lane (it lies in [1, 2**33)), and its
+    bit 32 is set exactly when ``low <= high``.
+    """
+    count = len(low) // 4
+    diff = _widen(high) + int.from_bytes(_GUARD_LANE * count, "little") - _widen(low)
+    return diff.to_bytes(8 * count, "little")[4::8] == b"\1" * count
+
+
+def _active_raw(raw: bytes, active: bytes) -> bytes:
+    """The lanes of a u32 LE column that belong to active segments."""
+    return _u32s(compress(_from_u32s(raw), active))
+
+
+def _check_image(image, blob: bytes, starts: bytes, ends: bytes, active: bytes, memory: bytes, consts: bytes):
+    """``(image_start, image view)`` from the cached ``image`` field, checked against the columns.
+
+    Raises:
+        PywazError: the image is not inside the blob, or an active segment is
+            not its slice at ``const - image_start`` in memory 0.
+    """
+    if not isinstance(image, list) or len(image) != 2 or not all(type(value) is int for value in image):
+        raise PywazError("cached data image is malformed")
+    image_start, length = image
+    # image_start + length stays below 2**32, so no active lane's start + image_start carries (checked below).
+    if image_start < 0 or length < 0 or length > len(blob) or image_start + length >= _U32_LIMIT:
+        raise PywazError("cached data image lies outside its bytes")
+    if 0 in active:
+        starts, ends, memory, consts = (_active_raw(raw, active) for raw in (starts, ends, memory, consts))
+    count = len(starts) // 4
+    if not count:
+        raise PywazError("cached data image without active segments")
+    if memory != bytes(len(memory)):
+        raise PywazError("cached data image for a memory other than 0")
+    if not _lanes_le(ends, length.to_bytes(4, "little") * count):
+        raise PywazError("cached data segment ends past its image")
+    # starts <= ends <= length, so start + image_start < 2**32 in every lane and the sum has no carries:
+    # equal integers mean equal lanes.
+    shift = int.from_bytes(image_start.to_bytes(4, "little") * count, "little")
+    if int.from_bytes(starts, "little") + shift != int.from_bytes(consts, "little"):
+        raise PywazError("cached data segment is not at its offset in the image")
+    view = blob if length == len(blob) else memoryview(blob)[:length]
+    return image_start, view
+
+
+def _decode_datas(enc, memory_imported: bool = False) -> Sequence:
     if isinstance(enc, list):
         return tuple(
             DataSegment(mode, data, memory_index, _to_expr(offset_expr), offset)
             for mode, data, memory_index, offset_expr, offset in enc
         )
-    blob = enc["blob"]
-    ends = _from_u32s(enc["ends"])
-    active = enc["active"]
-    columns = [_from_u32s(enc[name]) for name in ("memory", "const", "expr_offset", "offset")]
-    if not all(len(column) == len(ends) for column in columns) or len(active) != len(ends):
+    names = ("blob", "starts", "ends", "active", "memory", "const", "expr_offset", "offset")
+    if not isinstance(enc, dict) or not all(type(enc.get(name)) is bytes for name in names) or "image" not in enc:
         raise PywazError("cached data segments are malformed")
-    if ends and ends[-1] != len(blob):
+    blob, starts, ends, active, memory, consts, expr_offsets, offsets = (enc[name] for name in names)
+    count = len(active)
+    if any(len(raw) != 4 * count for raw in (starts, ends, memory, consts, expr_offsets, offsets)):
+        raise PywazError("cached data segments are malformed")
+    limit = min(len(blob), _U32_LIMIT - 1).to_bytes(4, "little") * count
+    if not _lanes_le(starts, ends) or not _lanes_le(ends, limit):
         raise PywazError("cached data segments do not match their bytes")
-    if any(map(gt, ends[:-1], ends[1:])):
-        raise PywazError("cached data segments are out of order")
-    if not isinstance(blob, bytes) or not isinstance(active, bytes):
-        raise PywazError("cached data segments are malformed")
-    return CachedDataSegments(blob, ends, active, *columns)
+    image = enc["image"]
+    if image is not None:
+        if memory_imported:
+            raise PywazError("cached data image for an imported memory")
+        image = _check_image(image, blob, starts, ends, active, memory, consts)
+    columns = [_from_u32s(raw) for raw in (starts, ends, memory, consts, expr_offsets, offsets)]
+    return CachedDataSegments(blob, columns[0], columns[1], active, *columns[2:], image)
 
 
 def _import_desc(imp: Import):
@@ -324,7 +455,7 @@ def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None =
             [s.mode, s.elem_type, _element_inits(s.init), s.table_index, _expr(s.offset_expr), s.offset]
             for s in module.elements
         ],
-        "datas": _encode_datas(module.datas),
+        "datas": _encode_datas(module.datas, any(i.kind == EXTERN_MEMORY for i in module.imports)),
         "data_count": module.data_count,
         "codes": len(module.codes),
         "customs": len(module.customs),
@@ -421,7 +552,7 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
         ElementSegment(mode, elem_type, _to_inits(init), table_index, _to_expr(offset_expr), offset)
         for mode, elem_type, init, table_index, offset_expr, offset in info["elements"]
     )
-    datas = _decode_datas(info["datas"])
+    datas = _decode_datas(info["datas"], any(i.kind == EXTERN_MEMORY for i in imports))
     names = NameSection(
         info["module_name"],
         {i: n for i, n in info["function_names"]},

@@ -187,15 +187,24 @@ class SegmentPlan:
     module defines (all zeros when segments run) as :meth:`image`, one blob;
     for an imported memory (or very sparse writes) as :meth:`runs`, the
     writes coalesced without their gaps.
+
+    ``data_bytes`` is what ``instance.data_segments`` starts as. A module from
+    the cache whose data segments come with a memory image
+    (``datas.data_image``) is planned from that image alone: active segments'
+    bytes are not sliced out (``data_bytes`` holds ``b""`` for them, as they
+    are dropped by the bulk write), and the exact path puts them back from
+    :attr:`data_actions` before it applies anything.
     """
 
     __slots__ = (
         "_actions",
         "_active_data",
+        "_active_flags",
+        "_active_indices",
+        "_active_left_out",
         "_image",
         "_offsets",
         "_runs",
-        "active_indices",
         "applied_once",
         "data_bytes",
         "data_dropped",
@@ -229,25 +238,27 @@ class SegmentPlan:
         self.elem_actions = tuple(elem_actions)
 
         self._actions = None
+        self._active_indices = None
+        self._active_left_out = False
         self.applied_once = False
         self._image = None
         self._runs = None
+        self._offsets = self._active_data = None
         self.memory_defined = not any(imp.kind == EXTERN_MEMORY for imp in module.imports)
         self.max_end = None
         # Built with C-level map/compress: a Go module has ~100k data segments and this runs once per process.
         datas = module.datas
         columns = getattr(datas, "data_columns", None)
         if columns is not None:
-            self._plan_columns(columns)
+            self._plan_columns(columns, getattr(datas, "data_image", None))
             return
         self.data_bytes = data_bytes = tuple(map(_seg_data, datas))
-        active = [mode == MODE_ACTIVE for mode in map(_seg_mode, datas)]
-        self.active_indices = tuple(compress(range(len(datas)), active))
+        self._active_flags = active = [mode == MODE_ACTIVE for mode in map(_seg_mode, datas)]
         if all(active):
             self.data_dropped = (b"",) * len(active)
         else:
             self.data_dropped = tuple(b"" if is_active else data for is_active, data in zip(active, data_bytes))
-        if not self.active_indices:
+        if not any(active):
             return
         segs = list(compress(datas, active))
         exprs = list(map(_seg_offset_expr, segs))
@@ -256,24 +267,47 @@ class SegmentPlan:
             self._active_data = list(map(_seg_data, segs))
             self.max_end = max(map(add, self._offsets, map(len, self._active_data)))
 
-    def _plan_columns(self, columns) -> None:
+    def _plan_columns(self, columns, image) -> None:
         """The data part of the plan from a cached module's column form (``datas.data_columns``).
 
         Every active segment there is offset by an ``i32.const``; no
-        DataSegment object is built.
+        DataSegment object is built. With the memory image the cache stored
+        (``datas.data_image``, only made for a memory the module defines), no
+        active segment's bytes are sliced either.
         """
         blob, starts, ends, active, memory, consts = columns[:6]
+        self._active_flags = active
+        if image is not None and self.memory_defined:
+            self._image = image
+            self.max_end = image[0] + len(image[1])
+            self._active_left_out = True
+            if 0 in active:
+                self.data_dropped = tuple(
+                    b"" if is_active else blob[start:end] for is_active, start, end in zip(active, starts, ends)
+                )
+            else:
+                self.data_dropped = (b"",) * len(active)
+            self.data_bytes = self.data_dropped
+            return
         self.data_bytes = data_bytes = tuple(map(blob.__getitem__, map(slice, starts, ends)))
-        self.active_indices = tuple(compress(range(len(data_bytes)), active))
         if all(active):
             self.data_dropped = (b"",) * len(active)
         else:
             self.data_dropped = tuple(b"" if is_active else data for is_active, data in zip(active, data_bytes))
-        if not self.active_indices or any(compress(memory, active)):
+        if not any(active) or any(compress(memory, active)):
             return
         self._offsets = list(compress(consts, active))
         self._active_data = list(compress(data_bytes, active))
         self.max_end = max(map(add, self._offsets, map(len, self._active_data)))
+
+    @property
+    def active_indices(self) -> tuple:
+        """Indices of the active data segments, in order."""
+        indices = self._active_indices
+        if indices is None:
+            flags = self._active_flags
+            indices = self._active_indices = tuple(compress(range(len(flags)), flags))
+        return indices
 
     @property
     def data_actions(self) -> tuple:
@@ -302,7 +336,11 @@ class SegmentPlan:
         """The bulk writes as disjoint ``(start, blob)`` runs that leave uncovered bytes alone."""
         runs = self._runs
         if runs is None:
-            runs = self._runs = _coalesce(list(zip(self._offsets, self._active_data)))
+            if self._offsets is None:  # planned from a cached image: take the writes from the segments
+                writes = [(offset, seg_data) for _, _, offset, _, seg_data in self.data_actions]
+            else:
+                writes = list(zip(self._offsets, self._active_data))
+            runs = self._runs = _coalesce(writes)
         return runs
 
 
@@ -413,7 +451,7 @@ def apply_segments(plan: SegmentPlan, instance: ModuleInstance) -> None:
     if max_end is not None:
         data = memories[0].data
         if max_end <= len(data):  # no segment can trap: write in bulk, drop all at once
-            if not plan.applied_once:
+            if plan._image is None and not plan.applied_once:
                 # A module instantiated once (a fresh process) writes directly: building a blob would cost more.
                 plan.applied_once = True
                 for offset, blob in zip(plan._offsets, plan._active_data):
@@ -424,7 +462,11 @@ def apply_segments(plan: SegmentPlan, instance: ModuleInstance) -> None:
                     data[start : start + len(blob)] = blob
             data_segments[:] = plan.data_dropped
             return
-    for i, memory_index, offset, expr, seg_data in plan.data_actions:
+    actions = plan.data_actions
+    if plan._active_left_out:  # a segment may trap: the ones after it must keep their bytes
+        for action in actions:
+            data_segments[action[0]] = action[4]
+    for i, memory_index, offset, expr, seg_data in actions:
         if offset is None:
             offset = eval_const(expr, instance)
         data = memories[memory_index].data

@@ -1,6 +1,7 @@
 """pywaz.cache.moduleinfo: a module's instantiation information as plain data, rebuilt into the same IR."""
 
 import dataclasses
+import random
 
 import msgpack
 import pytest
@@ -111,14 +112,135 @@ def test_data_segments_with_a_computed_offset_round_trip():
     assert again.module.datas[0].offset_expr.ops == original.module.datas[0].offset_expr.ops
 
 
-def test_malformed_data_columns_are_refused(validated):
-    info = encode_module_info(validated)
-    ends = bytearray(info["datas"]["ends"])
-    ends[0:4], ends[4:8] = ends[4:8], ends[0:4]  # ends no longer ascending
-    info["datas"]["ends"] = bytes(ends)
-    with pytest.raises(PywazError, match="out of order|do not match"):
+def encoded_datas(text: str) -> dict:
+    return encode_module_info(validate(decode_module(wasmtime.wat2wasm(text))))
+
+
+IMAGE_WAT = """(module (memory 1)
+  (data (i32.const 9) "late") (data $p "pas") (data (i32.const 2) "early") (data (i32.const 30) ""))"""
+
+
+def lanes(raw: bytes) -> list:
+    return [int.from_bytes(raw[i : i + 4], "little") for i in range(0, len(raw), 4)]
+
+
+def test_disjoint_segments_of_a_defined_memory_are_stored_as_its_image():
+    datas = encoded_datas(IMAGE_WAT)["datas"]
+    assert datas["image"] == [2, 28]  # from the lowest offset to the highest end, the empty segment included
+    blob, starts, ends = datas["blob"], lanes(datas["starts"]), lanes(datas["ends"])
+    assert blob[:28] == b"early\0\0late" + bytes(17)
+    assert [blob[s:e] for s, e in zip(starts, ends)] == [b"late", b"pas", b"early", b""]
+    assert starts == [7, 28, 0, 28]  # actives at const - image_start, the passive one after the image
+    assert len(blob) == 31
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '(module (memory 1) (data (i32.const 4) "abcdef") (data (i32.const 6) "XY"))',  # overlapping
+        '(module (import "e" "m" (memory 1)) (data (i32.const 4) "ab") (data (i32.const 0) "cd"))',  # imported
+        '(module (memory 20) (data (i32.const 0) "a") (data (i32.const 1000000) "b"))',  # sparse
+    ],
+    ids=["overlapping", "imported", "sparse"],
+)
+def test_other_data_segments_are_stored_back_to_back(text):
+    datas = encoded_datas(text)["datas"]
+    assert datas["image"] is None
+    starts, ends = lanes(datas["starts"]), lanes(datas["ends"])
+    assert starts[0] == 0 and starts[1:] == ends[:-1] and ends[-1] == len(datas["blob"])
+    original = validate(decode_module(wasmtime.wat2wasm(text))).module.datas
+    assert [datas["blob"][s:e] for s, e in zip(starts, ends)] == [bytes(d.data) for d in original]
+
+
+def test_image_and_back_to_back_layouts_round_trip(validated):
+    for text in (IMAGE_WAT, WAT):
+        original = validate(decode_module(wasmtime.wat2wasm(text)))
+        again = rebuilt(original).module.datas
+        assert (again.data_image is not None) == (text is IMAGE_WAT)
+        assert list(again) == list(original.module.datas)
+    start, image = rebuilt(validate(decode_module(wasmtime.wat2wasm(IMAGE_WAT)))).module.datas.data_image
+    assert start == 2 and bytes(image) == b"early\0\0late" + bytes(17)
+
+
+def test_lane_comparison_agrees_with_pairwise_comparison():
+    from pywaz.cache.moduleinfo import _lanes_le, _u32s
+
+    rng = random.Random(3)
+    edges = [0, 1, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF]
+    for _ in range(300):
+        count = rng.randrange(0, 12)
+        low = [rng.choice(edges) if rng.random() < 0.5 else rng.randrange(1 << 32) for _ in range(count)]
+        high = [value if rng.random() < 0.4 else rng.choice(edges) for value in low]
+        assert _lanes_le(_u32s(low), _u32s(high)) == all(a <= b for a, b in zip(low, high)), (low, high)
+
+
+def _corrupt_lane(name, index, value):
+    def corrupt(datas):
+        raw = bytearray(datas[name])
+        raw[4 * index : 4 * index + 4] = value.to_bytes(4, "little")
+        datas[name] = bytes(raw)
+
+    return corrupt
+
+
+def _set(name, value):
+    def corrupt(datas):
+        datas[name] = value
+
+    return corrupt
+
+
+def _drop(name):
+    def corrupt(datas):
+        del datas[name]
+
+    return corrupt
+
+
+MALFORMED = {
+    "start after end": _corrupt_lane("starts", 0, 12),
+    "end past the blob": _corrupt_lane("ends", 1, 1000),
+    "end past the image": _corrupt_lane("ends", 0, 29),
+    "start not at its offset": _corrupt_lane("starts", 2, 1),
+    "const not at its start": _corrupt_lane("const", 0, 10),
+    "other memory": _corrupt_lane("memory", 2, 1),
+    "short column": lambda datas: datas.update(offset=datas["offset"][:-4]),
+    "short active": lambda datas: datas.update(active=datas["active"][:-1]),
+    "image longer than the blob": _set("image", [2, 1000]),
+    "image past 4 GiB": _set("image", [0xFFFFFFF0, 28]),
+    "negative image start": _set("image", [-1, 28]),
+    "image of bools": _set("image", [True, 28]),
+    "image of three": _set("image", [2, 28, 0]),
+    "image not a list": _set("image", b"\2\0"),
+    "blob not bytes": _set("blob", "text"),
+    "starts missing": _drop("starts"),
+    "image missing": _drop("image"),
+    "not a dict": lambda datas: datas.clear() or datas.update(blob=None),
+}
+
+
+@pytest.mark.parametrize("corrupt", MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_data_columns_are_refused(corrupt):
+    info = encoded_datas(IMAGE_WAT)
+    decode_module_info(encoded_datas(IMAGE_WAT))  # intact, it decodes
+    corrupt(info["datas"])
+    with pytest.raises(PywazError, match="cached data"):
         decode_module_info(info)
+
+
+def test_an_image_for_an_imported_memory_is_refused():
+    info = encoded_datas('(module (import "e" "m" (memory 1)) (data (i32.const 4) "ab"))')
+    info["datas"]["image"] = [4, 2]
+    with pytest.raises(PywazError, match="imported memory"):
+        decode_module_info(info)
+    info["datas"]["image"] = None
+    assert decode_module_info(info).module.datas[0].data == b"ab"
+
+
+def test_back_to_back_columns_with_crossed_bounds_are_refused(validated):
     info = encode_module_info(validated)
-    info["datas"]["active"] = b"\x01"
-    with pytest.raises(PywazError, match="malformed"):
+    starts = bytearray(info["datas"]["starts"])
+    starts[4:8] = (11).to_bytes(4, "little")  # second segment starts past its end (10)
+    info["datas"]["starts"] = bytes(starts)
+    with pytest.raises(PywazError, match="do not match"):
         decode_module_info(info)

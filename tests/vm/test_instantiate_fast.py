@@ -284,15 +284,23 @@ def test_plan_from_cached_columns_equals_plan_from_segments():
     from pywaz.decoder import decode_module
     from pywaz.validator import validate
 
-    original = validate(decode_module(wasm(CACHED_DATA_WAT)))
-    cached = decode_module_info(encode_module_info(original))
-    direct, columns = SegmentPlan(original.module), SegmentPlan(cached.module)
-    assert cached.module.datas._items is None  # planned without building DataSegment objects
-    for name in ("data_bytes", "active_indices", "data_dropped", "_offsets", "_active_data", "max_end"):
-        assert getattr(columns, name) == getattr(direct, name), name
-    assert columns.data_dropped == (b"", b"pas", b"")
-    assert columns.image() == direct.image() == (2, b"early\0\0late")
-    assert columns.data_actions == direct.data_actions
+    for text in (CACHED_DATA_WAT, CACHED_DATA_WAT.replace('(memory (export "m") 1)', '(import "e" "m" (memory 1))')):
+        original = validate(decode_module(wasm(text)))
+        cached = decode_module_info(encode_module_info(original))
+        direct, columns = SegmentPlan(original.module), SegmentPlan(cached.module)
+        assert cached.module.datas._items is None  # planned without building DataSegment objects
+        for name in ("active_indices", "data_dropped", "max_end"):
+            assert getattr(columns, name) == getattr(direct, name), name
+        assert columns.data_dropped == (b"", b"pas", b"")
+        if columns.memory_defined:  # planned from the stored image: no active segment's bytes sliced
+            assert columns.data_bytes == columns.data_dropped
+            assert columns.image() is cached.module.datas.data_image
+            assert columns.image() == direct.image() == (2, b"early\0\0late")
+            assert columns.runs() == direct.runs()
+        else:
+            for name in ("data_bytes", "_offsets", "_active_data"):
+                assert getattr(columns, name) == getattr(direct, name), name
+        assert columns.data_actions == direct.data_actions
 
 
 @pytest.mark.parametrize("mode", ["lazy", "eager"])
