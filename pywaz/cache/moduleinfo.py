@@ -191,7 +191,7 @@ def _from_u32s(raw: bytes) -> array:
 
 
 _U32_LIMIT = 1 << 32
-_GUARD_LANE = b"\0\0\0\0\1\0\0\0"  # 2**32 in a 64-bit little-endian lane
+_ONE_LANE = b"\1\0\0\0\0\0\0\0"  # 1 in a 64-bit little-endian lane
 
 
 def _memory_image(offsets: list, pieces: list):
@@ -351,17 +351,20 @@ def _widen(raw: bytes) -> int:
     return int.from_bytes(wide, "little")
 
 
-def _lanes_le(low: bytes, high: bytes) -> bool:
-    """Whether ``low[k] <= high[k]`` in every lane of two u32 little-endian columns of one length.
+def _bounds_hold(starts: bytes, ends: bytes, limit: int) -> bool:
+    """Whether ``starts[k] <= ends[k] <= limit`` in every lane of two u32 little-endian columns of one length.
 
     Whole columns at once as big integers, since a map over ~100k lanes costs
     several milliseconds of a cache hit: with every lane widened to 64 bits,
-    ``high + 2**32 - low`` stays inside its lane (it lies in [1, 2**33)), and its
-    bit 32 is set exactly when ``low <= high``.
+    ``end + 2**32 - start`` and ``limit + 2**32 - end`` stay inside their lane
+    (they lie in [1, 2**33)), and bit 32 of each is set exactly when its pair
+    is in order.
     """
-    count = len(low) // 4
-    diff = _widen(high) + int.from_bytes(_GUARD_LANE * count, "little") - _widen(low)
-    return diff.to_bytes(8 * count, "little")[4::8] == b"\1" * count
+    count = len(starts) // 4
+    ones = int.from_bytes(_ONE_LANE * count, "little")
+    low, high = _widen(starts), _widen(ends)
+    in_order = (high + (ones << 32) - low) & (ones * (limit + _U32_LIMIT) - high)
+    return in_order.to_bytes(8 * count, "little")[4::8] == b"\1" * count
 
 
 def _active_raw(raw: bytes, active: bytes) -> bytes:
@@ -369,35 +372,44 @@ def _active_raw(raw: bytes, active: bytes) -> bytes:
     return _u32s(compress(_from_u32s(raw), active))
 
 
-def _check_image(image, blob: bytes, starts: bytes, ends: bytes, active: bytes, memory: bytes, consts: bytes):
-    """``(image_start, image view)`` from the cached ``image`` field, checked against the columns.
+def _image_bounds(image, blob: bytes) -> tuple:
+    """``(image_start, length)`` of a cached ``image`` field.
 
     Raises:
-        PywazError: the image is not inside the blob, or an active segment is
-            not its slice at ``const - image_start`` in memory 0.
+        PywazError: not two ints, or the image is not inside the blob.
     """
     if not isinstance(image, list) or len(image) != 2 or not all(type(value) is int for value in image):
         raise PywazError("cached data image is malformed")
     image_start, length = image
-    # image_start + length stays below 2**32, so no active lane's start + image_start carries (checked below).
+    # Below 2**32 at the end, so no active lane's start + image_start carries (see _check_image).
     if image_start < 0 or length < 0 or length > len(blob) or image_start + length >= _U32_LIMIT:
         raise PywazError("cached data image lies outside its bytes")
+    return image_start, length
+
+
+def _check_image(image_start: int, length: int, starts: bytes, ends: bytes, active: bytes, memory: bytes, consts: bytes):
+    """Check that every active segment is the image's slice at ``const - image_start``, in memory 0.
+
+    ``starts[k] <= ends[k]`` is already known for every segment, and
+    ``ends[k] <= length`` too when all are active.
+
+    Raises:
+        PywazError: an active segment lies elsewhere, past the image, or in another memory.
+    """
     if 0 in active:
         starts, ends, memory, consts = (_active_raw(raw, active) for raw in (starts, ends, memory, consts))
+        if not _bounds_hold(starts, ends, length):
+            raise PywazError("cached data segment ends past its image")
     count = len(starts) // 4
     if not count:
         raise PywazError("cached data image without active segments")
     if memory != bytes(len(memory)):
         raise PywazError("cached data image for a memory other than 0")
-    if not _lanes_le(ends, length.to_bytes(4, "little") * count):
-        raise PywazError("cached data segment ends past its image")
-    # starts <= ends <= length, so start + image_start < 2**32 in every lane and the sum has no carries:
-    # equal integers mean equal lanes.
+    # start <= end <= length and image_start + length < 2**32, so start + image_start < 2**32 in every
+    # lane: adding the columns as integers carries nothing between lanes, and equal sums mean equal lanes.
     shift = int.from_bytes(image_start.to_bytes(4, "little") * count, "little")
     if int.from_bytes(starts, "little") + shift != int.from_bytes(consts, "little"):
         raise PywazError("cached data segment is not at its offset in the image")
-    view = blob if length == len(blob) else memoryview(blob)[:length]
-    return image_start, view
 
 
 def _decode_datas(enc, memory_imported: bool = False) -> Sequence:
@@ -413,14 +425,19 @@ def _decode_datas(enc, memory_imported: bool = False) -> Sequence:
     count = len(active)
     if any(len(raw) != 4 * count for raw in (starts, ends, memory, consts, expr_offsets, offsets)):
         raise PywazError("cached data segments are malformed")
-    limit = min(len(blob), _U32_LIMIT - 1).to_bytes(4, "little") * count
-    if not _lanes_le(starts, ends) or not _lanes_le(ends, limit):
-        raise PywazError("cached data segments do not match their bytes")
     image = enc["image"]
+    limit = min(len(blob), _U32_LIMIT - 1)
     if image is not None:
         if memory_imported:
             raise PywazError("cached data image for an imported memory")
-        image = _check_image(image, blob, starts, ends, active, memory, consts)
+        image_start, length = _image_bounds(image, blob)
+        if 0 not in active:
+            limit = length  # every segment lies in the image (which lies in the blob)
+    if not _bounds_hold(starts, ends, limit):
+        raise PywazError("cached data segments do not match their bytes (a start past its end, or an end outside)")
+    if image is not None:
+        _check_image(image_start, length, starts, ends, active, memory, consts)
+        image = (image_start, blob if length == len(blob) else memoryview(blob)[:length])
     columns = [_from_u32s(raw) for raw in (starts, ends, memory, consts, expr_offsets, offsets)]
     return CachedDataSegments(blob, columns[0], columns[1], active, *columns[2:], image)
 

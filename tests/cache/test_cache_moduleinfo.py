@@ -162,16 +162,18 @@ def test_image_and_back_to_back_layouts_round_trip(validated):
     assert start == 2 and bytes(image) == b"early\0\0late" + bytes(17)
 
 
-def test_lane_comparison_agrees_with_pairwise_comparison():
-    from pywaz.cache.moduleinfo import _lanes_le, _u32s
+def test_bounds_check_on_whole_columns_agrees_with_pairwise_comparison():
+    from pywaz.cache.moduleinfo import _bounds_hold, _u32s
 
     rng = random.Random(3)
     edges = [0, 1, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF]
-    for _ in range(300):
+    for _ in range(400):
         count = rng.randrange(0, 12)
-        low = [rng.choice(edges) if rng.random() < 0.5 else rng.randrange(1 << 32) for _ in range(count)]
-        high = [value if rng.random() < 0.4 else rng.choice(edges) for value in low]
-        assert _lanes_le(_u32s(low), _u32s(high)) == all(a <= b for a, b in zip(low, high)), (low, high)
+        starts = [rng.choice(edges) if rng.random() < 0.5 else rng.randrange(1 << 32) for _ in range(count)]
+        ends = [value if rng.random() < 0.3 else rng.choice(edges) for value in starts]
+        limit = rng.choice(edges + ends)
+        expected = all(s <= e <= limit for s, e in zip(starts, ends))
+        assert _bounds_hold(_u32s(starts), _u32s(ends), limit) == expected, (starts, ends, limit)
 
 
 def _corrupt_lane(name, index, value):
