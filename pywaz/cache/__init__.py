@@ -8,7 +8,8 @@ option, interpreter and pywaz build). Artifacts are opaque to the cache: an
 engine that wants disk caching provides ``serialize(artifact) ->
 ArtifactPayload`` and ``deserialize(payload) -> artifact`` (see
 :mod:`pywaz.cache.payload`); code objects travel as ``marshal`` blobs and are
-unmarshalled lazily, one function at a time, through :class:`LazyCodeList`.
+read from disk, digest-checked and unmarshalled lazily, one function at a
+time, through :class:`LazyCodeList` (see :mod:`pywaz.cache.storedcode`).
 
 **Trust boundary.** A cache entry contains code objects that pywaz unmarshals
 and runs: whoever can write the cache directory can run code in your process.

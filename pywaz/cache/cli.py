@@ -14,7 +14,7 @@ Every maintenance action takes ``--json`` and then writes one JSON object
                "pywaz_version", "python_version", "cache_tag", "engine",
                "functions", "compiled" (int, or null if unreadable), "path"}
     ls      -> {"cache_dir", "count", "total_bytes", "entries": [ENTRY, ...]}
-    show    -> ENTRY + {"python_magic", "payload_sha256", "payload_length",
+    show    -> ENTRY + {"python_magic", "metadata_sha256", "payload_length", "code_length",
                "artifact_format", "flags", "sources_stored", "not_compiled"
                (int or null), "valid" (bool), "reason" (str or null)}
     verify  -> {"cache_dir", "checked", "valid", "removed",
@@ -432,7 +432,7 @@ def run_show(args) -> int:
         header = decode_header(data[: PREAMBLE_SIZE + header_length(data[:PREAMBLE_SIZE])])
         ours = os.path.dirname(os.path.dirname(e.path)) == cache.store.directory
         _, payload = decode_entry(data, e.key if ours else None)
-        compiled = sum(1 for blob in payload.code_blobs if blob is not None)
+        compiled = payload.compiled_count()
     except OSError as exc:
         print(f"pywaz cache: cannot read {e.path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -442,8 +442,9 @@ def run_show(args) -> int:
     info = _entry_json(e, compiled)
     info.update(
         python_magic=header.python_magic.hex(),
-        payload_sha256=header.payload_sha256.hex(),
+        metadata_sha256=header.metadata_sha256.hex(),
         payload_length=header.payload_length,
+        code_length=header.code_length,
         artifact_format=header.artifact_format,
         flags=header.flags,
         sources_stored=bool(header.flags & 1),
@@ -470,8 +471,9 @@ def run_show(args) -> int:
         "artifact_format": "artifact format",
         "flags": "flags",
         "sources_stored": "sources stored",
-        "payload_sha256": "payload sha256",
+        "metadata_sha256": "metadata sha256",
         "payload_length": "payload bytes",
+        "code_length": "code bytes",
         "functions": "functions",
         "compiled": "compiled",
         "not_compiled": "not compiled",

@@ -468,7 +468,7 @@ def _cheap_compiled_count(artifact) -> int | None:
 
 
 def _compiled_count(payload: ArtifactPayload) -> int:
-    return sum(1 for blob in payload.code_blobs if blob is not None)
+    return payload.compiled_count()
 
 
 def private_cache() -> CompilationCache:

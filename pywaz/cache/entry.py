@@ -7,17 +7,22 @@ Layout (all integers little-endian)::
     6   2  flags (FLAG_*; unknown bits reject the entry)
     8   4  header length H
     12  H  header: msgpack map (key echo, versions, digests, lengths)
-    ..     payload: u64 length F, msgpack map {"metadata", "code", "sources"} (F bytes), code region
+    ..     payload: u64 length F, msgpack map {"metadata", "code", "digests", "sources"} (F bytes), code region
 
-``code`` holds one u32 LE length per function (0xFFFFFFFF: no code) and the
-code region the marshal blobs back to back. Loading slices the region
-without copying it, so a hit on a 100 MB entry does not allocate 100 MB of
-little bytes objects; each blob is unmarshalled on first use.
+``code`` holds one u32 LE length per function (0xFFFFFFFF: no code),
+``digests`` the SHA-256 of each function's blob (32 zero bytes where there is
+none), and the code region the marshal blobs back to back. The header's
+``metadata_sha256`` covers the u64 and the fields; each blob is covered by its
+own digest. So a loader checks the small part up front and each blob right
+before it unmarshals it: a hit on a 100 MB entry reads a few MB, never the
+code of functions that are not called (:mod:`.storedcode`).
 
-:func:`decode_entry` validates in a fixed order -- magic, version, flags,
-header, key, interpreter, pywaz version, lengths, payload digest, payload
-decode, types -- and raises :class:`InvalidEntry` with the first failure.
-The store turns that into a miss; nothing here ever reaches the user.
+:func:`decode_entry` validates a whole entry in memory in a fixed order --
+magic, version, flags, header, key, interpreter, pywaz version, lengths,
+metadata digest, payload decode, types, every blob digest -- and raises
+:class:`InvalidEntry` with the first failure. :func:`decode_entry_lazily`
+does the same up to the blobs, which it leaves to a reader. The store turns
+any failure into a miss; nothing here ever reaches the user.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from .key import ARTIFACT_FORMAT_VERSION, pywaz_version
 from .payload import ArtifactPayload
 
 MAGIC = b"PYWZ"
-ENTRY_FORMAT_VERSION = 2
+ENTRY_FORMAT_VERSION = 3
 _NO_CODE = 0xFFFFFFFF
 FLAG_SOURCES = 0x0001  # the payload carries generated sources
 KNOWN_FLAGS = FLAG_SOURCES
@@ -45,6 +50,8 @@ _PREAMBLE = struct.Struct("<4sHHI")
 _FIELDS_LEN = struct.Struct("<Q")  # payload prefix: length of the msgpack fields before the code region
 PREAMBLE_SIZE = _PREAMBLE.size
 MAX_HEADER_SIZE = 1 << 16  # a real header is a few hundred bytes
+DIGEST_SIZE = 32
+_NO_DIGEST = bytes(DIGEST_SIZE)
 
 
 class InvalidEntry(Exception):
@@ -62,12 +69,24 @@ class EntryHeader:
     python_version: str
     engine: str
     module_sha256: bytes
-    payload_sha256: bytes
+    metadata_sha256: bytes
     payload_length: int
+    code_length: int
     created: float
     function_count: int
     artifact_format: int
     flags: int
+    header_length: int = 0
+
+    @property
+    def size(self) -> int:
+        """The whole entry's size in bytes, as the header announces it."""
+        return PREAMBLE_SIZE + self.header_length + self.payload_length
+
+    @property
+    def code_offset(self) -> int:
+        """Where the code region starts in the entry."""
+        return self.size - self.code_length
 
 
 def encode_entry(key: str, engine: str, module_sha256: bytes, payload: ArtifactPayload, keep_sources: bool) -> bytes:
@@ -78,14 +97,18 @@ def encode_entry(key: str, engine: str, module_sha256: bytes, payload: ArtifactP
             (an engine bug; the caller logs it and skips the write).
     """
     sources = list(payload.sources) if keep_sources and payload.sources is not None else None
-    lengths = array("I", (_NO_CODE if blob is None else len(blob) for blob in payload.code_blobs))
+    blobs = [None if blob is None else bytes(blob) for blob in payload.code_blobs]
+    lengths = array("I", (_NO_CODE if blob is None else len(blob) for blob in blobs))
     if sys.byteorder != "little":
         lengths.byteswap()
+    digests = b"".join(_NO_DIGEST if blob is None else hashlib.sha256(blob).digest() for blob in blobs)
     fields = msgpack.packb(
-        {"metadata": payload.metadata, "code": lengths.tobytes(), "sources": sources},
+        {"metadata": payload.metadata, "code": lengths.tobytes(), "digests": digests, "sources": sources},
         use_bin_type=True,
     )
-    body = b"".join((_FIELDS_LEN.pack(len(fields)), fields, *(blob for blob in payload.code_blobs if blob is not None)))
+    prefix = _FIELDS_LEN.pack(len(fields)) + fields
+    code = [blob for blob in blobs if blob is not None]
+    code_length = sum(map(len, code))
     header = msgpack.packb(
         {
             "key": key,
@@ -95,16 +118,17 @@ def encode_entry(key: str, engine: str, module_sha256: bytes, payload: ArtifactP
             "python": sys.version.split()[0],
             "engine": engine,
             "module_sha256": bytes(module_sha256),
-            "payload_sha256": hashlib.sha256(body).digest(),
-            "payload_len": len(body),
+            "metadata_sha256": hashlib.sha256(prefix).digest(),
+            "payload_len": len(prefix) + code_length,
+            "code_len": code_length,
             "created": time.time(),
-            "functions": len(payload.code_blobs),
+            "functions": len(blobs),
             "artifact_format": ARTIFACT_FORMAT_VERSION,
         },
         use_bin_type=True,
     )
     flags = FLAG_SOURCES if sources is not None else 0
-    return _PREAMBLE.pack(MAGIC, ENTRY_FORMAT_VERSION, flags, len(header)) + header + body
+    return b"".join((_PREAMBLE.pack(MAGIC, ENTRY_FORMAT_VERSION, flags, len(header)), header, prefix, *code))
 
 
 def header_length(preamble: bytes) -> int:
@@ -153,15 +177,21 @@ def decode_header(data: bytes) -> EntryHeader:
             python_version=_typed(fields, "python", str),
             engine=_typed(fields, "engine", str),
             module_sha256=_typed(fields, "module_sha256", bytes),
-            payload_sha256=_typed(fields, "payload_sha256", bytes),
+            metadata_sha256=_typed(fields, "metadata_sha256", bytes),
             payload_length=_typed(fields, "payload_len", int),
+            code_length=_typed(fields, "code_len", int),
             created=float(_typed(fields, "created", (int, float))),
             function_count=_typed(fields, "functions", int),
             artifact_format=_typed(fields, "artifact_format", int),
             flags=flags,
+            header_length=length,
         )
     except KeyError as exc:
         raise InvalidEntry(f"header field {exc.args[0]!r} missing") from None
+    if not 0 <= header.code_length <= header.payload_length - _FIELDS_LEN.size:
+        raise InvalidEntry(f"code region of {header.code_length} bytes does not fit a {header.payload_length}-byte payload")
+    if header.function_count < 0:
+        raise InvalidEntry("negative function count")
     return header
 
 
@@ -188,75 +218,120 @@ def check_header(header: EntryHeader, expected_key: str) -> None:
         raise InvalidEntry(f"artifact format {header.artifact_format}, expected {ARTIFACT_FORMAT_VERSION}")
 
 
-def decode_entry(data: bytes, expected_key: str | None) -> tuple[EntryHeader, ArtifactPayload]:
-    """Validate a whole entry and return its header and payload.
+@dataclass(frozen=True, slots=True)
+class CodeTable:
+    """Where each function's blob lies in the entry and what it must hash to.
 
-    ``expected_key`` None skips the key/interpreter/version checks (used by
-    ``verify()`` for entries of other pywaz or Python versions).
+    ``offsets[i]``/``lengths[i]`` are absolute file positions (length
+    ``_NO_CODE`` where there is none); ``digests`` holds 32 bytes per function.
+    """
+
+    offsets: array
+    lengths: array
+    digests: bytes
+
+    def present(self, index: int) -> bool:
+        return self.lengths[index] != _NO_CODE
+
+    def digest(self, index: int) -> bytes:
+        return self.digests[index * DIGEST_SIZE : (index + 1) * DIGEST_SIZE]
+
+
+def _decode_fields(header: EntryHeader, prefix) -> tuple[dict, CodeTable, list | None]:
+    """Check and decode the u64 + msgpack fields of an entry (``prefix``, exactly that many bytes).
 
     Raises:
-        InvalidEntry: the first failed check, in the documented order.
+        InvalidEntry: digest mismatch, malformed fields, or lengths that do not tile the code region.
     """
-    header = decode_header(data)
-    if expected_key is not None:
-        check_header(header, expected_key)
-    start = PREAMBLE_SIZE + _header_len_of(data)
-    body = memoryview(data)[start:]
-    if len(body) != header.payload_length:
-        raise InvalidEntry(f"payload is {len(body)} bytes, header says {header.payload_length}")
-    if hashlib.sha256(body).digest() != header.payload_sha256:
-        raise InvalidEntry("payload digest mismatch")
-    if len(body) < _FIELDS_LEN.size:
-        raise InvalidEntry("payload too short")
-    region_start = _FIELDS_LEN.size + _FIELDS_LEN.unpack_from(body)[0]
-    if region_start > len(body):
-        raise InvalidEntry("payload fields run past its end")
+    if hashlib.sha256(prefix).digest() != header.metadata_sha256:
+        raise InvalidEntry("metadata digest mismatch")
     try:
-        fields = msgpack.unpackb(body[_FIELDS_LEN.size : region_start], raw=False, strict_map_key=True)
-    except Exception as exc:
+        fields = msgpack.unpackb(prefix[_FIELDS_LEN.size :], raw=False, strict_map_key=True)
+    except Exception as exc:  # msgpack raises several unrelated types on garbage
         raise InvalidEntry(f"payload is not msgpack: {exc}") from None
-    if not isinstance(fields, dict) or set(fields) != {"metadata", "code", "sources"}:
-        raise InvalidEntry("payload is not a {metadata, code, sources} map")
-    metadata, lengths, sources = fields["metadata"], fields["code"], fields["sources"]
+    if not isinstance(fields, dict) or set(fields) != {"metadata", "code", "digests", "sources"}:
+        raise InvalidEntry("payload is not a {metadata, code, digests, sources} map")
+    metadata, raw_lengths, digests, sources = fields["metadata"], fields["code"], fields["digests"], fields["sources"]
     if not isinstance(metadata, dict):
         raise InvalidEntry("payload metadata is not a map")
-    if not isinstance(lengths, bytes) or len(lengths) % 4:
+    if not isinstance(raw_lengths, bytes) or len(raw_lengths) % 4:
         raise InvalidEntry("payload code is not a list of lengths")
-    code = _slice_code(body, region_start, lengths)
-    if len(code) != header.function_count:
-        raise InvalidEntry(f"payload has {len(code)} functions, header says {header.function_count}")
-    if sources is not None:
-        if not isinstance(sources, list) or not all(s is None or isinstance(s, str) for s in sources):
-            raise InvalidEntry("payload sources are not a list of strings")
-        if len(sources) != len(code):
-            raise InvalidEntry("payload has a different number of sources and functions")
-    if bool(header.flags & FLAG_SOURCES) != (sources is not None):
-        raise InvalidEntry("sources flag does not match the payload")
-    return header, ArtifactPayload(metadata, tuple(code), tuple(sources) if sources is not None else None)
-
-
-def _slice_code(body: memoryview, start: int, raw_lengths: bytes) -> list:
-    """The code blobs as zero-copy slices of ``body`` (None where a function has no code).
-
-    Raises:
-        InvalidEntry: the lengths do not tile the code region exactly.
-    """
     lengths = array("I")
     lengths.frombytes(raw_lengths)
     if sys.byteorder != "little":
         lengths.byteswap()
+    if len(lengths) != header.function_count:
+        raise InvalidEntry(f"payload has {len(lengths)} functions, header says {header.function_count}")
+    if not isinstance(digests, bytes) or len(digests) != DIGEST_SIZE * len(lengths):
+        raise InvalidEntry("payload digests do not match its functions")
+    offsets = array("Q", bytes(8 * len(lengths)))
+    position = header.code_offset
+    for i, length in enumerate(lengths):
+        if length != _NO_CODE:
+            offsets[i] = position
+            position += length
+    if position != header.size:
+        raise InvalidEntry(f"code region is {header.code_length} bytes, the lengths say {position - header.code_offset}")
+    if sources is not None:
+        if not isinstance(sources, list) or not all(s is None or isinstance(s, str) for s in sources):
+            raise InvalidEntry("payload sources are not a list of strings")
+        if len(sources) != len(lengths):
+            raise InvalidEntry("payload has a different number of sources and functions")
+    if bool(header.flags & FLAG_SOURCES) != (sources is not None):
+        raise InvalidEntry("sources flag does not match the payload")
+    return metadata, CodeTable(offsets, lengths, digests), sources
+
+
+def decode_entry_lazily(read_at, file_size: int, expected_key: str | None):
+    """Validate an entry up to its code region; return ``(header, metadata, code table, sources)``.
+
+    ``read_at(offset, length)`` returns up to ``length`` bytes of the entry at
+    ``offset``. The blobs are left for the caller to read and check against
+    the table's digests (:class:`pywaz.cache.storedcode.StoredCode`).
+
+    Raises:
+        InvalidEntry: the first failed check, in the documented order.
+    """
+    head = read_at(0, PREAMBLE_SIZE + MAX_HEADER_SIZE)
+    header = decode_header(head)
+    if expected_key is not None:
+        check_header(header, expected_key)
+    if file_size != header.size:
+        raise InvalidEntry(f"entry is {file_size} bytes, its header says {header.size}")
+    start = PREAMBLE_SIZE + header.header_length
+    prefix_length = header.payload_length - header.code_length
+    prefix = read_at(start, prefix_length)
+    if len(prefix) != prefix_length:
+        raise InvalidEntry(f"truncated payload fields ({len(prefix)} of {prefix_length} bytes)")
+    if _FIELDS_LEN.unpack_from(prefix)[0] != prefix_length - _FIELDS_LEN.size:
+        raise InvalidEntry("payload fields length does not match the header")
+    metadata, table, sources = _decode_fields(header, prefix)
+    return header, metadata, table, sources
+
+
+def decode_entry(data: bytes, expected_key: str | None) -> tuple[EntryHeader, ArtifactPayload]:
+    """Validate a whole entry held in memory, every blob digest included; return its header and payload.
+
+    ``expected_key`` None skips the key/interpreter/version checks (used by
+    ``verify()`` for entries of other pywaz or Python versions). The payload's
+    blobs are zero-copy slices of ``data``.
+
+    Raises:
+        InvalidEntry: the first failed check, in the documented order.
+    """
+    view = memoryview(data)
+
+    def read_at(offset: int, length: int):
+        return view[offset : offset + length]
+
+    header, metadata, table, sources = decode_entry_lazily(read_at, len(data), expected_key)
     code = []
-    position = start
-    for length in lengths:
+    for i, (offset, length) in enumerate(zip(table.offsets, table.lengths)):
         if length == _NO_CODE:
             code.append(None)
-        else:
-            code.append(body[position : position + length])
-            position += length
-    if position != len(body):
-        raise InvalidEntry(f"code region is {len(body) - start} bytes, the lengths say {position - start}")
-    return code
-
-
-def _header_len_of(data: bytes) -> int:
-    return _PREAMBLE.unpack_from(data)[3]
+            continue
+        blob = view[offset : offset + length]
+        if hashlib.sha256(blob).digest() != table.digest(i):
+            raise InvalidEntry(f"code digest mismatch for function {i}")
+        code.append(blob)
+    return header, ArtifactPayload(metadata, tuple(code), tuple(sources) if sources is not None else None)

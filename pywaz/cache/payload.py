@@ -8,9 +8,12 @@ An engine that wants its artifacts cached provides two functions:
   (``None`` for a function not compiled yet, e.g. in lazy mode), and
   ``sources`` optionally holds the generated source per function.
 * ``deserialize(payload) -> artifact``: rebuild an artifact. Use
-  :meth:`ArtifactPayload.code_list` so each code object is unmarshalled on
-  first use only; a hit on a huge module then costs little more than reading
-  the file.
+  :meth:`ArtifactPayload.code_list` so each code object is read and
+  unmarshalled on first use only; a hit on a huge module then costs little
+  more than reading its metadata. ``payload.code_blobs`` of a disk hit is a
+  lazy sequence (:class:`~pywaz.cache.storedcode.StoredCode`): ask
+  :func:`has_blob` / :meth:`ArtifactPayload.compiled_count` rather than
+  reading items to learn which functions have code.
 
 Unmarshalling is code execution: payloads must only come from a trusted cache
 directory (see :mod:`pywaz.cache`).
@@ -26,7 +29,12 @@ from typing import Any, Protocol
 
 from .errors import CacheError
 
-_LOADED = object()  # marks a blob that has been unmarshalled and dropped
+
+
+def has_blob(blobs: Sequence, index: int) -> bool:
+    """Whether ``blobs[index]`` holds code, without reading it from disk."""
+    present = getattr(blobs, "present", None)
+    return present(index) if present is not None else blobs[index] is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +44,10 @@ class ArtifactPayload:
     metadata: dict
     code_blobs: tuple[bytes | None, ...]
     sources: tuple[str | None, ...] | None = None
+
+    def compiled_count(self) -> int:
+        """How many functions have code (no I/O)."""
+        return sum(1 for i in range(len(self.code_blobs)) if has_blob(self.code_blobs, i))
 
     def code_list(self, lazy_unmarshal: bool = True, on_invalid=None) -> LazyCodeList:
         """The code objects as a :class:`LazyCodeList` (loaded now if not ``lazy_unmarshal``).
@@ -61,63 +73,65 @@ class ArtifactCodec(Protocol):
 
 
 class LazyCodeList(Sequence):
-    """A sequence of code objects unmarshalled one by one on first access.
+    """A sequence of code objects read and unmarshalled one by one on first access.
 
     ``codes[i]`` is a ``types.CodeType`` or None (the function had not been
-    compiled when the artifact was stored). The blob is dropped once loaded.
-    Concurrent first accesses may both unmarshal; either result is equivalent.
+    compiled when the artifact was stored). Concurrent first accesses may
+    both unmarshal; either result is equivalent.
 
-    ``on_invalid(index, reason)``, if given, is called when blob ``index`` is
-    not a marshalled code object; it returns a replacement (for example the
-    engine recompiles that one function). Without it such an access raises
-    :class:`CacheError`. Entries are digest-checked before they get here, so
-    this means a writer bug or a tampered (trusted!) cache directory.
+    ``on_invalid(index, reason)``, if given, is called when blob ``index``
+    cannot be read, fails its digest, or is not a marshalled code object; it
+    returns a replacement (for example None, and the engine recompiles that
+    one function). Without it such an access raises :class:`CacheError`.
     """
 
     __slots__ = ("_blobs", "_codes", "_on_invalid")
 
     def __init__(self, blobs: Sequence[bytes | None], on_invalid: Callable[[int, str], Any] | None = None):
-        self._blobs: list = list(blobs)
+        self._blobs = blobs if hasattr(blobs, "present") else tuple(blobs)
         self._codes: list = [None] * len(self._blobs)
         self._on_invalid = on_invalid
 
     def __len__(self) -> int:
         return len(self._blobs)
 
+    def present(self, index: int) -> bool:
+        """Whether entry ``index`` has code (without reading it)."""
+        return has_blob(self._blobs, index)
+
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self._blobs)))]
         code = self._codes[index]
-        if code is not None:
+        if code is not None or not self.present(index):
             return code
-        blob = self._blobs[index]
-        if blob is None:
-            return None
-        if blob is _LOADED:  # another thread loaded it between our two reads
-            return self._codes[index]
-        code = self._load(index if index >= 0 else index + len(self._blobs), blob)
+        index = index if index >= 0 else index + len(self._blobs)
+        try:
+            blob = self._blobs[index]
+        except CacheError as exc:
+            code = self._invalid(index, str(exc))
+        else:
+            code = self._load(index, blob)
         self._codes[index] = code
-        self._blobs[index] = _LOADED
         return code
 
     def _load(self, index: int, blob) -> types.CodeType:
-        reason = None
         try:
             code = marshal.loads(blob)
         except (ValueError, EOFError, TypeError) as exc:
-            reason = f"cannot unmarshal: {exc}"
-        else:
-            if not isinstance(code, types.CodeType):
-                reason = f"unmarshalled a {type(code).__name__}, not a code object"
-        if reason is None:
-            return code
+            return self._invalid(index, f"cannot unmarshal: {exc}")
+        if not isinstance(code, types.CodeType):
+            return self._invalid(index, f"unmarshalled a {type(code).__name__}, not a code object")
+        return code
+
+    def _invalid(self, index: int, reason: str):
         if self._on_invalid is not None:
             return self._on_invalid(index, reason)
         raise CacheError(f"cached code for function {index} is invalid: {reason}")
 
     def is_loaded(self, index: int) -> bool:
         """Whether entry ``index`` has been unmarshalled (None entries count as loaded)."""
-        return self._codes[index] is not None or self._blobs[index] is None
+        return self._codes[index] is not None or not self.present(index)
 
     def loaded_count(self) -> int:
         """How many code objects have been unmarshalled so far."""
@@ -133,8 +147,15 @@ class LazyCodeList(Sequence):
             self[i]
 
     def blob(self, index: int) -> bytes | None:
-        """The marshalled form of entry ``index`` (re-marshalled if already loaded), for re-serialising."""
-        blob = self._blobs[index]
-        if blob is _LOADED:
-            return marshal.dumps(self._codes[index])
-        return blob
+        """The marshalled form of entry ``index``, for re-serialising (None: no code, or unreadable).
+
+        Read again from the entry (cheap, and byte-identical); marshalled again
+        from the loaded code object only if the entry cannot be read any more.
+        """
+        if not self.present(index):
+            return None
+        try:
+            return self._blobs[index]
+        except CacheError:
+            code = self._codes[index]
+            return marshal.dumps(code) if code is not None else None

@@ -29,7 +29,17 @@ import time
 import types
 from dataclasses import dataclass
 
-from .entry import PREAMBLE_SIZE, EntryHeader, InvalidEntry, decode_entry, decode_header, encode_entry, header_length
+from .entry import (
+    PREAMBLE_SIZE,
+    EntryHeader,
+    InvalidEntry,
+    decode_entry,
+    decode_entry_lazily,
+    decode_header,
+    encode_entry,
+    header_length,
+)
+from .storedcode import StoredCode, open_region
 from .errors import CacheError
 from .key import pywaz_version
 from .payload import ArtifactPayload
@@ -198,7 +208,12 @@ class DiskStore:
     # -- read ------------------------------------------------------------
 
     def load(self, key: str) -> LoadedEntry | None:
-        """The validated entry for ``key``, or None (missing, or invalid and now deleted)."""
+        """The validated entry for ``key``, or None (missing, or invalid and now deleted).
+
+        Reads and checks the header and metadata; the code blobs are read and
+        digest-checked one by one when the engine first needs them (see
+        :mod:`.storedcode`). A blob found bad then deletes the entry.
+        """
         path = self.path_for(key)
         if not self._shard_ready(os.path.dirname(path), create=False):
             return None
@@ -210,12 +225,19 @@ class DiskStore:
         except OSError as exc:
             self._discard(path, None, f"unreadable: {exc.strerror or exc}")
             return None
+        owned = True
         try:
             st = os.fstat(fd)
             identity = (st.st_dev, st.st_ino)
             if not stat.S_ISREG(st.st_mode):
                 raise InvalidEntry("not a regular file")
-            data = _read_all(fd, st.st_size)
+
+            def read_at(offset: int, length: int) -> bytes:
+                return _read_at(fd, offset, length)
+
+            header, metadata, table, sources = decode_entry_lazily(read_at, st.st_size, key)
+            region, taken = open_region(fd, header.code_offset, header.code_length, read_at)
+            owned = not taken
         except InvalidEntry as exc:
             self._discard(path, identity, str(exc))
             return None
@@ -223,17 +245,24 @@ class DiskStore:
             self._discard(path, identity, f"unreadable: {exc.strerror or exc}")
             return None
         finally:
-            os.close(fd)
-        try:
-            header, payload = decode_entry(data, key)
-        except InvalidEntry as exc:
-            self._discard(path, identity, str(exc))
-            return None
+            if owned:
+                os.close(fd)
+
+        def on_corrupt(reason: str, path=path, identity=identity) -> None:
+            self._discard(path, identity, reason)
+
+        code = StoredCode(table, region, on_corrupt)
+        if not taken:  # read whole anyway: check every blob now, so a damaged entry is a plain miss
+            problem = code.first_problem()
+            if problem is not None:
+                self._discard(path, identity, problem)
+                return None
         try:
             os.utime(path)  # last use drives oldest-first pruning
         except OSError:
             pass
-        return LoadedEntry(header, payload, len(data))
+        payload = ArtifactPayload(metadata, code, tuple(sources) if sources is not None else None)
+        return LoadedEntry(header, payload, st.st_size)
 
     def discard(self, key: str, reason: str) -> None:
         """Delete the entry for ``key`` because a later stage rejected it (logged at debug)."""
@@ -452,17 +481,17 @@ def _unmarshal(blob: bytes):
         raise InvalidEntry(f"code blob does not unmarshal: {exc}") from None
 
 
-def _read_all(fd: int, size_hint: int) -> bytes:
+def _read_at(fd: int, offset: int, length: int) -> bytes:
+    """Up to ``length`` bytes at ``offset`` (fewer only at the end of the file)."""
+    os.lseek(fd, offset, os.SEEK_SET)
     chunks = []
-    want = max(size_hint, 1 << 16)
-    while True:
-        chunk = os.read(fd, want)
+    while length > 0:
+        chunk = os.read(fd, length)
         if not chunk:
             break
         chunks.append(chunk)
-    if len(chunks) == 1:
-        return chunks[0]
-    return b"".join(chunks)
+        length -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _fsync_dir(path: str) -> None:

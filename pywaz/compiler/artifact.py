@@ -143,7 +143,7 @@ class CompiledArtifact:
         if self.functions[local_index] is not None:
             return True
         stored = self._stored
-        return stored is not None and stored.blob(local_index) is not None
+        return stored is not None and stored.present(local_index)
 
     def compiled_count(self) -> int:
         """Functions compiled or loadable without compiling."""
@@ -160,13 +160,11 @@ class CompiledArtifact:
 
     def _from_store(self, local_index: int) -> CompiledFunction | None:
         stored = self._stored
-        raw = stored.blob(local_index) if stored is not None else None
-        if raw is None:
+        if stored is None or not stored.present(local_index):
             return None
         code = stored[local_index]
-        if code is None:  # the blob was not a code object; compile the function instead
+        if code is None:  # unreadable, corrupt, or not a code object: compile the function instead
             return None
-        self._blobs[local_index] = raw
         entry = self._stored_meta[local_index]
         sources = self._stored_sources
         return CompiledFunction(
@@ -257,21 +255,22 @@ def serialize(artifact: CompiledArtifact):
     blobs = []
     sources = []
     for i, compiled in enumerate(artifact.functions):
-        if compiled is not None:
+        blob = None
+        if stored is not None and stored.present(i) and artifact._stored_meta[i] is not None:
+            blob = stored.blob(i)  # None if it turned out unreadable: then the code compiled since is used
+            meta = artifact._stored_meta[i]
+            source = artifact._stored_sources[i] if artifact._stored_sources else None
+        if blob is None and compiled is not None:
             blob = artifact._blobs[i]
             if blob is None:
                 blob = artifact._blobs[i] = marshal.dumps(compiled.code)
-            meta_functions.append(_function_meta(compiled))
-            blobs.append(blob)
-            sources.append(compiled.source)
-        elif stored is not None and stored.blob(i) is not None:
-            meta_functions.append(artifact._stored_meta[i])
-            blobs.append(stored.blob(i))
-            sources.append(artifact._stored_sources[i] if artifact._stored_sources else None)
-        else:
-            meta_functions.append(None)
-            blobs.append(None)
-            sources.append(None)
+            meta = _function_meta(compiled)
+            source = compiled.source
+        if blob is None:
+            meta = source = None
+        meta_functions.append(meta)
+        blobs.append(blob)
+        sources.append(source)
     metadata = {
         "format": ARTIFACT_FORMAT,
         "compile_mode": artifact.compile_mode,
@@ -292,6 +291,7 @@ def deserialize(payload) -> CompiledArtifact:
         PywazError: the payload is not a compiler-engine artifact of this format.
     """
     from ..cache.moduleinfo import decode_module_info, module_bodies_of
+    from ..cache.payload import has_blob
 
     metadata = payload.metadata
     if not isinstance(metadata, dict) or metadata.get("format") != ARTIFACT_FORMAT:
@@ -305,7 +305,7 @@ def deserialize(payload) -> CompiledArtifact:
     mode = metadata.get("compile_mode", "lazy")
     artifact = CompiledArtifact(validated, len(entries), mode if mode in ("lazy", "eager") else "lazy")
     for i, entry in enumerate(entries):
-        if (entry is None) != (payload.code_blobs[i] is None):
+        if (entry is None) == has_blob(payload.code_blobs, i):
             raise PywazError(f"function {i}: metadata and code disagree")
     artifact._module_info = metadata["module"]
     artifact._bodies = module_bodies_of(validated)

@@ -134,7 +134,8 @@ def test_show_by_unique_prefix_prints_every_header_field(cache, capsys):
         assert shown[name] == a[name], name
     assert shown["valid"] is True and shown["reason"] is None
     assert shown["compiled"] == 3 and shown["not_compiled"] == 0
-    assert len(shown["payload_sha256"]) == 64 and shown["payload_length"] < shown["size"]
+    assert len(shown["metadata_sha256"]) == 64 and shown["payload_length"] < shown["size"]
+    assert 0 < shown["code_length"] < shown["payload_length"]
     assert shown["python_magic"] and isinstance(shown["artifact_format"], int)
     assert shown["sources_stored"] is False
     assert main(["show", a["key"][:10], "--cache-dir", cache]) == 0
@@ -225,7 +226,7 @@ def _flip_middle(data: bytes) -> bytes:
 
 
 CORRUPTIONS = {
-    "truncated": (lambda d: d[:-20], "payload is"),
+    "truncated": (lambda d: d[:-20], "entry is"),
     "bit-flipped": (_flip_middle, "digest mismatch"),
     "wrong magic": (lambda d: b"XXXX" + d[4:], "bad magic"),
     "other Python magic": (lambda d: _rewrite_header(d, python_magic=b"\x01\x02\r\n"), "another Python"),

@@ -63,9 +63,10 @@ def _with_preamble(data: bytes, **fields) -> bytes:
         (lambda d: b"", "truncated preamble"),
         (lambda d: d[:7], "truncated preamble"),
         (lambda d: d[:40], "truncated header"),
-        (lambda d: d[:-1], "payload is"),
-        (lambda d: d + b"\0", "payload is"),
-        (lambda d: _flip(d, len(d) - 5), "digest mismatch"),
+        (lambda d: d[:-1], "entry is"),
+        (lambda d: d + b"\0", "entry is"),
+        (lambda d: _flip(d, len(d) - 5), "code digest mismatch for function"),
+        (lambda d: _flip(d, _metadata_start(d) + 20), "metadata digest mismatch"),
         (lambda d: _with_preamble(d, magic=b"PYWX"), "bad magic"),
         (lambda d: _with_preamble(d, version=ENTRY_FORMAT_VERSION + 1), "entry format version"),
         (lambda d: _with_preamble(d, flags=0x8000), "unknown flag bits"),
@@ -178,12 +179,67 @@ def test_blob_round_trips_before_and_after_loading():
     assert eval(marshal.loads(codes.blob(0)), {"x": 7}) == 7
 
 
-def test_code_region_that_does_not_match_its_lengths_is_rejected():
-    from pywaz.cache.entry import _slice_code
+def _metadata_start(data: bytes) -> int:
+    return 12 + struct.unpack_from("<I", data, 8)[0]
 
-    lengths = struct.pack("<III", 3, 0xFFFFFFFF, 2)
-    body = memoryview(b"HEADabcde")
-    blobs = _slice_code(body, 4, lengths)
-    assert [None if b is None else bytes(b) for b in blobs] == [b"abc", None, b"de"]
+
+def _rewritten(data: bytes, **changes) -> bytes:
+    """``data`` with its payload fields changed and every digest and length in the header made to agree."""
+    import hashlib
+
+    import msgpack
+
+    start = _metadata_start(data)
+    header = msgpack.unpackb(data[12:start])
+    fields_length = struct.unpack_from("<Q", data, start)[0]
+    fields = msgpack.unpackb(data[start + 8 : start + 8 + fields_length])
+    code = data[start + 8 + fields_length :]
+    fields.update(changes)
+    packed = msgpack.packb(fields, use_bin_type=True)
+    prefix = struct.pack("<Q", len(packed)) + packed
+    header.update(metadata_sha256=hashlib.sha256(prefix).digest(), payload_len=len(prefix) + len(code))
+    raw_header = msgpack.packb(header, use_bin_type=True)
+    return data[:8] + struct.pack("<I", len(raw_header)) + raw_header + prefix + code
+
+
+def test_rewritten_entry_helper_keeps_a_valid_entry_valid():
+    header, payload = decode_entry(_rewritten(make_entry()), KEY)
+    assert header.key == KEY and results(FakeEngine.deserialize(payload)) == expected_results(DATA)
+
+
+def test_code_lengths_that_do_not_tile_the_code_region_are_rejected():
+    data = make_entry()
+    start = _metadata_start(data)
+    import msgpack
+
+    fields = msgpack.unpackb(data[start + 8 : start + 8 + struct.unpack_from("<Q", data, start)[0]])
+    lengths = list(struct.unpack(f"<{len(fields['code']) // 4}I", fields["code"]))
+    lengths[0] += 1
     with pytest.raises(InvalidEntry, match="code region"):
-        _slice_code(memoryview(b"HEADabcdef"), 4, lengths)
+        decode_entry(_rewritten(data, code=struct.pack(f"<{len(lengths)}I", *lengths)), KEY)
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"digests": b"short"}, "digests do not match"),
+        ({"code": b"abc"}, "not a list of lengths"),
+        ({"metadata": [1, 2]}, "metadata is not a map"),
+        ({"sources": "text"}, "sources are not a list"),
+    ],
+)
+def test_malformed_fields_are_rejected(changes, reason):
+    with pytest.raises(InvalidEntry, match=reason):
+        decode_entry(_rewritten(make_entry(), **changes), KEY)
+
+
+def test_a_blob_with_the_wrong_digest_is_rejected():
+    data = make_entry()
+    start = _metadata_start(data)
+    import msgpack
+
+    fields = msgpack.unpackb(data[start + 8 : start + 8 + struct.unpack_from("<Q", data, start)[0]])
+    digests = bytearray(fields["digests"])
+    digests[33] ^= 1  # function 1
+    with pytest.raises(InvalidEntry, match="code digest mismatch for function 1"):
+        decode_entry(_rewritten(data, digests=bytes(digests)), KEY)

@@ -1,0 +1,175 @@
+"""The code blobs of a disk entry, read and checked one at a time when first needed.
+
+A disk hit decodes an entry's header and metadata (a few MB for a 14 MB
+module) and hands the engine a :class:`StoredCode`: a sequence whose item
+``i`` is function ``i``'s marshal blob, read from the file and checked against
+its SHA-256 only when asked for. Functions that never run cost nothing.
+
+The file stays open as long as the StoredCode lives (one descriptor per large
+resident entry; small code regions, or more than :data:`MAX_OPEN_REGIONS`
+large ones, are read whole instead). Reads use ``os.pread`` on that
+descriptor, so a concurrent ``os.replace`` by another writer does not affect
+them, and a file changed in place shows up as a short read or a digest
+mismatch: the blob is then refused (:class:`~pywaz.cache.errors.CacheError`),
+``on_corrupt`` is told once (the store deletes the entry so the next load is a
+miss), and the engine compiles that function from the module's bytes instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from .errors import CacheError
+
+if TYPE_CHECKING:
+    from .entry import CodeTable
+
+#: Code regions up to this size are read whole when the entry is loaded.
+EAGER_REGION_BYTES = 4 << 20
+#: At most this many entries keep their file open at once; further ones are read whole.
+MAX_OPEN_REGIONS = 32
+
+_open_regions = 0
+_open_lock = threading.Lock()
+
+
+def _close_descriptor(fd: int) -> None:
+    global _open_regions
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+    with _open_lock:
+        _open_regions -= 1
+
+
+class _FileRegion:
+    """Positional reads from an open entry file, closed when done or when unreferenced."""
+
+    __slots__ = ("_fd", "_finalizer", "__weakref__")
+
+    def __init__(self, fd: int):
+        self._fd = fd
+        self._finalizer = weakref.finalize(self, _close_descriptor, fd)
+
+    def read(self, offset: int, length: int) -> bytes:
+        chunks = []
+        while length > 0:
+            chunk = os.pread(self._fd, length, offset)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            offset += len(chunk)
+            length -= len(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+class _MemoryRegion:
+    """The code region read whole; offsets stay absolute file positions."""
+
+    __slots__ = ("_data", "_base")
+
+    def __init__(self, data: bytes, base: int):
+        self._data = memoryview(data)
+        self._base = base
+
+    def read(self, offset: int, length: int):
+        start = offset - self._base
+        return self._data[start : start + length]
+
+    def close(self) -> None:
+        pass
+
+
+def open_region(fd: int, code_offset: int, code_length: int, read_whole) -> tuple[_FileRegion | _MemoryRegion, bool]:
+    """A reader for the code region of the entry open as ``fd``, and whether it took ``fd`` over.
+
+    When it did, the region closes ``fd`` once unreferenced and the caller
+    must not close it. ``read_whole(offset, length)`` reads the region instead
+    when it is small, the platform has no ``os.pread``, or too many files are
+    open already.
+    """
+    global _open_regions
+    if code_length > EAGER_REGION_BYTES and hasattr(os, "pread"):
+        with _open_lock:
+            if _open_regions < MAX_OPEN_REGIONS:
+                _open_regions += 1
+                return _FileRegion(fd), True
+    return _MemoryRegion(read_whole(code_offset, code_length), code_offset), False
+
+
+class StoredCode(Sequence):
+    """Function ``i``'s marshal blob (or None) from an entry's code region, digest-checked on first access.
+
+    ``present(i)`` says whether there is a blob without reading it. A blob that
+    cannot be read or does not match its digest raises :class:`CacheError`
+    (after calling ``on_corrupt(reason)`` once for the whole entry).
+    """
+
+    __slots__ = ("_table", "_region", "_on_corrupt", "_lock", "_corrupt")
+
+    def __init__(self, table: CodeTable, region, on_corrupt: Callable[[str], None] | None = None):
+        self._table = table
+        self._region = region
+        self._on_corrupt = on_corrupt
+        self._lock = threading.Lock()
+        self._corrupt = False
+
+    def __len__(self) -> int:
+        return len(self._table.lengths)
+
+    def present(self, index: int) -> bool:
+        """Whether function ``index`` has a blob (no I/O)."""
+        return self._table.present(index)
+
+    def present_count(self) -> int:
+        """How many functions have a blob (no I/O)."""
+        return sum(1 for i in range(len(self)) if self._table.present(i))
+
+    def _read(self, index: int):
+        """``(blob, None)`` or ``(None, problem)`` for a function that has a blob."""
+        table = self._table
+        length = table.lengths[index]
+        try:
+            blob = self._region.read(table.offsets[index], length)
+        except OSError as exc:
+            return None, f"unreadable: {exc.strerror or exc}"
+        if len(blob) != length:
+            return None, f"truncated: {len(blob)} of {length} bytes"
+        if hashlib.sha256(blob).digest() != table.digest(index):
+            return None, "digest mismatch"
+        return blob, None
+
+    def first_problem(self) -> str | None:
+        """Read and check every blob now; the first problem found, or None (used for regions read whole)."""
+        for index in range(len(self)):
+            if self._table.present(index):
+                problem = self._read(index)[1]
+                if problem is not None:
+                    return f"code of function {index}: {problem}"
+        return None
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not self._table.present(index):
+            return None
+        index = index if index >= 0 else index + len(self)
+        blob, problem = self._read(index)
+        if problem is None:
+            return blob
+        reason = f"code of function {index}: {problem}"
+        with self._lock:
+            report = not self._corrupt
+            self._corrupt = True
+        if report and self._on_corrupt is not None:
+            self._on_corrupt(reason)
+        raise CacheError(f"cached {reason}")

@@ -1,0 +1,181 @@
+"""Code blobs read from the entry file one at a time, on first call (large entries).
+
+The region threshold is lowered so a small module takes the path a 100 MB
+entry takes: header and metadata read at load, each blob read with pread and
+digest-checked right before it is unmarshalled. Damage found then is not an
+exception: that function is compiled from the module's bytes, the entry is
+deleted, and the next load recompiles and rewrites it.
+"""
+
+import gc
+import logging
+import os
+import sys
+
+import pytest
+import wasmtime
+
+import pywaz
+from pywaz.cache import storedcode
+
+FUNCS = 6
+WAT = "(module\n" + "\n".join(
+    f'  (func (export "f{i}") (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const {i + 3})) (i32.const {i})))'
+    for i in range(FUNCS)
+) + "\n)"
+DATA = bytes(wasmtime.wat2wasm(WAT))
+
+
+def expected(i, x=10):
+    return x * (i + 3) + i
+
+
+@pytest.fixture
+def lazy_regions(monkeypatch):
+    """Every code region is read lazily from the file, as a large module's is."""
+    monkeypatch.setattr(storedcode, "EAGER_REGION_BYTES", 0)
+
+
+def write_entry(directory):
+    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(
+        engine="compiler", compile_mode="eager", cache=cache
+    ) as runtime:
+        runtime.compile_module(DATA)
+        assert cache.stats()["disk_writes"] == 1
+        (entry,) = cache.entries()
+        return entry.path
+
+
+def code_offsets(path):
+    """``(offset, length)`` of each function's blob in the entry at ``path``."""
+    from pywaz.cache.entry import decode_entry_lazily
+
+    with open(path, "rb") as f:
+        data = f.read()
+    header, _, table, _ = decode_entry_lazily(lambda o, n: data[o : o + n], len(data), None)
+    return [(table.offsets[i], table.lengths[i]) for i in range(len(table.lengths))]
+
+
+def open_descriptors():
+    return len(os.listdir("/proc/self/fd"))
+
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts /proc/self/fd")
+
+
+def test_a_disk_hit_reads_no_code_until_a_function_runs(tmp_path, lazy_regions, monkeypatch):
+    directory = str(tmp_path / "cache")
+    write_entry(directory)
+    reads = []
+    real_read = storedcode.StoredCode._read
+
+    def counting(self, index):
+        reads.append(index)
+        return real_read(self, index)
+
+    monkeypatch.setattr(storedcode.StoredCode, "_read", counting)
+    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(
+        engine="compiler", compile_mode="eager", cache=cache
+    ) as runtime:
+        instance = runtime.instantiate(DATA)
+        assert runtime.stats() == {"compilations": 0, "memory_hits": 0, "disk_hits": 1}
+        assert reads == []
+        assert instance.exports["f4"](10) == expected(4)
+        assert reads == [4]
+        for i in range(FUNCS):
+            assert instance.exports[f"f{i}"](10) == expected(i)
+        assert sorted(reads) == list(range(FUNCS))
+
+
+@pytest.mark.parametrize("victim", [0, FUNCS - 1])
+def test_a_damaged_blob_is_compiled_instead_and_the_entry_replaced(tmp_path, lazy_regions, caplog, victim):
+    directory = str(tmp_path / "cache")
+    path = write_entry(directory)
+    offset, length = code_offsets(path)[victim]
+    with open(path, "r+b") as f:
+        f.seek(offset + length // 2)
+        byte = f.read(1)
+        f.seek(offset + length // 2)
+        f.write(bytes([byte[0] ^ 0x20]))
+    caplog.set_level(logging.DEBUG, logger="pywaz.cache")
+    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(
+        engine="compiler", compile_mode="eager", cache=cache
+    ) as runtime:
+        instance = runtime.instantiate(DATA)
+        assert runtime.stats()["disk_hits"] == 1
+        for i in range(FUNCS):
+            assert instance.exports[f"f{i}"](10) == expected(i)
+        assert any("digest mismatch" in r.getMessage() for r in caplog.records)
+        assert not os.path.exists(path)
+    # The next process misses, compiles and writes a good entry; the one after hits.
+    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime:
+        assert runtime.instantiate(DATA).exports["f1"](10) == expected(1)
+        assert runtime.stats()["compilations"] == 1
+    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime:
+        instance = runtime.instantiate(DATA)
+        assert [instance.exports[f"f{i}"](10) for i in range(FUNCS)] == [expected(i) for i in range(FUNCS)]
+        assert runtime.stats()["disk_hits"] == 1 and cache.verify().valid == 1
+
+
+def test_an_entry_truncated_in_place_after_loading_still_runs(tmp_path, lazy_regions):
+    directory = str(tmp_path / "cache")
+    path = write_entry(directory)
+    first_code = code_offsets(path)[0][0]
+    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(
+        engine="compiler", compile_mode="eager", cache=cache
+    ) as runtime:
+        instance = runtime.instantiate(DATA)
+        assert runtime.stats()["disk_hits"] == 1
+        os.truncate(path, first_code + 3)  # another program damages the open file
+        for i in range(FUNCS):
+            assert instance.exports[f"f{i}"](10) == expected(i)
+
+
+def test_an_entry_replaced_after_loading_keeps_serving_the_loaded_one(tmp_path, lazy_regions):
+    """os.replace (what every writer does) leaves the open file intact: no recompilation."""
+    directory = str(tmp_path / "cache")
+    path = write_entry(directory)
+    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(
+        engine="compiler", compile_mode="eager", cache=cache
+    ) as runtime:
+        instance = runtime.instantiate(DATA)
+        replacement = path + ".new"
+        with open(replacement, "wb") as f:
+            f.write(os.urandom(os.path.getsize(path)))
+        os.replace(replacement, path)
+        for i in range(FUNCS):
+            assert instance.exports[f"f{i}"](10) == expected(i)
+        assert runtime.stats()["compilations"] == 0
+
+
+@linux_only
+def test_the_entry_file_is_closed_when_its_artifact_is_released(tmp_path, lazy_regions):
+    directory = str(tmp_path / "cache")
+    write_entry(directory)
+    gc.collect()
+    baseline = open_descriptors()
+    cache = pywaz.CompilationCache(directory)
+    with pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime:
+        with runtime.instantiate(DATA) as instance:
+            assert instance.exports["f2"](10) == expected(2)
+            assert open_descriptors() == baseline + 1
+    cache.close()
+    del cache, runtime, instance
+    gc.collect()
+    assert open_descriptors() == baseline
+
+
+@linux_only
+def test_past_the_open_file_limit_regions_are_read_whole(tmp_path, lazy_regions, monkeypatch):
+    monkeypatch.setattr(storedcode, "MAX_OPEN_REGIONS", 0)
+    directory = str(tmp_path / "cache")
+    write_entry(directory)
+    gc.collect()
+    baseline = open_descriptors()
+    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(
+        engine="compiler", compile_mode="eager", cache=cache
+    ) as runtime:
+        instance = runtime.instantiate(DATA)
+        assert open_descriptors() == baseline
+        assert runtime.stats()["disk_hits"] == 1
+        assert [instance.exports[f"f{i}"](10) for i in range(FUNCS)] == [expected(i) for i in range(FUNCS)]
