@@ -387,7 +387,9 @@ def _image_bounds(image, blob: bytes) -> tuple:
     return image_start, length
 
 
-def _check_image(image_start: int, length: int, starts: bytes, ends: bytes, active: bytes, memory: bytes, consts: bytes):
+def _check_image(
+    image_start: int, length: int, starts: bytes, ends: bytes, active: bytes, memory: bytes, consts: bytes
+):
     """Check that every active segment is the image's slice at ``const - image_start``, in memory 0.
 
     ``starts[k] <= ends[k]`` is already known for every segment, and

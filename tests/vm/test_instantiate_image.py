@@ -83,8 +83,14 @@ CASES = {
           (func (export "init_active") (param i32) i32.const 0 i32.const 0 local.get 0 memory.init 0)
           (func (export "drop_passive") data.drop $p))""",
         True,
-        [("init_passive", (3,)), ("init_active", (0,)), ("init_active", (1,)), ("drop_passive", ()),
-         ("init_passive", (1,)), ("init_passive", (0,))],
+        [
+            ("init_passive", (3,)),
+            ("init_active", (0,)),
+            ("init_active", (1,)),
+            ("drop_passive", ()),
+            ("init_passive", (1,)),
+            ("init_passive", (0,)),
+        ],
     ),
     "overlapping": (
         """(module (memory (export "m") 1)
@@ -158,7 +164,8 @@ def test_the_fresh_side_is_what_the_spec_says():
     assert memory == bytes(exports["m"].read(store, 0, 65536))
     assert memory[2:13] == b"early\0\0late" and memory[-6:] == b"tail!!"
     assert results[0] == repr(ord("a")) and "OUT_OF_BOUNDS_MEMORY" in results[2] and results[4] == results[2]
-    outcome, _, _, late = observations(CASES["image past the memory traps, later segments stay"][0], "interpreter")[0][0][0]
+    trapping = CASES["image past the memory traps, later segments stay"][0]
+    outcome, _, _, late = observations(trapping, "interpreter")[0][0][0]
     assert outcome[0] == "trap" and "OUT_OF_BOUNDS_MEMORY" in repr(outcome[1])
     assert late == [repr(ord("z"))]  # segment 2 was never applied, so it was never dropped either
 
