@@ -166,30 +166,10 @@ def _failing_call(error):
     return call
 
 
-_STUB_INDEX = 987654321  # a constant no real function index reaches, replaced per function
-
-
-def _stub_template() -> types.CodeType:
-    # ``_lazy_fn`` is the binding instance's loader (see CompilerEngine.bind).
-    source = f"def _lazy_call(*args):\n    return _lazy_fn({_STUB_INDEX})(*args)\n"
-    module_code = compile(source, "<pywaz lazy function>", "exec", dont_inherit=True)
-    return next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
-
-
-_STUB_TEMPLATE = _stub_template()
-
-
 class _BindPlan:
-    """What binding an artifact to an instance needs, worked out once per artifact.
+    """What binding an artifact to an instance needs, worked out once per artifact."""
 
-    A function with no code yet is bound to a stub: a function object made
-    from a per-index code object (built here once, shared by every instance)
-    that loads the real code on first call and then replaces itself. One
-    object per function per instance, instead of a closure with its cells,
-    keeps binding cheap and leaves the cyclic GC little to walk.
-    """
-
-    __slots__ = ("function_names", "ref_names", "simd", "template", "_stubs")
+    __slots__ = ("function_names", "ref_names", "simd", "template")
 
     def __init__(self, validated, num_functions: int):
         module = validated.module
@@ -200,16 +180,8 @@ class _BindPlan:
         for i, functype in enumerate(module.types):
             template[f"_ty{i}"] = functype
         self.template = template
-        self._stubs: list = [None] * num_functions
         #: Per defined function: whether its code uses the SIMD lane library (None: not looked at yet).
         self.simd: list = [None] * num_functions
-
-    def stub_code(self, func_index: int, local_index: int) -> types.CodeType:
-        code = self._stubs[local_index]
-        if code is None:
-            consts = tuple(func_index if c == _STUB_INDEX and type(c) is int else c for c in _STUB_TEMPLATE.co_consts)
-            code = self._stubs[local_index] = _STUB_TEMPLATE.replace(co_consts=consts, co_name=f"_lazy_f{func_index}")
-        return code
 
 
 _bind_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -227,7 +199,13 @@ def _bind_plan(artifact: CompiledArtifact, validated) -> _BindPlan:
 
 
 def _loader(artifact: CompiledArtifact, instance, instance_globals, num_imported: int):
-    """The instance's ``_lazy_fn(func_index)``: load or compile a function, install it, return it."""
+    """The instance's first-call handler: ``call(func_index, *args)`` loads or compiles, installs and runs.
+
+    A function with no code yet is bound to ``MethodType(call, func_index)``:
+    one small object per function per instance (not a closure with its
+    cells), so binding 5,000 functions is cheap and leaves the cyclic GC
+    little to walk. The first call replaces it everywhere it is looked up.
+    """
     funcs = instance.funcs
 
     def install(func_index):
@@ -250,7 +228,10 @@ def _loader(artifact: CompiledArtifact, instance, instance_globals, num_imported
             finally:
                 sys.setrecursionlimit(limit)
 
-    return load
+    def call(func_index, *args):
+        return load(func_index)(*args)
+
+    return call
 
 
 class CompilerEngine:
@@ -288,7 +269,8 @@ class CompilerEngine:
         funcs = instance.funcs
         g.update(zip(plan.ref_names, funcs))
         num_imported = len(funcs) - len(artifact.functions)
-        g["_lazy_fn"] = _loader(artifact, instance, g, num_imported)
+        first_call = _loader(artifact, instance, g, num_imported)
+        method = types.MethodType
         calls = [function.call for function in funcs[:num_imported]]
         function_type = types.FunctionType
         errors = artifact.errors
@@ -307,7 +289,7 @@ class CompilerEngine:
             elif errors[local_index] is not None:
                 calls.append(_failing_call(errors[local_index]))
             else:  # compiled on first call, or (cache hit) its code unmarshalled on first call
-                calls.append(function_type(plan.stub_code(num_imported + local_index, local_index), g))
+                calls.append(method(first_call, num_imported + local_index))
         g.update(zip(plan.function_names, calls))
         for function, call in zip(funcs[num_imported:], calls[num_imported:]):
             function.call = call
