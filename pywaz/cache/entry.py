@@ -42,7 +42,8 @@ from .payload import ArtifactPayload
 
 MAGIC = b"PYWZ"
 ENTRY_FORMAT_VERSION = 3
-_NO_CODE = 0xFFFFFFFF
+NO_CODE = 0xFFFFFFFF  # the length recorded for a function without code
+_NO_CODE = NO_CODE
 FLAG_SOURCES = 0x0001  # the payload carries generated sources
 KNOWN_FLAGS = FLAG_SOURCES
 

@@ -37,6 +37,12 @@ def has_blob(blobs: Sequence, index: int) -> bool:
     return present(index) if present is not None else blobs[index] is not None
 
 
+def presence(blobs: Sequence) -> list[bool]:
+    """``has_blob(blobs, i)`` for every ``i``, computed in one pass."""
+    flags = getattr(blobs, "present_flags", None)
+    return flags() if flags is not None else [blob is not None for blob in blobs]
+
+
 @dataclass(frozen=True, slots=True)
 class ArtifactPayload:
     """An artifact as plain data: msgpack-able ``metadata``, marshal blobs, optional sources."""
@@ -47,7 +53,7 @@ class ArtifactPayload:
 
     def compiled_count(self) -> int:
         """How many functions have code (no I/O)."""
-        return sum(1 for i in range(len(self.code_blobs)) if has_blob(self.code_blobs, i))
+        return sum(presence(self.code_blobs))
 
     def code_list(self, lazy_unmarshal: bool = True, on_invalid=None) -> LazyCodeList:
         """The code objects as a :class:`LazyCodeList` (loaded now if not ``lazy_unmarshal``).

@@ -24,6 +24,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from .entry import NO_CODE as _NO_CODE
 from .errors import CacheError
 
 if TYPE_CHECKING:
@@ -130,9 +131,9 @@ class StoredCode(Sequence):
         """Whether function ``index`` has a blob (no I/O)."""
         return self._table.present(index)
 
-    def present_count(self) -> int:
-        """How many functions have a blob (no I/O)."""
-        return sum(1 for i in range(len(self)) if self._table.present(i))
+    def present_flags(self) -> list[bool]:
+        """``present(i)`` for every function, in one pass (no I/O)."""
+        return list(map(_NO_CODE.__ne__, self._table.lengths))
 
     def _read(self, index: int):
         """``(blob, None)`` or ``(None, problem)`` for a function that has a blob."""

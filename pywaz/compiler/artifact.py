@@ -14,6 +14,7 @@ into the cache's :class:`~pywaz.cache.payload.ArtifactPayload` and back.
 
 from __future__ import annotations
 
+import collections
 import linecache
 import re
 import threading
@@ -59,12 +60,32 @@ def _python_name(func_index: int, wasm_name: str | None) -> str:
     return f"f{func_index}_{cleaned}"
 
 
+# Tracebacks through generated code show its source for the most recently
+# compiled functions only: linecache is process-global and never shrinks by
+# itself, and a 14 MB module's sources are ~100 MB of lines (memory that would
+# outlive the module, and millions of strings for every full GC to walk).
+# ``CompiledFunction.source`` and ``pywaz inspect --python`` keep all of it.
+_LINECACHE_FUNCTIONS = 256
+_registered_sources: collections.OrderedDict = collections.OrderedDict()
+_registered_lock = threading.Lock()
+
+
+def _register_source(filename: str, source: str) -> None:
+    with _registered_lock:
+        _registered_sources[filename] = None
+        _registered_sources.move_to_end(filename)
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        while len(_registered_sources) > _LINECACHE_FUNCTIONS:
+            old, _ = _registered_sources.popitem(last=False)
+            linecache.cache.pop(old, None)
+
+
 def _compile_source(lowered: LoweredFunction, func_index: int) -> types.CodeType:
     filename = f"{_FILENAME_PREFIX}{func_index}>"
     module_code = compile(lowered.source, filename, "exec", dont_inherit=True)
     for constant in module_code.co_consts:
         if isinstance(constant, types.CodeType) and constant.co_name == lowered.name:
-            linecache.cache[filename] = (len(lowered.source), None, lowered.source.splitlines(True), filename)
+            _register_source(filename, lowered.source)
             return constant
     raise CompileFailure(f"generated source for function {func_index} defines no function")
 
@@ -291,7 +312,7 @@ def deserialize(payload) -> CompiledArtifact:
         PywazError: the payload is not a compiler-engine artifact of this format.
     """
     from ..cache.moduleinfo import decode_module_info, module_bodies_of
-    from ..cache.payload import has_blob
+    from ..cache.payload import presence
 
     metadata = payload.metadata
     if not isinstance(metadata, dict) or metadata.get("format") != ARTIFACT_FORMAT:
@@ -304,9 +325,10 @@ def deserialize(payload) -> CompiledArtifact:
         raise PywazError("compiler artifact and its module have different function counts")
     mode = metadata.get("compile_mode", "lazy")
     artifact = CompiledArtifact(validated, len(entries), mode if mode in ("lazy", "eager") else "lazy")
-    for i, entry in enumerate(entries):
-        if (entry is None) == has_blob(payload.code_blobs, i):
-            raise PywazError(f"function {i}: metadata and code disagree")
+    has_code = presence(payload.code_blobs)
+    if [entry is not None for entry in entries] != has_code:
+        i = next(i for i, entry in enumerate(entries) if (entry is not None) != has_code[i])
+        raise PywazError(f"function {i}: metadata and code disagree")
     artifact._module_info = metadata["module"]
     artifact._bodies = module_bodies_of(validated)
     artifact._stored = payload.code_list(on_invalid=lambda index, reason: None)

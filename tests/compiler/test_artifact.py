@@ -315,3 +315,16 @@ def test_cross_instance_calls_reach_the_compiled_callee():
     assert "_F0.call(" in b_artifact.functions[0].source
     assert b.funcs[1].call.__globals__["_F0"] is a.exports["f"]
     assert call(b, "g", 7) == 22
+
+
+def test_only_recent_generated_sources_stay_in_linecache(monkeypatch):
+    """linecache is process-global: a big module's sources must not stay there after it is gone."""
+    import linecache
+
+    monkeypatch.setattr(artifact_module, "_LINECACHE_FUNCTIONS", 3)
+    wat = "(module " + " ".join(f"(func (export \"f{i}\") (result i32) (i32.const {i}))" for i in range(8)) + ")"
+    validated = validated_of(wat)
+    artifact = CompilerEngine().compile(validated, CompileOptions(compile_mode="eager"))
+    names = [compiled.code.co_filename for compiled in artifact.functions]
+    assert [name in linecache.cache for name in names] == [False] * 5 + [True] * 3
+    assert linecache.getline(names[-1], 1).startswith("def f7")
