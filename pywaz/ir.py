@@ -15,7 +15,8 @@ each immediate is documented there.
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass, field
+
+from ._records import factory, record
 
 I32 = 0x7F
 I64 = 0x7E
@@ -50,7 +51,7 @@ PAGE_SIZE = 65536
 MAX_PAGES = 65536  # 4 GiB for 32-bit memories
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FuncType:
     """A function type. Build with :func:`func_type` so instances are interned."""
 
@@ -75,30 +76,30 @@ def func_type(params, results) -> FuncType:
     return found
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Limits:
     min: int
     max: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TableType:
     elem_type: int  # FUNCREF or EXTERNREF
     limits: Limits
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MemoryType:
     limits: Limits  # in pages
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GlobalType:
     valtype: int
     mutable: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Import:
     """``desc`` is a type index (func), TableType, MemoryType or GlobalType."""
 
@@ -109,7 +110,7 @@ class Import:
     offset: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Export:
     name: str
     kind: int  # EXTERN_*
@@ -117,7 +118,7 @@ class Export:
     offset: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConstExpr:
     """A constant expression: instructions without the final ``end``."""
 
@@ -126,7 +127,7 @@ class ConstExpr:
     offset: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Global:
     type: GlobalType
     init: ConstExpr
@@ -138,7 +139,7 @@ MODE_PASSIVE = "passive"
 MODE_DECLARATIVE = "declarative"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ElementSegment:
     """An element segment. ``init`` holds one constant expression per element."""
 
@@ -150,7 +151,7 @@ class ElementSegment:
     offset: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DataSegment:
     mode: str  # MODE_ACTIVE or MODE_PASSIVE
     data: bytes
@@ -159,7 +160,7 @@ class DataSegment:
     offset: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FunctionBody:
     """A decoded function body (binary §5.5.13).
 
@@ -177,23 +178,23 @@ class FunctionBody:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CustomSection:
     name: str
     offset: int  # offset of the section contents (after the name)
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NameSection:
     """The ``name`` custom section (appendix §7.4); absent parts are empty."""
 
     module_name: str | None = None
-    function_names: dict[int, str] = field(default_factory=dict)
-    local_names: dict[int, dict[int, str]] = field(default_factory=dict)
+    function_names: dict[int, str] = factory(dict)
+    local_names: dict[int, dict[int, str]] = factory(dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Module:
     """A decoded module. Index spaces put imports first, as the spec does."""
 
@@ -210,7 +211,7 @@ class Module:
     data_count: int | None = None
     codes: tuple[FunctionBody, ...] = ()
     customs: tuple[CustomSection, ...] = ()
-    names: NameSection = field(default_factory=NameSection)
+    names: NameSection = factory(NameSection)
     section_sizes: tuple[tuple[int, int, int], ...] = ()  # (section id, offset, size)
     size: int = 0
 
@@ -225,7 +226,7 @@ class Module:
         return f"func[{func_index}]"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BlockInfo:
     """What the validator records for one ``block``/``loop``/``if`` (by instruction index).
 
@@ -240,7 +241,7 @@ class BlockInfo:
     height: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FunctionInfo:
     """Validation facts about one defined function that later stages reuse.
 
@@ -257,7 +258,7 @@ class FunctionInfo:
     max_height: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ValidatedModule:
     """A module that passed validation, with its index spaces resolved (imports first)."""
 

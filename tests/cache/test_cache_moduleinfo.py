@@ -1,12 +1,12 @@
 """pywaz.cache.moduleinfo: a module's instantiation information as plain data, rebuilt into the same IR."""
 
-import dataclasses
 import random
 
 import msgpack
 import pytest
 import wasmtime
 
+from pywaz._records import fields
 from pywaz.cache.moduleinfo import ModuleBodies, decode_module_info, encode_module_info, module_bodies_of
 from pywaz.decoder import decode_module
 from pywaz.errors import PywazError
@@ -54,12 +54,12 @@ def rebuilt(validated, bodies=None):
 def test_every_field_but_bodies_round_trips_through_msgpack(validated):
     again = rebuilt(validated)
     lazy = {"codes", "customs"}
-    for field in dataclasses.fields(validated.module):
-        if field.name not in lazy:
-            assert getattr(again.module, field.name) == getattr(validated.module, field.name), field.name
-    for field in dataclasses.fields(validated):
-        if field.name not in {"module", "functions"}:
-            assert getattr(again, field.name) == getattr(validated, field.name), field.name
+    for name in fields(validated.module):
+        if name not in lazy:
+            assert getattr(again.module, name) == getattr(validated.module, name), name
+    for name in fields(validated):
+        if name not in {"module", "functions"}:
+            assert getattr(again, name) == getattr(validated, name), name
     assert len(again.functions) == len(validated.functions) == len(again.module.codes) == 3
     assert len(again.module.customs) == len(validated.module.customs)
     assert again.num_imported_funcs == 1

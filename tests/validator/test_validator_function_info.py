@@ -1,11 +1,11 @@
 """What validate() hands to later stages: index spaces, C.refs, and per-function
 FunctionInfo (local types, block table, max stack height), plus error locations."""
 
-import dataclasses
 
 import pytest
 from validator_helpers import decode_module, validate, validate_bytes, validate_wat
 
+from pywaz._records import FrozenInstanceError
 from pywaz.errors import ValidationError
 from pywaz.ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, BlockInfo, func_type
 from pywaz.opcodes import OPS_BY_NAME
@@ -80,7 +80,7 @@ def test_block_table_records_else_end_height_and_type():
     # The records are ordinary frozen BlockInfo values (the validator builds them fast).
     assert if_info == BlockInfo(func_type((I32,), (I32,)), 7, 12, 0)
     assert hash(if_info) == hash(BlockInfo(func_type((I32,), (I32,)), 7, 12, 0))
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenInstanceError):
         if_info.end_pc = 0
 
 
