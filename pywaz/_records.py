@@ -3,8 +3,10 @@
 ``@record`` turns a class with annotated fields into what
 ``@dataclass(frozen=True, slots=True)`` would make of it: ``__slots__``, an
 ``__init__`` taking the fields in order (defaults and :func:`factory` defaults
-allowed), field-wise ``__repr__``, ``__eq__`` and ``__hash__``, assignment
-refused with :class:`FrozenInstanceError`, ``__match_args__``, and pickling.
+allowed; it ends by calling ``__post_init__()`` if the class has one),
+field-wise ``__repr__``, ``__eq__`` and ``__hash__``, assignment refused with
+:class:`FrozenInstanceError`, ``__match_args__``, pickling, and
+``__replace__`` (so ``copy.replace`` works on Python 3.13+).
 Only ``__init__`` is generated (one small ``exec`` per class); the other
 methods are shared functions reading the class's field list. ``dataclasses``
 runs several ``exec`` per class and imports ``inspect`` (with ``ast``,
@@ -73,6 +75,8 @@ def record(cls):
             params.append(f"{name}=_default_{name}")
             body.append(f"    _set_{name}(self, {name})")
 
+    if hasattr(cls, "__post_init__"):  # as dataclasses: checks and normalisation after the fields are set
+        body.append("    self.__post_init__()")
     source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass") + "\n"
     exec(compile(source, f"<record {cls.__qualname__}>", "exec"), namespace)  # noqa: S102 (our own source)
     generated = {"__init__": namespace["__init__"], **_SHARED_METHODS}
@@ -146,6 +150,7 @@ _SHARED_METHODS = {
     "__delattr__": _delattr_refused,
     "__getstate__": _getstate,
     "__setstate__": _setstate,
+    "__replace__": lambda self, /, **changes: replace(self, **changes),
 }
 
 

@@ -7,11 +7,12 @@ instance state, so one artifact serves many instances (and can be cached).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ._records import record
 
-@dataclass(frozen=True, slots=True)
+
+@record
 class CompileOptions:
     """Options that change what an engine produces (all are part of the cache key)."""
 

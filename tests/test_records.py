@@ -109,3 +109,19 @@ def test_every_ir_record_round_trips_through_pickle_and_compares_by_value():
         again = pickle.loads(pickle.dumps(sample))
         assert again == sample and again is not sample and repr(again) == repr(sample)
     assert ir.Module().names == ir.NameSection() and ir.Module().names is not ir.Module().names
+
+
+def test_post_init_runs_after_the_fields_are_set_and_on_replace():
+    seen = []
+
+    @record
+    class Normalised:
+        items: tuple = ()
+
+        def __post_init__(self):
+            seen.append(self.items)
+            object.__setattr__(self, "items", tuple(sorted(self.items)))
+
+    assert Normalised([3, 1, 2]).items == (1, 2, 3)
+    assert replace(Normalised(), items=[9, 8]).items == (8, 9)
+    assert seen == [[3, 1, 2], (), [9, 8]]

@@ -33,10 +33,10 @@ import struct
 import sys
 import time
 from array import array
-from dataclasses import dataclass
 
 import msgpack
 
+from .._records import record
 from .key import ARTIFACT_FORMAT_VERSION, pywaz_version
 from .payload import ArtifactPayload
 
@@ -59,7 +59,7 @@ class InvalidEntry(Exception):
     """An entry failed validation (internal: always turned into a cache miss)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EntryHeader:
     """The decoded envelope of one entry."""
 
@@ -190,7 +190,9 @@ def decode_header(data: bytes) -> EntryHeader:
     except KeyError as exc:
         raise InvalidEntry(f"header field {exc.args[0]!r} missing") from None
     if not 0 <= header.code_length <= header.payload_length - _FIELDS_LEN.size:
-        raise InvalidEntry(f"code region of {header.code_length} bytes does not fit a {header.payload_length}-byte payload")
+        raise InvalidEntry(
+            f"code region of {header.code_length} bytes does not fit a {header.payload_length}-byte payload"
+        )
     if header.function_count < 0:
         raise InvalidEntry("negative function count")
     return header
@@ -219,7 +221,7 @@ def check_header(header: EntryHeader, expected_key: str) -> None:
         raise InvalidEntry(f"artifact format {header.artifact_format}, expected {ARTIFACT_FORMAT_VERSION}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CodeTable:
     """Where each function's blob lies in the entry and what it must hash to.
 
@@ -272,7 +274,9 @@ def _decode_fields(header: EntryHeader, prefix) -> tuple[dict, CodeTable, list |
             offsets[i] = position
             position += length
     if position != header.size:
-        raise InvalidEntry(f"code region is {header.code_length} bytes, the lengths say {position - header.code_offset}")
+        raise InvalidEntry(
+            f"code region is {header.code_length} bytes, the lengths say {position - header.code_offset}"
+        )
     if sources is not None:
         if not isinstance(sources, list) or not all(s is None or isinstance(s, str) for s in sources):
             raise InvalidEntry("payload sources are not a list of strings")

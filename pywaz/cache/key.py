@@ -18,7 +18,6 @@ little-endian lengths, so no two different field sequences encode alike.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import importlib.util
 import os
@@ -112,7 +111,7 @@ def compute_key(wasm_bytes_digest: bytes, engine, features, options) -> str:
     ``wasm_bytes_digest`` is :func:`module_digest` of the module (32 bytes);
     ``engine`` an engine name or an object with a ``name``; ``features`` None,
     an iterable of enabled feature names, or a mapping name -> enabled;
-    ``options`` a ``CompileOptions`` (any dataclass: every field is encoded
+    ``options`` a ``CompileOptions`` (any record or dataclass: every field is encoded
     unless listed in :data:`EXCLUDED_OPTIONS`).
 
     Raises:
@@ -124,8 +123,7 @@ def compute_key(wasm_bytes_digest: bytes, engine, features, options) -> str:
     engine_name = engine if isinstance(engine, str) else getattr(engine, "name", None)
     if not isinstance(engine_name, str):
         raise CacheError(f"engine must be a name or have a str .name, got {engine!r}")
-    if not dataclasses.is_dataclass(options) or isinstance(options, type):
-        raise CacheError(f"options must be a CompileOptions instance, got {options!r}")
+    option_names = _option_names(options)
 
     h = hashlib.sha256()
     _field(h, b"domain", _DOMAIN_TAG)
@@ -136,13 +134,30 @@ def compute_key(wasm_bytes_digest: bytes, engine, features, options) -> str:
     _field(h, b"cache-tag", str(sys.implementation.cache_tag).encode())
     _field(h, b"engine", engine_name.encode())
     _field(h, b"features", _encode_value(_normalise_features(features), "features"))
-    for f in dataclasses.fields(options):
-        if f.name in EXCLUDED_OPTIONS:
+    for name in option_names:
+        if name in EXCLUDED_OPTIONS:
             continue
-        value = getattr(options, f.name)
-        _field(h, b"option:" + f.name.encode(), _encode_value(value, f"compile option {f.name!r}"))
+        value = getattr(options, name)
+        _field(h, b"option:" + name.encode(), _encode_value(value, f"compile option {name!r}"))
     _field(h, b"module-sha256", bytes(wasm_bytes_digest))
     return h.hexdigest()
+
+
+def _option_names(options) -> tuple[str, ...]:
+    """Every field of an options object: a record (``CompileOptions``) or a dataclass instance.
+
+    Raises:
+        CacheError: ``options`` is neither (or is a class).
+    """
+    if not isinstance(options, type):
+        names = getattr(type(options), "__record_fields__", None)
+        if names is not None:
+            return names
+        if hasattr(type(options), "__dataclass_fields__"):
+            import dataclasses
+
+            return tuple(f.name for f in dataclasses.fields(options))
+    raise CacheError(f"options must be a CompileOptions instance, got {options!r}")
 
 
 def _field(h, tag: bytes, value: bytes) -> None:

@@ -24,11 +24,10 @@ from __future__ import annotations
 import marshal
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .._records import record
 from .errors import CacheError
-
 
 
 def has_blob(blobs: Sequence, index: int) -> bool:
@@ -43,7 +42,7 @@ def presence(blobs: Sequence) -> list[bool]:
     return flags() if flags is not None else [blob is not None for blob in blobs]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArtifactPayload:
     """An artifact as plain data: msgpack-able ``metadata``, marshal blobs, optional sources."""
 

@@ -27,8 +27,8 @@ import tempfile
 import threading
 import time
 import types
-from dataclasses import dataclass
 
+from .._records import record
 from .entry import (
     PREAMBLE_SIZE,
     EntryHeader,
@@ -52,7 +52,7 @@ _TEMP_PREFIX = ".tmp-"
 STALE_TEMP_SECONDS = 3600.0  # a temp file this old belongs to a writer that died
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EntryInfo:
     """What :meth:`DiskStore.entries` reports about one stored entry."""
 
@@ -69,7 +69,7 @@ class EntryInfo:
     path: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerifyReport:
     """Result of :meth:`DiskStore.verify`: ``invalid`` lists ``(path, reason)``."""
 
@@ -79,7 +79,7 @@ class VerifyReport:
     removed: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoadedEntry:
     header: EntryHeader
     payload: ArtifactPayload

@@ -19,9 +19,9 @@ import linecache
 import re
 import threading
 import types
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .._records import record
 from ..errors import PywazError
 from ..ir import ValidatedModule
 
@@ -34,7 +34,7 @@ _FILENAME_PREFIX = "<wasm function "
 ARTIFACT_FORMAT = 2
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CompiledFunction:
     """One compiled wasm function: ``code`` defines it; ``consts`` are (global name, f64 bits).
 
@@ -217,7 +217,9 @@ class CompiledArtifact:
             found = self._from_store(local_index)
             if found is None:
                 source = self.validated
-                if source is None or (self._bodies is not None and not self._bodies.available and validated is not None):
+                if source is None or (
+                    self._bodies is not None and not self._bodies.available and validated is not None
+                ):
                     source = validated
                 if source is None:
                     raise PywazError(f"function {local_index} was not compiled and the module is not available")

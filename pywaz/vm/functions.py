@@ -16,8 +16,15 @@ the interpreter engine views carry the wasm listing only.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
+
+
+def _replace(view, **changes):
+    """``dataclasses.replace`` for the inspect views, imported only when a view is asked for."""
+    import dataclasses
+
+    return dataclasses.replace(view, **changes)
+
 
 _NOT_YET = "not compiled yet (lazy mode): use functions.view(index, python=True) to compile it now"
 # Functions whose code came from a disk cache are unmarshalled on demand (no compilation) instead;
@@ -101,9 +108,7 @@ class FunctionViews(Sequence):
             return function_view(validated, index)
         if not (callable(getattr(artifact, "function", None)) and hasattr(artifact, "functions")):
             view = function_view(validated, index)
-            return dataclasses.replace(
-                view, python_unavailable=f"the {_engine_name(compiled_module)} engine generates no Python"
-            )
+            return _replace(view, python_unavailable=f"the {_engine_name(compiled_module)} engine generates no Python")
         cf = artifact.functions[local]
         has_code = getattr(artifact, "has_code", None)
         if cf is None and (python or (has_code is not None and has_code(local))):
@@ -111,11 +116,11 @@ class FunctionViews(Sequence):
             try:
                 cf = artifact.function(local, validated)
             except PywazError as exc:
-                return dataclasses.replace(function_view(validated, index), python_unavailable=str(exc))
+                return _replace(function_view(validated, index), python_unavailable=str(exc))
         if cf is None:
             errors = getattr(artifact, "errors", None)
             reason = str(errors[local]) if errors and errors[local] is not None else _NOT_YET
-            return dataclasses.replace(function_view(validated, index), python_unavailable=reason)
+            return _replace(function_view(validated, index), python_unavailable=reason)
         view = function_view(validated, index, compiled=cf)
         if view.python_source:
             return view
@@ -126,9 +131,9 @@ class FunctionViews(Sequence):
 
                 source = compile_function(validated, local).source
             except (ImportError, PywazError) as exc:
-                return dataclasses.replace(view, python_source=None, python_unavailable=f"source not kept: {exc}")
-            return dataclasses.replace(view, python_source=source)
-        return dataclasses.replace(view, python_source=None, python_unavailable=_NO_SOURCE)
+                return _replace(view, python_source=None, python_unavailable=f"source not kept: {exc}")
+            return _replace(view, python_source=source)
+        return _replace(view, python_source=None, python_unavailable=_NO_SOURCE)
 
     def __repr__(self) -> str:
         return f"<FunctionViews of {len(self)} functions>"

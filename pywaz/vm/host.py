@@ -23,7 +23,7 @@ passes through unchanged.
 
 from __future__ import annotations
 
-import inspect
+import types
 import typing
 
 from ..errors import ExitError, Trap, TrapKind
@@ -213,8 +213,18 @@ def infer_signature(fn, qualified: str, params, results, caller):
     """
     explicit_params = None if params is None else tuple(parse_valtype(t) for t in _as_list(params, "params"))
     explicit_results = None if results is None else tuple(parse_valtype(t) for t in _as_list(results, "results"))
-    if explicit_params is not None and explicit_results is not None and caller is not None:
-        return explicit_params, explicit_results, bool(caller)
+    if explicit_params is not None and explicit_results is not None:
+        if caller is not None:
+            return explicit_params, explicit_results, bool(caller)
+        code = getattr(fn, "__code__", None)
+        if type(fn) is types.FunctionType and code is not None:
+            # A plain function with explicit types: only its first parameter's annotation matters.
+            first = code.co_varnames[0] if code.co_argcount else None
+            annotation = fn.__annotations__.get(first) if first is not None else None
+            takes_caller = annotation is not None and _is_caller(annotation, fn)
+            return explicit_params, explicit_results, takes_caller
+    import inspect  # only here: inspect costs ~5 ms of start-up, and WASI's functions are fully typed
+
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -270,6 +280,8 @@ def _is_caller(annotation, fn) -> bool:
 
 def _result_codes(annotation, fn, qualified: str) -> tuple:
     what = f"{qualified} return annotation"
+    import inspect
+
     if annotation is inspect.Signature.empty:
         return ()  # like a Python function without one: returns None
     if isinstance(annotation, str) and annotation.strip().startswith(("tuple[", "typing.Tuple[", "Tuple[")):

@@ -10,10 +10,9 @@ and is a context manager; using a closed handle raises :class:`~pywaz.ClosedErro
 
 from __future__ import annotations
 
-import dataclasses
 import threading
-from dataclasses import dataclass
 
+from .._records import record, replace
 from ..api import CompileOptions
 from ..cache import CompilationCache, compute_key, module_digest, private_cache
 from ..errors import ClosedError
@@ -32,7 +31,7 @@ DEFAULT_MAX_CALL_DEPTH = 10000
 DEFAULT_MAX_TABLE_SIZE = 1 << 24
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ModuleConfig:
     """Per-instantiation settings. ``name``: register the instance under this module name."""
 
@@ -40,10 +39,10 @@ class ModuleConfig:
 
     def with_name(self, name: str | None) -> ModuleConfig:
         """A copy with ``name`` replaced."""
-        return dataclasses.replace(self, name=name)
+        return replace(self, name=name)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImportType:
     """One import of a compiled module: ``kind`` is "func", "table", "memory" or "global"."""
 
@@ -53,7 +52,7 @@ class ImportType:
     type: object
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExportType:
     """One export of a compiled module."""
 

@@ -7,15 +7,15 @@ directory) surface once, when :class:`pywaz.wasi.Wasi` is created from the confi
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass
 from typing import Any
+
+from .._records import record, replace
 
 MEMORY_FAULT_POLICIES = ("trap", "errno")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WasiConfig:
     """Configuration of one WASI environment.
 
@@ -54,29 +54,29 @@ class WasiConfig:
         object.__setattr__(self, "sockets", tuple(self.sockets))
 
     def with_args(self, *args) -> WasiConfig:
-        return dataclasses.replace(self, args=tuple(args))
+        return replace(self, args=tuple(args))
 
     def with_env(self, env) -> WasiConfig:
-        return dataclasses.replace(self, env=env)
+        return replace(self, env=env)
 
     def with_preopen(self, guest_path: str, host_path: str | os.PathLike) -> WasiConfig:
-        return dataclasses.replace(self, preopens=self.preopens + ((guest_path, host_path),))
+        return replace(self, preopens=self.preopens + ((guest_path, host_path),))
 
     def with_stdin(self, stdin) -> WasiConfig:
-        return dataclasses.replace(self, stdin=stdin)
+        return replace(self, stdin=stdin)
 
     def with_stdout(self, stdout) -> WasiConfig:
-        return dataclasses.replace(self, stdout=stdout)
+        return replace(self, stdout=stdout)
 
     def with_stderr(self, stderr) -> WasiConfig:
-        return dataclasses.replace(self, stderr=stderr)
+        return replace(self, stderr=stderr)
 
     def with_inherited_stdio(self) -> WasiConfig:
         """Use the host process's own fds 0, 1 and 2."""
-        return dataclasses.replace(self, stdin=0, stdout=1, stderr=2)
+        return replace(self, stdin=0, stdout=1, stderr=2)
 
     def with_socket(self, sock) -> WasiConfig:
-        return dataclasses.replace(self, sockets=self.sockets + (sock,))
+        return replace(self, sockets=self.sockets + (sock,))
 
     def with_memory_fault(self, policy: str) -> WasiConfig:
-        return dataclasses.replace(self, memory_fault=policy)
+        return replace(self, memory_fault=policy)

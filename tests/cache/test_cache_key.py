@@ -6,6 +6,8 @@ import importlib.util
 import pytest
 
 import pywaz
+from pywaz._records import fields as record_fields
+from pywaz._records import replace as record_replace
 from pywaz.api import CompileOptions
 from pywaz.cache import EXCLUDED_OPTIONS, CacheError, compute_key, key, module_digest
 
@@ -62,18 +64,20 @@ def _variant(value):
 
 
 def test_every_compile_option_is_in_the_key_or_explicitly_excluded():
-    fields = {f.name for f in dataclasses.fields(CompileOptions)}
+    fields = set(record_fields(CompileOptions))
     assert set(EXCLUDED_OPTIONS) <= fields, "EXCLUDED_OPTIONS names an option that no longer exists"
     for name, reason in EXCLUDED_OPTIONS.items():
         assert isinstance(reason, str) and reason.strip(), f"excluded option {name} needs a reason"
     defaults = CompileOptions()
     for name in fields - set(EXCLUDED_OPTIONS):
-        changed = dataclasses.replace(defaults, **{name: _variant(getattr(defaults, name))})
+        changed = record_replace(defaults, **{name: _variant(getattr(defaults, name))})
         assert base_key(options=changed) != base_key(options=defaults), f"option {name} is not in the key"
 
 
 def test_compile_mode_is_in_the_key():
-    assert base_key(options=CompileOptions(compile_mode="eager")) != base_key(options=CompileOptions(compile_mode="lazy"))
+    assert base_key(options=CompileOptions(compile_mode="eager")) != base_key(
+        options=CompileOptions(compile_mode="lazy")
+    )
 
 
 def test_key_follows_dataclass_fields_so_new_options_cannot_be_forgotten():
@@ -152,3 +156,16 @@ def test_fingerprint_changes_when_a_source_file_changes(tmp_path):
 def test_real_fingerprint_is_computed_once():
     assert key.source_fingerprint() is key.source_fingerprint()
     assert len(key.source_fingerprint()) == 32
+
+
+def test_key_follows_record_fields_too():
+    from pywaz._records import record
+
+    @record
+    class RecordOptions:
+        compile_mode: str = "lazy"
+        brand_new: int = 0
+
+    assert base_key(options=RecordOptions(brand_new=1)) != base_key(options=RecordOptions(brand_new=0))
+    with pytest.raises(CacheError, match="must be a CompileOptions instance"):
+        base_key(options=RecordOptions)
