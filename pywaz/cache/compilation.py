@@ -19,18 +19,16 @@ Residency policies:
 from __future__ import annotations
 
 import collections
-import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import ClosedError
-from .errors import CacheError
+from .errors import CacheError, logger
 from .lifetimes import CacheEntry, CodeRef
 from .payload import ArtifactPayload
 from .store import DiskStore
 
-logger = logging.getLogger("pywaz.cache")
 
 RESIDENCY_RETAIN = "retain"
 RESIDENCY_REFERENCED = "referenced"
@@ -89,7 +87,17 @@ class CompilationCache:
         self._pending_releases: collections.deque[CacheEntry] = collections.deque()
         self._closed = False
         self._counts = dict.fromkeys(
-            ("compilations", "hits", "misses", "shared", "disk_hits", "disk_misses", "disk_writes", "evictions", "freed"),
+            (
+                "compilations",
+                "hits",
+                "misses",
+                "shared",
+                "disk_hits",
+                "disk_misses",
+                "disk_writes",
+                "evictions",
+                "freed",
+            ),
             0,
         )
         self._references = 0
@@ -474,5 +482,3 @@ def _compiled_count(payload: ArtifactPayload) -> int:
 def private_cache() -> CompilationCache:
     """A memory-only cache whose entries live only while referenced (a runtime without a user cache)."""
     return CompilationCache(residency=RESIDENCY_REFERENCED)
-
-

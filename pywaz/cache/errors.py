@@ -14,3 +14,21 @@ from ..errors import PywazError
 
 class CacheError(PywazError):
     """The compilation cache cannot be used as configured (e.g. an unsafe directory)."""
+
+
+class _CacheLogger:
+    """``logging.getLogger("pywaz.cache")``, imported on first use.
+
+    Cache faults are rare, and ``logging`` (with ``traceback``, ``tokenize`` and
+    ``string``) is ~4 ms of a warm ``pywaz run``'s start-up.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        import logging
+
+        return getattr(logging.getLogger("pywaz.cache"), name)
+
+
+logger = _CacheLogger()

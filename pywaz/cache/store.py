@@ -17,7 +17,6 @@ leave exactly one complete entry and readers never see a partial one.
 from __future__ import annotations
 
 import errno
-import logging
 import marshal
 import os
 import re
@@ -40,11 +39,10 @@ from .entry import (
     header_length,
 )
 from .storedcode import StoredCode, open_region
-from .errors import CacheError
+from .errors import CacheError, logger
 from .key import pywaz_version
 from .payload import ArtifactPayload
 
-logger = logging.getLogger("pywaz.cache")
 
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
 _SUFFIX = ".pwz"

@@ -15,7 +15,6 @@ into the cache's :class:`~pywaz.cache.payload.ArtifactPayload` and back.
 from __future__ import annotations
 
 import collections
-import linecache
 import re
 import threading
 import types
@@ -71,6 +70,8 @@ _registered_lock = threading.Lock()
 
 
 def _register_source(filename: str, source: str) -> None:
+    import linecache  # with tokenize: not needed by a process that only loads cached code
+
     with _registered_lock:
         _registered_sources[filename] = None
         _registered_sources.move_to_end(filename)
