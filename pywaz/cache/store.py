@@ -47,6 +47,9 @@ from .payload import ArtifactPayload
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
 _SUFFIX = ".pwz"
 _TEMP_PREFIX = ".tmp-"
+_TRANSIENT_ERRNOS = frozenset(
+    code for code in (getattr(errno, name, None) for name in ("EMFILE", "ENFILE", "ENOMEM", "EINTR", "EAGAIN")) if code
+)
 STALE_TEMP_SECONDS = 3600.0  # a temp file this old belongs to a writer that died
 
 
@@ -221,7 +224,7 @@ class DiskStore:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            self._discard(path, None, f"unreadable: {exc.strerror or exc}")
+            self._unreadable(path, None, exc)
             return None
         owned = True
         try:
@@ -240,7 +243,7 @@ class DiskStore:
             self._discard(path, identity, str(exc))
             return None
         except OSError as exc:
-            self._discard(path, identity, f"unreadable: {exc.strerror or exc}")
+            self._unreadable(path, identity, exc)
             return None
         finally:
             if owned:
@@ -261,6 +264,13 @@ class DiskStore:
             pass
         payload = ArtifactPayload(metadata, code, tuple(sources) if sources is not None else None)
         return LoadedEntry(header, payload, st.st_size)
+
+    def _unreadable(self, path: str, identity, exc: OSError) -> None:
+        """A read failed: a miss; the entry is deleted unless the failure is this process's, not the file's."""
+        if exc.errno in _TRANSIENT_ERRNOS:  # out of descriptors or memory, interrupted: the entry may be fine
+            logger.debug("cache miss: cannot read %s now: %s", path, exc.strerror or exc)
+            return
+        self._discard(path, identity, f"unreadable: {exc.strerror or exc}")
 
     def discard(self, key: str, reason: str) -> None:
         """Delete the entry for ``key`` because a later stage rejected it (logged at debug)."""

@@ -360,7 +360,9 @@ def test_flush_writes_back_functions_compiled_after_the_entry_was_stored(cache_d
 
     def stored_codes():
         with CompilationCache(cache_dir) as fresh:
-            loaded = fresh.get_or_compile(KEY, lambda: pytest.fail("must be a disk hit"), engine.serialize, engine.deserialize)
+            loaded = fresh.get_or_compile(
+                KEY, lambda: pytest.fail("must be a disk hit"), engine.serialize, engine.deserialize
+            )
             return [code is not None for code in loaded.codes], loaded
 
     present, loaded = stored_codes()
@@ -370,3 +372,28 @@ def test_flush_writes_back_functions_compiled_after_the_entry_was_stored(cache_d
     cache.close()  # close() flushes too
     present, _ = stored_codes()
     assert present[:2] == [True, True] and not any(present[2:])
+
+
+@pytest.mark.parametrize("code", ["EMFILE", "ENFILE", "ENOMEM"])
+def test_running_out_of_descriptors_is_a_miss_that_keeps_the_entry(code, cache_dir, monkeypatch):
+    """The process's trouble, not the file's: the entry must survive for the next load."""
+    import errno
+
+    path = populate(cache_dir)
+    real_open = os.open
+
+    def exhausted(p, flags, *args, **kwargs):
+        if os.fspath(p) == path:
+            raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)), p)
+        return real_open(p, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", exhausted)
+    engine = FakeEngine()
+    with CompilationCache(cache_dir) as cache:
+        assert cache.store.load(KEY) is None
+        assert cache.stats()["invalid_entries"] == 0
+    monkeypatch.undo()
+    assert os.path.exists(path)
+    with CompilationCache(cache_dir) as cache:
+        assert results(lookup(cache, engine, DATA)) == expected_results(DATA)
+        assert engine.compilations == 0 and cache.stats()["disk_hits"] == 1
