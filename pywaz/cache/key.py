@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from .errors import CacheError
 
 #: Bump when the artifact payload layout (metadata / blob list) changes meaning.
-ARTIFACT_FORMAT_VERSION = 2
+ARTIFACT_FORMAT_VERSION = 3
 
 _DOMAIN_TAG = b"pywaz.compilation-cache.key"
 

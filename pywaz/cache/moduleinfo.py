@@ -21,7 +21,7 @@ import threading
 from array import array
 from collections.abc import Sequence
 from itertools import compress, pairwise, repeat
-from operator import add
+from operator import add, gt
 
 from ..errors import PywazError
 from ..ir import (
@@ -47,7 +47,7 @@ from ..ir import (
     func_type,
 )
 
-MODULE_INFO_FORMAT = 2
+MODULE_INFO_FORMAT = 3  # 3: per-function body spans
 _V128_CONST = 0xFD0C
 _REF_FUNC = 0xD2
 _REF_FUNC_OPS = (_REF_FUNC,)
@@ -56,14 +56,30 @@ _U64_LIMIT = 1 << 64
 
 
 class ModuleBodies:
-    """The module bytes behind a rebuilt module, decoded and validated on first need.
+    """The module bytes behind a rebuilt module: function bodies decoded and validated on first need.
 
     ``provide(data)`` attaches the bytes (checked against the size, and the
-    digest when one was recorded); without them, :meth:`validated` raises a
-    clear error. (The cache key already binds an entry to its module's digest.)
+    digest when one was recorded); without them, bodies raise a clear error.
+    (The cache key already binds an entry to its module's digest.)
+
+    One function is decoded and validated on its own (:meth:`function`) when
+    its span in the bytes and the module context are known: a disk hit whose
+    first call needs a function compiled (or interpreted) then costs that
+    function, not a decode and validation of the whole module. Everything
+    else (iterating every body, custom sections) decodes the whole module once.
     """
 
-    __slots__ = ("_data", "_digest", "_lock", "_size", "_validated")
+    __slots__ = (
+        "_context",
+        "_context_parts",
+        "_data",
+        "_digest",
+        "_functions",
+        "_lock",
+        "_size",
+        "_spans",
+        "_validated",
+    )
 
     def __init__(self, digest: bytes | None, size: int | None = None):
         self._digest = digest
@@ -71,6 +87,10 @@ class ModuleBodies:
         self._data: bytes | None = None
         self._validated: ValidatedModule | None = None
         self._lock = threading.Lock()
+        self._spans = None  # (starts, ends) arrays of each body's bytes, when recorded
+        self._context_parts = None  # the arguments of validator Context, set by decode_module_info
+        self._context = None
+        self._functions: dict = {}
 
     @property
     def available(self) -> bool:
@@ -92,6 +112,12 @@ class ModuleBodies:
             raise PywazError("the module bytes given do not match the cached module (sha256 differs)")
         self._data = data
 
+    def _no_bytes(self) -> PywazError:
+        return PywazError(
+            "this module was loaded from the cache without its wasm bytes, so functions not "
+            "compiled yet (and function bodies) are unavailable; instantiate it from its bytes"
+        )
+
     def validated(self) -> ValidatedModule:
         """The fully decoded and validated module.
 
@@ -104,32 +130,97 @@ class ModuleBodies:
         with self._lock:
             if self._validated is None:
                 if self._data is None:
-                    raise PywazError(
-                        "this module was loaded from the cache without its wasm bytes, so functions not "
-                        "compiled yet (and function bodies) are unavailable; instantiate it from its bytes"
-                    )
+                    raise self._no_bytes()
                 from ..decoder import decode_module
                 from ..validator import validate
 
                 self._validated = validate(decode_module(self._data))
                 self._data = None
+                self._functions.clear()
             return self._validated
+
+    def function(self, local_index: int):
+        """Defined function ``local_index``'s :class:`~pywaz.ir.FunctionInfo`, decoding and validating it alone.
+
+        Raises:
+            PywazError: no bytes attached, or the bytes disagree with the recorded span.
+        """
+        validated = self._validated
+        if validated is not None or self._spans is None or self._context_parts is None:
+            return self.validated().functions[local_index]
+        found = self._functions.get(local_index)
+        if found is not None:
+            return found
+        with self._lock:
+            if self._validated is not None:
+                return self._validated.functions[local_index]
+            found = self._functions.get(local_index)
+            if found is None:
+                if self._data is None:
+                    raise self._no_bytes()
+                found = self._functions[local_index] = self._decode_one(local_index)
+            return found
+
+    def _decode_one(self, local_index: int):
+        from ..decoder.instructions import decode_expr
+        from ..decoder.reader import Reader
+        from ..decoder.sections import read_locals
+        from ..errors import DecodeError, ValidationError
+        from ..ir import FunctionBody
+        from ..validator._function import Context, validate_function
+
+        starts, ends = self._spans
+        start, end = starts[local_index], ends[local_index]
+        types, func_types, num_imported = self._context_parts[0], self._context_parts[1], self._context_parts[-1]
+        if self._context is None:
+            self._context = Context(*self._context_parts[:-1])
+        data = self._data
+        try:
+            reader = Reader(data, start)
+            locals_ = read_locals(reader)
+            ops, imms, offsets, stop, _ = decode_expr(data, reader.pos, {})
+            if stop != end:
+                raise DecodeError("body does not end at its recorded span", start)
+            body = FunctionBody(locals_, ops, imms, offsets, start, end)
+            func_index = num_imported + local_index
+            return validate_function(func_index, func_types[func_index], body, self._context)
+        except (DecodeError, ValidationError) as exc:
+            # The entry is bound to these bytes' digest, which were valid when it was written.
+            raise PywazError(f"cached module information does not match function {local_index}'s body: {exc}") from exc
+
+    def body(self, local_index: int):
+        """Defined function ``local_index``'s :class:`~pywaz.ir.FunctionBody` (see :meth:`function`)."""
+        if self._validated is None and self._spans is not None and self._context_parts is not None:
+            return self.function(local_index).body
+        return self.validated().module.codes[local_index]
 
 
 class LazyBodies(Sequence):
-    """A sequence of known length whose items come from the fully decoded module on first access."""
+    """A sequence of known length whose items come from the module bytes on first access.
 
-    __slots__ = ("_bodies", "_length", "_pick")
+    ``one(bodies, index)``, if given, produces a single item without decoding
+    the whole module; otherwise (and for iteration and slices) the fully
+    decoded module is used.
+    """
 
-    def __init__(self, bodies: ModuleBodies, length: int, pick):
+    __slots__ = ("_bodies", "_length", "_one", "_pick")
+
+    def __init__(self, bodies: ModuleBodies, length: int, pick, one=None):
         self._bodies = bodies
         self._length = length
         self._pick = pick  # validated -> the real sequence
+        self._one = one
 
     def __len__(self) -> int:
         return self._length
 
     def __getitem__(self, index):
+        if self._one is not None and isinstance(index, int):
+            if index < 0:
+                index += self._length
+            if not 0 <= index < self._length:
+                raise IndexError("function index out of range")
+            return self._one(self._bodies, index)
         return self._pick(self._bodies.validated())[index]
 
     def __iter__(self):
@@ -477,6 +568,7 @@ def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None =
         "datas": _encode_datas(module.datas, any(i.kind == EXTERN_MEMORY for i in module.imports)),
         "data_count": module.data_count,
         "codes": len(module.codes),
+        "body_spans": [_u32s(body.offset for body in module.codes), _u32s(body.end for body in module.codes)],
         "customs": len(module.customs),
         "module_name": names.module_name,
         "function_names": [[i, n] for i, n in names.function_names.items()],
@@ -589,7 +681,7 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
         elements=elements,
         datas=datas,
         data_count=info["data_count"],
-        codes=LazyBodies(bodies, info["codes"], lambda v: v.module.codes),
+        codes=LazyBodies(bodies, info["codes"], lambda v: v.module.codes, ModuleBodies.body),
         customs=LazyBodies(bodies, info["customs"], lambda v: v.module.customs),
         names=names,
         section_sizes=tuple(tuple(s) for s in info["section_sizes"]),
@@ -612,15 +704,47 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
     table_types.extend(tables)
     memory_types.extend(memories)
     global_types.extend(g.type for g in globals_)
-    return ValidatedModule(
+    validated = ValidatedModule(
         module=module,
         func_types=tuple(func_types),
         table_types=tuple(table_types),
         memory_types=tuple(memory_types),
         global_types=tuple(global_types),
-        functions=LazyBodies(bodies, len(functions), lambda v: v.functions),
+        functions=LazyBodies(bodies, len(functions), lambda v: v.functions, ModuleBodies.function),
         declared_func_refs=frozenset(info["declared_func_refs"]),
     )
+    spans = info.get("body_spans")
+    if spans is not None:
+        bodies._spans = _body_spans(spans, len(functions), module.size)
+        data_count = module.data_count if module.data_count is not None else len(datas)
+        bodies._context_parts = (
+            types,
+            validated.func_types,
+            validated.table_types,
+            len(validated.memory_types),
+            validated.global_types,
+            tuple(segment.elem_type for segment in elements),
+            data_count,
+            validated.declared_func_refs,
+            validated.num_imported_funcs,
+        )
+    return validated
+
+
+def _body_spans(spans, count: int, size: int) -> tuple[array, array]:
+    """``(starts, ends)`` of each function body's bytes, checked against the module size.
+
+    Raises:
+        PywazError: malformed, of the wrong length, or outside the module.
+    """
+    if not isinstance(spans, list) or len(spans) != 2 or not all(isinstance(raw, bytes) for raw in spans):
+        raise PywazError("cached function body spans are malformed")
+    starts, ends = map(_from_u32s, spans)
+    if len(starts) != count or len(ends) != count:
+        raise PywazError("cached function body spans do not match the functions")
+    if any(map(gt, starts, ends)) or (count and max(ends) > size):
+        raise PywazError("cached function body spans lie outside the module")
+    return starts, ends
 
 
 def module_bodies_of(validated) -> ModuleBodies | None:

@@ -5,6 +5,11 @@ that lowers each function (:mod:`.prepare`) the first time it is called and
 keeps the result, so one artifact serves every instance of the module.
 ``bind`` gives each defined function of an instance a ``call`` that runs the
 dispatch loop of :mod:`.machine`.
+
+With a disk cache, ``serialize``/``deserialize`` store the module
+information (:mod:`pywaz.cache.moduleinfo`): a later process instantiates
+with no decode and no validation, and each function is decoded, validated
+and lowered on its first call.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from .misc import MISC_OPS
 from .prepare import FuncCode, prepare_function
 
 
+_ARTIFACT_FORMAT = 1
+
+
 class InterpreterArtifact:
     """Per-module state of the interpreter: the lazily lowered function bodies."""
 
@@ -26,6 +34,21 @@ class InterpreterArtifact:
         self.nimports = validated.num_imported_funcs
         self.codes: list[FuncCode | None] = [None] * len(validated.functions)
         self._lock = threading.Lock()
+        self._module_info: dict | None = None  # cached form of the module (see serialize)
+        self._bodies = None  # pywaz.cache.moduleinfo.ModuleBodies of a module rebuilt from the cache
+
+    def provide_module_bytes(self, data) -> None:
+        """Give a cache-loaded artifact its module's bytes, from which each function is decoded on first call.
+
+        Raises:
+            PywazError: the bytes are not this artifact's module.
+        """
+        if self._bodies is not None:
+            self._bodies.provide(data)
+
+    def compiled_count(self) -> int:
+        """Functions stored in a cache entry beyond the module information: none (lowering is not cached)."""
+        return 0
 
     def get_code(self, def_index: int) -> FuncCode:
         """The lowered form of defined function ``def_index``, lowering it on first use."""
@@ -79,6 +102,36 @@ class InterpreterEngine:
         for def_index in range(len(artifact.codes)):
             instance.funcs[nimports + def_index].call = _make_call(run, def_index)
         instance.engine_state = artifact
+
+    def serialize(self, artifact: InterpreterArtifact):
+        """``artifact`` as a cache payload: the module information only (lowered code is not stored)."""
+        from ..cache.moduleinfo import encode_module_info
+        from ..cache.payload import ArtifactPayload
+
+        if artifact._module_info is None:
+            artifact._module_info = encode_module_info(artifact.validated)
+        metadata = {"format": _ARTIFACT_FORMAT, "module": artifact._module_info}
+        return ArtifactPayload(metadata=metadata, code_blobs=(None,) * len(artifact.codes))
+
+    def deserialize(self, payload) -> InterpreterArtifact:
+        """An artifact from :meth:`serialize`'s payload: no decode and no validation until a function runs.
+
+        Raises:
+            PywazError: not an interpreter artifact of this format (the cache treats it as a miss).
+        """
+        from ..cache.moduleinfo import decode_module_info, module_bodies_of
+        from ..errors import PywazError
+
+        metadata = payload.metadata
+        if not isinstance(metadata, dict) or metadata.get("format") != _ARTIFACT_FORMAT:
+            raise PywazError("not an interpreter artifact of this format")
+        validated = decode_module_info(metadata["module"])
+        if len(payload.code_blobs) != len(validated.functions):
+            raise PywazError("interpreter artifact and its module have different function counts")
+        artifact = InterpreterArtifact(validated)
+        artifact._module_info = metadata["module"]
+        artifact._bodies = module_bodies_of(validated)
+        return artifact
 
 
 def _make_call(run, def_index):

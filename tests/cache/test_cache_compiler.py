@@ -46,8 +46,14 @@ WAT = """
   (start $start))
 """
 DATA = wasmtime.wat2wasm(WAT)
-CALLS = (("inc", (1,), 2), ("call_ind", (1, 5), 6), ("call_ind", (2, 5), 10), ("load", (), 104), ("g", (), 42),
-         ("lane", (), 2))
+CALLS = (
+    ("inc", (1,), 2),
+    ("call_ind", (1, 5), 6),
+    ("call_ind", (2, 5), 10),
+    ("load", (), 104),
+    ("g", (), 42),
+    ("lane", (), 2),
+)
 MODES = ("lazy", "eager")
 
 
@@ -80,10 +86,16 @@ def test_two_runtimes_sharing_a_memory_cache_compile_once(mode):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_disk_hit_instantiates_with_no_decode_validate_or_compile(mode, cache_dir, monkeypatch):
-    with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", compile_mode=mode, cache=cache) as rt:
+    with (
+        pywaz.CompilationCache(cache_dir) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode=mode, cache=cache) as rt,
+    ):
         check_all(rt.instantiate(DATA))
     forbid_decode_validate_compile(monkeypatch)
-    with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", compile_mode=mode, cache=cache) as rt:
+    with (
+        pywaz.CompilationCache(cache_dir) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode=mode, cache=cache) as rt,
+    ):
         instance = rt.instantiate(DATA)
         check_all(instance)
         assert rt.stats() == {"compilations": 0, "memory_hits": 0, "disk_hits": 1}
@@ -259,7 +271,10 @@ def test_random_damage_anywhere_in_a_compiler_entry_never_gives_a_wrong_answer(l
 
     if lazy_region:
         monkeypatch.setattr(storedcode, "EAGER_REGION_BYTES", 0)
-    with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as rt:
+    with (
+        pywaz.CompilationCache(cache_dir) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as rt,
+    ):
         check_all(rt.instantiate(DATA))
         (info,) = cache.entries()
     with open(info.path, "rb") as f:
@@ -280,11 +295,41 @@ def test_random_damage_anywhere_in_a_compiler_entry_never_gives_a_wrong_answer(l
         os.makedirs(os.path.dirname(info.path), mode=0o700)
         with open(info.path, "wb") as f:
             f.write(raw)
-        with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(
-            engine="compiler", compile_mode="eager", cache=cache
-        ) as rt:
+        with (
+            pywaz.CompilationCache(cache_dir) as cache,
+            pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as rt,
+        ):
             check_all(rt.instantiate(DATA))
             outcomes["hit" if rt.stats()["disk_hits"] else "miss"] += 1
     # Read lazily, a damaged blob is found only when its function is first called (a hit that then
     # compiles that function); everything else, and everything when read whole, is a miss.
     assert outcomes["miss"] >= 200 and outcomes["miss"] + outcomes["hit"] == 300, outcomes
+
+
+def test_a_function_first_compiled_after_a_disk_hit_decodes_and_validates_only_itself(cache_dir, monkeypatch):
+    """Lazy mode: the next process compiles a new function from its own bytes, not the whole module."""
+    with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", cache=cache) as rt:
+        assert rt.instantiate(DATA).exports["inc"](1) == 2
+    fresh = pywaz.validator.validate(pywaz.decoder.decode_module(DATA))
+    monkeypatch.setattr(pywaz.decoder, "decode_module", lambda *a: pytest.fail("decoded the whole module"))
+    monkeypatch.setattr(pywaz.validator, "validate", lambda *a: pytest.fail("validated the whole module"))
+    with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", cache=cache) as rt:
+        instance = rt.instantiate(DATA)
+        check_all(instance)  # compiles call_ind, load, g, lane (never compiled before) one by one
+        assert rt.stats()["disk_hits"] == 1
+        rebuilt = instance.module_instance.module
+        for i, expected in enumerate(fresh.functions):
+            got = rebuilt.functions[i]
+            assert (got.func_index, got.type, got.local_types, got.max_height) == (
+                expected.func_index,
+                expected.type,
+                expected.local_types,
+                expected.max_height,
+            )
+            assert got.blocks == expected.blocks
+            assert (list(got.body.ops), list(got.body.imms), list(got.body.offsets)) == (
+                list(expected.body.ops),
+                list(expected.body.imms),
+                list(expected.body.offsets),
+            )
+            assert rebuilt.module.codes[i].offset == expected.body.offset
