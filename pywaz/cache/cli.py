@@ -211,6 +211,8 @@ def compile_ahead(data: bytes, cache, engine, options, progress=None) -> dict:
             cache.flush()
     report["seconds"] = time.perf_counter() - start
     functions = getattr(artifact, "functions", None)
+    if functions is None:  # an engine that stores the module only (the interpreter): count its functions
+        functions = getattr(getattr(artifact, "validated", None), "functions", None)
     report["functions"] = len(functions) if functions is not None else 0
     path = cache.store.path_for(key)
     report["path"] = path

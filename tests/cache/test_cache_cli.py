@@ -72,7 +72,9 @@ def test_cli_compile_for_the_interpreter_stores_the_module_so_a_run_decodes_noth
     module = tmp_path / "m.wasm"
     module.write_bytes(wasm)
     status = main(["compile", str(module), "--cache-dir", str(tmp_path / "c"), "--engine", "interpreter"])
-    assert status == 0, capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "functions: 3" in out
     monkeypatch.setattr(pywaz.decoder, "decode_module", lambda *a: pytest.fail("decoded the whole module"))
     monkeypatch.setattr(pywaz.validator, "validate", lambda *a: pytest.fail("validated the whole module"))
     with CompilationCache(str(tmp_path / "c")) as cache, pywaz.Runtime(engine="interpreter", cache=cache) as rt:
