@@ -246,3 +246,52 @@ def test_back_to_back_columns_with_crossed_bounds_are_refused(validated):
     info["datas"]["starts"] = bytes(starts)
     with pytest.raises(PywazError, match="do not match"):
         decode_module_info(info)
+
+
+def _spec_modules():
+    """Every valid binary module of the spec suite (skipped when the suite is absent)."""
+    from pywaz.errors import DecodeError, ValidationError
+    from pywaz.spectest.locate import find_testsuite
+
+    testsuite = find_testsuite()
+    if testsuite is None:
+        pytest.skip("the spec testsuite is absent (see README: ../shared/wasm-testsuite)")
+    for path in sorted(testsuite.glob("*/*.wasm")):
+        data = path.read_bytes()
+        try:
+            yield path.name, data, validate(decode_module(data))
+        except (DecodeError, ValidationError):
+            continue
+
+
+def test_each_function_decoded_alone_equals_full_validation_over_the_spec_suite():
+    """Differential: every function of every valid spec module, through the per-function path."""
+    from pywaz.cache.moduleinfo import module_bodies_of
+
+    modules = functions = 0
+    for name, data, validated in _spec_modules():
+        again = rebuilt(validated)
+        bodies = module_bodies_of(again)
+        bodies.provide(data)
+        for i, expected in enumerate(validated.functions):
+            got = again.functions[i]
+            assert (got.func_index, got.type, got.local_types, got.max_height) == (
+                expected.func_index,
+                expected.type,
+                expected.local_types,
+                expected.max_height,
+            ), (name, i)
+            assert got.blocks == expected.blocks, (name, i)
+            body, want = got.body, expected.body
+            assert (body.locals, body.ops, body.imms, list(body.offsets), body.offset, body.end) == (
+                want.locals,
+                want.ops,
+                want.imms,
+                list(want.offsets),
+                want.offset,
+                want.end,
+            ), (name, i)
+            functions += 1
+        assert bodies._validated is None, name  # no function needed the whole module
+        modules += 1
+    assert modules > 1000 and functions > 5000, (modules, functions)
