@@ -239,7 +239,11 @@ def run_compile(args) -> int:
     except (ValueError, PywazError) as exc:
         print(f"pywaz compile: {exc}", file=sys.stderr)
         return 2
-    options = CompileOptions() if args.compile_mode is None else CompileOptions(compile_mode=args.compile_mode)
+    keep = bool(args.keep_sources)
+    if args.compile_mode is None:
+        options = CompileOptions(keep_sources=keep)
+    else:
+        options = CompileOptions(compile_mode=args.compile_mode, keep_sources=keep)
     show = not args.no_progress and sys.stderr.isatty()
     bar = Progress("compiling", 0, sys.stderr, enabled=show)
 

@@ -35,7 +35,10 @@ _DOMAIN_TAG = b"pywaz.compilation-cache.key"
 
 #: Compile options deliberately left out of the key, with the reason. A field
 #: belongs here only if it cannot change the artifact's bytes or behaviour.
-EXCLUDED_OPTIONS: Mapping[str, str] = {}
+EXCLUDED_OPTIONS: Mapping[str, str] = {
+    "keep_sources": "the generated source kept beside each code object is informational: code objects are "
+    "identical either way, and a reader that wants a source not kept regenerates it",
+}
 
 #: Package-relative sources whose bytes feed the fingerprint: everything that
 #: decides what an engine emits or how an artifact is read back.

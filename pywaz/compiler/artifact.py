@@ -20,7 +20,7 @@ import threading
 import types
 from typing import TYPE_CHECKING
 
-from .._records import record
+from .._records import record, replace
 from ..errors import PywazError
 from ..ir import ValidatedModule
 
@@ -146,9 +146,13 @@ class CompiledArtifact:
     the module bytes on first need, see :mod:`pywaz.cache.moduleinfo`).
     """
 
-    def __init__(self, validated: ValidatedModule | None, num_functions: int, compile_mode: str):
+    def __init__(
+        self, validated: ValidatedModule | None, num_functions: int, compile_mode: str, keep_sources: bool = True
+    ):
         self.validated = validated
         self.compile_mode = compile_mode
+        #: Whether compiled functions keep their generated source (``""`` when not: regenerate to read it).
+        self.keep_sources = keep_sources
         self.functions: list[CompiledFunction | None] = [None] * num_functions
         self.errors: list[UnsupportedOpcode | None] = [None] * num_functions
         self._lock = threading.Lock()
@@ -230,6 +234,8 @@ class CompiledArtifact:
                 except unsupported as exc:
                     self.errors[local_index] = exc
                     raise
+                if not self.keep_sources:
+                    found = replace(found, source="")
             self.functions[local_index] = found
             return found
 

@@ -249,7 +249,8 @@ class CompilerEngine:
         mode = getattr(options, "compile_mode", "lazy") if options is not None else "lazy"
         if mode not in COMPILE_MODES:
             raise PywazError(f"unknown compile mode {mode!r} (choose from {', '.join(COMPILE_MODES)})")
-        artifact = CompiledArtifact(validated, len(validated.functions), mode)
+        keep_sources = getattr(options, "keep_sources", True) if options is not None else True
+        artifact = CompiledArtifact(validated, len(validated.functions), mode, keep_sources)
         if mode == "eager":
             artifact.compile_all()
         return artifact

@@ -29,7 +29,7 @@ def _replace(view, **changes):
 _NOT_YET = "not compiled yet (lazy mode): use functions.view(index, python=True) to compile it now"
 # Functions whose code came from a disk cache are unmarshalled on demand (no compilation) instead;
 # their source may not have been stored, and is then regenerated only when asked for.
-_NO_SOURCE = "the cached code came without its source: use functions.view(index, python=True) to regenerate it"
+_NO_SOURCE = "its source was not kept: use functions.view(index, python=True) to regenerate it"
 
 
 class FunctionViews(Sequence):
@@ -124,7 +124,7 @@ class FunctionViews(Sequence):
         view = function_view(validated, index, compiled=cf)
         if view.python_source:
             return view
-        # Code loaded from a disk cache may come without its source.
+        # Sources are kept only when a cache stores them (CompileOptions.keep_sources); otherwise regenerate.
         if python:
             try:
                 from ..compiler.artifact import compile_function

@@ -232,7 +232,12 @@ class Runtime:
         self._cache = cache if cache is not None else private_cache()
         self._owns_cache = cache is None
         self._compile_origins = dict.fromkeys(("compiled", "memory", "shared", "disk"), 0)
-        self.options = CompileOptions() if compile_mode is None else CompileOptions(compile_mode=compile_mode)
+        # Generated sources are kept only where a cache stores them; otherwise they are regenerated on request.
+        keep_sources = getattr(getattr(self._cache, "store", None), "keep_sources", False)
+        if compile_mode is None:
+            self.options = CompileOptions(keep_sources=keep_sources)
+        else:
+            self.options = CompileOptions(compile_mode=compile_mode, keep_sources=keep_sources)
         self.call_depth = CallDepth(max_call_depth, getattr(self.engine, "python_frames_per_call", 1))
         self.max_memory_pages = max_memory_pages
         self.max_table_size = max_table_size

@@ -333,3 +333,22 @@ def test_a_function_first_compiled_after_a_disk_hit_decodes_and_validates_only_i
                 list(expected.body.offsets),
             )
             assert rebuilt.module.codes[i].offset == expected.body.offset
+
+
+def test_sources_are_kept_only_where_a_cache_stores_them(tmp_path):
+    with pywaz.Runtime(engine="compiler", compile_mode="eager") as rt:
+        compiled = rt.compile_module(DATA)
+        assert all(f.source == "" for f in compiled.artifact.functions)
+        assert compiled.functions.view("inc", python=True).python_source.startswith("def f")
+    with (
+        pywaz.CompilationCache(str(tmp_path / "kept"), keep_sources=True) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as rt,
+    ):
+        compiled = rt.compile_module(DATA)
+        assert all(f.source.startswith("def f") for f in compiled.artifact.functions)
+    with (
+        pywaz.CompilationCache(str(tmp_path / "kept")) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as rt,
+    ):
+        view = rt.compile_module(DATA).functions.view("inc")  # a disk hit: the stored source, no regeneration
+        assert rt.stats()["disk_hits"] == 1 and view.python_source.startswith("def f")

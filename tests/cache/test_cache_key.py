@@ -169,3 +169,8 @@ def test_key_follows_record_fields_too():
     assert base_key(options=RecordOptions(brand_new=1)) != base_key(options=RecordOptions(brand_new=0))
     with pytest.raises(CacheError, match="must be a CompileOptions instance"):
         base_key(options=RecordOptions)
+
+
+def test_keeping_sources_does_not_change_the_key():
+    """Code objects are the same either way, so a cache shared by both kinds of runtime shares entries."""
+    assert base_key(options=CompileOptions(keep_sources=False)) == base_key(options=CompileOptions())

@@ -63,8 +63,11 @@ def test_compiler_eager_mode_has_code_up_front():
     with pywaz.Runtime("compiler", compile_mode="eager") as runtime:
         fns = _compiled(runtime).functions
         square = fns[1]
-        assert square.code is not None and square.python_unavailable is None
-        assert square.code.co_name.startswith("f1")
+        assert square.code is not None and square.code.co_name.startswith("f1")
+        # The source is not kept (no cache stores it) but regenerated on request, for the same code.
+        assert square.python_source is None and "python=True" in square.python_unavailable
+        shown = fns.view(1, python=True)
+        assert shown.python_source.startswith("def f1") and shown.code is square.code
         assert fns[0].python_unavailable is None and fns[0].code is None  # an import: no body, no Python asked
 
 
