@@ -50,7 +50,7 @@ def _close_descriptor(fd: int) -> None:
 
 
 class _FileRegion:
-    """Positional reads from an open entry file, closed when done or when unreferenced."""
+    """Positional reads from an open entry file, closed once nothing references it."""
 
     __slots__ = ("_fd", "_finalizer", "__weakref__")
 
