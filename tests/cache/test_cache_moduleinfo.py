@@ -295,3 +295,33 @@ def test_each_function_decoded_alone_equals_full_validation_over_the_spec_suite(
         assert bodies._validated is None, name  # no function needed the whole module
         modules += 1
     assert modules > 1000 and functions > 5000, (modules, functions)
+
+
+def test_each_esbuild_function_decoded_alone_equals_full_validation():
+    """The same differential on a real 14 MB Go module (bench/.data, fetched by scripts/fetch_modules.py)."""
+    import os
+
+    from pywaz.cache.moduleinfo import module_bodies_of
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "bench", ".data", "esbuild-0.28.2.wasm")
+    if not os.path.isfile(path):
+        pytest.skip("bench/.data/esbuild-0.28.2.wasm is not present (python3 scripts/fetch_modules.py)")
+    with open(path, "rb") as f:
+        data = f.read()
+    validated = validate(decode_module(data))
+    again = rebuilt(validated)
+    bodies = module_bodies_of(again)
+    bodies.provide(data)
+    for i, expected in enumerate(validated.functions):
+        got = again.functions[i]
+        assert (got.blocks, got.max_height, got.local_types) == (
+            expected.blocks,
+            expected.max_height,
+            expected.local_types,
+        ), i
+        assert (got.body.ops, got.body.imms, got.body.offsets) == (
+            expected.body.ops,
+            expected.body.imms,
+            expected.body.offsets,
+        ), i
+    assert bodies._validated is None
