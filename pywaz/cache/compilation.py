@@ -29,7 +29,6 @@ from .lifetimes import CacheEntry, CodeRef
 from .payload import ArtifactPayload
 from .store import DiskStore
 
-
 RESIDENCY_RETAIN = "retain"
 RESIDENCY_REFERENCED = "referenced"
 
@@ -294,7 +293,7 @@ class CompilationCache:
                     store.discard(key, f"engine could not deserialize it: {exc!r}")
                 else:
                     self._count("disk_hits")
-                    return artifact, "disk", loaded.size, _compiled_count(loaded.payload)
+                    return artifact, "disk", loaded.size, loaded.payload.compiled_count()
             self._count("disk_misses")
         self._count("compilations")
         artifact = compile_fn()
@@ -316,7 +315,7 @@ class CompilationCache:
         if size is None:
             return None, -1
         self._count("disk_writes")
-        return size, _compiled_count(payload)
+        return size, payload.compiled_count()
 
     def flush(self) -> int:
         """Write back resident artifacts that gained compiled functions since they were stored.
@@ -341,12 +340,15 @@ class CompilationCache:
             except Exception as exc:
                 logger.warning("not writing back %s: serialize failed: %r", entry.key, exc)
                 continue
-            if not isinstance(payload, ArtifactPayload) or _compiled_count(payload) <= entry.stored_functions:
+            if not isinstance(payload, ArtifactPayload):
+                continue
+            compiled = payload.compiled_count()
+            if compiled <= entry.stored_functions:
                 continue
             size = self._store.store(entry.key, engine, module_sha256, payload)
             if size is not None:
                 self._count("disk_writes")
-                entry.size, entry.stored_functions = size, _compiled_count(payload)
+                entry.size, entry.stored_functions = size, compiled
                 rewritten += 1
         return rewritten
 
@@ -473,10 +475,6 @@ def _cheap_compiled_count(artifact) -> int | None:
         return int(count())
     except Exception:
         return None
-
-
-def _compiled_count(payload: ArtifactPayload) -> int:
-    return payload.compiled_count()
 
 
 def private_cache() -> CompilationCache:

@@ -162,26 +162,17 @@ class ModuleBodies:
             return found
 
     def _decode_one(self, local_index: int):
-        from ..decoder.instructions import decode_expr
         from ..decoder.reader import Reader
-        from ..decoder.sections import read_locals
+        from ..decoder.sections import read_body
         from ..errors import DecodeError, ValidationError
-        from ..ir import FunctionBody
         from ..validator._function import Context, validate_function
 
         starts, ends = self._spans
-        start, end = starts[local_index], ends[local_index]
-        types, func_types, num_imported = self._context_parts[0], self._context_parts[1], self._context_parts[-1]
+        func_types, num_imported = self._context_parts[1], self._context_parts[-1]
         if self._context is None:
             self._context = Context(*self._context_parts[:-1])
-        data = self._data
         try:
-            reader = Reader(data, start)
-            locals_ = read_locals(reader)
-            ops, imms, offsets, stop, _ = decode_expr(data, reader.pos, {})
-            if stop != end:
-                raise DecodeError("body does not end at its recorded span", start)
-            body = FunctionBody(locals_, ops, imms, offsets, start, end)
+            body, _ = read_body(Reader(self._data, starts[local_index]), ends[local_index], {})
             func_index = num_imported + local_index
             return validate_function(func_index, func_types[func_index], body, self._context)
         except (DecodeError, ValidationError) as exc:

@@ -38,11 +38,10 @@ from .entry import (
     encode_entry,
     header_length,
 )
-from .storedcode import StoredCode, open_region
 from .errors import CacheError, logger
 from .key import pywaz_version
 from .payload import ArtifactPayload
-
+from .storedcode import StoredCode, open_region, read_at
 
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
 _SUFFIX = ".pwz"
@@ -233,11 +232,11 @@ class DiskStore:
             if not stat.S_ISREG(st.st_mode):
                 raise InvalidEntry("not a regular file")
 
-            def read_at(offset: int, length: int) -> bytes:
-                return _read_at(fd, offset, length)
+            def read(offset: int, length: int) -> bytes:
+                return read_at(fd, offset, length)
 
-            header, metadata, table, sources = decode_entry_lazily(read_at, st.st_size, key)
-            region, taken = open_region(fd, header.code_offset, header.code_length, read_at)
+            header, metadata, table, sources = decode_entry_lazily(read, st.st_size, key)
+            region, taken = open_region(fd, header.code_offset, header.code_length, read)
             owned = not taken
         except InvalidEntry as exc:
             self._discard(path, identity, str(exc))
@@ -487,19 +486,6 @@ def _unmarshal(blob: bytes):
         return marshal.loads(blob)
     except (ValueError, EOFError, TypeError) as exc:
         raise InvalidEntry(f"code blob does not unmarshal: {exc}") from None
-
-
-def _read_at(fd: int, offset: int, length: int) -> bytes:
-    """Up to ``length`` bytes at ``offset`` (fewer only at the end of the file)."""
-    os.lseek(fd, offset, os.SEEK_SET)
-    chunks = []
-    while length > 0:
-        chunk = os.read(fd, length)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        length -= len(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _fsync_dir(path: str) -> None:

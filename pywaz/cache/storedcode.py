@@ -39,6 +39,26 @@ _open_regions = 0
 _open_lock = threading.Lock()
 
 
+def read_at(fd: int, offset: int, length: int) -> bytes:
+    """Up to ``length`` bytes of ``fd`` at ``offset`` (fewer only at the end of the file).
+
+    ``os.pread`` where the platform has it (no shared file position, so
+    threads may read one descriptor at once); ``lseek`` + ``read`` otherwise.
+    """
+    chunks = []
+    pread = getattr(os, "pread", None)
+    if pread is None:
+        os.lseek(fd, offset, os.SEEK_SET)
+    while length > 0:
+        chunk = pread(fd, length, offset) if pread is not None else os.read(fd, length)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+        length -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def _close_descriptor(fd: int) -> None:
     global _open_regions
     try:
@@ -59,15 +79,7 @@ class _FileRegion:
         self._finalizer = weakref.finalize(self, _close_descriptor, fd)
 
     def read(self, offset: int, length: int) -> bytes:
-        chunks = []
-        while length > 0:
-            chunk = os.pread(self._fd, length, offset)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            offset += len(chunk)
-            length -= len(chunk)
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return read_at(self._fd, offset, length)
 
     def close(self) -> None:
         self._finalizer()

@@ -143,19 +143,23 @@ def _add_simd_names(instance_globals: dict) -> None:
     instance_globals["_v_simd_loaded"] = True
 
 
-def _ensure_simd(instance_globals: dict, code: types.CodeType) -> None:
-    if "_v_simd_loaded" not in instance_globals and _uses_simd(code):
-        _add_simd_names(instance_globals)
-
-
 def _const_value(bits: int) -> float:
     return _F64.unpack(_U64.pack(bits))[0]
 
 
-def _install(instance_globals, compiled) -> types.FunctionType:
-    _ensure_simd(instance_globals, compiled.code)
+def _install(instance_globals, compiled, simd_flags: list, local_index: int) -> types.FunctionType:
+    """``compiled`` as a function of the instance whose globals are ``instance_globals``.
+
+    Its float constants and (if its code uses them) the SIMD lane names go into
+    the globals first; ``simd_flags`` caches, per artifact, which codes do.
+    """
     for name, bits in compiled.consts:
         instance_globals[name] = _const_value(bits)
+    uses_simd = simd_flags[local_index]
+    if uses_simd is None:
+        uses_simd = simd_flags[local_index] = _uses_simd(compiled.code)
+    if uses_simd:
+        _add_simd_names(instance_globals)
     return types.FunctionType(compiled.code, instance_globals, compiled.name)
 
 
@@ -198,7 +202,7 @@ def _bind_plan(artifact: CompiledArtifact, validated) -> _BindPlan:
     return plan
 
 
-def _loader(artifact: CompiledArtifact, instance, instance_globals, num_imported: int):
+def _loader(artifact: CompiledArtifact, plan: _BindPlan, instance, instance_globals, num_imported: int):
     """The instance's first-call handler: ``call(func_index, *args)`` loads or compiles, installs and runs.
 
     A function with no code yet is bound to ``MethodType(call, func_index)``:
@@ -209,7 +213,8 @@ def _loader(artifact: CompiledArtifact, instance, instance_globals, num_imported
     funcs = instance.funcs
 
     def install(func_index):
-        fn = _install(instance_globals, artifact.function(func_index - num_imported, instance.module))
+        local_index = func_index - num_imported
+        fn = _install(instance_globals, artifact.function(local_index, instance.module), plan.simd, local_index)
         instance_globals[f"_f{func_index}"] = fn
         funcs[func_index].call = fn
         return fn
@@ -270,23 +275,14 @@ class CompilerEngine:
         funcs = instance.funcs
         g.update(zip(plan.ref_names, funcs))
         num_imported = len(funcs) - len(artifact.functions)
-        first_call = _loader(artifact, instance, g, num_imported)
+        first_call = _loader(artifact, plan, instance, g, num_imported)
         method = types.MethodType
         calls = [function.call for function in funcs[:num_imported]]
-        function_type = types.FunctionType
         errors = artifact.errors
         simd = plan.simd
         for local_index, compiled in enumerate(artifact.functions):
             if compiled is not None:
-                if compiled.consts:
-                    for name, bits in compiled.consts:
-                        g[name] = _const_value(bits)
-                uses_simd = simd[local_index]
-                if uses_simd is None:
-                    uses_simd = simd[local_index] = _uses_simd(compiled.code)
-                if uses_simd:
-                    _add_simd_names(g)
-                calls.append(function_type(compiled.code, g, compiled.name))
+                calls.append(_install(g, compiled, simd, local_index))
             elif errors[local_index] is not None:
                 calls.append(_failing_call(errors[local_index]))
             else:  # compiled on first call, or (cache hit) its code unmarshalled on first call

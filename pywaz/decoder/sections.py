@@ -227,16 +227,26 @@ def read_codes(reader: Reader, memargs: dict) -> tuple[tuple, bool]:
     """
     bodies = []
     uses_data_index = False
-    data = reader.data
     for _ in range(reader.length()):
         size = reader.length()
-        body_start = reader.pos
-        body_end = body_start + size
-        locals_ = read_locals(reader)
-        ops, imms, offsets, end, uses = decode_expr(data, reader.pos, memargs)
-        if end != body_end:
-            raise DecodeError("section size mismatch (function body)", body_start)
-        reader.pos = end
+        body, uses = read_body(reader, reader.pos + size, memargs)
         uses_data_index = uses_data_index or uses
-        bodies.append(FunctionBody(locals_, ops, imms, offsets, body_start, body_end))
+        bodies.append(body)
     return tuple(bodies), uses_data_index
+
+
+def read_body(reader: Reader, body_end: int, memargs: dict) -> tuple[FunctionBody, bool]:
+    """One function body from ``reader.pos`` to ``body_end`` (§5.5.13), and whether it uses a data index.
+
+    Also used alone, by the cache, to decode one function of a module it has the spans of.
+
+    Raises:
+        DecodeError: malformed body, or its ``end`` is not at ``body_end`` ("section size mismatch").
+    """
+    body_start = reader.pos
+    locals_ = read_locals(reader)
+    ops, imms, offsets, end, uses = decode_expr(reader.data, reader.pos, memargs)
+    if end != body_end:
+        raise DecodeError("section size mismatch (function body)", body_start)
+    reader.pos = end
+    return FunctionBody(locals_, ops, imms, offsets, body_start, body_end), uses

@@ -22,7 +22,6 @@ from .machine import CallDepth, make_runner
 from .misc import MISC_OPS
 from .prepare import FuncCode, prepare_function
 
-
 _ARTIFACT_FORMAT = 1
 
 

@@ -216,9 +216,9 @@ def infer_signature(fn, qualified: str, params, results, caller):
     if explicit_params is not None and explicit_results is not None:
         if caller is not None:
             return explicit_params, explicit_results, bool(caller)
-        code = getattr(fn, "__code__", None)
-        if type(fn) is types.FunctionType and code is not None:
+        if type(fn) is types.FunctionType:
             # A plain function with explicit types: only its first parameter's annotation matters.
+            code = fn.__code__
             first = code.co_varnames[0] if code.co_argcount else None
             annotation = fn.__annotations__.get(first) if first is not None else None
             takes_caller = annotation is not None and _is_caller(annotation, fn)
@@ -279,9 +279,9 @@ def _is_caller(annotation, fn) -> bool:
 
 
 def _result_codes(annotation, fn, qualified: str) -> tuple:
-    what = f"{qualified} return annotation"
     import inspect
 
+    what = f"{qualified} return annotation"
     if annotation is inspect.Signature.empty:
         return ()  # like a Python function without one: returns None
     if isinstance(annotation, str) and annotation.strip().startswith(("tuple[", "typing.Tuple[", "Tuple[")):
