@@ -57,3 +57,25 @@ def test_a_damaged_interpreter_entry_is_a_miss_and_replaced(cache_dir):
     with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime("interpreter", cache=cache) as rt:
         check_all(rt.instantiate(DATA))
         assert rt.stats()["disk_hits"] == 1
+
+
+@pytest.mark.parametrize("metadata", [{"format": 99, "module": {}}, {"format": 1, "module": {"format": -1}}, []])
+def test_a_payload_that_is_not_an_interpreter_artifact_is_refused(metadata):
+    from pywaz.cache import ArtifactPayload
+    from pywaz.errors import PywazError
+    from pywaz.interpreter.engine import InterpreterEngine
+
+    with pytest.raises(PywazError):
+        InterpreterEngine().deserialize(ArtifactPayload(metadata, ()))
+
+
+def test_an_interpreter_payload_with_the_wrong_function_count_is_refused():
+    from pywaz.cache import ArtifactPayload
+    from pywaz.errors import PywazError
+    from pywaz.interpreter.engine import InterpreterEngine
+
+    engine = InterpreterEngine()
+    artifact = engine.compile(pywaz.validator.validate(pywaz.decoder.decode_module(DATA)), None)
+    payload = engine.serialize(artifact)
+    with pytest.raises(PywazError, match="different function counts"):
+        engine.deserialize(ArtifactPayload(payload.metadata, payload.code_blobs[:-1]))

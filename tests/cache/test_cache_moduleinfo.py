@@ -325,3 +325,39 @@ def test_each_esbuild_function_decoded_alone_equals_full_validation():
             expected.body.offsets,
         ), i
     assert bodies._validated is None
+
+
+def _info_of(validated) -> dict:
+    return msgpack.unpackb(msgpack.packb(encode_module_info(validated)), raw=False, strict_map_key=True)
+
+
+@pytest.mark.parametrize(
+    "spans",
+    [
+        "not a list",
+        [b"\0\0\0\0"],
+        [b"\0\0\0\0" * 3, "ends"],
+        [b"\0\0\0\0", b"\0\0\0\0"],  # one span for three functions
+        [(40).to_bytes(4, "little") * 3, (30).to_bytes(4, "little") * 3],  # start after end
+        [(0).to_bytes(4, "little") * 3, (1 << 20).to_bytes(4, "little") * 3],  # past the module's end
+    ],
+)
+def test_malformed_body_spans_are_a_clear_error(validated, spans):
+    info = _info_of(validated)
+    info["body_spans"] = spans
+    with pytest.raises(PywazError, match="body spans"):
+        decode_module_info(info)
+
+
+def test_bytes_that_disagree_with_a_body_span_are_a_clear_error(validated):
+    """Same size, no digest recorded, a body damaged: the one-function decode says so (never a bare error)."""
+    from pywaz.cache.moduleinfo import module_bodies_of
+
+    data = bytearray(wasmtime.wat2wasm(WAT))
+    body = validated.functions[1].body  # $two: local.get 0, call $one
+    data[body.offset + 1 : body.end] = b"\xff" * (body.end - body.offset - 1)
+    again = decode_module_info(_info_of(validated))
+    module_bodies_of(again).provide(bytes(data))
+    assert again.functions[0].func_index == validated.functions[0].func_index  # an intact body still decodes
+    with pytest.raises(PywazError, match="does not match function 1"):
+        again.functions[1]

@@ -19,10 +19,14 @@ import pywaz
 from pywaz.cache import storedcode
 
 FUNCS = 6
-WAT = "(module\n" + "\n".join(
-    f'  (func (export "f{i}") (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const {i + 3})) (i32.const {i})))'
-    for i in range(FUNCS)
-) + "\n)"
+WAT = (
+    "(module\n"
+    + "\n".join(
+        f'  (func (export "f{i}") (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const {i + 3})) (i32.const {i})))'
+        for i in range(FUNCS)
+    )
+    + "\n)"
+)
 DATA = bytes(wasmtime.wat2wasm(WAT))
 
 
@@ -37,9 +41,10 @@ def lazy_regions(monkeypatch):
 
 
 def write_entry(directory):
-    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(
-        engine="compiler", compile_mode="eager", cache=cache
-    ) as runtime:
+    with (
+        pywaz.CompilationCache(directory) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime,
+    ):
         runtime.compile_module(DATA)
         assert cache.stats()["disk_writes"] == 1
         (entry,) = cache.entries()
@@ -74,9 +79,10 @@ def test_a_disk_hit_reads_no_code_until_a_function_runs(tmp_path, lazy_regions, 
         return real_read(self, index)
 
     monkeypatch.setattr(storedcode.StoredCode, "_read", counting)
-    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(
-        engine="compiler", compile_mode="eager", cache=cache
-    ) as runtime:
+    with (
+        pywaz.CompilationCache(directory) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime,
+    ):
         instance = runtime.instantiate(DATA)
         assert runtime.stats() == {"compilations": 0, "memory_hits": 0, "disk_hits": 1}
         assert reads == []
@@ -98,9 +104,10 @@ def test_a_damaged_blob_is_compiled_instead_and_the_entry_replaced(tmp_path, laz
         f.seek(offset + length // 2)
         f.write(bytes([byte[0] ^ 0x20]))
     caplog.set_level(logging.DEBUG, logger="pywaz.cache")
-    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(
-        engine="compiler", compile_mode="eager", cache=cache
-    ) as runtime:
+    with (
+        pywaz.CompilationCache(directory) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime,
+    ):
         instance = runtime.instantiate(DATA)
         assert runtime.stats()["disk_hits"] == 1
         for i in range(FUNCS):
@@ -108,10 +115,16 @@ def test_a_damaged_blob_is_compiled_instead_and_the_entry_replaced(tmp_path, laz
         assert any("digest mismatch" in r.getMessage() for r in caplog.records)
         assert not os.path.exists(path)
     # The next process misses, compiles and writes a good entry; the one after hits.
-    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime:
+    with (
+        pywaz.CompilationCache(directory) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime,
+    ):
         assert runtime.instantiate(DATA).exports["f1"](10) == expected(1)
         assert runtime.stats()["compilations"] == 1
-    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime:
+    with (
+        pywaz.CompilationCache(directory) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime,
+    ):
         instance = runtime.instantiate(DATA)
         assert [instance.exports[f"f{i}"](10) for i in range(FUNCS)] == [expected(i) for i in range(FUNCS)]
         assert runtime.stats()["disk_hits"] == 1 and cache.verify().valid == 1
@@ -121,9 +134,10 @@ def test_an_entry_truncated_in_place_after_loading_still_runs(tmp_path, lazy_reg
     directory = str(tmp_path / "cache")
     path = write_entry(directory)
     first_code = code_offsets(path)[0][0]
-    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(
-        engine="compiler", compile_mode="eager", cache=cache
-    ) as runtime:
+    with (
+        pywaz.CompilationCache(directory) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime,
+    ):
         instance = runtime.instantiate(DATA)
         assert runtime.stats()["disk_hits"] == 1
         os.truncate(path, first_code + 3)  # another program damages the open file
@@ -135,9 +149,10 @@ def test_an_entry_replaced_after_loading_keeps_serving_the_loaded_one(tmp_path, 
     """os.replace (what every writer does) leaves the open file intact: no recompilation."""
     directory = str(tmp_path / "cache")
     path = write_entry(directory)
-    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(
-        engine="compiler", compile_mode="eager", cache=cache
-    ) as runtime:
+    with (
+        pywaz.CompilationCache(directory) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime,
+    ):
         instance = runtime.instantiate(DATA)
         replacement = path + ".new"
         with open(replacement, "wb") as f:
@@ -172,10 +187,34 @@ def test_past_the_open_file_limit_regions_are_read_whole(tmp_path, lazy_regions,
     write_entry(directory)
     gc.collect()
     baseline = open_descriptors()
-    with pywaz.CompilationCache(directory) as cache, pywaz.Runtime(
-        engine="compiler", compile_mode="eager", cache=cache
-    ) as runtime:
+    with (
+        pywaz.CompilationCache(directory) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime,
+    ):
         instance = runtime.instantiate(DATA)
         assert open_descriptors() == baseline
         assert runtime.stats()["disk_hits"] == 1
         assert [instance.exports[f"f{i}"](10) for i in range(FUNCS)] == [expected(i) for i in range(FUNCS)]
+
+
+def test_a_read_error_on_a_blob_is_compiled_instead_and_the_entry_deleted(tmp_path, lazy_regions, monkeypatch):
+    import errno
+
+    directory = str(tmp_path / "cache")
+    path = write_entry(directory)
+    real = storedcode.read_at
+
+    def failing(fd, offset, length):
+        if length and offset >= code_offsets(path)[2][0]:
+            raise OSError(errno.EIO, "Input/output error")
+        return real(fd, offset, length)
+
+    with (
+        pywaz.CompilationCache(directory) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime,
+    ):
+        instance = runtime.instantiate(DATA)
+        monkeypatch.setattr(storedcode, "read_at", failing)
+        assert [instance.exports[f"f{i}"](10) for i in range(FUNCS)] == [expected(i) for i in range(FUNCS)]
+        assert runtime.stats()["disk_hits"] == 1 and cache.stats()["invalid_entries"] == 1
+    assert not os.path.exists(path)
