@@ -1,28 +1,41 @@
-# Every target sets itself up: `make test` and `make demo` work on a fresh clone.
+# Every target sets itself up: `make test` and `make demo` work on a fresh clone (needs python3 >= 3.11
+# with its venv module, and access to the package index).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+BASE := $(VENV)/.installed-base
+TEST := $(VENV)/.installed-test
+BENCH := $(VENV)/.installed-bench
+# Every tool and its dependencies at the exact version in constraints.txt (build isolation included).
+export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
 .PHONY: test demo bench spec clean
 
-$(STAMP): pyproject.toml
+# The project and its runtime dependencies only: what `make demo` needs.
+$(BASE): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
-	touch $(STAMP)
+	$(PY) -m pip install -q -e .
+	touch $(BASE)
 
-test: $(STAMP)
+$(TEST): $(BASE)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(TEST)
+
+$(BENCH): $(BASE)
+	$(PY) -m pip install -q -e '.[bench]'
+	touch $(BENCH)
+
+test: $(TEST)
 	$(PY) -m pytest
 
-demo: $(STAMP)
+demo: $(BASE)
 	$(PY) -m pywaz.demo
 
-spec: $(STAMP)
+spec: $(BASE)
 	$(VENV)/bin/pywaz spectest
 
-bench: $(STAMP)
-	$(PY) -m pip install -q -e '.[bench]'
+bench: $(BENCH)
 	$(PY) -m pytest bench --benchmark-only -q
 
 clean:

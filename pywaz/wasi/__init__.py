@@ -12,7 +12,7 @@ Behaviour follows wasmtime (checked by ``tests/wasi/test_wasi_differential.py``)
 except where preview1 itself is clearer: rights are enforced (wasmtime ignores
 them), ``fd_fdstat_set_rights``, ``fd_allocate``, ``path_link`` with
 ``symlink_follow`` and the process/thread CPU-time clocks are implemented
-(wasmtime refuses them), ``rmdir("dir/")`` works as on POSIX, and
+(wasmtime refuses them), and
 ``proc_raise`` returns ``ENOSYS`` (wasmtime: ``ENOTSUP``).
 """
 
