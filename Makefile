@@ -39,4 +39,4 @@ bench: $(BENCH)
 	$(PY) -m pytest bench --benchmark-only -q
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

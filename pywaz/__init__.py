@@ -7,6 +7,45 @@ modules with explicit lifetimes. See README.md for the embedding guide.
 
 import importlib as _importlib
 
+# Type checkers and IDEs read these imports to resolve ``pywaz.Runtime`` and friends; at run time
+# TYPE_CHECKING is False (not imported from typing, which `import pywaz` does not need) and the names come
+# from the lazy loader below. Keep this list and _LAZY in step (tests/test_public_api.py checks).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .cache import CacheError, CompilationCache
+    from .decoder import decode_module
+    from .errors import (
+        ClosedError,
+        DecodeError,
+        ExitError,
+        InstantiationError,
+        LinkError,
+        PywazError,
+        Trap,
+        TrapKind,
+        ValidationError,
+    )
+    from .validator import validate
+    from .vm import (
+        Caller,
+        CompiledModule,
+        ExportedFunction,
+        ExportedGlobal,
+        ExportedMemory,
+        ExportedTable,
+        Instance,
+        ModuleConfig,
+        Runtime,
+        externref,
+        f32,
+        f64,
+        funcref,
+        i32,
+        i64,
+        v128,
+    )
+    from .wasi import Wasi, WasiConfig
+
 # Public name -> submodule that defines it. Nothing is imported until a name is
 # first used (PEP 562), so `import pywaz` and `pywaz run` on a warm cache do not
 # pay for the decoder, validator or compiler they never touch.

@@ -1,7 +1,7 @@
 """``pywaz inspect MODULE.wasm``: a module summary, or function listings with ``--func``.
 
 Enters: a path and options. Leaves: text (aligned tables, listings) or, with
-``--json``, one JSON document following ``docs/inspect-schema.json``, written
+``--json``, one JSON document following the schema ``--schema`` prints, written
 to stdout as it is produced. Any bad input (unreadable file, malformed
 module, a ``--func`` that names nothing) is one ``pywaz inspect: error: ...``
 line on stderr and exit status 1.
@@ -17,7 +17,7 @@ HELP = "summarize a module, or list functions as wasm text (and generated Python
 def register(subparsers) -> None:
     """Add the ``inspect`` subcommand to the ``pywaz`` parser."""
     parser = subparsers.add_parser("inspect", help=HELP, description=HELP)
-    parser.add_argument("module", metavar="MODULE.wasm", help="the module to inspect")
+    parser.add_argument("module", metavar="MODULE.wasm", nargs="?", help="the module to inspect")
     parser.add_argument(
         "--func",
         action="append",
@@ -28,7 +28,8 @@ def register(subparsers) -> None:
     parser.add_argument("--wasm", action="store_true", help="with --func: the wasm listing (the default view)")
     parser.add_argument("--python", action="store_true", help="with --func: the generated Python source")
     parser.add_argument("--dis", action="store_true", help="with --func: the CPython bytecode of the generated code")
-    parser.add_argument("--json", action="store_true", help="write JSON (schema: docs/inspect-schema.json)")
+    parser.add_argument("--json", action="store_true", help="write JSON (its schema: pywaz inspect --schema)")
+    parser.add_argument("--schema", action="store_true", help="print the JSON Schema that --json output follows, and exit")
     parser.add_argument("--no-validate", action="store_true", help="skip validation (faster on huge modules)")
     parser.add_argument("--no-functions", action="store_true", help="summary: leave out the per-function table")
     parser.add_argument(
@@ -55,7 +56,15 @@ def run_inspect(args, out=None) -> int:
     from ..inspect.view import function_view
 
     out = out or sys.stdout
+    if args.schema:
+        from ..inspect.schema import schema_text
+
+        out.write(schema_text())
+        return 0
     path = args.module
+    if path is None:
+        print("pywaz inspect: error: the following arguments are required: MODULE.wasm", file=sys.stderr)
+        return 2
     try:
         data = open(path, "rb").read()  # noqa: SIM115 - read at once, closed by refcount
     except OSError as exc:

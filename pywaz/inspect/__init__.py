@@ -5,7 +5,7 @@ Enters: wasm bytes, a path, a decoded :class:`~pywaz.ir.Module` or a
 
 - :func:`summarize` -> ``dict`` (sections, types, imports/exports, tables,
   memories, globals, segments, customs, functions, features), shaped by
-  ``docs/inspect-schema.json``.
+  ``pywaz/inspect/schema.json``.
 - :func:`disassemble` -> list of :class:`Instruction` (offset, depth, wat text).
 - :func:`function_view` -> :class:`FunctionView` (listing plus generated
   Python and code object when the compiler engine can provide them).

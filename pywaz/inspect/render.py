@@ -4,7 +4,7 @@ Enters: a summary ``dict`` (:mod:`.summary`) and :class:`~.view.FunctionView`
 objects. Leaves: text written to a stream as it is produced (a large listing
 is never built into one string). Colour is used only when asked for; the
 caller decides with :func:`use_colour` (a terminal, and ``NO_COLOR`` unset).
-JSON output follows ``docs/inspect-schema.json``.
+JSON output follows ``pywaz/inspect/schema.json``.
 """
 
 from __future__ import annotations

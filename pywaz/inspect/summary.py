@@ -3,7 +3,7 @@
 Enters: wasm bytes, a path, a decoded :class:`~pywaz.ir.Module` or a
 :class:`~pywaz.ir.ValidatedModule`. Leaves: a ``dict`` of lists, strings and
 ints that ``json.dumps`` accepts as is, shaped by
-``docs/inspect-schema.json`` (``$defs/summary``): section sizes, types,
+``pywaz/inspect/schema.json`` (``$defs/summary``): section sizes, types,
 imports and exports with full types, tables, memories, globals with their
 initialisers, the start function, element and data segments, custom
 sections, the functions with their names, and the 2.0 features in use.
@@ -84,7 +84,7 @@ def load(source) -> tuple[Module, ValidatedModule | None, str | None, int]:
 
 
 def summarize(source, *, validate: bool = True, functions: bool = True) -> dict:
-    """A JSON-ready summary of a module (see ``docs/inspect-schema.json``, ``$defs/summary``).
+    """A JSON-ready summary of a module (see ``pywaz/inspect/schema.json``, ``$defs/summary``).
 
     ``source`` is wasm bytes, a path, a Module or a ValidatedModule. With
     ``validate`` False, a Module is not validated and ``valid`` is None.

@@ -1,4 +1,4 @@
-"""A small JSON Schema checker for the subset ``docs/inspect-schema.json`` uses.
+"""A small JSON Schema checker for the subset ``pywaz/inspect/schema.json`` uses.
 
 Supports ``type`` (string or list), ``enum``, ``const``, ``properties``,
 ``required``, ``additionalProperties: false``, ``items``, ``minimum``,
@@ -10,9 +10,8 @@ is checked here.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "inspect-schema.json"
+from pywaz.inspect.schema import schema_text
 
 _IGNORED = {"$schema", "$id", "title", "description", "$defs"}
 _KNOWN = _IGNORED | {
@@ -45,7 +44,7 @@ class SchemaViolation(Exception):
 
 
 def load_schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text())
+    return json.loads(schema_text())
 
 
 def check(instance, schema: dict, root: dict | None = None, path: str = "$") -> None:
