@@ -36,7 +36,8 @@ EAGER_REGION_BYTES = 4 << 20
 MAX_OPEN_REGIONS = 32
 
 _open_regions = 0
-_open_lock = threading.Lock()
+# Reentrant: a region's finalizer takes it, and the garbage collector may run a finalizer at any allocation.
+_open_lock = threading.RLock()
 
 
 def read_at(fd: int, offset: int, length: int) -> bytes:
@@ -113,9 +114,13 @@ def open_region(fd: int, code_offset: int, code_length: int, read_whole) -> tupl
     global _open_regions
     if code_length > EAGER_REGION_BYTES and hasattr(os, "pread"):
         with _open_lock:
-            if _open_regions < MAX_OPEN_REGIONS:
+            reserved = _open_regions < MAX_OPEN_REGIONS
+            if reserved:
                 _open_regions += 1
-                return _FileRegion(fd), True
+        if reserved:
+            # Built outside the lock: allocating may run the garbage collector, which may run another
+            # region's finalizer, which takes the lock (a deadlock seen on CPython 3.12).
+            return _FileRegion(fd), True
     return _MemoryRegion(read_whole(code_offset, code_length), code_offset), False
 
 
