@@ -306,13 +306,17 @@ def _compiled_count(path: str) -> int | None:
     import msgpack
 
     from .entry import _FIELDS_LEN, _NO_CODE, PREAMBLE_SIZE, InvalidEntry, header_length
+    from .files import open_regular
+    from .storedcode import read_at
 
     try:
-        with open(path, "rb") as f:
-            preamble = f.read(PREAMBLE_SIZE)
-            f.seek(PREAMBLE_SIZE + header_length(preamble))
-            (length,) = _FIELDS_LEN.unpack(f.read(_FIELDS_LEN.size))
-            fields = msgpack.unpackb(f.read(length), raw=False)
+        fd, _ = open_regular(path)
+        try:
+            start = PREAMBLE_SIZE + header_length(read_at(fd, 0, PREAMBLE_SIZE))
+            (length,) = _FIELDS_LEN.unpack(read_at(fd, start, _FIELDS_LEN.size))
+            fields = msgpack.unpackb(read_at(fd, start + _FIELDS_LEN.size, length), raw=False)
+        finally:
+            os.close(fd)
         code = fields["code"]
         words = memoryview(code).cast("I") if len(code) % 4 == 0 else None
     except (OSError, InvalidEntry, struct.error):
@@ -418,6 +422,7 @@ def run_list(args) -> int:
 def run_show(args) -> int:
     """Handle ``cache show KEY``: exit 1 if the entry is invalid, 2 for an unknown or ambiguous key."""
     from .entry import PREAMBLE_SIZE, InvalidEntry, decode_entry, decode_header, header_length
+    from .files import read_regular
 
     cache = _opened_or_exit(args)
     if cache is None:
@@ -433,15 +438,15 @@ def run_show(args) -> int:
     e = matches[0]
     reason = compiled = None
     try:
-        with open(e.path, "rb") as f:
-            data = f.read()
+        data = read_regular(e.path)
         header = decode_header(data[: PREAMBLE_SIZE + header_length(data[:PREAMBLE_SIZE])])
+    except (OSError, InvalidEntry) as exc:  # replaced or removed since it was listed
+        print(f"pywaz cache: cannot read {e.path}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return 2
+    try:
         ours = os.path.dirname(os.path.dirname(e.path)) == cache.store.directory
         _, payload = decode_entry(data, e.key if ours else None)
         compiled = payload.compiled_count()
-    except OSError as exc:
-        print(f"pywaz cache: cannot read {e.path}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
     except InvalidEntry as exc:
         reason = str(exc)
         compiled = _compiled_count(e.path)

@@ -29,6 +29,7 @@ import types
 
 from .._records import record
 from .entry import (
+    MAX_HEADER_SIZE,
     PREAMBLE_SIZE,
     EntryHeader,
     InvalidEntry,
@@ -36,9 +37,9 @@ from .entry import (
     decode_entry_lazily,
     decode_header,
     encode_entry,
-    header_length,
 )
 from .errors import CacheError, logger
+from .files import open_directory, open_regular, read_regular
 from .key import pywaz_version
 from .payload import ArtifactPayload
 from .storedcode import StoredCode, open_region, read_at
@@ -219,18 +220,18 @@ class DiskStore:
             return None
         identity = None
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+            fd, st = open_regular(path)
         except FileNotFoundError:
+            return None
+        except InvalidEntry as exc:
+            self._discard(path, None, str(exc))
             return None
         except OSError as exc:
             self._unreadable(path, None, exc)
             return None
         owned = True
         try:
-            st = os.fstat(fd)
             identity = (st.st_dev, st.st_ino)
-            if not stat.S_ISREG(st.st_mode):
-                raise InvalidEntry("not a regular file")
 
             def read(offset: int, length: int) -> bytes:
                 return read_at(fd, offset, length)
@@ -384,10 +385,7 @@ class DiskStore:
             if st is None:
                 continue
             try:
-                with open(path, "rb") as f:
-                    head = f.read(PREAMBLE_SIZE)
-                    head += f.read(header_length(head))
-                header = decode_header(head)
+                header = decode_header(read_regular(path, PREAMBLE_SIZE + MAX_HEADER_SIZE))
             except (OSError, InvalidEntry):
                 continue
             result.append(
@@ -411,8 +409,9 @@ class DiskStore:
     def prune(self, max_bytes: int) -> int:
         """Delete least recently used entries (all versions) until at most ``max_bytes`` remain.
 
-        Also removes temp files left by writers that died. Returns how many
-        entries were deleted.
+        Also removes temp files left by writers that died and anything that
+        is not a regular file (a FIFO, socket, device or symlink in an
+        entry's place). Returns how many entries were deleted.
 
         Raises:
             CacheError: ``max_bytes`` is not a non-negative int.
@@ -421,7 +420,7 @@ class DiskStore:
             raise CacheError(f"max_bytes must be a non-negative int, got {max_bytes!r}")
         files = []
         for path, st in self._scan():
-            if st is None:
+            if st is None or not stat.S_ISREG(st.st_mode):
                 _unlink_quietly(path)
             else:
                 files.append((st.st_mtime, path, st.st_size))
@@ -461,8 +460,7 @@ class DiskStore:
             try:
                 if not _KEY_RE.fullmatch(name):
                     raise InvalidEntry("file name is not a key")
-                with open(path, "rb") as f:
-                    data = f.read()
+                data = read_regular(path)
                 header, payload = decode_entry(data, name if ours else None)
                 if header.key != name:
                     raise InvalidEntry("key echo does not match the file name")
@@ -491,7 +489,7 @@ def _unmarshal(blob: bytes):
 def _fsync_dir(path: str) -> None:
     """Make the rename durable where the platform allows fsync on a directory."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = open_directory(path)
     except OSError:
         return
     try:
