@@ -6,19 +6,22 @@ Layout (all integers little-endian)::
     4   2  entry format version (ENTRY_FORMAT_VERSION)
     6   2  flags (FLAG_*; unknown bits reject the entry)
     8   4  header length H
-    12  H  header: msgpack map (key echo, versions, digests, lengths)
+    12  32 header digest: SHA-256 of bytes 0..12 and the H header bytes
+    44  H  header: msgpack map (key echo, versions, digests, lengths)
     ..     payload: u64 length F, msgpack map {"metadata", "code", "digests", "sources"} (F bytes), code region
 
 ``code`` holds one u32 LE length per function (0xFFFFFFFF: no code),
 ``digests`` the SHA-256 of each function's blob (32 zero bytes where there is
-none), and the code region the marshal blobs back to back. The header's
-``metadata_sha256`` covers the u64 and the fields; each blob is covered by its
-own digest. So a loader checks the small part up front and each blob right
+none), and the code region the marshal blobs back to back. The header
+digest covers the preamble and every header field (so a flipped bit in
+``python``, ``engine``, ``module_sha256`` or ``created`` is caught like one
+anywhere else); the header's ``metadata_sha256`` covers the u64 and the
+fields; each blob is covered by its own digest. So a loader checks the small part up front and each blob right
 before it unmarshals it: a hit on a 100 MB entry reads a few MB, never the
 code of functions that are not called (:mod:`.storedcode`).
 
 :func:`decode_entry` validates a whole entry in memory in a fixed order --
-magic, version, flags, header, key, interpreter, pywaz version, lengths,
+magic, version, flags, header digest, header, key, interpreter, pywaz version, lengths,
 metadata digest, payload decode, types, every blob digest -- and raises
 :class:`InvalidEntry` with the first failure. :func:`decode_entry_lazily`
 does the same up to the blobs, which it leaves to a reader. The store turns
@@ -41,13 +44,14 @@ from .key import ARTIFACT_FORMAT_VERSION, pywaz_version
 from .payload import ArtifactPayload
 
 MAGIC = b"PYWZ"
-ENTRY_FORMAT_VERSION = 3
+ENTRY_FORMAT_VERSION = 4  # 4: the header digest; entries of other versions are misses
 NO_CODE = 0xFFFFFFFF  # the length recorded for a function without code
 _NO_CODE = NO_CODE
 FLAG_SOURCES = 0x0001  # the payload carries generated sources
 KNOWN_FLAGS = FLAG_SOURCES
 
-_PREAMBLE = struct.Struct("<4sHHI")
+_PREAMBLE = struct.Struct("<4sHHI32s")
+_DIGESTED_PREAMBLE = 12  # magic, version, flags, header length: the bytes before the header digest
 _FIELDS_LEN = struct.Struct("<Q")  # payload prefix: length of the msgpack fields before the code region
 PREAMBLE_SIZE = _PREAMBLE.size
 MAX_HEADER_SIZE = 1 << 16  # a real header is a few hundred bytes
@@ -129,7 +133,19 @@ def encode_entry(key: str, engine: str, module_sha256: bytes, payload: ArtifactP
         use_bin_type=True,
     )
     flags = FLAG_SOURCES if sources is not None else 0
-    return b"".join((_PREAMBLE.pack(MAGIC, ENTRY_FORMAT_VERSION, flags, len(header)), header, prefix, *code))
+    return b"".join((encode_preamble(flags, header), header, prefix, *code))
+
+
+def encode_preamble(
+    flags: int, header: bytes, *, magic: bytes = MAGIC, version: int = ENTRY_FORMAT_VERSION, length: int | None = None
+) -> bytes:
+    """The PREAMBLE_SIZE bytes before ``header``: magic, version, flags, header length, header digest.
+
+    The digest covers the first four fields and ``header``. ``magic``,
+    ``version`` and ``length`` are for tests that build damaged entries.
+    """
+    start = struct.pack("<4sHHI", magic, version, flags, len(header) if length is None else length)
+    return start + hashlib.sha256(start + header).digest()
 
 
 def header_length(preamble: bytes) -> int:
@@ -140,7 +156,7 @@ def header_length(preamble: bytes) -> int:
     """
     if len(preamble) < PREAMBLE_SIZE:
         raise InvalidEntry(f"truncated preamble ({len(preamble)} bytes)")
-    magic, version, flags, length = _PREAMBLE.unpack_from(preamble)
+    magic, version, flags, length, _ = _PREAMBLE.unpack_from(preamble)
     if magic != MAGIC:
         raise InvalidEntry(f"bad magic {magic!r}")
     if version != ENTRY_FORMAT_VERSION:
@@ -156,13 +172,15 @@ def decode_header(data: bytes) -> EntryHeader:
     """Decode the preamble and header of ``data`` (which may stop after the header).
 
     Raises:
-        InvalidEntry: any structural problem up to and including the header.
+        InvalidEntry: any structural problem up to and including the header, or a header digest mismatch.
     """
     length = header_length(data)
-    flags = _PREAMBLE.unpack_from(data)[2]
+    _, _, flags, _, digest = _PREAMBLE.unpack_from(data)
     raw = data[PREAMBLE_SIZE : PREAMBLE_SIZE + length]
     if len(raw) != length:
         raise InvalidEntry(f"truncated header ({len(raw)} of {length} bytes)")
+    if hashlib.sha256(bytes(data[:_DIGESTED_PREAMBLE]) + bytes(raw)).digest() != digest:
+        raise InvalidEntry("header digest mismatch")
     try:
         fields = msgpack.unpackb(raw, raw=False, strict_map_key=True)
     except Exception as exc:  # msgpack raises several unrelated types on garbage

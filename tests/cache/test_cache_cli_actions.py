@@ -19,7 +19,7 @@ import wasmtime
 from pywaz.api import CompileOptions
 from pywaz.cache import CompilationCache
 from pywaz.cache.cli import compile_ahead, main
-from pywaz.cache.entry import decode_entry
+from pywaz.cache.entry import PREAMBLE_SIZE, decode_entry, encode_preamble
 from pywaz.cache.payload import ArtifactPayload
 from pywaz.compiler.engine import CompilerEngine
 
@@ -213,11 +213,12 @@ def test_clear_reports_what_it_removed(cache, capsys):
 
 
 def _rewrite_header(data: bytes, **changes) -> bytes:
-    magic, version, flags, length = struct.unpack_from("<4sHHI", data)
-    header = msgpack.unpackb(data[12 : 12 + length], raw=False)
+    """``data`` with header fields changed and the header digest recomputed to agree."""
+    _, _, flags, length = struct.unpack_from("<4sHHI", data)
+    header = msgpack.unpackb(data[PREAMBLE_SIZE : PREAMBLE_SIZE + length], raw=False)
     header.update(changes)
     packed = msgpack.packb(header, use_bin_type=True)
-    return struct.pack("<4sHHI", magic, version, flags, len(packed)) + packed + data[12 + length :]
+    return encode_preamble(flags, packed) + packed + data[PREAMBLE_SIZE + length :]
 
 
 def _flip_middle(data: bytes) -> bytes:

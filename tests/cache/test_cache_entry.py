@@ -13,11 +13,12 @@ from pywaz.cache import ArtifactPayload, CacheError, LazyCodeList, module_digest
 from pywaz.cache.entry import (
     ENTRY_FORMAT_VERSION,
     FLAG_SOURCES,
-    MAGIC,
+    PREAMBLE_SIZE,
     InvalidEntry,
     decode_entry,
     decode_header,
     encode_entry,
+    encode_preamble,
 )
 
 DATA = b"\0asm entry test module"
@@ -52,9 +53,14 @@ def _flip(data: bytes, index: int) -> bytes:
 
 
 def _with_preamble(data: bytes, **fields) -> bytes:
+    """``data`` with preamble fields replaced and the header digest recomputed (so only the field is wrong)."""
     magic, version, flags, length = struct.unpack_from("<4sHHI", data)
+    header = data[PREAMBLE_SIZE : PREAMBLE_SIZE + length]
     values = {"magic": magic, "version": version, "flags": flags, "length": length, **fields}
-    return struct.pack("<4sHHI", values["magic"], values["version"], values["flags"], values["length"]) + data[12:]
+    preamble = encode_preamble(
+        values["flags"], header, magic=values["magic"], version=values["version"], length=values["length"]
+    )
+    return preamble + data[PREAMBLE_SIZE:]
 
 
 @pytest.mark.parametrize(
@@ -62,7 +68,10 @@ def _with_preamble(data: bytes, **fields) -> bytes:
     [
         (lambda d: b"", "truncated preamble"),
         (lambda d: d[:7], "truncated preamble"),
-        (lambda d: d[:40], "truncated header"),
+        (lambda d: d[:60], "truncated header"),
+        (lambda d: _flip(d, PREAMBLE_SIZE + 3), "header digest mismatch"),
+        (lambda d: _flip(d, 20), "header digest mismatch"),
+        (lambda d: _with_preamble(d, flags=FLAG_SOURCES)[:12] + d[12:], "header digest mismatch"),
         (lambda d: d[:-1], "entry is"),
         (lambda d: d + b"\0", "entry is"),
         (lambda d: _flip(d, len(d) - 5), "code digest mismatch for function"),
@@ -72,7 +81,7 @@ def _with_preamble(data: bytes, **fields) -> bytes:
         (lambda d: _with_preamble(d, flags=0x8000), "unknown flag bits"),
         (lambda d: _with_preamble(d, length=1 << 20), "implausible"),
         (lambda d: b"\x00" * len(d), "bad magic"),
-        (lambda d: MAGIC + struct.pack("<HHI", ENTRY_FORMAT_VERSION, 0, 5) + b"\xc1" * 40, "not msgpack"),
+        (lambda d: encode_preamble(0, b"\xc1" * 5) + b"\xc1" * 40, "not msgpack"),
     ],
 )
 def test_structural_damage_is_rejected(mutate, reason):
@@ -111,7 +120,7 @@ def test_other_interpreter_entries_still_decode_structurally(monkeypatch):
 
 def test_header_decodes_without_the_payload():
     data = make_entry()
-    header = decode_header(data[: 12 + struct.unpack_from("<I", data, 8)[0]])
+    header = decode_header(data[: PREAMBLE_SIZE + struct.unpack_from("<I", data, 8)[0]])
     assert header.key == KEY and header.payload_length > 0
 
 
@@ -180,7 +189,7 @@ def test_blob_round_trips_before_and_after_loading():
 
 
 def _metadata_start(data: bytes) -> int:
-    return 12 + struct.unpack_from("<I", data, 8)[0]
+    return PREAMBLE_SIZE + struct.unpack_from("<I", data, 8)[0]
 
 
 def _rewritten(data: bytes, **changes) -> bytes:
@@ -190,7 +199,7 @@ def _rewritten(data: bytes, **changes) -> bytes:
     import msgpack
 
     start = _metadata_start(data)
-    header = msgpack.unpackb(data[12:start])
+    header = msgpack.unpackb(data[PREAMBLE_SIZE:start])
     fields_length = struct.unpack_from("<Q", data, start)[0]
     fields = msgpack.unpackb(data[start + 8 : start + 8 + fields_length])
     code = data[start + 8 + fields_length :]
@@ -199,7 +208,7 @@ def _rewritten(data: bytes, **changes) -> bytes:
     prefix = struct.pack("<Q", len(packed)) + packed
     header.update(metadata_sha256=hashlib.sha256(prefix).digest(), payload_len=len(prefix) + len(code))
     raw_header = msgpack.packb(header, use_bin_type=True)
-    return data[:8] + struct.pack("<I", len(raw_header)) + raw_header + prefix + code
+    return encode_preamble(struct.unpack_from("<H", data, 6)[0], raw_header) + raw_header + prefix + code
 
 
 def test_rewritten_entry_helper_keeps_a_valid_entry_valid():
