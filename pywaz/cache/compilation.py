@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import ClosedError
+from . import autoflush
 from .errors import CacheError, logger
 from .lifetimes import CacheEntry, CodeRef
 from .payload import ArtifactPayload
@@ -55,6 +57,12 @@ class CompilationCache:
     each write. ``max_entries`` bounds the memory layer. ``keep_sources``
     stores the generated source of each function in disk entries too.
 
+    With a directory, code compiled lazily after an entry was written reaches
+    disk without ``close()``: at interpreter exit, when the last reference on
+    an entry is released (closed or garbage-collected), and periodically while
+    code keeps compiling (see :mod:`pywaz.cache.autoflush`).
+    ``auto_flush=False`` leaves that to :meth:`flush`/:meth:`close` alone.
+
     The directory is a trust boundary: entries contain code objects that
     pywaz unmarshals and runs, so use a directory only you can write.
 
@@ -70,6 +78,7 @@ class CompilationCache:
         max_entries: int | None = None,
         keep_sources: bool = False,
         residency: str = RESIDENCY_RETAIN,
+        auto_flush: bool = True,
     ):
         if residency not in (RESIDENCY_RETAIN, RESIDENCY_REFERENCED):
             raise CacheError(f"residency must be {RESIDENCY_RETAIN!r} or {RESIDENCY_REFERENCED!r}, got {residency!r}")
@@ -100,6 +109,10 @@ class CompilationCache:
             0,
         )
         self._references = 0
+        self._flush_lock = threading.Lock()  # one write-back at a time: explicit, background or at exit
+        self._auto_flush = bool(auto_flush) and self._store is not None
+        if self._auto_flush:
+            autoflush.register(self)
 
     # -- introspection -----------------------------------------------------
 
@@ -267,6 +280,9 @@ class CompilationCache:
         if self._store is not None and serialize is not None:
             entry.persist = (serialize, engine, bytes(module_sha256))
             entry.stored_functions = stored
+            entry.written_at = time.monotonic()
+            if self._auto_flush:
+                autoflush.watch()
         with self._lock:
             del self._flights[key]
             if take_ref:
@@ -327,30 +343,61 @@ class CompilationCache:
         """
         if self._store is None:
             return 0
+        with self._flush_lock:
+            rewritten = 0
+            for entry in self._persistable():
+                known = _cheap_compiled_count(entry.artifact)
+                if known is not None and known <= entry.stored_functions:
+                    continue  # nothing new: skip serialising (costly for a big module)
+                rewritten += self._write_back(entry)
+            return rewritten
+
+    def _flush_due(self, released: bool) -> int:
+        """Write back the entries :func:`autoflush.is_due` selects (the background worker's call).
+
+        ``released``: a reference on one of this cache's entries was released
+        since the last call (else this is a periodic poll). Returns entries rewritten.
+        """
+        if self._store is None or self._closed:
+            return 0
+        with self._flush_lock:
+            rewritten = 0
+            for entry in self._persistable():
+                known = _cheap_compiled_count(entry.artifact)
+                idle = entry.refs == 0
+                if known is None:  # only serialising tells: do it when an idle entry was just released
+                    new = 1 if released and idle else 0
+                else:
+                    new = known - entry.stored_functions
+                if autoflush.is_due(new, idle, released, time.monotonic() - entry.written_at):
+                    rewritten += self._write_back(entry)
+            return rewritten
+
+    def _persistable(self) -> list[CacheEntry]:
         with self._lock:
-            candidates = [e for e in self._entries.values() if e.persist is not None]
-        rewritten = 0
-        for entry in candidates:
-            serialize, engine, module_sha256 = entry.persist
-            known = _cheap_compiled_count(entry.artifact)
-            if known is not None and known <= entry.stored_functions:
-                continue  # nothing new: skip serialising (costly for a big module)
-            try:
-                payload = serialize(entry.artifact)
-            except Exception as exc:
-                logger.warning("not writing back %s: serialize failed: %r", entry.key, exc)
-                continue
-            if not isinstance(payload, ArtifactPayload):
-                continue
-            compiled = payload.compiled_count()
-            if compiled <= entry.stored_functions:
-                continue
-            size = self._store.store(entry.key, engine, module_sha256, payload)
-            if size is not None:
-                self._count("disk_writes")
-                entry.size, entry.stored_functions = size, compiled
-                rewritten += 1
-        return rewritten
+            self._drain_releases()
+            return [e for e in self._entries.values() if e.persist is not None]
+
+    def _write_back(self, entry: CacheEntry) -> int:
+        """Store ``entry`` again if it has more compiled functions than its disk entry; 1 if written."""
+        serialize, engine, module_sha256 = entry.persist
+        entry.written_at = time.monotonic()  # an attempt: a failing write is retried by age, not every poll
+        try:
+            payload = serialize(entry.artifact)
+        except Exception as exc:
+            logger.warning("not writing back %s: serialize failed: %r", entry.key, exc)
+            return 0
+        if not isinstance(payload, ArtifactPayload):
+            return 0
+        compiled = payload.compiled_count()
+        if compiled <= entry.stored_functions:
+            return 0
+        size = self._store.store(entry.key, engine, module_sha256, payload)
+        if size is None:
+            return 0
+        self._count("disk_writes")
+        entry.size, entry.stored_functions = size, compiled
+        return 1
 
     # -- references (called by CodeRef) ---------------------------------------
 
@@ -362,6 +409,9 @@ class CompilationCache:
         with self._lock:
             self._drop_ref(entry)
             self._drain_releases()
+            idle = entry.refs == 0
+        if idle and entry.persist is not None and self._auto_flush:
+            autoflush.request(self)  # written back off this thread (the caller is closing something)
 
     def _release_from_gc(self, entry: CacheEntry) -> None:
         # A garbage-collected CodeRef may be finalized while this very thread
@@ -373,6 +423,8 @@ class CompilationCache:
                 self._drain_releases()
             finally:
                 self._lock.release()
+        if entry.persist is not None and self._auto_flush:
+            autoflush.request(self)  # non-blocking; the worker drains the release first
 
     def _drain_releases(self) -> None:
         pending = self._pending_releases
@@ -448,6 +500,8 @@ class CompilationCache:
             self._closed = True
             self._entries.clear()
             self._drain_releases()
+        if self._auto_flush:
+            autoflush.unregister(self)
 
     def __enter__(self) -> CompilationCache:
         return self

@@ -24,7 +24,7 @@ _RELEASED = object()
 class CacheEntry:
     """One resident (or formerly resident) artifact and its live reference count."""
 
-    __slots__ = ("key", "artifact", "refs", "size", "persist", "stored_functions", "__weakref__")
+    __slots__ = ("key", "artifact", "refs", "size", "persist", "stored_functions", "written_at", "__weakref__")
 
     def __init__(self, key: str, artifact, size: int | None):
         self.key = key
@@ -36,6 +36,8 @@ class CacheEntry:
         # Compiled functions in the disk entry (-1: none written), so flush() rewrites
         # an entry only when lazy compilation has added code since.
         self.stored_functions = -1
+        # time.monotonic() of the last write (or load) of its disk entry: write-back by age.
+        self.written_at = 0.0
 
 
 class CodeRef:

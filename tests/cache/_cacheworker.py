@@ -5,6 +5,14 @@
     python _cacheworker.py race DIR MODULE_HEX GO_FILE ROUNDS
         waits for GO_FILE, then ROUNDS times: a fresh CompilationCache looks
         the key up and rewrites its entry; prints JSON counts.
+    python _cacheworker.py embed DIR WASM_FILE EXPORTS [--go GO_FILE] [--end HOW] [--file-regions]
+        an embedder: a lazily compiling Runtime on a disk cache calls each
+        export in the comma-separated EXPORTS (no arguments) and never calls
+        close(); prints JSON (results, functions compiled here, which
+        functions have code), then ends HOW: "return" (default), "exit"
+        (sys.exit(3)) or "raise" (an uncaught exception). --go waits for
+        GO_FILE first; --file-regions makes a disk hit read code lazily from
+        the open entry file even for a small module.
 """
 
 import json
@@ -22,6 +30,8 @@ from pywaz.cache import CompilationCache, module_digest  # noqa: E402
 
 def main(argv):
     mode, directory, module_hex = argv[:3]
+    if mode == "embed":
+        return embed(directory, argv[2], argv[3].split(","), argv[4:])
     data = bytes.fromhex(module_hex)
     if mode == "lookup":
         engine = FakeEngine()
@@ -56,6 +66,45 @@ def main(argv):
     else:
         raise SystemExit(f"unknown mode {mode}")
     print(json.dumps(out))
+
+
+_KEEP = []  # the embedder's objects stay alive until the interpreter exits
+
+
+def embed(directory, wasm_file, exports, options):
+    import pywaz
+    import pywaz.cache.storedcode
+    import pywaz.compiler.artifact as artifact_module
+
+    if "--go" in options:
+        go_file = options[options.index("--go") + 1]
+        deadline = time.monotonic() + 60
+        while not os.path.exists(go_file) and time.monotonic() < deadline:
+            time.sleep(0.001)
+    if "--file-regions" in options:
+        pywaz.cache.storedcode.EAGER_REGION_BYTES = 0
+    end = options[options.index("--end") + 1] if "--end" in options else "return"
+    compiled = []
+    real = artifact_module.compile_function
+    artifact_module.compile_function = lambda validated, index: compiled.append(index) or real(validated, index)
+    with open(wasm_file, "rb") as f:
+        data = f.read()
+    runtime = pywaz.Runtime(engine="compiler", compile_mode="lazy", cache=pywaz.CompilationCache(directory))
+    instance = runtime.instantiate(data)
+    results = {name: instance.exports[name]() for name in exports}
+    artifact = next(iter(runtime._compiled)).artifact
+    out = {
+        "results": results,
+        "stats": runtime.stats(),
+        "compiled_here": sorted(compiled),
+        "has_code": [i for i in range(len(artifact.functions)) if artifact.has_code(i)],
+    }
+    _KEEP.append((runtime, instance))
+    print(json.dumps(out), flush=True)
+    if end == "exit":
+        sys.exit(3)
+    if end == "raise":
+        raise RuntimeError("the embedder crashed (on purpose)")
 
 
 if __name__ == "__main__":
