@@ -52,7 +52,9 @@ _STOP = object()
 
 _caches: weakref.WeakSet[CompilationCache] = weakref.WeakSet()
 _requests: queue.SimpleQueue = queue.SimpleQueue()
-_state_lock = threading.Lock()
+# Re-entrant: a garbage-collection callback may request a write-back (and start
+# the worker) in a thread that is registering a cache under this lock.
+_state_lock = threading.RLock()
 _worker: threading.Thread | None = None
 _exit_handler_installed = False
 _exiting = False
@@ -210,7 +212,7 @@ def _after_fork_in_child() -> None:
     _worker = None  # threads do not survive fork; the next request starts one
     _requests = queue.SimpleQueue()
     _activity = threading.Lock()
-    _state_lock = threading.Lock()
+    _state_lock = threading.RLock()
 
 
 if hasattr(os, "register_at_fork"):

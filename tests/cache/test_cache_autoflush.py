@@ -8,6 +8,7 @@ interpreter-exit flush is tested with real processes in test_cache_processes.py.
 """
 
 import gc
+import os
 import weakref
 
 import pytest
@@ -190,3 +191,35 @@ def test_a_memory_only_cache_starts_no_worker_and_registers_nothing(wasm):
     with lazy_runtime(None) as runtime:  # a runtime-private cache
         runtime.instantiate(wasm).exports["f0"]()
         assert len(autoflush._caches) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform")
+def test_a_forked_child_writes_back_with_a_worker_of_its_own(wasm, cache_dir):
+    cache = CompilationCache(cache_dir)
+    runtime = lazy_runtime(cache)
+    first = runtime.instantiate(wasm)
+    first.exports["f0"]()
+    first.close()
+    drain()  # the parent's worker runs
+    assert stored(cache_dir) == [0]
+    pid = os.fork()
+    if pid == 0:  # the child: threads did not survive fork, so a new worker must start
+        status = 1
+        try:
+            child = runtime.instantiate(wasm)
+            ok = child.exports["f1"]() == 3 * 6
+            child.close()
+            if ok and autoflush.drain(DRAIN_BOUND) and stored(cache_dir) == [0, 1]:
+                status = 0
+        finally:
+            os._exit(status)
+    _, wait_status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(wait_status) == 0
+    assert stored(cache_dir) == [0, 1]
+    again = runtime.instantiate(wasm)  # the parent's worker still answers
+    again.exports["f2"]()
+    again.close()
+    drain()
+    assert stored(cache_dir) == [0, 2]  # last writer wins: the parent never had f1's code
+    runtime.close()
+    cache.close()
