@@ -33,6 +33,7 @@ import os
 import queue
 import sys
 import threading
+import time
 import weakref
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,9 @@ POLL_SECONDS = 5.0
 FLUSH_BATCH = 64
 #: ...or any at all, once its last write is this many seconds old.
 FLUSH_MAX_DELAY = 60.0
+#: After handling releases, the worker gathers further ones this long before checking again,
+#: so a loop that instantiates and closes a module costs one check per interval, not one per close.
+COALESCE_SECONDS = 1.0
 
 _STOP = object()
 
@@ -58,6 +62,7 @@ _state_lock = threading.RLock()
 _worker: threading.Thread | None = None
 _exit_handler_installed = False
 _exiting = False
+_hurry = threading.Event()  # set by drain(): end a coalescing wait now
 # Held by the worker while it writes; fork() waits for it so a child never
 # inherits a lock held by a thread that does not exist there.
 _activity = threading.Lock()
@@ -111,6 +116,9 @@ def request(cache: CompilationCache) -> None:
     """
     if _exiting:
         return  # the exit handler flushes everything itself
+    if cache._flush_requested:
+        return  # one pending request per cache covers every release until the worker takes it
+    cache._flush_requested = True
     _requests.put(cache)
     _ensure_worker()
 
@@ -121,6 +129,7 @@ def drain(timeout: float | None = None) -> bool:
         return True
     done = threading.Event()
     _requests.put(done)
+    _hurry.set()
     return done.wait(timeout)
 
 
@@ -144,12 +153,17 @@ def _ensure_worker() -> None:
 
 
 def _run() -> None:
+    last_release = float("-inf")  # when releases were last handled
     while True:
         watched = len(_caches) > 0
         try:
             item = _requests.get(timeout=POLL_SECONDS if watched else None)
         except queue.Empty:
             item = None
+        wait = last_release + COALESCE_SECONDS - time.monotonic()
+        if wait > 0 and item is not None and item is not _STOP and not isinstance(item, threading.Event):
+            _hurry.wait(wait)  # sleep through the burst rather than wake once per release
+        _hurry.clear()
         batch = [item]
         while True:  # handle everything queued at once: many releases, one check per cache
             try:
@@ -159,13 +173,19 @@ def _run() -> None:
         if any(entry is _STOP for entry in batch):
             _signal(batch)
             return
-        _handle(batch, polled=item is None)
+        if _handle(batch, polled=item is None):
+            last_release = time.monotonic()
         del batch, item  # hold no cache while waiting
 
 
-def _handle(batch: list, polled: bool) -> None:
-    """Write back what ``batch`` asks for (and, on a poll, what every watched cache has due)."""
+def _handle(batch: list, polled: bool) -> bool:
+    """Write back what ``batch`` asks for (and, on a poll, what every watched cache has due).
+
+    Returns whether it handled any release.
+    """
     released = {id(c): c for c in batch if c is not None and not isinstance(c, threading.Event)}
+    for cache in released.values():
+        cache._flush_requested = False  # releases from now on ask again
     with _activity:
         if polled:
             for cache in list(_caches):
@@ -173,6 +193,7 @@ def _handle(batch: list, polled: bool) -> None:
         for cache in released.values():
             _flush_quietly(cache, released=True)
     _signal(batch)
+    return bool(released)
 
 
 def _flush_quietly(cache: CompilationCache, released: bool) -> None:

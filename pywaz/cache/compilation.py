@@ -110,6 +110,7 @@ class CompilationCache:
         )
         self._references = 0
         self._flush_lock = threading.Lock()  # one write-back at a time: explicit, background or at exit
+        self._flush_requested = False  # a background write-back is queued (see autoflush.request)
         self._auto_flush = bool(auto_flush) and self._store is not None
         if self._auto_flush:
             autoflush.register(self)

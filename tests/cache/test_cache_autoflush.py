@@ -223,3 +223,32 @@ def test_a_forked_child_writes_back_with_a_worker_of_its_own(wasm, cache_dir):
     assert stored(cache_dir) == [0, 2]  # last writer wins: the parent never had f1's code
     runtime.close()
     cache.close()
+
+
+def test_a_burst_of_releases_is_one_background_check(wasm, cache_dir, monkeypatch):
+    checks = []
+    real = CompilationCache._flush_due
+
+    def counted(self, released):
+        if released:
+            checks.append(self)
+        return real(self, released)
+
+    monkeypatch.setattr(CompilationCache, "_flush_due", counted)
+    monkeypatch.setattr(autoflush, "COALESCE_SECONDS", 3600.0)  # the burst below is inside one window
+    cache = CompilationCache(cache_dir)
+    runtime = lazy_runtime(cache)
+    first = runtime.instantiate(wasm)
+    first.exports["f0"]()
+    first.close()
+    drain()
+    assert len(checks) == 1 and stored(cache_dir) == [0]
+    for i in range(1, FUNCTIONS):  # instantiate, call, close: a release each time
+        instance = runtime.instantiate(wasm)
+        instance.exports[f"f{i}"]()
+        instance.close()
+    drain()  # ends the window at once
+    assert len(checks) == 2, "each release was checked on its own"
+    assert stored(cache_dir) == list(range(FUNCTIONS))
+    runtime.close()
+    cache.close()
