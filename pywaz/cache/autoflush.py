@@ -213,6 +213,7 @@ def _flush_at_exit() -> None:
     global _exiting
     _exiting = True
     _requests.put(_STOP)
+    _hurry.set()
     for cache in list(_caches):
         try:
             cache.flush()
@@ -229,11 +230,14 @@ def _after_fork_in_parent() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _worker, _requests, _activity, _state_lock
+    global _worker, _requests, _activity, _state_lock, _hurry
     _worker = None  # threads do not survive fork; the next request starts one
     _requests = queue.SimpleQueue()
     _activity = threading.Lock()
     _state_lock = threading.RLock()
+    _hurry = threading.Event()
+    for cache in list(_caches):
+        cache._flush_requested = False  # the requests were in the parent's queue
 
 
 if hasattr(os, "register_at_fork"):

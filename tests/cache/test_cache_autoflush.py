@@ -194,7 +194,8 @@ def test_a_memory_only_cache_starts_no_worker_and_registers_nothing(wasm):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform")
-def test_a_forked_child_writes_back_with_a_worker_of_its_own(wasm, cache_dir):
+def test_a_forked_child_writes_back_with_a_worker_of_its_own(wasm, cache_dir, monkeypatch):
+    monkeypatch.setattr(autoflush, "COALESCE_SECONDS", 3600.0)
     cache = CompilationCache(cache_dir)
     runtime = lazy_runtime(cache)
     first = runtime.instantiate(wasm)
@@ -202,6 +203,7 @@ def test_a_forked_child_writes_back_with_a_worker_of_its_own(wasm, cache_dir):
     first.close()
     drain()  # the parent's worker runs
     assert stored(cache_dir) == [0]
+    runtime.instantiate(wasm).close()  # a request now waits in the parent's queue, inside the window
     pid = os.fork()
     if pid == 0:  # the child: threads did not survive fork, so a new worker must start
         status = 1
