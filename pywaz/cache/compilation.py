@@ -111,6 +111,8 @@ class CompilationCache:
         self._references = 0
         self._flush_lock = threading.Lock()  # one write-back at a time: explicit, background or at exit
         self._flush_requested = False  # a background write-back is queued (see autoflush.request)
+        # Entries the max_entries bound evicted before their lazily compiled code was written back.
+        self._evicted_unsaved: list[CacheEntry] = []
         self._auto_flush = bool(auto_flush) and self._store is not None
         if self._auto_flush:
             autoflush.register(self)
@@ -345,8 +347,9 @@ class CompilationCache:
         if self._store is None:
             return 0
         with self._flush_lock:
+            evicted, resident = self._persistable()
             rewritten = 0
-            for entry in self._persistable():
+            for entry in evicted + resident:
                 known = _cheap_compiled_count(entry.artifact)
                 if known is not None and known <= entry.stored_functions:
                     continue  # nothing new: skip serialising (costly for a big module)
@@ -362,8 +365,9 @@ class CompilationCache:
         if self._store is None or self._closed:
             return 0
         with self._flush_lock:
-            rewritten = 0
-            for entry in self._persistable():
+            evicted, resident = self._persistable()
+            rewritten = sum(self._write_back(entry) for entry in evicted)  # last chance: no longer tracked
+            for entry in resident:
                 known = _cheap_compiled_count(entry.artifact)
                 idle = entry.refs == 0
                 if known is None:  # only serialising tells: do it when an idle entry was just released
@@ -374,10 +378,12 @@ class CompilationCache:
                     rewritten += self._write_back(entry)
             return rewritten
 
-    def _persistable(self) -> list[CacheEntry]:
+    def _persistable(self) -> tuple[list[CacheEntry], list[CacheEntry]]:
+        """Evicted entries still owed a write-back (taken from the list), and resident ones that can be written."""
         with self._lock:
             self._drain_releases()
-            return [e for e in self._entries.values() if e.persist is not None]
+            evicted, self._evicted_unsaved = self._evicted_unsaved, []
+            return evicted, [e for e in self._entries.values() if e.persist is not None]
 
     def _write_back(self, entry: CacheEntry) -> int:
         """Store ``entry`` again if it has more compiled functions than its disk entry; 1 if written."""
@@ -448,8 +454,12 @@ class CompilationCache:
         self._entries.move_to_end(entry.key)
         if self._max_entries is not None:
             while len(self._entries) > self._max_entries:
-                self._entries.popitem(last=False)
+                _, evicted = self._entries.popitem(last=False)
                 self._counts["evictions"] += 1
+                if evicted.persist is not None and _cheap_compiled_count(evicted.artifact) != evicted.stored_functions:
+                    self._evicted_unsaved.append(evicted)  # written back by the next flush
+                    if self._auto_flush:
+                        autoflush.request(self)
 
     def _count(self, name: str) -> None:
         with self._lock:
@@ -478,6 +488,7 @@ class CompilationCache:
         """Drop every resident artifact and every disk entry. Live references keep working."""
         with self._lock:
             self._entries.clear()
+            self._evicted_unsaved.clear()
             self._drain_releases()
         if self._store is not None:
             self._store.clear()

@@ -99,7 +99,7 @@ def test_an_instance_still_open_is_left_to_the_batch_and_age_rules(wasm, cache_d
     drain()
     assert stored(cache_dir) == []
     assert cache._flush_due(released=False) == 0  # one new function, entry just written: not due
-    (entry,) = cache._persistable()
+    (entry,) = cache._persistable()[1]
     entry.written_at -= autoflush.FLUSH_MAX_DELAY  # as if a minute had passed
     assert cache._flush_due(released=False) == 1
     assert stored(cache_dir) == [1]
@@ -162,7 +162,7 @@ def test_auto_flush_false_leaves_writing_back_to_flush_and_close(wasm, cache_dir
     instance.exports["f3"]()
     instance.close()
     drain()
-    (entry,) = cache._persistable()
+    (entry,) = cache._persistable()[1]
     entry.written_at -= autoflush.FLUSH_MAX_DELAY
     assert stored(cache_dir) == []
     assert cache.flush() == 1 and stored(cache_dir) == [3]
@@ -252,5 +252,22 @@ def test_a_burst_of_releases_is_one_background_check(wasm, cache_dir, monkeypatc
     drain()  # ends the window at once
     assert len(checks) == 2, "each release was checked on its own"
     assert stored(cache_dir) == list(range(FUNCTIONS))
+    runtime.close()
+    cache.close()
+
+
+def test_an_entry_evicted_by_max_entries_is_written_back_first(wasm, cache_dir):
+    other = wasmtime.wat2wasm('(module (func (export "g") (result i32) (i32.const 7)))')
+    cache = CompilationCache(cache_dir, max_entries=1)
+    runtime = lazy_runtime(cache)
+    instance = runtime.instantiate(wasm)  # stays open: no release writes it back
+    assert instance.exports["f3"]() == 5 * 8
+    runtime.instantiate(other).close()  # a second entry evicts the first from memory
+    assert cache.stats()["evictions"] == 1
+    drain()
+    store = DiskStore(cache_dir)
+    (entry,) = [e for e in store.entries() if e.function_count == FUNCTIONS]
+    loaded = store.load(entry.key)
+    assert [i for i, present in enumerate(presence(loaded.payload.code_blobs)) if present] == [3]
     runtime.close()
     cache.close()
