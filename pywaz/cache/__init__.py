@@ -20,9 +20,14 @@ do not copy entries from sources you would not run code from. Digests inside
 entries detect corruption, not tampering.
 
 **Faults are misses.** A missing, truncated, bit-flipped, foreign (other
-Python or pywaz build) or unreadable entry is deleted, logged at debug level
-on the ``pywaz.cache`` logger, recompiled and rewritten; the user never sees
-an exception or a wrong result.
+Python or pywaz build) or unreadable entry, or anything that is not a regular
+file in its place (never opened in a way that could block), is deleted,
+logged at debug level on the ``pywaz.cache`` logger, recompiled and
+rewritten; the user never sees an exception or a wrong result.
+
+**Write-back.** Code compiled lazily after an entry was written reaches disk
+without ``close()``: when an entry's last reference is released, periodically
+while code keeps compiling, and at interpreter exit (:mod:`pywaz.cache.autoflush`).
 
 **Lifetimes.** The cache owns residency; handles own references. A runtime
 takes a :class:`CodeRef` with :meth:`CompilationCache.acquire` per compiled

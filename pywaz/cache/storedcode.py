@@ -5,6 +5,9 @@ module) and hands the engine a :class:`StoredCode`: a sequence whose item
 ``i`` is function ``i``'s marshal blob, read from the file and checked against
 its SHA-256 only when asked for. Functions that never run cost nothing.
 
+The descriptor is the one :meth:`DiskStore.load` opened through
+:func:`pywaz.cache.files.open_regular` (a regular file, opened without
+blocking or following a symlink), so a lazy read can never wait on a FIFO.
 The file stays open as long as the StoredCode lives (one descriptor per large
 resident entry; small code regions, or more than :data:`MAX_OPEN_REGIONS`
 large ones, are read whole instead). Reads use ``os.pread`` on that
