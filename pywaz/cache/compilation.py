@@ -416,7 +416,7 @@ class CompilationCache:
         with self._lock:
             self._drop_ref(entry)
             self._drain_releases()
-            idle = entry.refs == 0
+            idle = entry.refs == 0 and not self._closed
         if idle and entry.persist is not None and self._auto_flush:
             autoflush.request(self)  # written back off this thread (the caller is closing something)
 
@@ -430,7 +430,7 @@ class CompilationCache:
                 self._drain_releases()
             finally:
                 self._lock.release()
-        if entry.persist is not None and self._auto_flush:
+        if entry.persist is not None and self._auto_flush and not self._closed:
             autoflush.request(self)  # non-blocking; the worker drains the release first
 
     def _drain_releases(self) -> None:
