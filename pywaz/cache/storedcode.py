@@ -20,6 +20,7 @@ miss), and the engine compiles that function from the module's bytes instead.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import threading
@@ -37,6 +38,13 @@ if TYPE_CHECKING:
 EAGER_REGION_BYTES = 4 << 20
 #: At most this many entries keep their file open at once; further ones are read whole.
 MAX_OPEN_REGIONS = 32
+
+# Read errors that say the descriptor or this process is in trouble, not the entry
+# (a descriptor closed under us, e.g. by weakref's exit hook; no memory; a signal):
+# the function is compiled instead, but the entry is kept.
+_PROCESS_ERRNOS = frozenset(
+    code for code in (getattr(errno, name, None) for name in ("EBADF", "ENOMEM", "EINTR", "EAGAIN")) if code
+)
 
 _open_regions = 0
 # Reentrant: a region's finalizer takes it, and the garbage collector may run a finalizer at any allocation.
@@ -156,12 +164,18 @@ class StoredCode(Sequence):
         return list(map(_NO_CODE.__ne__, self._table.lengths))
 
     def _read(self, index: int):
-        """``(blob, None)`` or ``(None, problem)`` for a function that has a blob."""
+        """``(blob, None)`` or ``(None, problem)`` for a function that has a blob.
+
+        Raises:
+            CacheError: the read failed for a reason that is not the entry's (see _PROCESS_ERRNOS).
+        """
         table = self._table
         length = table.lengths[index]
         try:
             blob = self._region.read(table.offsets[index], length)
         except OSError as exc:
+            if exc.errno in _PROCESS_ERRNOS:
+                raise CacheError(f"cached code of function {index} cannot be read now: {exc.strerror or exc}") from None
             return None, f"unreadable: {exc.strerror or exc}"
         if len(blob) != length:
             return None, f"truncated: {len(blob)} of {length} bytes"

@@ -218,3 +218,35 @@ def test_a_read_error_on_a_blob_is_compiled_instead_and_the_entry_deleted(tmp_pa
         assert [instance.exports[f"f{i}"](10) for i in range(FUNCS)] == [expected(i) for i in range(FUNCS)]
         assert runtime.stats()["disk_hits"] == 1 and cache.stats()["invalid_entries"] == 1
     assert not os.path.exists(path)
+
+
+@pytest.mark.parametrize("code", ["EBADF", "ENOMEM", "EINTR"])
+def test_a_read_error_of_this_process_compiles_instead_and_keeps_the_entry(code, tmp_path, lazy_regions, monkeypatch):
+    """A descriptor closed under us (weakref's exit hook) or no memory says nothing about the file."""
+    import errno
+
+    directory = str(tmp_path / "cache")
+    path = write_entry(directory)
+    real = storedcode.read_at
+
+    def failing(fd, offset, length):
+        if length and offset >= code_offsets(path)[2][0]:
+            raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)))
+        return real(fd, offset, length)
+
+    with (
+        pywaz.CompilationCache(directory) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime,
+    ):
+        instance = runtime.instantiate(DATA)
+        monkeypatch.setattr(storedcode, "read_at", failing)
+        assert [instance.exports[f"f{i}"](10) for i in range(FUNCS)] == [expected(i) for i in range(FUNCS)]
+        assert runtime.stats()["disk_hits"] == 1 and cache.stats()["invalid_entries"] == 0
+    monkeypatch.undo()
+    assert os.path.exists(path)
+    with (
+        pywaz.CompilationCache(directory) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime,
+    ):
+        assert runtime.instantiate(DATA).exports["f4"](10) == expected(4)
+        assert runtime.stats()["disk_hits"] == 1 and cache.stats()["invalid_entries"] == 0
