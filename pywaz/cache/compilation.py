@@ -269,9 +269,10 @@ class CompilationCache:
                 self._drain_releases()
             return entry, "shared"
 
+        owner: list[CacheEntry] = []  # the entry, once made: a blob found damaged later marks it unwritten
         try:
             artifact, origin, size, stored = self._load_or_compile(
-                key, compile_fn, serialize, deserialize, engine, module_sha256
+                key, compile_fn, serialize, deserialize, engine, module_sha256, owner
             )
         except BaseException as exc:
             with self._lock:
@@ -280,6 +281,7 @@ class CompilationCache:
                 flight.done.set()
             raise
         entry = CacheEntry(key, artifact, size)
+        owner.append(entry)
         if self._store is not None and serialize is not None:
             entry.persist = (serialize, engine, bytes(module_sha256))
             entry.stored_functions = stored
@@ -297,11 +299,11 @@ class CompilationCache:
             self._drain_releases()
         return entry, origin
 
-    def _load_or_compile(self, key, compile_fn, serialize, deserialize, engine, module_sha256):
+    def _load_or_compile(self, key, compile_fn, serialize, deserialize, engine, module_sha256, owner):
         store = self._store
         if store is not None and deserialize is not None:
             try:
-                loaded = store.load(key)
+                loaded = store.load(key, lambda: self._disk_entry_lost(owner))
             except Exception as exc:  # the store already turns every known fault into None
                 logger.debug("cache miss: loading %s failed unexpectedly: %r", key, exc)
                 loaded = None
@@ -377,6 +379,13 @@ class CompilationCache:
                 if autoflush.is_due(new, idle, released, time.monotonic() - entry.written_at):
                     rewritten += self._write_back(entry)
             return rewritten
+
+    def _disk_entry_lost(self, owner: list[CacheEntry]) -> None:
+        """The store deleted the entry a resident artifact was loaded from: write it back (never blocks)."""
+        for entry in owner:
+            entry.stored_functions = -1  # nothing on disk: the next write-back stores everything again
+        if owner and self._auto_flush and not self._closed:
+            autoflush.request(self)
 
     def _persistable(self) -> tuple[list[CacheEntry], list[CacheEntry]]:
         """Evicted entries still owed a write-back (taken from the list), and resident ones that can be written."""

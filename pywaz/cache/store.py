@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import types
+from collections.abc import Callable
 
 from .._records import record
 from .entry import (
@@ -208,12 +209,13 @@ class DiskStore:
 
     # -- read ------------------------------------------------------------
 
-    def load(self, key: str) -> LoadedEntry | None:
+    def load(self, key: str, on_discard: Callable[[], None] | None = None) -> LoadedEntry | None:
         """The validated entry for ``key``, or None (missing, or invalid and now deleted).
 
         Reads and checks the header and metadata; the code blobs are read and
         digest-checked one by one when the engine first needs them (see
-        :mod:`.storedcode`). A blob found bad then deletes the entry.
+        :mod:`.storedcode`). A blob found bad then deletes the entry and calls
+        ``on_discard()`` (so the caller can write a good one back).
         """
         path = self.path_for(key)
         if not self._shard_ready(os.path.dirname(path), create=False):
@@ -251,6 +253,8 @@ class DiskStore:
 
         def on_corrupt(reason: str, path=path, identity=identity) -> None:
             self._discard(path, identity, reason)
+            if on_discard is not None:
+                on_discard()
 
         code = StoredCode(table, region, on_corrupt)
         if not taken:  # read whole anyway: check every blob now, so a damaged entry is a plain miss
