@@ -408,6 +408,14 @@ class CompilationCache:
         compiled = payload.compiled_count()
         if compiled <= entry.stored_functions:
             return 0
+        on_disk = self._store.compiled_on_disk(entry.key)
+        if on_disk is not None and on_disk > compiled:
+            # Another process stored more code since this one loaded or wrote the entry: keep theirs
+            # (functions only this process compiled are compiled again by whoever needs them).
+            logger.debug("not writing back %s: the stored entry has %d compiled functions, this one %d",
+                         entry.key, on_disk, compiled)
+            entry.stored_functions = compiled
+            return 0
         size = self._store.store(entry.key, engine, module_sha256, payload)
         if size is None:
             return 0

@@ -79,6 +79,7 @@ class EntryHeader:
     code_length: int
     created: float
     function_count: int
+    compiled_count: int
     artifact_format: int
     flags: int
     header_length: int = 0
@@ -128,6 +129,7 @@ def encode_entry(key: str, engine: str, module_sha256: bytes, payload: ArtifactP
             "code_len": code_length,
             "created": time.time(),
             "functions": len(blobs),
+            "compiled": len(code),
             "artifact_format": ARTIFACT_FORMAT_VERSION,
         },
         use_bin_type=True,
@@ -201,6 +203,7 @@ def decode_header(data: bytes) -> EntryHeader:
             code_length=_typed(fields, "code_len", int),
             created=float(_typed(fields, "created", (int, float))),
             function_count=_typed(fields, "functions", int),
+            compiled_count=_typed(fields, "compiled", int),
             artifact_format=_typed(fields, "artifact_format", int),
             flags=flags,
             header_length=length,
@@ -211,8 +214,8 @@ def decode_header(data: bytes) -> EntryHeader:
         raise InvalidEntry(
             f"code region of {header.code_length} bytes does not fit a {header.payload_length}-byte payload"
         )
-    if header.function_count < 0:
-        raise InvalidEntry("negative function count")
+    if not 0 <= header.compiled_count <= header.function_count:
+        raise InvalidEntry(f"{header.compiled_count} compiled of {header.function_count} functions")
     return header
 
 
@@ -295,6 +298,9 @@ def _decode_fields(header: EntryHeader, prefix) -> tuple[dict, CodeTable, list |
         raise InvalidEntry(
             f"code region is {header.code_length} bytes, the lengths say {position - header.code_offset}"
         )
+    compiled = len(lengths) - lengths.count(_NO_CODE)
+    if compiled != header.compiled_count:
+        raise InvalidEntry(f"payload has code for {compiled} functions, header says {header.compiled_count}")
     if sources is not None:
         if not isinstance(sources, list) or not all(s is None or isinstance(s, str) for s in sources):
             raise InvalidEntry("payload sources are not a list of strings")

@@ -34,6 +34,7 @@ from .entry import (
     PREAMBLE_SIZE,
     EntryHeader,
     InvalidEntry,
+    check_header,
     decode_entry,
     decode_entry_lazily,
     decode_header,
@@ -275,6 +276,15 @@ class DiskStore:
             logger.debug("cache miss: cannot read %s now: %s", path, exc.strerror or exc)
             return
         self._discard(path, identity, f"unreadable: {exc.strerror or exc}")
+
+    def compiled_on_disk(self, key: str) -> int | None:
+        """How many functions have code in the stored entry for ``key`` (header only), or None if there is none valid."""
+        try:
+            header = decode_header(read_regular(self.path_for(key), PREAMBLE_SIZE + MAX_HEADER_SIZE))
+            check_header(header, key)
+        except (OSError, InvalidEntry):
+            return None
+        return header.compiled_count
 
     def discard(self, key: str, reason: str) -> None:
         """Delete the entry for ``key`` because a later stage rejected it (logged at debug)."""

@@ -271,3 +271,22 @@ def test_an_entry_evicted_by_max_entries_is_written_back_first(wasm, cache_dir):
     assert [i for i, present in enumerate(presence(loaded.payload.code_blobs)) if present] == [3]
     runtime.close()
     cache.close()
+
+
+def test_a_write_back_never_replaces_an_entry_with_more_code(wasm, cache_dir):
+    """Two caches on one directory act as two processes: the one with less code keeps its hands off."""
+    mine, theirs = CompilationCache(cache_dir, auto_flush=False), CompilationCache(cache_dir, auto_flush=False)
+    my_runtime, their_runtime = lazy_runtime(mine), lazy_runtime(theirs)
+    my_instance = my_runtime.instantiate(wasm)  # compiles and writes the (empty) entry
+    their_instance = their_runtime.instantiate(wasm)  # a disk hit on it
+    for i in (1, 2, 3):
+        their_instance.exports[f"f{i}"]()
+    assert theirs.flush() == 1 and stored(cache_dir) == [1, 2, 3]
+    my_instance.exports["f0"]()
+    assert mine.flush() == 0 and stored(cache_dir) == [1, 2, 3]  # one function here, three there
+    for i in (4, 5, 0):
+        my_instance.exports[f"f{i}"]()
+    assert mine.flush() == 1 and stored(cache_dir) == [0, 4, 5]  # now more here: last writer wins again
+    for runtime, cache in ((my_runtime, mine), (their_runtime, theirs)):
+        runtime.close()
+        cache.close()

@@ -252,3 +252,17 @@ def test_a_blob_with_the_wrong_digest_is_rejected():
     digests[33] ^= 1  # function 1
     with pytest.raises(InvalidEntry, match="code digest mismatch for function 1"):
         decode_entry(_rewritten(data, digests=bytes(digests)), KEY)
+
+
+@pytest.mark.parametrize("compiled, reason", [(1, "header says 1"), (99, "99 compiled of"), (-1, "-1 compiled of")])
+def test_a_compiled_count_that_disagrees_with_the_code_is_rejected(compiled, reason):
+    import msgpack
+
+    data = make_entry()
+    start = _metadata_start(data)
+    header = msgpack.unpackb(data[PREAMBLE_SIZE:start])
+    assert header["compiled"] == len(FakeEngine().compile(DATA).codes)
+    header["compiled"] = compiled
+    raw = msgpack.packb(header, use_bin_type=True)
+    with pytest.raises(InvalidEntry, match=reason):
+        decode_entry(encode_preamble(0, raw) + raw + data[start:], KEY)
