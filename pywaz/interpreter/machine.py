@@ -385,11 +385,11 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                 else:
                     _unsupported(a)
         except Trap as trap:
-            _annotate(trap, code, frames)
+            _annotate(trap, instance, code, pc, frames)
             raise
         except RecursionError:
             trap = Trap(TrapKind.CALL_STACK_EXHAUSTED)
-            _annotate(trap, code, frames)
+            _annotate(trap, instance, code, pc, frames)
             raise trap from None
         finally:
             ctx.depth = entry_depth
@@ -423,14 +423,19 @@ def _call_python(fn, stack, n):
     return fn(*args)
 
 
-def _annotate(trap: Trap, code, frames) -> None:
-    """Append this run's wasm frames (innermost first) to the trap's stack trace."""
-    stack_trace = trap.wasm_stack
-    if len(stack_trace) > 200:
-        return
-    stack_trace.append(code.name)
-    for frame in reversed(frames):
-        if len(stack_trace) > 200:
-            stack_trace.append("...")
-            return
-        stack_trace.append(frame[0].name)
+def _annotate(trap: Trap, instance, code, pc: int, frames) -> None:
+    """Append this run's wasm frames (innermost first) to the trap's stack trace.
+
+    ``pc`` is one past the instruction that trapped; each saved frame's ``pc``
+    is one past its call. Runs only when a trap leaves the loop.
+    """
+    made: dict = {}  # (function, pc) -> TrapFrame: runaway recursion repeats a few frames thousands of times
+    out = trap.frames
+    for frame_code, frame_pc in [(code, pc), *((frame[0], frame[1]) for frame in reversed(frames))]:
+        key = (frame_code.func_index, frame_pc)
+        found = made.get(key)
+        if found is None:
+            offsets = frame_code.offsets
+            offset = offsets[frame_pc - 1] if offsets is not None and 0 < frame_pc <= len(offsets) else None
+            found = made[key] = instance.trap_frame(frame_code.func_index, offset)
+        out.append(found)

@@ -12,6 +12,7 @@ in the program, the operand-stack height of its label and the label's arity
 from __future__ import annotations
 
 import struct
+from array import array
 
 from .. import numeric
 from ..ir import EXTERNREF, F32, F64, FUNCREF
@@ -151,17 +152,23 @@ class Label:
 
 
 class FuncCode:
-    """A lowered function: its program and what a call needs to set up a frame."""
+    """A lowered function: its program and what a call needs to set up a frame.
 
-    __slots__ = ("prog", "nparams", "nresults", "zeros", "func_index", "name")
+    ``offsets[k]`` is the module byte offset of the instruction ``prog[k]``
+    stands for (of the one that can trap, where several were fused); the loop
+    never reads it, trap stack traces do.
+    """
 
-    def __init__(self, prog, nparams, nresults, zeros, func_index, name):
+    __slots__ = ("prog", "nparams", "nresults", "zeros", "func_index", "name", "offsets")
+
+    def __init__(self, prog, nparams, nresults, zeros, func_index, name, offsets=None):
         self.prog = prog
         self.nparams = nparams
         self.nresults = nresults
         self.zeros = zeros
         self.func_index = func_index
         self.name = name
+        self.offsets = offsets
 
 
 def prepare_function(validated, info, misc_ops) -> FuncCode:
@@ -192,7 +199,23 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
     func_label = Label(-1, 0, nresults)
     ctrl: list = [(0, func_label, None)]
 
+    # offs[k]: the byte offset prog[k] reports. After each instruction the
+    # program grew by one entry, or fused the instruction into its tail.
+    offsets = body.offsets
+    offs: list[int] = []
+    before = 0
+    tail = None
+    prev_op = prev_offset = 0
     for i, op in enumerate(ops):
+        size = len(prog)
+        if size > before:
+            offs += [prev_offset] * (size - before)
+        elif size and prog[-1] is not tail:
+            _refit_offsets(offs, size, prev_op, prev_offset)
+        before = size
+        tail = prog[-1] if size else None
+        prev_op = op
+        prev_offset = offsets[i]
         code = direct.get(op)
         if code is not None:
             append(prog, code, imms[i], target)
@@ -276,6 +299,12 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
             # The validator accepted an opcode this engine has no lowering for.
             prog.append((UNSUPPORTED, op))
 
+    size = len(prog)
+    if size > before:
+        offs += [prev_offset] * (size - before)
+    elif size and prog[-1] is not tail:
+        _refit_offsets(offs, size, prev_op, prev_offset)
+
     # Resolve labels into plain tuples the loop can unpack without attribute lookups.
     for index, (code, arg) in enumerate(prog):
         if code in _LABELLED:
@@ -291,7 +320,26 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
             prog[index] = (code, arg)
 
     zeros = [zero_value(t) for t in info.local_types[nparams:]]
-    return FuncCode(prog, nparams, nresults, zeros, info.func_index, module.function_name(info.func_index))
+    name = module.function_name(info.func_index)
+    return FuncCode(prog, nparams, nresults, zeros, info.func_index, name, array("I", offs))
+
+
+# Instructions that fuse into the entry before them without being able to trap:
+# the fused entry keeps reporting the offset of the instruction it had.
+_QUIET_FUSES = frozenset((0x20, 0x21, 0x22, 0x0D))
+
+
+def _refit_offsets(offs: list, size: int, op: int, offset: int) -> None:
+    """Update ``offs`` after instruction ``op`` (at ``offset``) fused into the program's last entries.
+
+    The program now has ``size`` entries (one fewer if two fused into one);
+    the last one reports the fused instruction if that one can trap.
+    """
+    if size < len(offs):
+        offs[size - 1] = offs[-1]
+        del offs[size:]
+    if op not in _QUIET_FUSES:
+        offs[-1] = offset
 
 
 def _append(prog: list, code: int, arg, target: int) -> None:
