@@ -95,70 +95,74 @@ class LoweredFunction:
         self.line_table = line_table
 
 
-class _Sites:
-    """Where emitted text came from: the instruction being lowered, and trap or call sites not yet emitted.
+def _claim(pending: list, text: str):
+    """The spans ``(first column, end column, offset)`` of the ``pending`` sites found in ``text``, or None.
 
     A site is the text of an instruction that can trap or call, with its byte
-    offset. Its text is folded into later expressions unchanged, so the line
-    that finally contains it is found by a substring search when it is emitted.
+    offset, recorded when it is lowered. Its text is folded into later
+    expressions unchanged, so the line that finally contains it is found by a
+    substring search when that line is emitted; found sites leave ``pending``.
     """
-
-    __slots__ = ("current", "pending")
-
-    def __init__(self):
-        self.current = 0
-        self.pending: list[tuple[str, int]] = []
-
-    def claim(self, text: str):
-        """``(default offset, spans)`` for an emitted line, taking the pending sites it contains; None if none."""
-        pending = self.pending
-        if not pending:
+    if len(pending) == 1:  # the common case
+        site, offset = pending[0]
+        column = text.find(site)
+        if column < 0:
             return None
-        spans = []
-        keep = []
-        search_from: dict[str, int] = {}
-        for site, offset in pending:
-            column = text.find(site, search_from.get(site, 0))
-            if column < 0:
-                keep.append((site, offset))
-            else:
-                spans.append((column, column + len(site), offset))
-                search_from[site] = column + 1
-        if not spans:
-            return None
-        pending[:] = keep
-        return (self.current, tuple(spans))
+        pending.clear()
+        return [(column, column + len(site), offset)]
+    spans = []
+    keep = []
+    search_from: dict[str, int] = {}
+    for site, offset in pending:
+        column = text.find(site, search_from.get(site, 0))
+        if column < 0:
+            keep.append((site, offset))
+        else:
+            spans.append((column, column + len(site), offset))
+            search_from[site] = column + 1
+    if not spans:
+        return None
+    pending[:] = keep
+    return spans
 
 
 class _Out:
     """Indented source lines; ``close`` inserts ``pass`` into an empty suite.
 
-    ``marks[i]`` is None or ``(default offset, spans)`` for ``lines[i]``, the
-    spans' columns relative to the line's text after its indentation.
+    ``pending`` is the lowering's list of sites not emitted yet (see
+    :func:`_claim`), shared by all its outputs; ``marks`` maps the index of a
+    line holding sites to their spans, columns relative to the line's text
+    after its indentation.
     """
 
-    __slots__ = ("has", "level", "lines", "marks", "sites")
+    __slots__ = ("has", "level", "lines", "marks", "pending")
 
-    def __init__(self, level: int = 0, sites: _Sites | None = None):
+    def __init__(self, level: int = 0, pending: list | None = None):
         self.lines: list[str] = []
-        self.marks: list = []
+        self.marks: dict[int, list] = {}
         self.level = level
         self.has = [True]
-        self.sites = sites
+        self.pending = pending
 
     def line(self, text: str) -> None:
-        self.lines.append("    " * self.level + text)
-        self.marks.append(self.sites.claim(text) if self.sites is not None else None)
+        lines = self.lines
+        lines.append("    " * self.level + text)
+        if self.pending:
+            spans = _claim(self.pending, text)
+            if spans is not None:
+                self.marks[len(lines) - 1] = spans
         self.has[-1] = True
 
     def comment(self, text: str) -> None:
         self.lines.append("    " * self.level + text)
-        self.marks.append(None)
 
     def extend(self, other: _Out, pad: str) -> None:
         """Append ``other``'s lines, indented by ``pad``."""
+        base = len(self.lines)
         self.lines.extend(pad + line for line in other.lines)
-        self.marks.extend(other.marks)
+        marks = self.marks
+        for index, spans in other.marks.items():
+            marks[base + index] = spans
 
     def open(self, header: str) -> None:
         self.line(header)
@@ -434,23 +438,23 @@ class FunctionLowering:
         self.regions: dict[int, _Out] = {}
         self.label_count = 0
         self.label_used: set[int] = set()
-        self.sites = _Sites()
+        self.pending_sites: list[tuple[str, int]] = []
         self.out = self.new_out()
         if self.flat:
             self.out = self.regions.setdefault(self.new_label(), self.new_out())
         self.pending_exit: dict[int, _Frame] = {}
 
     def new_out(self) -> _Out:
-        return _Out(0, self.sites)
+        return _Out(0, self.pending_sites)
 
     def site(self, text: str, offset: int) -> str:
         """Record ``text`` as the code of the instruction at ``offset`` that can trap or call; returns it."""
-        self.sites.pending.append((text, offset))
+        self.pending_sites.append((text, offset))
         return text
 
     def drop_stale_sites(self) -> None:
         """Forget sites whose text left the stack unemitted (discarded in unreachable code)."""
-        pending = self.sites.pending
+        pending = self.pending_sites
         if pending:
             texts = [entry[0] for entry in self.stack]
             pending[:] = [site for site in pending if any(site[0] in text for text in texts)]
@@ -622,7 +626,6 @@ class FunctionLowering:
         pc = 0
         end = len(ops)
         dispatch = _DISPATCH
-        sites = self.sites
         while pc < end:
             if not self.reachable:
                 frame = self.frames[-1]
@@ -634,7 +637,6 @@ class FunctionLowering:
             handler = dispatch.get(code)
             if handler is None:
                 raise UnsupportedOpcode(code, offsets[pc], info.func_index)
-            sites.current = offsets[pc]
             handler(self, code, imms[pc], pc, offsets[pc], blocks)
             pc += 1
         return self.finish()
@@ -701,13 +703,19 @@ class FunctionLowering:
 
 
 def _line_table(out: _Out) -> bytes:
-    """The line table of the assembled function ``out`` (line numbers from 1, absolute columns)."""
+    """The line table of the assembled function ``out`` (line numbers from 1, absolute columns).
+
+    A line's default (reported when no span contains the position) is its
+    widest span: the statement the other sites are operands of.
+    """
     records = []
-    for number, (line, mark) in enumerate(zip(out.lines, out.marks), start=1):
-        if mark is not None:
-            indent = len(line) - len(line.lstrip(" "))
-            default, spans = mark
-            records.append((number, default, tuple((indent + a, indent + b, offset) for a, b, offset in spans)))
+    lines = out.lines
+    for index in sorted(out.marks):
+        line = lines[index]
+        indent = len(line) - len(line.lstrip(" "))
+        spans = [(indent + a, indent + b, offset) for a, b, offset in out.marks[index]]
+        widest = max(spans, key=lambda span: span[1] - span[0])
+        records.append((index + 1, widest[2], spans))
     return linetable.encode(records)
 
 

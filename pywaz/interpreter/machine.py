@@ -436,6 +436,20 @@ def _annotate(trap: Trap, instance, code, pc: int, frames) -> None:
         found = made.get(key)
         if found is None:
             offsets = frame_code.offsets
-            offset = offsets[frame_pc - 1] if offsets is not None and 0 < frame_pc <= len(offsets) else None
+            if offsets is None:
+                offsets = frame_code.offsets = _program_offsets(instance, frame_code)
+            offset = offsets[frame_pc - 1] if 0 < frame_pc <= len(offsets) else None
             found = made[key] = instance.trap_frame(frame_code.func_index, offset)
         out.append(found)
+
+
+def _program_offsets(instance, code):
+    """The byte offsets of ``code``'s program (see :func:`~.prepare.program_offsets`); empty if unavailable."""
+    from .prepare import program_offsets
+
+    module = instance.module
+    try:
+        info = module.functions[code.func_index - module.num_imported_funcs]
+        return program_offsets(code.prog, info.body)
+    except PywazError:  # a cache-loaded module whose bytes are gone: frames without offsets
+        return ()

@@ -154,21 +154,20 @@ class Label:
 class FuncCode:
     """A lowered function: its program and what a call needs to set up a frame.
 
-    ``offsets[k]`` is the module byte offset of the instruction ``prog[k]``
-    stands for (of the one that can trap, where several were fused); the loop
-    never reads it, trap stack traces do.
+    ``offsets`` is None until a trap first needs it, then
+    :func:`program_offsets` of the program.
     """
 
     __slots__ = ("prog", "nparams", "nresults", "zeros", "func_index", "name", "offsets")
 
-    def __init__(self, prog, nparams, nresults, zeros, func_index, name, offsets=None):
+    def __init__(self, prog, nparams, nresults, zeros, func_index, name):
         self.prog = prog
         self.nparams = nparams
         self.nresults = nresults
         self.zeros = zeros
         self.func_index = func_index
         self.name = name
-        self.offsets = offsets
+        self.offsets = None
 
 
 def prepare_function(validated, info, misc_ops) -> FuncCode:
@@ -199,23 +198,7 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
     func_label = Label(-1, 0, nresults)
     ctrl: list = [(0, func_label, None)]
 
-    # offs[k]: the byte offset prog[k] reports. After each instruction the
-    # program grew by one entry, or fused the instruction into its tail.
-    offsets = body.offsets
-    offs: list[int] = []
-    before = 0
-    tail = None
-    prev_op = prev_offset = 0
     for i, op in enumerate(ops):
-        size = len(prog)
-        if size > before:
-            offs += [prev_offset] * (size - before)
-        elif size and prog[-1] is not tail:
-            _refit_offsets(offs, size, prev_op, prev_offset)
-        before = size
-        tail = prog[-1] if size else None
-        prev_op = op
-        prev_offset = offsets[i]
         code = direct.get(op)
         if code is not None:
             append(prog, code, imms[i], target)
@@ -299,12 +282,6 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
             # The validator accepted an opcode this engine has no lowering for.
             prog.append((UNSUPPORTED, op))
 
-    size = len(prog)
-    if size > before:
-        offs += [prev_offset] * (size - before)
-    elif size and prog[-1] is not tail:
-        _refit_offsets(offs, size, prev_op, prev_offset)
-
     # Resolve labels into plain tuples the loop can unpack without attribute lookups.
     for index, (code, arg) in enumerate(prog):
         if code in _LABELLED:
@@ -320,26 +297,57 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
             prog[index] = (code, arg)
 
     zeros = [zero_value(t) for t in info.local_types[nparams:]]
-    name = module.function_name(info.func_index)
-    return FuncCode(prog, nparams, nresults, zeros, info.func_index, name, array("I", offs))
+    return FuncCode(prog, nparams, nresults, zeros, info.func_index, module.function_name(info.func_index))
 
 
-# Instructions that fuse into the entry before them without being able to trap:
-# the fused entry keeps reporting the offset of the instruction it had.
-_QUIET_FUSES = frozenset((0x20, 0x21, 0x22, 0x0D))
+# Fused codes: how many emitting instructions each stands for, and which of
+# them (counting from 0) is the one that can trap. Keep in step with _append.
+_FUSED = {
+    GET_GET_BINOP: (3, 2),
+    GET_CONST_BINOP: (3, 2),
+    GET_CONST_BINOP_SET: (4, 2),
+    GET_GET_BINOP_SET: (4, 2),
+    BINOP_BR_IF: (2, 0),
+    GET_CONST_BINOP_BR_IF: (4, 2),
+    GET_GET_BINOP_BR_IF: (4, 2),
+    GET_LOAD: (2, 1),
+    GET_BINOP: (2, 1),
+    LOCAL_GET2: (2, 0),
+    I32_ADD_CONST: (2, 1),
+    BR_IF_EQZ: (2, 0),
+    CONST_BINOP: (2, 1),
+    GET_CONST_BINOP_TEE: (4, 2),
+    GET_GET_BINOP_TEE: (4, 2),
+    TEE_GET_BINOP_BR_IF: (4, 2),
+    GET_BINOP_BR_IF: (3, 1),
+}
+# Instructions that add nothing to the program (``end`` only when it is not the function's last).
+_SILENT = frozenset((0x01, 0x02, 0x03, 0x0B))
 
 
-def _refit_offsets(offs: list, size: int, op: int, offset: int) -> None:
-    """Update ``offs`` after instruction ``op`` (at ``offset``) fused into the program's last entries.
+def program_offsets(prog, body) -> array:
+    """``offsets[k]``: the module byte offset of the instruction ``prog[k]`` stands for.
 
-    The program now has ``size`` entries (one fewer if two fused into one);
-    the last one reports the fused instruction if that one can trap.
+    Where :func:`_append` fused several instructions into one entry, the one
+    that can trap. Rebuilt from the program and the body (each entry stands
+    for the next few instructions that emit something), so lowering pays
+    nothing for it: only a trap stack trace asks.
     """
-    if size < len(offs):
-        offs[size - 1] = offs[-1]
-        del offs[size:]
-    if op not in _QUIET_FUSES:
-        offs[-1] = offset
+    ops = body.ops
+    offsets = body.offsets
+    last = len(ops) - 1
+    silent = _SILENT
+    out = array("I")
+    i = 0
+    for code, _ in prog:
+        count, trapping = _FUSED.get(code, (1, 0))
+        for k in range(count):
+            while i < last and ops[i] in silent:
+                i += 1
+            if k == trapping:
+                out.append(offsets[min(i, last)])
+            i += 1
+    return out
 
 
 def _append(prog: list, code: int, arg, target: int) -> None:
@@ -453,7 +461,7 @@ _COMMUTATIVE = frozenset(
     )
 )
 
-__all__ = ["FuncCode", "Label", "prepare_function", "zero_value"]
+__all__ = ["FuncCode", "Label", "prepare_function", "program_offsets", "zero_value"]
 
 
 # Opcodes lowered to ``(code, immediate)`` as they are.
