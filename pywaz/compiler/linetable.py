@@ -63,34 +63,41 @@ def table_of(code: types.CodeType) -> bytes | None:
     return None
 
 
+def records(table: bytes) -> list[tuple[int, int, list[tuple[int, int, int]]]]:
+    """The ``(line number, default offset, spans)`` records of ``table`` (empty if it is damaged)."""
+    values = array("I")
+    try:
+        values.frombytes(table[len(MAGIC) :])
+    except ValueError:
+        return []
+    if sys.byteorder == "big":
+        values.byteswap()
+    out = []
+    i = 0
+    end = len(values)
+    while i + 3 <= end:
+        number, default, count = values[i], values[i + 1], values[i + 2]
+        flat = values[i + 3 : i + 3 + 3 * count]
+        i += 3 + 3 * count
+        out.append((number, default, [tuple(flat[k : k + 3]) for k in range(0, len(flat) - 2, 3)]))
+    return out
+
+
 def lookup(table: bytes, line: int, column: int | None, end_column: int | None) -> int | None:
     """The wasm offset for a frame stopped at ``line`` (and that column span, if known).
 
     The innermost recorded span containing the columns wins; otherwise the
     line's default. None if the line carries nothing (it cannot trap or call).
     """
-    values = array("I")
-    try:
-        values.frombytes(table[len(MAGIC) :])
-    except ValueError:
-        return None
-    if sys.byteorder == "big":
-        values.byteswap()
-    i = 0
-    end = len(values)
-    while i + 3 <= end:
-        number, default, count = values[i], values[i + 1], values[i + 2]
-        spans = values[i + 3 : i + 3 + 3 * count]
-        i += 3 + 3 * count
+    for number, default, spans in records(table):
         if number != line:
             continue
         if column is None or end_column is None:
-            return spans[2] if count == 1 else default
+            return spans[0][2] if len(spans) == 1 else default
         best = None
-        for k in range(0, len(spans) - 2, 3):
-            first, stop = spans[k], spans[k + 1]
+        for first, stop, offset in spans:
             if first <= column and end_column <= stop and (best is None or stop - first < best[1] - best[0]):
-                best = (first, stop, spans[k + 2])
+                best = (first, stop, offset)
         return default if best is None else best[2]
     return None
 
