@@ -313,3 +313,29 @@ def test_frames_through_a_host_function_that_calls_back_into_wasm(engine, mode):
         TrapFrame(1, "start", "r.wasm", offset_of(data, caller, "call")),
     ]
     assert len(trap.__notes__) == 1 and "at start (r.wasm" in trap.__notes__[0]
+
+
+@pytest.mark.parametrize("engine, mode", ENGINES, ids=ENGINE_IDS)
+def test_an_interrupted_call_names_the_frames_it_stopped_in(engine, mode):
+    spin = Code().add(op("loop", b"\x40")).add(local_get(0)).add(op("drop")).add(op("br", b"\x00")).add(END).add(END)
+    outer = Code().add(i32_const(0)).add(call(0), "call").add(END)
+    data = module(
+        type_section(functype([I32], []), functype([], [])),
+        function_section(0, 1),
+        export_section(export("outer", KIND_FUNC, 1)),
+        code_section(func_body([], spin.data), func_body([], outer.data)),
+        name_section(None, {0: "spin"}),
+    )
+    with pywaz.Runtime(engine, compile_mode=mode or "lazy") as runtime:
+        instance = runtime.instantiate_module(runtime.compile_module(data, name="i.wasm"))
+        with pytest.raises(Trap) as info:
+            instance.exports["outer"](timeout=0.05)
+    trap = info.value
+    assert trap.kind is TrapKind.INTERRUPTED
+    assert [(f.func_name, f.module_name) for f in trap.frames] == [("spin", "i.wasm"), ("outer", "i.wasm")]
+    assert trap.frames[1].offset == offset_of(data, outer, "call")
+    # Where in the loop the interruption landed: any of its instructions (the
+    # compiler knows only lines that can trap or call, so it may not say).
+    start = data.find(spin.data)
+    inner = trap.frames[0].offset
+    assert (inner is None and engine == "compiler") or start <= inner < start + len(spin.data)
