@@ -339,3 +339,28 @@ def test_an_interrupted_call_names_the_frames_it_stopped_in(engine, mode):
     start = data.find(spin.data)
     inner = trap.frames[0].offset
     assert (inner is None and engine == "compiler") or start <= inner < start + len(spin.data)
+
+
+def test_a_disk_entry_of_the_previous_artifact_format_is_a_miss(tmp_path, monkeypatch):
+    from pywaz.compiler import artifact
+
+    data = build()
+
+    def trap_and_stats():
+        with pywaz.CompilationCache(directory=tmp_path / "cache") as cache:
+            with pywaz.Runtime("compiler", compile_mode="eager", cache=cache) as runtime:
+                runtime.new_host_module("env").function("host", lambda: None, params=[], results=[]).instantiate()
+                instance = runtime.instantiate_module(runtime.compile_module(data, name="m.wasm"))
+                with pytest.raises(Trap) as info:
+                    instance.exports["outer"](0)
+            return info.value.frames, cache.stats()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(artifact, "ARTIFACT_FORMAT", 2)  # an entry as the previous format wrote it
+        trap_and_stats()
+    frames, stats = trap_and_stats()
+    assert stats["disk_hits"] == 0 and stats["invalid_entries"] == 1 and stats["compilations"] == 1
+    assert frames[0] == TrapFrame(1, "inner", "m.wasm", offset_of(data, INNER, "div"))
+    frames, stats = trap_and_stats()  # the entry was rewritten in the current format
+    assert stats["disk_hits"] == 1 and stats["compilations"] == 0
+    assert frames[0].offset == offset_of(data, INNER, "div")
