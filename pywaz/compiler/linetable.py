@@ -16,32 +16,78 @@ that trapped or called. Only instructions that can trap or call are recorded.
 The table is appended to the code object's constants, so it travels with the
 code through ``marshal`` and the disk cache and is read only when a trap is
 being formatted; the generated code never refers to it. Without column
-information (``python -X no_debug_ranges``) a line reports the instruction
-that emitted it.
+information (``python -X no_debug_ranges``) a line reports its widest site:
+the statement the others are operands of.
 """
 
 from __future__ import annotations
 
-import sys
 import types
-from array import array
 
-MAGIC = b"pywaz-lines\x01"
+MAGIC = b"pywaz-lines\x02"
 
-# A line's record: its number, the offset to report when no span matches, the
-# span count, then (first column, end column, offset) per span; all u32.
+# The table after MAGIC is a sequence of unsigned LEB128 numbers. Per line that
+# holds sites: the line number minus the previous such line's, the span count,
+# then per span its first column, its length, and its offset as a zigzag delta
+# from the previous span's offset (sites on nearby lines are nearby in the
+# binary, so most numbers take one byte).
 
 
-def encode(lines: list[tuple[int, int, tuple[tuple[int, int, int], ...]]]) -> bytes:
-    """The table for ``(line number, default offset, spans)`` records, in line order."""
-    values = array("I")
-    for number, default, spans in lines:
-        values.extend((number, default, len(spans)))
-        for span in spans:
-            values.extend(span)
-    if sys.byteorder == "big":
-        values.byteswap()
-    return MAGIC + values.tobytes()
+def _put(out: bytearray, value: int) -> None:
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+
+
+def encode(lines: list[tuple[int, list[tuple[int, int, int]]]]) -> bytes:
+    """The table for ``(line number, spans)`` records in increasing line order; a span is
+    ``(first column, end column, wasm offset)``."""
+    out = bytearray(MAGIC)
+    previous_line = 0
+    previous_offset = 0
+    for number, spans in lines:
+        _put(out, number - previous_line)
+        previous_line = number
+        _put(out, len(spans))
+        for first, stop, offset in spans:
+            _put(out, first)
+            _put(out, stop - first)
+            delta = offset - previous_offset
+            _put(out, delta * 2 if delta >= 0 else -delta * 2 - 1)
+            previous_offset = offset
+    return bytes(out)
+
+
+def records(table: bytes) -> list[tuple[int, list[tuple[int, int, int]]]]:
+    """The ``(line number, spans)`` records of ``table``; empty if it is damaged."""
+    values = []
+    value = shift = 0
+    for byte in memoryview(table)[len(MAGIC) :]:
+        value |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+        else:
+            values.append(value)
+            value = shift = 0
+    out = []
+    line = offset = 0
+    i = 0
+    end = len(values)
+    while i + 2 <= end:
+        line += values[i]
+        count = values[i + 1]
+        i += 2
+        if i + 3 * count > end:
+            return []
+        spans = []
+        for _ in range(count):
+            first, length, zigzag = values[i], values[i + 1], values[i + 2]
+            i += 3
+            offset += zigzag >> 1 if not zigzag & 1 else -((zigzag + 1) >> 1)
+            spans.append((first, first + length, offset))
+        out.append((line, spans))
+    return out if i == end else []
 
 
 def attach(code: types.CodeType, table: bytes) -> types.CodeType:
@@ -63,42 +109,24 @@ def table_of(code: types.CodeType) -> bytes | None:
     return None
 
 
-def records(table: bytes) -> list[tuple[int, int, list[tuple[int, int, int]]]]:
-    """The ``(line number, default offset, spans)`` records of ``table`` (empty if it is damaged)."""
-    values = array("I")
-    try:
-        values.frombytes(table[len(MAGIC) :])
-    except ValueError:
-        return []
-    if sys.byteorder == "big":
-        values.byteswap()
-    out = []
-    i = 0
-    end = len(values)
-    while i + 3 <= end:
-        number, default, count = values[i], values[i + 1], values[i + 2]
-        flat = values[i + 3 : i + 3 + 3 * count]
-        i += 3 + 3 * count
-        out.append((number, default, [tuple(flat[k : k + 3]) for k in range(0, len(flat) - 2, 3)]))
-    return out
-
-
 def lookup(table: bytes, line: int, column: int | None, end_column: int | None) -> int | None:
     """The wasm offset for a frame stopped at ``line`` (and that column span, if known).
 
-    The innermost recorded span containing the columns wins; otherwise the
-    line's default. None if the line carries nothing (it cannot trap or call).
+    The innermost recorded span containing the columns wins; otherwise (or
+    without column information) the line's widest span, which is the
+    statement its other sites are operands of. None if the line holds no site.
     """
-    for number, default, spans in records(table):
+    for number, spans in records(table):
         if number != line:
             continue
+        widest = max(spans, key=lambda span: span[1] - span[0])
         if column is None or end_column is None:
-            return spans[0][2] if len(spans) == 1 else default
+            return widest[2]
         best = None
         for first, stop, offset in spans:
             if first <= column and end_column <= stop and (best is None or stop - first < best[1] - best[0]):
                 best = (first, stop, offset)
-        return default if best is None else best[2]
+        return widest[2] if best is None else best[2]
     return None
 
 

@@ -703,19 +703,13 @@ class FunctionLowering:
 
 
 def _line_table(out: _Out) -> bytes:
-    """The line table of the assembled function ``out`` (line numbers from 1, absolute columns).
-
-    A line's default (reported when no span contains the position) is its
-    widest span: the statement the other sites are operands of.
-    """
+    """The line table of the assembled function ``out`` (line numbers from 1, absolute columns)."""
     records = []
     lines = out.lines
     for index in sorted(out.marks):
         line = lines[index]
         indent = len(line) - len(line.lstrip(" "))
-        spans = [(indent + a, indent + b, offset) for a, b, offset in out.marks[index]]
-        widest = max(spans, key=lambda span: span[1] - span[0])
-        records.append((index + 1, widest[2], spans))
+        records.append((index + 1, [(indent + a, indent + b, offset) for a, b, offset in out.marks[index]]))
     return linetable.encode(records)
 
 
@@ -853,7 +847,8 @@ def _lower_else(low, code, imm, pc, offset, blocks):
     frame.then_fall = low.reachable
     frame.else_seen = True
     del low.stack[frame.height :]
-    low.drop_stale_sites()
+    if low.pending_sites:
+        low.drop_stale_sites()
     for i in range(frame.n_params):
         low.push_slot()
     if low.flat:
@@ -882,7 +877,8 @@ def _lower_end(low, code, imm, pc, offset, blocks):
         for pos in range(frame.height, len(low.stack)):
             low.materialize(pos)
     del low.stack[frame.height :]
-    low.drop_stale_sites()
+    if low.pending_sites:
+        low.drop_stale_sites()
     for i in range(frame.n_results):
         low.push_slot()
     if frame.kind == _IF:

@@ -29,16 +29,18 @@ CAN_TRAP_OR_CALL = (
 
 
 def test_tables_round_trip():
-    records = [(3, 40, [(4, 20, 40), (10, 18, 41)]), (7, 50, [(8, 30, 50)])]
+    records = [(3, [(4, 20, 40), (10, 18, 41)]), (7, [(8, 30, 50)]), (900, [(0, 300, 7), (2, 3, 70000)])]
     table = linetable.encode(records)
     assert linetable.records(table) == records
     assert linetable.lookup(table, 3, 11, 17) == 41  # innermost span containing the position
     assert linetable.lookup(table, 3, 4, 20) == 40
-    assert linetable.lookup(table, 3, 0, 2) == 40  # no span contains it: the line's default
-    assert linetable.lookup(table, 3, None, None) == 40  # no column information, several spans
+    assert linetable.lookup(table, 3, 0, 2) == 40  # no span contains it: the line's widest span
+    assert linetable.lookup(table, 3, None, None) == 40  # no column information: the widest span
     assert linetable.lookup(table, 7, None, None) == 50
+    assert linetable.lookup(table, 900, 2, 3) == 70000
     assert linetable.lookup(table, 5, 0, 1) is None
-    assert linetable.records(linetable.MAGIC + b"\x01") == []
+    assert linetable.records(table[:-1]) == []  # damaged: no records rather than wrong ones
+    assert linetable.lookup(linetable.MAGIC + b"\x81", 1, 0, 1) is None
 
 
 @pytest.mark.skipif(not PROGRAMS, reason="tests/programs/wasm is not present")
@@ -53,7 +55,7 @@ def test_sites_are_trapping_or_calling_instructions_on_their_lines(path):
         lines = compiled.source.splitlines()
         op_at = dict(zip(info.body.offsets, info.body.ops))
         recorded = set()
-        for number, _default, spans in linetable.records(table):
+        for number, spans in linetable.records(table):
             text = lines[number - 1]
             for first, stop, offset in spans:
                 assert op_at[offset] in CAN_TRAP_OR_CALL, f"function {info.func_index}: 0x{offset:x}"
