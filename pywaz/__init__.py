@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         LinkError,
         PywazError,
         Trap,
+        TrapFrame,
         TrapKind,
         ValidationError,
     )
