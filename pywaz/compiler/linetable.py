@@ -109,6 +109,13 @@ def table_of(code: types.CodeType) -> bytes | None:
     return None
 
 
+# Parsed tables of the functions traps went through lately (a bytes object caches
+# its hash, so a repeated lookup costs one dict probe): a program that traps in a
+# loop, caught by the embedder each time, parses each table once.
+_PARSED_MAX = 64
+_parsed: dict[bytes, list] = {}
+
+
 def lookup(table: bytes, line: int, column: int | None, end_column: int | None) -> int | None:
     """The wasm offset for a frame stopped at ``line`` (and that column span, if known).
 
@@ -116,7 +123,12 @@ def lookup(table: bytes, line: int, column: int | None, end_column: int | None) 
     without column information) the line's widest span, which is the
     statement its other sites are operands of. None if the line holds no site.
     """
-    for number, spans in records(table):
+    parsed = _parsed.get(table)
+    if parsed is None:
+        if len(_parsed) >= _PARSED_MAX:
+            _parsed.clear()
+        parsed = _parsed[table] = records(table)
+    for number, spans in parsed:
         if number != line:
             continue
         widest = max(spans, key=lambda span: span[1] - span[0])
