@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 
+from ._records import record
+
 
 class PywazError(Exception):
     """Root of every error pywaz raises on purpose."""
@@ -76,6 +78,7 @@ class TrapKind(enum.Enum):
     HOST_ERROR = "host function error"
 
 
+@record
 class TrapFrame:
     """One wasm frame of a trap's stack trace (innermost first in :attr:`Trap.frames`).
 
@@ -87,31 +90,13 @@ class TrapFrame:
     ``offset`` the byte offset, from the start of the module binary, of the
     instruction executing in this frame: the trapping instruction in the
     innermost frame, the call in the others (None where it is unknown).
-    Frames compare and hash by value.
+    A frozen record: frames compare and hash by value.
     """
 
-    __slots__ = ("func_index", "func_name", "module_name", "offset")
-
-    def __init__(self, func_index: int, func_name: str, module_name: str, offset: int | None):
-        self.func_index = func_index
-        self.func_name = func_name
-        self.module_name = module_name
-        self.offset = offset
-
-    def _key(self) -> tuple:
-        return (self.func_index, self.func_name, self.module_name, self.offset)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TrapFrame) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (
-            f"TrapFrame(func_index={self.func_index}, func_name={self.func_name!r}, "
-            f"module_name={self.module_name!r}, offset={self.offset!r})"
-        )
+    func_index: int
+    func_name: str
+    module_name: str
+    offset: int | None
 
     def __str__(self) -> str:
         """``name (module @ 0xOFFSET)``, as wasmtime prints a frame."""
