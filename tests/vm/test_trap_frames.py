@@ -364,3 +364,9 @@ def test_a_disk_entry_of_the_previous_artifact_format_is_a_miss(tmp_path, monkey
     frames, stats = trap_and_stats()  # the entry was rewritten in the current format
     assert stats["disk_hits"] == 1 and stats["compilations"] == 0
     assert frames[0].offset == offset_of(data, INNER, "div")
+
+
+def test_a_module_name_must_be_a_string():
+    with pywaz.Runtime("interpreter") as runtime:
+        with pytest.raises(TypeError, match="module name must be a str or None"):
+            runtime.compile_module(build(), name=b"m.wasm")
