@@ -63,13 +63,14 @@ def offset_of(data: bytes, code: Code, label: str) -> int:
 
 
 # Function index space: 0 is the import env.host, then 1 $inner, 2 $middle,
-# 3 outer (exported only), 4 unnamed, 5 boom (exported), 6 $down, 7 mixed.
+# 3 outer (exported only), 4 unnamed, 5 boom (exported), 6 $down, 7 mixed, 8 halt (exported).
 INNER = Code().add(i32_const(1111)).add(local_get(0)).add(op("i32.div_u"), "div").add(END)
 MIDDLE = Code().add(i32_const(2222)).add(op("drop")).add(local_get(0)).add(call(1), "call").add(END)
 OUTER = Code().add(local_get(0)).add(call(2), "call").add(END)
 UNNAMED = Code().add(i32_const(4444)).add(op("drop")).add(op("unreachable"), "unreachable").add(END)
 BOOM = Code().add(i32_const(5555)).add(op("drop")).add(call(4), "call").add(END)
 DOWN = Code().add(local_get(0)).add(i32_const(1)).add(op("i32.add")).add(call(6), "call").add(END)
+HALT = Code().add(i32_const(8888)).add(op("drop")).add(op("unreachable"), "unreachable").add(END)
 # One line of generated code holds the load and the division: the offset says which trapped.
 MIXED = (
     Code()
@@ -86,13 +87,14 @@ def build(module_name: str | None = "frames-test") -> bytes:
     return module(
         type_section(functype([I32], [I32]), functype([], []), functype([I32], []), functype([I32, I32], [I32])),
         import_section(import_func("env", "host", 1)),
-        function_section(0, 0, 0, 1, 1, 2, 3),
+        function_section(0, 0, 0, 1, 1, 2, 3, 1),
         memory_section(memory_type(1)),
         export_section(
             export("outer", KIND_FUNC, 3),
             export("boom", KIND_FUNC, 5),
             export("down", KIND_FUNC, 6),
             export("mixed", KIND_FUNC, 7),
+            export("halt", KIND_FUNC, 8),
         ),
         code_section(
             func_body([], INNER.data),
@@ -102,6 +104,7 @@ def build(module_name: str | None = "frames-test") -> bytes:
             func_body([], BOOM.data),
             func_body([], DOWN.data),
             func_body([], MIXED.data),
+            func_body([], HALT.data),
         ),
         name_section(module_name, {1: "inner", 2: "middle", 6: "down"}),
     )
@@ -139,6 +142,18 @@ def test_trap_in_a_nested_call_names_every_frame_at_its_instruction(engine, mode
 
 
 @pytest.mark.parametrize("engine, mode", ENGINES, ids=ENGINE_IDS)
+def test_unreachable_in_an_exported_function(engine, mode):
+    data = build()
+    trap = run_trap(data, engine, mode, "halt", name="m.wasm")
+    assert trap.kind is TrapKind.UNREACHABLE
+    assert trap.frames == [TrapFrame(8, "halt", "m.wasm", offset_of(data, HALT, "unreachable"))]
+    assert trap.format_stack().splitlines() == [
+        "wasm trap: unreachable",
+        f"  at halt (m.wasm @ 0x{offset_of(data, HALT, 'unreachable'):x})",
+    ]
+
+
+@pytest.mark.parametrize("engine, mode", ENGINES, ids=ENGINE_IDS)
 def test_unreachable_in_an_unnamed_function_called_by_an_export(engine, mode):
     data = build()
     trap = run_trap(data, engine, mode, "boom")
@@ -171,7 +186,7 @@ def test_the_offset_picks_the_trapping_instruction_among_those_folded_into_one_l
 
 def test_every_engine_reports_the_same_frames():
     data = build()
-    for export_name, args in [("outer", (0,)), ("boom", ()), ("mixed", (70000, 1)), ("mixed", (0, 0))]:
+    for export_name, args in [("outer", (0,)), ("boom", ()), ("halt", ()), ("mixed", (70000, 1)), ("mixed", (0, 0))]:
         traces = {
             label: run_trap(data, engine, mode, export_name, *args).frames
             for label, (engine, mode) in zip(ENGINE_IDS, ENGINES)
@@ -273,7 +288,7 @@ def test_an_artifact_of_the_previous_format_is_refused():
     with pywaz.Runtime("compiler", compile_mode="eager") as runtime:
         runtime.new_host_module("env").function("host", lambda: None, params=[], results=[]).instantiate()
         payload = engine.serialize(runtime.compile_module(build()).artifact)
-    assert engine.deserialize(payload).compiled_count() == 7
+    assert engine.deserialize(payload).compiled_count() == 8
     old = pywaz._records.replace(payload, metadata={**payload.metadata, "format": 2})
     with pytest.raises(pywaz.PywazError, match="not a compiler artifact of this format"):
         engine.deserialize(old)
