@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         LinkError,
         PywazError,
         Trap,
+        TrapFrame,
         TrapKind,
         ValidationError,
     )
@@ -60,6 +61,7 @@ _LAZY = {
     "LinkError": ".errors",
     "PywazError": ".errors",
     "Trap": ".errors",
+    "TrapFrame": ".errors",
     "TrapKind": ".errors",
     "ValidationError": ".errors",
     "validate": ".validator",
@@ -119,6 +121,7 @@ __all__ = [
     "PywazError",
     "Runtime",
     "Trap",
+    "TrapFrame",
     "TrapKind",
     "ValidationError",
     "Wasi",

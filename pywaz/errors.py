@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 
+from ._records import record
+
 
 class PywazError(Exception):
     """Root of every error pywaz raises on purpose."""
@@ -76,28 +78,126 @@ class TrapKind(enum.Enum):
     HOST_ERROR = "host function error"
 
 
+@record
+class TrapFrame:
+    """One wasm frame of a trap's stack trace (innermost first in :attr:`Trap.frames`).
+
+    ``func_index`` is the function's index in its module's function index space
+    (imports included); ``func_name`` the name section's name, else an export
+    name, else ``func[N]``; ``module_name`` the name the module was compiled
+    under (``Runtime.compile_module(data, name=...)``; ``pywaz run`` passes the
+    file name), else the name section's module name, else ``<module>``;
+    ``offset`` the byte offset, from the start of the module binary, of the
+    instruction executing in this frame: the trapping instruction in the
+    innermost frame, the call in the others (None where it is unknown).
+    A frozen record: frames compare and hash by value.
+    """
+
+    func_index: int
+    func_name: str
+    module_name: str
+    offset: int | None
+
+    def __str__(self) -> str:
+        """``name (module @ 0xOFFSET)``, as wasmtime prints a frame."""
+        where = self.module_name if self.offset is None else f"{self.module_name} @ 0x{self.offset:x}"
+        return f"{self.func_name} ({where})"
+
+
+# A run of the same frames (one frame, or a cycle of up to this many, as in
+# mutual recursion) repeated more than _COLLAPSE_AFTER times is printed once
+# followed by one "... N more frames of f" line.
+_MAX_CYCLE = 4
+_COLLAPSE_AFTER = 3
+
+
+def _repeats(frames, start: int, period: int) -> int:
+    """How many times ``frames[start:start + period]`` occurs back to back from ``start``."""
+    count = 1
+    end = len(frames)
+    pos = start + period
+    while pos + period <= end and frames[pos : pos + period] == frames[start : start + period]:
+        count += 1
+        pos += period
+    return count
+
+
+def collapse_frames(frames) -> list[str]:
+    """The frames as ``at FRAME`` texts, innermost first, with repeated runs collapsed.
+
+    Runaway recursion gives thousands of identical frames; a run of one frame
+    (or of a short cycle of frames) repeated more than three times is shown
+    once, followed by ``... 9,997 more frames of f`` (``of f, g`` for a cycle).
+    """
+    frames = list(frames)
+    lines: list[str] = []
+    i = 0
+    while i < len(frames):
+        best_period, best_count = 1, 1
+        for period in range(1, _MAX_CYCLE + 1):
+            count = _repeats(frames, i, period)
+            if count > _COLLAPSE_AFTER and count * period > best_count * best_period:
+                best_period, best_count = period, count
+        cycle = frames[i : i + best_period]
+        lines.extend(f"at {frame}" for frame in cycle)
+        if best_count > 1:
+            more = (best_count - 1) * best_period
+            names = ", ".join(dict.fromkeys(frame.func_name for frame in cycle))
+            lines.append(f"... {more:,} more frames of {names}")
+        i += best_count * best_period
+    return lines
+
+
 class Trap(PywazError):
     """A WebAssembly trap.
 
     ``kind`` is a :class:`TrapKind`; ``str(trap)`` is the spec suite's text for
-    that kind (plus, for host errors, the cause). ``wasm_stack`` lists the wasm
-    frames (innermost first) as readable strings when known.
+    that kind (plus, for host errors, the cause). ``frames`` lists the wasm
+    frames (:class:`TrapFrame`, innermost first) once the trap has left wasm
+    code; :meth:`format_stack` prints them, and a trap that reaches Python's
+    top level shows them in its traceback (as an exception note).
     """
 
     def __init__(self, kind: TrapKind, detail: str | None = None):
         self.kind = kind
         self.detail = detail
-        self.wasm_stack: list[str] = []
+        self.frames: list[TrapFrame] = []
+        self._stack_note: str | None = None
         super().__init__(kind.value if detail is None else f"{kind.value}: {detail}")
 
     def __str__(self) -> str:
         return self.kind.value if self.detail is None else f"{self.kind.value}: {self.detail}"
 
+    @property
+    def wasm_stack(self) -> list[str]:
+        """The function names of :attr:`frames`, innermost first."""
+        return [frame.func_name for frame in self.frames]
+
     def format_stack(self) -> str:
-        """The trap message followed by the wasm stack trace, one frame a line."""
+        """The trap message followed by the wasm stack trace, one frame a line, repeats collapsed."""
         lines = [f"wasm trap: {self}"]
-        lines.extend(f"  at {frame}" for frame in self.wasm_stack)
+        lines.extend(f"  {line}" for line in collapse_frames(self.frames))
         return "\n".join(lines)
+
+    def set_frames(self, frames: list[TrapFrame]) -> None:
+        """Record the wasm frames and show them in the trap's Python traceback (an exception note).
+
+        Called again with more frames (a trap leaving nested wasm calls), it
+        replaces its own note rather than adding another.
+        """
+        self.frames = frames
+        note = "wasm stack (innermost first):\n" + "\n".join(f"  {line}" for line in collapse_frames(frames))
+        notes = getattr(self, "__notes__", None)
+        old = self._stack_note
+        if notes is not None and old is not None:
+            for i, existing in enumerate(notes):
+                if existing is old:
+                    notes[i] = note
+                    self._stack_note = note
+                    return
+        if frames:
+            self.add_note(note)
+            self._stack_note = note
 
 
 class ExitError(PywazError):

@@ -244,23 +244,27 @@ def _compiled_functions(compiled) -> int | None:
     return sum(1 for f in functions if f is not None)
 
 
-def wasm_frames(trap) -> list[str]:
-    """The trap's wasm stack, innermost first: ``trap.wasm_stack`` if the engine filled it,
-    else the compiled wasm functions found in the Python traceback."""
-    if trap.wasm_stack:
-        return list(trap.wasm_stack)
-    from ..compiler.artifact import wasm_frames_of
+def wasm_frames(trap) -> list:
+    """The trap's wasm frames (:class:`~pywaz.errors.TrapFrame`), innermost first: ``trap.frames`` if
+    the runtime filled them, else the compiled wasm functions found in the Python traceback."""
+    if trap.frames:
+        return list(trap.frames)
+    from ..compiler.artifact import trap_frames_of
 
-    return wasm_frames_of(trap)
+    return trap_frames_of(trap)
 
 
-def stack_lines(frames: list[str], head: int = 30, tail: int = 5) -> list[str]:
-    """``  at FRAME`` lines; a deep stack (runaway recursion) keeps its innermost and outermost frames."""
-    if len(frames) <= head + tail + 1:
-        return [f"  at {frame}" for frame in frames]
-    omitted = len(frames) - head - tail
-    return ([f"  at {frame}" for frame in frames[:head]] + [f"  ... {omitted} more frames"]
-            + [f"  at {frame}" for frame in frames[-tail:]])
+def stack_lines(frames: list, head: int = 30, tail: int = 5) -> list[str]:
+    """``  at NAME (MODULE @ 0xOFFSET)`` lines, repeated frames collapsed (runaway recursion:
+    ``  ... 9,997 more frames of f``); a long stack that does not repeat keeps its innermost and
+    outermost lines."""
+    from ..errors import collapse_frames
+
+    lines = [f"  {line}" for line in collapse_frames(frames)]
+    if len(lines) <= head + tail + 1:
+        return lines
+    omitted = len(lines) - head - tail
+    return [*lines[:head], f"  ... {omitted:,} more lines", *lines[-tail:]]
 
 
 def _invoke(instance, name: str, texts: list[str]) -> None:
@@ -301,7 +305,7 @@ def execute(args, data: bytes, stats: dict) -> int:
         runtime = Runtime(engine, compile_mode=args.compile_mode, cache=cache)
         try:
             start = time.perf_counter()
-            compiled = runtime.compile_module(data)
+            compiled = runtime.compile_module(data, name=os.path.basename(args.module))  # names trap frames
             stats["load_seconds"] = time.perf_counter() - start
             stats["functions_at_load"] = _compiled_functions(compiled)
             stats["functions_total"] = len(getattr(compiled.artifact, "functions", ()) or ())

@@ -8,8 +8,12 @@ shared by every instance bound to it).
 Each :class:`CompiledFunction` is plain data plus a code object: its generated
 source (with ``# wasm@0x...`` offset comments), the float constants the code
 reads as globals (NaNs cannot be written as literals), and whether it was
-lowered in flat mode. :func:`serialize` / :func:`deserialize` turn an artifact
-into the cache's :class:`~pywaz.cache.payload.ArtifactPayload` and back.
+lowered in flat mode. Each code object carries its line table (the wasm
+offset of every trap and call site, :mod:`.linetable`) among its constants, so
+the table reaches the disk cache inside the marshalled code and is read only
+when a trap is formatted (:func:`trap_frames_of`). :func:`serialize` /
+:func:`deserialize` turn an artifact into the cache's
+:class:`~pywaz.cache.payload.ArtifactPayload` and back.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ import types
 from typing import TYPE_CHECKING
 
 from .._records import record, replace
-from ..errors import PywazError
+from ..errors import PywazError, TrapFrame
 from ..ir import ValidatedModule
+from . import linetable
 
 if TYPE_CHECKING:
     from .lower import LoweredFunction, UnsupportedOpcode
@@ -30,7 +35,8 @@ if TYPE_CHECKING:
 _FILENAME_PREFIX = "<wasm function "
 
 # 2: the metadata carries the module information (pywaz.cache.moduleinfo).
-ARTIFACT_FORMAT = 2
+# 3: code objects carry a line table (older code would give traps no offsets).
+ARTIFACT_FORMAT = 3
 
 
 @record
@@ -87,7 +93,7 @@ def _compile_source(lowered: LoweredFunction, func_index: int) -> types.CodeType
     for constant in module_code.co_consts:
         if isinstance(constant, types.CodeType) and constant.co_name == lowered.name:
             _register_source(filename, lowered.source)
-            return constant
+            return linetable.attach(constant, lowered.line_table)
     raise CompileFailure(f"generated source for function {func_index} defines no function")
 
 
@@ -346,25 +352,52 @@ def deserialize(payload) -> CompiledArtifact:
     return artifact
 
 
-def wasm_frames_of(exc: BaseException) -> list[str]:
+def trap_frames_of(exc: BaseException) -> list[TrapFrame]:
     """The wasm frames of generated code in ``exc``'s traceback, innermost first.
 
     A trap made from another exception (CALL_STACK_EXHAUSTED from a
     RecursionError) was raised outside the wasm frames, so the traceback of its
-    ``__cause__``/``__context__`` is searched too. Frames are named by the wasm
-    name of the function, else ``function N``.
+    ``__cause__``/``__context__`` is searched too. A trap raised by a generated
+    function's ``except`` clause (out-of-bounds memory, division by zero) was
+    caused by the exception it handles: that exception's traceback says where
+    in the function it happened. Offsets come from each code object's line
+    table; this runs only when a trap is being reported.
     """
     for current in (exc, exc.__cause__, exc.__context__):
-        frames = []
-        tb = current.__traceback__ if current is not None else None
+        if current is None or current.__traceback__ is None:
+            continue
+        handled: dict = {}  # frame -> where the exception its except clause turned into this trap was raised
+        context = current.__context__
+        tb = context.__traceback__ if context is not None else None
         while tb is not None:
-            code = tb.tb_frame.f_code
+            handled.setdefault(tb.tb_frame, tb.tb_lasti)
+            tb = tb.tb_next
+        frames = []
+        made: dict = {}
+        positions: dict = {}
+        tb = current.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            code = frame.f_code
             if code.co_filename.startswith(_FILENAME_PREFIX):
-                # Generated functions are named f<index>_<wasm name> (see _python_name).
-                index, _, name = code.co_name[1:].partition("_")
-                frames.append(name or f"function {index}")
+                lasti = handled.get(frame, tb.tb_lasti)
+                key = (code, lasti, id(frame.f_globals))
+                found = made.get(key)
+                if found is None:
+                    found = made[key] = _trap_frame(frame, code, lasti, positions)
+                frames.append(found)
             tb = tb.tb_next
         if frames:
             frames.reverse()
             return frames
     return []
+
+
+def _trap_frame(frame, code: types.CodeType, lasti: int, positions: dict) -> TrapFrame:
+    func_index = int(code.co_filename[len(_FILENAME_PREFIX) : -1])
+    offset = linetable.offset_at(code, lasti, positions)
+    instance = frame.f_globals.get("_inst")
+    if instance is not None and hasattr(instance, "trap_frame"):
+        return instance.trap_frame(func_index, offset)
+    index, _, name = code.co_name[1:].partition("_")  # generated functions are f<index>_<wasm name>
+    return TrapFrame(func_index, name or f"func[{func_index}]", "<module>", offset)

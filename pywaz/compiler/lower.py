@@ -35,6 +35,7 @@ from .. import opcodes as op
 from ..errors import PywazError
 from ..ir import EXTERNREF, F32, F64, FUNCREF, FunctionInfo
 from ..numeric import f32_from_bits, f64_from_bits
+from . import linetable
 
 # Entry kinds. CONST and SLOT entries never change value while on the stack;
 # LOCAL entries change when their local is written; EXPR/COND entries are
@@ -77,35 +78,91 @@ class LoweredFunction:
     """The output of lowering: ``source`` defines ``name``; ``consts`` maps global names to f64 bit patterns.
 
     ``flat`` says the whole body was lowered flat; ``islands`` counts the flat
-    islands inside an otherwise structured body.
+    islands inside an otherwise structured body. ``line_table`` maps source
+    positions back to wasm offsets (:mod:`pywaz.compiler.linetable`).
     """
 
-    __slots__ = ("consts", "flat", "islands", "name", "source")
+    __slots__ = ("consts", "flat", "islands", "line_table", "name", "source")
 
-    def __init__(self, name: str, source: str, consts: dict[str, int], flat: bool, islands: int = 0):
+    def __init__(
+        self, name: str, source: str, consts: dict[str, int], flat: bool, islands: int = 0, line_table: bytes = b""
+    ):
         self.name = name
         self.source = source
         self.consts = consts
         self.flat = flat
         self.islands = islands
+        self.line_table = line_table
+
+
+def _claim(pending: list, text: str):
+    """The spans ``(first column, end column, offset)`` of the ``pending`` sites found in ``text``, or None.
+
+    A site is the text of an instruction that can trap or call, with its byte
+    offset, recorded when it is lowered. Its text is folded into later
+    expressions unchanged, so the line that finally contains it is found by a
+    substring search when that line is emitted; found sites leave ``pending``.
+    """
+    if len(pending) == 1:  # the common case
+        site, offset = pending[0]
+        column = text.find(site)
+        if column < 0:
+            return None
+        pending.clear()
+        return [(column, column + len(site), offset)]
+    spans = []
+    keep = []
+    search_from: dict[str, int] = {}
+    for site, offset in pending:
+        column = text.find(site, search_from.get(site, 0))
+        if column < 0:
+            keep.append((site, offset))
+        else:
+            spans.append((column, column + len(site), offset))
+            search_from[site] = column + 1
+    if not spans:
+        return None
+    pending[:] = keep
+    return spans
 
 
 class _Out:
-    """Indented source lines; ``close`` inserts ``pass`` into an empty suite."""
+    """Indented source lines; ``close`` inserts ``pass`` into an empty suite.
 
-    __slots__ = ("has", "level", "lines")
+    ``pending`` is the lowering's list of sites not emitted yet (see
+    :func:`_claim`), shared by all its outputs; ``marks`` maps the index of a
+    line holding sites to their spans, columns relative to the line's text
+    after its indentation.
+    """
 
-    def __init__(self, level: int = 0):
+    __slots__ = ("has", "level", "lines", "marks", "pending")
+
+    def __init__(self, level: int = 0, pending: list | None = None):
         self.lines: list[str] = []
+        self.marks: dict[int, list] = {}
         self.level = level
         self.has = [True]
+        self.pending = pending
 
     def line(self, text: str) -> None:
-        self.lines.append("    " * self.level + text)
+        lines = self.lines
+        lines.append("    " * self.level + text)
+        if self.pending:
+            spans = _claim(self.pending, text)
+            if spans is not None:
+                self.marks[len(lines) - 1] = spans
         self.has[-1] = True
 
     def comment(self, text: str) -> None:
         self.lines.append("    " * self.level + text)
+
+    def extend(self, other: _Out, pad: str) -> None:
+        """Append ``other``'s lines, indented by ``pad``."""
+        base = len(self.lines)
+        self.lines.extend(pad + line for line in other.lines)
+        marks = self.marks
+        for index, spans in other.marks.items():
+            marks[base + index] = spans
 
     def open(self, header: str) -> None:
         self.line(header)
@@ -381,10 +438,26 @@ class FunctionLowering:
         self.regions: dict[int, _Out] = {}
         self.label_count = 0
         self.label_used: set[int] = set()
-        self.out = _Out()
+        self.pending_sites: list[tuple[str, int]] = []
+        self.out = self.new_out()
         if self.flat:
-            self.out = self.regions.setdefault(self.new_label(), _Out())
+            self.out = self.regions.setdefault(self.new_label(), self.new_out())
         self.pending_exit: dict[int, _Frame] = {}
+
+    def new_out(self) -> _Out:
+        return _Out(0, self.pending_sites)
+
+    def site(self, text: str, offset: int) -> str:
+        """Record ``text`` as the code of the instruction at ``offset`` that can trap or call; returns it."""
+        self.pending_sites.append((text, offset))
+        return text
+
+    def drop_stale_sites(self) -> None:
+        """Forget sites whose text left the stack unemitted (discarded in unreachable code)."""
+        pending = self.pending_sites
+        if pending:
+            texts = [entry[0] for entry in self.stack]
+            pending[:] = [site for site in pending if any(site[0] in text for text in texts)]
 
     # ------------------------------------------------------------ entries
 
@@ -474,7 +547,7 @@ class FunctionLowering:
     def start_region(self, label: int) -> None:
         if self.reachable:
             self.jump(label)
-        self.out = self.regions.setdefault(label, _Out())
+        self.out = self.regions.setdefault(label, self.new_out())
         self.reachable = self.reachable or label in self.label_used
 
     # ------------------------------------------------------------ branches
@@ -597,8 +670,7 @@ class FunctionLowering:
             self._emit_tree(head, sorted(self.regions))
             head.close()
         else:
-            pad = "    " * level
-            head.lines.extend(pad + line for line in self.out.lines)
+            head.extend(self.out, "    " * level)
             head.has[-1] = True
         if guarded:
             head.close()
@@ -611,13 +683,13 @@ class FunctionLowering:
                 head.line("_trap_div_zero()")
                 head.close()
         head.close()
-        return LoweredFunction(self.name, "\n".join(head.lines) + "\n", self.consts, self.flat, len(self.islands))
+        source = "\n".join(head.lines) + "\n"
+        return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table(head))
 
     def _emit_tree(self, out: _Out, labels: list[int]) -> None:
         if len(labels) == 1:
-            pad = "    " * out.level
             region = self.regions[labels[0]]
-            out.lines.extend(pad + line for line in region.lines)
+            out.extend(region, "    " * out.level)
             if any(not line.lstrip().startswith("#") for line in region.lines):
                 out.has[-1] = True
             return
@@ -628,6 +700,17 @@ class FunctionLowering:
         out.open("else:")
         self._emit_tree(out, labels[mid:])
         out.close()
+
+
+def _line_table(out: _Out) -> bytes:
+    """The line table of the assembled function ``out`` (line numbers from 1, absolute columns)."""
+    records = []
+    lines = out.lines
+    for index in sorted(out.marks):
+        line = lines[index]
+        indent = len(line) - len(line.lstrip(" "))
+        records.append((index + 1, [(indent + a, indent + b, offset) for a, b, offset in out.marks[index]]))
+    return linetable.encode(records)
 
 
 # ---------------------------------------------------------------- control
@@ -670,7 +753,7 @@ def _open_island(low: FunctionLowering, frame: _Frame) -> None:
     low.out.open("while True:")
     low.island_saved = (low.out, low.regions)
     low.regions = {}
-    low.out = low.regions.setdefault(label, _Out())
+    low.out = low.regions.setdefault(label, low.new_out())
     low.flat = True
     frame.start_label = label
 
@@ -679,7 +762,7 @@ def _close_island(low: FunctionLowering, frame: _Frame, fall: bool) -> None:
     if fall:
         low.out.line("break")
     if frame.kind != _LOOP and frame.end_label >= 0 and frame.end_label in low.label_used:
-        low.regions.setdefault(frame.end_label, _Out()).line("break")
+        low.regions.setdefault(frame.end_label, low.new_out()).line("break")
     saved_out, saved_regions = low.island_saved
     low._emit_tree(saved_out, sorted(low.regions))
     saved_out.close()
@@ -764,6 +847,8 @@ def _lower_else(low, code, imm, pc, offset, blocks):
     frame.then_fall = low.reachable
     frame.else_seen = True
     del low.stack[frame.height :]
+    if low.pending_sites:
+        low.drop_stale_sites()
     for i in range(frame.n_params):
         low.push_slot()
     if low.flat:
@@ -792,6 +877,8 @@ def _lower_end(low, code, imm, pc, offset, blocks):
         for pos in range(frame.height, len(low.stack)):
             low.materialize(pos)
     del low.stack[frame.height :]
+    if low.pending_sites:
+        low.drop_stale_sites()
     for i in range(frame.n_results):
         low.push_slot()
     if frame.kind == _IF:
@@ -928,7 +1015,7 @@ def _lower_return(low, code, imm, pc, offset, blocks):
 
 def _lower_unreachable(low, code, imm, pc, offset, blocks):
     low.flush()
-    low.out.line("raise _Trap(_TK_UNREACHABLE)")
+    low.out.line(low.site("raise _Trap(_TK_UNREACHABLE)", offset))
     low.reachable = False
 
 
@@ -965,7 +1052,7 @@ def _lower_call(low, code, imm, pc, offset, blocks):
     # is bound, and is replaced by the compiled function on first use.
     callee = f"_F{imm}.call" if imm < low.num_imported else f"_f{imm}"
     text = f"{callee}(" + ", ".join(low.val(a) for a in args) + ")"
-    _finish_call(low, text, len(ftype.results))
+    _finish_call(low, low.site(text, offset), len(ftype.results))
 
 
 def _lower_call_indirect(low, code, imm, pc, offset, blocks):
@@ -979,7 +1066,7 @@ def _lower_call_indirect(low, code, imm, pc, offset, blocks):
     low.flush()
     args = low.take(n)
     text = f"_call_indirect(_t{table_index}, {index}, _ty{type_index})(" + ", ".join(low.val(a) for a in args) + ")"
-    _finish_call(low, text, len(ftype.results))
+    _finish_call(low, low.site(text, offset), len(ftype.results))
 
 
 # ---------------------------------------------------------------- parametric / variables
@@ -1037,13 +1124,13 @@ def _lower_global_set(low, code, imm, pc, offset, blocks):
 
 def _lower_table_get(low, code, imm, pc, offset, blocks):
     (index,) = low.take(1)
-    low.push(f"_table_get(_t{imm}, {low.val(index)})", EXPR, None, index[3] + 1)
+    low.push(low.site(f"_table_get(_t{imm}, {low.val(index)})", offset), EXPR, None, index[3] + 1)
 
 
 def _lower_table_set(low, code, imm, pc, offset, blocks):
     index, value = low.take(2)
     low.flush()
-    low.out.line(f"_table_set(_t{imm}, {low.val(index)}, {low.val(value)})")
+    low.out.line(low.site(f"_table_set(_t{imm}, {low.val(index)}, {low.val(value)})", offset))
 
 
 def _lower_table_size(low, code, imm, pc, offset, blocks):
@@ -1063,9 +1150,10 @@ def _statement(template: str, count: int):
         args = [low.val(e) for e in low.take(count)]
         low.flush()
         if isinstance(imm, tuple):
-            low.out.line(template.format(*args, imm=imm, i0=imm[0], i1=imm[1]))
+            text = template.format(*args, imm=imm, i0=imm[0], i1=imm[1])
         else:
-            low.out.line(template.format(*args, imm=imm))
+            text = template.format(*args, imm=imm)
+        low.out.line(low.site(text, offset))
 
     return lower
 
@@ -1131,7 +1219,7 @@ def _lower_load(low, code, imm, pc, offset, blocks):
     low.catch_index = True
     address = (low.val(address), address[1], None, address[3])
     text = _LOADS[code].format(a=_address(address, imm[1]))
-    low.push(text, EXPR, None, address[3] + 2)
+    low.push(low.site(text, offset), EXPR, None, address[3] + 2)
 
 
 def _lower_store(low, code, imm, pc, offset, blocks):
@@ -1154,7 +1242,7 @@ def _lower_store(low, code, imm, pc, offset, blocks):
         template = template[: -len(" & 0xFF")]
     # Every entry text is atomic (a name, literal, call, subscript or
     # parenthesised), so "{v} & 0xFF" needs no extra parentheses.
-    low.out.line(template.format(a=_address(address, imm[1]), v=value_text))
+    low.out.line(low.site(template.format(a=_address(address, imm[1]), v=value_text), offset))
 
 
 def _lower_memory_size(low, code, imm, pc, offset, blocks):
@@ -1289,6 +1377,8 @@ _BINARY = {
 }
 
 _DIV_OPS = {0x6E, 0x70, 0x80, 0x82}
+# Numeric instructions that can trap: integer division and remainder, float-to-int truncation.
+_TRAPPING = frozenset((0x6D, 0x6E, 0x6F, 0x70, 0x7F, 0x80, 0x81, 0x82, 0xA8, 0xA9, 0xAA, 0xAB, 0xAE, 0xAF, 0xB0, 0xB1))
 
 _UNARY = {
     0x45: ("({a} == 0)", COND),
@@ -1440,7 +1530,10 @@ def _lower_binary(low, code, imm, pc, offset, blocks):
         low.catch_div = True
     if code == 0xA3 and b[1] == CONST and b[0] not in ("0.0", "(-0.0)") and not b[0].startswith("_k"):
         template = "({a} / {b})"
-    low.push(template.format(a=low.val(a), b=low.val(b)), kind, None, max(a[3], b[3]) + 2)
+    text = template.format(a=low.val(a), b=low.val(b))
+    if code in _TRAPPING:
+        low.site(text, offset)
+    low.push(text, kind, None, max(a[3], b[3]) + 2)
 
 
 def _lower_unary(low, code, imm, pc, offset, blocks):
@@ -1452,7 +1545,10 @@ def _lower_unary(low, code, imm, pc, offset, blocks):
     if (code == 0x45 or code == 0x50) and a[1] == COND:
         low.push(f"(not {a[0]})", COND, None, a[3] + 1)
         return
-    low.push(template.format(a=low.val(a)), kind, None, a[3] + 2)
+    text = template.format(a=low.val(a))
+    if code in _TRAPPING:
+        low.site(text, offset)
+    low.push(text, kind, None, a[3] + 2)
 
 
 _DISPATCH = {
@@ -1544,7 +1640,7 @@ def _simd_lowerers():
             args = ["_m", _address(address, imm[1])] + [low.val(e) for e in operands[1:]]
             if has_lane:
                 args.append(str(imm[2]))
-            text = f"{name}({', '.join(args)})"
+            text = low.site(f"{name}({', '.join(args)})", offset)
             if is_store:
                 low.flush()
                 low.out.line(text)

@@ -19,6 +19,7 @@ import struct
 
 from ..errors import PywazError, Trap, TrapKind
 from ..numeric import f32_from_bits, f32_to_bits
+from ..vm.interrupt import Interrupted
 from ..vm.objects import CallDepth
 
 _struct_error = struct.error
@@ -385,12 +386,15 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                 else:
                     _unsupported(a)
         except Trap as trap:
-            _annotate(trap, code, frames)
+            _annotate(trap.frames, instance, code, pc, frames)
             raise
         except RecursionError:
             trap = Trap(TrapKind.CALL_STACK_EXHAUSTED)
-            _annotate(trap, code, frames)
+            _annotate(trap.frames, instance, code, pc, frames)
             raise trap from None
+        except Interrupted as interrupted:  # becomes a trap at the entry point, with these frames
+            _annotate(interrupted.frames, instance, code, pc, frames)
+            raise
         finally:
             ctx.depth = entry_depth
 
@@ -423,14 +427,34 @@ def _call_python(fn, stack, n):
     return fn(*args)
 
 
-def _annotate(trap: Trap, code, frames) -> None:
-    """Append this run's wasm frames (innermost first) to the trap's stack trace."""
-    stack_trace = trap.wasm_stack
-    if len(stack_trace) > 200:
-        return
-    stack_trace.append(code.name)
-    for frame in reversed(frames):
-        if len(stack_trace) > 200:
-            stack_trace.append("...")
-            return
-        stack_trace.append(frame[0].name)
+def _annotate(out: list, instance, code, pc: int, frames) -> None:
+    """Append this run's wasm frames (innermost first) to ``out``, a trap's stack trace.
+
+    ``pc`` is one past the instruction that trapped; each saved frame's ``pc``
+    is one past its call. Runs only when a trap leaves the loop.
+    """
+    made: dict = {}  # (function, pc) -> TrapFrame: runaway recursion repeats a few frames thousands of times
+    for frame_code, frame_pc in [(code, pc), *((frame[0], frame[1]) for frame in reversed(frames))]:
+        key = (frame_code.func_index, frame_pc)
+        found = made.get(key)
+        if found is None:
+            offsets = frame_code.offsets
+            if offsets is None:
+                offsets = frame_code.offsets = _program_offsets(instance, frame_code)
+            # pc is 0 only when an interruption lands just after a branch to the start.
+            index = frame_pc - 1 if frame_pc > 0 else 0
+            offset = offsets[index] if index < len(offsets) else None
+            found = made[key] = instance.trap_frame(frame_code.func_index, offset)
+        out.append(found)
+
+
+def _program_offsets(instance, code):
+    """The byte offsets of ``code``'s program (see :func:`~.prepare.program_offsets`); empty if unavailable."""
+    from .prepare import program_offsets
+
+    module = instance.module
+    try:
+        info = module.functions[code.func_index - module.num_imported_funcs]
+        return program_offsets(code.prog, info.body)
+    except PywazError:  # a cache-loaded module whose bytes are gone: frames without offsets
+        return ()

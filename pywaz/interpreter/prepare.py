@@ -12,6 +12,7 @@ in the program, the operand-stack height of its label and the label's arity
 from __future__ import annotations
 
 import struct
+from array import array
 
 from .. import numeric
 from ..ir import EXTERNREF, F32, F64, FUNCREF
@@ -151,9 +152,13 @@ class Label:
 
 
 class FuncCode:
-    """A lowered function: its program and what a call needs to set up a frame."""
+    """A lowered function: its program and what a call needs to set up a frame.
 
-    __slots__ = ("prog", "nparams", "nresults", "zeros", "func_index", "name")
+    ``offsets`` is None until a trap first needs it, then
+    :func:`program_offsets` of the program.
+    """
+
+    __slots__ = ("prog", "nparams", "nresults", "zeros", "func_index", "name", "offsets")
 
     def __init__(self, prog, nparams, nresults, zeros, func_index, name):
         self.prog = prog
@@ -162,6 +167,7 @@ class FuncCode:
         self.zeros = zeros
         self.func_index = func_index
         self.name = name
+        self.offsets = None
 
 
 def prepare_function(validated, info, misc_ops) -> FuncCode:
@@ -294,6 +300,56 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
     return FuncCode(prog, nparams, nresults, zeros, info.func_index, module.function_name(info.func_index))
 
 
+# Fused codes: how many emitting instructions each stands for, and which of
+# them (counting from 0) is the one that can trap. Keep in step with _append.
+_FUSED = {
+    GET_GET_BINOP: (3, 2),
+    GET_CONST_BINOP: (3, 2),
+    GET_CONST_BINOP_SET: (4, 2),
+    GET_GET_BINOP_SET: (4, 2),
+    BINOP_BR_IF: (2, 0),
+    GET_CONST_BINOP_BR_IF: (4, 2),
+    GET_GET_BINOP_BR_IF: (4, 2),
+    GET_LOAD: (2, 1),
+    GET_BINOP: (2, 1),
+    LOCAL_GET2: (2, 0),
+    I32_ADD_CONST: (2, 1),
+    BR_IF_EQZ: (2, 0),
+    CONST_BINOP: (2, 1),
+    GET_CONST_BINOP_TEE: (4, 2),
+    GET_GET_BINOP_TEE: (4, 2),
+    TEE_GET_BINOP_BR_IF: (4, 2),
+    GET_BINOP_BR_IF: (3, 1),
+}
+# Instructions that add nothing to the program (``end`` only when it is not the function's last).
+_SILENT = frozenset((0x01, 0x02, 0x03, 0x0B))
+
+
+def program_offsets(prog, body) -> array:
+    """``offsets[k]``: the module byte offset of the instruction ``prog[k]`` stands for.
+
+    Where :func:`_append` fused several instructions into one entry, the one
+    that can trap. Rebuilt from the program and the body (each entry stands
+    for the next few instructions that emit something), so lowering pays
+    nothing for it: only a trap stack trace asks.
+    """
+    ops = body.ops
+    offsets = body.offsets
+    last = len(ops) - 1
+    silent = _SILENT
+    out = array("I")
+    i = 0
+    for code, _ in prog:
+        count, trapping = _FUSED.get(code, (1, 0))
+        for k in range(count):
+            while i < last and ops[i] in silent:
+                i += 1
+            if k == trapping:
+                out.append(offsets[min(i, last)])
+            i += 1
+    return out
+
+
 def _append(prog: list, code: int, arg, target: int) -> None:
     """Append ``(code, arg)``, fusing it with the end of ``prog`` where a rule applies.
 
@@ -405,7 +461,7 @@ _COMMUTATIVE = frozenset(
     )
 )
 
-__all__ = ["FuncCode", "Label", "prepare_function", "zero_value"]
+__all__ = ["FuncCode", "Label", "prepare_function", "program_offsets", "zero_value"]
 
 
 # Opcodes lowered to ``(code, immediate)`` as they are.

@@ -50,35 +50,31 @@ def invoke(function: Function, args, call_depth=None):
         return function.call(*args)
     except RecursionError as exc:
         trap = Trap(TrapKind.CALL_STACK_EXHAUSTED)
-        _fill_wasm_stack(trap, exc)
+        _record_frames(trap, exc)
         raise trap from None
     except Trap as trap:
-        _fill_wasm_stack(trap, trap)
+        _record_frames(trap, trap)
         raise
     finally:
         if old_limit is not None:
             sys.setrecursionlimit(old_limit)
 
 
-_MAX_STACK_FRAMES = 64
+def _record_frames(trap: Trap, source: BaseException) -> None:
+    """Give a trap leaving wasm its frames and publish them (see :meth:`Trap.set_frames`).
 
-
-def _fill_wasm_stack(trap: Trap, source: BaseException) -> None:
-    """Give a trap from compiled code its wasm frames (the interpreter records its own).
-
-    Only runs when a trap leaves wasm, so it costs nothing on normal calls; the
+    The interpreter records its frames as the trap unwinds its loop; frames of
+    compiled code are read from ``source``'s traceback, which at an outer entry
+    (a host function called wasm again) holds the inner frames too. Runs only
+    when a trap leaves wasm, so it costs nothing on normal calls; the
     compiler's frame reader is used only if the compiler engine is loaded.
     """
-    if trap.wasm_stack:
-        return
     artifact = sys.modules.get("pywaz.compiler.artifact")
-    if artifact is None:
-        return
-    frames = artifact.wasm_frames_of(source)
-    if len(frames) > _MAX_STACK_FRAMES:
-        half = _MAX_STACK_FRAMES // 2
-        frames = [*frames[:half], f"... {len(frames) - 2 * half} more frames ...", *frames[-half:]]
-    trap.wasm_stack = frames
+    if artifact is not None:
+        frames = artifact.trap_frames_of(source)
+        if frames:
+            trap.frames = frames
+    trap.set_frames(trap.frames)
 
 
 class _Owned:

@@ -486,8 +486,12 @@ def instantiate(
     name: str | None = None,
     max_memory_pages: int | None = None,
     max_table_size: int | None = None,
+    source_name: str | None = None,
 ) -> ModuleInstance:
     """Instantiate ``validated`` (whose engine artifact is ``artifact``).
+
+    ``name`` is the registered module name; ``source_name`` names the module in
+    trap stack frames (e.g. its file name).
 
     Raises:
         LinkError: an import is missing or has the wrong type.
@@ -496,7 +500,7 @@ def instantiate(
     """
     module = validated.module
     imported = resolve_imports(validated, lookup)
-    instance = ModuleInstance(validated, runtime, name)
+    instance = ModuleInstance(validated, runtime, name, source_name)
     funcs, tables, memories, globals_ = instance.funcs, instance.tables, instance.memories, instance.globals_
     for imp, obj in zip(module.imports, imported):
         if imp.kind == EXTERN_FUNC:

@@ -26,12 +26,21 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sys
 import threading
 import time
 
 
 class Interrupted(BaseException):
-    """Injected into a thread whose wasm call passed its deadline (private; becomes a Trap)."""
+    """Injected into a thread whose wasm call passed its deadline (private; becomes a Trap).
+
+    ``frames`` collects the interpreter's wasm frames as it unwinds (compiled
+    frames are read from the traceback), for the trap.
+    """
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.frames: list = []
 
 
 # PyThreadState_SetAsyncExc, bound on the first arm(): ctypes costs ~1.5 ms of
@@ -176,10 +185,16 @@ def run_with_deadline(seconds: float | None, call_depth, fn, *args):
         finally:
             if deadline is not None:
                 _WATCHDOG.disarm(deadline)
-    except Interrupted:
+    except Interrupted as interrupted:
         if saved is not None:
             call_depth.depth, call_depth.host_nesting = saved
-        raise Trap(TrapKind.INTERRUPTED, f"deadline of {seconds:g} s passed") from None
+        trap = Trap(TrapKind.INTERRUPTED, f"deadline of {seconds:g} s passed")
+        frames = interrupted.frames
+        compiled = sys.modules.get("pywaz.compiler.artifact")
+        if compiled is not None:
+            frames = compiled.trap_frames_of(interrupted) or frames
+        trap.set_frames(frames)
+        raise trap from None
     finally:
         _active.on = False
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from ..errors import Trap, TrapKind
+from ..errors import Trap, TrapFrame, TrapKind
 from ..ir import PAGE_SIZE, FuncType, GlobalType, MemoryType, TableType
 
 MAX_TABLE_SIZE = 0xFFFFFFFF
@@ -146,10 +146,11 @@ class ModuleInstance:
     instance's functions.
     """
 
-    def __init__(self, module, runtime=None, name: str | None = None):
+    def __init__(self, module, runtime=None, name: str | None = None, source_name: str | None = None):
         self.module = module  # ValidatedModule
         self.runtime = runtime
         self.name = name
+        self.source_name = source_name  # how trap frames name the module (e.g. its file name)
         self.funcs: list[Function] = []
         self.tables: list[Table] = []
         self.memories: list[Memory] = []
@@ -158,3 +159,15 @@ class ModuleInstance:
         self.data_segments: list[bytes] = []
         self.exports: dict[str, object] = {}
         self.engine_state = None
+
+    def trap_frame(self, func_index: int, offset: int | None) -> TrapFrame:
+        """A trap stack frame for function ``func_index`` of this instance at byte ``offset``.
+
+        The module is named by ``source_name`` (given when it was compiled),
+        else by its name section, else ``<module>``; the function as
+        :meth:`pywaz.ir.Module.function_name` names it.
+        """
+        module = self.module.module if self.module is not None else None
+        module_name = self.source_name or (module.names.module_name if module is not None else None) or "<module>"
+        func_name = module.function_name(func_index) if module is not None else f"func[{func_index}]"
+        return TrapFrame(func_index, func_name, module_name, offset)

@@ -64,8 +64,10 @@ class ExportType:
 class CompiledModule:
     """A decoded, validated and compiled module; instantiate it any number of times."""
 
-    def __init__(self, runtime: Runtime, validated, artifact, code_ref=None):
+    def __init__(self, runtime: Runtime, validated, artifact, code_ref=None, name: str | None = None):
         self._runtime = runtime
+        #: How trap stack frames name this module (``compile_module(data, name=...)``); None: see :class:`~pywaz.TrapFrame`.
+        self.name = name
         self.validated = validated
         self.artifact = artifact
         self._code_ref = code_ref  # one reference on the cache entry, released once by close()
@@ -339,8 +341,12 @@ class Runtime:
             "disk_hits": origins["disk"],
         }
 
-    def compile_module(self, data) -> CompiledModule:
+    def compile_module(self, data, name: str | None = None) -> CompiledModule:
         """Compile wasm bytes into a :class:`CompiledModule`.
+
+        ``name`` (for example the file the bytes came from) is how the frames of
+        a trap's stack trace name this module; without it they use the name
+        section's module name, else ``<module>``. It is not part of the cache key.
 
         Raises:
             TypeError: ``data`` is not bytes-like.
@@ -351,9 +357,11 @@ class Runtime:
         self._check()
         if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"module data must be bytes-like, not {type(data).__name__}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"module name must be a str or None, not {type(name).__name__}")
         ref = self._compile(bytes(data))
         validated, artifact = ref.artifact
-        compiled = CompiledModule(self, validated, artifact, ref)
+        compiled = CompiledModule(self, validated, artifact, ref, name)
         self._compiled[compiled] = None
         return compiled
 
@@ -401,6 +409,7 @@ class Runtime:
                 name=config.name,
                 max_memory_pages=self.max_memory_pages,
                 max_table_size=self.max_table_size,
+                source_name=compiled.name,
             ),
         )
         instance = Instance(self, module_instance, owned)

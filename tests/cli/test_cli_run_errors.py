@@ -210,4 +210,6 @@ def test_runaway_recursion_traps_with_a_shortened_stack(pywaz_run, tmp_path, eng
     assert result.exit_code == 134, lines
     assert lines[0].endswith("wasm trap: call stack exhausted")
     assert len(lines) <= 40 and all(line.startswith("  ") for line in lines[1:])
-    assert lines[1] == "  at down"
+    assert lines[1].startswith("  at down (m.wasm @ 0x")
+    assert lines[2].startswith("  ... ") and lines[2].endswith(" more frames of down")
+    assert lines[3].startswith("  at _start (m.wasm @ 0x") and len(lines) == 4, lines
