@@ -382,6 +382,11 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                 elif c == 55:  # i32.add
                     b = pop()
                     stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
+                elif c == 56:  # fuel: a function entry (metered programs only)
+                    next(ctx.fuel)
+                elif c == 57:  # fuel: a loop back-edge's trampoline (metered programs only)
+                    next(ctx.fuel)
+                    pc = a
                 else:
                     _unsupported(a)
         except Trap as trap:
@@ -389,6 +394,10 @@ def make_runner(instance, artifact, call_depth: CallDepth):
             raise
         except RecursionError:
             trap = Trap(TrapKind.CALL_STACK_EXHAUSTED)
+            _annotate(trap, code, frames)
+            raise trap from None
+        except StopIteration:  # next(ctx.fuel) on a spent budget (see pywaz.vm.fuel)
+            trap = Trap(TrapKind.OUT_OF_FUEL)
             _annotate(trap, code, frames)
             raise trap from None
         finally:
