@@ -156,7 +156,8 @@ class ExportedFunction(_Owned):
             )
         raw = [convert(value, f"argument {i}") for i, (convert, value) in enumerate(zip(converters, args))]
         runtime = self._runtime
-        if timeout is None and fuel is None and (runtime is None or (runtime.deadline is None and runtime._fuel is None)):
+        plain = runtime is None or (runtime.deadline is None and runtime._fuel is None)
+        if plain and timeout is None and fuel is None:
             result = invoke(self.function, raw, None if runtime is None else runtime.call_depth)
         else:
             result = self._invoke_guarded(raw, timeout, fuel)
@@ -181,7 +182,8 @@ class ExportedFunction(_Owned):
         if len(args) != len(self.function.type.params):
             raise TypeError(f"expected {len(self.function.type.params)} argument(s), got {len(args)}")
         runtime = self._runtime
-        if timeout is None and fuel is None and (runtime is None or (runtime.deadline is None and runtime._fuel is None)):
+        plain = runtime is None or (runtime.deadline is None and runtime._fuel is None)
+        if plain and timeout is None and fuel is None:
             return invoke(self.function, args, self._call_depth())
         return self._invoke_guarded(args, timeout, fuel)
 

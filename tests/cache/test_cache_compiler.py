@@ -109,7 +109,9 @@ def test_lazy_function_never_compiled_is_decoded_from_the_bytes_and_written_back
         assert rt.instantiate(DATA).exports["inc"](1) == 2  # only inc (and the start function) compiled
     compiles = []
     real = artifact_module.compile_function
-    monkeypatch.setattr(artifact_module, "compile_function", lambda v, i, *rest: compiles.append(i) or real(v, i, *rest))
+    monkeypatch.setattr(
+        artifact_module, "compile_function", lambda v, i, *rest: compiles.append(i) or real(v, i, *rest)
+    )
     with pywaz.CompilationCache(cache_dir) as cache:
         with pywaz.Runtime(engine="compiler", cache=cache) as rt:
             instance = rt.instantiate(DATA)
