@@ -382,11 +382,11 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                 elif c == 55:  # i32.add
                     b = pop()
                     stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
-                elif c == 56:  # fuel: a function entry (metered programs only)
-                    next(ctx.fuel)
                 elif c == 57:  # fuel: a loop back-edge's trampoline (metered programs only)
                     next(ctx.fuel)
                     pc = a
+                elif c == 56:  # fuel: a function entry (metered programs only)
+                    next(ctx.fuel)
                 else:
                     _unsupported(a)
         except Trap as trap:

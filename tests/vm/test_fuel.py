@@ -224,6 +224,27 @@ def test_host_function_reentering_wasm_draws_from_the_callers_budget(data, confi
         assert runtime.call_depth.depth == 0 and runtime.call_depth.host_nesting == 0
 
 
+def test_a_nested_call_cannot_get_a_budget_of_its_own(data, config):
+    """A host function re-entering wasm with fuel= still draws from the running call's budget."""
+    with make_runtime(config, fuel=3) as runtime:
+        count = runtime.instantiate(data).exports["count"]
+
+        def generous(n: pywaz.i32) -> pywaz.i32:
+            return count(n, fuel=10**9)
+
+        runtime.new_host_module("generous").function("call", generous).instantiate()
+        outer = runtime.instantiate(
+            wasmtime.wat2wasm(
+                '(module (import "generous" "call" (func $g (param i32) (result i32)))'
+                ' (func (export "f") (param i32) (result i32) (call $g (local.get 0))))'
+            )
+        ).exports["f"]
+        assert outer(1) == 1 and runtime.fuel_consumed == 3  # f, count, one back-edge
+        with pytest.raises(Trap) as info:
+            outer(2)
+        assert info.value.kind is TrapKind.OUT_OF_FUEL and runtime.fuel_consumed == 3
+
+
 def test_zero_fuel_traps_on_the_first_function_entry(data, config):
     with make_runtime(config, fuel=0) as runtime:
         instance = runtime.instantiate(data)  # no start function: nothing to spend
@@ -372,6 +393,8 @@ def test_a_shared_disk_cache_keeps_metered_and_unmetered_code_apart(data, tmp_pa
                 with pytest.raises(Trap):  # metered, also when the code came from the disk
                     instance.exports["count"](100)
                 assert instance.exports["fib"](5) == 5 and runtime.fuel_consumed == fib_calls(5)
+                if len(runs) == 3:  # a function first compiled after a disk hit is metered too
+                    assert instance.exports["dowhile"](30, fuel=30) == 30 and runtime.fuel_remaining == 0
             runs.append(runtime.stats())
     assert runs[0]["compilations"] == runs[1]["compilations"] == 1
     assert runs[2]["disk_hits"] == runs[3]["disk_hits"] == 1 and runs[3]["compilations"] == 0
