@@ -127,7 +127,7 @@ class ExportedFunction(_Owned):
     def name(self) -> str:
         return self.function.name
 
-    def __call__(self, *args, timeout=None, fuel=None):
+    def __call__(self, *args, timeout: float | None = None, fuel: int | None = None):
         """Call with Python values; see the class docstring for conversions.
 
         ``timeout``: seconds after which the call is interrupted with
@@ -168,7 +168,7 @@ class ExportedFunction(_Owned):
             return None
         return tuple(convert(value) for convert, value in zip(results, result))
 
-    def call_raw(self, *args, timeout=None, fuel=None):
+    def call_raw(self, *args, timeout: float | None = None, fuel: int | None = None):
         """Call with raw values (pywaz.numeric representation); return raw results.
 
         ``timeout`` and ``fuel`` as for :meth:`__call__`.
