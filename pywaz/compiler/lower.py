@@ -25,9 +25,10 @@ How the code is shaped (see DESIGN.md, "Lowering"):
 * ``br_table`` is a tuple lookup followed by a binary tree over its distinct
   targets (or, when no values move, a direct tuple lookup of the label).
 * Fuel metering (``fuel=True``, see :mod:`pywaz.vm.fuel`): the body starts
-  with ``_fuel = _meter.fuel`` and ``next(_fuel)``, and every taken branch to
-  a loop label runs ``next(_fuel)`` after moving its values, before it jumps.
-  Without metering neither line exists.
+  with ``next(_meter.fuel)``, and every taken branch to a loop label runs
+  ``next(_fuel)`` after moving its values, before it jumps (a body with such
+  branches starts ``_fuel = _meter.fuel; next(_fuel)`` instead). Without
+  metering none of these lines exists.
 """
 
 from __future__ import annotations
@@ -362,6 +363,7 @@ class FunctionLowering:
     ):
         self.num_imported = num_imported
         self.fuel = fuel
+        self.fuel_back_edges = False  # whether a loop back-edge spends fuel (the body then keeps _fuel)
         self.info = info
         self.func_types = func_types
         self.global_mutable = global_mutable
@@ -516,6 +518,7 @@ class FunctionLowering:
         frame.branched = True
         if self.fuel and frame.kind == _LOOP:
             self.out.line("next(_fuel)")  # a loop back-edge costs one unit (see pywaz.vm.fuel)
+            self.fuel_back_edges = True
         if frame.in_flat:
             if frame.kind == _LOOP:
                 self.jump(frame.start_label)
@@ -584,9 +587,11 @@ class FunctionLowering:
         params = ", ".join(f"l{i}" for i in range(n_params))
         head = _Out()
         head.open(f"def {self.name}({params}):")
-        if self.fuel:
+        if self.fuel_back_edges:
             head.line("_fuel = _meter.fuel")
             head.line("next(_fuel)")  # entering a function costs one unit
+        elif self.fuel:
+            head.line("next(_meter.fuel)")  # entering a function costs one unit
         by_zero: dict[str, list[str]] = {}
         for i in range(n_params, len(info.local_types)):
             by_zero.setdefault(_zero_text(info.local_types[i]), []).append(f"l{i}")

@@ -362,6 +362,8 @@ def test_unmetered_code_holds_no_fuel_check(data):
     with make_runtime(("compiler", "eager")) as runtime:
         source = runtime.compile_module(data).functions.view("count", python=True).python_source
         assert source.count("next(_fuel)") == 2  # the entry and the one back-edge
+        source = runtime.compile_module(data).functions.view("fib", python=True).python_source
+        assert source.count("next(_meter.fuel)") == 1 and "_fuel" not in source.replace("_meter.fuel", "")
     for fuel in (None, 10):
         with pywaz.Runtime("interpreter", compile_mode="eager", fuel=fuel) as runtime:
             artifact = runtime.compile_module(data).artifact
