@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from pywaz.cli.run import RunFailure, parse_fuel, parse_size
+from tests.cli.conftest import run_cli
 
 wasmtime = pytest.importorskip("wasmtime")
 
@@ -129,3 +130,15 @@ def test_parse_fuel():
     for bad in ("-5", "ten", "1e3", "0x10", ""):
         with pytest.raises(RunFailure):
             parse_fuel(bad)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_compile_fuel_fills_the_cache_for_run_fuel(pywaz_run, tmp_path, engine):
+    path, cache = wasm(tmp_path), tmp_path / "cache"
+    compiled = run_cli(["compile", "--fuel", "--engine", engine, "--cache-dir", cache, "--no-progress", path])
+    assert compiled.exit_code == 0, compiled.stderr
+    metered = pywaz_run("--engine", engine, "--stats", "--fuel", NEEDED, path, cache=cache)
+    assert metered.exit_code == 0 and b"disk cache hit" in metered.stderr, metered.stderr
+    # Unmetered code is another entry: a plain run compiles its own.
+    plain = pywaz_run("--engine", engine, "--stats", path, cache=cache)
+    assert plain.exit_code == 0 and b"module compiled" in plain.stderr, plain.stderr
