@@ -93,8 +93,8 @@ def register(subparsers) -> None:
                        help="disk cache root (default: $XDG_CACHE_HOME/pywaz or ~/.cache/pywaz)")
     cache.add_argument("--no-cache", action="store_true", help="do not read or write the disk cache")
     parser.add_argument("--fuel", metavar="N", default=None,
-                        help="run with a budget of N fuel units (one per wasm function entry and per loop "
-                             "iteration); running out traps with 'all fuel consumed by WebAssembly'")
+                        help="run with a budget of N fuel units (one per wasm function entry and per branch "
+                             "back to a loop); running out traps with 'all fuel consumed by WebAssembly'")
     parser.add_argument("--max-memory", metavar="SIZE", default=None,
                         help="cap each linear memory at SIZE bytes (suffixes K, M, G or KiB, MiB, GiB: powers of "
                              "1024; whole 64 KiB pages): memory.grow past it returns -1")

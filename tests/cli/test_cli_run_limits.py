@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import pytest
 
+import pywaz
 from pywaz.cli.run import RunFailure, parse_fuel, parse_size
+from pywaz.wasi import WasiConfig
+from pywaz.wasi.command import run_command
 from tests.cli.conftest import run_cli
 
 wasmtime = pytest.importorskip("wasmtime")
@@ -110,6 +113,31 @@ def test_a_memory_starting_above_max_memory_is_refused(pywaz_run, tmp_path):
 @pytest.mark.parametrize("value", ["12XB", "-1", "1.5M", "M", ""])
 def test_bad_max_memory_is_a_usage_error(pywaz_run, tmp_path, value):
     assert "--max-memory" in one_line_error(pywaz_run("--max-memory", value, wasm(tmp_path)), 2)
+
+
+TEXT = b"the quick brown fox\njumps over\n\nthe lazy dog\n" * 20
+
+
+def wasi_fuel_needed(engine: str, program) -> int:
+    """The fuel a real C program (wc over TEXT) consumes, run in-process."""
+    with pywaz.Runtime(engine, fuel=10**12) as runtime:
+        assert run_command(runtime, program.read_bytes(), WasiConfig(args=("wc",), stdin=TEXT)) == 0
+        return runtime.fuel_consumed
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_real_program_runs_on_exactly_its_fuel(pywaz_run, engine):
+    from tests.cli.conftest import PROGRAMS
+
+    program = PROGRAMS / "wasm" / "wc.wasm"
+    if not program.is_file():
+        pytest.skip("tests/programs/wasm/wc.wasm is not present")
+    needed = wasi_fuel_needed(engine, program)
+    assert needed == wasi_fuel_needed(ENGINES[1 - ENGINES.index(engine)], program) > 100
+    full = pywaz_run("--engine", engine, "--fuel", needed, program, stdin=TEXT)
+    assert full.exit_code == 0 and full.stdout.split()[:3] == [b"80", b"180", str(len(TEXT)).encode()], full
+    short = pywaz_run("--engine", engine, "--fuel", needed - 1, program, stdin=TEXT)
+    assert short.exit_code == 134 and b"wasm trap: all fuel consumed by WebAssembly" in short.stderr
 
 
 def test_parse_size_units():
