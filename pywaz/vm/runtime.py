@@ -276,12 +276,12 @@ class Runtime:
 
     @property
     def fuel_consumed(self) -> int | None:
-        """Fuel the last metered call from Python on this thread consumed, trapped or not (None before any)."""
+        """Fuel the last metered call (or instantiation) on this thread consumed, trapped or not; None before any."""
         return self.call_depth.fuel_consumed
 
     @property
     def fuel_remaining(self) -> int | None:
-        """Fuel the last metered call from Python on this thread left unspent (None before any)."""
+        """Fuel the last metered call (or instantiation) on this thread left unspent; None before any."""
         return self.call_depth.fuel_remaining
 
     def _check(self):
