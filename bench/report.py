@@ -102,7 +102,7 @@ def _row_label(info: dict) -> str:
 
 def other_tables(benchmarks: list[dict]) -> list[str]:
     """Markdown lines for benchmarks that are neither kernels nor modules: name and times."""
-    rows = [b for b in benchmarks if not {"kernel", "module"} & set(b.get("extra_info", {}))]
+    rows = [b for b in benchmarks if not {"kernel", "module", "fuel_kernel"} & set(b.get("extra_info", {}))]
     if not rows:
         return []
     lines = ["", "**other**", "", "| group | benchmark | min | median |", "|---|---|---|---|"]
@@ -112,6 +112,24 @@ def other_tables(benchmarks: list[dict]) -> list[str]:
             f"| {bench.get('group') or '-'} | {bench['name']} | "
             f"{format_seconds(stats['min'])} | {format_seconds(stats['median'])} |"
         )
+    return lines
+
+
+def fuel_table(benchmarks: list[dict]) -> list[str]:
+    """Markdown lines: each fuel kernel and engine without and with metering, and the overhead in %."""
+    times: dict[tuple[str, str], dict[bool, float]] = {}
+    for bench in benchmarks:
+        info = bench.get("extra_info", {})
+        if "fuel_kernel" in info:
+            row = times.setdefault((info["fuel_kernel"], info["engine"]), {})
+            row[bool(info["metered"])] = bench["stats"]["median"]
+    if not times:
+        return []
+    lines = ["", "**fuel metering**", "", "| kernel | engine | no fuel | fuel | overhead |", "|---|---|---|---|---|"]
+    for (kernel, engine), row in sorted(times.items()):
+        plain, metered = row.get(False), row.get(True)
+        overhead = f"{(metered / plain - 1) * 100:+.0f} %" if plain and metered else "-"
+        lines.append(f"| {kernel} | {engine} | {format_seconds(plain)} | {format_seconds(metered)} | {overhead} |")
     return lines
 
 
@@ -159,6 +177,7 @@ def render(data: dict, command: str) -> str:
     kernels = kernel_table(benchmarks)
     lines += kernels if kernels else ["(no kernel benchmarks in this run)"]
     lines += module_tables(benchmarks)
+    lines += fuel_table(benchmarks)
     lines += other_tables(benchmarks)
     return "\n".join(lines) + "\n"
 

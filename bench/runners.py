@@ -47,8 +47,8 @@ catalog = load_bench_module("catalog")
 python_kernels = load_bench_module("python_kernels")
 
 
-def pywaz_runtime(engine: str, compile_mode: str = "eager"):
-    """A ``pywaz.Runtime`` for ``engine``, or RunnerUnavailable while it does not exist."""
+def pywaz_runtime(engine: str, compile_mode: str = "eager", fuel: int | None = None):
+    """A ``pywaz.Runtime`` for ``engine`` (metering ``fuel`` when given); RunnerUnavailable while it does not exist."""
     try:
         import pywaz
     except ImportError as exc:
@@ -56,16 +56,17 @@ def pywaz_runtime(engine: str, compile_mode: str = "eager"):
     runtime_class = getattr(pywaz, "Runtime", None)
     if runtime_class is None:
         raise RunnerUnavailable("pywaz.Runtime does not exist yet")
+    metering = {} if fuel is None else {"fuel": fuel}
     try:
         if engine == "interpreter":
-            return runtime_class(engine=engine)
-        return runtime_class(engine=engine, compile_mode=compile_mode)
+            return runtime_class(engine=engine, **metering)
+        return runtime_class(engine=engine, compile_mode=compile_mode, **metering)
     except (NotImplementedError, ValueError, TypeError) as exc:
         raise RunnerUnavailable(f"pywaz.Runtime(engine={engine!r}) is not available: {exc}") from None
 
 
-def _pywaz(engine: str, kernel) -> Callable[[int], int]:
-    runtime = pywaz_runtime(engine)
+def _pywaz(engine: str, kernel, fuel: int | None = None) -> Callable[[int], int]:
+    runtime = pywaz_runtime(engine, fuel=fuel)
     instance = runtime.instantiate(kernel.wasm_bytes())
     function = instance.exports[kernel.export]
     # The public call returns i32 results as signed ints (like wasmtime);
@@ -99,6 +100,15 @@ def _wasmtime(kernel) -> Callable[[int], int]:
     module = wasmtime.Module(store.engine, kernel.wasm_bytes())
     function = wasmtime.Instance(store, module, []).exports(store)[kernel.export]
     return lambda size: function(store, size) & MASK32
+
+
+def prepare_metered(engine: str, kernel, fuel: int) -> Callable[[int], int]:
+    """``kernel`` on a pywaz runtime of ``engine`` that meters ``fuel`` units per call; ``size -> result``.
+
+    Raises:
+        RunnerUnavailable: the engine cannot run here.
+    """
+    return _pywaz(engine, kernel, fuel)
 
 
 def prepare(runner: str, kernel) -> Callable[[int], int]:

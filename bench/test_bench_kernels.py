@@ -5,6 +5,10 @@ calls of the export at the kernel's ``bench_size``. Slow runners get fewer
 rounds (pywasm takes 15-70 s per call), so a full run stays within minutes.
 The result of every measured call is checked against plain Python -- a wrong
 answer is a failure, never a number -- but nothing here asserts on time.
+
+``test_kernel_fuel`` measures what fuel metering costs: a call-heavy and a
+loop-heavy kernel, each engine, on a runtime without fuel and on one metering
+a budget the call never exhausts (``bench/report.py`` prints the overhead).
 """
 
 from __future__ import annotations
@@ -49,3 +53,35 @@ def test_kernel(benchmark, kernel, runner):
     rounds, warmup = ROUNDS[runner]
     result = benchmark.pedantic(call, args=(size,), rounds=rounds, warmup_rounds=warmup, iterations=1)
     assert result == expected, f"{runner} computed {kernel.name}({size}) = {result}, expected {expected}"
+
+
+# Kernels for the fuel overhead: fib spends a unit per call, sieve per loop back-edge.
+FUEL_KERNELS = ("fib", "sieve")
+FUEL_BUDGET = 10**15  # never runs out: only the metering is measured
+FUEL_CASES = [
+    pytest.param(runners.catalog.BY_NAME[name], engine, metered, id=f"{name}-{engine}-{'fuel' if metered else 'plain'}")
+    for name in FUEL_KERNELS
+    for engine in ("compiler", "interpreter")
+    for metered in (False, True)
+]
+
+
+@pytest.mark.parametrize("kernel,engine,metered", FUEL_CASES)
+def test_kernel_fuel(benchmark, kernel, engine, metered):
+    size = max(kernel.test_sizes) if quick() else kernel.bench_size
+    benchmark.group = f"fuel {kernel.name} ({engine}, n={size})"
+    benchmark.extra_info.update(
+        environment_info(), fuel_kernel=kernel.name, engine=engine, metered=metered, size=size
+    )
+    try:
+        if metered:
+            call = runners.prepare_metered(engine, kernel, FUEL_BUDGET)
+        else:
+            call = runners.prepare(f"pywaz-{engine}", kernel)
+    except runners.RunnerUnavailable as exc:
+        pytest.skip(f"pywaz-{engine}: {exc}")
+    expected = runners.python_kernels.KERNELS[kernel.export](size)
+    call(min(s for s in kernel.test_sizes if s > 0))  # lazy compilation happens before timing
+    rounds, warmup = ROUNDS[f"pywaz-{engine}"]
+    result = benchmark.pedantic(call, args=(size,), rounds=rounds, warmup_rounds=warmup, iterations=1)
+    assert result == expected, f"{engine} (fuel={metered}) computed {kernel.name}({size}) = {result}"

@@ -20,6 +20,9 @@ class CompileOptions:
     # Keep each function's generated Python source with its code (compiler engine). Without it,
     # sources are regenerated when asked for: a 14 MB module's are a quarter of its compiled size.
     keep_sources: bool = True
+    # Meter fuel: one unit per wasm function entry and per taken branch back to a loop; code made
+    # without it carries no check at all (see pywaz/vm/fuel.py). Both engines count the same.
+    fuel: bool = False
 
 
 class Engine(Protocol):

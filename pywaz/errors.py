@@ -75,6 +75,7 @@ class TrapKind(enum.Enum):
     INDIRECT_CALL_TYPE_MISMATCH = "indirect call type mismatch"
     CALL_STACK_EXHAUSTED = "call stack exhausted"
     INTERRUPTED = "interrupted"
+    OUT_OF_FUEL = "all fuel consumed by WebAssembly"
     HOST_ERROR = "host function error"
 
 

@@ -58,6 +58,8 @@ def add_compile_command(subparsers) -> None:
     parser.add_argument("--engine", default="compiler", help="engine whose artifact to store (default: compiler)")
     parser.add_argument("--compile-mode", default=None, help="eager or lazy (default: the engine's default)")
     parser.add_argument("--keep-sources", action="store_true", help="store generated source for inspection")
+    parser.add_argument("--fuel", action="store_true",
+                        help="compile fuel-metered code (what `pywaz run --fuel N` loads)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
     parser.set_defaults(handler=run_compile)
 
@@ -241,9 +243,9 @@ def run_compile(args) -> int:
         return 2
     keep = bool(args.keep_sources)
     if args.compile_mode is None:
-        options = CompileOptions(keep_sources=keep)
+        options = CompileOptions(keep_sources=keep, fuel=args.fuel)
     else:
-        options = CompileOptions(compile_mode=args.compile_mode, keep_sources=keep)
+        options = CompileOptions(compile_mode=args.compile_mode, keep_sources=keep, fuel=args.fuel)
     show = not args.no_progress and sys.stderr.isatty()
     bar = Progress("compiling", 0, sys.stderr, enabled=show)
 

@@ -33,7 +33,8 @@ EXIT_TRAP = 134
 EXIT_CODES = (
     (0, "the program finished (returned from _start, or proc_exit(0))"),
     ("N", "the program called proc_exit(N), 0 < N < 256 (a larger N exits 1 with a message)"),
-    (EXIT_ERROR, "any other pywaz error while running (e.g. an instruction the engine cannot run)"),
+    (EXIT_ERROR, ("any other pywaz error while running (e.g. an instruction the engine cannot run, a memory "
+                  "larger than --max-memory)")),
     (EXIT_USAGE, ("usage error: bad option, --dir that is not a directory, bad --env, an --invoke argument "
                   "that does not fit its type")),
     (EXIT_BAD_MODULE, "the module is malformed or invalid"),
@@ -41,10 +42,13 @@ EXIT_CODES = (
     (EXIT_LINK, "link error: an import cannot be satisfied, or the entry point is not exported"),
     (EXIT_INTERNAL, "internal error in pywaz (please report it)"),
     (EXIT_CACHE, "the cache directory is unsafe or unusable (use --cache-dir or --no-cache)"),
-    (EXIT_TRAP, "the program trapped (128 + SIGABRT, as wasmtime); the wasm stack trace is printed"),
+    (EXIT_TRAP, ("the program trapped or used up its --fuel (128 + SIGABRT, as wasmtime); the wasm stack trace "
+                 "is printed")),
 )
 
 F32_MAX = 3.4028234663852886e38  # the largest finite f32
+PAGE_SIZE = 65536  # a wasm page (--max-memory counts whole pages)
+MAX_PAGES = 65536  # a 32-bit memory's largest size in pages (4 GiB)
 DEFAULT_ENGINE = "compiler"
 FALLBACK_ENGINE = "interpreter"
 
@@ -88,6 +92,12 @@ def register(subparsers) -> None:
     cache.add_argument("--cache-dir", metavar="DIR", default=None,
                        help="disk cache root (default: $XDG_CACHE_HOME/pywaz or ~/.cache/pywaz)")
     cache.add_argument("--no-cache", action="store_true", help="do not read or write the disk cache")
+    parser.add_argument("--fuel", metavar="N", default=None,
+                        help="run with a budget of N fuel units (one per wasm function entry and per branch "
+                             "back to a loop); running out traps with 'all fuel consumed by WebAssembly'")
+    parser.add_argument("--max-memory", metavar="SIZE", default=None,
+                        help="cap each linear memory at SIZE bytes (suffixes K, M, G or KiB, MiB, GiB: powers of "
+                             "1024; whole 64 KiB pages): memory.grow past it returns -1")
     parser.add_argument("--stats", action="store_true",
                         help="after the run, print to stderr where the code came from and what was compiled")
     parser.add_argument("module", metavar="MODULE.wasm")
@@ -124,6 +134,47 @@ def parse_env(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise RunFailure(EXIT_USAGE, f"--env {text!r}: expected NAME=VALUE")
     return name, value
+
+
+def parse_fuel(text: str | None) -> int | None:
+    """``--fuel N`` -> N (None when not given).
+
+    Raises:
+        RunFailure: not a non-negative integer.
+    """
+    if text is None:
+        return None
+    try:
+        fuel = int(text.replace("_", ""), 10)
+    except ValueError:
+        fuel = -1
+    if fuel < 0:
+        raise RunFailure(EXIT_USAGE, f"--fuel {text!r}: expected a non-negative integer")
+    return fuel
+
+
+# Size suffixes of --max-memory (case-insensitive): all powers of 1024, as memory limits usually are.
+_SIZE_UNITS = {"": 1, "b": 1}
+for _exponent, _letter in enumerate("kmg", start=1):
+    for _suffix in (_letter, _letter + "b", _letter + "ib"):
+        _SIZE_UNITS[_suffix] = 1 << (10 * _exponent)
+
+
+def parse_size(text: str | None) -> int | None:
+    """``--max-memory SIZE`` -> the limit in bytes (None when not given): ``65536``, ``64k``, ``64MiB``, ``1g``.
+
+    Raises:
+        RunFailure: not a non-negative integer with an optional known suffix.
+    """
+    if text is None:
+        return None
+    cleaned = text.strip().replace("_", "").lower()
+    digits = len(cleaned) - len(cleaned.lstrip("0123456789"))
+    unit = _SIZE_UNITS.get(cleaned[digits:].strip())
+    if digits == 0 or unit is None:
+        raise RunFailure(EXIT_USAGE, f"--max-memory {text!r}: expected bytes, optionally with a suffix "
+                                     "K, M, G, KiB, MiB or GiB (e.g. 64MiB)")
+    return int(cleaned[:digits]) * unit
 
 
 def parse_value(valtype: int, text: str, position: int):
@@ -298,11 +349,14 @@ def execute(args, data: bytes, stats: dict) -> int:
 
     preopens = [parse_dir(text) for text in args.dir]
     env = [parse_env(text) for text in args.env]
+    fuel = parse_fuel(args.fuel)
+    max_memory = parse_size(args.max_memory)
+    max_pages = None if max_memory is None else min(max_memory // PAGE_SIZE, MAX_PAGES)
     cache = open_cache(args)
     stats["disk_writes"] = 0
     try:
         engine = choose_engine(args.engine, data, cache is not None)
-        runtime = Runtime(engine, compile_mode=args.compile_mode, cache=cache)
+        runtime = Runtime(engine, compile_mode=args.compile_mode, cache=cache, fuel=fuel, max_memory_pages=max_pages)
         try:
             start = time.perf_counter()
             compiled = runtime.compile_module(data, name=os.path.basename(args.module))  # names trap frames
@@ -311,6 +365,7 @@ def execute(args, data: bytes, stats: dict) -> int:
             stats["functions_total"] = len(getattr(compiled.artifact, "functions", ()) or ())
             stats.update(runtime.stats())
             _check_entry_points(compiled, args.invoke)
+            _check_memory_limit(compiled, max_pages, args.max_memory)
             # argv[0] is the module path as given, as wasmtime does.
             config = WasiConfig(args=(args.module, *args.args), env=tuple(env), preopens=tuple(preopens))
             config = config.with_inherited_stdio()
@@ -358,6 +413,26 @@ def _check_entry_points(compiled, invoke: str | None) -> None:
                                     "use --invoke NAME to call an export)")
     if exports.get("memory") != "memory":
         raise RunFailure(EXIT_LINK, "the module does not export 'memory', which WASI needs")
+
+
+def _check_memory_limit(compiled, max_pages: int | None, text: str | None) -> None:
+    """Refuse, before instantiating, a module whose memory needs more than ``--max-memory`` allows."""
+    if max_pages is None:
+        return
+    for memory_type in compiled.validated.module.memories:
+        needed = memory_type.limits.min
+        if needed > max_pages:
+            allowed = f"{max_pages} page{'' if max_pages == 1 else 's'} of 64 KiB"
+            raise RunFailure(EXIT_ERROR, f"the module's memory needs at least {needed} pages "
+                                         f"({_format_bytes(needed * PAGE_SIZE)}), more than --max-memory {text} "
+                                         f"allows ({allowed})")
+
+
+def _format_bytes(size: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
 
 
 def format_stats(stats: dict) -> str:

@@ -104,11 +104,12 @@ def unsupported_opcode_class() -> type:
     return UnsupportedOpcode
 
 
-def compile_function(validated: ValidatedModule, local_index: int) -> CompiledFunction:
+def compile_function(validated: ValidatedModule, local_index: int, fuel: bool = False) -> CompiledFunction:
     """Lower and compile defined function ``local_index`` of ``validated``.
 
     Structured lowering is tried first; if CPython still refuses it (a static
     limit the pre-pass did not foresee), the function is lowered flat.
+    ``fuel`` emits fuel metering (``CompileOptions.fuel``).
 
     Raises:
         UnsupportedOpcode: the function uses an instruction the engine cannot lower yet.
@@ -122,14 +123,23 @@ def compile_function(validated: ValidatedModule, local_index: int) -> CompiledFu
     name = _python_name(func_index, module.names.function_names.get(func_index))
     global_mutable = tuple(g.mutable for g in validated.global_types)
     imported = validated.num_imported_funcs
-    lowered = lower_function(info, validated.func_types, global_mutable, module.types, name, num_imported=imported)
+    lowered = lower_function(
+        info, validated.func_types, global_mutable, module.types, name, num_imported=imported, fuel=fuel
+    )
     try:
         code = _compile_source(lowered, func_index)
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
         if lowered.flat:
             raise CompileFailure(f"function {func_index}: generated code does not compile: {exc}") from exc
         lowered = lower_function(
-            info, validated.func_types, global_mutable, module.types, name, force_flat=True, num_imported=imported
+            info,
+            validated.func_types,
+            global_mutable,
+            module.types,
+            name,
+            force_flat=True,
+            num_imported=imported,
+            fuel=fuel,
         )
         try:
             code = _compile_source(lowered, func_index)
@@ -153,10 +163,17 @@ class CompiledArtifact:
     """
 
     def __init__(
-        self, validated: ValidatedModule | None, num_functions: int, compile_mode: str, keep_sources: bool = True
+        self,
+        validated: ValidatedModule | None,
+        num_functions: int,
+        compile_mode: str,
+        keep_sources: bool = True,
+        fuel: bool = False,
     ):
         self.validated = validated
         self.compile_mode = compile_mode
+        #: Whether the code meters fuel (``CompileOptions.fuel``); every function of an artifact agrees.
+        self.fuel = fuel
         #: Whether compiled functions keep their generated source (``""`` when not: regenerate to read it).
         self.keep_sources = keep_sources
         self.functions: list[CompiledFunction | None] = [None] * num_functions
@@ -236,7 +253,7 @@ class CompiledArtifact:
                     raise PywazError(f"function {local_index} was not compiled and the module is not available")
                 unsupported = unsupported_opcode_class()
                 try:
-                    found = compile_function(source, local_index)
+                    found = compile_function(source, local_index, self.fuel)
                 except unsupported as exc:
                     self.errors[local_index] = exc
                     raise
@@ -310,6 +327,7 @@ def serialize(artifact: CompiledArtifact):
     metadata = {
         "format": ARTIFACT_FORMAT,
         "compile_mode": artifact.compile_mode,
+        "fuel": artifact.fuel,
         "module": artifact._module_info,
         "functions": meta_functions,
     }
@@ -339,7 +357,10 @@ def deserialize(payload) -> CompiledArtifact:
     if len(validated.functions) != len(entries):
         raise PywazError("compiler artifact and its module have different function counts")
     mode = metadata.get("compile_mode", "lazy")
-    artifact = CompiledArtifact(validated, len(entries), mode if mode in ("lazy", "eager") else "lazy")
+    fuel = metadata.get("fuel", False)
+    if not isinstance(fuel, bool):
+        raise PywazError("compiler artifact metadata has a malformed fuel flag")
+    artifact = CompiledArtifact(validated, len(entries), mode if mode in ("lazy", "eager") else "lazy", fuel=fuel)
     has_code = presence(payload.code_blobs)
     if [entry is not None for entry in entries] != has_code:
         i = next(i for i, entry in enumerate(entries) if (entry is not None) != has_code[i])

@@ -16,6 +16,7 @@ artifact's code object and that dict.
 
 from __future__ import annotations
 
+import itertools
 import struct
 import sys
 import threading
@@ -163,6 +164,15 @@ def _install(instance_globals, compiled, simd_flags: list, local_index: int) -> 
     return types.FunctionType(compiled.code, instance_globals, compiled.name)
 
 
+class _Unmetered:
+    """The fuel state of an instance bound without a runtime: a budget that never runs out."""
+
+    fuel = itertools.repeat(None)
+
+
+_UNMETERED_STATE = _Unmetered()
+
+
 def _failing_call(error):
     def call(*args):
         raise error
@@ -255,7 +265,8 @@ class CompilerEngine:
         if mode not in COMPILE_MODES:
             raise PywazError(f"unknown compile mode {mode!r} (choose from {', '.join(COMPILE_MODES)})")
         keep_sources = getattr(options, "keep_sources", True) if options is not None else True
-        artifact = CompiledArtifact(validated, len(validated.functions), mode, keep_sources)
+        fuel = bool(getattr(options, "fuel", False)) if options is not None else False
+        artifact = CompiledArtifact(validated, len(validated.functions), mode, keep_sources, fuel)
         if mode == "eager":
             artifact.compile_all()
         return artifact
@@ -266,6 +277,9 @@ class CompilerEngine:
         plan = _bind_plan(artifact, validated)
         g = plan.template.copy()
         g["_inst"] = instance
+        if artifact.fuel:  # metered code reads the running call's fuel from the runtime's per-thread state
+            runtime_depth = getattr(instance.runtime, "call_depth", None)
+            g["_meter"] = runtime_depth if runtime_depth is not None else _UNMETERED_STATE
         for i, memory in enumerate(instance.memories):
             g[f"_mem{i}"] = memory
         for i, table in enumerate(instance.tables):

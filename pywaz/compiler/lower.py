@@ -24,6 +24,11 @@ How the code is shaped (see DESIGN.md, "Lowering"):
   ``_pc`` through a binary tree of ``if _pc < N`` tests.
 * ``br_table`` is a tuple lookup followed by a binary tree over its distinct
   targets (or, when no values move, a direct tuple lookup of the label).
+* Fuel metering (``fuel=True``, see :mod:`pywaz.vm.fuel`): the body starts
+  with ``next(_meter.fuel)``, and every taken branch to a loop label runs
+  ``next(_fuel)`` after moving its values, before it jumps (a body with such
+  branches starts ``_fuel = _meter.fuel; next(_fuel)`` instead). Without
+  metering none of these lines exists.
 """
 
 from __future__ import annotations
@@ -411,8 +416,11 @@ class FunctionLowering:
         name: str,
         force_flat: bool = False,
         num_imported: int = 0,
+        fuel: bool = False,
     ):
         self.num_imported = num_imported
+        self.fuel = fuel
+        self.fuel_back_edges = False  # whether a loop back-edge spends fuel (the body then keeps _fuel)
         self.info = info
         self.func_types = func_types
         self.global_mutable = global_mutable
@@ -581,6 +589,9 @@ class FunctionLowering:
             return
         self.move_to(frame)
         frame.branched = True
+        if self.fuel and frame.kind == _LOOP:
+            self.out.line("next(_fuel)")  # a loop back-edge costs one unit (see pywaz.vm.fuel)
+            self.fuel_back_edges = True
         if frame.in_flat:
             if frame.kind == _LOOP:
                 self.jump(frame.start_label)
@@ -649,6 +660,11 @@ class FunctionLowering:
         params = ", ".join(f"l{i}" for i in range(n_params))
         head = _Out()
         head.open(f"def {self.name}({params}):")
+        if self.fuel_back_edges:
+            head.line("_fuel = _meter.fuel")
+            head.line("next(_fuel)")  # entering a function costs one unit
+        elif self.fuel:
+            head.line("next(_meter.fuel)")  # entering a function costs one unit
         by_zero: dict[str, list[str]] = {}
         for i in range(n_params, len(info.local_types)):
             by_zero.setdefault(_zero_text(info.local_types[i]), []).append(f"l{i}")
@@ -969,7 +985,9 @@ def _lower_br_table(low, code, imm, pc, offset, blocks):
     if len(distinct) == 1:
         low.emit_branch(distinct[0])
         return
-    if low.flat and all(f.kind != _FUNC and f.in_flat for f in distinct):
+    # The direct label lookup cannot tell a loop target (which costs fuel) from another.
+    metered_loop = low.fuel and any(f.kind == _LOOP for f in distinct)
+    if low.flat and not metered_loop and all(f.kind != _FUNC and f.in_flat for f in distinct):
         arity = distinct[0].label_arity
         if arity == 0 or all(f.height == distinct[0].height for f in distinct):
             low.move_to(distinct[0])
@@ -1668,15 +1686,17 @@ def lower_function(
     name: str,
     force_flat: bool = False,
     num_imported: int = 0,
+    fuel: bool = False,
 ) -> LoweredFunction:
     """Lower ``info`` to the source of ``def name(l0, ...)``.
 
     ``func_types`` is the module's function index space types, ``global_mutable``
     one bool per global, ``types`` the module's type section, ``num_imported``
-    how many functions are imported. ``force_flat`` lowers the whole body flat.
+    how many functions are imported. ``force_flat`` lowers the whole body flat;
+    ``fuel`` emits fuel metering (see the module docstring).
 
     Raises:
         UnsupportedOpcode: the body uses an instruction this engine cannot lower.
     """
-    lowering = FunctionLowering(info, func_types, global_mutable, types, name, force_flat, num_imported)
+    lowering = FunctionLowering(info, func_types, global_mutable, types, name, force_flat, num_imported, fuel)
     return lowering.lower()

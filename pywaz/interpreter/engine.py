@@ -28,8 +28,10 @@ _ARTIFACT_FORMAT = 1
 class InterpreterArtifact:
     """Per-module state of the interpreter: the lazily lowered function bodies."""
 
-    def __init__(self, validated):
+    def __init__(self, validated, fuel: bool = False):
         self.validated = validated
+        #: Whether the lowered programs meter fuel (``CompileOptions.fuel``).
+        self.fuel = fuel
         self.nimports = validated.num_imported_funcs
         self.codes: list[FuncCode | None] = [None] * len(validated.functions)
         self._lock = threading.Lock()
@@ -62,7 +64,8 @@ class InterpreterArtifact:
                     gc_was_enabled = gc.isenabled()
                     gc.disable()
                     try:
-                        code = prepare_function(self.validated, self.validated.functions[def_index], MISC_OPS)
+                        function = self.validated.functions[def_index]
+                        code = prepare_function(self.validated, function, MISC_OPS, self.fuel)
                     finally:
                         if gc_was_enabled:
                             gc.enable()
@@ -88,7 +91,7 @@ class InterpreterEngine:
         self._private_depth = CallDepth()
 
     def compile(self, validated, options: CompileOptions) -> InterpreterArtifact:
-        artifact = InterpreterArtifact(validated)
+        artifact = InterpreterArtifact(validated, bool(getattr(options, "fuel", False)))
         if options is not None and getattr(options, "compile_mode", "lazy") == "eager":
             artifact.prepare_all()
         return artifact
@@ -109,7 +112,7 @@ class InterpreterEngine:
 
         if artifact._module_info is None:
             artifact._module_info = encode_module_info(artifact.validated)
-        metadata = {"format": _ARTIFACT_FORMAT, "module": artifact._module_info}
+        metadata = {"format": _ARTIFACT_FORMAT, "fuel": artifact.fuel, "module": artifact._module_info}
         return ArtifactPayload(metadata=metadata, code_blobs=(None,) * len(artifact.codes))
 
     def deserialize(self, payload) -> InterpreterArtifact:
@@ -127,7 +130,10 @@ class InterpreterEngine:
         validated = decode_module_info(metadata["module"])
         if len(payload.code_blobs) != len(validated.functions):
             raise PywazError("interpreter artifact and its module have different function counts")
-        artifact = InterpreterArtifact(validated)
+        fuel = metadata.get("fuel", False)
+        if not isinstance(fuel, bool):
+            raise PywazError("interpreter artifact metadata has a malformed fuel flag")
+        artifact = InterpreterArtifact(validated, fuel)
         artifact._module_info = metadata["module"]
         artifact._bodies = module_bodies_of(validated)
         return artifact

@@ -383,6 +383,11 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                 elif c == 55:  # i32.add
                     b = pop()
                     stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
+                elif c == 57:  # fuel: a loop back-edge's trampoline (metered programs only)
+                    next(ctx.fuel)
+                    pc = a
+                elif c == 56:  # fuel: a function entry (metered programs only)
+                    next(ctx.fuel)
                 else:
                     _unsupported(a)
         except Trap as trap:
@@ -395,6 +400,10 @@ def make_runner(instance, artifact, call_depth: CallDepth):
         except Interrupted as interrupted:  # becomes a trap at the entry point, with these frames
             _annotate(interrupted.frames, instance, code, pc, frames)
             raise
+        except StopIteration:  # next(ctx.fuel) on a spent budget (see pywaz.vm.fuel)
+            trap = Trap(TrapKind.OUT_OF_FUEL)
+            _annotate(trap.frames, instance, code, pc, frames)
+            raise trap from None
         finally:
             ctx.depth = entry_depth
 

@@ -7,6 +7,13 @@ everything the instruction needs, resolved once. ``block``/``loop``/``end``
 disappear (they do nothing at run time); every branch carries its target index
 in the program, the operand-stack height of its label and the label's arity
 (execution §4.4.8, control instructions).
+
+With fuel metering (``CompileOptions.fuel``, see :mod:`pywaz.vm.fuel`) the
+program starts with ``FUEL`` (one unit per function entry), and every branch
+to a loop label lands on a ``FUEL_JUMP`` trampoline appended after the final
+``RETURN``, which spends one unit and jumps to the loop head. So the branch
+instructions, fused or not, are the same with and without metering, and an
+unmetered program holds no fuel instruction at all.
 """
 
 from __future__ import annotations
@@ -77,6 +84,8 @@ MISC = 52  # rare ops run out of line: fn(instance, stack, imm)
 UNREACHABLE = 53
 UNSUPPORTED = 54
 I32_ADD = 55
+FUEL = 56  # spend one unit of fuel (function entry)
+FUEL_JUMP = 57  # spend one unit of fuel, then jump (a loop back-edge's trampoline)
 
 # Loads: opcode -> (struct format, code). Signed narrow loads read with a
 # signed format and are masked back to unsigned canonical form.
@@ -170,10 +179,11 @@ class FuncCode:
         self.offsets = None
 
 
-def prepare_function(validated, info, misc_ops) -> FuncCode:
+def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
     """Lower ``info`` (a FunctionInfo of ``validated``) to a :class:`FuncCode`.
 
-    ``misc_ops`` maps opcodes the loop runs out of line to ``fn(instance, stack, imm)``.
+    ``misc_ops`` maps opcodes the loop runs out of line to ``fn(instance, stack, imm)``;
+    ``fuel`` adds fuel metering (see the module docstring).
     One pass: each instruction is appended through :func:`_append`, which fuses
     it with the tail of the program unless a branch targets it.
     """
@@ -197,6 +207,10 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
     # Control stack: (kind, label, else_label); kind 0 = function, 1 = block, 2 = loop, 3 = if.
     func_label = Label(-1, 0, nresults)
     ctrl: list = [(0, func_label, None)]
+    loop_labels: list = []  # with fuel: every loop's label, to retarget at a trampoline
+    if fuel:
+        prog.append((FUEL, None))
+        target = 1
 
     for i, op in enumerate(ops):
         code = direct.get(op)
@@ -214,7 +228,10 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
         elif op == 0x03:
             block = blocks[i]
             target = len(prog)
-            ctrl.append((2, Label(target, block.height, len(block.type.params)), None))
+            label = Label(target, block.height, len(block.type.params))
+            ctrl.append((2, label, None))
+            if fuel:
+                loop_labels.append(label)
         elif op == 0x0D:
             append(prog, BR_IF, ctrl[-1 - imm][1], target)  # to the function label: lands on the final RETURN
         elif op == 0x0B:
@@ -281,6 +298,12 @@ def prepare_function(validated, info, misc_ops) -> FuncCode:
         else:
             # The validator accepted an opcode this engine has no lowering for.
             prog.append((UNSUPPORTED, op))
+
+    # Only branches reach a loop's label (entering it falls through), so pointing the
+    # label at a trampoline makes exactly the back-edges pay.
+    for label in loop_labels:
+        prog.append((FUEL_JUMP, label.target))
+        label.target = len(prog) - 1
 
     # Resolve labels into plain tuples the loop can unpack without attribute lookups.
     for index, (code, arg) in enumerate(prog):

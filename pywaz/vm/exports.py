@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from ..errors import ClosedError, Trap, TrapKind
 from ..ir import PAGE_SIZE, VALTYPE_NAMES
+from .fuel import check_fuel, run_with_fuel
 from .interrupt import check_timeout, run_with_deadline
 from .objects import Function, Global, Memory, Table
 from .values import from_raw, from_raw_converter, to_raw, to_raw_converter
@@ -28,7 +29,9 @@ def invoke(function: Function, args, call_depth=None):
     """Call ``function`` with raw ``args`` as an entry point from Python.
 
     Converts a RecursionError (an engine that maps each wasm call to a Python
-    call) into ``Trap(CALL_STACK_EXHAUSTED)``. At the outermost entry, when
+    call) into ``Trap(CALL_STACK_EXHAUSTED)``, and the StopIteration of an
+    exhausted fuel budget (see :mod:`pywaz.vm.fuel`) into
+    ``Trap(OUT_OF_FUEL)``. At the outermost entry, when
     the runtime's engine needs Python frames per wasm call, Python's recursion
     limit is raised for the call so the configured call depth fits, and
     restored afterwards.
@@ -50,6 +53,12 @@ def invoke(function: Function, args, call_depth=None):
         return function.call(*args)
     except RecursionError as exc:
         trap = Trap(TrapKind.CALL_STACK_EXHAUSTED)
+        _record_frames(trap, exc)
+        raise trap from None
+    except StopIteration as exc:
+        # Only metered code's next(fuel) lets StopIteration out of wasm: a host
+        # function's own becomes a HOST_ERROR trap in its wrapper.
+        trap = Trap(TrapKind.OUT_OF_FUEL)
         _record_frames(trap, exc)
         raise trap from None
     except Trap as trap:
@@ -114,15 +123,22 @@ class ExportedFunction(_Owned):
     def name(self) -> str:
         return self.function.name
 
-    def __call__(self, *args, timeout=None):
+    def __call__(self, *args, timeout: float | None = None, fuel: int | None = None):
         """Call with Python values; see the class docstring for conversions.
 
         ``timeout``: seconds after which the call is interrupted with
         ``Trap(INTERRUPTED)`` (None: the runtime's ``deadline``, if any).
+        ``fuel``: this call's fuel budget, in place of the runtime's ``fuel``
+        (only on a runtime created with ``fuel=``, whose code is metered);
+        running out raises ``Trap(OUT_OF_FUEL)``, and afterwards
+        ``runtime.fuel_consumed`` says how much the call used. Both apply to
+        calls from Python: a host function calling back into wasm runs under
+        the limits of the call that is already running.
 
         Raises:
-            TypeError / ValueError: wrong argument count, type or range, or a bad timeout.
-            Trap: the call trapped or was interrupted.
+            TypeError / ValueError: wrong argument count, type or range, a bad
+                timeout or fuel, or fuel on a runtime without fuel metering.
+            Trap: the call trapped, ran out of fuel or was interrupted.
             ClosedError: the instance is closed.
         """
         owner = self._owner
@@ -136,10 +152,11 @@ class ExportedFunction(_Owned):
             )
         raw = [convert(value, f"argument {i}") for i, (convert, value) in enumerate(zip(converters, args))]
         runtime = self._runtime
-        if timeout is None and (runtime is None or runtime.deadline is None):
+        plain = runtime is None or (runtime.deadline is None and runtime._fuel is None)
+        if plain and timeout is None and fuel is None:
             result = invoke(self.function, raw, None if runtime is None else runtime.call_depth)
         else:
-            result = self._invoke_with_deadline(raw, timeout)
+            result = self._invoke_guarded(raw, timeout, fuel)
         results = self._from_raw
         if len(results) == 1:
             return results[0](result)
@@ -147,28 +164,38 @@ class ExportedFunction(_Owned):
             return None
         return tuple(convert(value) for convert, value in zip(results, result))
 
-    def call_raw(self, *args, timeout=None):
+    def call_raw(self, *args, timeout: float | None = None, fuel: int | None = None):
         """Call with raw values (pywaz.numeric representation); return raw results.
 
-        ``timeout`` as for :meth:`__call__`.
+        ``timeout`` and ``fuel`` as for :meth:`__call__`.
 
         Raises:
-            TypeError: wrong argument count.
-            Trap: the call trapped or was interrupted.
+            TypeError / ValueError: wrong argument count, a bad timeout or fuel.
+            Trap: the call trapped, ran out of fuel or was interrupted.
             ClosedError: the instance is closed.
         """
         self._check()
         if len(args) != len(self.function.type.params):
             raise TypeError(f"expected {len(self.function.type.params)} argument(s), got {len(args)}")
         runtime = self._runtime
-        if timeout is None and (runtime is None or runtime.deadline is None):
+        plain = runtime is None or (runtime.deadline is None and runtime._fuel is None)
+        if plain and timeout is None and fuel is None:
             return invoke(self.function, args, self._call_depth())
-        return self._invoke_with_deadline(args, timeout)
+        return self._invoke_guarded(args, timeout, fuel)
 
-    def _invoke_with_deadline(self, args, timeout):
-        seconds = check_timeout(timeout) if timeout is not None else self._runtime.deadline
+    def _invoke_guarded(self, args, timeout, fuel):
+        """``invoke`` under a deadline and/or a fuel budget (the call's own, else the runtime's)."""
+        runtime = self._runtime
+        seconds = check_timeout(timeout) if timeout is not None else getattr(runtime, "deadline", None)
+        budget = getattr(runtime, "_fuel", None)
+        if fuel is not None:
+            budget = check_fuel(fuel)
+            if runtime is None or runtime._fuel is None:
+                raise ValueError("fuel= needs a runtime with fuel metering: create it with Runtime(..., fuel=N)")
         call_depth = self._call_depth()
-        return run_with_deadline(seconds, call_depth, invoke, self.function, args, call_depth)
+        return run_with_fuel(
+            budget, call_depth, run_with_deadline, seconds, call_depth, invoke, self.function, args, call_depth
+        )
 
     def _call_depth(self):
         runtime = self._runtime

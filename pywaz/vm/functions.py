@@ -129,7 +129,7 @@ class FunctionViews(Sequence):
             try:
                 from ..compiler.artifact import compile_function
 
-                source = compile_function(validated, local).source
+                source = compile_function(validated, local, getattr(artifact, "fuel", False)).source
             except (ImportError, PywazError) as exc:
                 return _replace(view, python_source=None, python_unavailable=f"source not kept: {exc}")
             return _replace(view, python_source=source)

@@ -13,6 +13,7 @@ import threading
 
 from ..errors import Trap, TrapFrame, TrapKind
 from ..ir import PAGE_SIZE, FuncType, GlobalType, MemoryType, TableType
+from .fuel import UNMETERED
 
 MAX_TABLE_SIZE = 0xFFFFFFFF
 
@@ -117,6 +118,12 @@ class CallDepth(threading.local):
     gives every instance the same object (``instance.runtime.call_depth``).
     Being thread-local, two threads calling into one runtime each get their
     own count.
+
+    ``fuel`` is the budget of the metered call running on this thread (an
+    iterator metered code spends with ``next``; :data:`~pywaz.vm.fuel.UNMETERED`
+    when none runs), and ``fuel_consumed``/``fuel_remaining`` what the last
+    metered call finished on this thread left (None before any); see
+    :mod:`pywaz.vm.fuel`.
     """
 
     def __init__(self, max_depth: int = 10000, frames_per_call: int = 1):
@@ -128,6 +135,9 @@ class CallDepth(threading.local):
         # Host functions active on the stack: each recursion through a host
         # function costs C stack, so the host wrapper bounds this separately.
         self.host_nesting = 0
+        self.fuel = UNMETERED
+        self.fuel_consumed: int | None = None
+        self.fuel_remaining: int | None = None
 
 
 def trap(kind: TrapKind):

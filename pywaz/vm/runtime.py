@@ -22,6 +22,7 @@ from .exports import Exports
 from .functions import FunctionViews
 from .host import HostModuleBuilder
 from .instantiate import instantiate
+from .fuel import check_fuel, run_with_fuel
 from .interrupt import check_timeout, run_with_deadline
 from .objects import CallDepth, Function, Memory, ModuleInstance, Table
 
@@ -199,10 +200,21 @@ class Runtime:
             instantiation, start function included) may run before it is
             interrupted with ``Trap(INTERRUPTED)``; None (default) for no
             limit. A call's ``timeout=`` overrides it. See :mod:`pywaz.vm.interrupt`.
+        fuel: meter execution with fuel (as wasmtime's ``consume_fuel``), and
+            give each call from Python into wasm (and each instantiation's
+            start function) this many units; running out raises
+            ``Trap(OUT_OF_FUEL)``. A unit is spent on every wasm function entry
+            and every taken branch back to a loop, identically in both
+            engines and every compile mode; a host function calling back into
+            wasm draws from its caller's budget. A call's ``fuel=`` overrides
+            the budget; :attr:`fuel_consumed`/:attr:`fuel_remaining` report
+            the last call. None (default): no metering, and metered code is
+            never generated, so unmetered calls cost nothing extra. See
+            :mod:`pywaz.vm.fuel`.
 
     Raises:
-        ValueError: unknown engine, bad limits or a non-positive deadline.
-        TypeError: ``cache`` is not a CompilationCache, or ``deadline`` is not a number.
+        ValueError: unknown engine, bad limits, a non-positive deadline or negative fuel.
+        TypeError: ``cache`` is not a CompilationCache, ``deadline`` is not a number, or ``fuel`` not an int.
     """
 
     def __init__(
@@ -215,6 +227,7 @@ class Runtime:
         max_table_size: int | None = DEFAULT_MAX_TABLE_SIZE,
         cache: CompilationCache | None = None,
         deadline: float | None = None,
+        fuel: int | None = None,
     ):
         if compile_mode not in (None, "lazy", "eager"):
             raise ValueError(f"compile_mode must be 'lazy' or 'eager', not {compile_mode!r}")
@@ -230,16 +243,18 @@ class Runtime:
         if cache is not None and not isinstance(cache, CompilationCache):
             raise TypeError(f"cache must be a CompilationCache, not {type(cache).__name__}")
         self.deadline = check_timeout(deadline)
+        self._fuel = check_fuel(fuel)
         self.engine = create_engine(engine)
         self._cache = cache if cache is not None else private_cache()
         self._owns_cache = cache is None
         self._compile_origins = dict.fromkeys(("compiled", "memory", "shared", "disk"), 0)
         # Generated sources are kept only where a cache stores them; otherwise they are regenerated on request.
         keep_sources = getattr(getattr(self._cache, "store", None), "keep_sources", False)
+        metered = self._fuel is not None
         if compile_mode is None:
-            self.options = CompileOptions(keep_sources=keep_sources)
+            self.options = CompileOptions(keep_sources=keep_sources, fuel=metered)
         else:
-            self.options = CompileOptions(compile_mode=compile_mode, keep_sources=keep_sources)
+            self.options = CompileOptions(compile_mode=compile_mode, keep_sources=keep_sources, fuel=metered)
         self.call_depth = CallDepth(max_call_depth, getattr(self.engine, "python_frames_per_call", 1))
         self.max_memory_pages = max_memory_pages
         self.max_table_size = max_table_size
@@ -255,6 +270,21 @@ class Runtime:
     @property
     def max_call_depth(self) -> int:
         return self.call_depth.max_depth
+
+    @property
+    def fuel(self) -> int | None:
+        """Each call's fuel budget (None: this runtime does not meter fuel)."""
+        return self._fuel
+
+    @property
+    def fuel_consumed(self) -> int | None:
+        """Fuel the last metered call (or instantiation) on this thread consumed, trapped or not; None before any."""
+        return self.call_depth.fuel_consumed
+
+    @property
+    def fuel_remaining(self) -> int | None:
+        """Fuel the last metered call (or instantiation) on this thread left unspent; None before any."""
+        return self.call_depth.fuel_remaining
 
     def _check(self):
         if self._closed:
@@ -397,7 +427,10 @@ class Runtime:
             raise TypeError(f"config must be a ModuleConfig, not {type(config).__name__}")
         if config.name is not None and not isinstance(config.name, str):
             raise TypeError("ModuleConfig.name must be a str or None")
-        module_instance = run_with_deadline(
+        module_instance = run_with_fuel(
+            self._fuel,
+            self.call_depth,
+            run_with_deadline,
             self.deadline,
             self.call_depth,
             lambda: instantiate(

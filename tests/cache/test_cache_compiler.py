@@ -109,14 +109,16 @@ def test_lazy_function_never_compiled_is_decoded_from_the_bytes_and_written_back
         assert rt.instantiate(DATA).exports["inc"](1) == 2  # only inc (and the start function) compiled
     compiles = []
     real = artifact_module.compile_function
-    monkeypatch.setattr(artifact_module, "compile_function", lambda v, i: compiles.append(i) or real(v, i))
+    monkeypatch.setattr(
+        artifact_module, "compile_function", lambda v, i, *rest: compiles.append(i) or real(v, i, *rest)
+    )
     with pywaz.CompilationCache(cache_dir) as cache:
         with pywaz.Runtime(engine="compiler", cache=cache) as rt:
             instance = rt.instantiate(DATA)
             assert instance.exports["inc"](1) == 2 and compiles == []  # stored code, not recompiled
             assert instance.exports["load"]() == 104 and compiles == [3]
         assert cache.stats()["disk_writes"] == 1  # Runtime.close flushed the new function
-    monkeypatch.setattr(artifact_module, "compile_function", lambda v, i: pytest.fail("compiled again"))
+    monkeypatch.setattr(artifact_module, "compile_function", lambda v, i, *rest: pytest.fail("compiled again"))
     monkeypatch.setattr(pywaz.decoder, "decode_module", lambda *a: pytest.fail("decoded again"))
     with pywaz.CompilationCache(cache_dir) as cache, pywaz.Runtime(engine="compiler", cache=cache) as rt:
         assert rt.instantiate(DATA).exports["load"]() == 104
@@ -216,7 +218,7 @@ sys.path.insert(0, {repo!r})
 import pywaz, pywaz.compiler.artifact as a
 count = [0]
 real = a.compile_function
-a.compile_function = lambda v, i: count.__setitem__(0, count[0] + 1) or real(v, i)
+a.compile_function = lambda v, i, *rest: count.__setitem__(0, count[0] + 1) or real(v, i, *rest)
 data = bytes.fromhex({hex!r})
 cache = pywaz.CompilationCache({directory!r})
 with pywaz.Runtime(engine="compiler", compile_mode={mode!r}, cache=cache) as rt:

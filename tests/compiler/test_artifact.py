@@ -90,9 +90,9 @@ def test_lazy_compilation_hammer(monkeypatch):
     compiles = []
     original = artifact_module.compile_function
 
-    def counting(validated, index):
+    def counting(validated, index, *rest):
         compiles.append(index)
-        return original(validated, index)
+        return original(validated, index, *rest)
 
     monkeypatch.setattr(artifact_module, "compile_function", counting)
 
