@@ -86,7 +86,7 @@ def embed(directory, wasm_file, exports, options):
     end = options[options.index("--end") + 1] if "--end" in options else "return"
     compiled = []
     real = artifact_module.compile_function
-    artifact_module.compile_function = lambda validated, index: compiled.append(index) or real(validated, index)
+    artifact_module.compile_function = lambda validated, index, *rest: compiled.append(index) or real(validated, index, *rest)
     with open(wasm_file, "rb") as f:
         data = f.read()
     runtime = pywaz.Runtime(engine="compiler", compile_mode="lazy", cache=pywaz.CompilationCache(directory))
