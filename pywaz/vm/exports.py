@@ -122,7 +122,8 @@ class ExportedFunction(_Owned):
         """Call with Python values; see the class docstring for conversions.
 
         ``timeout``: seconds after which the call is interrupted with
-        ``Trap(INTERRUPTED)`` (None: the runtime's ``deadline``, if any).
+        ``Trap(INTERRUPTED)`` (None: the runtime's ``deadline``, if any;
+        ``math.inf`` or more than a year: no limit, whatever the runtime's).
 
         Raises:
             TypeError / ValueError: wrong argument count, type or range, or a bad timeout.

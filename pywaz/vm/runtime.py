@@ -195,11 +195,12 @@ class Runtime:
             instance that owns it is open.
         deadline: seconds each call from Python into wasm (and each
             instantiation, start function included) may run before it is
-            interrupted with ``Trap(INTERRUPTED)``; None (default) for no
-            limit. A call's ``timeout=`` overrides it. See :mod:`pywaz.vm.interrupt`.
+            interrupted with ``Trap(INTERRUPTED)``; None (default), ``math.inf``
+            or more than a year for no limit. A call's ``timeout=`` overrides it.
+            See :mod:`pywaz.vm.interrupt`.
 
     Raises:
-        ValueError: unknown engine, bad limits or a non-positive deadline.
+        ValueError: unknown engine, bad limits or a zero, negative or NaN deadline.
         TypeError: ``cache`` is not a CompilationCache, or ``deadline`` is not a number.
     """
 
