@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 # first used (PEP 562), so `import pywaz` and `pywaz run` on a warm cache do not
 # pay for the decoder, validator or compiler they never touch.
 _LAZY = {
+    "ArgumentError": ".errors",
     "CacheError": ".cache",
     "CompilationCache": ".cache",
     "decode_module": ".decoder",
@@ -101,6 +102,7 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
     "CacheError",
     "Caller",
     "ClosedError",

@@ -13,10 +13,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 
-from ..errors import ClosedError, Trap, TrapKind
+from ..errors import ArgumentError, ClosedError, Trap, TrapKind
 from ..ir import PAGE_SIZE, VALTYPE_NAMES
 from .interrupt import check_timeout, run_with_deadline
 from .objects import Function, Global, Memory, Table
+from .rawargs import raw_arguments, raw_check
 from .values import from_raw, from_raw_converter, to_raw, to_raw_converter
 
 # Python frames one wasm call may take in the worst case (compiled code: one;
@@ -94,20 +95,22 @@ class ExportedFunction(_Owned):
     """An exported wasm function, callable with Python values.
 
     Arguments: i32/i64 as ints in the signed or unsigned range, f32/f64 as
-    floats (ints accepted), funcref as a function or None, externref as any
-    object. Results: None, one value, or a tuple for several; i32/i64 results
-    are *signed* ints. :meth:`call_raw` takes and returns raw values (unsigned
-    ints, f32 NaN payloads exact) for exact-bits use such as the spec suite.
+    floats (ints accepted), funcref as a function of the same runtime or None,
+    externref as any object. Results: None, one value, or a tuple for several;
+    i32/i64 results are *signed* ints. :meth:`call_raw` takes and returns raw
+    values (unsigned ints, f32 NaN payloads exact) for exact-bits use such as
+    the spec suite.
     """
 
-    __slots__ = ("function", "_runtime", "_to_raw", "_from_raw")
+    __slots__ = ("function", "_runtime", "_to_raw", "_from_raw", "_raw_check")
 
     def __init__(self, function: Function, owner, runtime=None):
         self.function = function
         self._owner = owner
         self._runtime = runtime
-        self._to_raw = tuple(to_raw_converter(t) for t in function.type.params)
+        self._to_raw = tuple(to_raw_converter(t, runtime) for t in function.type.params)
         self._from_raw = tuple(from_raw_converter(t) for t in function.type.results)
+        self._raw_check = None  # built by the first call_raw
 
     @property
     def type(self):
@@ -126,7 +129,8 @@ class ExportedFunction(_Owned):
         ``math.inf`` or more than a year: no limit, whatever the runtime's).
 
         Raises:
-            TypeError / ValueError: wrong argument count, type or range, or a bad timeout.
+            ArgumentError: wrong argument count, type or range, or a function of another runtime.
+            TypeError / ValueError: a bad timeout.
             Trap: the call trapped or was interrupted.
             ClosedError: the instance is closed.
         """
@@ -135,7 +139,7 @@ class ExportedFunction(_Owned):
             raise ClosedError("the instance that exports this object is closed")
         converters = self._to_raw
         if len(args) != len(converters):
-            raise TypeError(
+            raise ArgumentError(
                 f"{self.function.name or 'function'}() takes {len(converters)} argument(s) "
                 f"({self.function.type}), got {len(args)}"
             )
@@ -155,17 +159,28 @@ class ExportedFunction(_Owned):
     def call_raw(self, *args, timeout=None):
         """Call with raw values (pywaz.numeric representation); return raw results.
 
-        ``timeout`` as for :meth:`__call__`.
+        Arguments must be in raw canonical form (see :mod:`pywaz.vm.rawargs`):
+        i32/i64 unsigned ints in range, f32/f64 floats (an f32 exactly
+        representable), v128 an unsigned 128-bit int, funcref a raw
+        ``Function`` of this runtime or None, externref anything. Nothing is
+        converted -- values outside that form raise ArgumentError, the same
+        in every engine -- and results come back in the same form (no sign
+        conversion, NaN payloads exact). ``timeout`` as for :meth:`__call__`.
 
         Raises:
-            TypeError: wrong argument count.
+            ArgumentError: wrong argument count, or an argument not in raw canonical form.
             Trap: the call trapped or was interrupted.
             ClosedError: the instance is closed.
         """
-        self._check()
-        if len(args) != len(self.function.type.params):
-            raise TypeError(f"expected {len(self.function.type.params)} argument(s), got {len(args)}")
+        owner = self._owner
+        if owner is not None and owner._closed:
+            raise ClosedError("the instance that exports this object is closed")
+        check = self._raw_check
+        if check is None:
+            check = self._raw_check = raw_check(self.function.type.params)
         runtime = self._runtime
+        if not check(args, runtime):
+            args = raw_arguments(self.function.type.params, args, runtime, self.function.name or "function")
         if timeout is None and (runtime is None or runtime.deadline is None):
             return invoke(self.function, args, self._call_depth())
         return self._invoke_with_deadline(args, timeout)
@@ -360,11 +375,12 @@ def _check_range(offset, size, length):
 class ExportedGlobal(_Owned):
     """An exported global: ``value`` (or ``get()``/``set(v)``) in embedder values."""
 
-    __slots__ = ("global_",)
+    __slots__ = ("global_", "_runtime")
 
-    def __init__(self, global_: Global, owner):
+    def __init__(self, global_: Global, owner, runtime=None):
         self.global_ = global_
         self._owner = owner
+        self._runtime = runtime
 
     @property
     def type(self):
@@ -383,13 +399,13 @@ class ExportedGlobal(_Owned):
         """Set the value.
 
         Raises:
-            TypeError: the global is immutable, or the value has the wrong type.
-            ValueError: an integer is out of range.
+            TypeError: the global is immutable.
+            ArgumentError: the value has the wrong type or range, or is a function of another runtime.
         """
         self._check()
         if not self.global_.type.mutable:
             raise TypeError("cannot set an immutable global")
-        self.global_.value = to_raw(self.global_.type.valtype, value, "global value")
+        self.global_.value = to_raw(self.global_.type.valtype, value, "global value", self._runtime)
 
     value = property(get, set)
 
@@ -401,11 +417,12 @@ class ExportedGlobal(_Owned):
 class ExportedTable(_Owned):
     """An exported table: ``get``/``set`` entries, ``size``/``grow``."""
 
-    __slots__ = ("table",)
+    __slots__ = ("table", "_runtime")
 
-    def __init__(self, table: Table, owner):
+    def __init__(self, table: Table, owner, runtime=None):
         self.table = table
         self._owner = owner
+        self._runtime = runtime
 
     def size(self) -> int:
         self._check()
@@ -432,19 +449,27 @@ class ExportedTable(_Owned):
 
         Raises:
             IndexError: index out of range.
-            TypeError: the value does not fit the table's element type.
+            ArgumentError: the value does not fit the table's element type, or is a
+                function of another runtime.
         """
         self._check()
-        self.table.elements[self._index(index)] = to_raw(self.table.type.elem_type, value, f"table entry {index}")
+        self.table.elements[self._index(index)] = to_raw(
+            self.table.type.elem_type, value, f"table entry {index}", self._runtime
+        )
 
     def grow(self, delta: int, init=None) -> int:
-        """Grow by ``delta`` entries set to ``init``; return the old size or -1."""
+        """Grow by ``delta`` entries set to ``init``; return the old size or -1.
+
+        Raises:
+            TypeError / ValueError: ``delta`` is not a non-negative int.
+            ArgumentError: ``init`` does not fit the element type, or is a function of another runtime.
+        """
         self._check()
         if isinstance(delta, bool) or not isinstance(delta, int):
             raise TypeError(f"delta must be an int, not {type(delta).__name__}")
         if delta < 0:
             raise ValueError("delta must not be negative")
-        return self.table.grow(delta, to_raw(self.table.type.elem_type, init, "init"))
+        return self.table.grow(delta, to_raw(self.table.type.elem_type, init, "init", self._runtime))
 
     def __repr__(self) -> str:
         return f"<ExportedTable {VALTYPE_NAMES.get(self.table.type.elem_type)} size={len(self.table.elements)}>"
@@ -457,9 +482,9 @@ def wrap(obj, owner, runtime=None):
     if isinstance(obj, Memory):
         return ExportedMemory(obj, owner)
     if isinstance(obj, Global):
-        return ExportedGlobal(obj, owner)
+        return ExportedGlobal(obj, owner, runtime)
     if isinstance(obj, Table):
-        return ExportedTable(obj, owner)
+        return ExportedTable(obj, owner, runtime)
     raise TypeError(f"not a store object: {type(obj).__name__}")
 
 

@@ -15,7 +15,7 @@ import threading
 from .._records import record, replace
 from ..api import CompileOptions
 from ..cache import CompilationCache, compute_key, module_digest, private_cache
-from ..errors import ClosedError
+from ..errors import ClosedError, LinkError
 from ..ir import EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_KIND_NAMES, EXTERN_MEMORY, EXTERN_TABLE
 from .engines import create_engine
 from .exports import Exports
@@ -428,6 +428,8 @@ class Runtime:
 
         Raises:
             TypeError: bad argument types.
+            LinkError: ``instance`` belongs to another runtime (runtimes share no
+                functions, memories, tables or globals; see :mod:`pywaz.vm.values`).
             ClosedError: the runtime or the instance is closed.
         """
         self._check()
@@ -437,6 +439,12 @@ class Runtime:
             raise TypeError(f"expected an Instance, not {type(instance).__name__}")
         if instance.closed:
             raise ClosedError("cannot register a closed instance")
+        if instance._runtime is not self:
+            raise LinkError(
+                f"cannot register {name!r}: the instance belongs to another Runtime, and runtimes share no "
+                "functions, memories, tables or globals (instantiate the module in this runtime, or import "
+                "host functions that call the other runtime's exports)"
+            )
         self._registry[name] = instance.module_instance.exports
 
     def _unregister(self, exports: dict) -> None:
