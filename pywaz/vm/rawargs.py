@@ -13,9 +13,11 @@ leaves the same tuple (or an equivalent one of exact ``int``/``float``) or an
 * funcref: a :class:`~pywaz.vm.objects.Function` of the calling runtime, or None;
 * externref: any object (None is null).
 
-Engines assume this form and do not agree on anything else (the interpreter
-masks an i32 add, the compiler folds it; a float in an i32 slot fails in one
-and computes in the other), so ``call_raw`` checks it at the boundary. The
+Engines assume this form and do not agree on anything else: the compiler
+masks an i32 sum only when it exceeds ``0x3FFFFFFF`` (right for unsigned
+inputs), the interpreter always masks, so ``-1 + 0`` gave -1 in one and
+4294967295 in the other, and ``1.5 + 2`` 3.5 in one and a TypeError from deep
+inside the other. So ``call_raw`` checks the form at the boundary. The
 check is one generated expression per parameter-type tuple -- a class test
 and a range test per argument, no loop, no allocation -- and only a failing
 check takes the slow path, which normalises int/float subclasses or names the
