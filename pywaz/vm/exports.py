@@ -181,8 +181,11 @@ class ExportedFunction(_Owned):
         runtime = self._runtime
         if not check(args, runtime):
             args = raw_arguments(self.function.type.params, args, runtime, self.function.name or "function")
-        if timeout is None and (runtime is None or runtime.deadline is None):
-            return invoke(self.function, args, self._call_depth())
+        if timeout is None:
+            if runtime is None:
+                return invoke(self.function, args, None)
+            if runtime.deadline is None:
+                return invoke(self.function, args, runtime.call_depth)
         return self._invoke_with_deadline(args, timeout)
 
     def _invoke_with_deadline(self, args, timeout):
