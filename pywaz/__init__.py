@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .cache import CacheError, CompilationCache
     from .decoder import decode_module
     from .errors import (
+        ArgumentError,
         ClosedError,
         DecodeError,
         ExitError,
