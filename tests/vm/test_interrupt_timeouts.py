@@ -170,3 +170,41 @@ def test_spectest_cli_refuses_bad_timeouts(bad, capsys):
         main(["spectest", "--timeout", bad, "i32"])
     assert info.value.code == 2
     assert "--timeout" in capsys.readouterr().err
+
+
+def test_hammer_huge_and_ordinary_deadlines_from_many_threads(thread_errors):
+    """N threads behind a barrier arm huge, infinite and ordinary deadlines M times each."""
+    threads_count, iterations = 4, 200
+    barrier = threading.Barrier(threads_count)
+    failures = []
+    with pywaz.Runtime("compiler") as runtime:
+        exports = _instance(runtime).exports
+        add, spin = exports["add"], exports["spin"]
+
+        def worker(index):
+            try:
+                barrier.wait(60)
+                for i in range(iterations):
+                    kind = (index + i) % 3
+                    if kind == 0:  # straight into the watchdog, past check_timeout
+                        got = run_with_deadline(1e300, runtime.call_depth, add.call_raw, i, index)
+                    elif kind == 1:
+                        got = add(i, index, timeout=math.inf)
+                    else:
+                        got = add(i, index, timeout=30)
+                    if got != i + index:
+                        failures.append((index, i, got))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads_count)]
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join(120)
+        assert failures == [] and not any(thread.is_alive() for thread in workers)
+        assert interrupt._WATCHDOG._live == 0
+        with pytest.raises(Trap) as info:  # the watchdog still enforces deadlines afterwards
+            spin(timeout=0.2)
+        assert info.value.kind is TrapKind.INTERRUPTED
+    assert thread_errors == []
