@@ -175,6 +175,9 @@ _active = threading.local()
 def run_with_deadline(seconds: float | None, call_depth, fn, *args):
     """``fn(*args)`` interrupted with ``Trap(INTERRUPTED)`` after ``seconds`` (None: no limit).
 
+    ``seconds`` comes from :func:`check_timeout`; the watchdog clamps anything
+    longer than :data:`MAX_TIMEOUT` (NaN included) to it all the same.
+
     Only the outermost guarded call on a thread arms the watchdog; nested
     entries (a host function calling back into wasm) run under it. After an
     interruption the runtime's per-thread call-depth counters are put back to
