@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .cache import CacheError, CompilationCache
     from .decoder import decode_module
     from .errors import (
+        ArgumentError,
         ClosedError,
         DecodeError,
         ExitError,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 # first used (PEP 562), so `import pywaz` and `pywaz run` on a warm cache do not
 # pay for the decoder, validator or compiler they never touch.
 _LAZY = {
+    "ArgumentError": ".errors",
     "CacheError": ".cache",
     "CompilationCache": ".cache",
     "decode_module": ".decoder",
@@ -103,6 +105,7 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
     "CacheError",
     "Caller",
     "ClosedError",

@@ -53,6 +53,18 @@ class LinkError(PywazError):
     """An import could not be satisfied (spec: "unlinkable")."""
 
 
+class ArgumentError(PywazError, TypeError, ValueError):
+    """A value handed to wasm from Python does not fit where it goes.
+
+    Raised for call arguments (wrong count, type or range; for ``call_raw``, a
+    value not in raw canonical form), table entries, global values and host
+    function results, and for a function reference that belongs to another
+    :class:`~pywaz.Runtime`. It is also a ``TypeError`` and a ``ValueError``
+    (the built-in errors these checks raised before), so existing handlers
+    keep working.
+    """
+
+
 class InstantiationError(PywazError):
     """Instantiation failed for a reason other than linking or a trap."""
 

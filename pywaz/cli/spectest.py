@@ -8,6 +8,7 @@ errors (unknown file name, testsuite directory that does not exist).
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 HELP = "run the WebAssembly spec testsuite (wast2json data) against pywaz"
@@ -21,10 +22,21 @@ def register(subparsers) -> None:
     parser.add_argument("--compile-mode", default=None, help="compiler engine: eager or lazy")
     parser.add_argument("--testsuite", metavar="DIR", default=None, help="directory of <name>/<name>.json files")
     parser.add_argument("--json", metavar="FILE", default=None, help="write a JSON report to FILE")
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                        help="time limit per command, 0 for none (default: 60)")
+    parser.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                        help="time limit per command, 0 (or inf) for none (default: 60)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each failure under its file's line")
     parser.set_defaults(handler=run)
+
+
+def _seconds(text: str) -> float:
+    """A ``--timeout`` value: a number >= 0 (0, inf or more than a year: no limit)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or a positive number of seconds, not {text!r}")
+    return value
 
 
 def check_engine(config) -> str | None:

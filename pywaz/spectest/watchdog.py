@@ -2,7 +2,10 @@
 instead of hanging the whole suite.
 
 Uses ``SIGALRM`` (an interval timer), so it works only on Unix and in the main
-thread; elsewhere it does nothing. The timeout is a ``BaseException`` so that
+thread; elsewhere it does nothing. Limits follow the VM's ``timeout=`` rules
+(:func:`pywaz.vm.interrupt.check_timeout`): longer than a year or infinite
+means no limit (the interval timer cannot represent much longer ones), and
+so does 0 here. The timeout is a ``BaseException`` so that
 engine code catching ``Exception`` (host-call wrappers, trap conversion) cannot
 swallow it.
 """
@@ -11,6 +14,8 @@ from __future__ import annotations
 
 import signal
 import threading
+
+from ..vm.interrupt import check_timeout
 
 
 class CommandTimeout(BaseException):
@@ -21,10 +26,16 @@ class Watchdog:
     """Arm before a command, disarm after; use as a context manager around a whole run."""
 
     def __init__(self, seconds: float | None):
+        """``seconds`` per command; None or 0 for no limit.
+
+        Raises:
+            TypeError: not a number.
+            ValueError: negative or NaN.
+        """
+        seconds = None if seconds == 0 else check_timeout(seconds)
         self.seconds = seconds
         self.enabled = (
             seconds is not None
-            and seconds > 0
             and hasattr(signal, "setitimer")
             and threading.current_thread() is threading.main_thread()
         )

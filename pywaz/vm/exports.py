@@ -13,11 +13,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 
-from ..errors import ClosedError, Trap, TrapKind
+from ..errors import ArgumentError, ClosedError, Trap, TrapKind
 from ..ir import PAGE_SIZE, VALTYPE_NAMES
 from .fuel import check_fuel, run_with_fuel
 from .interrupt import check_timeout, run_with_deadline
 from .objects import Function, Global, Memory, Table
+from .rawargs import raw_arguments, raw_check
 from .values import from_raw, from_raw_converter, to_raw, to_raw_converter
 
 # Python frames one wasm call may take in the worst case (compiled code: one;
@@ -99,20 +100,22 @@ class ExportedFunction(_Owned):
     """An exported wasm function, callable with Python values.
 
     Arguments: i32/i64 as ints in the signed or unsigned range, f32/f64 as
-    floats (ints accepted), funcref as a function or None, externref as any
-    object. Results: None, one value, or a tuple for several; i32/i64 results
-    are *signed* ints. :meth:`call_raw` takes and returns raw values (unsigned
-    ints, f32 NaN payloads exact) for exact-bits use such as the spec suite.
+    floats (ints accepted), funcref as a function of the same runtime or None,
+    externref as any object. Results: None, one value, or a tuple for several;
+    i32/i64 results are *signed* ints. :meth:`call_raw` takes and returns raw
+    values (unsigned ints, f32 NaN payloads exact) for exact-bits use such as
+    the spec suite.
     """
 
-    __slots__ = ("function", "_runtime", "_to_raw", "_from_raw")
+    __slots__ = ("function", "_runtime", "_to_raw", "_from_raw", "_raw_check")
 
     def __init__(self, function: Function, owner, runtime=None):
         self.function = function
         self._owner = owner
         self._runtime = runtime
-        self._to_raw = tuple(to_raw_converter(t) for t in function.type.params)
+        self._to_raw = tuple(to_raw_converter(t, runtime) for t in function.type.params)
         self._from_raw = tuple(from_raw_converter(t) for t in function.type.results)
+        self._raw_check = None  # built by the first call_raw
 
     @property
     def type(self):
@@ -127,7 +130,8 @@ class ExportedFunction(_Owned):
         """Call with Python values; see the class docstring for conversions.
 
         ``timeout``: seconds after which the call is interrupted with
-        ``Trap(INTERRUPTED)`` (None: the runtime's ``deadline``, if any).
+        ``Trap(INTERRUPTED)`` (None: the runtime's ``deadline``, if any;
+        ``math.inf`` or more than a year: no limit, whatever the runtime's).
         ``fuel``: this call's fuel budget, in place of the runtime's ``fuel``
         (only on a runtime created with ``fuel=``, whose code is metered);
         running out raises ``Trap(OUT_OF_FUEL)``, and afterwards
@@ -136,8 +140,8 @@ class ExportedFunction(_Owned):
         the limits of the call that is already running.
 
         Raises:
-            TypeError / ValueError: wrong argument count, type or range, a bad
-                timeout or fuel, or fuel on a runtime without fuel metering.
+            ArgumentError: wrong argument count, type or range, or a function of another runtime.
+            TypeError / ValueError: a bad timeout or fuel, or fuel on a runtime without fuel metering.
             Trap: the call trapped, ran out of fuel or was interrupted.
             ClosedError: the instance is closed.
         """
@@ -146,7 +150,7 @@ class ExportedFunction(_Owned):
             raise ClosedError("the instance that exports this object is closed")
         converters = self._to_raw
         if len(args) != len(converters):
-            raise TypeError(
+            raise ArgumentError(
                 f"{self.function.name or 'function'}() takes {len(converters)} argument(s) "
                 f"({self.function.type}), got {len(args)}"
             )
@@ -167,17 +171,30 @@ class ExportedFunction(_Owned):
     def call_raw(self, *args, timeout: float | None = None, fuel: int | None = None):
         """Call with raw values (pywaz.numeric representation); return raw results.
 
-        ``timeout`` and ``fuel`` as for :meth:`__call__`.
+        Arguments must be in raw canonical form (see :mod:`pywaz.vm.rawargs`):
+        i32/i64 unsigned ints in range, f32/f64 floats (an f32 exactly
+        representable), v128 an unsigned 128-bit int, funcref a raw
+        ``Function`` of this runtime or None, externref anything. Nothing is
+        converted -- values outside that form raise ArgumentError, the same
+        in every engine -- and results come back in the same form (no sign
+        conversion, NaN payloads exact). ``timeout`` and ``fuel`` as for
+        :meth:`__call__`.
 
         Raises:
-            TypeError / ValueError: wrong argument count, a bad timeout or fuel.
+            ArgumentError: wrong argument count, or an argument not in raw canonical form.
+            TypeError / ValueError: a bad timeout or fuel.
             Trap: the call trapped, ran out of fuel or was interrupted.
             ClosedError: the instance is closed.
         """
-        self._check()
-        if len(args) != len(self.function.type.params):
-            raise TypeError(f"expected {len(self.function.type.params)} argument(s), got {len(args)}")
+        owner = self._owner
+        if owner is not None and owner._closed:
+            raise ClosedError("the instance that exports this object is closed")
+        check = self._raw_check
+        if check is None:
+            check = self._raw_check = raw_check(self.function.type.params)
         runtime = self._runtime
+        if not check(args, runtime):
+            args = raw_arguments(self.function.type.params, args, runtime, self.function.name or "function")
         plain = runtime is None or (runtime.deadline is None and runtime._fuel is None)
         if plain and timeout is None and fuel is None:
             return invoke(self.function, args, self._call_depth())
@@ -382,11 +399,12 @@ def _check_range(offset, size, length):
 class ExportedGlobal(_Owned):
     """An exported global: ``value`` (or ``get()``/``set(v)``) in embedder values."""
 
-    __slots__ = ("global_",)
+    __slots__ = ("global_", "_runtime")
 
-    def __init__(self, global_: Global, owner):
+    def __init__(self, global_: Global, owner, runtime=None):
         self.global_ = global_
         self._owner = owner
+        self._runtime = runtime
 
     @property
     def type(self):
@@ -405,13 +423,13 @@ class ExportedGlobal(_Owned):
         """Set the value.
 
         Raises:
-            TypeError: the global is immutable, or the value has the wrong type.
-            ValueError: an integer is out of range.
+            TypeError: the global is immutable.
+            ArgumentError: the value has the wrong type or range, or is a function of another runtime.
         """
         self._check()
         if not self.global_.type.mutable:
             raise TypeError("cannot set an immutable global")
-        self.global_.value = to_raw(self.global_.type.valtype, value, "global value")
+        self.global_.value = to_raw(self.global_.type.valtype, value, "global value", self._runtime)
 
     value = property(get, set)
 
@@ -423,11 +441,12 @@ class ExportedGlobal(_Owned):
 class ExportedTable(_Owned):
     """An exported table: ``get``/``set`` entries, ``size``/``grow``."""
 
-    __slots__ = ("table",)
+    __slots__ = ("table", "_runtime")
 
-    def __init__(self, table: Table, owner):
+    def __init__(self, table: Table, owner, runtime=None):
         self.table = table
         self._owner = owner
+        self._runtime = runtime
 
     def size(self) -> int:
         self._check()
@@ -454,19 +473,27 @@ class ExportedTable(_Owned):
 
         Raises:
             IndexError: index out of range.
-            TypeError: the value does not fit the table's element type.
+            ArgumentError: the value does not fit the table's element type, or is a
+                function of another runtime.
         """
         self._check()
-        self.table.elements[self._index(index)] = to_raw(self.table.type.elem_type, value, f"table entry {index}")
+        self.table.elements[self._index(index)] = to_raw(
+            self.table.type.elem_type, value, f"table entry {index}", self._runtime
+        )
 
     def grow(self, delta: int, init=None) -> int:
-        """Grow by ``delta`` entries set to ``init``; return the old size or -1."""
+        """Grow by ``delta`` entries set to ``init``; return the old size or -1.
+
+        Raises:
+            TypeError / ValueError: ``delta`` is not a non-negative int.
+            ArgumentError: ``init`` does not fit the element type, or is a function of another runtime.
+        """
         self._check()
         if isinstance(delta, bool) or not isinstance(delta, int):
             raise TypeError(f"delta must be an int, not {type(delta).__name__}")
         if delta < 0:
             raise ValueError("delta must not be negative")
-        return self.table.grow(delta, to_raw(self.table.type.elem_type, init, "init"))
+        return self.table.grow(delta, to_raw(self.table.type.elem_type, init, "init", self._runtime))
 
     def __repr__(self) -> str:
         return f"<ExportedTable {VALTYPE_NAMES.get(self.table.type.elem_type)} size={len(self.table.elements)}>"
@@ -479,9 +506,9 @@ def wrap(obj, owner, runtime=None):
     if isinstance(obj, Memory):
         return ExportedMemory(obj, owner)
     if isinstance(obj, Global):
-        return ExportedGlobal(obj, owner)
+        return ExportedGlobal(obj, owner, runtime)
     if isinstance(obj, Table):
-        return ExportedTable(obj, owner)
+        return ExportedTable(obj, owner, runtime)
     raise TypeError(f"not a store object: {type(obj).__name__}")
 
 

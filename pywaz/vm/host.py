@@ -92,12 +92,13 @@ class Caller:
 class HostFunction(Function):
     """A host :class:`Function`; one that takes a :class:`Caller` is re-bound per importing instance."""
 
-    __slots__ = ("_make_call", "takes_caller")
+    __slots__ = ("_make_call", "takes_caller", "runtime")
 
-    def __init__(self, type, make_call, name: str, takes_caller: bool):
+    def __init__(self, type, make_call, name: str, takes_caller: bool, runtime=None):
         super().__init__(type, make_call(None), name, None, -1, host=True)
         self._make_call = make_call
         self.takes_caller = takes_caller
+        self.runtime = runtime  # the Runtime whose builder made it (see values.owner_runtime)
 
     def for_instance(self, module_instance, runtime) -> Function:
         """The function as imported by ``module_instance`` (itself unless it takes a caller)."""
@@ -109,11 +110,13 @@ class HostFunction(Function):
         )
         bound._make_call = self._make_call
         bound.takes_caller = True
+        bound.runtime = self.runtime
         return bound
 
 
-def _host_call(fn, ftype, raw: bool, qualified: str, call_depth, takes_caller: bool):
+def _host_call(fn, ftype, raw: bool, qualified: str, runtime, takes_caller: bool):
     """``caller -> call``: builds the raw-value callable engines invoke."""
+    call_depth = runtime.call_depth
     params = ftype.params
     results = ftype.results
     nresults = len(results)
@@ -146,13 +149,13 @@ def _host_call(fn, ftype, raw: bool, qualified: str, call_depth, takes_caller: b
                         )
                     return None
                 if nresults == 1:
-                    return to_raw(results[0], result, f"result of {qualified}")
+                    return to_raw(results[0], result, f"result of {qualified}", runtime)
                 if not isinstance(result, (tuple, list)) or len(result) != nresults:
                     raise TypeError(
                         f"result of {qualified}: expected a tuple of {nresults} values, got {_describe(result)}"
                     )
                 return tuple(
-                    to_raw(t, v, f"result {i} of {qualified}") for i, (t, v) in enumerate(zip(results, result))
+                    to_raw(t, v, f"result {i} of {qualified}", runtime) for i, (t, v) in enumerate(zip(results, result))
                 )
             except (TypeError, ValueError) as exc:
                 raise Trap(TrapKind.HOST_ERROR, str(exc)) from exc
@@ -358,17 +361,19 @@ class HostModuleBuilder:
         qualified = f"{self.name}.{name}"
         param_codes, result_codes, takes_caller = infer_signature(fn, qualified, params, results, caller)
         ftype = func_type(param_codes, result_codes)
-        make_call = _host_call(fn, ftype, bool(raw), qualified, self._runtime.call_depth, takes_caller)
-        return self._add(name, HostFunction(ftype, make_call, qualified, takes_caller))
+        make_call = _host_call(fn, ftype, bool(raw), qualified, self._runtime, takes_caller)
+        return self._add(name, HostFunction(ftype, make_call, qualified, takes_caller, self._runtime))
 
     def global_(self, name: str, valtype, value, mutable: bool = False) -> HostModuleBuilder:
         """Add a global of ``valtype`` ("i32", ...) holding ``value`` (embedder value).
 
         Raises:
-            TypeError / ValueError: the value does not fit the type.
+            ValueError: unknown value type.
+            ArgumentError: the value does not fit the type, or is a function of another runtime.
         """
         code = parse_valtype(valtype)
-        return self._add(name, Global(GlobalType(code, bool(mutable)), to_raw(code, value, f"global {name}")))
+        value = to_raw(code, value, f"global {name}", self._runtime)
+        return self._add(name, Global(GlobalType(code, bool(mutable)), value))
 
     def memory(self, name: str, minimum: int, maximum: int | None = None) -> HostModuleBuilder:
         """Add a linear memory of ``minimum`` pages (at most ``maximum``).

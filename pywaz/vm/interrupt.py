@@ -20,6 +20,11 @@ Caveats (documented in pywaz/vm/README.md):
   function of the embedder that catches BaseException can swallow it.
 * The interrupted call leaves memories, tables and globals as they were at
   that point, like any trap.
+
+Timeouts longer than :data:`MAX_TIMEOUT` (a year), ``math.inf`` included,
+mean "no limit": nothing is armed. Platform timers cannot represent much
+longer waits (``threading.TIMEOUT_MAX``, ``time_t``), and a deadline a year
+away never fires in practice.
 """
 
 from __future__ import annotations
@@ -29,6 +34,16 @@ import itertools
 import sys
 import threading
 import time
+
+
+# Longer timeouts mean "no limit" (see the module docstring).
+MAX_TIMEOUT = 365 * 24 * 3600.0
+
+# The longest single wait of the watchdog thread; it re-checks its heap after
+# each. Far below threading.TIMEOUT_MAX, so no deadline -- however it was
+# armed -- can make Condition.wait overflow and kill the thread (which would
+# leave every other thread's deadline unenforced).
+_MAX_WAIT = 3600.0
 
 
 class Interrupted(BaseException):
@@ -86,6 +101,8 @@ class Watchdog:
         """Interrupt the current thread after ``seconds`` unless :meth:`disarm` comes first."""
         if _set_async_exc is None:
             _bind_set_async_exc()
+        if not seconds < MAX_TIMEOUT:  # also NaN, which would corrupt the heap's order
+            seconds = MAX_TIMEOUT
         deadline = Deadline(time.monotonic() + seconds, threading.get_ident())
         with self._lock:
             heap = self._heap
@@ -129,7 +146,7 @@ class Watchdog:
                 now = time.monotonic()
                 when, _, deadline = heap[0]
                 if when > now:
-                    self._lock.wait(when - now)
+                    self._lock.wait(min(when - now, _MAX_WAIT))
                     continue
                 heapq.heappop(heap)
                 deadline.active = False
@@ -142,18 +159,22 @@ _WATCHDOG = Watchdog()
 
 
 def check_timeout(timeout) -> float | None:
-    """Validate a ``timeout``/``deadline`` value (seconds, or None for none).
+    """Validate a ``timeout``/``deadline`` value; return seconds, or None for no limit.
+
+    None, ``math.inf`` and anything longer than :data:`MAX_TIMEOUT` mean no limit.
 
     Raises:
         TypeError: not a number.
-        ValueError: not positive and finite.
+        ValueError: zero, negative or NaN.
     """
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
-    if not 0 < timeout < float("inf"):
-        raise ValueError(f"timeout must be positive and finite, not {timeout!r}")
+    if not timeout > 0:  # NaN fails every comparison
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    if timeout > MAX_TIMEOUT:  # compared before float(): a huge int would overflow it
+        return None
     return float(timeout)
 
 
@@ -162,6 +183,9 @@ _active = threading.local()
 
 def run_with_deadline(seconds: float | None, call_depth, fn, *args):
     """``fn(*args)`` interrupted with ``Trap(INTERRUPTED)`` after ``seconds`` (None: no limit).
+
+    ``seconds`` comes from :func:`check_timeout`; the watchdog clamps anything
+    longer than :data:`MAX_TIMEOUT` (NaN included) to it all the same.
 
     Only the outermost guarded call on a thread arms the watchdog; nested
     entries (a host function calling back into wasm) run under it. After an
@@ -199,4 +223,4 @@ def run_with_deadline(seconds: float | None, call_depth, fn, *args):
         _active.on = False
 
 
-__all__ = ["Interrupted", "check_timeout", "run_with_deadline"]
+__all__ = ["MAX_TIMEOUT", "Interrupted", "check_timeout", "run_with_deadline"]

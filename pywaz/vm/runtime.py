@@ -15,7 +15,7 @@ import threading
 from .._records import record, replace
 from ..api import CompileOptions
 from ..cache import CompilationCache, compute_key, module_digest, private_cache
-from ..errors import ClosedError
+from ..errors import ClosedError, LinkError
 from ..ir import EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_KIND_NAMES, EXTERN_MEMORY, EXTERN_TABLE
 from .engines import create_engine
 from .exports import Exports
@@ -198,8 +198,9 @@ class Runtime:
             instance that owns it is open.
         deadline: seconds each call from Python into wasm (and each
             instantiation, start function included) may run before it is
-            interrupted with ``Trap(INTERRUPTED)``; None (default) for no
-            limit. A call's ``timeout=`` overrides it. See :mod:`pywaz.vm.interrupt`.
+            interrupted with ``Trap(INTERRUPTED)``; None (default), ``math.inf``
+            or more than a year for no limit. A call's ``timeout=`` overrides it.
+            See :mod:`pywaz.vm.interrupt`.
         fuel: meter execution with fuel (as wasmtime's ``consume_fuel``), and
             give each call from Python into wasm (and each instantiation's
             start function) this many units; running out raises
@@ -213,7 +214,7 @@ class Runtime:
             :mod:`pywaz.vm.fuel`.
 
     Raises:
-        ValueError: unknown engine, bad limits, a non-positive deadline or negative fuel.
+        ValueError: unknown engine, bad limits, a zero, negative or NaN deadline, or negative fuel.
         TypeError: ``cache`` is not a CompilationCache, ``deadline`` is not a number, or ``fuel`` not an int.
     """
 
@@ -469,6 +470,8 @@ class Runtime:
 
         Raises:
             TypeError: bad argument types.
+            LinkError: ``instance`` belongs to another runtime (runtimes share no
+                functions, memories, tables or globals; see :mod:`pywaz.vm.values`).
             ClosedError: the runtime or the instance is closed.
         """
         self._check()
@@ -478,6 +481,12 @@ class Runtime:
             raise TypeError(f"expected an Instance, not {type(instance).__name__}")
         if instance.closed:
             raise ClosedError("cannot register a closed instance")
+        if instance._runtime is not self:
+            raise LinkError(
+                f"cannot register {name!r}: the instance belongs to another Runtime, and runtimes share no "
+                "functions, memories, tables or globals (instantiate the module in this runtime, or import "
+                "host functions that call the other runtime's exports)"
+            )
         self._registry[name] = instance.module_instance.exports
 
     def _unregister(self, exports: dict) -> None:

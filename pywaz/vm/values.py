@@ -6,57 +6,93 @@ range and get results back as *signed* ints (the usual reading of a C ``int``);
 f32/f64 travel as Python floats, funcref as a function (or None), externref as
 any Python object (None is the null reference), v128 as an unsigned 128-bit
 int.
+
+A runtime's functions, memories, tables and globals belong to it: a function
+of another :class:`~pywaz.Runtime` is refused wherever a funcref enters
+(arguments, table entries, global values, host results), as native runtimes
+refuse mixing stores. Runtimes differ in limits, call-depth accounting and
+lifetime, so a foreign function would run outside its own runtime's rules.
 """
 
 from __future__ import annotations
 
+from ..errors import ArgumentError
 from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, VALTYPE_NAMES
 from ..numeric import f32_round
 from .objects import Function
 
 
-def to_raw(valtype: int, value, what: str = "value"):
-    """Check an embedder value against ``valtype`` and return its raw form.
+def owner_runtime(function: Function):
+    """The Runtime ``function`` belongs to, or None for one made outside any runtime."""
+    instance = function.instance
+    if instance is not None:
+        return instance.runtime
+    return getattr(function, "runtime", None)  # host functions record their builder's runtime
+
+
+def check_owner(function: Function, runtime, what: str) -> None:
+    """Refuse a function of a runtime other than ``runtime`` (None: no runtime to enforce).
 
     Raises:
-        TypeError: the Python type does not fit the wasm type.
-        ValueError: an integer is outside both the signed and unsigned range.
+        ArgumentError: ``function`` belongs to another Runtime.
+    """
+    owner = owner_runtime(function)
+    if owner is not None and runtime is not None and owner is not runtime:
+        raise ArgumentError(
+            f"{what}: {function.name or 'the function'} belongs to another Runtime; functions cannot be "
+            "shared between runtimes (to call it from this one, import a host function that calls it)"
+        )
+
+
+def to_raw(valtype: int, value, what: str = "value", runtime=None):
+    """Check an embedder value against ``valtype`` and return its raw form.
+
+    ``runtime``: where the value goes; a function of another runtime is refused.
+
+    Raises:
+        ArgumentError: the Python type does not fit the wasm type, an integer
+            is outside both the signed and unsigned range, or a function
+            belongs to another runtime.
     """
     if valtype == I32 or valtype == I64:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{what}: expected an int for {VALTYPE_NAMES[valtype]}, got {type(value).__name__}")
+            raise ArgumentError(f"{what}: expected an int for {VALTYPE_NAMES[valtype]}, got {type(value).__name__}")
         bits = 32 if valtype == I32 else 64
         if not -(1 << (bits - 1)) <= value < (1 << bits):
-            raise ValueError(f"{what}: {value} is out of range for {VALTYPE_NAMES[valtype]}")
+            raise ArgumentError(f"{what}: {value} is out of range for {VALTYPE_NAMES[valtype]}")
         return value & ((1 << bits) - 1)
     if valtype == F32 or valtype == F64:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{what}: expected a float for {VALTYPE_NAMES[valtype]}, got {type(value).__name__}")
+            raise ArgumentError(f"{what}: expected a float for {VALTYPE_NAMES[valtype]}, got {type(value).__name__}")
         try:
             value = float(value)
         except OverflowError:
-            raise ValueError(f"{what}: {value} is too large for {VALTYPE_NAMES[valtype]}") from None
+            raise ArgumentError(f"{what}: {value} is too large for {VALTYPE_NAMES[valtype]}") from None
         return f32_round(value) if valtype == F32 else value
     if valtype == FUNCREF:
-        if value is None or isinstance(value, Function):
-            return value
-        inner = getattr(value, "function", None)
-        if isinstance(inner, Function):
-            return inner
-        raise TypeError(f"{what}: expected a wasm function or None for funcref, got {type(value).__name__}")
+        if value is None:
+            return None
+        function = value if isinstance(value, Function) else getattr(value, "function", None)
+        if isinstance(function, Function):
+            check_owner(function, runtime, what)
+            return function
+        raise ArgumentError(f"{what}: expected a wasm function or None for funcref, got {type(value).__name__}")
     if valtype == EXTERNREF:
         return value
     if valtype == V128:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{what}: expected an int for v128, got {type(value).__name__}")
+            raise ArgumentError(f"{what}: expected an int for v128, got {type(value).__name__}")
         if not 0 <= value < (1 << 128):
-            raise ValueError(f"{what}: {value} is out of range for v128")
+            raise ArgumentError(f"{what}: {value} is out of range for v128")
         return value
-    raise TypeError(f"{what}: unknown value type {valtype!r}")
+    raise ArgumentError(f"{what}: unknown value type {valtype!r}")
 
 
 def from_raw(valtype: int, value):
-    """The embedder view of a raw value: i32/i64 signed, funcref wrapped."""
+    """The embedder view of a raw value: i32/i64 signed, funcref wrapped.
+
+    A wrapped function calls through its own runtime (deadline, call depth).
+    """
     if valtype == I32:
         return value - 0x100000000 if value & 0x80000000 else value
     if valtype == I64:
@@ -64,7 +100,7 @@ def from_raw(valtype: int, value):
     if valtype == FUNCREF and value is not None:
         from .exports import ExportedFunction
 
-        return ExportedFunction(value, None)
+        return ExportedFunction(value, None, owner_runtime(value))
     return value
 
 
@@ -113,12 +149,12 @@ def _check_f32(value, what="value"):
 _FAST_TO_RAW = {I32: _check_int(32, "i32"), I64: _check_int(64, "i64"), F32: _check_f32, F64: _check_f64}
 
 
-def to_raw_converter(valtype: int):
+def to_raw_converter(valtype: int, runtime=None):
     """A function ``(value, what) -> raw`` equivalent to :func:`to_raw` for ``valtype``, but faster."""
     found = _FAST_TO_RAW.get(valtype)
     if found is not None:
         return found
-    return lambda value, what="value": to_raw(valtype, value, what)
+    return lambda value, what="value": to_raw(valtype, value, what, runtime)
 
 
 def _s32(value):

@@ -118,8 +118,8 @@ def test_deadline_interrupts_only_the_calling_thread(engine):
 
 
 def test_bad_deadlines_are_refused():
-    for bad in (0, -1.0, float("inf"), float("nan")):
-        with pytest.raises(ValueError, match="positive and finite"):
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="positive number of seconds"):
             pywaz.Runtime(deadline=bad)
     for bad in ("1", True, [1]):
         with pytest.raises(TypeError, match="number of seconds"):
