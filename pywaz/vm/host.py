@@ -79,6 +79,16 @@ class Caller:
 
         return ExportedMemory(memories[0], None)
 
+    def raw_memory_export(self, name: str = "memory") -> Memory | None:
+        """The raw :class:`~pywaz.vm.objects.Memory` the calling instance exports as ``name``, or None.
+
+        None when there is no such export or it is not a memory. Looked up at
+        each call, so it works from the start function on (exports exist
+        before it runs); WASI reaches guest memory this way.
+        """
+        memory = self._instance.exports.get(name)
+        return memory if type(memory) is Memory else None
+
     def get_export(self, name: str):
         """The export ``name`` of the calling instance, or None when it has none by that name."""
         if not isinstance(name, str):
@@ -395,7 +405,12 @@ class HostModuleBuilder:
         return self._add(name, Table(TableType(code, Limits(minimum, maximum)), None))
 
     def instantiate(self):
-        """Create the host instance and register it in the runtime under this module's name."""
+        """Create the host instance and register it in the runtime under this module's name.
+
+        Raises:
+            DuplicateModuleError: the runtime already has a module by this name
+                (close that instance first; names are never silently replaced).
+        """
         return self._runtime._instantiate_host(self.name, dict(self._exports))
 
 

@@ -4,9 +4,11 @@ Input: a :class:`~pywaz.wasi.config.WasiConfig`. Output: :class:`Wasi`, whose
 :meth:`Wasi.functions` gives ``{name: (params, results, fn)}`` where ``fn``
 takes ``(memory, *raw_args)`` -- a :class:`pywaz.vm.objects.Memory` and the
 raw wasm values (i32/i64 as unsigned ints) -- and returns the errno as an int
-(``proc_exit`` raises :class:`pywaz.ExitError` instead). :meth:`Wasi.bind`
-attaches an instance's exported memory, after which :meth:`Wasi.imports`
-gives the same functions taking only the raw arguments.
+(``proc_exit`` raises :class:`pywaz.ExitError` instead).
+:meth:`Wasi.caller_functions` gives the same functions taking a
+:class:`pywaz.Caller` first, whose ``memory`` export they use (what
+:func:`pywaz.wasi.link` registers); :meth:`Wasi.imports` gives them taking
+only the raw arguments, over the memory attached by :meth:`Wasi.bind`.
 
 Error behaviour follows wasmtime (the reference runner) where preview1 leaves
 it open: a pointer outside memory or misaligned traps (or returns ``EFAULT``
@@ -154,6 +156,18 @@ SIGNATURES = {
     )
 }
 
+# The functions that take no pointer: they never touch guest memory, so they
+# work for a caller that exports none (as in wazero; wasmtime requires the
+# export for every call, even proc_exit).
+MEMORYLESS = frozenset((
+    "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_set_flags", "fd_fdstat_set_rights",
+    "fd_filestat_set_size", "fd_filestat_set_times", "fd_renumber", "fd_sync", "proc_exit", "proc_raise",
+    "sched_yield", "sock_shutdown",
+))
+
+# wasmtime's words for a caller without a "memory" export, then what to do about it.
+MISSING_MEMORY = 'missing required memory export (the calling module must export its memory as "memory")'
+
 
 def _filetype_of(mode: int) -> int:
     if _stat.S_ISREG(mode):
@@ -288,11 +302,29 @@ class Wasi:
 
     def functions(self) -> dict:
         """``{name: (params, results, fn(memory, *raw_args))}`` for every preview1 function."""
-        return {name: (params, results, self._wrap(name)) for name, (params, results) in SIGNATURES.items()}
+        return {name: (params, results, self._wrap(name, "memory")) for name, (params, results) in SIGNATURES.items()}
+
+    def caller_functions(self) -> dict:
+        """``{name: (params, results, fn, takes_caller)}``: what :func:`pywaz.wasi.link` registers.
+
+        When ``takes_caller`` is true, ``fn(caller, *raw_args)`` takes the
+        :class:`pywaz.Caller` and finds the calling instance's exported
+        ``memory`` at each call, so one environment serves any instance
+        that imports it, from its start function on; otherwise (the
+        :data:`MEMORYLESS` functions) ``fn(*raw_args)``. A caller without a
+        ``memory`` export traps at the first call that needs memory (after
+        trying the memory given to :meth:`bind`, if any).
+        """
+        return {name: (params, results, self._wrap(name, "caller"), name not in MEMORYLESS)
+                for name, (params, results) in SIGNATURES.items()}
 
     def bind(self, target) -> None:
-        """Use ``target``'s memory for :meth:`imports`.
+        """Use ``target``'s memory for :meth:`imports` (not needed with :func:`pywaz.wasi.link`).
 
+        Functions registered by :func:`~pywaz.wasi.link` use the calling
+        instance's ``memory`` export; they fall back to the memory bound here
+        only for a caller that exports none (e.g. a module exporting its memory
+        under another name: ``wasi.bind(instance.exports["mem"])``).
         ``target`` is a :class:`pywaz.Instance`, a ``ModuleInstance``, an
         exported or raw ``Memory``; an instance must export ``memory``.
 
@@ -304,10 +336,11 @@ class Wasi:
     def imports(self) -> dict:
         """``{name: (params, results, fn(*raw_args))}`` using the memory given to :meth:`bind`.
 
-        The functions may be created before the instance exists (they are
-        imports of it); calling one before :meth:`bind` traps.
+        For embedders wiring the functions up by hand; :func:`pywaz.wasi.link`
+        needs no :meth:`bind`. Calling one that needs memory before
+        :meth:`bind` traps.
         """
-        return {name: (params, results, self._wrap(name, late_bound=True))
+        return {name: (params, results, self._wrap(name, "bound"))
                 for name, (params, results) in SIGNATURES.items()}
 
     def close(self) -> None:
@@ -320,10 +353,17 @@ class Wasi:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _wrap(self, name: str, late_bound: bool = False):
-        """The callable for one function: errno on failure, Trap for faults and bad flags."""
+    def _wrap(self, name: str, mode: str):
+        """The callable for one function: errno on failure, Trap for faults and bad flags.
+
+        ``mode``: "memory" (the memory is the first argument), "bound" (the
+        memory given to :meth:`bind`) or "caller" (a :class:`pywaz.Caller`
+        first, whose ``memory`` export is used). Memoryless functions take
+        no memory or caller in "bound" and "caller" modes.
+        """
         method = getattr(self, "_" + name)
         trap_on_fault = self._trap_on_fault
+        qualified = f"{MODULE_NAME}.{name}"
 
         def failure(error: Exception) -> int:
             if isinstance(error, WasiError):
@@ -332,27 +372,44 @@ class Wasi:
                 return wasi_errno_from_os(error)
             if isinstance(error, GuestFault):
                 if trap_on_fault:
-                    raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY, f"{MODULE_NAME}.{name}: {error.message}") from None
+                    raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY, f"{qualified}: {error.message}") from None
                 return Errno.FAULT
             if isinstance(error, InvalidArgument):
-                raise Trap(TrapKind.HOST_ERROR, f"{MODULE_NAME}.{name}: {error}") from None
+                raise Trap(TrapKind.HOST_ERROR, f"{qualified}: {error}") from None
             if isinstance(error, (OverflowError, ValueError)):
                 return Errno.INVAL  # a value the host call cannot represent (e.g. off_t overflow)
             if isinstance(error, MemoryError):
                 return Errno.NOMEM
             raise error
 
-        if late_bound:
+        if mode == "memory":
+            def call(memory, *args):
+                try:
+                    return method(memory.data, *args)
+                except Exception as error:
+                    return failure(error)
+        elif name in MEMORYLESS:
+            def call(*args):
+                try:
+                    return method(None, *args)
+                except Exception as error:
+                    return failure(error)
+        elif mode == "bound":
             def call(*args):
                 memory = self.memory
                 if memory is None:
-                    raise Trap(TrapKind.HOST_ERROR, f"{MODULE_NAME}.{name} called before Wasi.bind()")
+                    raise Trap(TrapKind.HOST_ERROR, f"{qualified} called before Wasi.bind()")
                 try:
                     return method(memory.data, *args)
                 except Exception as error:
                     return failure(error)
         else:
-            def call(memory, *args):
+            def call(caller, *args):
+                memory = caller.raw_memory_export("memory") if caller is not None else None
+                if memory is None:
+                    memory = self.memory
+                    if memory is None:
+                        raise Trap(TrapKind.HOST_ERROR, f"{qualified}: {MISSING_MEMORY}")
                 try:
                     return method(memory.data, *args)
                 except Exception as error:
@@ -360,7 +417,7 @@ class Wasi:
 
         call.__name__ = name
         call.__qualname__ = f"Wasi.{name}"
-        call.__doc__ = f"{MODULE_NAME}.{name}{SIGNATURES[name]}"
+        call.__doc__ = f"{qualified}{SIGNATURES[name]}"
         return call
 
     # -- descriptor lookup ---------------------------------------------------

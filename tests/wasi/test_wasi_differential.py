@@ -287,7 +287,6 @@ def run_pywaz(wasm: bytes, sandbox: str):
             args=["prog", "a"], env={"K": "V"}, preopens=[("/sandbox", sandbox)])) as wasi:
         link(wasi, runtime)
         instance = runtime.instantiate(wasm)
-        wasi.bind(instance)
         try:
             result = instance.exports["go"]()
         except pywaz.Trap:
@@ -363,7 +362,6 @@ def _memory_after(runner, wasm: bytes, sandbox: str, size: int) -> bytes:
     with pywaz.Runtime("interpreter") as runtime, Wasi(WasiConfig(preopens=[("/sandbox", sandbox)])) as wasi:
         link(wasi, runtime)
         instance = runtime.instantiate(wasm)
-        wasi.bind(instance)
         instance.exports["go"]()
         memory = instance.exports["memory"]
         return memory.read(0, size) + memory.read(60000, 4)
