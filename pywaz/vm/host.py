@@ -46,19 +46,23 @@ class Caller:
     so ``caller`` always names the instance whose code made the call. When
     the function is called directly from Python (through the host instance's
     exports) there is no calling instance and ``caller`` is None.
+
+    ``module_instance`` is the raw store instance (the engine contract,
+    :class:`pywaz.vm.objects.ModuleInstance`): its ``exports`` dict is filled
+    before the start function runs and never changes afterwards.
     """
 
-    __slots__ = ("_exports", "_instance", "_runtime")
+    __slots__ = ("_exports", "module_instance", "_runtime")
 
     def __init__(self, module_instance, runtime):
-        self._instance = module_instance
+        self.module_instance = module_instance
         self._runtime = runtime
         self._exports = None
 
     @property
     def name(self) -> str | None:
         """The calling instance's registered module name, if any."""
-        return self._instance.name
+        return self.module_instance.name
 
     @property
     def exports(self):
@@ -66,13 +70,13 @@ class Caller:
         if self._exports is None:
             from .exports import Exports
 
-            self._exports = Exports(self._instance.exports, None, self._runtime)
+            self._exports = Exports(self.module_instance.exports, None, self._runtime)
         return self._exports
 
     @property
     def memory(self):
         """The calling instance's memory 0 (exported or not) as an ExportedMemory, or None."""
-        memories = self._instance.memories
+        memories = self.module_instance.memories
         if not memories:
             return None
         from .exports import ExportedMemory
@@ -86,7 +90,7 @@ class Caller:
         each call, so it works from the start function on (exports exist
         before it runs); WASI reaches guest memory this way.
         """
-        memory = self._instance.exports.get(name)
+        memory = self.module_instance.exports.get(name)
         return memory if type(memory) is Memory else None
 
     def get_export(self, name: str):
@@ -96,7 +100,7 @@ class Caller:
         return self.exports.get(name)
 
     def __repr__(self) -> str:
-        return f"<Caller {self._instance.name or '(anonymous)'}>"
+        return f"<Caller {self.module_instance.name or '(anonymous)'}>"
 
 
 class HostFunction(Function):
@@ -132,13 +136,11 @@ def _host_call(fn, ftype, raw: bool, qualified: str, call_depth, takes_caller: b
         def call(*args):
             if not raw:
                 args = [from_raw(t, v) for t, v in zip(params, args)]
-            if takes_caller:
-                args = (caller, *args)
             if call_depth.host_nesting >= MAX_HOST_NESTING:
                 raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
             call_depth.host_nesting += 1
             try:
-                result = fn(*args)
+                result = fn(caller, *args) if takes_caller else fn(*args)
             except (Trap, ExitError):
                 raise
             except RecursionError:

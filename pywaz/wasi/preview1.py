@@ -404,14 +404,20 @@ class Wasi:
                 except Exception as error:
                     return failure(error)
         else:
+            def without_export():
+                if self.memory is None:  # the memory given to bind(), for a module exporting it otherwise
+                    raise Trap(TrapKind.HOST_ERROR, f"{qualified}: {MISSING_MEMORY}")
+                return self.memory.data
+
             def call(caller, *args):
-                memory = caller.raw_memory_export("memory") if caller is not None else None
-                if memory is None:
-                    memory = self.memory
-                    if memory is None:
-                        raise Trap(TrapKind.HOST_ERROR, f"{qualified}: {MISSING_MEMORY}")
+                # Looked up on every call (a few attribute reads): exports exist before the start
+                # function runs. Only a Memory has ``data``; no caller (None) has no module_instance.
                 try:
-                    return method(memory.data, *args)
+                    data = caller.module_instance.exports["memory"].data
+                except (AttributeError, KeyError):
+                    data = without_export()
+                try:
+                    return method(data, *args)
                 except Exception as error:
                     return failure(error)
 
