@@ -89,6 +89,34 @@ def read_iovecs(data: bytearray, iovs: int, count: int) -> list[tuple[int, int]]
     return out
 
 
+# The longest buffer wasmtime (51) accepts in an iovec; a longer one is ENOMEM, whatever the pointer.
+MAX_IOVEC_LENGTH = 0x7FFFFF8
+
+
+def first_iovec(data: bytearray, iovs: int, count: int) -> tuple[int, int]:
+    """The first non-empty buffer of an iovec/ciovec array as ``(ptr, len)``; ``(0, 0)`` if all are empty.
+
+    wasmtime's preview1 reads or writes only that buffer per call (a short
+    transfer, which callers of readv/writev must handle anyway); the others
+    are neither used nor bounds-checked. This also bounds one call's work by
+    the memory size, however many overlapping buffers the guest passes. The
+    array itself must lie in memory (GuestFault); the buffer is checked by
+    the caller with :func:`check`, after the descriptor, as wasmtime does.
+
+    Raises:
+        GuestFault: the array is outside memory or misaligned.
+        WasiError: ENOMEM for a buffer longer than :data:`MAX_IOVEC_LENGTH`.
+    """
+    check(data, iovs, count * 8, 4)
+    for offset in range(iovs, iovs + 8 * count, 8):
+        buf, buf_len = _IOVEC.unpack_from(data, offset)
+        if buf_len:
+            if buf_len > MAX_IOVEC_LENGTH:
+                raise WasiError(Errno.NOMEM)
+            return buf, buf_len
+    return 0, 0
+
+
 def read_path(data: bytearray, ptr: int, size: int) -> str:
     """Read a guest path string: UTF-8, no NUL (EINVAL); bad UTF-8 gives EILSEQ."""
     raw = read_bytes(data, ptr, size)

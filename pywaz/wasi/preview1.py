@@ -58,6 +58,7 @@ from .guest import (
     InvalidArgument,
     WasiError,
     check,
+    first_iovec,
     read_iovecs,
     read_path,
     write_bytes,
@@ -79,8 +80,9 @@ _U16 = struct.Struct("<H")
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _MAX_I64 = (1 << 63) - 1
-# Largest single read: iovecs may overlap, so their total can exceed memory;
-# a shorter read is always a valid answer (POSIX readv caps at SSIZE_MAX too).
+# Largest single read: a buffer may be as large as memory, and a socket's iovecs
+# may overlap so their total exceeds it; a shorter read is always a valid answer
+# (POSIX readv caps at SSIZE_MAX too).
 _MAX_READ = 1 << 26
 _U64 = (1 << 64) - 1
 
@@ -686,38 +688,42 @@ class Wasi:
             raise WasiError(Errno.NOTCAPABLE)
         return entry
 
+    # fd_read/fd_pread/fd_write/fd_pwrite transfer only the first non-empty buffer, as wasmtime does
+    # (see guest.first_iovec); the buffer is bounds-checked after the descriptor, whole, before any I/O.
+
     def _fd_read(self, data, fd, iovs, iovs_len, nread_ptr):
-        vectors = read_iovecs(data, iovs, iovs_len)
+        buf, size = first_iovec(data, iovs, iovs_len)
         check(data, nread_ptr, 4, 4)
         entry = self._readable_file(fd, positional=False)
-        total = min(sum(size for _, size in vectors), _MAX_READ)
-        if not total:
+        check(data, buf, size)
+        if not size:
             payload = b""
         elif type(entry) is StreamDescriptor:
-            payload = entry.stream.read(total)
+            payload = entry.stream.read(min(size, _MAX_READ))
         else:
-            payload = os.read(entry.host_fd, total)
-        _scatter(data, vectors, payload)
+            payload = os.read(entry.host_fd, min(size, _MAX_READ))
+        data[buf : buf + len(payload)] = payload
         _U32.pack_into(data, nread_ptr, len(payload))
         return Errno.SUCCESS
 
     def _fd_pread(self, data, fd, iovs, iovs_len, offset, nread_ptr):
-        vectors = read_iovecs(data, iovs, iovs_len)
+        buf, size = first_iovec(data, iovs, iovs_len)
         check(data, nread_ptr, 4, 4)
         entry = self._readable_file(fd, positional=True)
         if offset > _MAX_I64:
             return Errno.INVAL
-        total = min(sum(size for _, size in vectors), _MAX_READ)
-        payload = os.pread(entry.host_fd, total, offset) if total else b""
-        _scatter(data, vectors, payload)
+        check(data, buf, size)
+        payload = os.pread(entry.host_fd, min(size, _MAX_READ), offset) if size else b""
+        data[buf : buf + len(payload)] = payload
         _U32.pack_into(data, nread_ptr, len(payload))
         return Errno.SUCCESS
 
     def _fd_write(self, data, fd, iovs, iovs_len, nwritten_ptr):
-        vectors = read_iovecs(data, iovs, iovs_len)
+        buf, size = first_iovec(data, iovs, iovs_len)
         check(data, nwritten_ptr, 4, 4)
         entry = self._writable_file(fd, positional=False)
-        payload = _gather(data, vectors)
+        check(data, buf, size)
+        payload = bytes(data[buf : buf + size])
         if type(entry) is StreamDescriptor:
             written = entry.stream.write(payload) if payload else 0
         else:
@@ -726,13 +732,13 @@ class Wasi:
         return Errno.SUCCESS
 
     def _fd_pwrite(self, data, fd, iovs, iovs_len, offset, nwritten_ptr):
-        vectors = read_iovecs(data, iovs, iovs_len)
+        buf, size = first_iovec(data, iovs, iovs_len)
         check(data, nwritten_ptr, 4, 4)
         entry = self._writable_file(fd, positional=True)
         if offset > _MAX_I64:
             return Errno.INVAL
-        payload = _gather(data, vectors)
-        written = os.pwrite(entry.host_fd, payload, offset)
+        check(data, buf, size)
+        written = os.pwrite(entry.host_fd, bytes(data[buf : buf + size]), offset)
         _U32.pack_into(data, nwritten_ptr, written)
         return Errno.SUCCESS
 

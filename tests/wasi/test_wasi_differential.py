@@ -177,6 +177,32 @@ CASES = {
     "close stdin": call("fd_close", 0),
     "renumber onto preopen": (path_open("f.txt")[0] + "(drop) (call $fd_renumber (i32.const 4) (i32.const 3))",
                               b"f.txt"),
+    # iovecs: only the first non-empty buffer moves; one longer than 0x7fffff8 bytes is ENOMEM, before the fd
+    "write two buffers": (iov(100, 5) + iov(200, 7, at=8) + call("fd_write", 1, 0, 2, 40)[0], b""),
+    "write skips empty buffers": (iov(100, 0) + iov(70000, 0, at=8) + iov(200, 7, at=16)
+                                  + call("fd_write", 1, 0, 3, 40)[0], b""),
+    "write ignores a later buffer out of bounds": (iov(100, 5) + iov(65530, 100, at=8)
+                                                   + call("fd_write", 1, 0, 2, 40)[0], b""),
+    "write all buffers empty": (iov(100, 0) + iov(200, 0, at=8) + call("fd_write", 1, 0, 2, 40)[0], b""),
+    "write oversized buffer": (iov(0, 0x7FFFFF9) + call("fd_write", 1, 0, 1, 40)[0], b""),
+    "write largest buffer out of bounds": (iov(0, 0x7FFFFF8) + call("fd_write", 1, 0, 1, 40)[0], b""),
+    "write oversized buffer on a bad fd": (iov(0, 0xFFFFFFFF) + call("fd_write", 9, 0, 1, 40)[0], b""),
+    "write buffer out of bounds on a bad fd": (iov(65530, 100) + call("fd_write", 9, 0, 1, 40)[0], b""),
+    "write oversized after empty": (iov(0, 0) + iov(0, 0x80000000, at=8) + call("fd_write", 1, 0, 2, 40)[0], b""),
+    "read oversized buffer": (iov(0, 0x7FFFFF9) + call("fd_read", 0, 0, 1, 40)[0], b""),
+    "file read two buffers": (path_open("f.txt")[0] + "(drop)" + iov(100, 2, at=8) + iov(200, 3, at=16)
+                              + "(drop (call $fd_read (i32.const 4) (i32.const 8) (i32.const 2) (i32.const 40)))"
+                              + "(i32.load (i32.const 100))", b"f.txt"),
+    "file pread two buffers": (path_open("f.txt")[0] + "(drop)" + iov(30, 2, at=8) + iov(32, 3, at=16)
+                               + "(call $fd_pread (i32.const 4) (i32.const 8) (i32.const 2) (i64.const 1)"
+                               " (i32.const 40))", b"f.txt"),
+    "file pwrite two buffers": (path_open("f.txt")[0] + "(drop)" + iov(1000, 2, at=8) + iov(1002, 3, at=16)
+                                + "(drop (call $fd_pwrite (i32.const 4) (i32.const 8) (i32.const 2) (i64.const 0)"
+                                " (i32.const 40))) (call $fd_pread (i32.const 4) (i32.const 8) (i32.const 1)"
+                                " (i64.const 0) (i32.const 44))", b"f.txt"),
+    "file write oversized buffer": (path_open("f.txt")[0] + "(drop)" + iov(0, 0x7FFFFF9, at=8)
+                                    + "(call $fd_write (i32.const 4) (i32.const 8) (i32.const 1) (i32.const 40))",
+                                    b"f.txt"),
     # paths
     "readlink trailing slash": path_call("path_readlink", "lnk/", 3, after=(100, 10, 0)),
     "unlink trailing slash": path_call("path_unlink_file", "f.txt/", 3),
