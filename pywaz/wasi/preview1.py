@@ -940,7 +940,9 @@ class Wasi:
         try:
             mode = os.fstat(host_fd).st_mode
             if _stat.S_ISDIR(mode):
-                if want_write:
+                # wasmtime refuses fd_write rights on a directory even with oflags DIRECTORY (which opened
+                # it read-only here): a directory descriptor never claims a right it cannot have.
+                if want_write or base & Rights.FD_WRITE:
                     raise WasiError(Errno.ISDIR)
                 descriptor = DirectoryDescriptor(
                     host_fd, base & Rights.DIRECTORY_BASE, inheriting, fdflags=fdflags)
@@ -955,11 +957,15 @@ class Wasi:
         return Errno.SUCCESS
 
     def _path_readlink(self, data, fd, path, path_len, buf, buf_len, bufused_ptr):
-        check(data, buf, buf_len)
-        check(data, bufused_ptr, 4, 4)
         with self._resolve(data, fd, Rights.PATH_READLINK, path, path_len, False) as target:
             contents = os.fsencode(os.readlink(target.name, dir_fd=target.dir_fd))
+        if contents.startswith(b"/"):
+            # An absolute target names a host path outside every preopen: wasmtime (cap-std) answers
+            # EPERM instead of showing it, before it looks at the buffers.
+            return ESCAPE_ERRNO
         contents = contents[:buf_len]
+        check(data, buf, len(contents))  # as wasmtime: only the bytes written must fit
+        check(data, bufused_ptr, 4, 4)
         data[buf : buf + len(contents)] = contents
         _U32.pack_into(data, bufused_ptr, len(contents))
         return Errno.SUCCESS
