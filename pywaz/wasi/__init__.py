@@ -8,13 +8,18 @@ wazero, WASI is defined before instantiation: each call finds its caller's
 exported ``memory`` when it runs, so a start function can use WASI and one
 environment serves every instance that imports it (no :meth:`Wasi.bind`).
 Functions that take no pointer (``proc_exit``, ``fd_close``, ...; see
-:data:`MEMORYLESS`) work without a memory export; the others trap with
-"missing required memory export", as in wasmtime. ``proc_exit`` raises
+:data:`MEMORYLESS`) work without a memory export, as in wazero (wasmtime
+requires it for every call); the others trap with wasmtime's "missing
+required memory export". ``proc_exit`` raises
 :class:`pywaz.ExitError`. Guest paths can never leave a preopened directory
 (see :mod:`pywaz.wasi.sandbox`).
 
-Behaviour follows wasmtime (checked by ``tests/wasi/test_wasi_differential.py``)
-except where preview1 itself is clearer: rights are enforced (wasmtime ignores
+Behaviour follows wasmtime (checked by ``tests/wasi/test_wasi_differential.py``),
+including its limits on one call: ``fd_read``/``fd_pread``/``fd_write``/``fd_pwrite``
+(and ``sock_recv``/``sock_send``) move only the first non-empty buffer of their
+iovec array, a short transfer callers of readv/writev already handle, and the
+array plus that buffer may total 128 MiB (more is ``ENOMEM``). It differs
+where preview1 itself is clearer: rights are enforced (wasmtime ignores
 them), ``fd_fdstat_set_rights``, ``fd_allocate``, ``path_link`` with
 ``symlink_follow`` and the process/thread CPU-time clocks are implemented
 (wasmtime refuses them), and

@@ -76,21 +76,10 @@ def write_u64(data: bytearray, ptr: int, value: int) -> None:
     _U64.pack_into(data, ptr, value)
 
 
-def read_iovecs(data: bytearray, iovs: int, count: int) -> list[tuple[int, int]]:
-    """Read ``count`` iovec/ciovec records (8 bytes each) and check each buffer."""
-    check(data, iovs, count * 8, 4)
-    out = []
-    size = len(data)
-    for i in range(count):
-        buf, buf_len = _IOVEC.unpack_from(data, iovs + 8 * i)
-        if buf + buf_len > size:
-            raise GuestFault(f"pointer out of bounds: region {{start: {buf}, len: {buf_len}}}")
-        out.append((buf, buf_len))
-    return out
-
-
-# The longest buffer wasmtime (51) accepts in an iovec; a longer one is ENOMEM, whatever the pointer.
-MAX_IOVEC_LENGTH = 0x7FFFFF8
+# wasmtime (51) lets one preview1 call copy at most 128 MiB of guest data ("hostcall fuel"): the
+# iovec array (8 bytes an entry) and then the buffer used are charged against it, and a call that
+# would overdraw it fails with ENOMEM before anything else is looked at.
+HOSTCALL_BUDGET = 1 << 27
 
 
 def first_iovec(data: bytearray, iovs: int, count: int) -> tuple[int, int]:
@@ -105,13 +94,16 @@ def first_iovec(data: bytearray, iovs: int, count: int) -> tuple[int, int]:
 
     Raises:
         GuestFault: the array is outside memory or misaligned.
-        WasiError: ENOMEM for a buffer longer than :data:`MAX_IOVEC_LENGTH`.
+        WasiError: ENOMEM when the array and the buffer exceed :data:`HOSTCALL_BUDGET`.
     """
+    budget = HOSTCALL_BUDGET - 8 * count
+    if budget < 0:
+        raise WasiError(Errno.NOMEM)
     check(data, iovs, count * 8, 4)
     for offset in range(iovs, iovs + 8 * count, 8):
         buf, buf_len = _IOVEC.unpack_from(data, offset)
         if buf_len:
-            if buf_len > MAX_IOVEC_LENGTH:
+            if buf_len > budget:
                 raise WasiError(Errno.NOMEM)
             return buf, buf_len
     return 0, 0

@@ -59,7 +59,6 @@ from .guest import (
     WasiError,
     check,
     first_iovec,
-    read_iovecs,
     read_path,
     write_bytes,
     write_u32,
@@ -80,9 +79,8 @@ _U16 = struct.Struct("<H")
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _MAX_I64 = (1 << 63) - 1
-# Largest single read: a buffer may be as large as memory, and a socket's iovecs
-# may overlap so their total exceeds it; a shorter read is always a valid answer
-# (POSIX readv caps at SSIZE_MAX too).
+# Largest single read into the one buffer a call uses (see guest.first_iovec): a
+# shorter read is always a valid answer, and it bounds what one call allocates.
 _MAX_READ = 1 << 26
 _U64 = (1 << 64) - 1
 
@@ -224,25 +222,6 @@ def _as_s64(value: int) -> int:
 def _check_flags(value: int, allowed: int, what: str) -> None:
     if value & ~allowed:
         raise InvalidArgument(f"invalid flag value {value:#x} for {what}")
-
-
-def _gather(data: bytearray, vectors: list[tuple[int, int]]) -> bytes:
-    if len(vectors) == 1:
-        ptr, size = vectors[0]
-        return bytes(data[ptr : ptr + size])
-    return b"".join(data[ptr : ptr + size] for ptr, size in vectors)
-
-
-def _scatter(data: bytearray, vectors: list[tuple[int, int]], payload: bytes) -> None:
-    pos = 0
-    remaining = len(payload)
-    for ptr, size in vectors:
-        if not remaining:
-            break
-        n = size if size < remaining else remaining
-        data[ptr : ptr + n] = payload[pos : pos + n]
-        pos += n
-        remaining -= n
 
 
 class Wasi:
@@ -1065,10 +1044,11 @@ class Wasi:
 
     def _sock_recv(self, data, fd, ri_data, ri_data_len, ri_flags, ro_datalen_ptr, ro_flags_ptr):
         _check_flags(ri_flags, RIFLAGS_ALL, "riflags")
-        vectors = read_iovecs(data, ri_data, ri_data_len)
+        buf, size = first_iovec(data, ri_data, ri_data_len)  # one buffer a call, as fd_read
         check(data, ro_datalen_ptr, 4, 4)
         check(data, ro_flags_ptr, 2, 2)
         entry = self._socket(fd, Rights.FD_READ)
+        check(data, buf, size)
         import socket  # only socket guests pay for the module at start-up
 
         host_flags = 0
@@ -1076,9 +1056,8 @@ class Wasi:
             host_flags |= socket.MSG_PEEK
         if ri_flags & RIFLAGS_RECV_WAITALL:
             host_flags |= socket.MSG_WAITALL
-        total = min(sum(size for _, size in vectors), _MAX_READ)
-        payload, _ancillary, msg_flags, _address = entry.sock.recvmsg(total, 0, host_flags)
-        _scatter(data, vectors, payload)
+        payload, _ancillary, msg_flags, _address = entry.sock.recvmsg(min(size, _MAX_READ), 0, host_flags)
+        data[buf : buf + len(payload)] = payload
         _U32.pack_into(data, ro_datalen_ptr, len(payload))
         truncated = msg_flags & getattr(socket, "MSG_TRUNC", 0)
         _U16.pack_into(data, ro_flags_ptr, ROFLAGS_RECV_DATA_TRUNCATED if truncated else 0)
@@ -1086,10 +1065,11 @@ class Wasi:
 
     def _sock_send(self, data, fd, si_data, si_data_len, si_flags, so_datalen_ptr):
         _check_flags(si_flags, 0, "siflags")
-        vectors = read_iovecs(data, si_data, si_data_len)
+        buf, size = first_iovec(data, si_data, si_data_len)  # one buffer a call, as fd_write
         check(data, so_datalen_ptr, 4, 4)
         entry = self._socket(fd, Rights.FD_WRITE)
-        sent = entry.sock.send(_gather(data, vectors))
+        check(data, buf, size)
+        sent = entry.sock.send(bytes(data[buf : buf + size]))
         _U32.pack_into(data, so_datalen_ptr, sent)
         return Errno.SUCCESS
 

@@ -181,7 +181,8 @@ CASES = {
     "close stdin": call("fd_close", 0),
     "renumber onto preopen": (path_open("f.txt")[0] + "(drop) (call $fd_renumber (i32.const 4) (i32.const 3))",
                               b"f.txt"),
-    # iovecs: only the first non-empty buffer moves; one longer than 0x7fffff8 bytes is ENOMEM, before the fd
+    # iovecs: only the first non-empty buffer moves; the array and that buffer may total 128 MiB (more is
+    # ENOMEM, before the fd is looked at)
     "write two buffers": (iov(100, 5) + iov(200, 7, at=8) + call("fd_write", 1, 0, 2, 40)[0], b""),
     "write skips empty buffers": (iov(100, 0) + iov(70000, 0, at=8) + iov(200, 7, at=16)
                                   + call("fd_write", 1, 0, 3, 40)[0], b""),
@@ -193,6 +194,12 @@ CASES = {
     "write oversized buffer on a bad fd": (iov(0, 0xFFFFFFFF) + call("fd_write", 9, 0, 1, 40)[0], b""),
     "write buffer out of bounds on a bad fd": (iov(65530, 100) + call("fd_write", 9, 0, 1, 40)[0], b""),
     "write oversized after empty": (iov(0, 0) + iov(0, 0x80000000, at=8) + call("fd_write", 1, 0, 2, 40)[0], b""),
+    "write second buffer over the budget": (iov(0, 0) + iov(0, 0x7FFFFF1, at=8) + call("fd_write", 1, 0, 2, 40)[0],
+                                            b""),
+    "write second buffer at the budget": (iov(0, 0) + iov(0, 0x7FFFFF0, at=8) + call("fd_write", 1, 0, 2, 40)[0],
+                                          b""),
+    "write iovec array over the budget": call("fd_write", 9, 0, 0x1000001, 40),
+    "write iovec array at the budget": call("fd_write", 1, 0, 0x1000000, 40),
     "read oversized buffer": (iov(0, 0x7FFFFF9) + call("fd_read", 0, 0, 1, 40)[0], b""),
     "file read two buffers": (path_open("f.txt")[0] + "(drop)" + iov(100, 2, at=8) + iov(200, 3, at=16)
                               + "(drop (call $fd_read (i32.const 4) (i32.const 8) (i32.const 2) (i32.const 40)))"
