@@ -83,16 +83,6 @@ class Caller:
 
         return ExportedMemory(memories[0], None)
 
-    def raw_memory_export(self, name: str = "memory") -> Memory | None:
-        """The raw :class:`~pywaz.vm.objects.Memory` the calling instance exports as ``name``, or None.
-
-        None when there is no such export or it is not a memory. Looked up at
-        each call, so it works from the start function on (exports exist
-        before it runs); WASI reaches guest memory this way.
-        """
-        memory = self.module_instance.exports.get(name)
-        return memory if type(memory) is Memory else None
-
     def get_export(self, name: str):
         """The export ``name`` of the calling instance, or None when it has none by that name."""
         if not isinstance(name, str):
