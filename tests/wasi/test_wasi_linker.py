@@ -153,3 +153,33 @@ def test_imports_without_bind_still_serve_memoryless_calls():
             functions["proc_exit"][2](2)
         with pytest.raises(Trap, match="before Wasi.bind"):
             functions["fd_write"][2](1, 0, 0, 8)
+
+
+def _wasmtime_outcome(wasm: bytes) -> str:
+    """What wasmtime does with ``go``: "ok", "exit N" or the trap's cause."""
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    store.set_wasi(wasmtime.WasiConfig())
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    try:
+        linker.instantiate(store, wasmtime.Module(engine, wasm)).exports(store)["go"](store)
+    except wasmtime.ExitTrap as exit_:
+        return f"exit {exit_.code}"
+    except wasmtime.WasmtimeError as error:
+        return str(error).strip().splitlines()[-1].strip()
+    return "ok"
+
+
+def test_missing_memory_matches_wasmtime_except_for_memoryless_calls():
+    """wasmtime requires the export for every call; pywaz only where a pointer is taken (as wazero)."""
+    write = _calls("fd_write", "(memory 1)")
+    assert _wasmtime_outcome(write) == "missing required memory export"
+    with pywaz.Runtime() as runtime, Wasi() as wasi:
+        link(wasi, runtime)
+        with pytest.raises(Trap, match="missing required memory export"):
+            runtime.instantiate(write).exports["go"]()
+    exits = _calls("proc_exit", "(memory 1)")
+    assert _wasmtime_outcome(exits) == "missing required memory export"  # still so in the pinned wasmtime
+    with pywaz.Runtime() as runtime:
+        assert run_command(runtime, exits, entry="go") == 0
