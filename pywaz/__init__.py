@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .errors import (
         ClosedError,
         DecodeError,
+        DuplicateModuleError,
         ExitError,
         InstantiationError,
         LinkError,
