@@ -64,6 +64,24 @@ class ArgumentError(PywazError, TypeError, ValueError):
     keep working.
     """
 
+class DuplicateModuleError(LinkError):
+    """A module name is already registered in the runtime (by another instance).
+
+    ``name`` is that module name. Registering never silently replaces a
+    module: close the instance registered under the name first, or replace it
+    deliberately with ``Runtime.register(name, instance, replace=True)``.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(
+            f"module name {name!r} is already registered in this runtime; close the instance registered "
+            "under it first, or replace it deliberately with Runtime.register(name, instance, replace=True)"
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.name,))
+
 
 class InstantiationError(PywazError):
     """Instantiation failed for a reason other than linking or a trap."""

@@ -338,14 +338,17 @@ def _invoke(instance, name: str, texts: list[str]) -> None:
 def execute(args, data: bytes, stats: dict) -> int:
     """Compile, link WASI, instantiate and run; return the program's exit status.
 
+    Link errors are reported first, then a missing entry point, both before
+    anything runs. A module need not export ``memory``: only a WASI call that
+    takes a pointer needs it, and traps without it (as in wasmtime).
+
     Raises:
         RunFailure: a pywaz-side failure (exit code and message).
         Trap, DecodeError, ValidationError, LinkError, PywazError: mapped by :func:`run`.
     """
-    from ..errors import ExitError
     from ..vm import Runtime
     from ..wasi import Wasi, WasiConfig
-    from ..wasi.command import link, run_command
+    from ..wasi.command import link
 
     preopens = [parse_dir(text) for text in args.dir]
     env = [parse_env(text) for text in args.env]
@@ -364,33 +367,19 @@ def execute(args, data: bytes, stats: dict) -> int:
             stats["functions_at_load"] = _compiled_functions(compiled)
             stats["functions_total"] = len(getattr(compiled.artifact, "functions", ()) or ())
             stats.update(runtime.stats())
-            _check_entry_points(compiled, args.invoke)
-            _check_memory_limit(compiled, max_pages, args.max_memory)
             # argv[0] is the module path as given, as wasmtime does.
             config = WasiConfig(args=(args.module, *args.args), env=tuple(env), preopens=tuple(preopens))
-            config = config.with_inherited_stdio()
-            start = time.perf_counter()
-            try:
-                if args.invoke is None:
-                    code = run_command(runtime, compiled, config)
-                else:
-                    code = 0
-                    with Wasi(config) as wasi:
-                        host = link(wasi, runtime)
-                        instance = runtime.instantiate_module(compiled)
-                        try:
-                            if "memory" in instance.exports:  # WASI calls need it; a plain module may have none
-                                wasi.bind(instance)
-                            _invoke(instance, args.invoke, args.args)
-                        except ExitError as exit_:
-                            code = exit_.code
-                        finally:
-                            instance.close()
-                            host.close()
-            finally:
-                stats["run_seconds"] = time.perf_counter() - start
-                stats["functions_after_run"] = _compiled_functions(compiled)
-            return code
+            with Wasi(config.with_inherited_stdio()) as wasi:
+                link(wasi, runtime)  # closed with the runtime
+                runtime.check_imports(compiled)
+                _check_entry_points(compiled, args.invoke)
+                _check_memory_limit(compiled, max_pages, args.max_memory)
+                start = time.perf_counter()
+                try:
+                    return _run_instance(runtime, compiled, args)
+                finally:
+                    stats["run_seconds"] = time.perf_counter() - start
+                    stats["functions_after_run"] = _compiled_functions(compiled)
         finally:
             runtime.close()
     finally:
@@ -399,8 +388,28 @@ def execute(args, data: bytes, stats: dict) -> int:
             stats["disk_writes"] = cache.stats()["disk_writes"]
 
 
+def _run_instance(runtime, compiled, args) -> int:
+    """Instantiate (the start function runs with WASI), then run ``_start`` or ``--invoke``; the exit status."""
+    from ..errors import ExitError
+
+    try:
+        instance = runtime.instantiate_module(compiled)
+    except ExitError as exit_:  # proc_exit in the start function
+        return exit_.code
+    try:
+        if args.invoke is None:
+            instance.exports["_start"]()
+        else:
+            _invoke(instance, args.invoke, args.args)
+    except ExitError as exit_:
+        return exit_.code
+    finally:
+        instance.close()
+    return 0
+
+
 def _check_entry_points(compiled, invoke: str | None) -> None:
-    """Refuse, before instantiating, a module without the export to run (or without memory for WASI)."""
+    """Refuse, before instantiating, a module without the export to run."""
     exports = {export.name: export.kind for export in compiled.exports}
     if invoke is not None:
         if invoke not in exports:
@@ -411,8 +420,6 @@ def _check_entry_points(compiled, invoke: str | None) -> None:
     if exports.get("_start") != "func":
         raise RunFailure(EXIT_LINK, "the module does not export a function '_start' (not a WASI command; "
                                     "use --invoke NAME to call an export)")
-    if exports.get("memory") != "memory":
-        raise RunFailure(EXIT_LINK, "the module does not export 'memory', which WASI needs")
 
 
 def _check_memory_limit(compiled, max_pages: int | None, text: str | None) -> None:

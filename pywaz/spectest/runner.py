@@ -309,10 +309,14 @@ class ScriptRunner:
         slot = self.current if command.name is None else self.named.get(command.name)
         if slot is None:
             raise CommandFailed(f"register: no module {command.name or '(current)'} to register")
+        again = command.as_name in self.registered
         self.registered[command.as_name] = slot
         if isinstance(slot, _Placeholder):
             slot.fail()
-        self._get_runtime().register(command.as_name, slot)
+        if again:  # the reference interpreter's registry is a map: registering a name again rebinds it
+            self._get_runtime().register(command.as_name, slot, replace=True)
+        else:
+            self._get_runtime().register(command.as_name, slot)
 
     def _load_module_expecting_error(self, command: Command):
         """Compile and instantiate a module that should not instantiate; return the error (or None)."""

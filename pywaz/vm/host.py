@@ -46,19 +46,23 @@ class Caller:
     so ``caller`` always names the instance whose code made the call. When
     the function is called directly from Python (through the host instance's
     exports) there is no calling instance and ``caller`` is None.
+
+    ``module_instance`` is the raw store instance (the engine contract,
+    :class:`pywaz.vm.objects.ModuleInstance`): its ``exports`` dict is filled
+    before the start function runs and never changes afterwards.
     """
 
-    __slots__ = ("_exports", "_instance", "_runtime")
+    __slots__ = ("_exports", "module_instance", "_runtime")
 
     def __init__(self, module_instance, runtime):
-        self._instance = module_instance
+        self.module_instance = module_instance
         self._runtime = runtime
         self._exports = None
 
     @property
     def name(self) -> str | None:
         """The calling instance's registered module name, if any."""
-        return self._instance.name
+        return self.module_instance.name
 
     @property
     def exports(self):
@@ -66,13 +70,13 @@ class Caller:
         if self._exports is None:
             from .exports import Exports
 
-            self._exports = Exports(self._instance.exports, None, self._runtime)
+            self._exports = Exports(self.module_instance.exports, None, self._runtime)
         return self._exports
 
     @property
     def memory(self):
         """The calling instance's memory 0 (exported or not) as an ExportedMemory, or None."""
-        memories = self._instance.memories
+        memories = self.module_instance.memories
         if not memories:
             return None
         from .exports import ExportedMemory
@@ -86,7 +90,7 @@ class Caller:
         return self.exports.get(name)
 
     def __repr__(self) -> str:
-        return f"<Caller {self._instance.name or '(anonymous)'}>"
+        return f"<Caller {self.module_instance.name or '(anonymous)'}>"
 
 
 class HostFunction(Function):
@@ -125,13 +129,11 @@ def _host_call(fn, ftype, raw: bool, qualified: str, runtime, takes_caller: bool
         def call(*args):
             if not raw:
                 args = [from_raw(t, v) for t, v in zip(params, args)]
-            if takes_caller:
-                args = (caller, *args)
             if call_depth.host_nesting >= MAX_HOST_NESTING:
                 raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
             call_depth.host_nesting += 1
             try:
-                result = fn(*args)
+                result = fn(caller, *args) if takes_caller else fn(*args)
             except (Trap, ExitError):
                 raise
             except RecursionError:
@@ -400,7 +402,12 @@ class HostModuleBuilder:
         return self._add(name, Table(TableType(code, Limits(minimum, maximum)), None))
 
     def instantiate(self):
-        """Create the host instance and register it in the runtime under this module's name."""
+        """Create the host instance and register it in the runtime under this module's name.
+
+        Raises:
+            DuplicateModuleError: the runtime already has a module by this name
+                (close that instance first; names are never silently replaced).
+        """
         return self._runtime._instantiate_host(self.name, dict(self._exports))
 
 

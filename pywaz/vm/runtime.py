@@ -15,14 +15,14 @@ import threading
 from .._records import record, replace
 from ..api import CompileOptions
 from ..cache import CompilationCache, compute_key, module_digest, private_cache
-from ..errors import ClosedError, LinkError
+from ..errors import ClosedError, DuplicateModuleError, LinkError
 from ..ir import EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_KIND_NAMES, EXTERN_MEMORY, EXTERN_TABLE
 from .engines import create_engine
 from .exports import Exports
 from .functions import FunctionViews
 from .host import HostModuleBuilder
-from .instantiate import instantiate
 from .fuel import check_fuel, run_with_fuel
+from .instantiate import instantiate, resolve_imports
 from .interrupt import check_timeout, run_with_deadline
 from .objects import CallDepth, Function, Memory, ModuleInstance, Table
 
@@ -404,12 +404,31 @@ class Runtime:
             return None
         return exports.get(name)
 
+    def check_imports(self, compiled: CompiledModule) -> None:
+        """Raise the LinkError instantiating ``compiled`` now would raise, without instantiating it.
+
+        Nothing runs and nothing is allocated: use it to report link errors
+        before anything else (as ``pywaz run`` does).
+
+        Raises:
+            TypeError: ``compiled`` is not a CompiledModule.
+            LinkError: an import is unknown or has an incompatible type.
+            ClosedError: the runtime or the compiled module is closed.
+        """
+        self._check()
+        if not isinstance(compiled, CompiledModule):
+            raise TypeError(f"expected a CompiledModule, not {type(compiled).__name__}")
+        compiled._check()
+        resolve_imports(compiled.validated, self._lookup)
+
     def instantiate_module(self, compiled: CompiledModule, config: ModuleConfig | None = None) -> Instance:
         """Instantiate a compiled module (linking its imports against registered modules).
 
         Raises:
             TypeError: bad argument types.
             LinkError: an import is unknown or has an incompatible type.
+            DuplicateModuleError: ``config.name`` is already registered (checked
+                before anything is instantiated).
             Trap: a segment did not fit, or the start function trapped.
             ClosedError: the runtime or the compiled module is closed.
         """
@@ -426,8 +445,11 @@ class Runtime:
             config = ModuleConfig()
         elif not isinstance(config, ModuleConfig):
             raise TypeError(f"config must be a ModuleConfig, not {type(config).__name__}")
-        if config.name is not None and not isinstance(config.name, str):
-            raise TypeError("ModuleConfig.name must be a str or None")
+        if config.name is not None:
+            if not isinstance(config.name, str):
+                raise TypeError("ModuleConfig.name must be a str or None")
+            if config.name in self._registry:
+                raise DuplicateModuleError(config.name)
         module_instance = run_with_fuel(
             self._fuel,
             self.call_depth,
@@ -449,7 +471,7 @@ class Runtime:
         instance = Instance(self, module_instance, owned)
         self._instances[instance] = None
         if config.name is not None:
-            self._registry[config.name] = module_instance.exports
+            self._bind_name(config.name, module_instance.exports, replace=False)
         return instance
 
     def instantiate(self, data, config: ModuleConfig | None = None) -> Instance:
@@ -465,13 +487,19 @@ class Runtime:
             compiled.close()
             raise
 
-    def register(self, name: str, instance: Instance) -> None:
+    def register(self, name: str, instance: Instance, *, replace: bool = False) -> None:
         """Make ``instance``'s exports importable under module name ``name``.
+
+        A name registered to another instance is refused unless ``replace``
+        is true (then modules instantiated from now on import from
+        ``instance``; those already linked keep what they imported).
+        Registering an instance again under its own name does nothing.
 
         Raises:
             TypeError: bad argument types.
             LinkError: ``instance`` belongs to another runtime (runtimes share no
                 functions, memories, tables or globals; see :mod:`pywaz.vm.values`).
+            DuplicateModuleError: ``name`` is registered to another instance and ``replace`` is false.
             ClosedError: the runtime or the instance is closed.
         """
         self._check()
@@ -487,7 +515,14 @@ class Runtime:
                 "functions, memories, tables or globals (instantiate the module in this runtime, or import "
                 "host functions that call the other runtime's exports)"
             )
-        self._registry[name] = instance.module_instance.exports
+        self._bind_name(name, instance.module_instance.exports, replace=bool(replace))
+
+    def _bind_name(self, name: str, exports: dict, replace: bool) -> None:
+        """Register ``exports`` as module ``name``; never silently over another module's."""
+        bound = self._registry.get(name)
+        if bound is not None and bound is not exports and not replace:
+            raise DuplicateModuleError(name)
+        self._registry[name] = exports
 
     def _unregister(self, exports: dict) -> None:
         """Forget every module name bound to ``exports`` (its instance closed)."""
@@ -501,6 +536,8 @@ class Runtime:
 
     def _instantiate_host(self, name: str, exports: dict) -> Instance:
         self._check()
+        if name in self._registry:
+            raise DuplicateModuleError(name)
         module_instance = ModuleInstance(None, self, name)
         module_instance.exports = exports
         for obj in exports.values():

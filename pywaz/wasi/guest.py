@@ -76,17 +76,37 @@ def write_u64(data: bytearray, ptr: int, value: int) -> None:
     _U64.pack_into(data, ptr, value)
 
 
-def read_iovecs(data: bytearray, iovs: int, count: int) -> list[tuple[int, int]]:
-    """Read ``count`` iovec/ciovec records (8 bytes each) and check each buffer."""
+# wasmtime (51) lets one preview1 call copy at most 128 MiB of guest data ("hostcall fuel"): the
+# iovec array (8 bytes an entry) and then the buffer used are charged against it, and a call that
+# would overdraw it fails with ENOMEM before anything else is looked at.
+HOSTCALL_BUDGET = 1 << 27
+
+
+def first_iovec(data: bytearray, iovs: int, count: int) -> tuple[int, int]:
+    """The first non-empty buffer of an iovec/ciovec array as ``(ptr, len)``; ``(0, 0)`` if all are empty.
+
+    wasmtime's preview1 reads or writes only that buffer per call (a short
+    transfer, which callers of readv/writev must handle anyway); the others
+    are neither used nor bounds-checked. This also bounds one call's work by
+    the memory size, however many overlapping buffers the guest passes. The
+    array itself must lie in memory (GuestFault); the buffer is checked by
+    the caller with :func:`check`, after the descriptor, as wasmtime does.
+
+    Raises:
+        GuestFault: the array is outside memory or misaligned.
+        WasiError: ENOMEM when the array and the buffer exceed :data:`HOSTCALL_BUDGET`.
+    """
+    budget = HOSTCALL_BUDGET - 8 * count
+    if budget < 0:
+        raise WasiError(Errno.NOMEM)
     check(data, iovs, count * 8, 4)
-    out = []
-    size = len(data)
-    for i in range(count):
-        buf, buf_len = _IOVEC.unpack_from(data, iovs + 8 * i)
-        if buf + buf_len > size:
-            raise GuestFault(f"pointer out of bounds: region {{start: {buf}, len: {buf_len}}}")
-        out.append((buf, buf_len))
-    return out
+    for offset in range(iovs, iovs + 8 * count, 8):
+        buf, buf_len = _IOVEC.unpack_from(data, offset)
+        if buf_len:
+            if buf_len > budget:
+                raise WasiError(Errno.NOMEM)
+            return buf, buf_len
+    return 0, 0
 
 
 def read_path(data: bytearray, ptr: int, size: int) -> str:

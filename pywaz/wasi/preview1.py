@@ -4,9 +4,11 @@ Input: a :class:`~pywaz.wasi.config.WasiConfig`. Output: :class:`Wasi`, whose
 :meth:`Wasi.functions` gives ``{name: (params, results, fn)}`` where ``fn``
 takes ``(memory, *raw_args)`` -- a :class:`pywaz.vm.objects.Memory` and the
 raw wasm values (i32/i64 as unsigned ints) -- and returns the errno as an int
-(``proc_exit`` raises :class:`pywaz.ExitError` instead). :meth:`Wasi.bind`
-attaches an instance's exported memory, after which :meth:`Wasi.imports`
-gives the same functions taking only the raw arguments.
+(``proc_exit`` raises :class:`pywaz.ExitError` instead).
+:meth:`Wasi.caller_functions` gives the same functions taking a
+:class:`pywaz.Caller` first, whose ``memory`` export they use (what
+:func:`pywaz.wasi.link` registers); :meth:`Wasi.imports` gives them taking
+only the raw arguments, over the memory attached by :meth:`Wasi.bind`.
 
 Error behaviour follows wasmtime (the reference runner) where preview1 leaves
 it open: a pointer outside memory or misaligned traps (or returns ``EFAULT``
@@ -56,7 +58,7 @@ from .guest import (
     InvalidArgument,
     WasiError,
     check,
-    read_iovecs,
+    first_iovec,
     read_path,
     write_bytes,
     write_u32,
@@ -77,8 +79,8 @@ _U16 = struct.Struct("<H")
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _MAX_I64 = (1 << 63) - 1
-# Largest single read: iovecs may overlap, so their total can exceed memory;
-# a shorter read is always a valid answer (POSIX readv caps at SSIZE_MAX too).
+# Largest single read into the one buffer a call uses (see guest.first_iovec): a
+# shorter read is always a valid answer, and it bounds what one call allocates.
 _MAX_READ = 1 << 26
 _U64 = (1 << 64) - 1
 
@@ -154,6 +156,18 @@ SIGNATURES = {
     )
 }
 
+# The functions that take no pointer: they never touch guest memory, so they
+# work for a caller that exports none (as in wazero; wasmtime requires the
+# export for every call, even proc_exit).
+MEMORYLESS = frozenset((
+    "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_set_flags", "fd_fdstat_set_rights",
+    "fd_filestat_set_size", "fd_filestat_set_times", "fd_renumber", "fd_sync", "proc_exit", "proc_raise",
+    "sched_yield", "sock_shutdown",
+))
+
+# wasmtime's words for a caller without a "memory" export, then what to do about it.
+MISSING_MEMORY = 'missing required memory export (the calling module must export its memory as "memory")'
+
 
 def _filetype_of(mode: int) -> int:
     if _stat.S_ISREG(mode):
@@ -208,25 +222,6 @@ def _as_s64(value: int) -> int:
 def _check_flags(value: int, allowed: int, what: str) -> None:
     if value & ~allowed:
         raise InvalidArgument(f"invalid flag value {value:#x} for {what}")
-
-
-def _gather(data: bytearray, vectors: list[tuple[int, int]]) -> bytes:
-    if len(vectors) == 1:
-        ptr, size = vectors[0]
-        return bytes(data[ptr : ptr + size])
-    return b"".join(data[ptr : ptr + size] for ptr, size in vectors)
-
-
-def _scatter(data: bytearray, vectors: list[tuple[int, int]], payload: bytes) -> None:
-    pos = 0
-    remaining = len(payload)
-    for ptr, size in vectors:
-        if not remaining:
-            break
-        n = size if size < remaining else remaining
-        data[ptr : ptr + n] = payload[pos : pos + n]
-        pos += n
-        remaining -= n
 
 
 class Wasi:
@@ -288,11 +283,29 @@ class Wasi:
 
     def functions(self) -> dict:
         """``{name: (params, results, fn(memory, *raw_args))}`` for every preview1 function."""
-        return {name: (params, results, self._wrap(name)) for name, (params, results) in SIGNATURES.items()}
+        return {name: (params, results, self._wrap(name, "memory")) for name, (params, results) in SIGNATURES.items()}
+
+    def caller_functions(self) -> dict:
+        """``{name: (params, results, fn, takes_caller)}``: what :func:`pywaz.wasi.link` registers.
+
+        When ``takes_caller`` is true, ``fn(caller, *raw_args)`` takes the
+        :class:`pywaz.Caller` and finds the calling instance's exported
+        ``memory`` at each call, so one environment serves any instance
+        that imports it, from its start function on; otherwise (the
+        :data:`MEMORYLESS` functions) ``fn(*raw_args)``. A caller without a
+        ``memory`` export traps at the first call that needs memory (after
+        trying the memory given to :meth:`bind`, if any).
+        """
+        return {name: (params, results, self._wrap(name, "caller"), name not in MEMORYLESS)
+                for name, (params, results) in SIGNATURES.items()}
 
     def bind(self, target) -> None:
-        """Use ``target``'s memory for :meth:`imports`.
+        """Use ``target``'s memory for :meth:`imports` (not needed with :func:`pywaz.wasi.link`).
 
+        Functions registered by :func:`~pywaz.wasi.link` use the calling
+        instance's ``memory`` export; they fall back to the memory bound here
+        only for a caller that exports none (e.g. a module exporting its memory
+        under another name: ``wasi.bind(instance.exports["mem"])``).
         ``target`` is a :class:`pywaz.Instance`, a ``ModuleInstance``, an
         exported or raw ``Memory``; an instance must export ``memory``.
 
@@ -304,10 +317,11 @@ class Wasi:
     def imports(self) -> dict:
         """``{name: (params, results, fn(*raw_args))}`` using the memory given to :meth:`bind`.
 
-        The functions may be created before the instance exists (they are
-        imports of it); calling one before :meth:`bind` traps.
+        For embedders wiring the functions up by hand; :func:`pywaz.wasi.link`
+        needs no :meth:`bind`. Calling one that needs memory before
+        :meth:`bind` traps.
         """
-        return {name: (params, results, self._wrap(name, late_bound=True))
+        return {name: (params, results, self._wrap(name, "bound"))
                 for name, (params, results) in SIGNATURES.items()}
 
     def close(self) -> None:
@@ -320,10 +334,17 @@ class Wasi:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _wrap(self, name: str, late_bound: bool = False):
-        """The callable for one function: errno on failure, Trap for faults and bad flags."""
+    def _wrap(self, name: str, mode: str):
+        """The callable for one function: errno on failure, Trap for faults and bad flags.
+
+        ``mode``: "memory" (the memory is the first argument), "bound" (the
+        memory given to :meth:`bind`) or "caller" (a :class:`pywaz.Caller`
+        first, whose ``memory`` export is used). Memoryless functions take
+        no memory or caller in "bound" and "caller" modes.
+        """
         method = getattr(self, "_" + name)
         trap_on_fault = self._trap_on_fault
+        qualified = f"{MODULE_NAME}.{name}"
 
         def failure(error: Exception) -> int:
             if isinstance(error, WasiError):
@@ -332,35 +353,58 @@ class Wasi:
                 return wasi_errno_from_os(error)
             if isinstance(error, GuestFault):
                 if trap_on_fault:
-                    raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY, f"{MODULE_NAME}.{name}: {error.message}") from None
+                    raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY, f"{qualified}: {error.message}") from None
                 return Errno.FAULT
             if isinstance(error, InvalidArgument):
-                raise Trap(TrapKind.HOST_ERROR, f"{MODULE_NAME}.{name}: {error}") from None
+                raise Trap(TrapKind.HOST_ERROR, f"{qualified}: {error}") from None
             if isinstance(error, (OverflowError, ValueError)):
                 return Errno.INVAL  # a value the host call cannot represent (e.g. off_t overflow)
             if isinstance(error, MemoryError):
                 return Errno.NOMEM
             raise error
 
-        if late_bound:
-            def call(*args):
-                memory = self.memory
-                if memory is None:
-                    raise Trap(TrapKind.HOST_ERROR, f"{MODULE_NAME}.{name} called before Wasi.bind()")
-                try:
-                    return method(memory.data, *args)
-                except Exception as error:
-                    return failure(error)
-        else:
+        if mode == "memory":
             def call(memory, *args):
                 try:
                     return method(memory.data, *args)
                 except Exception as error:
                     return failure(error)
+        elif name in MEMORYLESS:
+            def call(*args):
+                try:
+                    return method(None, *args)
+                except Exception as error:
+                    return failure(error)
+        elif mode == "bound":
+            def call(*args):
+                memory = self.memory
+                if memory is None:
+                    raise Trap(TrapKind.HOST_ERROR, f"{qualified} called before Wasi.bind()")
+                try:
+                    return method(memory.data, *args)
+                except Exception as error:
+                    return failure(error)
+        else:
+            def without_export():
+                if self.memory is None:  # the memory given to bind(), for a module exporting it otherwise
+                    raise Trap(TrapKind.HOST_ERROR, f"{qualified}: {MISSING_MEMORY}")
+                return self.memory.data
+
+            def call(caller, *args):
+                # Looked up on every call (a few attribute reads): exports exist before the start
+                # function runs. Only a Memory has ``data``; no caller (None) has no module_instance.
+                try:
+                    data = caller.module_instance.exports["memory"].data
+                except (AttributeError, KeyError):
+                    data = without_export()
+                try:
+                    return method(data, *args)
+                except Exception as error:
+                    return failure(error)
 
         call.__name__ = name
         call.__qualname__ = f"Wasi.{name}"
-        call.__doc__ = f"{MODULE_NAME}.{name}{SIGNATURES[name]}"
+        call.__doc__ = f"{qualified}{SIGNATURES[name]}"
         return call
 
     # -- descriptor lookup ---------------------------------------------------
@@ -623,38 +667,42 @@ class Wasi:
             raise WasiError(Errno.NOTCAPABLE)
         return entry
 
+    # fd_read/fd_pread/fd_write/fd_pwrite transfer only the first non-empty buffer, as wasmtime does
+    # (see guest.first_iovec); the buffer is bounds-checked after the descriptor, whole, before any I/O.
+
     def _fd_read(self, data, fd, iovs, iovs_len, nread_ptr):
-        vectors = read_iovecs(data, iovs, iovs_len)
+        buf, size = first_iovec(data, iovs, iovs_len)
         check(data, nread_ptr, 4, 4)
         entry = self._readable_file(fd, positional=False)
-        total = min(sum(size for _, size in vectors), _MAX_READ)
-        if not total:
+        check(data, buf, size)
+        if not size:
             payload = b""
         elif type(entry) is StreamDescriptor:
-            payload = entry.stream.read(total)
+            payload = entry.stream.read(min(size, _MAX_READ))
         else:
-            payload = os.read(entry.host_fd, total)
-        _scatter(data, vectors, payload)
+            payload = os.read(entry.host_fd, min(size, _MAX_READ))
+        data[buf : buf + len(payload)] = payload
         _U32.pack_into(data, nread_ptr, len(payload))
         return Errno.SUCCESS
 
     def _fd_pread(self, data, fd, iovs, iovs_len, offset, nread_ptr):
-        vectors = read_iovecs(data, iovs, iovs_len)
+        buf, size = first_iovec(data, iovs, iovs_len)
         check(data, nread_ptr, 4, 4)
         entry = self._readable_file(fd, positional=True)
         if offset > _MAX_I64:
             return Errno.INVAL
-        total = min(sum(size for _, size in vectors), _MAX_READ)
-        payload = os.pread(entry.host_fd, total, offset) if total else b""
-        _scatter(data, vectors, payload)
+        check(data, buf, size)
+        payload = os.pread(entry.host_fd, min(size, _MAX_READ), offset) if size else b""
+        data[buf : buf + len(payload)] = payload
         _U32.pack_into(data, nread_ptr, len(payload))
         return Errno.SUCCESS
 
     def _fd_write(self, data, fd, iovs, iovs_len, nwritten_ptr):
-        vectors = read_iovecs(data, iovs, iovs_len)
+        buf, size = first_iovec(data, iovs, iovs_len)
         check(data, nwritten_ptr, 4, 4)
         entry = self._writable_file(fd, positional=False)
-        payload = _gather(data, vectors)
+        check(data, buf, size)
+        payload = bytes(data[buf : buf + size])
         if type(entry) is StreamDescriptor:
             written = entry.stream.write(payload) if payload else 0
         else:
@@ -663,13 +711,13 @@ class Wasi:
         return Errno.SUCCESS
 
     def _fd_pwrite(self, data, fd, iovs, iovs_len, offset, nwritten_ptr):
-        vectors = read_iovecs(data, iovs, iovs_len)
+        buf, size = first_iovec(data, iovs, iovs_len)
         check(data, nwritten_ptr, 4, 4)
         entry = self._writable_file(fd, positional=True)
         if offset > _MAX_I64:
             return Errno.INVAL
-        payload = _gather(data, vectors)
-        written = os.pwrite(entry.host_fd, payload, offset)
+        check(data, buf, size)
+        written = os.pwrite(entry.host_fd, bytes(data[buf : buf + size]), offset)
         _U32.pack_into(data, nwritten_ptr, written)
         return Errno.SUCCESS
 
@@ -871,7 +919,9 @@ class Wasi:
         try:
             mode = os.fstat(host_fd).st_mode
             if _stat.S_ISDIR(mode):
-                if want_write:
+                # wasmtime refuses fd_write rights on a directory even with oflags DIRECTORY (which opened
+                # it read-only here): a directory descriptor never claims a right it cannot have.
+                if want_write or base & Rights.FD_WRITE:
                     raise WasiError(Errno.ISDIR)
                 descriptor = DirectoryDescriptor(
                     host_fd, base & Rights.DIRECTORY_BASE, inheriting, fdflags=fdflags)
@@ -886,11 +936,15 @@ class Wasi:
         return Errno.SUCCESS
 
     def _path_readlink(self, data, fd, path, path_len, buf, buf_len, bufused_ptr):
-        check(data, buf, buf_len)
-        check(data, bufused_ptr, 4, 4)
         with self._resolve(data, fd, Rights.PATH_READLINK, path, path_len, False) as target:
             contents = os.fsencode(os.readlink(target.name, dir_fd=target.dir_fd))
+        if contents.startswith(b"/"):
+            # An absolute target names a host path outside every preopen: wasmtime (cap-std) answers
+            # EPERM instead of showing it, before it looks at the buffers.
+            return ESCAPE_ERRNO
         contents = contents[:buf_len]
+        check(data, buf, len(contents))  # as wasmtime: only the bytes written must fit
+        check(data, bufused_ptr, 4, 4)
         data[buf : buf + len(contents)] = contents
         _U32.pack_into(data, bufused_ptr, len(contents))
         return Errno.SUCCESS
@@ -990,10 +1044,11 @@ class Wasi:
 
     def _sock_recv(self, data, fd, ri_data, ri_data_len, ri_flags, ro_datalen_ptr, ro_flags_ptr):
         _check_flags(ri_flags, RIFLAGS_ALL, "riflags")
-        vectors = read_iovecs(data, ri_data, ri_data_len)
+        buf, size = first_iovec(data, ri_data, ri_data_len)  # one buffer a call, as fd_read
         check(data, ro_datalen_ptr, 4, 4)
         check(data, ro_flags_ptr, 2, 2)
         entry = self._socket(fd, Rights.FD_READ)
+        check(data, buf, size)
         import socket  # only socket guests pay for the module at start-up
 
         host_flags = 0
@@ -1001,9 +1056,8 @@ class Wasi:
             host_flags |= socket.MSG_PEEK
         if ri_flags & RIFLAGS_RECV_WAITALL:
             host_flags |= socket.MSG_WAITALL
-        total = min(sum(size for _, size in vectors), _MAX_READ)
-        payload, _ancillary, msg_flags, _address = entry.sock.recvmsg(total, 0, host_flags)
-        _scatter(data, vectors, payload)
+        payload, _ancillary, msg_flags, _address = entry.sock.recvmsg(min(size, _MAX_READ), 0, host_flags)
+        data[buf : buf + len(payload)] = payload
         _U32.pack_into(data, ro_datalen_ptr, len(payload))
         truncated = msg_flags & getattr(socket, "MSG_TRUNC", 0)
         _U16.pack_into(data, ro_flags_ptr, ROFLAGS_RECV_DATA_TRUNCATED if truncated else 0)
@@ -1011,10 +1065,11 @@ class Wasi:
 
     def _sock_send(self, data, fd, si_data, si_data_len, si_flags, so_datalen_ptr):
         _check_flags(si_flags, 0, "siflags")
-        vectors = read_iovecs(data, si_data, si_data_len)
+        buf, size = first_iovec(data, si_data, si_data_len)  # one buffer a call, as fd_write
         check(data, so_datalen_ptr, 4, 4)
         entry = self._socket(fd, Rights.FD_WRITE)
-        sent = entry.sock.send(_gather(data, vectors))
+        check(data, buf, size)
+        sent = entry.sock.send(bytes(data[buf : buf + size]))
         _U32.pack_into(data, so_datalen_ptr, sent)
         return Errno.SUCCESS
 

@@ -147,10 +147,55 @@ def test_wasi_import_with_a_wrong_type_is_a_link_error(pywaz_run, tmp_path):
     assert "link error" in one_line_error(pywaz_run(path), 67)
 
 
-def test_module_without_start_or_memory(pywaz_run, tmp_path):
+def test_module_without_start(pywaz_run, tmp_path):
     assert "'_start'" in one_line_error(pywaz_run(wasm(tmp_path, MATH)), 67)
-    no_memory = wasm(tmp_path, '(module (func (export "_start")))', "nomem.wasm")
-    assert "'memory'" in one_line_error(pywaz_run(no_memory), 67)
+
+
+PROC_EXIT = '(import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))'
+FD_WRITE = '(import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))'
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_module_without_memory_runs_until_a_call_needs_memory(pywaz_run, tmp_path, engine):
+    empty = wasm(tmp_path, '(module (func (export "_start")))', "empty.wasm")
+    assert pywaz_run("--engine", engine, empty) == (0, b"", b"")
+    exits = wasm(tmp_path, f'(module {PROC_EXIT} (func (export "_start") (call $proc_exit (i32.const 3))))',
+                 "exit.wasm")
+    assert pywaz_run("--engine", engine, exits) == (3, b"", b"")
+    writes = wasm(tmp_path, f'(module {FD_WRITE} (memory 1) (func (export "_start") '
+                            '(drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 8)))))',
+                  "write.wasm")
+    result = pywaz_run("--engine", engine, writes)
+    lines = result.stderr.decode().splitlines()
+    assert result.exit_code == 134, lines
+    assert lines[0].endswith('wasm trap: host function error: wasi_snapshot_preview1.fd_write: missing required '
+                             'memory export (the calling module must export its memory as "memory")')
+
+
+def test_link_errors_come_before_entry_point_and_memory_checks(pywaz_run, tmp_path):
+    # No memory, no _start, and an import nobody provides: the import is what gets reported.
+    path = wasm(tmp_path, '(module (import "env" "missing" (func)))')
+    line = one_line_error(pywaz_run(path), 67)
+    assert 'link error: unknown import "env" "missing"' in line, line
+    path = wasm(tmp_path, '(module (import "wasi_snapshot_preview1" "no_such_call" (func)))', "wasi.wasm")
+    line = one_line_error(pywaz_run(path), 67)
+    assert 'unknown import "wasi_snapshot_preview1" "no_such_call"' in line, line
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_start_function_uses_wasi(pywaz_run, tmp_path, engine):
+    # The start function prints, then _start exits with 5: both see a working WASI.
+    path = wasm(tmp_path, f"""(module {FD_WRITE} {PROC_EXIT}
+      (memory (export "memory") 1)
+      (data (i32.const 0) "\\10\\00\\00\\00\\06\\00\\00\\00")
+      (data (i32.const 16) "start\\n")
+      (func $init (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+      (start $init)
+      (func (export "_start") (call $proc_exit (i32.const 5))))""")
+    assert pywaz_run("--engine", engine, path) == (5, b"start\n", b"")
+    exits_early = wasm(tmp_path, f'(module {PROC_EXIT} (func $init (call $proc_exit (i32.const 9))) (start $init) '
+                                 '(func (export "_start") unreachable))', "early.wasm")
+    assert pywaz_run("--engine", engine, exits_early) == (9, b"", b"")
 
 
 def test_start_that_returns_exits_zero_without_output(pywaz_run, tmp_path):

@@ -124,8 +124,9 @@ def test_cross_instance_recursion_goes_deep_without_c_recursion():
     data = wasmtime.wat2wasm(wat)
     with pywaz.Runtime(max_call_depth=100000) as rt:
         table = rt.new_host_module("env").table("t", "funcref", 2).instantiate().exports["t"]
-        rt.new_host_module("cfg").global_("which", "i32", 1).instantiate()
+        config = rt.new_host_module("cfg").global_("which", "i32", 1).instantiate()
         first = rt.instantiate(data)
+        config.close()  # frees the name "cfg" for the second instance's own value
         rt.new_host_module("cfg").global_("which", "i32", 0).instantiate()
         second = rt.instantiate(data)
         table.set(0, first.exports["rec"])
@@ -152,8 +153,9 @@ def test_cross_instance_recursion_with_many_parameters():
     data = wasmtime.wat2wasm(wat)
     with pywaz.Runtime(max_call_depth=100000) as rt:
         table = rt.new_host_module("env").table("t", "funcref", 2).instantiate().exports["t"]
-        rt.new_host_module("cfg").global_("which", "i32", 1).instantiate()
+        config = rt.new_host_module("cfg").global_("which", "i32", 1).instantiate()
         first = rt.instantiate(data)
+        config.close()  # frees the name "cfg" for the second instance's own value
         rt.new_host_module("cfg").global_("which", "i32", 0).instantiate()
         second = rt.instantiate(data)
         table.set(0, first.exports["rec"])

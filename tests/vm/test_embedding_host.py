@@ -150,6 +150,8 @@ def test_caller_gives_the_calling_instance_memory_and_exports(rt):
 
     def log(caller: pywaz.Caller, ptr: pywaz.i32, n: pywaz.i32) -> None:
         seen.append((caller.name, caller.memory.read_string(ptr, n), caller.exports["tag"].value))
+        raw = caller.module_instance.exports["memory"]  # the raw store object, as WASI uses it
+        assert bytes(raw.data[ptr : ptr + n]).decode() == seen[-1][1]
 
     def who(caller) -> pywaz.i32:
         return caller.get_export("tag").value

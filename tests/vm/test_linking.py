@@ -141,3 +141,80 @@ def test_closed_instance_is_no_longer_importable(runtime):
     exporter.close()
     with pytest.raises(LinkError, match="unknown import"):
         runtime.instantiate(importer)
+
+
+def _value_module(value: int) -> bytes:
+    return wasmtime.wat2wasm(f'(module (func (export "v") (result i32) i32.const {value}))')
+
+
+CALLS_V = wasmtime.wat2wasm(
+    '(module (import "lib" "v" (func $v (result i32))) (func (export "f") (result i32) call $v))'
+)
+
+
+def test_second_host_module_with_a_taken_name_is_refused(runtime):
+    first = runtime.new_host_module("env").function("v", lambda: 1, params=[], results=["i32"]).instantiate()
+    second = runtime.new_host_module("env").function("v", lambda: 2, params=[], results=["i32"])
+    with pytest.raises(pywaz.DuplicateModuleError, match="'env' is already registered") as info:
+        second.instantiate()
+    assert info.value.name == "env" and isinstance(info.value, LinkError)
+    user = wasmtime.wat2wasm(
+        '(module (import "env" "v" (func $v (result i32))) (func (export "f") (result i32) call $v))'
+    )
+    assert runtime.instantiate(user).exports["f"]() == 1  # the first module is still the one imported
+    first.close()  # frees the name
+    second.instantiate()
+    assert runtime.instantiate(user).exports["f"]() == 2
+
+
+def test_instance_name_taken_is_refused_before_the_start_function_runs(runtime):
+    runtime.instantiate(_value_module(1), pywaz.ModuleConfig(name="lib"))
+    counter = []
+    runtime.new_host_module("host").function("tick", lambda: counter.append(1), params=[], results=[]).instantiate()
+    starts = wasmtime.wat2wasm('(module (import "host" "tick" (func $tick)) (start $tick))')
+    with pytest.raises(pywaz.DuplicateModuleError, match="'lib'"):
+        runtime.instantiate(starts, pywaz.ModuleConfig(name="lib"))
+    assert counter == []
+    with pytest.raises(pywaz.DuplicateModuleError, match="'host'"):
+        runtime.instantiate(starts, pywaz.ModuleConfig(name="host"))
+    assert counter == []
+    assert runtime.instantiate(CALLS_V).exports["f"]() == 1
+
+
+def test_register_refuses_a_taken_name_unless_replacing(runtime):
+    first = runtime.instantiate(_value_module(1), pywaz.ModuleConfig(name="lib"))
+    second = runtime.instantiate(_value_module(2))
+    runtime.register("lib", first)  # the same instance again: nothing changes
+    with pytest.raises(pywaz.DuplicateModuleError, match="replace=True"):
+        runtime.register("lib", second)
+    assert runtime.instantiate(CALLS_V).exports["f"]() == 1
+    linked_before = runtime.instantiate(CALLS_V)
+    runtime.register("lib", second, replace=True)
+    assert runtime.instantiate(CALLS_V).exports["f"]() == 2
+    assert linked_before.exports["f"]() == 1  # what was linked stays linked
+    first.close()  # no longer bound to "lib": closing it leaves the replacement registered
+    assert runtime.instantiate(CALLS_V).exports["f"]() == 2
+
+
+def test_duplicate_module_error_pickles():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(pywaz.DuplicateModuleError("env")))
+    assert type(error) is pywaz.DuplicateModuleError
+    assert error.name == "env" and str(error) == str(pywaz.DuplicateModuleError("env"))
+
+
+def test_check_imports_reports_link_errors_without_instantiating(runtime):
+    counter = []
+    runtime.new_host_module("host").function("tick", lambda: counter.append(1), params=[], results=[]).instantiate()
+    good = runtime.compile_module(wasmtime.wat2wasm('(module (import "host" "tick" (func $t)) (start $t))'))
+    runtime.check_imports(good)
+    assert counter == []
+    bad = runtime.compile_module(wasmtime.wat2wasm('(module (import "host" "tick" (func (param i32))))'))
+    with pytest.raises(LinkError, match='incompatible import type "host" "tick"'):
+        runtime.check_imports(bad)
+    with pytest.raises(TypeError):
+        runtime.check_imports(b"\0asm")
+    bad.close()
+    with pytest.raises(pywaz.ClosedError):
+        runtime.check_imports(bad)

@@ -7,6 +7,7 @@ import struct
 from pywaz.ir import Limits, MemoryType
 from pywaz.vm.objects import Memory
 from pywaz.wasi import Rights, Wasi
+from pywaz.wasi.codes import Oflags
 
 SCRATCH = 4096  # guest addresses below this are left for tests to use directly
 
@@ -60,8 +61,11 @@ class Guest:
 
     # Convenience wrappers returning (errno, value).
 
-    def open(self, path: str, oflags: int = 0, rights: int = Rights.ALL, fdflags: int = 0,
+    def open(self, path: str, oflags: int = 0, rights: int | None = None, fdflags: int = 0,
              follow: bool = True, fd: int = 3, inheriting: int = Rights.ALL) -> tuple[int, int | None]:
+        """path_open; ``rights`` defaults to every right, less fd_write for a directory (EISDIR, as wasmtime)."""
+        if rights is None:
+            rights = Rights.ALL & ~Rights.FD_WRITE if oflags & Oflags.DIRECTORY else Rights.ALL
         out = self.alloc(4, 4)
         errno = self("path_open", fd, int(follow), *self.str(path), oflags, rights, inheriting, fdflags, out)
         return errno, (self.u32(out) if errno == 0 else None)

@@ -100,6 +100,10 @@ CASES = {
     "open file as dir": path_open("f.txt/"),
     "open under file": path_open("f.txt/x"),
     "open dot": path_open("."),
+    "open dot as directory with every right": path_open(".", oflags=2),
+    "open dot as directory with fd_write": path_open(".", oflags=2, rights=1 << 6),
+    "open dot as directory reading": path_open(".", oflags=2, rights=(1 << 1) | (1 << 14)),
+    "open subdirectory as directory with every right": path_open("sub", oflags=2),
     "open sub dotdot": path_open("sub/.."),
     "open directory flag on file": path_open("f.txt", oflags=2),
     "open creat excl existing": path_open("f.txt", oflags=5),
@@ -177,6 +181,39 @@ CASES = {
     "close stdin": call("fd_close", 0),
     "renumber onto preopen": (path_open("f.txt")[0] + "(drop) (call $fd_renumber (i32.const 4) (i32.const 3))",
                               b"f.txt"),
+    # iovecs: only the first non-empty buffer moves; the array and that buffer may total 128 MiB (more is
+    # ENOMEM, before the fd is looked at)
+    "write two buffers": (iov(100, 5) + iov(200, 7, at=8) + call("fd_write", 1, 0, 2, 40)[0], b""),
+    "write skips empty buffers": (iov(100, 0) + iov(70000, 0, at=8) + iov(200, 7, at=16)
+                                  + call("fd_write", 1, 0, 3, 40)[0], b""),
+    "write ignores a later buffer out of bounds": (iov(100, 5) + iov(65530, 100, at=8)
+                                                   + call("fd_write", 1, 0, 2, 40)[0], b""),
+    "write all buffers empty": (iov(100, 0) + iov(200, 0, at=8) + call("fd_write", 1, 0, 2, 40)[0], b""),
+    "write oversized buffer": (iov(0, 0x7FFFFF9) + call("fd_write", 1, 0, 1, 40)[0], b""),
+    "write largest buffer out of bounds": (iov(0, 0x7FFFFF8) + call("fd_write", 1, 0, 1, 40)[0], b""),
+    "write oversized buffer on a bad fd": (iov(0, 0xFFFFFFFF) + call("fd_write", 9, 0, 1, 40)[0], b""),
+    "write buffer out of bounds on a bad fd": (iov(65530, 100) + call("fd_write", 9, 0, 1, 40)[0], b""),
+    "write oversized after empty": (iov(0, 0) + iov(0, 0x80000000, at=8) + call("fd_write", 1, 0, 2, 40)[0], b""),
+    "write second buffer over the budget": (iov(0, 0) + iov(0, 0x7FFFFF1, at=8) + call("fd_write", 1, 0, 2, 40)[0],
+                                            b""),
+    "write second buffer at the budget": (iov(0, 0) + iov(0, 0x7FFFFF0, at=8) + call("fd_write", 1, 0, 2, 40)[0],
+                                          b""),
+    "write iovec array over the budget": call("fd_write", 9, 0, 0x1000001, 40),
+    "write iovec array at the budget": call("fd_write", 1, 0, 0x1000000, 40),
+    "read oversized buffer": (iov(0, 0x7FFFFF9) + call("fd_read", 0, 0, 1, 40)[0], b""),
+    "file read two buffers": (path_open("f.txt")[0] + "(drop)" + iov(100, 2, at=8) + iov(200, 3, at=16)
+                              + "(drop (call $fd_read (i32.const 4) (i32.const 8) (i32.const 2) (i32.const 40)))"
+                              + "(i32.load (i32.const 100))", b"f.txt"),
+    "file pread two buffers": (path_open("f.txt")[0] + "(drop)" + iov(30, 2, at=8) + iov(32, 3, at=16)
+                               + "(call $fd_pread (i32.const 4) (i32.const 8) (i32.const 2) (i64.const 1)"
+                               " (i32.const 40))", b"f.txt"),
+    "file pwrite two buffers": (path_open("f.txt")[0] + "(drop)" + iov(1000, 2, at=8) + iov(1002, 3, at=16)
+                                + "(drop (call $fd_pwrite (i32.const 4) (i32.const 8) (i32.const 2) (i64.const 0)"
+                                " (i32.const 40))) (call $fd_pread (i32.const 4) (i32.const 8) (i32.const 1)"
+                                " (i64.const 0) (i32.const 44))", b"f.txt"),
+    "file write oversized buffer": (path_open("f.txt")[0] + "(drop)" + iov(0, 0x7FFFFF9, at=8)
+                                    + "(call $fd_write (i32.const 4) (i32.const 8) (i32.const 1) (i32.const 40))",
+                                    b"f.txt"),
     # paths
     "readlink trailing slash": path_call("path_readlink", "lnk/", 3, after=(100, 10, 0)),
     "unlink trailing slash": path_call("path_unlink_file", "f.txt/", 3),
@@ -198,6 +235,12 @@ CASES = {
     "rmdir nonempty": path_call("path_remove_directory", "sub", 3),
     "rmdir trailing slash": path_call("path_remove_directory", "sub/", 3),
     "readlink file": path_call("path_readlink", "f.txt", 3, after=(100, 10, 0)),
+    "readlink absolute target": path_call("path_readlink", "abs", 3, after=(20, 10, 0)),
+    "readlink absolute target, buffer out of bounds": path_call("path_readlink", "abs", 3, after=(65530, 100, 0)),
+    "readlink relative target climbing": path_call("path_readlink", "sub/up", 3, after=(20, 10, 0)),
+    "readlink missing, buffer out of bounds": path_call("path_readlink", "nope", 3, after=(65530, 100, 0)),
+    "readlink symlink, buffer longer than memory": path_call("path_readlink", "lnk", 3, after=(65530, 100, 0)),
+    "readlink symlink, buffer out of bounds": path_call("path_readlink", "lnk", 3, after=(65534, 100, 0)),
     "readlink short": path_call("path_readlink", "lnk", 3, after=(100, 2, 0)),
     "filestat missing": path_call("path_filestat_get", "nope", 3, 0, after=(0,)),
     "filestat escape": path_call("path_filestat_get", "../x", 3, 1, after=(0,)),
@@ -287,7 +330,6 @@ def run_pywaz(wasm: bytes, sandbox: str):
             args=["prog", "a"], env={"K": "V"}, preopens=[("/sandbox", sandbox)])) as wasi:
         link(wasi, runtime)
         instance = runtime.instantiate(wasm)
-        wasi.bind(instance)
         try:
             result = instance.exports["go"]()
         except pywaz.Trap:
@@ -363,7 +405,6 @@ def _memory_after(runner, wasm: bytes, sandbox: str, size: int) -> bytes:
     with pywaz.Runtime("interpreter") as runtime, Wasi(WasiConfig(preopens=[("/sandbox", sandbox)])) as wasi:
         link(wasi, runtime)
         instance = runtime.instantiate(wasm)
-        wasi.bind(instance)
         instance.exports["go"]()
         memory = instance.exports["memory"]
         return memory.read(0, size) + memory.read(60000, 4)

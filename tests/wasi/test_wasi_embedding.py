@@ -100,7 +100,6 @@ def test_memory_fault_traps_through_the_runtime():
     with pywaz.Runtime() as runtime, Wasi() as wasi:
         link(wasi, runtime)
         instance = runtime.instantiate(wasm)
-        wasi.bind(instance)
         with pytest.raises(Trap, match="out of bounds"):
             instance.exports["fault"]()
         with pytest.raises(ExitError) as info:

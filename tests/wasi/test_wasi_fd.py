@@ -46,9 +46,12 @@ def test_prestat_and_dir_name(make_guest, sandbox, tmp_path):
 def test_stdout_and_stderr_to_python_streams(make_guest):
     out, err = io.BytesIO(), io.StringIO()
     guest = make_guest(stdout=out, stderr=err)
-    iov = guest.iovecs(guest.put(b"hel"), guest.put(b""), guest.put(b"lo\n"))
+    iov = guest.iovecs(guest.put(b"hel"), guest.put(b"lo\n"))
+    assert guest("fd_write", 1, iov, 2, 0) == 0
+    assert guest.u32(0) == 3 and out.getvalue() == b"hel"  # one buffer a call, as wasmtime: a short write
+    iov = guest.iovecs(guest.put(b""), guest.put(b"lo\n"), guest.put(b"ignored"))
     assert guest("fd_write", 1, iov, 3, 0) == 0
-    assert guest.u32(0) == 6 and out.getvalue() == b"hello\n"
+    assert guest.u32(0) == 3 and out.getvalue() == b"hello\n"  # empty buffers are skipped
     assert guest.write(2, "é!".encode()) == (0, 3)
     assert err.getvalue() == "é!"
 
@@ -62,13 +65,15 @@ def test_stdio_to_host_files(make_guest, tmp_path):
     assert (tmp_path / "out.txt").read_bytes() == b"written"
 
 
-def test_stdin_bytes_scatter_into_several_buffers(make_guest):
+def test_stdin_reads_fill_the_first_non_empty_buffer(make_guest):
     guest = make_guest(stdin=b"abcdefgh")
     a, b = guest.alloc(3), guest.alloc(10)
-    iov = guest.iovecs((a, 3), (b, 10))
-    assert guest("fd_read", 0, iov, 2, 0) == 0
-    assert guest.u32(0) == 8
-    assert guest.bytes(a, 3) == b"abc" and guest.bytes(b, 5) == b"defgh"
+    iov = guest.iovecs((a, 0), (a, 3), (b, 10))
+    assert guest("fd_read", 0, iov, 3, 0) == 0
+    assert guest.u32(0) == 3 and guest.bytes(a, 3) == b"abc"
+    assert guest.bytes(b, 10) == bytes(10)  # as wasmtime: one buffer a call, a short read
+    assert guest("fd_read", 0, guest.iovecs((b, 10), (a, 3)), 2, 0) == 0
+    assert guest.u32(0) == 5 and guest.bytes(b, 5) == b"defgh"
     assert guest.read(0, 4) == (0, b"")  # EOF
 
 
@@ -255,7 +260,7 @@ def test_directory_rights_restrict_what_opens_beneath_it(guest):
     assert guest("fd_seek", fd, 0, 0, 0) == Errno.NOTCAPABLE
 
 
-def test_overlapping_iovecs_larger_than_memory_read_what_is_there(guest):
+def test_overlapping_iovecs_larger_than_memory_read_into_the_first(guest):
     _, fd = guest.open("hello.txt")
     iov = guest.iovecs(*[(0, 60000)] * 1000)  # 60 MB of buffers, all over the same bytes
     assert guest("fd_read", fd, iov, 1000, 8) == 0

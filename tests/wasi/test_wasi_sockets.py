@@ -126,3 +126,23 @@ def test_bad_socket_values(tmp_path):
     closed.close()
     with pytest.raises(PywazError, match="closed"):
         Wasi(WasiConfig(sockets=[closed]))
+
+
+def test_send_and_recv_use_the_first_non_empty_buffer(net_guest, listener):
+    """As fd_write/fd_read (and wasmtime's preview1): one buffer a call, so a call's work is bounded."""
+    client = socket.create_connection(listener.getsockname())
+    try:
+        _, conn = accept(net_guest)
+        out = net_guest.alloc(4, 4)
+        iov = net_guest.iovecs(net_guest.put(b""), net_guest.put(b"first"), net_guest.put(b"second"))
+        assert net_guest("sock_send", conn, iov, 3, 0, out) == 0 and net_guest.u32(out) == 5
+        assert client.recv(64) == b"first"
+        client.sendall(b"abcdef")
+        a, b = net_guest.alloc(4), net_guest.alloc(8)
+        out_len, out_flags = net_guest.alloc(4, 4), net_guest.alloc(2, 2)
+        iov = net_guest.iovecs((b, 0), (a, 4), (b, 8))
+        assert net_guest("sock_recv", conn, iov, 3, 0, out_len, out_flags) == 0
+        assert net_guest.u32(out_len) == 4 and net_guest.bytes(a, 4) == b"abcd"
+        assert recv(net_guest, conn, 8) == (0, b"ef", 0)
+    finally:
+        client.close()
