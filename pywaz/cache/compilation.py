@@ -19,6 +19,7 @@ Residency policies:
 from __future__ import annotations
 
 import collections
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -52,7 +53,8 @@ class CompilationCache:
     ``CompilationCache()`` lives in memory. ``CompilationCache(directory=PATH,
     max_bytes=N)`` adds a persistent store below memory, shared across
     processes and bounded to ``N`` bytes by least-recently-used pruning after
-    each write. ``max_entries`` bounds the memory layer. ``keep_sources``
+    each write. ``PATH`` is a ``str`` or :class:`os.PathLike`; a leading ``~``
+    is expanded to the home directory, as the command line does. ``max_entries`` bounds the memory layer. ``keep_sources``
     stores the generated source of each function in disk entries too.
 
     The directory is a trust boundary: entries contain code objects that
@@ -64,7 +66,7 @@ class CompilationCache:
 
     def __init__(
         self,
-        directory=None,
+        directory: str | os.PathLike[str] | None = None,
         max_bytes: int | None = None,
         *,
         max_entries: int | None = None,
