@@ -406,7 +406,9 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m pywaz.demo``: run the demo; returns the exit status (see :func:`run_demo`)."""
     parser = argparse.ArgumentParser(prog="python -m pywaz.demo", description=__doc__.splitlines()[0])
     parser.add_argument("wasm", nargs="?", help="a .wasm file (default: one from the repository)")
-    return run_demo(parser.parse_args(argv).wasm)
+    from .cli import call_handler
+
+    return call_handler("pywaz demo", lambda args: run_demo(args.wasm), parser.parse_args(argv))
 
 
 if __name__ == "__main__":

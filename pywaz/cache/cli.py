@@ -35,6 +35,7 @@ import argparse
 import os
 import struct
 import sys
+import textwrap
 import time
 
 from ..cli import exitcodes
@@ -99,7 +100,8 @@ def add_cache_command(subparsers) -> None:
 
 def add_compile_command(subparsers) -> None:
     """Add ``compile MODULE.wasm`` to an argparse subparsers object."""
-    parser = _parser(subparsers, "compile", COMPILE_CODES, help=COMPILE_HELP, description=COMPILE_DESCRIPTION)
+    description = textwrap.fill(COMPILE_DESCRIPTION, 100)  # the raw formatter keeps the epilog's table, not wrapping
+    parser = _parser(subparsers, "compile", COMPILE_CODES, help=COMPILE_HELP, description=description)
     parser.add_argument("module", metavar="MODULE.wasm")
     _add_dir(parser)
     parser.add_argument("--engine", default="compiler", help="engine whose artifact to store (default: compiler)")
