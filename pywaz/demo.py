@@ -374,31 +374,41 @@ def step_summary(ctx: DemoContext) -> None:
 STEPS = (step_decode, step_validate, step_wasi, step_summary)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the demo; returns the exit status (1 if a step failed, 2 if the file cannot be read)."""
-    parser = argparse.ArgumentParser(prog="python -m pywaz.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("wasm", nargs="?", help="a .wasm file (default: one from the repository)")
-    args = parser.parse_args(argv)
-    if args.wasm:
-        path = Path(args.wasm)
-    else:
-        path = find_demo_module()
+def run_demo(wasm: str | None) -> int:
+    """Run the demo on ``wasm`` (None: a module from the repository, else the built-in one).
+
+    Returns the exit status (:mod:`pywaz.cli.exitcodes`): 0, 1 if a step
+    failed, 65 if the module is malformed or invalid, 66 if it cannot be read.
+    """
+    from .cli import exitcodes
+    from .errors import DecodeError, ValidationError
+
+    path = Path(wasm) if wasm else find_demo_module()
     if path is None:
         ctx = DemoContext("built-in example module (no .wasm found in the repository)", builtin_module())
     else:
         try:
-            ctx = DemoContext(str(path), path.read_bytes(), path=path, default_run=not args.wasm)
+            ctx = DemoContext(str(path), path.read_bytes(), path=path, default_run=not wasm)
         except OSError as exc:
             print(f"pywaz demo: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
+            return exitcodes.NO_INPUT
     try:
         for step in STEPS:
             step(ctx)
             sys.stdout.flush()
     except PywazError as exc:
         print(f"pywaz demo: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    return 1 if ctx.failures else 0
+        return exitcodes.DATA_ERROR if isinstance(exc, (DecodeError, ValidationError)) else exitcodes.FAILED
+    return exitcodes.FAILED if ctx.failures else exitcodes.OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pywaz.demo``: run the demo; returns the exit status (see :func:`run_demo`)."""
+    parser = argparse.ArgumentParser(prog="python -m pywaz.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("wasm", nargs="?", help="a .wasm file (default: one from the repository)")
+    from .cli import call_handler
+
+    return call_handler("pywaz demo", lambda args: run_demo(args.wasm), parser.parse_args(argv))
 
 
 if __name__ == "__main__":

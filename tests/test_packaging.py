@@ -108,3 +108,20 @@ def _source_files() -> set[str]:
         for p in (REPO / tree).rglob("*")
         if p.is_file() and not skipped & set(p.parts)
     }
+
+
+def test_installed_wheel_spectest_without_data_says_where_it_looked(dist, tmp_path):
+    """Installed from a wheel there is no checkout: the default is relative to the working directory only."""
+    with zipfile.ZipFile(dist["wheel"]) as archive:
+        archive.extractall(tmp_path / "site")
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {key: value for key, value in os.environ.items() if key != "PYWAZ_TESTSUITE"}
+    env["PYTHONPATH"] = str(tmp_path / "site")
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys\nfrom pywaz.cli import main\nsys.exit(main(['spectest']))"],
+        capture_output=True, text=True, env=env, cwd=work,
+    )
+    assert proc.returncode == 66 and proc.stdout == ""
+    assert proc.stderr.strip().endswith(f"Searched: {tmp_path / 'shared' / 'wasm-testsuite' / 'v2-json'}.")
+    assert "PYWAZ_TESTSUITE" in proc.stderr and str(tmp_path / "site") not in proc.stderr

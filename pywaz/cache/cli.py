@@ -3,9 +3,12 @@
 Run as ``python -m pywaz.cache COMMAND ...``. :func:`register` adds the same
 commands to the ``pywaz`` CLI (``pywaz compile MODULE.wasm`` and
 ``pywaz cache {ls,show,prune,verify,clear}``).
-Exit status: 0 success, 1 the module did not compile or could not be stored
-(or ``verify``/``show`` found an invalid entry), 2 usage errors (missing file,
-missing or unsafe cache directory, unknown engine, unknown or ambiguous key).
+Exit statuses follow :mod:`pywaz.cli.exitcodes` (each command's ``--help``
+lists its own): 0 success, 1 ``verify``/``show`` found an invalid entry (or a
+module compiled with an error), 2 usage errors (bad size, unknown engine or
+compile mode, ambiguous key), 65 malformed or invalid module, 66 the module
+file, the cache directory or the entry does not exist or cannot be read, 73
+the cache directory is unsafe or unusable, or the entry could not be written.
 
 Every maintenance action takes ``--json`` and then writes one JSON object
 (times are Unix seconds, digests lowercase hex, sizes bytes)::
@@ -32,10 +35,55 @@ import argparse
 import os
 import struct
 import sys
+import textwrap
 import time
 
+from ..cli import exitcodes
+from ..cli.arguments import parse_size
+
 COMPILE_HELP = "compile a module ahead of time into the disk cache"
+COMPILE_DESCRIPTION = (
+    "Compile every function of a module now and store the artifact in the disk cache, so later runs "
+    "(`pywaz run`, or a Runtime with a CompilationCache on the same directory) load it instead of "
+    "compiling. The entry's key includes the engine and the compile mode: a run finds it only with the "
+    "same --engine and --compile-mode (pywaz run's defaults: compiler, lazy). With the interpreter engine "
+    "the entry holds the decoded and validated module."
+)
+COMPILE_MODE_HELP = (
+    "store the entry that runs in this mode look up (default: lazy, as pywaz run); either way every "
+    "function is compiled now"
+)
 CACHE_HELP = "inspect and maintain the disk cache"
+CACHE_DIR_CODES = (
+    (exitcodes.NO_INPUT, "the cache directory (or, for show, the entry) does not exist or cannot be read"),
+    (exitcodes.CANT_CREATE, "the cache directory is unsafe (writable by others) or unusable"),
+)
+CACHE_CODES = (
+    (exitcodes.OK, "success"),
+    (exitcodes.USAGE, "usage error (bad size, ambiguous key prefix, ...)"),
+    *CACHE_DIR_CODES,
+)
+CHECK_CODES = (
+    (exitcodes.OK, "every entry checked is valid"),
+    (exitcodes.FAILED, "an invalid entry was found"),
+    (exitcodes.USAGE, "usage error (ambiguous key prefix, ...)"),
+    *CACHE_DIR_CODES,
+)
+COMPILE_CODES = (
+    (exitcodes.OK, "compiled and stored (or already cached)"),
+    (exitcodes.FAILED, "another pywaz error while compiling"),
+    (exitcodes.USAGE, "usage error (unknown engine or compile mode, an engine that cannot store artifacts)"),
+    (exitcodes.DATA_ERROR, "the module is malformed or invalid"),
+    (exitcodes.NO_INPUT, "the module file cannot be read"),
+    (exitcodes.CANT_CREATE, "the cache directory is unsafe or unusable, or the entry could not be written"),
+)
+
+
+def _parser(subparsers, name: str, codes, **kwargs):
+    """A subcommand parser whose ``--help`` ends with its exit statuses."""
+    return subparsers.add_parser(
+        name, epilog=exitcodes.epilog(codes), formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs
+    )
 
 
 def register(subparsers) -> None:
@@ -46,17 +94,18 @@ def register(subparsers) -> None:
 
 def add_cache_command(subparsers) -> None:
     """Add ``cache {ls,show,prune,verify,clear}`` to an argparse subparsers object."""
-    cache = subparsers.add_parser("cache", help=CACHE_HELP, description=CACHE_HELP)
+    cache = _parser(subparsers, "cache", CHECK_CODES, help=CACHE_HELP, description=CACHE_HELP)
     add_maintenance_commands(cache.add_subparsers(dest="action", metavar="ACTION", required=True))
 
 
 def add_compile_command(subparsers) -> None:
     """Add ``compile MODULE.wasm`` to an argparse subparsers object."""
-    parser = subparsers.add_parser("compile", help=COMPILE_HELP, description=COMPILE_HELP)
+    description = textwrap.fill(COMPILE_DESCRIPTION, 100)  # the raw formatter keeps the epilog's table, not wrapping
+    parser = _parser(subparsers, "compile", COMPILE_CODES, help=COMPILE_HELP, description=description)
     parser.add_argument("module", metavar="MODULE.wasm")
     _add_dir(parser)
     parser.add_argument("--engine", default="compiler", help="engine whose artifact to store (default: compiler)")
-    parser.add_argument("--compile-mode", default=None, help="eager or lazy (default: the engine's default)")
+    parser.add_argument("--compile-mode", default=None, choices=("lazy", "eager"), help=COMPILE_MODE_HELP)
     parser.add_argument("--keep-sources", action="store_true", help="store generated source for inspection")
     parser.add_argument("--fuel", action="store_true",
                         help="compile fuel-metered code (what `pywaz run --fuel N` loads)")
@@ -66,23 +115,25 @@ def add_compile_command(subparsers) -> None:
 
 def add_maintenance_commands(actions) -> None:
     """Add ``ls`` (alias ``list``), ``show``, ``prune``, ``verify`` and ``clear`` to an argparse subparsers object."""
-    listing = actions.add_parser("ls", aliases=["list"], help="list entries, least recently used first")
+    listing = _parser(actions, "ls", CACHE_CODES, aliases=["list"], help="list entries, least recently used first")
     _add_common(listing)
     listing.set_defaults(handler=run_list)
-    show = actions.add_parser("show", help="every header field of one entry and its compiled functions")
+    show = _parser(actions, "show", CHECK_CODES, help="every header field of one entry and its compiled functions")
     show.add_argument("key", metavar="KEY", help="the entry's key, or a unique prefix of it")
     _add_common(show)
     show.set_defaults(handler=run_show)
-    prune = actions.add_parser("prune", help="delete least recently used entries down to a size")
+    prune = _parser(actions, "prune", CACHE_CODES, help="delete least recently used entries down to a size")
     _add_common(prune)
-    prune.add_argument("size", type=_size, metavar="SIZE", nargs="?", default=None, help="same as --max-bytes")
-    prune.add_argument("--max-bytes", type=_size, metavar="N", default=None, help="bytes to keep, e.g. 500M or 2G")
+    prune.add_argument("size", type=parse_size, metavar="SIZE", nargs="?", default=None, help="same as --max-bytes")
+    prune.add_argument("--max-bytes", type=parse_size, metavar="N", default=None,
+                       help="bytes to keep: a number with an optional K, M, G or T suffix (binary), e.g. 500M or 2G")
     prune.set_defaults(handler=run_prune)
-    verify = actions.add_parser("verify", help="check every entry (digest, format, unmarshal), deleting invalid ones")
+    verify = _parser(actions, "verify", CHECK_CODES,
+                     help="check every entry (digest, format, unmarshal), deleting invalid ones")
     _add_common(verify)
     verify.add_argument("--keep", action="store_true", help="report invalid entries without deleting them")
     verify.set_defaults(handler=run_verify)
-    clear = actions.add_parser("clear", help="delete every entry")
+    clear = _parser(actions, "clear", CACHE_CODES, help="delete every entry")
     _add_common(clear)
     clear.set_defaults(handler=run_clear)
 
@@ -100,19 +151,6 @@ def _add_common(parser) -> None:
 
 def _add_dir(parser) -> None:
     parser.add_argument("--cache-dir", metavar="DIR", default=None, help="cache root (default: the user cache dir)")
-
-
-def _size(text: str) -> int:
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    text = text.strip().upper().removesuffix("B")
-    suffix = text[-1:] if text[-1:] in units else ""
-    try:
-        value = float(text[: len(text) - len(suffix)])
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("size must not be negative")
-    return int(value * units[suffix])
 
 
 def _open_cache(args, **kwargs):
@@ -225,7 +263,7 @@ def compile_ahead(data: bytes, cache, engine, options, progress=None) -> dict:
 def run_compile(args) -> int:
     """Handle ``compile``; returns the exit status."""
     from ..api import CompileOptions
-    from ..errors import PywazError
+    from ..errors import DecodeError, PywazError, ValidationError
     from ..vm.engines import create_engine
     from .errors import CacheError
 
@@ -234,13 +272,17 @@ def run_compile(args) -> int:
             data = f.read()
     except OSError as exc:
         print(f"pywaz compile: cannot read {args.module}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return exitcodes.NO_INPUT
     try:
         engine = create_engine(args.engine)
-        cache = _open_cache(args, keep_sources=args.keep_sources)
     except (ValueError, PywazError) as exc:
+        print(f"pywaz compile: --engine: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
+    try:
+        cache = _open_cache(args, keep_sources=args.keep_sources)
+    except CacheError as exc:
         print(f"pywaz compile: {exc}", file=sys.stderr)
-        return 2
+        return exitcodes.CANT_CREATE
     keep = bool(args.keep_sources)
     if args.compile_mode is None:
         options = CompileOptions(keep_sources=keep, fuel=args.fuel)
@@ -256,17 +298,23 @@ def run_compile(args) -> int:
 
     try:
         report = compile_ahead(data, cache, engine, options, progress)
-    except CacheError as exc:
-        print(f"pywaz compile: {exc}", file=sys.stderr)
-        return 2
+    except CacheError as exc:  # the engine cannot store its artifacts
+        print(f"pywaz compile: --engine {args.engine}: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
+    except DecodeError as exc:
+        print(f"pywaz compile: {args.module}: malformed module: {exc}", file=sys.stderr)
+        return exitcodes.DATA_ERROR
+    except ValidationError as exc:
+        print(f"pywaz compile: {args.module}: invalid module: {exc}", file=sys.stderr)
+        return exitcodes.DATA_ERROR
     except PywazError as exc:
         print(f"pywaz compile: {args.module}: {exc}", file=sys.stderr)
-        return 1
+        return exitcodes.FAILED
     finally:
         cache.close()
     if report["size"] is None:
         print(f"pywaz compile: compiled {args.module} but could not write the cache entry", file=sys.stderr)
-        return 1
+        return exitcodes.CANT_CREATE
     what = "compiled" if report["compiled"] else "completed" if report.get("completed") else "already cached"
     print(f"{what}: {args.module}")
     print(
@@ -276,7 +324,7 @@ def run_compile(args) -> int:
     print(f"  seconds:   {report['seconds']:.3f}")
     print(f"  entry:     {report['size']} bytes, {report['path']}")
     print(f"  key:       {report['key']}")
-    return 0
+    return exitcodes.OK
 
 
 # -- maintenance actions ------------------------------------------------------
@@ -385,24 +433,24 @@ def _print_json(value) -> None:
 
 
 def _opened_or_exit(args):
-    """The cache named by ``--cache-dir`` (or the default), or None after one error line."""
+    """``(cache, None)`` for ``--cache-dir`` (or the default), or ``(None, exit status)`` after one error line."""
     from .errors import CacheError
 
     if args.cache_dir is not None and not os.path.isdir(os.path.expanduser(args.cache_dir)):
         print(f"pywaz cache: no cache directory at {args.cache_dir}", file=sys.stderr)
-        return None
+        return None, exitcodes.NO_INPUT
     try:
-        return _open_cache(args)
+        return _open_cache(args), None
     except CacheError as exc:
         print(f"pywaz cache: {exc}", file=sys.stderr)
-        return None
+        return None, exitcodes.CANT_CREATE
 
 
 def run_list(args) -> int:
     """Handle ``cache ls`` (alias ``list``)."""
-    cache = _opened_or_exit(args)
+    cache, status = _opened_or_exit(args)
     if cache is None:
-        return 2
+        return status
     entries = [(e, _compiled_count(e.path)) for e in cache.entries()]
     total = sum(e.size for e, _ in entries)
     if args.json:
@@ -422,21 +470,21 @@ def run_list(args) -> int:
 
 
 def run_show(args) -> int:
-    """Handle ``cache show KEY``: exit 1 if the entry is invalid, 2 for an unknown or ambiguous key."""
+    """Handle ``cache show KEY``: exit 1 if the entry is invalid, 66 for an unknown key, 2 for an ambiguous one."""
     from .entry import PREAMBLE_SIZE, InvalidEntry, decode_entry, decode_header, header_length
     from .files import read_regular
 
-    cache = _opened_or_exit(args)
+    cache, status = _opened_or_exit(args)
     if cache is None:
-        return 2
+        return status
     prefix = args.key.strip().lower()
     matches = [e for e in cache.entries() if e.key.startswith(prefix)]
     if not matches:
         print(f"pywaz cache: no entry with key {args.key!r} in {cache.directory}", file=sys.stderr)
-        return 2
+        return exitcodes.NO_INPUT
     if len({e.key for e in matches}) > 1:
         print(f"pywaz cache: key prefix {args.key!r} is ambiguous ({len(matches)} entries match)", file=sys.stderr)
-        return 2
+        return exitcodes.USAGE
     e = matches[0]
     reason = compiled = None
     try:
@@ -449,6 +497,9 @@ def run_show(args) -> int:
         ours = os.path.dirname(os.path.dirname(e.path)) == cache.store.directory
         _, payload = decode_entry(data, e.key if ours else None)
         compiled = payload.compiled_count()
+    except OSError as exc:
+        print(f"pywaz cache: cannot read {e.path}: {exc.strerror or exc}", file=sys.stderr)
+        return exitcodes.NO_INPUT
     except InvalidEntry as exc:
         reason = str(exc)
         compiled = _compiled_count(e.path)
@@ -467,7 +518,7 @@ def run_show(args) -> int:
     )
     if args.json:
         _print_json(info)
-        return 0 if reason is None else 1
+        return exitcodes.OK if reason is None else exitcodes.FAILED
     color = _use_color(args)
     labels = {
         "key": "key",
@@ -501,7 +552,7 @@ def run_show(args) -> int:
         print(f"{_style(label.ljust(width), '1', color)}  {value}")
     status = _style("valid", "32", color) if reason is None else _style(f"INVALID: {reason}", "31", color)
     print(f"{_style('status'.ljust(width), '1', color)}  {status}")
-    return 0 if reason is None else 1
+    return exitcodes.OK if reason is None else exitcodes.FAILED
 
 
 def _snapshot(cache) -> list:
@@ -533,10 +584,10 @@ def run_prune(args) -> int:
     limit = args.max_bytes if args.max_bytes is not None else args.size
     if limit is None or (args.max_bytes is not None and args.size is not None):
         print("pywaz cache: prune needs exactly one size: --max-bytes N (or a positional SIZE)", file=sys.stderr)
-        return 2
-    cache = _opened_or_exit(args)
+        return exitcodes.USAGE
+    cache, status = _opened_or_exit(args)
     if cache is None:
-        return 2
+        return status
     before = _snapshot(cache)
     cache.prune(limit)
     after = cache.entries()
@@ -555,9 +606,9 @@ def run_prune(args) -> int:
 
 def run_verify(args) -> int:
     """Handle ``cache verify``: exit 1 if any entry was invalid."""
-    cache = _opened_or_exit(args)
+    cache, status = _opened_or_exit(args)
     if cache is None:
-        return 2
+        return status
     report = cache.verify(remove_invalid=not args.keep)
     if args.json:
         _print_json(
@@ -572,19 +623,19 @@ def run_verify(args) -> int:
                 ],
             }
         )
-        return 1 if report.invalid else 0
+        return exitcodes.FAILED if report.invalid else exitcodes.OK
     color = _use_color(args)
     for path, reason in report.invalid:
         print(f"{_style('invalid', '31', color)}: {path}: {reason}")
     print(f"{report.checked} checked, {report.valid} valid, {len(report.invalid)} invalid, {report.removed} removed")
-    return 1 if report.invalid else 0
+    return exitcodes.FAILED if report.invalid else exitcodes.OK
 
 
 def run_clear(args) -> int:
     """Handle ``cache clear``."""
-    cache = _opened_or_exit(args)
+    cache, status = _opened_or_exit(args)
     if cache is None:
-        return 2
+        return status
     before = _snapshot(cache)
     cache.store.clear()
     _removal_report(cache, before, args, {})
@@ -598,4 +649,6 @@ def main(argv: list[str] | None = None) -> int:
     add_compile_command(subparsers)
     add_maintenance_commands(subparsers)
     args = parser.parse_args(argv)
-    return int(args.handler(args) or 0)
+    from ..cli import call_handler
+
+    return call_handler(f"python -m pywaz.cache {args.command}", args.handler, args)

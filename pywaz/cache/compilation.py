@@ -19,6 +19,7 @@ Residency policies:
 from __future__ import annotations
 
 import collections
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -54,7 +55,8 @@ class CompilationCache:
     ``CompilationCache()`` lives in memory. ``CompilationCache(directory=PATH,
     max_bytes=N)`` adds a persistent store below memory, shared across
     processes and bounded to ``N`` bytes by least-recently-used pruning after
-    each write. ``max_entries`` bounds the memory layer. ``keep_sources``
+    each write. ``PATH`` is a ``str`` or :class:`os.PathLike`; a leading ``~``
+    is expanded to the home directory, as the command line does. ``max_entries`` bounds the memory layer. ``keep_sources``
     stores the generated source of each function in disk entries too.
 
     With a directory, code compiled lazily after an entry was written reaches
@@ -72,7 +74,7 @@ class CompilationCache:
 
     def __init__(
         self,
-        directory=None,
+        directory: str | os.PathLike[str] | None = None,
         max_bytes: int | None = None,
         *,
         max_entries: int | None = None,

@@ -140,6 +140,23 @@ def _make_private_dirs(path: str) -> None:
         os.chmod(directory, 0o700)
 
 
+def expand_directory(directory: str | os.PathLike[str]) -> str:
+    """``directory`` as a ``str`` path with ``~`` and ``~user`` expanded, as a shell would.
+
+    Raises:
+        CacheError: ``directory`` is not a ``str`` or path-like (bytes paths are decoded as the OS does).
+    """
+    try:
+        path = os.fspath(directory)
+    except TypeError:
+        raise CacheError(f"directory must be a str or os.PathLike, not {type(directory).__name__}") from None
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not path:
+        raise CacheError("directory must not be empty (use None for a memory-only cache)")
+    return os.path.expanduser(path)
+
+
 class DiskStore:
     """Entries on disk for the running interpreter and pywaz version (see module docs).
 
@@ -150,10 +167,10 @@ class DiskStore:
         CacheError: the root cannot be created or is not private to this user.
     """
 
-    def __init__(self, root, max_bytes: int | None = None, keep_sources: bool = False):
+    def __init__(self, root: str | os.PathLike[str], max_bytes: int | None = None, keep_sources: bool = False):
         if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 0):
             raise CacheError(f"max_bytes must be a non-negative int or None, got {max_bytes!r}")
-        self.root = os.path.abspath(os.fspath(root))
+        self.root = os.path.abspath(expand_directory(root))
         self.max_bytes = max_bytes
         self.keep_sources = keep_sources
         self.directory = os.path.join(self.root, version_dir_name())

@@ -2,21 +2,37 @@
 
 Enters: a path and options. Leaves: text (aligned tables, listings) or, with
 ``--json``, one JSON document following the schema ``--schema`` prints, written
-to stdout as it is produced. Any bad input (unreadable file, malformed
-module, a ``--func`` that names nothing) is one ``pywaz inspect: error: ...``
-line on stderr and exit status 1.
+to stdout as it is produced. Any bad input is one ``pywaz inspect: error: ...``
+line on stderr and an exit status from :data:`EXIT_CODES`. A module that
+decodes but does not validate is still inspected (status 0), and says why.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 
+from . import exitcodes
+
 HELP = "summarize a module, or list functions as wasm text (and generated Python)"
+
+EXIT_CODES = (
+    (exitcodes.OK, "the module was inspected (an invalid one too: the output says why it does not validate)"),
+    (exitcodes.USAGE, "usage error, or a --func that matches no function"),
+    (exitcodes.DATA_ERROR, "the module is malformed (cannot be decoded)"),
+    (exitcodes.NO_INPUT, "the module file cannot be read"),
+)
 
 
 def register(subparsers) -> None:
     """Add the ``inspect`` subcommand to the ``pywaz`` parser."""
-    parser = subparsers.add_parser("inspect", help=HELP, description=HELP)
+    parser = subparsers.add_parser(
+        "inspect",
+        help=HELP,
+        description=HELP,
+        epilog=exitcodes.epilog(EXIT_CODES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("module", metavar="MODULE.wasm", nargs="?", help="the module to inspect")
     parser.add_argument(
         "--func",
@@ -41,9 +57,9 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run_inspect)
 
 
-def _fail(message: str) -> int:
+def _fail(status: int, message: str) -> int:
     print(f"pywaz inspect: error: {message}", file=sys.stderr)
-    return 1
+    return status
 
 
 def run_inspect(args, out=None) -> int:
@@ -60,21 +76,20 @@ def run_inspect(args, out=None) -> int:
         from ..inspect.schema import schema_text
 
         out.write(schema_text())
-        return 0
+        return exitcodes.OK
     path = args.module
     if path is None:
-        print("pywaz inspect: error: the following arguments are required: MODULE.wasm", file=sys.stderr)
-        return 2
+        return _fail(exitcodes.USAGE, "the following arguments are required: MODULE.wasm")
     try:
         data = open(path, "rb").read()  # noqa: SIM115 - read at once, closed by refcount
     except OSError as exc:
-        return _fail(f"cannot read {path}: {exc.strerror or exc}")
+        return _fail(exitcodes.NO_INPUT, f"cannot read {path}: {exc.strerror or exc}")
     try:
         from ..decoder import decode_module
 
         module = decode_module(data)
     except DecodeError as exc:
-        return _fail(f"{path}: malformed module: {exc}")
+        return _fail(exitcodes.DATA_ERROR, f"{path}: malformed module: {exc}")
     validated = error = None
     if not args.no_validate:
         from ..validator import validate
@@ -86,7 +101,7 @@ def run_inspect(args, out=None) -> int:
     try:
         selected = select_functions(module, args.func) if args.func else None
     except (InspectInputError, PywazError) as exc:
-        return _fail(f"{path}: {exc}")
+        return _fail(exitcodes.USAGE, f"{path}: --func: {exc}")
 
     if selected is None:
         summary = summary_of(

@@ -20,14 +20,14 @@ import time
 
 HELP = "run a WASI command (or call one export) with the process's stdio"
 
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_BAD_MODULE = 65
-EXIT_NO_MODULE = 66
-EXIT_LINK = 67
-EXIT_INTERNAL = 70
-EXIT_CACHE = 73
-EXIT_TRAP = 134
+from .exitcodes import CANT_CREATE as EXIT_CACHE
+from .exitcodes import DATA_ERROR as EXIT_BAD_MODULE
+from .exitcodes import FAILED as EXIT_ERROR
+from .exitcodes import INTERNAL as EXIT_INTERNAL
+from .exitcodes import LINK_ERROR as EXIT_LINK
+from .exitcodes import NO_INPUT as EXIT_NO_MODULE
+from .exitcodes import TRAP as EXIT_TRAP
+from .exitcodes import USAGE as EXIT_USAGE
 
 # (code, meaning) in the order `pywaz run --help` lists them.
 EXIT_CODES = (
@@ -49,6 +49,9 @@ EXIT_CODES = (
 F32_MAX = 3.4028234663852886e38  # the largest finite f32
 PAGE_SIZE = 65536  # a wasm page (--max-memory counts whole pages)
 MAX_PAGES = 65536  # a 32-bit memory's largest size in pages (4 GiB)
+# Round-to-nearest sends a value to f32 infinity from halfway between F32_MAX and 2**128 up (IEEE 754 §4.3.1),
+# so the printed f32 maximum, 3.4028235e+38, is still F32_MAX.
+F32_OVERFLOW = (2 - 2**-24) * 2**127
 DEFAULT_ENGINE = "compiler"
 FALLBACK_ENGINE = "interpreter"
 
@@ -180,9 +183,10 @@ def parse_size(text: str | None) -> int | None:
 def parse_value(valtype: int, text: str, position: int):
     """The Python value for command-line argument ``text`` of wasm type ``valtype``.
 
-    Integers accept decimal, ``0x`` hex and a sign, in the signed or the
-    unsigned range; floats accept anything :func:`float` does (``nan``,
-    ``inf``, ``-0``); v128 takes one integer (``0x`` + 32 hex digits).
+    Integers accept decimal or ``0x`` hex, a sign and ``_`` separators, in the
+    signed or the unsigned range; floats accept decimal, ``0x`` hex floats
+    (``0x1.8p3``), ``nan``, ``inf`` and ``-0``, but not a finite literal too
+    large for the type; v128 takes one integer (``0x`` + 32 hex digits).
 
     Raises:
         RunFailure: the text is not a value of that type (or a reference type).
@@ -191,25 +195,57 @@ def parse_value(valtype: int, text: str, position: int):
 
     name = VALTYPE_NAMES.get(valtype, hex(valtype))
     what = f"--invoke argument {position + 1} ({name})"
-    try:
-        if valtype in (I32, I64, V128):
-            value = int(text.replace("_", ""), 0)
-            bits = {I32: 32, I64: 64, V128: 128}[valtype]
-            if not -(1 << (bits - 1)) <= value < (1 << bits):
+    if valtype in (I32, I64, V128):
+        try:
+            value = _parse_integer(text)
+        except ValueError:
+            raise RunFailure(EXIT_USAGE, f"{what}: {text!r} is not an integer (decimal or 0x hex)") from None
+        bits = {I32: 32, I64: 64, V128: 128}[valtype]
+        if not -(1 << (bits - 1)) <= value < (1 << bits):
+            raise RunFailure(EXIT_USAGE, f"{what}: {text} is out of range")
+        return value & ((1 << bits) - 1) if valtype == V128 else value
+    if valtype in (F32, F64):
+        try:
+            value = _parse_float(text)
+        except ValueError:
+            raise RunFailure(EXIT_USAGE, f"{what}: {text!r} is not a number (decimal, 0x hex float, nan or inf)") from None
+        if valtype == F32 and math.isfinite(value) and abs(value) > F32_MAX:
+            if abs(value) >= F32_OVERFLOW:
                 raise RunFailure(EXIT_USAGE, f"{what}: {text} is out of range")
-            return value & ((1 << bits) - 1) if valtype == V128 else value
-        if valtype in (F32, F64):
-            value = float(text)
-            if valtype == F32 and math.isfinite(value) and abs(value) > F32_MAX:
-                raise RunFailure(EXIT_USAGE, f"{what}: {text} is out of range")
-            return value
-    except ValueError:
-        raise RunFailure(EXIT_USAGE, f"{what}: {text!r} is not a number") from None
+            value = math.copysign(F32_MAX, value)  # what rounding to f32 gives; struct refuses to pack it
+        if math.isinf(value) and "inf" not in text.lower():
+            raise RunFailure(EXIT_USAGE, f"{what}: {text} is out of range (write inf for infinity)")
+        return value
     if valtype in (FUNCREF, EXTERNREF):
         if text == "null":
             return None
         raise RunFailure(EXIT_USAGE, f"{what}: only 'null' can be passed for a reference from the command line")
     raise RunFailure(EXIT_USAGE, f"{what}: unsupported parameter type")
+
+
+def _parse_integer(text: str) -> int:
+    """Decimal (leading zeros allowed) or ``0x`` hex, with an optional sign.
+
+    Raises:
+        ValueError: anything else.
+    """
+    hexadecimal = text.strip().lstrip("+-")[:2].lower() == "0x"
+    return int(text, 16 if hexadecimal else 10)
+
+
+def _parse_float(text: str) -> float:
+    """What :func:`float` accepts, or a C-style hex float (``0x1p-3``); a literal beyond the f64 range is infinite.
+
+    Raises:
+        ValueError: neither.
+    """
+    unsigned = text.strip().lstrip("+-")
+    if unsigned[:2].lower() != "0x":
+        return float(text)
+    try:
+        return float.fromhex(text)
+    except OverflowError:
+        return -math.inf if text.strip().startswith("-") else math.inf
 
 
 def format_value(valtype: int, value) -> str:
@@ -234,7 +270,10 @@ def _format_f32(value: float) -> str:
     target = struct.pack("<f", value)
     for digits in range(1, 10):
         text = f"{value:.{digits}g}"
-        if struct.pack("<f", float(text)) == target:
+        candidate = float(text)
+        if F32_MAX < abs(candidate) < F32_OVERFLOW:  # rounds to F32_MAX, but struct refuses to pack it
+            candidate = math.copysign(F32_MAX, candidate)
+        if abs(candidate) < F32_OVERFLOW and struct.pack("<f", candidate) == target:
             return text if any(c in text for c in ".en") else text + ".0"
     return repr(value)
 

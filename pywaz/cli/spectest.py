@@ -1,9 +1,9 @@
 """``pywaz spectest``: run the WebAssembly spec testsuite against pywaz.
 
 Prints one line per file (``-v``: each failure below it), then exactly
-``N passed, N failed, N skipped``.
-Exit status: 0 when nothing failed, 1 when a command failed, 2 for usage
-errors (unknown file name, testsuite directory that does not exist).
+``N passed, N failed, N skipped``. Exit statuses: :data:`EXIT_CODES`; without
+any test data the command fails (66) and says where it looked and how to get
+the data, rather than passing zero tests.
 """
 
 from __future__ import annotations
@@ -11,32 +11,50 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import exitcodes
+from .arguments import parse_seconds
+
 HELP = "run the WebAssembly spec testsuite (wast2json data) against pywaz"
+
+EXIT_CODES = (
+    (exitcodes.OK, "no command failed"),
+    (exitcodes.FAILED, "a command failed"),
+    (exitcodes.USAGE, "usage error: a NAME that matches no test file, an unknown engine, a bad --timeout"),
+    (exitcodes.NO_INPUT, "no testsuite data: the directory is missing or holds no <name>/<name>.json files"),
+    (exitcodes.CANT_CREATE, "the --json report cannot be written"),
+)
+
+
+def _epilog() -> str:
+    from ..spectest.locate import DEFAULT_RELATIVE, ENV_VAR, TESTSUITE_REPO
+
+    where = (
+        f"testsuite data: --testsuite DIR, else ${ENV_VAR}, else {DEFAULT_RELATIVE.as_posix()} relative to the\n"
+        f"current directory (and to a pywaz source checkout). Get it from {TESTSUITE_REPO},\n"
+        "converted with wabt's wast2json or `wasm-tools json-from-wast` (one <name>/<name>.json per .wast)."
+    )
+    return exitcodes.epilog(EXIT_CODES, where)
 
 
 def register(subparsers) -> None:
     """Add the ``spectest`` subcommand."""
-    parser = subparsers.add_parser("spectest", help=HELP, description=HELP)
+    parser = subparsers.add_parser(
+        "spectest",
+        help=HELP,
+        description=HELP,
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("names", nargs="*", metavar="NAME", help="test files by base name or glob (i32, 'simd_*')")
     parser.add_argument("--engine", default="interpreter", help="execution engine (default: interpreter)")
-    parser.add_argument("--compile-mode", default=None, help="compiler engine: eager or lazy")
+    parser.add_argument("--compile-mode", default=None, choices=("lazy", "eager"),
+                        help="compiler engine: compile each function on first call (lazy, default) or all up front")
     parser.add_argument("--testsuite", metavar="DIR", default=None, help="directory of <name>/<name>.json files")
     parser.add_argument("--json", metavar="FILE", default=None, help="write a JSON report to FILE")
-    parser.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
-                        help="time limit per command, 0 (or inf) for none (default: 60)")
+    parser.add_argument("--timeout", type=parse_seconds, default=None, metavar="SECONDS",
+                        help="time limit per command, 0 for none; more than a year is none too (default: 60)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each failure under its file's line")
     parser.set_defaults(handler=run)
-
-
-def _seconds(text: str) -> float:
-    """A ``--timeout`` value: a number >= 0 (0, inf or more than a year: no limit)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or a positive number of seconds, not {text!r}")
-    return value
 
 
 def check_engine(config) -> str | None:
@@ -69,12 +87,12 @@ def run(args) -> int:
     """Handle ``pywaz spectest``; returns the exit status."""
     from ..spectest import (
         DEFAULT_TIMEOUT,
-        EngineConfig,
         MISSING_MESSAGE,
-        SuiteResult,
+        EngineConfig,
         TestsuiteNotFound,
         find_testsuite,
         list_files,
+        missing_message,
         run_suite,
         select_files,
     )
@@ -83,23 +101,24 @@ def run(args) -> int:
         testsuite = find_testsuite(args.testsuite)
     except TestsuiteNotFound as exc:
         print(f"pywaz spectest: {exc}", file=sys.stderr)
-        return 2
+        return exitcodes.NO_INPUT
     if testsuite is None:
-        print(f"pywaz spectest: skipped: {MISSING_MESSAGE}", file=sys.stderr)
-        return _finish(SuiteResult(args.engine, args.compile_mode, ""), args.json)
-    files, unmatched = select_files(list_files(testsuite), args.names)
+        print(f"pywaz spectest: {missing_message()}", file=sys.stderr)
+        return exitcodes.NO_INPUT
+    available = list_files(testsuite)
+    if not available:
+        print(f"pywaz spectest: no <name>/<name>.json test files in {testsuite}. {MISSING_MESSAGE}", file=sys.stderr)
+        return exitcodes.NO_INPUT
+    files, unmatched = select_files(available, args.names)
     if unmatched:
         print(f"pywaz spectest: no test file matches {', '.join(map(repr, unmatched))} in {testsuite}", file=sys.stderr)
-        return 2
-    if not files:
-        print(f"pywaz spectest: no test files in {testsuite}. {MISSING_MESSAGE}", file=sys.stderr)
-        return 2
+        return exitcodes.USAGE
 
     config = EngineConfig(args.engine, args.compile_mode)
     problem = check_engine(config)
     if problem is not None:
         print(f"pywaz spectest: {problem}", file=sys.stderr)
-        return 2
+        return exitcodes.USAGE
     def show(result) -> None:
         print(result.summary_line(), flush=True)
         if args.verbose:
@@ -114,12 +133,12 @@ def _finish(suite, json_path) -> int:
     """Write the JSON report if asked, print the totals line, return the exit status."""
     from ..spectest import write_report
 
-    status = 1 if suite.failed else 0
+    status = exitcodes.FAILED if suite.failed else exitcodes.OK
     if json_path:
         try:
             write_report(suite, json_path)
         except OSError as exc:
             print(f"pywaz spectest: cannot write {json_path}: {exc.strerror or exc}", file=sys.stderr)
-            status = 2
+            status = exitcodes.CANT_CREATE
     print(suite.totals_line())
     return status

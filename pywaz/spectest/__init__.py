@@ -22,8 +22,10 @@ from .locate import (
     MISSING_MESSAGE,
     SpecFile,
     TestsuiteNotFound,
+    default_locations,
     find_testsuite,
     list_files,
+    missing_message,
     select_files,
 )
 from .report import FileResult, SuiteResult, report_document, write_report
@@ -40,8 +42,10 @@ __all__ = [
     "SpecFile",
     "SuiteResult",
     "TestsuiteNotFound",
+    "default_locations",
     "find_testsuite",
     "list_files",
+    "missing_message",
     "report_document",
     "run_file",
     "run_suite",

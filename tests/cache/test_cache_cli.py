@@ -85,14 +85,14 @@ def test_cli_compile_for_the_interpreter_stores_the_module_so_a_run_decodes_noth
 
 
 def test_cli_compile_missing_file_and_unsafe_dir(tmp_path, capsys, wasm):
-    assert main(["compile", str(tmp_path / "missing.wasm"), "--cache-dir", str(tmp_path / "c")]) == 2
+    assert main(["compile", str(tmp_path / "missing.wasm"), "--cache-dir", str(tmp_path / "c")]) == 66
     assert "cannot read" in capsys.readouterr().err
     module = tmp_path / "m.wasm"
     module.write_bytes(wasm)
     shared = tmp_path / "shared"
     shared.mkdir()
     os.chmod(shared, 0o777)
-    assert main(["compile", str(module), "--cache-dir", str(shared)]) == 2
+    assert main(["compile", str(module), "--cache-dir", str(shared)]) == 73
     assert "writable by group or others" in capsys.readouterr().err
 
 

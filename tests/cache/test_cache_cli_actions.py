@@ -159,7 +159,7 @@ def test_show_counts_functions_a_lazy_run_left_uncompiled(cache_dir, capsys):
 
 
 def test_show_unknown_and_ambiguous_keys(cache, capsys):
-    assert main(["show", "zz", "--cache-dir", cache]) == 2
+    assert main(["show", "zz", "--cache-dir", cache]) == 66
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no entry with key 'zz'" in err
     # The empty prefix matches both entries: ambiguous is refused, not a guess.
@@ -170,7 +170,7 @@ def test_show_unknown_and_ambiguous_keys(cache, capsys):
 @pytest.mark.parametrize("action", [["ls"], ["show", "ab"], ["verify"], ["prune", "--max-bytes", "0"], ["clear"]])
 def test_missing_cache_dir_is_one_error_line(action, tmp_path, capsys):
     missing = tmp_path / "nowhere"
-    assert main([*action, "--cache-dir", str(missing)]) == 2
+    assert main([*action, "--cache-dir", str(missing)]) == 66
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == f"pywaz cache: no cache directory at {missing}\n"
     assert not missing.exists()
@@ -294,4 +294,4 @@ def test_pywaz_compile_then_cache_ls_and_show_through_the_pywaz_command(tmp_path
     shown = pywaz("cache", "show", key[:12], "--cache-dir", cache_dir)
     assert shown.returncode == 0 and key in shown.stdout and shown.stdout.rstrip().endswith("valid")
     missing = pywaz("cache", "show", "ffff", "--cache-dir", str(tmp_path / "nope"))
-    assert missing.returncode == 2 and missing.stdout == "" and len(missing.stderr.splitlines()) == 1
+    assert missing.returncode == 66 and missing.stdout == "" and len(missing.stderr.splitlines()) == 1

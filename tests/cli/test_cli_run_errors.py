@@ -73,7 +73,7 @@ def test_invoke_prints_typed_results(pywaz_run, tmp_path, engine):
 
 def test_invoke_bad_arguments(pywaz_run, tmp_path):
     path = wasm(tmp_path, MATH)
-    assert "not a number" in one_line_error(pywaz_run("--invoke", "add", path, "1", "x"), 2)
+    assert "not an integer" in one_line_error(pywaz_run("--invoke", "add", path, "1", "x"), 2)
     assert "out of range" in one_line_error(pywaz_run("--invoke", "add", path, "1", str(1 << 32)), 2)
     assert "out of range" in one_line_error(pywaz_run("--invoke", "add", path, "1", str(-(1 << 31) - 1)), 2)
     assert "takes 2 argument(s)" in one_line_error(pywaz_run("--invoke", "add", path, "1"), 2)

@@ -106,21 +106,21 @@ def test_colour_only_when_asked_or_on_a_terminal(capsys, wasm_path, monkeypatch)
 
 
 @pytest.mark.parametrize(
-    "argv, message",
+    "argv, status, message",
     [
-        (["/nonexistent/x.wasm"], "cannot read /nonexistent/x.wasm: No such file or directory"),
-        (["MALFORMED"], "malformed module: length out of bounds at byte offset"),
-        (["WASM", "--func", "nope"], "no function matches 'nope'"),
-        (["WASM", "--func", "zz*"], "no function matches 'zz*'"),
-        (["WASM", "--func", "99"], "no function 99: the module has 4 functions (0..3)"),
+        (["/nonexistent/x.wasm"], 66, "cannot read /nonexistent/x.wasm: No such file or directory"),
+        (["MALFORMED"], 65, "malformed module: length out of bounds at byte offset"),
+        (["WASM", "--func", "nope"], 2, "no function matches 'nope'"),
+        (["WASM", "--func", "zz*"], 2, "no function matches 'zz*'"),
+        (["WASM", "--func", "99"], 2, "no function 99: the module has 4 functions (0..3)"),
     ],
 )
-def test_bad_input_is_one_error_line_and_status_1(capsys, wasm_path, tmp_path, argv, message):
+def test_bad_input_is_one_error_line_and_its_status(capsys, wasm_path, tmp_path, argv, status, message):
     malformed = tmp_path / "bad.wasm"
     malformed.write_bytes(wasmtime.wat2wasm(WAT)[:-3])
     argv = [{"WASM": wasm_path, "MALFORMED": str(malformed)}.get(arg, arg) for arg in argv]
-    status, out, err = _run(capsys, *argv)
-    assert status == 1 and out == ""
+    actual, out, err = _run(capsys, *argv)
+    assert actual == status and out == ""
     assert err.count("\n") == 1 and err.startswith("pywaz inspect: error: ") and message in err
 
 

@@ -49,8 +49,8 @@ def test_falls_back_to_the_builtin_module(monkeypatch, capsys):
 
 
 def test_bad_input_is_reported_not_raised(tmp_path, capsys):
-    assert demo.main([str(tmp_path / "absent.wasm")]) == 2
+    assert demo.main([str(tmp_path / "absent.wasm")]) == 66
     bad = tmp_path / "bad.wasm"
     bad.write_bytes(b"\x00asm\x01\x00\x00\x00\x01\x05")  # section runs past the end
-    assert demo.main([str(bad)]) == 1
+    assert demo.main([str(bad)]) == 65
     assert "DecodeError" in capsys.readouterr().err

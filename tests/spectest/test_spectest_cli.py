@@ -94,23 +94,23 @@ def test_json_report_shape(suite, tmp_path, capsys):
     }
 
 
-def test_missing_default_testsuite_is_skipped_with_instructions(tmp_path, monkeypatch, capsys):
+def test_missing_default_testsuite_fails_with_instructions(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.setattr(locate, "DEFAULT_TESTSUITE", tmp_path / "absent")
+    monkeypatch.setattr(locate, "default_locations", lambda: (tmp_path / "absent",))
     report_path = tmp_path / "report.json"
-    assert main(["spectest", "--json", str(report_path)]) == 0
+    assert main(["spectest", "--json", str(report_path)]) == 66  # EX_NOINPUT, not "0 passed"
     captured = capsys.readouterr()
-    assert _last_line(captured.out) == "0 passed, 0 failed, 0 skipped"
+    assert captured.out == ""
     assert "wast2json" in captured.err and "WebAssembly/testsuite" in captured.err
-    report = json.loads(report_path.read_text())
-    assert report["files"] == {} and report["totals"]["passed"] == 0
+    assert f"Searched: {tmp_path / 'absent'}." in captured.err
+    assert not report_path.exists()
 
 
 def test_requested_testsuite_that_does_not_exist_is_an_error(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(ENV_VAR, raising=False)
-    assert main(["spectest", "--testsuite", str(tmp_path / "absent")]) == 2
+    assert main(["spectest", "--testsuite", str(tmp_path / "absent")]) == 66
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "absent2"))
-    assert main(["spectest"]) == 2
+    assert main(["spectest"]) == 66
     assert "absent2" in capsys.readouterr().err
 
 

@@ -27,15 +27,51 @@ def _make_suite(root, names):
 def test_explicit_directory_wins_over_env_and_default(tmp_path, monkeypatch):
     explicit = _make_suite(tmp_path / "a", ["i32"])
     env = _make_suite(tmp_path / "b", ["i64"])
-    monkeypatch.setattr(locate, "DEFAULT_TESTSUITE", _make_suite(tmp_path / "c", ["f32"]))
+    default = _make_suite(tmp_path / "c", ["f32"])
+    monkeypatch.setattr(locate, "default_locations", lambda: (default,))
     assert find_testsuite(explicit, environ={ENV_VAR: str(env)}) == explicit
     assert find_testsuite(None, environ={ENV_VAR: str(env)}) == env
     assert find_testsuite(None, environ={}) == tmp_path / "c"
 
 
 def test_missing_default_means_none(tmp_path, monkeypatch):
-    monkeypatch.setattr(locate, "DEFAULT_TESTSUITE", tmp_path / "nowhere")
+    monkeypatch.setattr(locate, "default_locations", lambda: (tmp_path / "nowhere",))
     assert find_testsuite(None, environ={}) is None
+
+
+def test_a_default_location_without_test_files_is_passed_over(tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    second = _make_suite(tmp_path / "second", ["i32"])
+    monkeypatch.setattr(locate, "default_locations", lambda: (tmp_path / "empty", second))
+    assert find_testsuite(None, environ={}) == second
+
+
+def test_default_locations_are_relative_to_the_current_directory_then_the_checkout(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    checkout = locate.checkout_root()
+    assert checkout is not None  # the tests run from a source checkout
+    assert locate.default_locations() == (
+        tmp_path.parent / "shared" / "wasm-testsuite" / "v2-json",
+        checkout.parent / "shared" / "wasm-testsuite" / "v2-json",
+    )
+
+
+def test_an_installed_wheel_looks_only_relative_to_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(locate, "checkout_root", lambda: None)
+    assert locate.default_locations() == (tmp_path.parent / "shared" / "wasm-testsuite" / "v2-json",)
+    message = locate.missing_message()
+    assert message.endswith(f"Searched: {tmp_path.parent / 'shared' / 'wasm-testsuite' / 'v2-json'}.")
+
+
+def test_the_checkout_is_recognised_by_its_files(tmp_path, monkeypatch):
+    fake_module = tmp_path / "site-packages" / "pywaz" / "spectest" / "locate.py"
+    monkeypatch.setattr(locate, "__file__", str(fake_module))
+    assert locate.checkout_root() is None  # a wheel: no pyproject.toml or spec-tests/ beside the package
+    (tmp_path / "site-packages" / "pyproject.toml").parent.mkdir(parents=True)
+    (tmp_path / "site-packages" / "pyproject.toml").write_text("")
+    (tmp_path / "site-packages" / "spec-tests").mkdir()
+    assert locate.checkout_root() == tmp_path / "site-packages"
 
 
 @pytest.mark.parametrize("source", ["explicit", "env"])
@@ -54,6 +90,7 @@ def test_missing_message_says_how_to_get_the_data():
     assert "github.com/WebAssembly/testsuite" in MISSING_MESSAGE
     assert locate.TESTSUITE_COMMIT in MISSING_MESSAGE
     assert "wast2json" in MISSING_MESSAGE and ENV_VAR in MISSING_MESSAGE
+    assert "wasm-tools json-from-wast" in MISSING_MESSAGE and "../shared/wasm-testsuite/v2-json" in MISSING_MESSAGE
 
 
 def test_testsuite_root_with_v2_json_inside_is_accepted(tmp_path):
