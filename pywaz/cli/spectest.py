@@ -19,6 +19,9 @@ def register(subparsers) -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help="test files by base name or glob (i32, 'simd_*')")
     parser.add_argument("--engine", default="interpreter", help="execution engine (default: interpreter)")
     parser.add_argument("--compile-mode", default=None, help="compiler engine: eager or lazy")
+    parser.add_argument("--suite", choices=("v3", "v2"), default="v3",
+                        help="which testsuite: v3, WebAssembly 3.0 (default), or v2, WebAssembly 2.0; picks the "
+                             "folder under the default location or a --testsuite folder that holds both")
     parser.add_argument("--testsuite", metavar="DIR", default=None, help="directory of <name>/<name>.json files")
     parser.add_argument("--json", metavar="FILE", default=None, help="write a JSON report to FILE")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
@@ -68,7 +71,7 @@ def run(args) -> int:
     )
 
     try:
-        testsuite = find_testsuite(args.testsuite)
+        testsuite = find_testsuite(args.testsuite, suite=args.suite)
     except TestsuiteNotFound as exc:
         print(f"pywaz spectest: {exc}", file=sys.stderr)
         return 2

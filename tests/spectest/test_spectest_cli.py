@@ -96,7 +96,7 @@ def test_json_report_shape(suite, tmp_path, capsys):
 
 def test_missing_default_testsuite_is_skipped_with_instructions(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.setattr(locate, "DEFAULT_TESTSUITE", tmp_path / "absent")
+    monkeypatch.setattr(locate, "DEFAULT_ROOT", tmp_path / "absent")
     report_path = tmp_path / "report.json"
     assert main(["spectest", "--json", str(report_path)]) == 0
     captured = capsys.readouterr()
