@@ -1,10 +1,13 @@
-"""The WebAssembly spec testsuite, one test per .wast file and engine configuration.
+"""The WebAssembly spec testsuites, one test per .wast file and engine configuration.
 
-Runs the same harness as ``pywaz spectest`` (pywaz.spectest). A test fails
-when a command fails that ``expected_failures.py`` does not list, or when a
-listed command passes. A file whose commands were all skipped (a stage or
-feature that does not exist yet) is reported as skipped. Without testsuite
-data every test is skipped with instructions for getting it.
+Runs the same harness as ``pywaz spectest`` (pywaz.spectest) over both
+suites: ``v2`` (the 2.0 tests, which pass completely) and ``v3`` (the 3.0
+tests, v3-json plus v3-legacy-json). A test fails when a command fails that
+the suite's expected-failure list (``expected_failures.py``,
+``expected_failures_v3.py``) does not list, or when a listed command passes.
+A file whose commands were all skipped (text-format modules only) is
+reported as skipped. Without testsuite data every test is skipped with
+instructions for getting it.
 """
 
 from __future__ import annotations
@@ -17,17 +20,21 @@ import pytest
 from pywaz.spectest import EngineConfig, MISSING_MESSAGE, TestsuiteNotFound, find_testsuite, list_files, run_file
 from pywaz.spectest.backend import Stages
 from pywaz.spectest.expectations import compare, parse_entries
+from pywaz.spectest.locate import SUITES
+
+# Suite -> the file of its expected-failure list, beside this one.
+EXPECTED_LISTS = {"v2": "expected_failures.py", "v3": "expected_failures_v3.py"}
 
 
-def _load_expected_failures():
-    path = Path(__file__).with_name("expected_failures.py")
-    spec = importlib.util.spec_from_file_location("_pywaz_spec_expected_failures", path)
+def _load_expected_failures(filename: str):
+    path = Path(__file__).with_name(filename)
+    spec = importlib.util.spec_from_file_location(f"_pywaz_spec_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return parse_entries(module.EXPECTED_FAILURES)
 
 
-EXPECTED = _load_expected_failures()
+EXPECTED = {suite: _load_expected_failures(filename) for suite, filename in EXPECTED_LISTS.items()}
 
 
 def _compiler_available() -> bool:
@@ -56,19 +63,27 @@ class _BadLocation:
         self.message = message
 
 
-def _files():
+def _suite_files(suite: str):
     try:
-        testsuite = find_testsuite()
+        testsuite = find_testsuite(suite=suite)
     except TestsuiteNotFound as exc:
         # An explicitly configured location that does not exist is an error, not a skip.
-        return [pytest.param(_BadLocation(str(exc)), id="testsuite-not-found")]
+        return [pytest.param(suite, _BadLocation(str(exc)), id=f"{suite}-testsuite-not-found")]
     if testsuite is None:
-        return [pytest.param(None, id="no-testsuite", marks=pytest.mark.skip(reason=MISSING_MESSAGE))]
+        return [pytest.param(suite, None, id=f"{suite}-no-testsuite", marks=pytest.mark.skip(reason=MISSING_MESSAGE))]
+    if testsuite.name in SUITES.values() and testsuite.name != SUITES[suite]:
+        message = (f"the testsuite location is {testsuite}, another suite's folder; point it at the folder that "
+                   f"holds {SUITES[suite]}/ to run the {suite} suite")
+        return [pytest.param(suite, None, id=f"{suite}-other-suite", marks=pytest.mark.skip(reason=message))]
     files = list_files(testsuite)
     if not files:
         message = f"no <name>/<name>.json files in {testsuite}. {MISSING_MESSAGE}"
-        return [pytest.param(None, id="empty-testsuite", marks=pytest.mark.skip(reason=message))]
-    return [pytest.param(spec_file, id=spec_file.name) for spec_file in files]
+        return [pytest.param(suite, None, id=f"{suite}-empty-testsuite", marks=pytest.mark.skip(reason=message))]
+    return [pytest.param(suite, spec_file, id=f"{suite}/{spec_file.name}") for spec_file in files]
+
+
+def _files():
+    return [param for suite in EXPECTED_LISTS for param in _suite_files(suite)]
 
 
 FILES = _files()
@@ -83,32 +98,35 @@ def _shared_stages() -> Stages:
 
 
 @pytest.mark.parametrize("config", CONFIGS)
-@pytest.mark.parametrize("spec_file", FILES)
-def test_spec(spec_file, config):
+@pytest.mark.parametrize("suite,spec_file", FILES)
+def test_spec(suite, spec_file, config):
     if isinstance(spec_file, _BadLocation):
         pytest.fail(spec_file.message, pytrace=False)
     result = run_file(spec_file, config, _shared_stages())
-    comparison = compare(result, EXPECTED, config.label)
+    comparison = compare(result, EXPECTED[suite], config.label, f"spec-tests/{EXPECTED_LISTS[suite]}")
     if not comparison.ok:
-        pytest.fail(comparison.explain(f"{spec_file.name} [{config.label}]"), pytrace=False)
+        pytest.fail(comparison.explain(f"{suite}/{spec_file.name} [{config.label}]"), pytrace=False)
     if result.passed == 0 and result.skipped:
         reasons = "; ".join(f"{reason} ({n})" for reason, n in result.skip_reasons.most_common(3))
         pytest.skip(f"all {result.skipped} commands skipped: {reasons}")
 
 
-def test_expected_failures_name_real_commands():
+@pytest.mark.parametrize("suite", list(EXPECTED_LISTS))
+def test_expected_failures_name_real_commands(suite):
     """Every listed entry names an existing file and a command line in it."""
     try:
-        testsuite = find_testsuite()
+        testsuite = find_testsuite(suite=suite)
     except TestsuiteNotFound as exc:
         pytest.fail(str(exc), pytrace=False)
     if testsuite is None:
         pytest.skip(MISSING_MESSAGE)
+    if testsuite.name in SUITES.values() and testsuite.name != SUITES[suite]:
+        pytest.skip(f"the testsuite location is {testsuite}, another suite's folder")
     from pywaz.spectest.script import load_script
 
     files = {f.name: f for f in list_files(testsuite)}
     problems = []
-    for entry in EXPECTED:
+    for entry in EXPECTED[suite]:
         spec_file = files.get(entry.file)
         if spec_file is None:
             problems.append(f"{entry.file}:{entry.line}: no such spec file")

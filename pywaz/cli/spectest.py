@@ -49,6 +49,9 @@ def register(subparsers) -> None:
     parser.add_argument("--engine", default="interpreter", help="execution engine (default: interpreter)")
     parser.add_argument("--compile-mode", default=None, choices=("lazy", "eager"),
                         help="compiler engine: compile each function on first call (lazy, default) or all up front")
+    parser.add_argument("--suite", choices=("v3", "v2"), default="v3",
+                        help="which testsuite: v3, WebAssembly 3.0 (default), or v2, WebAssembly 2.0; picks the "
+                             "folder under the default location or a --testsuite folder that holds both")
     parser.add_argument("--testsuite", metavar="DIR", default=None, help="directory of <name>/<name>.json files")
     parser.add_argument("--json", metavar="FILE", default=None, help="write a JSON report to FILE")
     parser.add_argument("--timeout", type=parse_seconds, default=None, metavar="SECONDS",
@@ -98,12 +101,12 @@ def run(args) -> int:
     )
 
     try:
-        testsuite = find_testsuite(args.testsuite)
+        testsuite = find_testsuite(args.testsuite, suite=args.suite)
     except TestsuiteNotFound as exc:
         print(f"pywaz spectest: {exc}", file=sys.stderr)
         return exitcodes.NO_INPUT
     if testsuite is None:
-        print(f"pywaz spectest: {missing_message()}", file=sys.stderr)
+        print(f"pywaz spectest: {missing_message(suite=args.suite)}", file=sys.stderr)
         return exitcodes.NO_INPUT
     available = list_files(testsuite)
     if not available:

@@ -1,14 +1,15 @@
 """The WebAssembly spec-suite harness.
 
-Runs the official core testsuite, converted by wabt's ``wast2json`` (a JSON
-command list plus ``.wasm`` files per ``.wast``), against pywaz and counts
-each command as passed, failed or skipped. Used by ``pywaz spectest`` and by
-``spec-tests/test_spec.py``.
+Runs the official core testsuites -- WebAssembly 3.0 (``v3``) and 2.0
+(``v2``), converted to a JSON command list plus ``.wasm`` files per ``.wast``
+by wasm-tools' ``json-from-wast`` or wabt's ``wast2json`` (both dialects are
+read, detected per file) -- against pywaz and counts each command as passed,
+failed or skipped. Used by ``pywaz spectest`` and by ``spec-tests/test_spec.py``.
 
 Typical use::
 
     from pywaz.spectest import EngineConfig, find_testsuite, list_files, run_suite
-    suite = run_suite(list_files(find_testsuite()), EngineConfig("interpreter"))
+    suite = run_suite(list_files(find_testsuite(suite="v3")), EngineConfig("interpreter"))
     print(suite.totals_line())
 """
 

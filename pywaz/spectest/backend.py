@@ -5,10 +5,14 @@ The harness runs against whatever part of the pipeline exists: decoder
 runtime (``pywaz.Runtime``). A stage whose module or name does not exist yet is
 *missing*; using it raises ``NotImplementedError``.
 
-**The skip rule** (the one mechanism for "not built yet"): a command is counted
-as skipped exactly when running it raises ``NotImplementedError`` (or a
-subclass) -- from a missing stage here, or from pywaz itself, e.g. an engine
-that does not support SIMD yet. Anything else that goes wrong is a failure.
+**The skip rule** (the one mechanism for "cannot run here"): a command is
+counted as skipped exactly when running it raises a ``NotImplementedError``
+that is not a :class:`~pywaz.errors.PywazError` -- from a missing stage here,
+or from the harness for a text-format module. When pywaz itself refuses
+something it does not implement (an unsupported proposal, an instruction an
+engine cannot run yet: a typed ``PywazError``, whether or not it is also a
+``NotImplementedError``), the command fails with pywaz's message, so that
+gaps stay visible. Anything else that goes wrong is a failure too.
 
 A stage that exists but fails to import (a syntax error, a bad import) is not
 missing: every command that needs it fails with the import error.
@@ -19,6 +23,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from ..errors import PywazError, Trap
 from ..vm.objects import Function, Global
 
 
@@ -82,6 +87,22 @@ class Stages:
             for stage in (self.decode_module, self.validate, self.runtime_class, self.module_config)
             if isinstance(stage, _Unavailable)
         ]
+
+
+def is_skip(error: BaseException) -> bool:
+    """True when ``error`` means "cannot run here" under the skip rule above."""
+    return isinstance(error, NotImplementedError) and not isinstance(error, PywazError)
+
+
+def is_wasm_exception(error: BaseException | None) -> bool:
+    """True when ``error`` is an uncaught WebAssembly exception (``throw`` reaching the host).
+
+    The contract (exception handling, DESIGN.md): pywaz raises one exception
+    class for wasm exceptions, carrying the tag instance as ``tag`` and the
+    payload values as ``payload``. Traps are never wasm exceptions.
+    """
+    return (error is not None and not isinstance(error, Trap)
+            and hasattr(error, "tag") and hasattr(error, "payload"))
 
 
 class HarnessError(Exception):

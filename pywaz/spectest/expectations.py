@@ -1,10 +1,12 @@
 """Compare a file's results with the list of known (expected) spec failures.
 
-The list (``spec-tests/expected_failures.py``) only shrinks: a listed command
+The lists (``spec-tests/expected_failures.py`` for the 2.0 suite,
+``spec-tests/expected_failures_v3.py`` for 3.0) only shrink: a listed command
 that now passes must be removed, and a failure that is not listed is a
-regression. Entries are ``(file, line, reason)`` tuples, optionally with a
-fourth element naming the engine configurations (``EngineConfig.label``
-values) the entry applies to; without it, it applies to all.
+regression. Entries are ``(file, line, reason)`` tuples -- ``line`` may be a
+tuple of lines that fail for the same reason -- optionally with a fourth
+element naming the engine configurations (``EngineConfig.label`` values) the
+entry applies to; without it, it applies to all.
 """
 
 from __future__ import annotations
@@ -38,21 +40,26 @@ def parse_entries(entries) -> list[ExpectedFailure]:
     for entry in entries:
         if not isinstance(entry, tuple) or len(entry) not in (3, 4):
             raise ValueError(f"expected failure entry must be (file, line, reason[, engines]): {entry!r}")
-        file, line, reason = entry[:3]
+        file, lines, reason = entry[:3]
         engines = tuple(entry[3]) if len(entry) == 4 else None
-        if not isinstance(file, str) or not isinstance(line, int) or isinstance(line, bool):
-            raise ValueError(f"expected failure entry needs a file name and a line number: {entry!r}")
+        if isinstance(lines, int):
+            lines = (lines,)
+        if (not isinstance(file, str) or not isinstance(lines, tuple) or not lines
+                or not all(isinstance(line, int) and not isinstance(line, bool) for line in lines)):
+            raise ValueError(f"expected failure entry needs a file name and a line number (or a tuple of them): "
+                             f"{entry!r}")
         if not isinstance(reason, str) or not reason.strip():
             raise ValueError(f"expected failure entry needs a reason: {entry!r}")
         for label in engines or ():
             if not isinstance(label, str):
                 raise ValueError(f"engine labels must be strings: {entry!r}")
-        for label in engines or (None,):
-            key = (file, line, label)
-            if key in seen or (file, line, None) in seen:
-                raise ValueError(f"expected failure listed twice: {file}:{line}")
-            seen.add(key)
-        parsed.append(ExpectedFailure(file, line, reason, engines))
+        for line in lines:
+            for label in engines or (None,):
+                key = (file, line, label)
+                if key in seen or (file, line, None) in seen:
+                    raise ValueError(f"expected failure listed twice: {file}:{line}")
+                seen.add(key)
+            parsed.append(ExpectedFailure(file, line, reason, engines))
     return parsed
 
 
@@ -62,6 +69,7 @@ class Comparison:
 
     unexpected: tuple
     now_passing: tuple[ExpectedFailure, ...]
+    list_name: str = "spec-tests/expected_failures.py"
 
     @property
     def ok(self) -> bool:
@@ -76,18 +84,19 @@ class Comparison:
             if len(shown) < len(self.unexpected):
                 lines.append(f"  ... and {len(self.unexpected) - len(shown)} more")
         if self.now_passing:
-            lines.append(f"{len(self.now_passing)} expected failure(s) in {name} now pass; remove them from "
-                         "spec-tests/expected_failures.py:")
+            lines.append(f"{len(self.now_passing)} expected failure(s) in {name} now pass; remove these lines "
+                         f"from {self.list_name}:")
             lines.extend(f"  ({e.file!r}, {e.line}, {e.reason!r})" for e in self.now_passing)
         return "\n".join(lines)
 
 
-def compare(result: FileResult, expected: list[ExpectedFailure], label: str) -> Comparison:
-    """Check ``result`` (one file under engine configuration ``label``) against the list."""
+def compare(result: FileResult, expected: list[ExpectedFailure], label: str,
+            list_name: str = "spec-tests/expected_failures.py") -> Comparison:
+    """Check ``result`` (one file under engine configuration ``label``) against the list (named ``list_name``)."""
     listed = {e.line: e for e in expected if e.file == result.name and e.applies_to(label)}
     failed_lines = {f.line for f in result.failures}
     unexpected = tuple(f for f in result.failures if f.line not in listed)
     now_passing = tuple(
         e for line, e in sorted(listed.items()) if line in result.passed_lines and line not in failed_lines
     )
-    return Comparison(unexpected, now_passing)
+    return Comparison(unexpected, now_passing, list_name)

@@ -4,18 +4,20 @@ Input: a prepared :class:`~pywaz.spectest.script.Script` and an
 :class:`EngineConfig`. Output: a :class:`~pywaz.spectest.report.FileResult`.
 Semantics follow the reference interpreter's script runner
 (``interpreter/script/run.ml``): ``module`` decodes, validates and
-instantiates and becomes the current module; ``register`` makes a module's
-exports importable; actions invoke exported functions or read exported
-globals; the ``assert_*`` commands check results, traps and the class of
-error a bad module raises. Each script gets a fresh ``Runtime`` with its own
-``spectest`` host module.
+instantiates and becomes the current module; ``module_definition`` only
+decodes and validates, and ``module_instance`` instantiates a definition
+(each time a new instance); ``register`` makes a module's exports
+importable; actions invoke exported functions or read exported globals; the
+``assert_*`` commands check results, traps, uncaught wasm exceptions and the
+class of error a bad module raises. Each script gets a fresh ``Runtime``
+with its own ``spectest`` host module.
 
-Nothing a command does can crash the run: a command that raises
-``NotImplementedError`` is skipped (see :mod:`pywaz.spectest.backend`),
-anything else unexpected is a failure carrying the exception's message. A
-module that fails or is skipped leaves a placeholder, so later commands that
-use it fail or skip with the original reason instead of testing the wrong
-module.
+Nothing a command does can crash the run: a command is skipped only under
+the skip rule of :mod:`pywaz.spectest.backend` (a missing stage, a
+text-format module); anything else unexpected, including pywaz refusing a
+proposal it does not implement, is a failure carrying the message. A module
+that fails or is skipped leaves a placeholder, so later commands that use it
+fail or skip with the original reason instead of testing the wrong module.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import DecodeError, LinkError, Trap, TrapKind, ValidationError
-from .backend import HarnessError, Stages, raw_callable, raw_global_value
+from .backend import HarnessError, Stages, is_skip, is_wasm_exception, raw_callable, raw_global_value
 from .host import build_spectest
 from .report import FileResult
 from .script import Command, Script
@@ -117,12 +119,12 @@ def _describe(error: BaseException) -> str:
 
 
 def _capture(function, *args):
-    """Run ``function``; return (result, None) or (None, exception). NotImplementedError propagates."""
+    """Run ``function``; return (result, None) or (None, exception). A skip (backend.is_skip) propagates."""
     try:
         return function(*args), None
-    except NotImplementedError:
-        raise
     except Exception as exc:  # RecursionError included: an engine must turn it into a trap
+        if is_skip(exc):
+            raise
         return None, exc
 
 
@@ -141,8 +143,12 @@ class ScriptRunner:
         self.current = None
         self.named: dict[str, object] = {}
         self.registered: dict[str, object] = {}
+        self.definitions: dict[str, object] = {}  # name -> compiled module (or a placeholder)
+        self.last_definition = None
         self._handlers = {
             "module": self.do_module,
+            "module_definition": self.do_module_definition,
+            "module_instance": self.do_module_instance,
             "register": self.do_register,
             "action": self.do_action,
             "assert_return": self.do_assert_return,
@@ -152,6 +158,9 @@ class ScriptRunner:
             "assert_invalid": self.do_assert_invalid,
             "assert_unlinkable": self.do_assert_unlinkable,
             "assert_uninstantiable": self.do_assert_uninstantiable,
+            "assert_exception": self.do_assert_exception,
+            "assert_malformed_custom": self.do_assert_custom,
+            "assert_invalid_custom": self.do_assert_custom,
         }
 
     # -- driving -----------------------------------------------------------
@@ -187,7 +196,10 @@ class ScriptRunner:
         except CommandTimeout as exc:
             result.add_failure(ctype, command.line, str(exc))
         except NotImplementedError as exc:
-            result.add_skip(ctype, str(exc) or type(exc).__name__)
+            if is_skip(exc):
+                result.add_skip(ctype, str(exc) or type(exc).__name__)
+            else:  # pywaz refused something it does not implement: a visible failure
+                result.add_failure(ctype, command.line, _describe(exc))
         except (CommandFailed, HarnessError) as exc:
             result.add_failure(ctype, command.line, str(exc))
         except Exception as exc:  # an unexpected error in pywaz or the data is a failure, never a crash
@@ -210,10 +222,10 @@ class ScriptRunner:
             else:
                 runtime = runtime_class(engine=self.config.engine, compile_mode=self.config.compile_mode)
             build_spectest(runtime)
-        except NotImplementedError as exc:
-            self.runtime_problem = (CommandSkipped, str(exc) or "runtime not available")
-            raise CommandSkipped(self.runtime_problem[1]) from None
         except Exception as exc:
+            if is_skip(exc):
+                self.runtime_problem = (CommandSkipped, str(exc) or "runtime not available")
+                raise CommandSkipped(self.runtime_problem[1]) from None
             self.runtime_problem = (CommandFailed, f"cannot set up the runtime: {_describe(exc)}")
             raise CommandFailed(self.runtime_problem[1]) from None
         self.runtime = runtime
@@ -251,46 +263,105 @@ class ScriptRunner:
             raise CommandFailed(f"valid module rejected by the validator: {_describe(error)}")
 
     def _link_hint(self, data: bytes) -> None:
-        """If a link failure is explained by a skipped registered module, skip instead of failing."""
-        skipped = {name for name, slot in self.registered.items() if isinstance(slot, _Placeholder) and slot.skipped}
-        if not skipped:
+        """Explain a link failure caused by a registered module that is unavailable.
+
+        Skip when that module was skipped; otherwise fail with its reason
+        rather than with the "unknown import" it leads to.
+        """
+        unavailable = {name: slot for name, slot in self.registered.items() if isinstance(slot, _Placeholder)}
+        if not unavailable:
             return
         try:
             imports = self.stages.decode_module(data).imports
         except Exception:
             return
         for entry in imports:
-            if entry.module in skipped:
-                raise CommandSkipped(self.registered[entry.module].reason)
+            slot = unavailable.get(entry.module)
+            if slot is None:
+                continue
+            if slot.skipped:
+                raise CommandSkipped(slot.reason)
+            raise CommandFailed(f"it imports from {entry.module!r}, the module at line {slot.line}, "
+                                f"which is unavailable: {slot.reason}")
 
     # -- module commands -----------------------------------------------------
 
-    def do_module(self, command: Command) -> None:
-        # Until this command succeeds, it is the current module as a placeholder.
-        placeholder = _Placeholder(command.line, "not instantiated", skipped=False)
-        self._set_current(command, placeholder)
+    def _load_definition(self, command: Command, placeholder: "_Placeholder"):
+        """Decode, validate and compile the command's module; failures mark ``placeholder`` and propagate."""
         try:
             data = self._binary(command)
             if not self.stages.runtime_class:
                 # No runtime yet: still catch a valid module that decode/validate reject.
                 self._check_accepted(data)
-            compiled = self._compile(data)
+            compiled, error = _capture(self._compile, data)
+            if error is not None:
+                raise CommandFailed(f"valid module rejected: {_describe(error)}")
+            return data, compiled
+        except (Exception, CommandTimeout) as exc:
+            self._mark(placeholder, exc)
+            raise
+
+    @staticmethod
+    def _mark(placeholder: "_Placeholder", exc: BaseException) -> None:
+        placeholder.skipped = is_skip(exc)
+        if isinstance(exc, (CommandFailed, CommandTimeout)):
+            placeholder.reason = str(exc)
+        elif placeholder.skipped:
+            placeholder.reason = str(exc) or type(exc).__name__
+        else:
+            placeholder.reason = _describe(exc)
+
+    def _define(self, name: str | None, slot) -> None:
+        self.last_definition = slot
+        if name:
+            self.definitions[name] = slot
+
+    def do_module(self, command: Command) -> None:
+        # Until this command succeeds, it is the current module as a placeholder.
+        placeholder = _Placeholder(command.line, "not instantiated", skipped=False)
+        self._set_current(command, placeholder)
+        self._define(command.name, placeholder)
+        data, compiled = self._load_definition(command, placeholder)
+        self._define(command.name, compiled)
+        try:
             instance, error = _capture(self._instantiate, compiled)
             if error is not None:
                 if isinstance(error, LinkError):
                     self._link_hint(data)
                 raise CommandFailed(f"instantiation failed: {_describe(error)}")
-        except NotImplementedError as exc:
-            placeholder.reason = str(exc) or type(exc).__name__
-            placeholder.skipped = True
-            raise
-        except (CommandFailed, CommandTimeout) as exc:
-            placeholder.reason = str(exc)
-            raise
-        except Exception as exc:
-            placeholder.reason = _describe(exc)
+        except (Exception, CommandTimeout) as exc:
+            self._mark(placeholder, exc)
             raise
         self._set_current(command, instance)
+
+    def do_module_definition(self, command: Command) -> None:
+        """Decode and validate a module without instantiating it; ``module_instance`` does that later."""
+        placeholder = _Placeholder(command.line, "not defined", skipped=False)
+        self._define(command.name, placeholder)
+        _, compiled = self._load_definition(command, placeholder)
+        self._define(command.name, compiled)
+
+    def do_module_instance(self, command: Command) -> None:
+        """Instantiate a module definition (the named one, else the last); the instance becomes current."""
+        placeholder = _Placeholder(command.line, "not instantiated", skipped=False)
+        self.current = placeholder
+        if command.instance:
+            self.named[command.instance] = placeholder
+        slot = self.last_definition if command.definition is None else self.definitions.get(command.definition)
+        if slot is None:
+            placeholder.reason = ("no module defined yet" if command.definition is None
+                                  else f"no module definition named {command.definition}")
+            raise CommandFailed(placeholder.reason)
+        if isinstance(slot, _Placeholder):
+            placeholder.reason, placeholder.skipped = slot.reason, slot.skipped
+            slot.fail()
+        instance, error = _capture(self._instantiate, slot)
+        if error is not None:
+            placeholder.reason = f"instantiation failed: {_describe(error)}"
+            raise CommandFailed(placeholder.reason)
+        self.current = instance
+        if command.instance:
+            self.named[command.instance] = instance
 
     def _set_current(self, command: Command, slot) -> None:
         self.current = slot
@@ -409,6 +480,33 @@ class ScriptRunner:
             check_trap(error, command.text)
         except CommandFailed as exc:
             raise CommandFailed(f"{command.action.describe()}: {exc}") from None
+
+    def do_assert_exception(self, command: Command) -> None:
+        _, error = self._perform_capturing(command)
+        if is_wasm_exception(error):
+            return
+        what = command.action.describe()
+        if error is None:
+            raise CommandFailed(f"{what}: expected an uncaught wasm exception, but it returned")
+        raise CommandFailed(f"{what}: expected an uncaught wasm exception, got {_describe(error)}")
+
+    def do_assert_custom(self, command: Command) -> None:
+        """``assert_malformed_custom`` / ``assert_invalid_custom``: an error inside a custom section.
+
+        Errors in the data of a custom section must not invalidate a module
+        (the core spec's custom-section appendix: an implementation that
+        interprets such a section reports them at most as warnings), and
+        pywaz interprets none of the sections these commands target (branch
+        hints), so the module must decode and validate; that is what is
+        checked. The expected message is not compared: pywaz produces none.
+        """
+        data = self._binary(command)
+        module, error = _capture(self.stages.decode_module, data)
+        if error is None:
+            _, error = _capture(self.stages.validate, module)
+        if error is not None:
+            raise CommandFailed(f"a module whose only problem is in a custom section ({command.text!r}) "
+                                f"was rejected: {_describe(error)}")
 
     def do_assert_exhaustion(self, command: Command) -> None:
         _, error = self._perform_capturing(command)

@@ -96,13 +96,13 @@ def test_json_report_shape(suite, tmp_path, capsys):
 
 def test_missing_default_testsuite_fails_with_instructions(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.setattr(locate, "default_locations", lambda: (tmp_path / "absent",))
+    monkeypatch.setattr(locate, "default_roots", lambda: (tmp_path / "absent",))
     report_path = tmp_path / "report.json"
     assert main(["spectest", "--json", str(report_path)]) == 66  # EX_NOINPUT, not "0 passed"
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "wast2json" in captured.err and "WebAssembly/testsuite" in captured.err
-    assert f"Searched: {tmp_path / 'absent'}." in captured.err
+    assert f"Searched: {tmp_path / 'absent' / 'v3-json'}." in captured.err
     assert not report_path.exists()
 
 
@@ -144,3 +144,32 @@ def test_unknown_engine_is_a_usage_error(suite, capsys):
     pytest.importorskip("pywaz.vm.runtime")
     assert main(["spectest", "--testsuite", str(suite), "--engine", "no-such-engine", "good"]) == 2
     assert "no-such-engine" in capsys.readouterr().err
+
+
+def test_suite_flag_picks_the_folder_and_v3_is_the_default(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    malformed = {"type": "assert_malformed", "line": 3, "filename": "m.0.wasm", "text": "unknown binary version",
+                 "module_type": "binary"}
+    _write(tmp_path / "v2-json", "two", [malformed], {"m.0.wasm": BAD_VERSION})
+    _write(tmp_path / "v3-json", "three", [malformed], {"m.0.wasm": BAD_VERSION})
+    _write(tmp_path / "v3-legacy-json", "three", [malformed], {"m.0.wasm": BAD_VERSION})
+    assert main(["spectest", "--testsuite", str(tmp_path)]) == 0
+    names = [line.split()[1] for line in capsys.readouterr().out.strip().splitlines()[:-1]]
+    assert names == ["legacy/three", "three"]
+    assert main(["spectest", "--testsuite", str(tmp_path), "--suite", "v2"]) == 0
+    assert capsys.readouterr().out.split()[1] == "two"
+    monkeypatch.setattr(locate, "DEFAULT_ROOT", tmp_path)
+    assert main(["spectest", "legacy/*"]) == 0
+    assert capsys.readouterr().out.split()[1] == "legacy/three"
+    with pytest.raises(SystemExit):
+        main(["spectest", "--suite", "v1"])
+    assert "v1" in capsys.readouterr().err
+
+
+def test_suite_choices_are_the_known_suites():
+    import argparse
+
+    parser = build_parser()
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    (suite,) = [a for a in subparsers.choices["spectest"]._actions if a.dest == "suite"]
+    assert set(suite.choices) == set(locate.SUITES) and suite.default == locate.DEFAULT_SUITE

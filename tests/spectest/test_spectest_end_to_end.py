@@ -113,3 +113,92 @@ def test_compiler_engine_runs_the_same_script(script, mode):
     result = run_script(script, EngineConfig("compiler", mode))
     assert [f.line for f in result.failures] == [22], result.failures
     assert result.passed + result.skipped == len(COMMANDS) - 1
+
+
+# -- the same against a script in wasm-tools' dialect (the 3.0 testsuite's) -------------------
+
+DEFINED = """
+(module
+  (global $count (mut i32) (i32.const 0))
+  (func (export "inc") (result i32)
+    (global.set $count (i32.add (global.get $count) (i32.const 1)))
+    (global.get $count)))
+"""
+VALUES = """
+(module
+  (func $f)
+  (elem declare func $f)
+  (func (export "neg32") (param i32) (result i32) (i32.sub (i32.const 0) (local.get 0)))
+  (func (export "neg64") (param i64) (result i64) (i64.sub (i64.const 0) (local.get 0)))
+  (func (export "neg8x16") (param v128) (result v128) (i8x16.neg (local.get 0)))
+  (func (export "null") (result funcref) (ref.null func))
+  (func (export "func") (result funcref) (ref.func $f))
+  (func (export "ext") (param externref) (result externref) (local.get 0)))
+"""
+
+
+def wt_value(vtype, value):
+    return {"type": vtype, "value": value}
+
+
+def lanes(lane_type, values):
+    return {"type": "v128", "lane_type": lane_type, "value": [str(v) for v in values]}
+
+
+WT_COMMANDS = [
+    {"type": "module_definition", "line": 1, "name": "M", "filename": "defined.wasm", "module_type": "binary"},
+    {"type": "module_instance", "line": 2, "instance": "I1", "module": "M"},
+    {"type": "module_instance", "line": 3, "instance": "I2", "module": "M"},
+    {"type": "assert_return", "line": 4, "action": invoke("inc", module="I1"), "expected": [wt_value("i32", "1")]},
+    {"type": "assert_return", "line": 5, "action": invoke("inc", module="I1"), "expected": [wt_value("i32", "2")]},
+    {"type": "assert_return", "line": 6, "action": invoke("inc", module="I2"), "expected": [wt_value("i32", "1")]},
+    {"type": "register", "line": 7, "name": "I2", "as": "counter"},
+    {"type": "module", "line": 8, "filename": "values.wat", "module_type": "text", "binary_filename": "values.wasm"},
+    {"type": "assert_return", "line": 9, "action": invoke("neg32", wt_value("i32", "5")),
+     "expected": [wt_value("i32", "-5")]},
+    {"type": "assert_return", "line": 10, "action": invoke("neg32", wt_value("i32", "-2147483648")),
+     "expected": [wt_value("i32", "-2147483648")]},
+    {"type": "assert_return", "line": 11, "action": invoke("neg64", wt_value("i64", "-1")),
+     "expected": [wt_value("i64", "1")]},
+    {"type": "assert_return", "line": 12, "action": invoke("neg8x16", lanes("i8", [-128, -1, 1, 127] + [0] * 12)),
+     "expected": [lanes("i8", [-128, 1, -1, -127] + [0] * 12)]},
+    {"type": "assert_return", "line": 13, "action": invoke("neg8x16", lanes("i8", [1] * 16)),
+     "expected": [{"type": "either", "values": [lanes("i8", [0] * 16), lanes("i8", [-1] * 16)]}]},
+    {"type": "assert_return", "line": 14, "action": invoke("null"), "expected": [{"type": "refnull"}]},
+    {"type": "assert_return", "line": 15, "action": invoke("null"), "expected": [{"type": "nullfuncref"}]},
+    {"type": "assert_return", "line": 16, "action": invoke("func"), "expected": [{"type": "funcref"}]},
+    {"type": "assert_return", "line": 17, "action": invoke("ext", wt_value("externref", "3")),
+     "expected": [wt_value("externref", "3")]},
+    # Wrong on purpose: each must fail.
+    {"type": "assert_return", "line": 18, "action": invoke("neg32", wt_value("i32", "5")),
+     "expected": [wt_value("i32", "5")]},
+    {"type": "assert_return", "line": 19, "action": invoke("func"), "expected": [{"type": "refnull"}]},
+    {"type": "assert_return", "line": 20, "action": invoke("neg8x16", lanes("i8", [1] * 16)),
+     "expected": [{"type": "either", "values": [lanes("i8", [1] * 16), lanes("i8", [0] * 16)]}]},
+    {"type": "assert_exception", "line": 21, "action": invoke("neg32", wt_value("i32", "5"))},
+]
+
+
+@pytest.fixture(scope="module")
+def wt_script():
+    built = parse_script("e2e-wt", None, {"commands": WT_COMMANDS})
+    built._binaries["defined.wasm"] = wasmtime.wat2wasm(DEFINED)
+    built._binaries["values.wasm"] = wasmtime.wat2wasm(VALUES)
+    return built
+
+
+@pytest.mark.parametrize("config", [EngineConfig("interpreter"), EngineConfig("compiler", "eager"),
+                                    EngineConfig("compiler", "lazy")], ids=lambda c: c.label)
+def test_wasm_tools_script_against_the_real_runtime(wt_script, config):
+    if config.engine == "compiler":
+        pytest.importorskip("pywaz.compiler.engine")
+    assert wt_script.dialect.value == "wasm-tools"
+    result = run_script(wt_script, config)
+    assert [(f.line, f.command) for f in result.failures] == [
+        (18, "assert_return"), (19, "assert_return"), (20, "assert_return"), (21, "assert_exception")], result.failures
+    assert result.passed == len(WT_COMMANDS) - 4 and result.skipped == 0
+    messages = {f.line: f.message for f in result.failures}
+    assert "expected i32:5" in messages[18] and "i32:4294967291" in messages[18]
+    assert "expected ref.null" in messages[19]
+    assert "no alternative matched" in messages[20]
+    assert "but it returned" in messages[21]

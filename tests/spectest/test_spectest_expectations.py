@@ -112,3 +112,30 @@ def test_skip_reasons_are_capped_but_still_counted():
     assert len(reasons) == 21
     assert reasons["op 0 unsupported"] == 2
     assert sum(reasons.values()) == result.skipped == 31
+
+
+def test_an_entry_may_list_several_lines_for_one_reason():
+    result = FileResult("memory64")
+    result.add_failure("module", 3, "valid module rejected: DecodeError: integer too large")
+    result.add_failure("assert_return", 7, "module at line 3 is unavailable: ...")
+    result.add_pass("assert_return", 9)
+    entries = parse_entries([("memory64", (3, 7), "memory64: DecodeError: integer too large")])
+    assert [(e.line, e.reason) for e in entries] == [(3, "memory64: DecodeError: integer too large"),
+                                                     (7, "memory64: DecodeError: integer too large")]
+    assert compare(result, entries, "interpreter").ok
+    grown = parse_entries([("memory64", (3, 7, 9), "memory64")])
+    comparison = compare(result, grown, "interpreter", "spec-tests/expected_failures_v3.py")
+    assert [e.line for e in comparison.now_passing] == [9]
+    assert "expected_failures_v3.py" in comparison.explain("memory64")
+
+
+@pytest.mark.parametrize("entries", [
+    [("f32", (), "no lines")],
+    [("f32", (1, "2"), "a line that is not an int")],
+    [("f32", (1, True), "a bool is not a line")],
+    [("f32", (1, 2), "twice"), ("f32", 2, "again")],
+    [("f32", (4, 4), "twice in one entry")],
+])
+def test_malformed_line_tuples_are_rejected(entries):
+    with pytest.raises(ValueError):
+        parse_entries(entries)

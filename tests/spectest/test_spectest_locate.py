@@ -27,22 +27,23 @@ def _make_suite(root, names):
 def test_explicit_directory_wins_over_env_and_default(tmp_path, monkeypatch):
     explicit = _make_suite(tmp_path / "a", ["i32"])
     env = _make_suite(tmp_path / "b", ["i64"])
-    default = _make_suite(tmp_path / "c", ["f32"])
-    monkeypatch.setattr(locate, "default_locations", lambda: (default,))
+    _make_suite(tmp_path / "c" / "v2-json", ["f32"])
+    monkeypatch.setattr(locate, "default_roots", lambda: (tmp_path / "c",))
     assert find_testsuite(explicit, environ={ENV_VAR: str(env)}) == explicit
     assert find_testsuite(None, environ={ENV_VAR: str(env)}) == env
-    assert find_testsuite(None, environ={}) == tmp_path / "c"
+    assert find_testsuite(None, environ={}) == tmp_path / "c" / "v2-json"
 
 
 def test_missing_default_means_none(tmp_path, monkeypatch):
-    monkeypatch.setattr(locate, "default_locations", lambda: (tmp_path / "nowhere",))
+    monkeypatch.setattr(locate, "default_roots", lambda: (tmp_path / "nowhere",))
     assert find_testsuite(None, environ={}) is None
+    assert find_testsuite(None, environ={}, suite="v3") is None
 
 
 def test_a_default_location_without_test_files_is_passed_over(tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     second = _make_suite(tmp_path / "second", ["i32"])
-    monkeypatch.setattr(locate, "default_locations", lambda: (tmp_path / "empty", second))
+    monkeypatch.setattr(locate, "default_locations", lambda suite="v2": (tmp_path / "empty", second))
     assert find_testsuite(None, environ={}) == second
 
 
@@ -96,6 +97,38 @@ def test_missing_message_says_how_to_get_the_data():
 def test_testsuite_root_with_v2_json_inside_is_accepted(tmp_path):
     _make_suite(tmp_path / "root" / "v2-json", ["i32"])
     assert find_testsuite(tmp_path / "root", environ={}) == tmp_path / "root" / "v2-json"
+
+
+def test_suite_selects_the_folder_under_a_root(tmp_path, monkeypatch):
+    _make_suite(tmp_path / "root" / "v2-json", ["i32"])
+    _make_suite(tmp_path / "root" / "v3-json", ["i64"])
+    assert find_testsuite(tmp_path / "root", environ={}, suite="v3") == tmp_path / "root" / "v3-json"
+    assert find_testsuite(None, environ={ENV_VAR: str(tmp_path / "root")}, suite="v2") == tmp_path / "root" / "v2-json"
+    monkeypatch.setattr(locate, "DEFAULT_ROOT", tmp_path / "root")
+    assert find_testsuite(None, environ={}, suite="v3") == tmp_path / "root" / "v3-json"
+    # A data directory named explicitly is used whatever the suite.
+    assert find_testsuite(tmp_path / "root" / "v2-json", environ={}, suite="v3") == tmp_path / "root" / "v2-json"
+    with pytest.raises(ValueError, match="unknown testsuite 'v4'"):
+        find_testsuite(tmp_path / "root", environ={}, suite="v4")
+
+
+def test_a_root_whose_folders_hold_other_json_files_is_still_a_root(tmp_path):
+    _make_suite(tmp_path / "root" / "v3-json", ["i32"])
+    (tmp_path / "root" / "v3-json" / "CONVERSION.json").write_text("{}")
+    (tmp_path / "root" / "v2-json").mkdir()
+    (tmp_path / "root" / "v2-json" / "CONVERSION.json").write_text("{}")
+    assert find_testsuite(tmp_path / "root", environ={}, suite="v3") == tmp_path / "root" / "v3-json"
+
+
+def test_v3_lists_the_legacy_folder_beside_it_under_a_prefix(tmp_path):
+    main = _make_suite(tmp_path / "v3-json", ["throw", "i32"])
+    legacy = _make_suite(tmp_path / "v3-legacy-json", ["throw", "rethrow"])
+    files = list_files(main)
+    assert [f.name for f in files] == ["i32", "legacy/rethrow", "legacy/throw", "throw"]
+    assert {f.name: f.path for f in files}["legacy/throw"] == legacy / "throw" / "throw.json"
+    assert [f.name for f in list_files(legacy)] == ["rethrow", "throw"]  # named alone, it has no prefix
+    selected, _ = select_files(files, ["legacy/*"])
+    assert [f.name for f in selected] == ["legacy/rethrow", "legacy/throw"]
 
 
 def test_list_files_takes_name_slash_name_json_only(tmp_path):

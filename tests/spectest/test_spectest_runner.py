@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pywaz.errors import DecodeError, LinkError, Trap, TrapKind, ValidationError
+from pywaz.errors import DecodeError, LinkError, PywazError, Trap, TrapKind, ValidationError
 from pywaz.ir import I32, func_type
 from pywaz.spectest.backend import Stages, _Unavailable
 from pywaz.spectest.runner import EngineConfig, check_trap, expected_trap_kind, run_script
@@ -424,3 +424,170 @@ def test_a_command_that_never_ends_fails_on_the_watchdog():
     result = run_script(script, EngineConfig(), STAGES, timeout=0.2)
     assert [outcome(result, line) for line in (1, 2, 3, 4)] == ["passed", "failed", "passed", "passed"]
     assert "timed out" in result.failures[0].message
+
+
+# -- WebAssembly 3.0 scripts ------------------------------------------------------------
+
+
+class Unsupported(PywazError, NotImplementedError):
+    """Like the engines' UnsupportedOpcode: pywaz refusing something it does not implement."""
+
+
+class WasmException(PywazError):
+    """The shape of an uncaught wasm exception: a tag and a payload."""
+
+    def __init__(self, tag, payload):
+        super().__init__("uncaught exception")
+        self.tag, self.payload = tag, payload
+
+
+def v3_exports(runtime):
+    counter = [0]
+
+    def bump(x):
+        counter[0] += 1
+        return counter[0]
+
+    def throw(x):
+        raise WasmException(object(), (x,))
+
+    def refuse(x):
+        raise Unsupported("relaxed SIMD is not implemented")
+
+    return {
+        "bump": Function(I32_TO_I32, bump),
+        "throw": Function(I32_TO_I32, throw),
+        "trap": Function(I32_TO_I32, lambda x: (_ for _ in ()).throw(Trap(TrapKind.UNREACHABLE))),
+        "add_one": Function(I32_TO_I32, lambda x: (x + 1) & 0xFFFFFFFF),
+        "refuse": Function(I32_TO_I32, refuse),
+    }
+
+
+def wt_module(line, filename, name=None, ctype="module", **extra):
+    """A module command as wasm-tools writes it: module_type always, names without $."""
+    command = {"type": ctype, "line": line, "filename": filename, "module_type": "binary", **extra}
+    if name:
+        command["name"] = name
+    return command
+
+
+def test_pywaz_refusing_a_feature_is_a_failure_with_its_message_not_a_skip():
+    FakeRuntime.modules[b"v3"] = v3_exports
+    FakeRuntime.modules[b"proposal"] = Unsupported("the memory64 proposal is not implemented: limits at byte 11")
+    result = run([
+        module(1, "v3.wasm"), ret(2, invoke("refuse", 1), 2),
+        module(3, "p.wasm"), ret(4, invoke("add_one", 1), 2),
+    ], {"v3.wasm": b"v3", "p.wasm": b"proposal"})
+    assert [outcome(result, line) for line in (1, 2, 3, 4)] == ["passed", "failed", "failed", "failed"]
+    messages = {f.line: f.message for f in result.failures}
+    assert "relaxed SIMD is not implemented" in messages[2]
+    assert "memory64 proposal" in messages[3] and "memory64 proposal" in messages[4]
+    assert result.skipped == 0
+
+
+def test_module_definition_instantiates_only_on_module_instance_and_each_instance_is_new():
+    calls = []
+    FakeRuntime.modules[b"v3"] = lambda runtime: calls.append(1) or v3_exports(runtime)
+    result = run([
+        wt_module(1, "v3.wasm", "M", ctype="module_definition"),
+        {"type": "module_instance", "line": 2, "instance": "I1", "module": "M"},
+        {"type": "module_instance", "line": 3, "instance": "I2", "module": "M"},
+        {"type": "register", "line": 4, "name": "I1", "as": "I1"},
+        ret(5, invoke("bump", 0, module="I1"), 1),
+        ret(6, invoke("bump", 0, module="I1"), 2),
+        ret(7, invoke("bump", 0, module="I2"), 1),  # a second, independent instance
+        ret(8, invoke("bump", 0), 2),  # the current module is the last instance, I2
+        {"type": "module_instance", "line": 9, "instance": "I3", "module": "nope"},
+        {"type": "register", "line": 10, "name": "I3", "as": "I3"},
+    ], {"v3.wasm": b"v3"})
+    assert [outcome(result, line) for line in range(1, 11)] == ["passed"] * 8 + ["failed", "failed"]
+    assert len(calls) == 2
+    messages = {f.line: f.message for f in result.failures}
+    assert "no module definition named nope" in messages[9]
+    assert "no module definition named nope" in messages[10]  # the reason, not "no module I3"
+
+
+def test_a_definition_is_validated_and_does_not_change_the_current_module():
+    result = run([
+        wt_module(1, "m.wasm"),
+        wt_module(2, "bad.wasm", ctype="module_definition"),
+        ret(3, invoke("add_one", 1), 2),
+        {"type": "module_instance", "line": 4},  # the last definition: the broken one
+        wt_module(5, "m.wasm", ctype="module_definition"),
+        {"type": "module_instance", "line": 6, "instance": "J"},
+        ret(7, invoke("add_one", 1, module="J"), 2),
+    ], {"m.wasm": b"echo", "bad.wasm": b"compile-crash"})
+    assert [outcome(result, line) for line in range(1, 8)] == [
+        "passed", "failed", "passed", "failed", "passed", "passed", "passed"]
+    assert "KeyError" in {f.line: f.message for f in result.failures}[4]
+
+
+def test_wabt_spellings_of_definition_and_instance():
+    FakeRuntime.modules[b"v3"] = v3_exports
+    result = run([
+        {"type": "module", "line": 1, "filename": "v3.wasm", "name": "$M", "definition": "true"},
+        {"type": "instance", "line": 2, "instance": "$I", "definition": "$M"},
+        ret(3, invoke("bump", 0, module="$I"), 1),
+    ], {"v3.wasm": b"v3"})
+    assert result.by_command == {"module_definition": [1, 0, 0], "module_instance": [1, 0, 0],
+                                 "assert_return": [1, 0, 0]}
+
+
+def test_assert_exception_needs_an_uncaught_wasm_exception():
+    FakeRuntime.modules[b"v3"] = v3_exports
+    result = run([
+        wt_module(1, "v3.wasm"),
+        {"type": "assert_exception", "line": 2, "action": invoke("throw", 1)},
+        {"type": "assert_exception", "line": 3, "action": invoke("trap", 1)},
+        {"type": "assert_exception", "line": 4, "action": invoke("add_one", 1)},
+        {"type": "assert_trap", "line": 5, "action": invoke("throw", 1), "text": "unreachable"},
+    ], {"v3.wasm": b"v3"})
+    assert [outcome(result, line) for line in range(1, 6)] == ["passed", "passed", "failed", "failed", "failed"]
+    messages = {f.line: f.message for f in result.failures}
+    assert "got Trap: unreachable" in messages[3]
+    assert "but it returned" in messages[4]
+    assert "WasmException" in messages[5]  # an exception is not a trap
+
+
+def test_custom_section_asserts():
+    result = run([
+        wt_module(1, "ok.wasm", ctype="assert_invalid_custom", text="@metadata.code.branch_hint: invalid target"),
+        wt_module(2, "bad.wasm", ctype="assert_invalid_custom", text="@metadata.code.branch_hint: invalid target"),
+        {"type": "assert_malformed_custom", "line": 3, "filename": "x.wat", "module_type": "text",
+         "text": "duplicate annotation"},
+    ], {"ok.wasm": b"echo", "bad.wasm": b"malformed"})
+    assert [outcome(result, line) for line in (1, 2, 3)] == ["passed", "failed", "skipped"]
+    assert "only problem is in a custom section" in result.failures[0].message
+
+
+def test_text_modules_with_a_binary_form_run_from_the_binary():
+    result = run([
+        {"type": "module", "line": 1, "filename": "m.wat", "module_type": "text", "binary_filename": "m.wasm"},
+        ret(2, invoke("add_one", 1), 2),
+        {"type": "assert_invalid", "line": 3, "filename": "i.wat", "module_type": "text",
+         "binary_filename": "i.wasm", "text": "type mismatch"},
+        {"type": "module", "line": 4, "filename": "n.wat", "module_type": "text"},  # no binary form
+    ], {"m.wasm": b"echo", "i.wasm": b"invalid", "m.wat": b"(module)", "i.wat": b"(module)"})
+    assert [outcome(result, line) for line in (1, 2, 3, 4)] == ["passed", "passed", "passed", "skipped"]
+
+
+def test_wasm_tools_signed_arguments_and_names_without_dollar():
+    result = run([
+        wt_module(1, "m.wasm", "A"),
+        {"type": "assert_return", "line": 2,
+         "action": {"type": "invoke", "field": "add_one", "module": "A", "args": [{"type": "i32", "value": "-2"}]},
+         "expected": [{"type": "i32", "value": "-1"}]},
+        {"type": "register", "line": 3, "name": "A", "as": "shared"},
+    ], BIN)
+    assert (result.passed, result.failed, result.skipped) == (3, 0, 0), result.failures
+
+
+def test_link_failure_caused_by_a_failed_registered_module_names_it():
+    result = run([
+        module(1, "bad.wasm"),
+        {"type": "register", "line": 2, "as": "shared"},
+        module(3, "user.wasm"),
+    ], {"bad.wasm": b"compile-crash", "user.wasm": b"imports-shared"})
+    assert [outcome(result, line) for line in (1, 2, 3)] == ["failed"] * 3
+    message = {f.line: f.message for f in result.failures}[3]
+    assert "imports from 'shared', the module at line 1, which is unavailable" in message and "KeyError" in message

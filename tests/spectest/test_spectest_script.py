@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from pywaz.spectest.script import clear_cache, load_script, parse_command
+from pywaz.spectest.dialect import Dialect
+from pywaz.spectest.script import clear_cache, load_script, parse_command, parse_script
 from pywaz.spectest.values import EitherMatcher, FloatMatcher, IntMatcher, SpecFormatError
 
 
@@ -126,3 +127,79 @@ def test_int_expected_parsed_once():
                              "expected": [{"type": "i64", "value": "18446744073709551615"}]})
     (matcher,) = command.expected
     assert isinstance(matcher, IntMatcher) and matcher.expected == (1 << 64) - 1
+
+
+# -- the wasm-tools dialect and the 3.0 commands -----------------------------------------
+
+WT = Dialect.WASM_TOOLS
+
+
+def test_script_reads_integers_in_the_dialect_it_detects():
+    commands = [
+        {"type": "module", "line": 1, "filename": "a.0.wasm", "module_type": "binary"},
+        {"type": "assert_return", "line": 2, "action": {"type": "invoke", "field": "f",
+                                                        "args": [{"type": "i32", "value": "-1"}]},
+         "expected": [{"type": "i64", "value": "-2"}]},
+    ]
+    script = parse_script("a", None, {"commands": commands})
+    assert script.dialect is WT
+    command = script.commands[1]
+    assert command.error is None and command.action.args == (0xFFFFFFFF,)
+    assert command.expected[0].expected == (1 << 64) - 2
+    # The same commands in wabt's format: -1 is bad data there.
+    commands[0].pop("module_type")
+    wabt = parse_script("a", None, {"commands": commands})
+    assert wabt.dialect is Dialect.WABT
+    assert "bad test data" in wabt.commands[1].error and "-1" in wabt.commands[1].error
+
+
+def test_a_script_mixing_the_dialects_is_rejected():
+    with pytest.raises(SpecFormatError, match="mixes"):
+        parse_script("a", "a.json", {"commands": [
+            {"type": "module", "line": 1, "filename": "a.0.wasm", "module_type": "binary"},
+            {"type": "module", "line": 2, "filename": "a.1.wasm", "name": "$M"},
+        ]})
+
+
+def test_text_module_with_binary_filename_becomes_the_binary():
+    command = parse_command({"type": "module", "line": 5, "filename": "a.3.wat", "module_type": "text",
+                             "binary_filename": "a.3.wasm"}, WT)
+    assert (command.filename, command.module_type) == ("a.3.wasm", "binary")
+    malformed = parse_command({"type": "assert_malformed", "line": 6, "filename": "a.4.wat", "module_type": "text",
+                               "text": "unknown operator"}, WT)
+    assert (malformed.filename, malformed.module_type) == ("a.4.wat", "text")
+
+
+def test_3_0_commands_are_parsed():
+    definition = parse_command({"type": "module_definition", "line": 3, "name": "M", "filename": "i.0.wasm",
+                                "module_type": "binary"}, WT)
+    assert (definition.type, definition.name, definition.filename, definition.error) == (
+        "module_definition", "M", "i.0.wasm", None)
+    instance = parse_command({"type": "module_instance", "line": 10, "instance": "I1", "module": "M"}, WT)
+    assert (instance.type, instance.instance, instance.definition) == ("module_instance", "I1", "M")
+    exception = parse_command({"type": "assert_exception", "line": 39, "action": {
+        "type": "invoke", "field": "throw-if", "args": [{"type": "i32", "value": "10"}]}}, WT)
+    assert exception.error is None and exception.action.args == (10,)
+    custom = parse_command({"type": "assert_invalid_custom", "line": 86, "filename": "b.3.wasm",
+                            "module_type": "binary", "text": "invalid target"}, WT)
+    assert custom.error is None and custom.filename == "b.3.wasm"
+    either = parse_command({"type": "assert_return", "line": 13, "action": {"type": "invoke", "field": "f"},
+                            "expected": [{"type": "either", "values": [{"type": "i32", "value": "-1"},
+                                                                       {"type": "i32", "value": "1"}]}]}, WT)
+    (matcher,) = either.expected
+    assert isinstance(matcher, EitherMatcher) and matcher.match(0xFFFFFFFF) is None and matcher.match(1) is None
+
+
+@pytest.mark.parametrize("data", [
+    {"type": "module_definition", "line": 1, "module_type": "binary"},  # no filename
+    {"type": "assert_exception", "line": 1},  # no action
+    {"type": "module_instance", "line": 1, "instance": 5},
+    {"type": "module", "line": 1, "filename": "a.wat", "module_type": "text", "binary_filename": 7},
+    {"type": "module", "line": 1, "filename": "a.wasm", "module_type": "wasm"},
+    {"type": "assert_return", "line": 1, "action": {"type": "invoke", "field": "f", "args": {}}, "expected": []},
+    {"type": "assert_return", "line": 1, "action": {"type": "invoke", "field": "f"}, "expected": [
+        {"type": "structref", "value": "3"}]},
+])
+def test_bad_3_0_commands_carry_an_error(data):
+    command = parse_command(data, WT)
+    assert command.error is not None and command.error.startswith("bad test data"), command

@@ -8,6 +8,9 @@ import pytest
 
 from pywaz.ir import func_type
 from pywaz.numeric import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
+from pywaz.spectest import refs
+from pywaz.spectest.dialect import Dialect
+from pywaz.spectest.refs import RefKind, ref_kind, register_ref_kind
 from pywaz.spectest.values import (
     EitherMatcher,
     HostRef,
@@ -193,3 +196,185 @@ def test_match_results_shapes():
     assert "result 1" in match_results(two, (1, 3))
     assert match_results(two, (1,)) is not None
     assert match_results(two, 1) is not None
+
+
+# -- the wasm-tools dialect: signed integers -------------------------------------------
+
+WT = Dialect.WASM_TOOLS
+
+
+@pytest.mark.parametrize("vtype,text,raw", [
+    ("i32", "-1", 0xFFFFFFFF),
+    ("i32", "-2147483648", 0x80000000),
+    ("i32", "2147483647", 0x7FFFFFFF),
+    ("i64", "-1", (1 << 64) - 1),
+    ("i64", "-9223372036854775808", 1 << 63),
+    ("i64", "0", 0),
+])
+def test_signed_integers_become_unsigned_bit_patterns(vtype, text, raw):
+    assert parse_arg(v(vtype, text), WT) == raw
+    matcher = parse_expected(v(vtype, text), WT)
+    assert matcher.match(raw) is None
+    assert matcher.match(raw ^ 1) is not None
+
+
+@pytest.mark.parametrize("vtype,text", [("i32", "2147483648"), ("i32", "4294967295"), ("i32", "-2147483649"),
+                                        ("i64", str(1 << 63)), ("i32", "one")])
+def test_signed_integers_outside_the_signed_range_are_bad_data(vtype, text):
+    with pytest.raises(SpecFormatError, match="signed"):
+        parse_arg(v(vtype, text), WT)
+    with pytest.raises(SpecFormatError, match="signed"):
+        parse_expected(v(vtype, text), WT)
+
+
+def test_signed_v128_lanes_and_unsigned_float_lanes():
+    assert parse_arg(v("v128", ["-1"] + ["0"] * 15, lane_type="i8"), WT) == 0xFF
+    assert parse_arg(v("v128", ["-32768", "1", "0", "0", "0", "0", "0", "-1"], lane_type="i16"), WT) == (
+        0x8000 | (1 << 16) | (0xFFFF << 112))
+    assert parse_arg(v("v128", ["-1", "0"], lane_type="i64"), WT) == (1 << 64) - 1
+    # Float lanes stay unsigned bit patterns: -0.0 as f32 is 2147483648.
+    assert parse_arg(v("v128", ["2147483648", "0", "0", "0"], lane_type="f32"), WT) == 0x80000000
+    with pytest.raises(SpecFormatError):
+        parse_arg(v("v128", ["-1", "0", "0", "0"], lane_type="f32"), WT)
+    with pytest.raises(SpecFormatError):
+        parse_arg(v("v128", ["255"] + ["0"] * 15, lane_type="i8"), WT)  # unsigned form in the signed dialect
+    matcher = parse_expected(v("v128", ["-1", "2", "-3", "4"], lane_type="i32"), WT)
+    assert matcher.match(0xFFFFFFFF | (2 << 32) | (0xFFFFFFFD << 64) | (4 << 96)) is None
+
+
+def test_either_inside_expected_reads_its_values_in_the_dialect():
+    matcher = parse_expected({"type": "either", "values": [
+        v("v128", ["-1", "0", "0", "0"], lane_type="i32"), v("v128", ["0", "0", "0", "-1"], lane_type="i32")]}, WT)
+    assert matcher.match(0xFFFFFFFF) is None
+    assert matcher.match(0xFFFFFFFF << 96) is None
+    assert "no alternative" in matcher.match(1)
+    with pytest.raises(SpecFormatError):
+        parse_expected({"type": "either", "values": []}, WT)
+
+
+# -- 3.0 reference values ----------------------------------------------------------------
+
+
+class _Struct:
+    wasm_ref_kind = "struct"
+
+
+class _Array:
+    wasm_ref_kind = "array"
+
+
+class _Exn:
+    wasm_ref_kind = "exn"
+
+
+class _AsAny:
+    """An engine's wrapper for a host value converted by any.convert_extern."""
+
+    wasm_ref_kind = "any"
+
+    def __init__(self, inner):
+        self.wasm_ref_inner = inner
+
+
+class _AsExtern(_AsAny):
+    """An engine's wrapper for an internal value converted by extern.convert_any."""
+
+    wasm_ref_kind = "extern"
+
+
+class _I31(int):
+    """An i31 representation that is a built-in type: it is registered, not self-declared."""
+
+
+@pytest.fixture
+def i31_registered():
+    register_ref_kind(_I31, RefKind.I31)
+    yield
+    refs._registered.pop(_I31, None)
+
+
+def test_ref_kind_of_every_representation(i31_registered):
+    function = Function(func_type((), ()), lambda: None)
+    assert ref_kind(None) is RefKind.NULL
+    assert ref_kind(function) is RefKind.FUNC
+    assert ref_kind(host_ref(1)) is RefKind.HOST
+    assert ref_kind(object()) is RefKind.HOST  # anything an embedder passes in
+    assert ref_kind(_Struct()) is RefKind.STRUCT
+    assert ref_kind(_Array()) is RefKind.ARRAY
+    assert ref_kind(_Exn()) is RefKind.EXN
+    assert ref_kind(_I31(5)) is RefKind.I31
+    assert ref_kind(5) is RefKind.HOST  # a bare int is not an i31 unless its type is registered
+    assert ref_kind(_AsAny(host_ref(1))) is RefKind.ANY
+    with pytest.raises(ValueError):
+        register_ref_kind(int, "func")
+    with pytest.raises(ValueError):
+        register_ref_kind(int, "nonsense")
+
+
+CATEGORY_CASES = {
+    # JSON type: (values that match, values that do not); None is never a non-null category.
+    "structref": (["struct"], ["array", "i31", "host", "func", "exn", "null"]),
+    "arrayref": (["array"], ["struct", "i31", "host", "func", "null"]),
+    "i31ref": (["i31"], ["struct", "array", "host", "null"]),
+    "eqref": (["struct", "array", "i31"], ["host", "func", "exn", "null", "any-host"]),
+    "anyref": (["struct", "array", "i31", "host", "any-host"], ["func", "exn", "null"]),
+    "externref": (["host", "extern-struct", "struct"], ["func", "exn", "null"]),
+    "funcref": (["func"], ["host", "struct", "null"]),
+    "exnref": (["exn"], ["host", "func", "null"]),
+}
+
+
+def _value(name):
+    function = Function(func_type((), ()), lambda: None)
+    return {"struct": _Struct(), "array": _Array(), "i31": _I31(3), "host": host_ref(1), "func": function,
+            "exn": _Exn(), "null": None, "any-host": _AsAny(host_ref(1)),
+            "extern-struct": _AsExtern(_Struct())}[name]
+
+
+@pytest.mark.parametrize("vtype", CATEGORY_CASES)
+def test_non_null_categories(vtype, i31_registered):
+    matcher = parse_expected({"type": vtype}, WT)
+    good, bad = CATEGORY_CASES[vtype]
+    for name in good:
+        assert matcher.match(_value(name)) is None, name
+    for name in bad:
+        assert matcher.match(_value(name)) is not None, name
+
+
+@pytest.mark.parametrize("value", [
+    {"type": "refnull"}, {"type": "nullref"}, {"type": "nullfuncref"}, {"type": "nullexternref"},
+    {"type": "nullexnref"}, v("anyref", "null"), v("exnref", "null"), v("eqref", "null"), v("funcref", "null"),
+])
+def test_a_null_of_any_spelling_matches_only_null(value):
+    matcher = parse_expected(value, WT)
+    assert matcher.match(None) is None
+    for name in ("host", "func", "struct", "exn"):
+        assert "expected ref.null" in matcher.match(_value(name))
+
+
+def test_host_values_match_as_extern_and_as_any_through_wrappers():
+    as_any = parse_expected(v("anyref", "1"), WT)
+    as_extern = parse_expected(v("externref", "1"), WT)
+    for matcher in (as_any, as_extern):
+        assert matcher.match(host_ref(1)) is None
+        assert matcher.match(_AsAny(host_ref(1))) is None
+        assert matcher.match(_AsAny(host_ref(2))) is not None
+        assert matcher.match(host_ref(2)) is not None
+        assert matcher.match(None) is not None
+
+
+def test_reference_args():
+    assert parse_arg(v("anyref", "4"), WT) is host_ref(4)
+    assert parse_arg(v("anyref", "null"), WT) is None
+    assert parse_arg(v("exnref", "null"), WT) is None
+    assert parse_arg({"type": "nullref"}, WT) is None
+    with pytest.raises(SpecFormatError, match="ref.func 3"):
+        parse_arg({"type": "funcref", "value": {"index": 3}}, WT)
+    with pytest.raises(SpecFormatError):
+        parse_arg(v("structref", "1"), WT)
+
+
+def test_reference_mismatch_messages_say_what_came_back():
+    assert "ref.struct" in parse_expected({"type": "arrayref"}, WT).match(_Struct())
+    assert "got ref.null" in parse_expected({"type": "i31ref"}, WT).match(None)
+    assert "host value" in parse_expected({"type": "funcref"}, WT).match(host_ref(2))
