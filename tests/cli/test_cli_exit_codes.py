@@ -294,7 +294,7 @@ def test_spectest_without_data_fails_and_says_where_and_how(tmp_path, monkeypatc
     err = result.stderr.decode()
     assert err.count("\n") == 1 and "Traceback" not in err
     for fragment in (str(empty), ENV_VAR, "github.com/WebAssembly/testsuite", "wast2json",
-                     "wasm-tools json-from-wast", "../shared/wasm-testsuite/v2-json"):
+                     "wasm-tools json-from-wast", "../shared/wasm-testsuite"):
         assert fragment in err, fragment
 
 
@@ -304,7 +304,7 @@ def test_spectest_without_any_default_data_names_the_places_searched(capsys, tmp
     monkeypatch.setattr(locate, "checkout_root", lambda: None)  # as installed from a wheel
     status, out, err = cli(capsys, "spectest")
     assert status == 66 and out == ""
-    one_error_line(err, f"Searched: {tmp_path.parent / 'shared' / 'wasm-testsuite' / 'v2-json'}.", ENV_VAR)
+    one_error_line(err, f"Searched: {tmp_path.parent / 'shared' / 'wasm-testsuite' / 'v3-json'}.", ENV_VAR)
 
 
 # -- demo -------------------------------------------------------------------------------------

@@ -158,7 +158,7 @@ def test_suite_flag_picks_the_folder_and_v3_is_the_default(tmp_path, monkeypatch
     assert names == ["legacy/three", "three"]
     assert main(["spectest", "--testsuite", str(tmp_path), "--suite", "v2"]) == 0
     assert capsys.readouterr().out.split()[1] == "two"
-    monkeypatch.setattr(locate, "DEFAULT_ROOT", tmp_path)
+    monkeypatch.setattr(locate, "default_roots", lambda: (tmp_path,))
     assert main(["spectest", "legacy/*"]) == 0
     assert capsys.readouterr().out.split()[1] == "legacy/three"
     with pytest.raises(SystemExit):

@@ -91,7 +91,7 @@ def test_missing_message_says_how_to_get_the_data():
     assert "github.com/WebAssembly/testsuite" in MISSING_MESSAGE
     assert locate.TESTSUITE_COMMIT in MISSING_MESSAGE
     assert "wast2json" in MISSING_MESSAGE and ENV_VAR in MISSING_MESSAGE
-    assert "wasm-tools json-from-wast" in MISSING_MESSAGE and "../shared/wasm-testsuite/v2-json" in MISSING_MESSAGE
+    assert "wasm-tools json-from-wast" in MISSING_MESSAGE and "../shared/wasm-testsuite relative" in MISSING_MESSAGE
 
 
 def test_testsuite_root_with_v2_json_inside_is_accepted(tmp_path):
@@ -104,7 +104,7 @@ def test_suite_selects_the_folder_under_a_root(tmp_path, monkeypatch):
     _make_suite(tmp_path / "root" / "v3-json", ["i64"])
     assert find_testsuite(tmp_path / "root", environ={}, suite="v3") == tmp_path / "root" / "v3-json"
     assert find_testsuite(None, environ={ENV_VAR: str(tmp_path / "root")}, suite="v2") == tmp_path / "root" / "v2-json"
-    monkeypatch.setattr(locate, "DEFAULT_ROOT", tmp_path / "root")
+    monkeypatch.setattr(locate, "default_roots", lambda: (tmp_path / "root",))
     assert find_testsuite(None, environ={}, suite="v3") == tmp_path / "root" / "v3-json"
     # A data directory named explicitly is used whatever the suite.
     assert find_testsuite(tmp_path / "root" / "v2-json", environ={}, suite="v3") == tmp_path / "root" / "v2-json"
