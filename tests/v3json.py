@@ -218,4 +218,3 @@ def _run(command: dict, folder: Path, runtime, instances: dict) -> None:
         _expect_error(DecodeError, lambda: runtime.compile_module(_binary(command, folder)), command["text"])
     else:
         raise _Skip(f"command type {kind} is not handled by this temporary reader")
-

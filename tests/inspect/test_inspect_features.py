@@ -68,7 +68,11 @@ def test_an_mvp_module_uses_no_features():
             "(module (func (param v128) (result v128) (i8x16.relaxed_swizzle (local.get 0) (local.get 0))))",
             "i8x16.relaxed_swizzle in function 0",
         ),
-        ("extended-const", "(module (global i64 (i64.sub (i64.const 1) (i64.const 2))))", "global 0 computes with i64.sub"),
+        (
+            "extended-const",
+            "(module (global i64 (i64.sub (i64.const 1) (i64.const 2))))",
+            "global 0 computes with i64.sub",
+        ),
         (
             "extended-const",
             '(module (import "m" "g" (global i32)) (global i32 (i32.const 1)) (global i32 (global.get 1)))',

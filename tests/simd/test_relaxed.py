@@ -72,8 +72,19 @@ F64_MAX = 1.7976931348623157e308
 
 def test_f32_madd_is_unfused_where_fused_differs(instances):
     # FLT_MAX * 2 - FLT_MAX: the f32 product overflows to +inf (fused would give FLT_MAX).
-    assert unpack("4f", run(instances, "f32x4.relaxed_madd", pack("4f", *[F32_MAX] * 4), pack("4f", *[2.0] * 4),
-                            pack("4f", *[-F32_MAX] * 4))) == (math.inf,) * 4
+    assert (
+        unpack(
+            "4f",
+            run(
+                instances,
+                "f32x4.relaxed_madd",
+                pack("4f", *[F32_MAX] * 4),
+                pack("4f", *[2.0] * 4),
+                pack("4f", *[-F32_MAX] * 4),
+            ),
+        )
+        == (math.inf,) * 4
+    )
     # (1 + 2^-22)(1 + 2^-15) = 1 + 2^-15 + 2^-22 + 2^-37: the f32 product drops the 2^-37, so the sum
     # is 0. Fused (and a double product never rounded to f32) would keep 2^-37.
     x, y, z = 1 + 2**-22, 1 + 2**-15, -(1 + 2**-15 + 2**-22)
@@ -84,8 +95,13 @@ def test_f32_madd_is_unfused_where_fused_differs(instances):
 
 
 def test_f64_madd_is_unfused_where_fused_differs(instances):
-    got = run(instances, "f64x2.relaxed_madd", pack("2d", F64_MAX, F64_MAX), pack("2d", 2.0, 2.0),
-              pack("2d", -F64_MAX, -F64_MAX))
+    got = run(
+        instances,
+        "f64x2.relaxed_madd",
+        pack("2d", F64_MAX, F64_MAX),
+        pack("2d", 2.0, 2.0),
+        pack("2d", -F64_MAX, -F64_MAX),
+    )
     assert unpack("2d", got) == (math.inf, math.inf)
     x, y, z = 1 + 2**-30, 1 + 2**-23, -(1 + 2**-23 + 2**-30)  # the product's 2^-53 rounds away
     got = run(instances, "f64x2.relaxed_nmadd", pack("2d", x, -x), pack("2d", -y, y), pack("2d", z, z))
@@ -127,8 +143,10 @@ def test_f32_madd_rounds_twice_in_single_precision(instances, negate):
 def test_f64_madd_rounds_twice(instances):
     rng = random.Random(13)
     for _ in range(40):
-        bits = [[rng.getrandbits(64) if rng.random() < 0.5 else 0x3FF0000000000000 | rng.getrandbits(52)
-                 for _ in range(2)] for _ in range(3)]
+        bits = [
+            [rng.getrandbits(64) if rng.random() < 0.5 else 0x3FF0000000000000 | rng.getrandbits(52) for _ in range(2)]
+            for _ in range(3)
+        ]
         a, b, c = (pack("2Q", *lanes) for lanes in bits)
         for name, sign in (("f64x2.relaxed_madd", 1), ("f64x2.relaxed_nmadd", -1)):
             got = unpack("2Q", run(instances, name, a, b, c))
@@ -144,8 +162,12 @@ def test_f64_madd_rounds_twice(instances):
 
 def test_laneselect_selects_every_bit(instances):
     rng = random.Random(14)
-    for name in ("i8x16.relaxed_laneselect", "i16x8.relaxed_laneselect", "i32x4.relaxed_laneselect",
-                 "i64x2.relaxed_laneselect"):
+    for name in (
+        "i8x16.relaxed_laneselect",
+        "i16x8.relaxed_laneselect",
+        "i32x4.relaxed_laneselect",
+        "i64x2.relaxed_laneselect",
+    ):
         for _ in range(20):
             a, b, mask = rng.getrandbits(128), rng.getrandbits(128), rng.getrandbits(128)
             # A mask lane mixing set and clear bits: bitselect, not "top bit decides the lane".
@@ -157,7 +179,7 @@ def test_swizzle_gives_zero_for_every_index_from_16(instances):
     source = pack("16B", *range(100, 116))
     indices = list(range(0, 256, 17)) + [15, 16, 31, 127, 128, 255]
     for start in range(0, len(indices), 16):
-        chunk = (indices[start:start + 16] + [0] * 16)[:16]
+        chunk = (indices[start : start + 16] + [0] * 16)[:16]
         got = unpack("16B", run(instances, "i8x16.relaxed_swizzle", source, pack("16B", *chunk)))
         assert got == tuple(100 + i if i < 16 else 0 for i in chunk)
 
@@ -173,13 +195,13 @@ def _trunc_sat(x: float, low: int, high: int) -> int:
 def test_trunc_saturates_and_maps_nan_to_zero(instances):
     values = [1.5, -1.5, 2.5e9, -2.5e9, 4.5e9, math.inf, -math.inf, math.nan, -0.0, 2147483520.0, 4294967040.0, -0.9]
     for start in range(0, len(values), 4):
-        lanes = (values[start:start + 4] + [0.0] * 4)[:4]
+        lanes = (values[start : start + 4] + [0.0] * 4)[:4]
         got = unpack("4i", run(instances, "i32x4.relaxed_trunc_f32x4_s", pack("4f", *lanes)))
         assert got == tuple(_trunc_sat(x, -(2**31), 2**31 - 1) for x in lanes)
         got = unpack("4I", run(instances, "i32x4.relaxed_trunc_f32x4_u", pack("4f", *lanes)))
         assert got == tuple(_trunc_sat(x, 0, 2**32 - 1) for x in lanes)
     for start in range(0, len(values), 2):
-        lanes = values[start:start + 2]
+        lanes = values[start : start + 2]
         got = unpack("4i", run(instances, "i32x4.relaxed_trunc_f64x2_s_zero", pack("2d", *lanes)))
         assert got == tuple(_trunc_sat(x, -(2**31), 2**31 - 1) for x in lanes) + (0, 0)
         got = unpack("4I", run(instances, "i32x4.relaxed_trunc_f64x2_u_zero", pack("2d", *lanes)))
@@ -211,8 +233,10 @@ def test_dot_products_are_signed_and_saturate_pairs_to_i16(instances):
         got = unpack("8h", run(instances, "i16x8.relaxed_dot_i8x16_i7x16_s", pack("16b", *xs), pack("16b", *ys)))
         pairs = _dot_pairs(xs, ys)
         assert got == tuple(pairs)
-        got = unpack("4i", run(instances, "i32x4.relaxed_dot_i8x16_i7x16_add_s", pack("16b", *xs), pack("16b", *ys),
-                               pack("4i", *acc)))
+        got = unpack(
+            "4i",
+            run(instances, "i32x4.relaxed_dot_i8x16_i7x16_add_s", pack("16b", *xs), pack("16b", *ys), pack("4i", *acc)),
+        )
         want = [((pairs[2 * i] + pairs[2 * i + 1] + acc[i] + 2**31) % 2**32) - 2**31 for i in range(4)]
         assert got == tuple(want)
     # -128 * -128 twice is 32768: saturated to 32767 (wrapping would give -32768, unsigned b 33024).
@@ -268,9 +292,9 @@ def test_sub_opcode_past_relaxed_simd_is_illegal():
 
 def test_compiler_calls_the_lane_helper_only_where_the_instruction_is():
     wat = (
-        "(module (func (export \"f\") (param v128 v128 v128) (result v128)"
+        '(module (func (export "f") (param v128 v128 v128) (result v128)'
         " (f32x4.relaxed_madd (local.get 0) (local.get 1) (local.get 2)))"
-        " (func (export \"g\") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))"
+        ' (func (export "g") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))'
     )
     with Runtime(engine="compiler", compile_mode="eager") as runtime:
         compiled = runtime.compile_module(wasmtime.wat2wasm(wat))

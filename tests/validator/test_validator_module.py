@@ -8,7 +8,6 @@ from validator_helpers import invalid, validate_wat, wat_bytes
 from pywaz.decoder import decode_module
 from pywaz.errors import ValidationError
 from pywaz.validator import validate
-
 from tests import wasmgen as g
 
 INVALID_WAT = [
@@ -18,7 +17,11 @@ INVALID_WAT = [
         "(module (global i32 (i32.div_u (i32.const 1) (i32.const 2))))",
         "constant expression required",
     ),
-    ("global-float-arithmetic", "(module (global f32 (f32.add (f32.const 1) (f32.const 2))))", "constant expression required"),
+    (
+        "global-float-arithmetic",
+        "(module (global f32 (f32.add (f32.const 1) (f32.const 2))))",
+        "constant expression required",
+    ),
     ("global-nop", "(module (global i32 (nop) (i32.const 1)))", "constant expression required"),
     (
         "global-mutable-import",
@@ -49,7 +52,11 @@ INVALID_WAT = [
         '(module (memory 1) (global (mut i32) (i32.const 0)) (data (global.get 0) "a"))',
         "constant expression required",
     ),
-    ("data-offset-unknown-global", '(module (memory 1) (global i32 (i32.const 0)) (data (global.get 1) "a"))', "unknown global 1"),
+    (
+        "data-offset-unknown-global",
+        '(module (memory 1) (global i32 (i32.const 0)) (data (global.get 1) "a"))',
+        "unknown global 1",
+    ),
     ("data-offset-type", '(module (memory 1) (data (i64.const 0) "a"))', "type mismatch"),
     ("elem-offset-type", "(module (table 1 funcref) (func $f) (elem (i64.const 0) $f))", "type mismatch"),
     (
@@ -121,10 +128,15 @@ VALID_WAT = [
     ("global-defined-global", "(module (global i32 (i32.const 0)) (global i32 (global.get 0)))"),
     (
         "global-arithmetic",
-        "(module (global i32 (i32.add (i32.sub (i32.const 1) (i32.const 2)) (i32.mul (i32.const 3) (i32.const 4))))"
-        " (global i64 (i64.mul (i64.add (i64.const 1) (i64.const 2)) (i64.sub (i64.const 3) (i64.const 4)))))",
+        (
+            "(module (global i32 (i32.add (i32.sub (i32.const 1) (i32.const 2)) (i32.mul (i32.const 3) (i32.const 4))))"
+            " (global i64 (i64.mul (i64.add (i64.const 1) (i64.const 2)) (i64.sub (i64.const 3) (i64.const 4)))))"
+        ),
     ),
-    ("global-earlier-in-arithmetic", "(module (global i64 (i64.const 5)) (global i64 (i64.add (global.get 0) (global.get 0))))"),
+    (
+        "global-earlier-in-arithmetic",
+        "(module (global i64 (i64.const 5)) (global i64 (i64.add (global.get 0) (global.get 0))))",
+    ),
     (
         "data-offset-defined-global",
         '(module (memory 1) (global i32 (i32.const 0)) (data (i32.add (global.get 0) (i32.const 8)) "a"))',
@@ -158,7 +170,11 @@ RULE_2_0 = [
         '(module (memory 1) (global i32 (i32.const 0)) (data (global.get 0) "a"))',
         "unknown global 0",
     ),
-    ("elem-init-defined-global", "(module (global funcref (ref.null func)) (elem funcref (global.get 0)))", "unknown global 0"),
+    (
+        "elem-init-defined-global",
+        "(module (global funcref (ref.null func)) (elem funcref (global.get 0)))",
+        "unknown global 0",
+    ),
 ]
 
 
@@ -173,7 +189,10 @@ def test_2_0_constant_rule(text, prefix):
 
 
 def test_2_0_rule_still_allows_imported_globals_and_says_nothing_of_a_truly_unknown_one():
-    validate(decode_module(wat_bytes('(module (global (import "m" "g") i32) (global i32 (global.get 0)))')), extended_const=False)
+    validate(
+        decode_module(wat_bytes('(module (global (import "m" "g") i32) (global i32 (global.get 0)))')),
+        extended_const=False,
+    )
     with pytest.raises(ValidationError) as caught:
         validate(decode_module(wat_bytes("(module (global i32 (global.get 3)))")), extended_const=False)
     assert caught.value.message == "unknown global 3"

@@ -25,7 +25,9 @@ ELSEWHERE = {
     },
     "data": {},
     "elem": {
-        **dict.fromkeys((87, 448, 453, 465, 470, 482, 487, 499, 504, 517, 525, 539, 544, 556, 561, 573, 578), _TABLE_INIT),
+        **dict.fromkeys(
+            (87, 448, 453, 465, 470, 482, 487, 499, 504, 517, 525, 539, 544, 556, 561, 573, 578), _TABLE_INIT
+        ),
         315: _REF_FUNC,
     },
 }
@@ -46,6 +48,8 @@ def test_extended_const_file(name, engine, mode):
     failed = {_line(message): message for message in outcome.failures}
     unexpected = [message for line, message in failed.items() if line not in ELSEWHERE[name]]
     assert not unexpected, "\n".join(unexpected)
-    assert set(failed) == set(ELSEWHERE[name]), f"now passing, remove from ELSEWHERE: {set(ELSEWHERE[name]) - set(failed)}"
+    assert set(failed) == set(ELSEWHERE[name]), (
+        f"now passing, remove from ELSEWHERE: {set(ELSEWHERE[name]) - set(failed)}"
+    )
     assert {_line(message) for message in outcome.skipped} == TEXT[name]
     assert outcome.passed > 60
