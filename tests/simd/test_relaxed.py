@@ -20,7 +20,7 @@ import numpy
 import pytest
 import wasmtime
 
-from pywaz import DecodeError, Runtime, ValidationError, decode_module, validate
+from pywaz import CompilationCache, DecodeError, Runtime, ValidationError, decode_module, validate
 from pywaz.opcodes import OP_NAMES
 
 ENGINES = [("interpreter", None), ("compiler", "eager"), ("compiler", "lazy")]
@@ -300,3 +300,23 @@ def test_compiler_calls_the_lane_helper_only_where_the_instruction_is():
         compiled = runtime.compile_module(wasmtime.wat2wasm(wat))
         assert "_v_f32x4_relaxed_madd(l0, l1, l2)" in compiled.functions.view("f", python=True).python_source
         assert "_v_" not in compiled.functions.view("g", python=True).python_source
+
+
+@pytest.mark.parametrize("engine, mode", ENGINES, ids=["interpreter", "compiler-eager", "compiler-lazy"])
+def test_relaxed_code_from_a_disk_cache_entry_gives_the_same_bits(engine, mode, tmp_path):
+    data = wasmtime.wat2wasm(_wat())
+    x, y, z = pack("4f", 1 + 2**-22, 3.0, -1.5, F32_MAX), pack("4f", 1 + 2**-15, 0.5, 2.0, 2.0), pack("4f", 1, 2, 3, 4)
+    results = []
+    for _ in range(2):
+        with CompilationCache(tmp_path) as cache, Runtime(engine=engine, compile_mode=mode, cache=cache) as runtime:
+            instance = runtime.instantiate(data)
+            results.append(
+                (
+                    instance.exports["f32x4.relaxed_madd"].call_raw(x, y, z),
+                    instance.exports["i32x4.relaxed_dot_i8x16_i7x16_add_s"].call_raw(x, y, z),
+                )
+            )
+            stats = cache.stats()
+    assert stats["disk_hits"] == 1 and stats["compilations"] == 0, stats
+    assert results[0] == results[1]
+    assert unpack("4f", results[0][0])[3] == math.inf
