@@ -22,6 +22,7 @@ from ..ir import (
     MODE_DECLARATIVE,
     MODE_PASSIVE,
     V128,
+    ConstExpr,
     FuncType,
     Module,
 )
@@ -174,7 +175,9 @@ def _scan_tables_and_segments(module: Module, note) -> None:
 def _scan_constant_expressions(module: Module, note) -> None:
     """Extended constant expressions: arithmetic, or ``global.get`` of a global the module defines."""
     imported_globals = sum(1 for imp in module.imports if imp.kind == EXTERN_GLOBAL)
-    places = [(f"global {imported_globals + i}", g.init) for i, g in enumerate(module.globals_)]
+    places: list[tuple[str, ConstExpr | None]] = [
+        (f"global {imported_globals + i}", g.init) for i, g in enumerate(module.globals_)
+    ]
     for index, segment in enumerate(module.elements):
         places.append((f"element segment {index} offset", segment.offset_expr))
         places.extend((f"element segment {index}", expr) for expr in segment.init)
@@ -186,7 +189,7 @@ def _scan_constant_expressions(module: Module, note) -> None:
             if op in _CONST_ARITHMETIC_OPS:
                 note(EXTENDED_CONST, f"{where} computes with {OP_NAMES[op]}", expr.offset)
                 return
-            if op == _GLOBAL_GET and imm >= imported_globals:
+            if op == _GLOBAL_GET and isinstance(imm, int) and imm >= imported_globals:
                 note(EXTENDED_CONST, f"{where} reads global {imm}, which the module defines", expr.offset)
                 return
 
