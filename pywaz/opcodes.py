@@ -1,8 +1,13 @@
-"""The WebAssembly 2.0 instruction set: opcode numbers, names, immediates, simple signatures.
+"""The WebAssembly instruction set: opcode numbers, names, immediates, simple signatures.
 
-Binary format §5.4. Single-byte opcodes keep their byte value; the 0xFC and 0xFD
-prefixed instructions are numbered ``0xFC00 + sub`` and ``0xFD00 + sub`` (every
-2.0 sub-opcode is below 0x100).
+Binary format §5.4: the 2.0 instructions plus relaxed SIMD (3.0). Single-byte
+opcodes keep their byte value; the 0xFC and 0xFD prefixed instructions are
+numbered ``0xFC00 + sub`` and ``0xFD00 + sub``. Relaxed SIMD's sub-opcodes run
+past 0xFF (0x100-0x113), so they are 0xFE00-0xFE13: the numbers stay dense (the
+validator indexes lists by them) and no 3.0 prefix uses 0xFE. The table below
+spells them as the binary does (``0xfd100``); :func:`split_opcode` gives the
+prefix and sub-opcode back and :func:`is_simd` says whether a number is a 0xFD
+instruction.
 
 Immediate kinds and the shape the decoder stores in ``FunctionBody.imms``:
 
@@ -483,6 +488,26 @@ _TABLE = """
 0xfdfd i32x4.trunc_sat_f64x2_u_zero - v128 -> v128
 0xfdfe f64x2.convert_low_i32x4_s - v128 -> v128
 0xfdff f64x2.convert_low_i32x4_u - v128 -> v128
+0xfd100 i8x16.relaxed_swizzle - v128 v128 -> v128
+0xfd101 i32x4.relaxed_trunc_f32x4_s - v128 -> v128
+0xfd102 i32x4.relaxed_trunc_f32x4_u - v128 -> v128
+0xfd103 i32x4.relaxed_trunc_f64x2_s_zero - v128 -> v128
+0xfd104 i32x4.relaxed_trunc_f64x2_u_zero - v128 -> v128
+0xfd105 f32x4.relaxed_madd - v128 v128 v128 -> v128
+0xfd106 f32x4.relaxed_nmadd - v128 v128 v128 -> v128
+0xfd107 f64x2.relaxed_madd - v128 v128 v128 -> v128
+0xfd108 f64x2.relaxed_nmadd - v128 v128 v128 -> v128
+0xfd109 i8x16.relaxed_laneselect - v128 v128 v128 -> v128
+0xfd10a i16x8.relaxed_laneselect - v128 v128 v128 -> v128
+0xfd10b i32x4.relaxed_laneselect - v128 v128 v128 -> v128
+0xfd10c i64x2.relaxed_laneselect - v128 v128 v128 -> v128
+0xfd10d f32x4.relaxed_min - v128 v128 -> v128
+0xfd10e f32x4.relaxed_max - v128 v128 -> v128
+0xfd10f f64x2.relaxed_min - v128 v128 -> v128
+0xfd110 f64x2.relaxed_max - v128 v128 -> v128
+0xfd111 i16x8.relaxed_q15mulr_s - v128 v128 -> v128
+0xfd112 i16x8.relaxed_dot_i8x16_i7x16_s - v128 v128 -> v128
+0xfd113 i32x4.relaxed_dot_i8x16_i7x16_add_s - v128 v128 v128 -> v128
 """
 
 
@@ -490,7 +515,11 @@ def _parse_table():
     names, immediates, signatures = {}, {}, {}
     for line in _TABLE.strip().splitlines():
         code_text, name, immediate, signature = line.split(" ", 3)
-        code = int(code_text, 16)
+        # "0xfd100" is prefix 0xfd, sub-opcode 0x100: number 0xFD00 + 0x100.
+        if len(code_text) > 6:
+            code = (int(code_text[2:4], 16) << 8) + int(code_text[4:], 16)
+        else:
+            code = int(code_text, 16)
         names[code] = name
         immediates[code] = immediate
         if signature == "*":
@@ -538,3 +567,25 @@ def __dir__() -> list[str]:
 
 PREFIX_MISC = 0xFC
 PREFIX_SIMD = 0xFD
+
+SIMD_FIRST = PREFIX_SIMD << 8
+"""The lowest 0xFD instruction number (``v128.load``)."""
+SIMD_END = max(OP_NAMES) + 1
+"""One past the highest 0xFD instruction number (relaxed SIMD's last, 0xFE13)."""
+
+
+def is_simd(code: int) -> bool:
+    """Whether opcode number ``code`` is a 0xFD-prefixed (vector) instruction."""
+    return SIMD_FIRST <= code < SIMD_END
+
+
+def split_opcode(code: int) -> tuple[int | None, int]:
+    """``(prefix, sub-opcode)`` of opcode number ``code``; the prefix is None for single-byte opcodes.
+
+    The inverse of the numbering above: ``0xFE05`` is ``(0xFD, 0x105)``.
+    """
+    if code <= 0xFF:
+        return None, code
+    if code >= SIMD_FIRST:
+        return PREFIX_SIMD, code - SIMD_FIRST
+    return code >> 8, code & 0xFF

@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 
 from pywaz.ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128  # noqa: F401  (re-exported for tests)
-from pywaz.opcodes import OPS_BY_NAME
+from pywaz.opcodes import OPS_BY_NAME, split_opcode
 
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
@@ -338,10 +338,10 @@ def data_section(*segments: bytes) -> bytes:
 
 def opcode(op_name: str) -> bytes:
     """The opcode bytes for a text-format name (prefixed ops get a u32 sub-opcode)."""
-    code = OPS_BY_NAME[op_name]
-    if code > 0xFF:
-        return bytes([code >> 8]) + u32(code & 0xFF)
-    return bytes([code])
+    prefix, sub = split_opcode(OPS_BY_NAME[op_name])
+    if prefix is None:
+        return bytes([sub])
+    return bytes([prefix]) + u32(sub)
 
 
 def op(op_name: str, *immediates: bytes) -> bytes:

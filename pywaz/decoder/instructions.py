@@ -22,7 +22,7 @@ from array import array
 
 from ..errors import DecodeError
 from ..ir import EXTERNREF, FUNCREF, VALUE_TYPES, func_type
-from ..opcodes import IMMEDIATES
+from ..opcodes import IMMEDIATES, SIMD_END, SIMD_FIRST, split_opcode
 from .leb import UNEXPECTED_END, read_signed, read_unsigned
 from .reader import type_code_error
 
@@ -90,15 +90,16 @@ _KIND_BY_NAME = {
 def _build_kind_tables() -> tuple[list[int], list[int], list[int]]:
     single = [K_ILLEGAL] * 256
     misc = [K_ILLEGAL] * 256
-    simd = [K_ILLEGAL] * 256
+    simd = [K_ILLEGAL] * (SIMD_END - SIMD_FIRST)  # relaxed SIMD's sub-opcodes reach 0x113
     for code, kind_name in IMMEDIATES.items():
         kind = _KIND_BY_NAME[kind_name]
-        if code <= 0xFF:
-            single[code] = kind
-        elif code >> 8 == 0xFC:
-            misc[code & 0xFF] = kind
-        elif code >> 8 == 0xFD:
-            simd[code & 0xFF] = kind
+        prefix, sub = split_opcode(code)
+        if prefix is None:
+            single[sub] = kind
+        elif prefix == 0xFC:
+            misc[sub] = kind
+        elif prefix == 0xFD:
+            simd[sub] = kind
         else:  # pragma: no cover - guards the opcode table itself
             raise ValueError(f"opcode 0x{code:x} has no encoding")
     single[0x04] = K_IF
@@ -360,8 +361,8 @@ def _prefixed(data: bytes, pos: int, prefix: int, prefix_kind: int, start: int, 
     """Decode a 0xFC / 0xFD instruction after its prefix byte: (op, imm, pos)."""
     sub, pos = _u32(data, pos)
     table = MISC_KINDS if prefix_kind == K_PREFIX_FC else SIMD_KINDS
-    kind = table[sub] if sub < 256 else K_ILLEGAL
-    op = prefix << 8 | sub
+    kind = table[sub] if sub < len(table) else K_ILLEGAL
+    op = (prefix << 8) + sub  # "+", not "|": relaxed SIMD's sub-opcodes are 9 bits (0xFD 0x100 is 0xFE00)
     if kind == K_NONE:
         return op, None, pos
     if kind == K_MEMARG:

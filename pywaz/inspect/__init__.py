@@ -9,7 +9,7 @@ Enters: wasm bytes, a path, a decoded :class:`~pywaz.ir.Module` or a
 - :func:`disassemble` -> list of :class:`Instruction` (offset, depth, wat text).
 - :func:`function_view` -> :class:`FunctionView` (listing plus generated
   Python and code object when the compiler engine can provide them).
-- :func:`detect_features` -> the WebAssembly 2.0 features in use, with evidence.
+- :func:`detect_features` -> the post-MVP features in use (2.0, extended-const, relaxed-simd), with evidence.
 
 Submodules: :mod:`.wat` (text spellings), :mod:`.disasm`, :mod:`.features`,
 :mod:`.summary`, :mod:`.select` (``--func`` selectors), :mod:`.view`,

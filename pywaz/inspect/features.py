@@ -1,10 +1,11 @@
-"""Which post-MVP WebAssembly features a module uses, and where (the 2.0 feature set).
+"""Which post-MVP WebAssembly features a module uses, and where (2.0, and the 3.0 proposals pywaz runs).
 
 Enters: a decoded :class:`~pywaz.ir.Module`. Leaves: a list of
 :class:`FeatureUse` records, one per feature found, in :data:`FEATURES` order,
 each with the first piece of evidence (an opcode at a byte offset, a type, a
-section). Detection follows the proposals that make up WebAssembly 2.0: an
-instruction, value type or encoding that did not exist in the MVP marks its
+section). Detection follows the proposals that make up WebAssembly 2.0, plus
+the 3.0 ones pywaz implements (extended constant expressions, relaxed SIMD):
+an instruction, value type or encoding that did not exist before marks its
 proposal as used.
 """
 
@@ -21,10 +22,11 @@ from ..ir import (
     MODE_DECLARATIVE,
     MODE_PASSIVE,
     V128,
+    ConstExpr,
     FuncType,
     Module,
 )
-from ..opcodes import OP_NAMES
+from ..opcodes import OP_NAMES, is_simd
 
 MUTABLE_GLOBALS = "mutable-globals"
 SIGN_EXTENSION = "sign-extension"
@@ -33,6 +35,8 @@ MULTI_VALUE = "multi-value"
 BULK_MEMORY = "bulk-memory"
 REFERENCE_TYPES = "reference-types"
 SIMD = "simd"
+EXTENDED_CONST = "extended-const"
+RELAXED_SIMD = "relaxed-simd"
 
 FEATURES = (
     MUTABLE_GLOBALS,
@@ -42,6 +46,8 @@ FEATURES = (
     BULK_MEMORY,
     REFERENCE_TYPES,
     SIMD,
+    EXTENDED_CONST,
+    RELAXED_SIMD,
 )
 """Every feature :func:`detect_features` reports, in report order."""
 
@@ -59,7 +65,11 @@ _SIGN_EXTENSION_OPS = frozenset(range(0xC0, 0xC5))
 _SATURATING_OPS = frozenset(range(0xFC00, 0xFC08))
 _BULK_MEMORY_OPS = frozenset(range(0xFC08, 0xFC0F))  # memory.init .. table.copy
 _REFERENCE_OPS = frozenset((0xD0, 0xD1, 0xD2, 0x25, 0x26, 0x1C, 0xFC0F, 0xFC10, 0xFC11))
-_SIMD_OPS = frozenset(op for op in OP_NAMES if op >> 8 == 0xFD)
+_RELAXED_SIMD_OPS = frozenset(range(0xFE00, 0xFE14))  # 0xFD 0x100-0x113
+_SIMD_OPS = frozenset(op for op in OP_NAMES if is_simd(op)) - _RELAXED_SIMD_OPS
+# Extended constant expressions: arithmetic (and global.get of a module-defined global, checked apart).
+_CONST_ARITHMETIC_OPS = frozenset((0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E))  # i32/i64 add, sub, mul
+_GLOBAL_GET = 0x23
 _BLOCK_OPS = frozenset((0x02, 0x03, 0x04))
 _CALL_INDIRECT = 0x11
 _TABLE_INIT = 0xFC0C
@@ -74,6 +84,7 @@ _OPCODE_FEATURES = (
     (BULK_MEMORY, _BULK_MEMORY_OPS),
     (REFERENCE_TYPES, _REFERENCE_OPS),
     (SIMD, _SIMD_OPS),
+    (RELAXED_SIMD, _RELAXED_SIMD_OPS),
 )
 
 
@@ -92,6 +103,7 @@ def detect_features(module: Module) -> list[FeatureUse]:
     _scan_types(module, note)
     _scan_globals(module, note)
     _scan_tables_and_segments(module, note)
+    _scan_constant_expressions(module, note)
     _scan_code(module, note)
     return [found[name] for name in FEATURES if name in found]
 
@@ -158,6 +170,28 @@ def _scan_tables_and_segments(module: Module, note) -> None:
             note(BULK_MEMORY, f"data segment {index} is passive", segment.offset)
     if module.data_count is not None:
         note(BULK_MEMORY, "has a data count section")
+
+
+def _scan_constant_expressions(module: Module, note) -> None:
+    """Extended constant expressions: arithmetic, or ``global.get`` of a global the module defines."""
+    imported_globals = sum(1 for imp in module.imports if imp.kind == EXTERN_GLOBAL)
+    places: list[tuple[str, ConstExpr | None]] = [
+        (f"global {imported_globals + i}", g.init) for i, g in enumerate(module.globals_)
+    ]
+    for index, segment in enumerate(module.elements):
+        places.append((f"element segment {index} offset", segment.offset_expr))
+        places.extend((f"element segment {index}", expr) for expr in segment.init)
+    places.extend((f"data segment {index} offset", segment.offset_expr) for index, segment in enumerate(module.datas))
+    for where, expr in places:
+        if expr is None:
+            continue
+        for op, imm in zip(expr.ops, expr.imms):
+            if op in _CONST_ARITHMETIC_OPS:
+                note(EXTENDED_CONST, f"{where} computes with {OP_NAMES[op]}", expr.offset)
+                return
+            if op == _GLOBAL_GET and isinstance(imm, int) and imm >= imported_globals:
+                note(EXTENDED_CONST, f"{where} reads global {imm}, which the module defines", expr.offset)
+                return
 
 
 def _scan_code(module: Module, note) -> None:

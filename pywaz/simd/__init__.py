@@ -1,4 +1,4 @@
-"""SIMD lane library: every WebAssembly 2.0 0xFD instruction on v128 ints (execution §4.4.3, §4.4.7).
+"""SIMD lane library: every 0xFD instruction on v128 ints, 2.0 and relaxed SIMD (execution §4.4.3, §4.4.7).
 
 What enters and leaves: v128 values are ``int`` in [0, 2**128) with lane 0 in
 the low bits (:mod:`pywaz.numeric`); scalar operands and results follow the
@@ -41,9 +41,12 @@ f64x2.sqrt (struct)         1237-1336    2008-2015
   about as much as the whole struct path, and every ufunc adds more. It was
   never clearly faster on a single vector (i16x8.mul is a tie within noise);
   it pays off only on long arrays, which one wasm instruction never sees.
+
+Relaxed SIMD (:mod:`.relaxed`) takes the spec's deterministic profile for
+every instruction: the same bits on every machine, in both engines.
 """
 
-from . import convert, floating, integer, lanes, memory
+from . import convert, floating, integer, lanes, memory, relaxed
 from .memory import LOAD_SIZES, MEMORY_OPS, RAW_LOADS, STORE_SIZES
 from .table import SIMD_ARITY, SIMD_OPS, generated_name, generated_namespace
 
@@ -61,4 +64,5 @@ __all__ = [
     "integer",
     "lanes",
     "memory",
+    "relaxed",
 ]

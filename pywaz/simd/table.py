@@ -11,18 +11,18 @@ lane-index bytes for ``i8x16.shuffle``. ``SIMD_ARITY[op]`` is
 
 from __future__ import annotations
 
-from ..opcodes import IMMEDIATES, OP_NAMES, SIGNATURES
-from . import convert, floating, integer, lanes
+from ..opcodes import IMMEDIATES, OP_NAMES, SIGNATURES, is_simd
+from . import convert, floating, integer, lanes, relaxed
 from .memory import MEMORY_OPS
 
-_MODULES = (integer, floating, convert, lanes)
+_MODULES = (integer, floating, convert, lanes, relaxed)
 
 
 def _build():
     ops = {}
     arity = {}
     for code, name in OP_NAMES.items():
-        if code >> 8 != 0xFD or code in MEMORY_OPS or code == 0xFD0C:
+        if not is_simd(code) or code in MEMORY_OPS or code == 0xFD0C:
             continue
         attr = name.replace(".", "_")
         for module in _MODULES:

@@ -192,7 +192,7 @@ checked immediate; ``KIND[op]`` = special kind of every other instruction; ``SIG
 signature of special instructions that have a fixed one; ``NATURAL_ALIGN[op]`` = log2 of the
 access size in bytes; ``LANES[op]`` = lane count."""
 
-_OPCODE_SPACE = 0xFE00  # every opcode number is below this (0xFD00 + sub-opcode < 0x100)
+_OPCODE_SPACE = max(OP_NAMES) + 1  # every opcode number is below this (relaxed SIMD ends at 0xFE13)
 
 
 def _as_list(table: dict, default=None) -> list:

@@ -59,6 +59,12 @@ _CONST_RESULT = {
     OPS_BY_NAME["f64.const"]: F64,
     OPS_BY_NAME["v128.const"]: V128,
 }
+# Extended constant expressions (3.0): i32/i64 add, sub and mul, typed [t t] -> [t].
+EXTENDED_CONST_BINOPS = {
+    OPS_BY_NAME[f"{t}.{op}"]: valtype for t, valtype in (("i32", I32), ("i64", I64)) for op in ("add", "sub", "mul")
+}
+"""The arithmetic instructions extended constant expressions allow, with the type each works on."""
+_EXTENDED_CONST_OFF = "the extended-const proposal is not enabled"
 
 
 def _section_offset(module: Module, section_id: int) -> int | None:
@@ -112,20 +118,46 @@ def _declared_refs(module: Module) -> frozenset[int]:
     return frozenset(refs)
 
 
-def _check_const(expr: ConstExpr, want: int, globals_: list[GlobalType], func_count: int) -> None:
-    """``expr`` is constant and has type ``[] -> [want]`` (spec §3.3.10).
+def _check_const(
+    expr: ConstExpr,
+    want: int,
+    globals_: list[GlobalType],
+    func_count: int,
+    extended: bool = True,
+    extended_globals: list[GlobalType] | None = None,
+) -> None:
+    """``expr`` is constant and has type ``[] -> [want]`` (spec §3.3.10, 3.0 "Constant Expressions").
 
-    ``globals_`` are the globals a constant expression may read: in 2.0 only the
-    imported ones, so naming a module-defined global is "unknown global".
+    ``globals_`` are the globals a constant expression may read (3.0 module
+    rule): for a global's initializer, the imported globals and the globals
+    defined before it; for element and data segments, every global. Only
+    immutable ones are constant. A later global is "unknown global".
+    i32/i64 add, sub and mul are constant too (extended constant expressions).
+    ``extended=False`` applies the 2.0 rule instead: no arithmetic, and
+    ``globals_`` must then hold the imported globals only; ``extended_globals``
+    (what 3.0 would allow) only makes the error say why a global is unknown.
     """
     stack = []
     for op, imm in zip(expr.ops, expr.imms):
         result = _CONST_RESULT.get(op)
         if result is not None:
             stack.append(result)
+        elif op in EXTENDED_CONST_BINOPS and extended:
+            operand = EXTENDED_CONST_BINOPS[op]
+            if stack[-2:] != [operand, operand]:
+                name = VALTYPE_NAMES[operand]
+                got = " ".join(VALTYPE_NAMES.get(t, "?") for t in stack[-2:])
+                raise ValidationError(
+                    f"type mismatch: {OP_NAMES[op]} expects [{name} {name}] but the constant expression has [{got}]",
+                    expr.offset,
+                )
+            stack.pop()  # two operands in, one result of the same type out
         elif op == _OP_GLOBAL_GET:
             if imm >= len(globals_):
-                raise ValidationError(f"unknown global {imm}", expr.offset)
+                hint = ""
+                if not extended and extended_globals is not None and imm < len(extended_globals):
+                    hint = f" ({_EXTENDED_CONST_OFF}: only imported globals are constant)"
+                raise ValidationError(f"unknown global {imm}{hint}", expr.offset)
             if globals_[imm].mutable:
                 raise ValidationError(
                     f"constant expression required: global.get {imm} reads a mutable global", expr.offset
@@ -139,7 +171,8 @@ def _check_const(expr: ConstExpr, want: int, globals_: list[GlobalType], func_co
             stack.append(FUNCREF)
         else:
             name = OP_NAMES.get(op, f"0x{op:x}")
-            raise ValidationError(f"constant expression required: {name} is not constant", expr.offset)
+            hint = f" ({_EXTENDED_CONST_OFF})" if op in EXTENDED_CONST_BINOPS else ""
+            raise ValidationError(f"constant expression required: {name} is not constant{hint}", expr.offset)
     if stack != [want]:
         got = " ".join(VALTYPE_NAMES.get(t, "?") for t in stack)
         raise ValidationError(
@@ -148,8 +181,13 @@ def _check_const(expr: ConstExpr, want: int, globals_: list[GlobalType], func_co
         )
 
 
-def validate(module: Module) -> ValidatedModule:
+def validate(module: Module, *, extended_const: bool = True) -> ValidatedModule:
     """Validate a decoded module and resolve its index spaces.
+
+    ``extended_const`` (default on, as WebAssembly 3.0 has it) allows i32/i64
+    add/sub/mul and ``global.get`` of module-defined immutable globals in
+    constant expressions; False applies the 2.0 rule, which the 2.0 testsuite
+    checks. It is a stand-in for the per-proposal switches still to come.
 
     Raises:
         ValidationError: the module is not valid; the message starts with the spec's
@@ -178,7 +216,6 @@ def validate(module: Module) -> ValidatedModule:
             global_types.append(desc)
         else:
             raise ValidationError(f"unknown import kind {kind}", import_.offset)
-    imported_globals = list(global_types)
     imported_func_count = len(func_types)
 
     for i, type_index in enumerate(module.functions):
@@ -195,17 +232,20 @@ def validate(module: Module) -> ValidatedModule:
         _check_memory_type(memory_type, _section_offset(module, _SEC_MEMORY))
         memory_types.append(memory_type)
 
+    # 3.0: each global's initializer sees the imports and the globals before it (global_types
+    # grows as we go), segments see every global. 2.0: only the imports, everywhere.
+    const_globals = global_types if extended_const else list(global_types)
     for global_ in module.globals_:
-        _check_const(global_.init, global_.type.valtype, imported_globals, func_count)
+        _check_const(global_.init, global_.type.valtype, const_globals, func_count, extended_const, global_types)
         global_types.append(global_.type)
 
     for segment in module.elements:
         for expr in segment.init:
-            _check_const(expr, segment.elem_type, imported_globals, func_count)
+            _check_const(expr, segment.elem_type, const_globals, func_count, extended_const, global_types)
         if segment.mode == MODE_ACTIVE:
             if segment.table_index >= len(table_types):
                 raise ValidationError(f"unknown table {segment.table_index}", segment.offset)
-            _check_const(segment.offset_expr, I32, imported_globals, func_count)
+            _check_const(segment.offset_expr, I32, const_globals, func_count, extended_const, global_types)
             if table_types[segment.table_index].elem_type != segment.elem_type:
                 raise ValidationError(
                     f"type mismatch: element segment of {VALTYPE_NAMES.get(segment.elem_type, '?')} "
@@ -217,7 +257,7 @@ def validate(module: Module) -> ValidatedModule:
         if segment.mode == MODE_ACTIVE:
             if segment.memory_index >= len(memory_types):
                 raise ValidationError(f"unknown memory {segment.memory_index}", segment.offset)
-            _check_const(segment.offset_expr, I32, imported_globals, func_count)
+            _check_const(segment.offset_expr, I32, const_globals, func_count, extended_const, global_types)
 
     if len(memory_types) > 1:
         raise ValidationError("multiple memories", _section_offset(module, _SEC_MEMORY))

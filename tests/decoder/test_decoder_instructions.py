@@ -266,7 +266,8 @@ def test_body_size_beyond_module():
         b"\xfc\x12",
         b"\xfc\x80\x01",
         b"\xfd\x9a\x01",
-        b"\xfd\x80\x02",
+        b"\xfd\x94\x02",  # 0x114, one past relaxed SIMD's last sub-opcode
+        b"\xfd\x80\x04",
     ],
 )
 def test_illegal_opcodes(code):

@@ -1,4 +1,5 @@
-"""Feature detection: each 2.0 proposal is found from the construct that introduced it, and only then."""
+"""Feature detection: each 2.0 proposal (and extended-const, relaxed-simd) is found from the construct that
+introduced it, and only then."""
 
 import pytest
 import wasmtime
@@ -62,6 +63,31 @@ def test_an_mvp_module_uses_no_features():
             "(module (memory 1) (func (drop (i32x4.extract_lane 0 (v128.load (i32.const 0))))))",
             "v128.load in function 0",
         ),
+        (
+            "relaxed-simd",
+            "(module (func (param v128) (result v128) (i8x16.relaxed_swizzle (local.get 0) (local.get 0))))",
+            "i8x16.relaxed_swizzle in function 0",
+        ),
+        (
+            "extended-const",
+            "(module (global i64 (i64.sub (i64.const 1) (i64.const 2))))",
+            "global 0 computes with i64.sub",
+        ),
+        (
+            "extended-const",
+            '(module (import "m" "g" (global i32)) (global i32 (i32.const 1)) (global i32 (global.get 1)))',
+            "global 2 reads global 1, which the module defines",
+        ),
+        (
+            "extended-const",
+            '(module (memory 1) (global i32 (i32.const 1)) (data (global.get 0) "x"))',
+            "data segment 0 offset reads global 0",
+        ),
+        (
+            "extended-const",
+            "(module (table 4 funcref) (func $f) (elem (offset (i32.mul (i32.const 2) (i32.const 1))) $f))",
+            "element segment 0 offset computes with i32.mul",
+        ),
     ],
 )
 def test_each_feature_is_detected_with_evidence(feature, wat, evidence):
@@ -87,3 +113,18 @@ def test_features_come_in_report_order_with_offsets_of_instructions():
         assert use.evidence.startswith(
             {0xC0: "i32.extend8_s", 0xFC00: "i32.trunc_sat_f32_s", 0xFD13: "f32x4.splat"}[body.ops[pc]]
         )
+
+
+def test_imported_globals_and_plain_constants_are_not_extended_const():
+    found = _features(
+        '(module (import "m" "g" (global i32)) (memory 1) (global i32 (global.get 0)) (data (global.get 0) "x")'
+        " (global v128 (v128.const i64x2 1 2)))"
+    )
+    assert "extended-const" not in found
+    assert set(found) == {"simd"}
+
+
+def test_relaxed_simd_alone_is_not_reported_as_plain_simd_evidence():
+    found = _features("(module (func (param v128) (result v128) (f32x4.relaxed_min (local.get 0) (local.get 0))))")
+    assert found["relaxed-simd"].evidence == "f32x4.relaxed_min in function 0"
+    assert found["simd"].evidence == "type 0 uses v128"  # from the type, not from the relaxed instruction

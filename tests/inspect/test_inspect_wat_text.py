@@ -104,3 +104,19 @@ def test_integers_print_signed_and_v128_as_lanes():
     assert signed(0x7FFFFFFF, 32) == 0x7FFFFFFF
     assert signed(1 << 63, 64) == -(1 << 63)
     assert v128_text(0x00000004_00000003_00000002_00000001) == "i32x4 0x00000001 0x00000002 0x00000003 0x00000004"
+
+
+def test_relaxed_simd_and_extended_const_text_reads_back_to_the_same_instructions():
+    from pywaz.inspect.wat import const_expr_text, instruction_text
+    from pywaz.opcodes import OP_NAMES
+
+    relaxed = sorted(op for op, name in OP_NAMES.items() if "relaxed_" in name)
+    texts = [instruction_text(op, None) for op in relaxed]
+    assert texts[0] == "i8x16.relaxed_swizzle" and texts[-1] == "i32x4.relaxed_dot_i8x16_i7x16_add_s"
+    body = " ".join(f"(func {text})" for text in texts)  # unvalidated bodies: the parser only needs the names
+    module = decode_module(wasmtime.wat2wasm(f"(module {body})"))
+    assert [code.ops[0] for code in module.codes] == relaxed
+
+    expression = "global.get 0 i32.const -3 i32.mul i32.const 7 i32.sub"
+    module = decode_module(wasmtime.wat2wasm(f"(module (global i32 (i32.const 5)) (global i32 {expression}))"))
+    assert const_expr_text(module.globals_[1].init) == expression

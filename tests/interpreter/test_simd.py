@@ -22,8 +22,12 @@ SHAPES = {
     ((V128, I32), (V128,)): "shift",
     ((V128,), (I32,)): "reduce",
 }
+# Relaxed SIMD is left out: wasmtime picks the host CPU's result where the spec allows a
+# choice, pywaz the deterministic profile's (tests/simd/test_relaxed.py checks those).
 OPS = sorted(
-    op for op, sig in SIGNATURES.items() if op >= 0xFD00 and sig is not None and sig in SHAPES and IMMEDIATES[op] == "-"
+    op
+    for op, sig in SIGNATURES.items()
+    if op >= 0xFD00 and sig is not None and sig in SHAPES and IMMEDIATES[op] == "-" and "relaxed_" not in OP_NAMES[op]
 )
 EXACT_FLOAT = {
     "f32x4.abs",

@@ -48,6 +48,9 @@ def _cases():
     cases = []
     for op in sorted(SIMD_OPS):
         name = OP_NAMES[op]
+        if "relaxed_" in name:
+            # wasmtime gives the host CPU's choice, pywaz the deterministic profile's: see test_relaxed.py.
+            continue
         kind = SIMD_ARITY[op][1]
         if kind == "lane":
             count = _LANE_COUNT[name.split(".")[0]]

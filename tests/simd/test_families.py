@@ -9,7 +9,7 @@ import struct
 import pytest
 
 from pywaz.numeric import f32_from_bits, f32_round, f32_to_bits
-from pywaz.opcodes import OP_NAMES
+from pywaz.opcodes import OP_NAMES, is_simd
 from pywaz.simd import LOAD_SIZES, MEMORY_OPS, RAW_LOADS, SIMD_ARITY, SIMD_OPS, convert, floating, integer, lanes
 from pywaz.simd import memory as mem
 
@@ -26,8 +26,9 @@ def split(fmt: str, value: int):
 
 
 def test_tables_cover_every_simd_instruction():
-    simd = {op for op in OP_NAMES if op >> 8 == 0xFD}
-    assert len(simd) == 236
+    simd = {op for op in OP_NAMES if is_simd(op)}
+    assert len(simd) == 236 + 20  # 2.0's vector instructions and relaxed SIMD's
+    assert {op for op in simd if "relaxed_" in OP_NAMES[op]} == set(range(0xFE00, 0xFE14))
     assert set(SIMD_OPS) | set(MEMORY_OPS) | {0xFD0C} == simd
     assert not set(SIMD_OPS) & set(MEMORY_OPS)
     assert SIMD_ARITY[0xFD0D] == (2, "shuffle")

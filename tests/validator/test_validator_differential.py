@@ -14,7 +14,7 @@ import pytest
 from validator_helpers import MISSING, SUITE, decode_module, validate
 
 from pywaz.errors import DecodeError, ValidationError
-from pywaz.opcodes import IMMEDIATES
+from pywaz.opcodes import IMMEDIATES, split_opcode
 
 wasmtime = pytest.importorskip("wasmtime")
 
@@ -47,11 +47,11 @@ def _engine():
 def _opcodes_by_immediate():
     groups = collections.defaultdict(list)
     for code, kind in IMMEDIATES.items():
-        prefix = code >> 8
-        if prefix == 0:
+        prefix, sub = split_opcode(code)
+        if prefix is None:
             groups[(0, kind)].append(code)
-        elif code & 0xFF < 0x80:  # sub-opcode fits one LEB byte: an in-place swap
-            groups[(prefix, kind)].append(code & 0xFF)
+        elif sub < 0x80:  # sub-opcode fits one LEB byte: an in-place swap (never relaxed SIMD's 0x100+)
+            groups[(prefix, kind)].append(sub)
     return groups
 
 
@@ -60,9 +60,10 @@ def _mutate(rng, data: bytearray, body, groups) -> None:
     offset = body.offsets[pc]
     op = body.ops[pc]
     kind = IMMEDIATES[op]
-    if op >> 8:
+    prefix, _ = split_opcode(op)
+    if prefix is not None:
         if data[offset + 1] < 0x80:
-            data[offset + 1] = rng.choice(groups[(op >> 8, kind)])
+            data[offset + 1] = rng.choice(groups[(prefix, kind)])
         return
     roll = rng.random()
     if roll < 0.6:

@@ -3,15 +3,23 @@ expressions, segments, start, exports. Inputs wat2wasm cannot write are built wi
 tests/wasmgen.py so the bytes stay visible."""
 
 import pytest
-from validator_helpers import invalid, validate_wat
+from validator_helpers import invalid, validate_wat, wat_bytes
 
+from pywaz.decoder import decode_module
+from pywaz.errors import ValidationError
+from pywaz.validator import validate
 from tests import wasmgen as g
 
 INVALID_WAT = [
     # constant expressions
     (
         "global-not-constant",
-        "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))",
+        "(module (global i32 (i32.div_u (i32.const 1) (i32.const 2))))",
+        "constant expression required",
+    ),
+    (
+        "global-float-arithmetic",
+        "(module (global f32 (f32.add (f32.const 1) (f32.const 2))))",
         "constant expression required",
     ),
     ("global-nop", "(module (global i32 (nop) (i32.const 1)))", "constant expression required"),
@@ -20,8 +28,16 @@ INVALID_WAT = [
         '(module (global (import "m" "g") (mut i32)) (global i32 (global.get 0)))',
         "constant expression required",
     ),
-    ("global-defined-global", "(module (global i32 (i32.const 0)) (global i32 (global.get 0)))", "unknown global 0"),
     ("global-forward", "(module (global i32 (global.get 1)) (global i32 (i32.const 0)))", "unknown global 1"),
+    ("global-self", "(module (global i32 (global.get 0)))", "unknown global 0"),
+    (
+        "global-defined-mutable",
+        "(module (global (mut i32) (i32.const 0)) (global i32 (global.get 0)))",
+        "constant expression required",
+    ),
+    ("global-add-types", "(module (global i32 (i32.add (i32.const 1) (i64.const 2))))", "type mismatch"),
+    ("global-add-one-operand", "(module (global i64 (i64.const 1) (i64.mul)))", "type mismatch"),
+    ("global-add-result-type", "(module (global i64 (i32.sub (i32.const 1) (i32.const 2))))", "type mismatch"),
     ("global-type", "(module (global i32 (i64.const 0)))", "type mismatch"),
     ("global-empty", "(module (global i32))", "type mismatch"),
     ("global-two-values", "(module (global i32 (i32.const 0) (i32.const 0)))", "type mismatch"),
@@ -32,15 +48,20 @@ INVALID_WAT = [
     ),
     ("global-ref.func-unknown", "(module (global funcref (ref.func 3)))", "unknown function 3"),
     (
-        "data-offset-defined-global",
-        '(module (memory 1) (global i32 (i32.const 0)) (data (global.get 0) "a"))',
-        "unknown global 0",
+        "data-offset-defined-mutable-global",
+        '(module (memory 1) (global (mut i32) (i32.const 0)) (data (global.get 0) "a"))',
+        "constant expression required",
+    ),
+    (
+        "data-offset-unknown-global",
+        '(module (memory 1) (global i32 (i32.const 0)) (data (global.get 1) "a"))',
+        "unknown global 1",
     ),
     ("data-offset-type", '(module (memory 1) (data (i64.const 0) "a"))', "type mismatch"),
     ("elem-offset-type", "(module (table 1 funcref) (func $f) (elem (i64.const 0) $f))", "type mismatch"),
     (
         "elem-offset-not-constant",
-        "(module (table 1 funcref) (func $f) (elem (offset (i32.const 0) (i32.const 0) (i32.add)) $f))",
+        "(module (table 1 funcref) (func $f) (elem (offset (i32.const 0) (i32.const 0) (i32.xor)) $f))",
         "constant expression required",
     ),
     # element and data segments
@@ -103,6 +124,28 @@ VALID_WAT = [
         "(module (global i64 (i64.const 1)) (global f32 (f32.const 1)) (global f64 (f64.const 1)) (global v128 (v128.const i64x2 0 0)) (global externref (ref.null extern)))",
     ),
     ("elem-exprs", "(module (table 2 funcref) (func $f) (elem (i32.const 0) funcref (ref.func $f) (ref.null func)))"),
+    # extended constant expressions (3.0)
+    ("global-defined-global", "(module (global i32 (i32.const 0)) (global i32 (global.get 0)))"),
+    (
+        "global-arithmetic",
+        (
+            "(module (global i32 (i32.add (i32.sub (i32.const 1) (i32.const 2)) (i32.mul (i32.const 3) (i32.const 4))))"
+            " (global i64 (i64.mul (i64.add (i64.const 1) (i64.const 2)) (i64.sub (i64.const 3) (i64.const 4)))))"
+        ),
+    ),
+    (
+        "global-earlier-in-arithmetic",
+        "(module (global i64 (i64.const 5)) (global i64 (i64.add (global.get 0) (global.get 0))))",
+    ),
+    (
+        "data-offset-defined-global",
+        '(module (memory 1) (global i32 (i32.const 0)) (data (i32.add (global.get 0) (i32.const 8)) "a"))',
+    ),
+    (
+        "elem-offset-later-global",
+        "(module (table 4 funcref) (func $f) (elem (offset (i32.mul (global.get 0) (i32.const 2))) $f) (global i32 (i32.const 1)))",
+    ),
+    ("elem-init-defined-global", "(module (global funcref (ref.null func)) (elem funcref (global.get 0)))"),
     ("elem-externref-passive", "(module (elem externref (ref.null extern)))"),
     ("start-ok", "(module (func $s) (start $s))"),
     (
@@ -115,6 +158,44 @@ VALID_WAT = [
 @pytest.mark.parametrize("text", [case[1] for case in VALID_WAT], ids=[case[0] for case in VALID_WAT])
 def test_valid_module(text):
     validate_wat(text)
+
+
+# ---- the 2.0 constant-expression rule (validate(..., extended_const=False), what the 2.0 suite checks)
+
+RULE_2_0 = [
+    ("arithmetic", "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))", "constant expression required"),
+    ("defined-global", "(module (global i32 (i32.const 0)) (global i32 (global.get 0)))", "unknown global 0"),
+    (
+        "data-offset-defined-global",
+        '(module (memory 1) (global i32 (i32.const 0)) (data (global.get 0) "a"))',
+        "unknown global 0",
+    ),
+    (
+        "elem-init-defined-global",
+        "(module (global funcref (ref.null func)) (elem funcref (global.get 0)))",
+        "unknown global 0",
+    ),
+]
+
+
+@pytest.mark.parametrize("text,prefix", [case[1:] for case in RULE_2_0], ids=[case[0] for case in RULE_2_0])
+def test_2_0_constant_rule(text, prefix):
+    validate_wat(text)  # valid in 3.0, the default
+    module = decode_module(wat_bytes(text))
+    with pytest.raises(ValidationError) as caught:
+        validate(module, extended_const=False)
+    assert caught.value.message.startswith(prefix), caught.value.message
+    assert "the extended-const proposal is not enabled" in caught.value.message
+
+
+def test_2_0_rule_still_allows_imported_globals_and_says_nothing_of_a_truly_unknown_one():
+    validate(
+        decode_module(wat_bytes('(module (global (import "m" "g") i32) (global i32 (global.get 0)))')),
+        extended_const=False,
+    )
+    with pytest.raises(ValidationError) as caught:
+        validate(decode_module(wat_bytes("(module (global i32 (global.get 3)))")), extended_const=False)
+    assert caught.value.message == "unknown global 3"
 
 
 # ---- inputs the text format cannot express (wat resolves or refuses them)
