@@ -12,8 +12,6 @@ instructions for getting it.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import importlib.util
 from pathlib import Path
 
@@ -89,19 +87,13 @@ def _files():
 
 
 FILES = _files()
-_stages = None
+_stages: dict[str, Stages] = {}
 
 
-def _shared_stages() -> Stages:
-    global _stages
-    if _stages is None:
-        stages = Stages.discover()
-        # This is the 2.0 suite: it checks the 2.0 constant-expression rule (no arithmetic, only
-        # imported globals), which pywaz's default, 3.0's extended constants, relaxes.
-        if stages.validate:  # an unavailable stage is falsy; leave it as it is
-            stages = dataclasses.replace(stages, validate=functools.partial(stages.validate, extended_const=False))
-        _stages = stages
-    return _stages
+def _shared_stages(suite: str) -> Stages:
+    if suite not in _stages:
+        _stages[suite] = Stages.discover(suite)
+    return _stages[suite]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -109,7 +101,7 @@ def _shared_stages() -> Stages:
 def test_spec(suite, spec_file, config):
     if isinstance(spec_file, _BadLocation):
         pytest.fail(spec_file.message, pytrace=False)
-    result = run_file(spec_file, config, _shared_stages())
+    result = run_file(spec_file, config, _shared_stages(suite))
     comparison = compare(result, EXPECTED[suite], config.label, f"spec-tests/{EXPECTED_LISTS[suite]}")
     if not comparison.ok:
         pytest.fail(comparison.explain(f"{suite}/{spec_file.name} [{config.label}]"), pytrace=False)

@@ -129,7 +129,7 @@ def run(args) -> int:
                 print(f"    line {failure.line} {failure.command}: {failure.message}")
 
     timeout = DEFAULT_TIMEOUT if args.timeout is None else (args.timeout or None)
-    return _finish(run_suite(files, config, testsuite, on_file=show, timeout=timeout), args.json)
+    return _finish(run_suite(files, config, testsuite, on_file=show, timeout=timeout, suite_name=args.suite), args.json)
 
 
 def _finish(suite, json_path) -> int:

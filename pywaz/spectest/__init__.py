@@ -71,10 +71,10 @@ def run_file(spec_file: SpecFile, config: EngineConfig, stages: Stages | None = 
 
 
 def run_suite(files, config: EngineConfig, testsuite: Path | str = "", on_file=None,
-              timeout: float | None = DEFAULT_TIMEOUT) -> SuiteResult:
-    """Run ``files`` (SpecFile list) in order; ``on_file(result)`` is called after each one."""
+              timeout: float | None = DEFAULT_TIMEOUT, suite_name: str = "v3") -> SuiteResult:
+    """Run ``files`` (SpecFile list) of suite ``suite_name`` in order; ``on_file(result)`` is called after each."""
     suite = SuiteResult(config.engine, config.compile_mode, str(testsuite))
-    stages = Stages.discover()
+    stages = Stages.discover(suite_name)
     for spec_file in files:
         result = run_file(spec_file, config, stages, timeout)
         suite.files.append(result)
