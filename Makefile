@@ -9,7 +9,7 @@ BENCH := $(VENV)/.installed-bench
 # Every tool and its dependencies at the exact version in constraints.txt (build isolation included).
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
-.PHONY: test demo bench spec clean
+.PHONY: test demo bench spec fuzz clean
 
 # The project and its runtime dependencies only: what `make demo` needs.
 $(BASE): pyproject.toml constraints.txt
@@ -37,6 +37,13 @@ spec: $(BASE)
 
 bench: $(BENCH)
 	$(PY) -m pytest bench --benchmark-only -q
+
+# A long differential fuzzing campaign: FUZZ_SECONDS of random modules from FUZZ_SEED, every finding shrunk
+# and saved under tests/fuzz/regressions/ (see tests/fuzz/differential.py).
+FUZZ_SECONDS ?= 3600
+FUZZ_SEED ?= 1
+fuzz: $(TEST)
+	$(PY) tests/fuzz/differential.py --budget $(FUZZ_SECONDS) --seed $(FUZZ_SEED)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
