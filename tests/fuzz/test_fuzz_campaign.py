@@ -20,7 +20,7 @@ wasmtime = pytest.importorskip("wasmtime", reason="the native reference (wasmtim
 
 #: The CI campaign: this many smith inputs from this seed (the same modules on every run).
 CI_SEED = 20261205
-CI_MODULES = 1500
+CI_MODULES = 3000
 
 
 @pytest.mark.slow
