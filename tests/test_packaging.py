@@ -123,5 +123,5 @@ def test_installed_wheel_spectest_without_data_says_where_it_looked(dist, tmp_pa
         capture_output=True, text=True, env=env, cwd=work,
     )
     assert proc.returncode == 66 and proc.stdout == ""
-    assert proc.stderr.strip().endswith(f"Searched: {tmp_path / 'shared' / 'wasm-testsuite' / 'v2-json'}.")
+    assert proc.stderr.strip().endswith(f"Searched: {tmp_path / 'shared' / 'wasm-testsuite' / 'v3-json'}.")
     assert "PYWAZ_TESTSUITE" in proc.stderr and str(tmp_path / "site") not in proc.stderr
