@@ -14,7 +14,7 @@ import sys
 from . import exitcodes
 from .arguments import parse_seconds
 
-HELP = "run the WebAssembly spec testsuite (wast2json data) against pywaz"
+HELP = "run the WebAssembly spec testsuite against pywaz (3.0 by default, 2.0 with --suite v2)"
 
 EXIT_CODES = (
     (exitcodes.OK, "no command failed"),

@@ -236,35 +236,54 @@ def run_reference(data: bytes, exports) -> Observation:
     seen.instantiate = "ok"
     found = instance.exports(store)
 
-    def state():
-        snapshot = []
-        for entry in exports:
-            obj = found[entry[1]]
-            if entry[0] == "memory":
-                snapshot.append(hashlib.sha256(obj.read(store)).hexdigest())
-            elif entry[0] == "global":
-                snapshot.append(_bits(entry[2], obj.value(store)))
-            elif entry[0] == "table":
-                size = obj.size(store)
-                snapshot.append((size, tuple(_is_null(obj.get(store, i)) for i in range(size))))
-        return snapshot
+    def call(name, args, results):
+        try:
+            return ("ok", _result_bits(results, found[name](store, *args)))
+        except wasmtime.Trap as trap:
+            return ("trap", _reference_trap(trap))
+        except wasmtime.WasmtimeError as error:
+            return ("error", str(error).splitlines()[0])
 
+    def state():
+        return _snapshot(
+            exports,
+            found,
+            memory_bytes=lambda memory: memory.read(store),
+            global_value=lambda global_: global_.value(store),
+            table_entries=lambda table: [table.get(store, i) for i in range(table.size(store))],
+        )
+
+    _call_each(seen, exports, call, state)
+    return seen
+
+
+def _snapshot(exports, found, memory_bytes, global_value, table_entries) -> list:
+    """The exported state in plan order: memory digests, global bits, table sizes with their null entries."""
+    snapshot = []
+    for entry in exports:
+        obj = found[entry[1]]
+        if entry[0] == "memory":
+            snapshot.append(hashlib.sha256(memory_bytes(obj)).hexdigest())
+        elif entry[0] == "global":
+            snapshot.append(_bits(entry[2], global_value(obj)))
+        elif entry[0] == "table":
+            nulls = tuple(_is_null(element) for element in table_entries(obj))
+            snapshot.append((len(nulls), nulls))
+    return snapshot
+
+
+def _call_each(seen: Observation, exports, call, state) -> None:
+    """Call every planned function in order (``call(name, args, results)`` gives the outcome), recording the
+    state after each; stop at a runtime's own ceiling."""
     for entry in exports:
         if entry[0] != "func":
             continue
         _, name, _, results, args = entry
-        try:
-            value = found[name](store, *args)
-            outcome = ("ok", _result_bits(results, value))
-        except wasmtime.Trap as trap:
-            outcome = ("trap", _reference_trap(trap))
-        except wasmtime.WasmtimeError as error:
-            outcome = ("error", str(error).splitlines()[0])
+        outcome = call(name, args, results)
         seen.calls.append((name, outcome, state()))
         if outcome in _LIMITS:
             seen.limit = name
             break
-    return seen
 
 
 def _reference_trap(trap) -> str:
@@ -293,31 +312,22 @@ def run_pywaz(data: bytes, exports, engine: str, compile_mode: str | None) -> Ob
         seen.instantiate = "ok"
         found = instance.exports
 
-        def state():
-            snapshot = []
-            for entry in exports:
-                obj = found[entry[1]]
-                if entry[0] == "memory":
-                    snapshot.append(hashlib.sha256(obj.read(0, obj.data_size)).hexdigest())
-                elif entry[0] == "global":
-                    snapshot.append(_bits(entry[2], obj.get()))
-                elif entry[0] == "table":
-                    size = obj.size()
-                    snapshot.append((size, tuple(_is_null(obj.get(i)) for i in range(size))))
-            return snapshot
-
-        for entry in exports:
-            if entry[0] != "func":
-                continue
-            _, name, _, results, args = entry
+        def call(name, args, results):
             try:
-                outcome = ("ok", _result_bits(results, found[name](*args, timeout=CALL_TIMEOUT)))
+                return ("ok", _result_bits(results, found[name](*args, timeout=CALL_TIMEOUT)))
             except pywaz.Trap as trap:
-                outcome = ("trap", _SAME_TRAP.get(trap.kind.value, trap.kind.value))
-            seen.calls.append((name, outcome, state()))
-            if outcome in _LIMITS:
-                seen.limit = name
-                break
+                return ("trap", _SAME_TRAP.get(trap.kind.value, trap.kind.value))
+
+        def state():
+            return _snapshot(
+                exports,
+                found,
+                memory_bytes=lambda memory: memory.read(0, memory.data_size),
+                global_value=lambda global_: global_.get(),
+                table_entries=lambda table: [table.get(i) for i in range(table.size())],
+            )
+
+        _call_each(seen, exports, call, state)
     return seen
 
 
@@ -381,7 +391,6 @@ class Tally:
     modules: int = 0
     declined: int = 0
     calls: int = 0
-    traps: int = 0
     findings: list = field(default_factory=list)
 
 
