@@ -14,7 +14,7 @@ import random
 import pytest
 import wasmtime
 
-from pywaz.compiler import lower
+from pywaz.compiler.lower import core as lower
 
 from .support import call, instantiate
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import wasmtime
 
-from pywaz.compiler import lower
+from pywaz.compiler.lower import core as lower
 
 from .support import call, instantiate
 

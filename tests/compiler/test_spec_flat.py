@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from pywaz.compiler import lower
+from pywaz.compiler.lower import core as lower
 from pywaz.spectest import EngineConfig, TestsuiteNotFound, find_testsuite, list_files, run_file
 
 FILES = (

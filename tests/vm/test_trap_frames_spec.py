@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from pywaz.compiler import lower
+from pywaz.compiler.lower import core as lower
 from pywaz.errors import Trap
 from pywaz.spectest import locate, runner
 from pywaz.spectest.script import load_script

@@ -1,0 +1,44 @@
+"""Lower one validated wasm function to Python source.
+
+The machinery (the compile-time operand stack, frames, flat and structured
+modes, assembling the ``def``) lives in :mod:`.core`, whose docstring tells how
+the generated code is shaped. Each instruction family has its own module,
+mapping opcodes to lowering functions: :mod:`.control`, :mod:`.variables`,
+:mod:`.references`, :mod:`.memory`, :mod:`.numeric`, :mod:`.simd`.
+"""
+
+from __future__ import annotations
+
+from . import control, memory, numeric, references, simd, variables
+from .core import DISPATCH, FunctionLowering, LoweredFunction, UnsupportedOpcode
+from ...ir import FunctionInfo
+
+for _family in (control, variables, references, memory, numeric, simd):
+    DISPATCH.update(_family.LOWERERS)
+_DISPATCH = DISPATCH  # the table tests patch
+
+__all__ = ["LoweredFunction", "UnsupportedOpcode", "lower_function"]
+
+
+def lower_function(
+    info: FunctionInfo,
+    func_types,
+    global_mutable,
+    types,
+    name: str,
+    force_flat: bool = False,
+    num_imported: int = 0,
+    fuel: bool = False,
+) -> LoweredFunction:
+    """Lower ``info`` to the source of ``def name(l0, ...)``.
+
+    ``func_types`` is the module's function index space types, ``global_mutable``
+    one bool per global, ``types`` the module's type section, ``num_imported``
+    how many functions are imported. ``force_flat`` lowers the whole body flat;
+    ``fuel`` emits fuel metering (see the module docstring).
+
+    Raises:
+        UnsupportedOpcode: the body uses an instruction this engine cannot lower.
+    """
+    lowering = FunctionLowering(info, func_types, global_mutable, types, name, force_flat, num_imported, fuel)
+    return lowering.lower()

@@ -1,0 +1,297 @@
+"""Numeric instructions: constants and the integer and float operators (templates over operand texts)."""
+
+from __future__ import annotations
+
+import struct
+
+from ...numeric import f32_from_bits, f64_from_bits
+from .core import COND, CONST, EXPR, _float_text, _int_const
+
+
+def _lower_i_const(low, code, imm, pc, offset, blocks):
+    low.push(str(imm), CONST, None, 0)
+
+
+def _lower_f32_const(low, code, imm, pc, offset, blocks):
+    value = f32_from_bits(imm)
+    bits = struct.unpack("<Q", struct.pack("<d", value))[0]
+    low.push(_float_text(value, low.consts, bits, low.const_prefix), CONST, None, 0)
+
+
+def _lower_f64_const(low, code, imm, pc, offset, blocks):
+    value = f64_from_bits(imm)
+    low.push(_float_text(value, low.consts, imm, low.const_prefix), CONST, None, 0)
+
+
+# {a}/{b} are operand texts. Signed views use the xor trick: (x ^ 2**31) - 2**31
+# maps an unsigned i32 to its two's-complement value, and comparing x ^ 2**31
+# orders unsigned values as signed ones.
+
+_S32 = "(({x} ^ 0x80000000) - 0x80000000)"
+_S64 = "(({x} ^ 0x8000000000000000) - 0x8000000000000000)"
+
+_BINARY = {
+    # i32 comparisons (COND)
+    0x46: ("({a} == {b})", COND),
+    0x47: ("({a} != {b})", COND),
+    0x48: ("(({a} ^ 0x80000000) < ({b} ^ 0x80000000))", COND),
+    0x49: ("({a} < {b})", COND),
+    0x4A: ("(({a} ^ 0x80000000) > ({b} ^ 0x80000000))", COND),
+    0x4B: ("({a} > {b})", COND),
+    0x4C: ("(({a} ^ 0x80000000) <= ({b} ^ 0x80000000))", COND),
+    0x4D: ("({a} <= {b})", COND),
+    0x4E: ("(({a} ^ 0x80000000) >= ({b} ^ 0x80000000))", COND),
+    0x4F: ("({a} >= {b})", COND),
+    # i64 comparisons
+    0x51: ("({a} == {b})", COND),
+    0x52: ("({a} != {b})", COND),
+    0x53: ("(({a} ^ 0x8000000000000000) < ({b} ^ 0x8000000000000000))", COND),
+    0x54: ("({a} < {b})", COND),
+    0x55: ("(({a} ^ 0x8000000000000000) > ({b} ^ 0x8000000000000000))", COND),
+    0x56: ("({a} > {b})", COND),
+    0x57: ("(({a} ^ 0x8000000000000000) <= ({b} ^ 0x8000000000000000))", COND),
+    0x58: ("({a} <= {b})", COND),
+    0x59: ("(({a} ^ 0x8000000000000000) >= ({b} ^ 0x8000000000000000))", COND),
+    0x5A: ("({a} >= {b})", COND),
+    # float comparisons: Python's float comparisons are IEEE's (NaN unordered)
+    0x5B: ("({a} == {b})", COND),
+    0x5C: ("({a} != {b})", COND),
+    0x5D: ("({a} < {b})", COND),
+    0x5E: ("({a} > {b})", COND),
+    0x5F: ("({a} <= {b})", COND),
+    0x60: ("({a} >= {b})", COND),
+    0x61: ("({a} == {b})", COND),
+    0x62: ("({a} != {b})", COND),
+    0x63: ("({a} < {b})", COND),
+    0x64: ("({a} > {b})", COND),
+    0x65: ("({a} <= {b})", COND),
+    0x66: ("({a} >= {b})", COND),
+    # i32 arithmetic
+    0x6A: ("(({a} + {b}) & 0xFFFFFFFF)", EXPR),
+    0x6B: ("(({a} - {b}) & 0xFFFFFFFF)", EXPR),
+    0x6C: ("(({a} * {b}) & 0xFFFFFFFF)", EXPR),
+    0x6D: ("_i32_div_s({a}, {b})", EXPR),
+    0x6E: ("({a} // {b})", EXPR),
+    0x6F: ("_i32_rem_s({a}, {b})", EXPR),
+    0x70: ("({a} % {b})", EXPR),
+    0x71: ("({a} & {b})", EXPR),
+    0x72: ("({a} | {b})", EXPR),
+    0x73: ("({a} ^ {b})", EXPR),
+    0x74: ("(({a} << ({b} & 31)) & 0xFFFFFFFF)", EXPR),
+    0x75: ("((" + _S32.format(x="{a}") + " >> ({b} & 31)) & 0xFFFFFFFF)", EXPR),
+    0x76: ("({a} >> ({b} & 31))", EXPR),
+    0x77: ("_rotl32({a}, {b})", EXPR),
+    0x78: ("_rotr32({a}, {b})", EXPR),
+    # i64 arithmetic
+    0x7C: ("(({a} + {b}) & 0xFFFFFFFFFFFFFFFF)", EXPR),
+    0x7D: ("(({a} - {b}) & 0xFFFFFFFFFFFFFFFF)", EXPR),
+    0x7E: ("(({a} * {b}) & 0xFFFFFFFFFFFFFFFF)", EXPR),
+    0x7F: ("_i64_div_s({a}, {b})", EXPR),
+    0x80: ("({a} // {b})", EXPR),
+    0x81: ("_i64_rem_s({a}, {b})", EXPR),
+    0x82: ("({a} % {b})", EXPR),
+    0x83: ("({a} & {b})", EXPR),
+    0x84: ("({a} | {b})", EXPR),
+    0x85: ("({a} ^ {b})", EXPR),
+    0x86: ("(({a} << ({b} & 63)) & 0xFFFFFFFFFFFFFFFF)", EXPR),
+    0x87: ("((" + _S64.format(x="{a}") + " >> ({b} & 63)) & 0xFFFFFFFFFFFFFFFF)", EXPR),
+    0x88: ("({a} >> ({b} & 63))", EXPR),
+    0x89: ("_rotl64({a}, {b})", EXPR),
+    0x8A: ("_rotr64({a}, {b})", EXPR),
+    # f32 arithmetic: computed in double and rounded once (exact for + - * / sqrt)
+    0x92: ("_f32r({a} + {b})", EXPR),
+    0x93: ("_f32r({a} - {b})", EXPR),
+    0x94: ("_f32r({a} * {b})", EXPR),
+    0x95: ("_f32_div({a}, {b})", EXPR),
+    0x96: ("_fmin({a}, {b})", EXPR),
+    0x97: ("_fmax({a}, {b})", EXPR),
+    0x98: ("_copysign({a}, {b})", EXPR),
+    # f64 arithmetic
+    0xA0: ("({a} + {b})", EXPR),
+    0xA1: ("({a} - {b})", EXPR),
+    0xA2: ("({a} * {b})", EXPR),
+    0xA3: ("_fdiv({a}, {b})", EXPR),
+    0xA4: ("_fmin({a}, {b})", EXPR),
+    0xA5: ("_fmax({a}, {b})", EXPR),
+    0xA6: ("_copysign({a}, {b})", EXPR),
+}
+
+_DIV_OPS = {0x6E, 0x70, 0x80, 0x82}
+# Numeric instructions that can trap: integer division and remainder, float-to-int truncation.
+_TRAPPING = frozenset((0x6D, 0x6E, 0x6F, 0x70, 0x7F, 0x80, 0x81, 0x82, 0xA8, 0xA9, 0xAA, 0xAB, 0xAE, 0xAF, 0xB0, 0xB1))
+
+_UNARY = {
+    0x45: ("({a} == 0)", COND),
+    0x50: ("({a} == 0)", COND),
+    0x67: ("(32 - ({a}).bit_length())", EXPR),
+    0x68: ("_ctz32({a})", EXPR),
+    0x69: ("({a}).bit_count()", EXPR),
+    0x79: ("(64 - ({a}).bit_length())", EXPR),
+    0x7A: ("_ctz64({a})", EXPR),
+    0x7B: ("({a}).bit_count()", EXPR),
+    0x8B: ("abs({a})", EXPR),
+    0x8C: ("(-{a})", EXPR),
+    0x8D: ("_fceil({a})", EXPR),
+    0x8E: ("_ffloor({a})", EXPR),
+    0x8F: ("_ftrunc({a})", EXPR),
+    0x90: ("_fnearest({a})", EXPR),
+    0x91: ("_f32_sqrt({a})", EXPR),
+    0x99: ("abs({a})", EXPR),
+    0x9A: ("(-{a})", EXPR),
+    0x9B: ("_fceil({a})", EXPR),
+    0x9C: ("_ffloor({a})", EXPR),
+    0x9D: ("_ftrunc({a})", EXPR),
+    0x9E: ("_fnearest({a})", EXPR),
+    0x9F: ("_fsqrt({a})", EXPR),
+    0xA7: ("({a} & 0xFFFFFFFF)", EXPR),
+    0xA8: ("_i32_trunc_s({a})", EXPR),
+    0xA9: ("_i32_trunc_u({a})", EXPR),
+    0xAA: ("_i32_trunc_s({a})", EXPR),
+    0xAB: ("_i32_trunc_u({a})", EXPR),
+    0xAC: ("(" + _S32.format(x="{a}") + " & 0xFFFFFFFFFFFFFFFF)", EXPR),
+    0xAD: None,  # i64.extend_i32_u: the value is unchanged
+    0xAE: ("_i64_trunc_s({a})", EXPR),
+    0xAF: ("_i64_trunc_u({a})", EXPR),
+    0xB0: ("_i64_trunc_s({a})", EXPR),
+    0xB1: ("_i64_trunc_u({a})", EXPR),
+    # int -> f32: below 2**53 the double is exact, so one f32 rounding is correct.
+    0xB2: ("_f32r(float(" + _S32.format(x="{a}") + "))", EXPR),
+    0xB3: ("_f32r(float({a}))", EXPR),
+    0xB4: ("_f32_from_int(" + _S64.format(x="{a}") + ")", EXPR),
+    0xB5: ("_f32_from_int({a})", EXPR),
+    0xB6: ("_f32r({a})", EXPR),
+    0xB7: ("float(" + _S32.format(x="{a}") + ")", EXPR),
+    0xB8: ("float({a})", EXPR),
+    0xB9: ("float(" + _S64.format(x="{a}") + ")", EXPR),
+    0xBA: ("float({a})", EXPR),
+    # promote: the f32 value is already a double; "* 1.0" quiets a signalling NaN
+    # (the spec wants an arithmetic NaN) and keeps -0.0.
+    0xBB: ("({a} * 1.0)", EXPR),
+    0xBC: ("_f32_bits({a})", EXPR),
+    0xBD: ("_f64_bits({a})", EXPR),
+    0xBE: ("_f32_from_bits({a})", EXPR),
+    0xBF: ("_f64_from_bits({a})", EXPR),
+    0xC0: ("(((({a} & 0xFF) ^ 0x80) - 0x80) & 0xFFFFFFFF)", EXPR),
+    0xC1: ("(((({a} & 0xFFFF) ^ 0x8000) - 0x8000) & 0xFFFFFFFF)", EXPR),
+    0xC2: ("(((({a} & 0xFF) ^ 0x80) - 0x80) & 0xFFFFFFFFFFFFFFFF)", EXPR),
+    0xC3: ("(((({a} & 0xFFFF) ^ 0x8000) - 0x8000) & 0xFFFFFFFFFFFFFFFF)", EXPR),
+    0xC4: ("(((({a} & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000) & 0xFFFFFFFFFFFFFFFF)", EXPR),
+    0xFC00: ("_i32_trunc_sat_s({a})", EXPR),
+    0xFC01: ("_i32_trunc_sat_u({a})", EXPR),
+    0xFC02: ("_i32_trunc_sat_s({a})", EXPR),
+    0xFC03: ("_i32_trunc_sat_u({a})", EXPR),
+    0xFC04: ("_i64_trunc_sat_s({a})", EXPR),
+    0xFC05: ("_i64_trunc_sat_u({a})", EXPR),
+    0xFC06: ("_i64_trunc_sat_s({a})", EXPR),
+    0xFC07: ("_i64_trunc_sat_u({a})", EXPR),
+}
+
+
+# i32 add/sub/mul/shl: masking with 0xFFFFFFFF always takes CPython's slow
+# multi-digit path, so the result is range-checked first and masked only when
+# it actually wrapped. One temp ``_t`` serves every such expression: each use
+# reads it right after assigning it, before any other assignment can happen.
+# The range check compares with 0x3FFFFFFF, not 0xFFFFFFFF: CPython 3.11 only
+# specialises int compares whose operands are single 30-bit digits.
+_WRAP_UP = "(_t if (_t := {x}) <= 0x3FFFFFFF else _t & 0xFFFFFFFF)"
+_WRAP_DOWN = "(_t if (_t := {x}) >= 0 else _t + 0x100000000)"
+
+# Signed comparisons against a constant 0 <= c < 2**31 avoid the xor trick: as
+# unsigned ints, x >=s c exactly when c <= x <= 0x7FFFFFFF (one chained compare,
+# x evaluated once).
+_SIGNED_CONST = {
+    # code: (max, template with c on the right, template with c on the left)
+    0x48: (0x7FFFFFFF, "(not {c} <= {x} <= {m})", "({c} < {x} <= {m})"),
+    0x4A: (0x7FFFFFFF, "({c} < {x} <= {m})", "(not {c} <= {x} <= {m})"),
+    0x4C: (0x7FFFFFFF, "(not {c} < {x} <= {m})", "({c} <= {x} <= {m})"),
+    0x4E: (0x7FFFFFFF, "({c} <= {x} <= {m})", "(not {c} < {x} <= {m})"),
+    0x53: (0x7FFFFFFFFFFFFFFF, "(not {c} <= {x} <= {m})", "({c} < {x} <= {m})"),
+    0x55: (0x7FFFFFFFFFFFFFFF, "({c} < {x} <= {m})", "(not {c} <= {x} <= {m})"),
+    0x57: (0x7FFFFFFFFFFFFFFF, "(not {c} < {x} <= {m})", "({c} <= {x} <= {m})"),
+    0x59: (0x7FFFFFFFFFFFFFFF, "({c} <= {x} <= {m})", "(not {c} < {x} <= {m})"),
+}
+
+
+
+
+def _i32_arith(low, code, a, b):
+    """Text for i32 add/sub/mul/shl, or None to use the plain template."""
+    ca = _int_const(a)
+    cb = _int_const(b)
+    if ca is not None and cb is not None:
+        return None  # CPython folds constant expressions itself
+    if code == 0x6A and ca is not None:
+        a, b, ca, cb = b, a, cb, ca  # a constant has no effects: operand order is free
+    if code == 0x6A or code == 0x6B:
+        if cb is not None:
+            if cb == 0:
+                return low.val(a)
+            add = cb if code == 0x6A else (0x100000000 - cb)
+            if a[1] < EXPR:
+                x = low.val(a)
+                sub = 0x100000000 - add
+                if add <= 0x3FFFFFFF:
+                    return f"({x} + {add} if {x} <= {0x3FFFFFFF - add} else ({x} + {add}) & 0xFFFFFFFF)"
+                if sub <= 0x3FFFFFFF:
+                    return f"({x} - {sub} if {x} >= {sub} else {x} + {add})"
+        if code == 0x6A:
+            return _WRAP_UP.format(x=f"{low.val(a)} + {low.val(b)}")
+        return _WRAP_DOWN.format(x=f"{low.val(a)} - {low.val(b)}")
+    if code == 0x6C:
+        return _WRAP_UP.format(x=f"{low.val(a)} * {low.val(b)}")
+    if cb is not None:
+        return _WRAP_UP.format(x=f"{low.val(a)} << {cb & 31}")
+    return _WRAP_UP.format(x=f"{low.val(a)} << ({low.val(b)} & 31)")
+
+
+def _lower_binary(low, code, imm, pc, offset, blocks):
+    a, b = low.take(2)
+    template, kind = _BINARY[code]
+    if code == 0x6A or code == 0x6B or code == 0x6C or code == 0x74:
+        text = _i32_arith(low, code, a, b)
+        if text is not None:
+            low.push(text, EXPR, None, max(a[3], b[3]) + 2)
+            return
+    elif code in _SIGNED_CONST:
+        limit, right, left = _SIGNED_CONST[code]
+        cb = _int_const(b)
+        ca = _int_const(a)
+        if cb is not None and cb <= limit and ca is None:
+            low.push(right.format(c=cb, x=low.val(a), m=limit), COND, None, a[3] + 1)
+            return
+        if ca is not None and ca <= limit and cb is None:
+            low.push(left.format(c=ca, x=low.val(b), m=limit), COND, None, b[3] + 1)
+            return
+    if code in _DIV_OPS:
+        low.catch_div = True
+    if code == 0xA3 and b[1] == CONST and b[0] not in ("0.0", "(-0.0)") and not b[0].startswith("_k"):
+        template = "({a} / {b})"
+    text = template.format(a=low.val(a), b=low.val(b))
+    if code in _TRAPPING:
+        low.site(text, offset)
+    low.push(text, kind, None, max(a[3], b[3]) + 2)
+
+
+def _lower_unary(low, code, imm, pc, offset, blocks):
+    spec = _UNARY[code]
+    if spec is None:
+        return
+    (a,) = low.take(1)
+    template, kind = spec
+    if (code == 0x45 or code == 0x50) and a[1] == COND:
+        low.push(f"(not {a[0]})", COND, None, a[3] + 1)
+        return
+    text = template.format(a=low.val(a))
+    if code in _TRAPPING:
+        low.site(text, offset)
+    low.push(text, kind, None, a[3] + 2)
+
+
+LOWERERS = {
+    0x41: _lower_i_const,
+    0x42: _lower_i_const,
+    0x43: _lower_f32_const,
+    0x44: _lower_f64_const,
+}
+LOWERERS.update(dict.fromkeys(_BINARY, _lower_binary))
+LOWERERS.update(dict.fromkeys(_UNARY, _lower_unary))
