@@ -14,6 +14,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .cache import CacheError, CompilationCache
     from .decoder import decode_module
+    from .features import (
+        Features,
+        ProposalDisabledError,
+        ProposalDisabledInvalid,
+        ProposalError,
+        ProposalNotImplementedError,
+    )
     from .errors import (
         ArgumentError,
         ClosedError,
@@ -68,6 +75,11 @@ _LAZY = {
     "TrapFrame": ".errors",
     "TrapKind": ".errors",
     "ValidationError": ".errors",
+    "Features": ".features",
+    "ProposalError": ".features",
+    "ProposalDisabledError": ".features",
+    "ProposalDisabledInvalid": ".features",
+    "ProposalNotImplementedError": ".features",
     "validate": ".validator",
     "Caller": ".vm",
     "CompiledModule": ".vm",
@@ -120,10 +132,15 @@ __all__ = [
     "ExportedGlobal",
     "ExportedMemory",
     "ExportedTable",
+    "Features",
     "Instance",
     "InstantiationError",
     "LinkError",
     "ModuleConfig",
+    "ProposalDisabledError",
+    "ProposalDisabledInvalid",
+    "ProposalError",
+    "ProposalNotImplementedError",
     "PywazError",
     "Runtime",
     "Trap",

@@ -183,18 +183,21 @@ class Progress:
         self.stream.flush()
 
 
-def compile_ahead(data: bytes, cache, engine, options, progress=None) -> dict:
+def compile_ahead(data: bytes, cache, engine, options, progress=None, features=None) -> dict:
     """Compile ``data`` with ``engine`` into ``cache``'s disk store; return what happened.
 
     Every function is compiled, whatever the mode, when the artifact exposes
     ``functions`` and ``function(i)`` (the compiler engine's lazy protocol);
-    ``progress(done, total)`` is called as functions complete.
+    ``progress(done, total)`` is called as functions complete. ``features``
+    (a :class:`~pywaz.Features`, default pywaz's) must be the runtime's that
+    will load the entry: they are part of its key.
 
     Raises:
         CacheError: the engine cannot serialise artifacts, or ``cache`` has no directory.
         DecodeError, ValidationError: the module is malformed or invalid.
     """
     from ..decoder import decode_module
+    from ..features import Features
     from ..validator import validate
     from .errors import CacheError
     from .key import compute_key, module_digest
@@ -206,7 +209,8 @@ def compile_ahead(data: bytes, cache, engine, options, progress=None) -> dict:
     if serialize is None or deserialize is None:
         raise CacheError(f"the {engine.name} engine cannot store its artifacts on disk (no serialize/deserialize)")
     digest = module_digest(data)
-    key = compute_key(digest, engine.name, None, options)
+    features = Features.coerce(features).check()
+    key = compute_key(digest, engine.name, features.enabled(), options)
     report = {"key": key, "functions": 0, "unsupported": 0, "compiled": False}
 
     def compile_every_function(artifact) -> int:
@@ -232,7 +236,7 @@ def compile_ahead(data: bytes, cache, engine, options, progress=None) -> dict:
         return compiled
 
     def compile_fn():
-        validated = validate(decode_module(data))
+        validated = validate(decode_module(data, features), features=features)
         artifact = engine.compile(validated, options)
         compile_every_function(artifact)
         report["compiled"] = True
@@ -264,6 +268,7 @@ def run_compile(args) -> int:
     """Handle ``compile``; returns the exit status."""
     from ..api import CompileOptions
     from ..errors import DecodeError, PywazError, ValidationError
+    from ..features import ProposalError
     from ..vm.engines import create_engine
     from .errors import CacheError
 
@@ -301,6 +306,9 @@ def run_compile(args) -> int:
     except CacheError as exc:  # the engine cannot store its artifacts
         print(f"pywaz compile: --engine {args.engine}: {exc}", file=sys.stderr)
         return exitcodes.USAGE
+    except ProposalError as exc:
+        print(f"pywaz compile: {args.module}: unsupported module: {exc}", file=sys.stderr)
+        return exitcodes.UNSUPPORTED
     except DecodeError as exc:
         print(f"pywaz compile: {args.module}: malformed module: {exc}", file=sys.stderr)
         return exitcodes.DATA_ERROR

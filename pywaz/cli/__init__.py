@@ -59,10 +59,12 @@ def call_handler(prog: str, handler, args) -> int:
 
     What the handler lets escape becomes one line on stderr: Ctrl-C exits
     130, a closed output pipe (``| head``) exits 1 quietly, a malformed or
-    invalid module 65, any other pywaz error 1, and anything else is a bug
+    invalid module 65, one that needs a proposal that is off or not
+    implemented 69, any other pywaz error 1, and anything else is a bug
     in pywaz: 70, with the exception's type and message.
     """
     from ..errors import DecodeError, PywazError, ValidationError
+    from ..features import ProposalError
 
     try:
         return int(handler(args) or 0)
@@ -73,6 +75,9 @@ def call_handler(prog: str, handler, args) -> int:
         # Output piped into e.g. `head`: exit quietly, as other tools do.
         sys.stderr.close()
         return exitcodes.FAILED
+    except ProposalError as exc:
+        print(f"{prog}: unsupported module: {exc}", file=sys.stderr)
+        return exitcodes.UNSUPPORTED
     except (DecodeError, ValidationError) as exc:
         what = "malformed" if isinstance(exc, DecodeError) else "invalid"
         print(f"{prog}: {what} module: {exc}", file=sys.stderr)

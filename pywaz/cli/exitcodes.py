@@ -23,6 +23,9 @@ DATA_ERROR = 65
 #: EX_NOINPUT: an input (module file, testsuite data, cache directory, cache entry) does not exist or
 #: cannot be read.
 NO_INPUT = 66
+#: EX_UNAVAILABLE: the module needs a WebAssembly proposal that is switched off (``--disable``) or that
+#: pywaz does not implement yet.
+UNSUPPORTED = 69
 #: ``run`` only: an import cannot be satisfied or the entry point is not exported.
 LINK_ERROR = 67
 #: EX_SOFTWARE: an internal error in pywaz (a bug: please report it).
@@ -43,6 +46,7 @@ MEANINGS: tuple[tuple[int | str, str], ...] = (
     (DATA_ERROR, "the module is malformed or invalid (EX_DATAERR)"),
     (NO_INPUT, "an input does not exist or cannot be read: module, testsuite data, cache (EX_NOINPUT)"),
     (LINK_ERROR, "run: link error (an import or the entry point is missing)"),
+    (UNSUPPORTED, "the module needs a WebAssembly proposal that is switched off or not implemented (EX_UNAVAILABLE)"),
     (INTERNAL, "internal error in pywaz; please report it (EX_SOFTWARE)"),
     (CANT_CREATE, "an output cannot be created: unsafe or unusable cache directory, report file (EX_CANTCREAT)"),
     (INTERRUPTED, "interrupted (Ctrl-C)"),

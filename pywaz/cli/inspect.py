@@ -65,6 +65,7 @@ def _fail(status: int, message: str) -> int:
 def run_inspect(args, out=None) -> int:
     """Handle ``pywaz inspect``; returns the exit status."""
     from ..errors import DecodeError, PywazError
+    from ..features import ProposalError
     from ..inspect import render
     from ..inspect.disasm import Namer
     from ..inspect.select import select_functions
@@ -88,6 +89,8 @@ def run_inspect(args, out=None) -> int:
         from ..decoder import decode_module
 
         module = decode_module(data)
+    except ProposalError as exc:
+        return _fail(exitcodes.UNSUPPORTED, f"{path}: unsupported module: {exc}")
     except DecodeError as exc:
         return _fail(exitcodes.DATA_ERROR, f"{path}: malformed module: {exc}")
     validated = error = None

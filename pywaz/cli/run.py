@@ -27,6 +27,7 @@ from .exitcodes import INTERNAL as EXIT_INTERNAL
 from .exitcodes import LINK_ERROR as EXIT_LINK
 from .exitcodes import NO_INPUT as EXIT_NO_MODULE
 from .exitcodes import TRAP as EXIT_TRAP
+from .exitcodes import UNSUPPORTED as EXIT_UNSUPPORTED
 from .exitcodes import USAGE as EXIT_USAGE
 
 # (code, meaning) in the order `pywaz run --help` lists them.
@@ -545,6 +546,10 @@ def _report(exc: Exception, module: str) -> int:
         for line in stack_lines(wasm_frames(exc)):
             print(line, file=sys.stderr)
         return EXIT_TRAP
+    from ..features import ProposalError
+
+    if isinstance(exc, ProposalError):
+        return _fail(EXIT_UNSUPPORTED, f"{module}: unsupported module: {exc}")
     if isinstance(exc, DecodeError):
         return _fail(EXIT_BAD_MODULE, f"{module}: malformed module: {exc}")
     if isinstance(exc, ValidationError):

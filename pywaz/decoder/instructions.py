@@ -21,6 +21,8 @@ from __future__ import annotations
 from array import array
 
 from ..errors import DecodeError
+from ..features import DEFAULT as DEFAULT_FEATURES
+from . import proposals
 from ..ir import EXTERNREF, FUNCREF, VALUE_TYPES, func_type
 from ..opcodes import IMMEDIATES, SIMD_END, SIMD_FIRST, split_opcode
 from .leb import UNEXPECTED_END, read_signed, read_unsigned
@@ -124,12 +126,20 @@ MASK64 = 0xFFFFFFFFFFFFFFFF
 MAX_ALIGN_EXCLUSIVE = 32  # align exponents >= 32 are malformed ("malformed memop flags")
 
 
-def decode_expr(data: bytes, pos: int, memargs: dict) -> tuple[list, list, array, int, bool]:
+def decode_expr(data: bytes, pos: int, memargs: dict, features=DEFAULT_FEATURES,
+                deferred: list | None = None) -> tuple[list, list, array, int, bool]:
     """Decode instructions from ``pos`` through the ``end`` that closes depth 0.
 
-    ``memargs`` is a cache shared across the module so equal memargs are one tuple.
+    ``memargs`` is a cache shared across the module so equal memargs are one tuple;
+    ``features`` (a :class:`~pywaz.features.Features`) says which proposals' instructions are accepted.
     Returns ``(ops, imms, offsets, end_pos, uses_data_index)``; the last is True if
     ``memory.init`` or ``data.drop`` occurs (they need a data count section).
+
+    An instruction of a proposal pywaz does not implement is read past when its
+    shape is known and ``deferred`` is a list: the proposal error is appended
+    there (the first one only) for the caller to raise once the whole module
+    has decoded, so that a binary that is also malformed is still reported as
+    malformed. Without ``deferred`` it is raised at once.
 
     Raises:
         DecodeError: malformed instruction or immediate, misplaced ``else``, or
@@ -213,6 +223,7 @@ def decode_expr(data: bytes, pos: int, memargs: dict) -> tuple[list, list, array
                 if 0x40 <= byte < 0x80:
                     imm = block_types.get(byte)
                     if imm is None:
+                        proposals.check(proposals.TYPE_CODES, byte, pos, features, "malformed value type")
                         raise DecodeError("malformed value type", pos)
                     pos += 1
                 elif byte < 0x40:
@@ -265,23 +276,105 @@ def decode_expr(data: bytes, pos: int, memargs: dict) -> tuple[list, list, array
                 pos = _zero_byte(data, pos)
                 imm = 0
             elif kind == K_SELECT_T:
-                imm, pos = _select_types(data, pos)
+                imm, pos = _select_types(data, pos, features)
             elif kind == K_REFTYPE:
                 imm = _REF_TYPES.get(data[pos])
                 if imm is None:
+                    proposals.check(proposals.TYPE_CODES, data[pos], pos, features,
+                                    f"malformed reference type 0x{data[pos]:02x}")
                     raise type_code_error("malformed reference type", data[pos], pos)
                 pos += 1
             elif kind == K_PREFIX_FC or kind == K_PREFIX_FD:
-                op, imm, pos = _prefixed(data, pos, op, kind, start, memargs_get, memargs)
+                op, imm, pos = _prefixed(data, pos, op, kind, start, memargs_get, memargs, features)
                 if op == 0xFC08 or op == 0xFC09:
                     uses_data_index = True
             else:
-                raise DecodeError(f"illegal opcode 0x{op:02x}", start)
+                if deferred is not None and op in _PROPOSAL_SHAPES and getattr(features, proposals.OPCODES[op][0]) is None:
+                    imm, pos = _proposal_immediates(op, data, pos, open_blocks, start, features)
+                    if not deferred:
+                        deferred.append(proposals.proposal_off(*proposals.OPCODES[op], start, features))
+                else:
+                    proposals.check(proposals.OPCODES, op, start, features, f"illegal opcode 0x{op:02x}")
+                    raise DecodeError(f"illegal opcode 0x{op:02x}", start)
             ops_append(op)
             imms_append(imm)
             offsets_append(start)
     except IndexError:
         raise DecodeError(UNEXPECTED_END, len(data)) from None
+
+
+# Immediates of the single-byte instructions of proposals pywaz does not run yet, so the decoder can
+# read past them (see decode_expr's ``deferred``): "block" opens a block, "end" closes one.
+_PROPOSAL_SHAPES = {
+    0x06: "block",  # try
+    0x07: "index",  # catch tag
+    0x08: "index",  # throw tag
+    0x09: "index",  # rethrow label
+    0x0A: "none",  # throw_ref
+    0x12: "index",  # return_call
+    0x13: "pair",  # return_call_indirect type table
+    0x14: "index",  # call_ref type
+    0x15: "index",  # return_call_ref type
+    0x18: "end",  # delegate label
+    0x19: "none",  # catch_all
+    0x1F: "try_table",
+    0xD3: "none",  # ref.eq
+    0xD4: "none",  # ref.as_non_null
+    0xD5: "index",  # br_on_null label
+    0xD6: "index",  # br_on_non_null label
+}
+
+
+def _proposal_immediates(op: int, data: bytes, pos: int, open_blocks: list, start: int, features):
+    """Read past the immediates of a proposal instruction: ``(imm, pos)`` (see ``_PROPOSAL_SHAPES``)."""
+    shape = _PROPOSAL_SHAPES[op]
+    if shape == "none":
+        return None, pos
+    if shape == "index":
+        return _u32(data, pos)
+    if shape == "pair":
+        first, pos = _u32(data, pos)
+        second, pos = _u32(data, pos)
+        return (first, second), pos
+    if shape == "end":
+        if not open_blocks:
+            raise DecodeError("unexpected delegate outside a try block", start)
+        open_blocks.pop()
+        return _u32(data, pos)
+    block_type, pos = _any_block_type(data, pos, features)
+    open_blocks.append(False)
+    if shape == "block":
+        return block_type, pos
+    count_pos = pos
+    count, pos = _u32(data, pos)  # try_table: its catch clauses
+    if count > len(data) - count_pos:
+        raise DecodeError("length out of bounds", count_pos)
+    clauses = []
+    for _ in range(count):
+        kind_pos = pos
+        kind = data[pos]
+        pos += 1
+        if kind > 3:
+            raise DecodeError(f"malformed catch clause 0x{kind:02x}", kind_pos)
+        tag = None
+        if kind < 2:  # catch / catch_ref name a tag
+            tag, pos = _u32(data, pos)
+        label, pos = _u32(data, pos)
+        clauses.append((kind, tag, label))
+    return (block_type, tuple(clauses)), pos
+
+
+def _any_block_type(data: bytes, pos: int, features):
+    byte = data[pos]
+    if 0x40 <= byte < 0x80:
+        block_type = _BLOCK_TYPES.get(byte)
+        if block_type is None:
+            proposals.check(proposals.TYPE_CODES, byte, pos, features, "malformed value type")
+            raise DecodeError("malformed value type", pos)
+        return block_type, pos + 1
+    if byte < 0x40:
+        return byte, pos + 1
+    return _block_type_index(data, pos)
 
 
 def _u32(data: bytes, pos: int) -> tuple[int, int]:
@@ -342,7 +435,7 @@ def _br_table(data: bytes, pos: int) -> tuple[tuple[int, ...], int]:
     return tuple(labels), pos
 
 
-def _select_types(data: bytes, pos: int) -> tuple[tuple[int, ...], int]:
+def _select_types(data: bytes, pos: int, features) -> tuple[tuple[int, ...], int]:
     count_pos = pos
     count, pos = _u32(data, pos)
     if count > len(data) - count_pos:
@@ -351,18 +444,22 @@ def _select_types(data: bytes, pos: int) -> tuple[tuple[int, ...], int]:
     for _ in range(count):
         valtype = data[pos]
         if valtype not in VALUE_TYPES:
+            proposals.check(proposals.TYPE_CODES, valtype, pos, features, f"malformed value type 0x{valtype:02x}")
             raise type_code_error("malformed value type", valtype, pos)
         types.append(valtype)
         pos += 1
     return tuple(types), pos
 
 
-def _prefixed(data: bytes, pos: int, prefix: int, prefix_kind: int, start: int, memargs_get, memargs: dict):
+def _prefixed(data: bytes, pos: int, prefix: int, prefix_kind: int, start: int, memargs_get, memargs: dict, features):
     """Decode a 0xFC / 0xFD instruction after its prefix byte: (op, imm, pos)."""
     sub, pos = _u32(data, pos)
     table = MISC_KINDS if prefix_kind == K_PREFIX_FC else SIMD_KINDS
     kind = table[sub] if sub < len(table) else K_ILLEGAL
     op = (prefix << 8) + sub  # "+", not "|": relaxed SIMD's sub-opcodes are 9 bits (0xFD 0x100 is 0xFE00)
+    if sub >= 0x100 and prefix_kind == K_PREFIX_FD and kind != K_ILLEGAL and not features.relaxed_simd:
+        raise proposals.proposal_off("relaxed_simd", f"instruction 0xfd 0x{sub:x}", start, features,
+                                     f"illegal opcode 0xfd 0x{sub:x}")
     if kind == K_NONE:
         return op, None, pos
     if kind == K_MEMARG:

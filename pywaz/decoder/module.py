@@ -13,8 +13,10 @@ from __future__ import annotations
 import gc
 
 from ..errors import DecodeError
+from ..features import DEFAULT as DEFAULT_FEATURES
+from ..features import Features
 from ..ir import CustomSection, Module, NameSection
-from . import sections
+from . import proposals, sections
 from .leb import UNEXPECTED_END
 from .names import parse_name_section
 from .reader import Reader
@@ -29,10 +31,15 @@ SECTION_DATA_COUNT = 12
 _SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
 
 
-def decode_module(data: bytes | bytearray | memoryview) -> Module:
-    """Decode a WebAssembly 2.0 binary module into the module IR.
+def decode_module(data: bytes | bytearray | memoryview, features: Features | None = None) -> Module:
+    """Decode a WebAssembly binary module into the module IR.
+
+    ``features`` (default: every proposal pywaz implements) decides which
+    proposals' binary forms are accepted.
 
     Raises:
+        ProposalError: the module uses a proposal ``features`` switches off
+            (a ``DecodeError`` too) or one pywaz does not implement.
         DecodeError: the bytes are malformed (spec "assert_malformed"); ``message``
             uses the reference interpreter's wording and ``offset`` points at the
             offending byte.
@@ -44,13 +51,13 @@ def decode_module(data: bytes | bytearray | memoryview) -> Module:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _decode(data)
+        return _decode(data, DEFAULT_FEATURES if features is None else features)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _decode(data: bytes) -> Module:
+def _decode(data: bytes, features: Features) -> Module:
     size = len(data)
     if size < 4:
         raise DecodeError("unexpected end", size)
@@ -61,7 +68,7 @@ def _decode(data: bytes) -> Module:
     if data[4:8] != VERSION:
         raise DecodeError("unknown binary version", 4)
 
-    reader = Reader(data, 8)
+    reader = Reader(data, 8, features)
     memargs: dict = {}
     fields: dict = {}
     customs = []
@@ -78,6 +85,7 @@ def _decode(data: bytes) -> Module:
         else:
             rank = _SECTION_ORDER.get(section_id)
             if rank is None:
+                proposals.check(proposals.SECTIONS, section_id, id_pos, features, f"malformed section id {section_id}")
                 raise DecodeError(f"malformed section id {section_id}", id_pos)
             if rank <= last_rank:
                 raise DecodeError(
@@ -130,6 +138,8 @@ def _decode(data: bytes) -> Module:
         if reader.pos != end:
             raise DecodeError(f"section size mismatch (section id {section_id})", start)
 
+    if reader.deferred:
+        raise reader.deferred[0]
     function_count = len(fields.get("functions", ()))
     code_count = len(fields.get("codes", ()))
     if function_count != code_count:

@@ -19,6 +19,8 @@ from ..ir import (
     MemoryType,
     TableType,
 )
+from ..features import DEFAULT as DEFAULT_FEATURES
+from . import proposals
 from .leb import UNEXPECTED_END, read_signed, read_unsigned
 
 
@@ -36,12 +38,16 @@ def type_code_error(message: str, code: int, pos: int) -> DecodeError:
 class Reader:
     """Reads binary-format values from ``data`` starting at ``pos``."""
 
-    __slots__ = ("data", "pos", "size")
+    __slots__ = ("data", "pos", "size", "features", "deferred")
 
-    def __init__(self, data: bytes, pos: int = 0):
+    def __init__(self, data: bytes, pos: int = 0, features=DEFAULT_FEATURES):
         self.data = data
         self.pos = pos
         self.size = len(data)
+        self.features = features  # the proposals this module may use (a pywaz.Features)
+        # The first use of a proposal pywaz does not implement, read past so that a malformed binary is
+        # still reported as malformed; the module decoder raises it once the whole module has decoded.
+        self.deferred: list = []
 
     def at_end(self) -> bool:
         return self.pos >= self.size
@@ -118,6 +124,7 @@ class Reader:
         pos = self.pos
         code = self.byte()
         if code not in VALUE_TYPES:
+            proposals.check(proposals.TYPE_CODES, code, pos, self.features, f"malformed value type 0x{code:02x}")
             raise type_code_error("malformed value type", code, pos)
         return code
 
@@ -125,6 +132,7 @@ class Reader:
         pos = self.pos
         code = self.byte()
         if code != FUNCREF and code != EXTERNREF:
+            proposals.check(proposals.TYPE_CODES, code, pos, self.features, f"malformed reference type 0x{code:02x}")
             raise type_code_error("malformed reference type", code, pos)
         return code
 
@@ -141,6 +149,9 @@ class Reader:
         return Limits(minimum, maximum)
 
     def table_type(self) -> TableType:
+        if self.pos < self.size and self.data[self.pos] == 0x40:
+            proposals.check({0x40: ("function_references", "table with an initializer expression")},
+                            0x40, self.pos, self.features, "malformed reference type 0x40")
         elem_type = self.ref_type()
         return TableType(elem_type, self.limits())
 

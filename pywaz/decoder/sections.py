@@ -17,6 +17,7 @@ from ..ir import (
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     MODE_PASSIVE,
+    VALUE_TYPES,
     ConstExpr,
     DataSegment,
     ElementSegment,
@@ -29,6 +30,7 @@ from ..ir import (
 from ..opcodes import Op
 from .instructions import decode_expr
 from .leb import read_signed
+from . import proposals
 from .reader import Reader, type_code_error
 
 MAX_LOCALS = 50_000
@@ -45,11 +47,66 @@ def read_types(reader: Reader) -> tuple:
         pos = reader.pos
         form = reader.byte()
         if form != 0x60:
+            if form in proposals.TYPE_FORMS and reader.features.gc is None:
+                # Read past it (a malformed one is still reported as malformed); the module decoder
+                # raises the proposal error at the end.
+                _skip_gc_type(reader, form)
+                if not reader.deferred:
+                    reader.deferred.append(proposals.proposal_off(*proposals.TYPE_FORMS[form], pos, reader.features))
+                continue
+            proposals.check(proposals.TYPE_FORMS, form, pos, reader.features, f"malformed function type 0x{form:02x}")
             raise type_code_error("malformed function type", form, pos)
         params = [reader.value_type() for _ in range(reader.length())]
         results = [reader.value_type() for _ in range(reader.length())]
         types.append(func_type(params, results))
     return tuple(types)
+
+
+def _skip_gc_type(reader: Reader, form: int) -> None:
+    """Read past a GC type definition (rec group, sub type, struct or array) after its form byte."""
+    if form == 0x4E:  # rec: a vector of sub types
+        for _ in range(reader.length()):
+            _skip_gc_type(reader, reader.byte())
+        return
+    if form == 0x50 or form == 0x4F:  # sub / sub final: supertypes, then a composite type
+        for _ in range(reader.length()):
+            reader.u32()
+        pos = reader.pos
+        form = reader.byte()
+    else:
+        pos = reader.pos - 1
+    if form == 0x60:
+        for _ in range(2):  # parameters, results
+            for _ in range(reader.length()):
+                _skip_value_type(reader)
+    elif form == 0x5F:
+        for _ in range(reader.length()):
+            _skip_field_type(reader)
+    elif form == 0x5E:
+        _skip_field_type(reader)
+    else:
+        raise type_code_error("malformed composite type", form, pos)
+
+
+def _skip_field_type(reader: Reader) -> None:
+    if reader.data[reader.pos] in (0x78, 0x77):  # packed i8 / i16
+        reader.pos += 1
+    else:
+        _skip_value_type(reader)
+    pos = reader.pos
+    if reader.byte() > 1:
+        raise DecodeError("malformed mutability", pos)
+
+
+def _skip_value_type(reader: Reader) -> None:
+    pos = reader.pos
+    code = reader.byte()
+    if code in VALUE_TYPES or code in proposals.TYPE_CODES and code not in (0x63, 0x64):
+        return
+    if code == 0x63 or code == 0x64:  # (ref null? heaptype): a heap type is an s33
+        reader.signed(33)
+        return
+    raise type_code_error("malformed value type", code, pos)
 
 
 def read_imports(reader: Reader) -> tuple:
@@ -69,6 +126,8 @@ def read_imports(reader: Reader) -> tuple:
         elif kind == EXTERN_GLOBAL:
             desc = reader.global_type()
         else:
+            proposals.check(proposals.EXTERN_KINDS, kind, kind_pos, reader.features,
+                            f"malformed import kind 0x{kind:02x}", "import")
             raise DecodeError(f"malformed import kind 0x{kind:02x}", kind_pos)
         imports.append(Import(module_name, field, kind, desc, offset))
     return tuple(imports)
@@ -96,7 +155,7 @@ def read_const_expr(reader: Reader, memargs: dict) -> ConstExpr:
         if end < reader.size and data[end] == _END:
             reader.pos = end + 1
             return ConstExpr((_I32_CONST,), (value & 0xFFFFFFFF,), offset)
-    ops, imms, _offsets, reader.pos, _ = decode_expr(data, offset, memargs)
+    ops, imms, _offsets, reader.pos, _ = decode_expr(data, offset, memargs, reader.features, reader.deferred)
     return ConstExpr(tuple(ops[:-1]), tuple(imms[:-1]), offset)
 
 
@@ -116,6 +175,8 @@ def read_exports(reader: Reader) -> tuple:
         kind_pos = reader.pos
         kind = reader.byte()
         if kind > EXTERN_GLOBAL:
+            proposals.check(proposals.EXTERN_KINDS, kind, kind_pos, reader.features,
+                            f"malformed export kind 0x{kind:02x}", "export")
             raise DecodeError(f"malformed export kind 0x{kind:02x}", kind_pos)
         exports.append(Export(export_name, kind, reader.u32(), offset))
     return tuple(exports)
@@ -245,7 +306,7 @@ def read_body(reader: Reader, body_end: int, memargs: dict) -> tuple[FunctionBod
     """
     body_start = reader.pos
     locals_ = read_locals(reader)
-    ops, imms, offsets, end, uses = decode_expr(reader.data, reader.pos, memargs)
+    ops, imms, offsets, end, uses = decode_expr(reader.data, reader.pos, memargs, reader.features, reader.deferred)
     if end != body_end:
         raise DecodeError("section size mismatch (function body)", body_start)
     reader.pos = end

@@ -71,6 +71,7 @@ class Stages:
     validate: object
     runtime_class: object
     module_config: object
+    features: object = None  # the runtime's Features (None: pywaz's defaults)
 
     @classmethod
     def discover(cls, suite: str = "v3") -> "Stages":
@@ -80,13 +81,20 @@ class Stages:
         no arithmetic, only imported globals), since the 2.0 suite's ``assert_invalid`` commands check them.
         """
         validate = _lookup("pywaz.validator", "validate")
+        decode_module = _lookup("pywaz.decoder", "decode_module")
+        features = None
         if suite == "v2" and not isinstance(validate, _Unavailable):
-            validate = functools.partial(validate, extended_const=False)
+            from ..features import Features
+
+            features = Features.wasm2()
+            validate = functools.partial(validate, features=features)
+            decode_module = functools.partial(decode_module, features=features)
         return cls(
-            decode_module=_lookup("pywaz.decoder", "decode_module"),
+            decode_module=decode_module,
             validate=validate,
             runtime_class=_lookup("pywaz", "Runtime"),
             module_config=_lookup("pywaz", "ModuleConfig"),
+            features=features,
         )
 
     def missing(self) -> list[str]:

@@ -217,10 +217,12 @@ class ScriptRunner:
             raise problem_class(message)  # a fresh exception: re-raising one object grows its traceback
         try:
             runtime_class = self.stages.runtime_class
-            if self.config.compile_mode is None:
-                runtime = runtime_class(engine=self.config.engine)
-            else:
-                runtime = runtime_class(engine=self.config.engine, compile_mode=self.config.compile_mode)
+            options = {"engine": self.config.engine}
+            if self.config.compile_mode is not None:
+                options["compile_mode"] = self.config.compile_mode
+            if self.stages.features is not None:
+                options["features"] = self.stages.features
+            runtime = runtime_class(**options)
             build_spectest(runtime)
         except Exception as exc:
             if is_skip(exc):

@@ -15,6 +15,8 @@ so a module with several faults reports the same one the spec tests expect.
 from __future__ import annotations
 
 from ..errors import ValidationError
+from ..features import DEFAULT as DEFAULT_FEATURES
+from ..features import Features, ProposalDisabledInvalid
 from ..ir import (
     EXTERN_FUNC,
     EXTERN_GLOBAL,
@@ -64,7 +66,6 @@ EXTENDED_CONST_BINOPS = {
     OPS_BY_NAME[f"{t}.{op}"]: valtype for t, valtype in (("i32", I32), ("i64", I64)) for op in ("add", "sub", "mul")
 }
 """The arithmetic instructions extended constant expressions allow, with the type each works on."""
-_EXTENDED_CONST_OFF = "the extended-const proposal is not enabled"
 
 
 def _section_offset(module: Module, section_id: int) -> int | None:
@@ -154,10 +155,11 @@ def _check_const(
             stack.pop()  # two operands in, one result of the same type out
         elif op == _OP_GLOBAL_GET:
             if imm >= len(globals_):
-                hint = ""
                 if not extended and extended_globals is not None and imm < len(extended_globals):
-                    hint = f" ({_EXTENDED_CONST_OFF}: only imported globals are constant)"
-                raise ValidationError(f"unknown global {imm}{hint}", expr.offset)
+                    raise ProposalDisabledInvalid(
+                        "extended_const", "only imported globals are constant without it", expr.offset,
+                        f"unknown global {imm}")
+                raise ValidationError(f"unknown global {imm}", expr.offset)
             if globals_[imm].mutable:
                 raise ValidationError(
                     f"constant expression required: global.get {imm} reads a mutable global", expr.offset
@@ -171,8 +173,11 @@ def _check_const(
             stack.append(FUNCREF)
         else:
             name = OP_NAMES.get(op, f"0x{op:x}")
-            hint = f" ({_EXTENDED_CONST_OFF})" if op in EXTENDED_CONST_BINOPS else ""
-            raise ValidationError(f"constant expression required: {name} is not constant{hint}", expr.offset)
+            if op in EXTENDED_CONST_BINOPS:
+                raise ProposalDisabledInvalid(
+                    "extended_const", f"{name} is not constant without it", expr.offset,
+                    f"constant expression required: {name} is not constant")
+            raise ValidationError(f"constant expression required: {name} is not constant", expr.offset)
     if stack != [want]:
         got = " ".join(VALTYPE_NAMES.get(t, "?") for t in stack)
         raise ValidationError(
@@ -181,18 +186,22 @@ def _check_const(
         )
 
 
-def validate(module: Module, *, extended_const: bool = True) -> ValidatedModule:
+def validate(module: Module, *, features: Features | None = None) -> ValidatedModule:
     """Validate a decoded module and resolve its index spaces.
 
-    ``extended_const`` (default on, as WebAssembly 3.0 has it) allows i32/i64
-    add/sub/mul and ``global.get`` of module-defined immutable globals in
-    constant expressions; False applies the 2.0 rule, which the 2.0 testsuite
-    checks. It is a stand-in for the per-proposal switches still to come.
+    ``features`` (default: every proposal pywaz implements) decides which
+    proposals' rules apply; with ``extended_const`` off, constant expressions
+    follow 2.0 (no arithmetic, ``global.get`` of imported globals only).
 
     Raises:
         ValidationError: the module is not valid; the message starts with the spec's
             wording, ``offset`` locates the fault and ``func_index`` names the function.
+            A :class:`~pywaz.features.ProposalDisabledInvalid` when only a switched-off
+            proposal makes it invalid.
     """
+    if features is None:
+        features = DEFAULT_FEATURES
+    extended_const = features.extended_const
     types = module.types
     func_types = []
     table_types = []

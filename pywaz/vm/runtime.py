@@ -11,11 +11,13 @@ and is a context manager; using a closed handle raises :class:`~pywaz.ClosedErro
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from .._records import record, replace
 from ..api import CompileOptions
 from ..cache import CompilationCache, compute_key, module_digest, private_cache
 from ..errors import ClosedError, DuplicateModuleError, LinkError
+from ..features import Features
 from ..ir import EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_KIND_NAMES, EXTERN_MEMORY, EXTERN_TABLE
 from .engines import create_engine
 from .exports import Exports
@@ -25,6 +27,9 @@ from .fuel import check_fuel, run_with_fuel
 from .instantiate import instantiate, resolve_imports
 from .interrupt import check_timeout, run_with_deadline
 from .objects import CallDepth, Function, Memory, ModuleInstance, Table
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 _DIGEST_MEMO_SIZE = 4
 
@@ -212,10 +217,18 @@ class Runtime:
             the last call. None (default): no metering, and metered code is
             never generated, so unmetered calls cost nothing extra. See
             :mod:`pywaz.vm.fuel`.
+        features: which WebAssembly proposals modules may use: a
+            :class:`~pywaz.Features` or a mapping of proposal to bool
+            (``{"relaxed_simd": False}``); None (default): every proposal
+            pywaz implements. A module needing one that is off fails to
+            compile with a :class:`~pywaz.ProposalError` naming it. Part of
+            the cache key.
 
     Raises:
         ValueError: unknown engine, bad limits, a zero, negative or NaN deadline, or negative fuel.
-        TypeError: ``cache`` is not a CompilationCache, ``deadline`` is not a number, or ``fuel`` not an int.
+        TypeError: ``cache`` is not a CompilationCache, ``deadline`` is not a number, ``fuel`` not an int,
+            or ``features`` not a Features or mapping.
+        ProposalNotImplementedError: ``features`` switches on a proposal pywaz does not implement.
     """
 
     def __init__(
@@ -229,6 +242,7 @@ class Runtime:
         cache: CompilationCache | None = None,
         deadline: float | None = None,
         fuel: int | None = None,
+        features: Features | Mapping[str, bool] | None = None,
     ):
         if compile_mode not in (None, "lazy", "eager"):
             raise ValueError(f"compile_mode must be 'lazy' or 'eager', not {compile_mode!r}")
@@ -243,6 +257,7 @@ class Runtime:
                 raise ValueError(f"{label} must be an int >= {minimum}, not {value!r}")
         if cache is not None and not isinstance(cache, CompilationCache):
             raise TypeError(f"cache must be a CompilationCache, not {type(cache).__name__}")
+        self.features = Features.coerce(features).check()
         self.deadline = check_timeout(deadline)
         self._fuel = check_fuel(fuel)
         self.engine = create_engine(engine)
@@ -303,7 +318,7 @@ class Runtime:
         engine = self.engine
         engine_name = getattr(engine, "name", None) or f"{type(engine).__module__}.{type(engine).__qualname__}"
         digest = self._digest_of(data)
-        key = compute_key(digest, engine_name, None, self.options)
+        key = compute_key(digest, engine_name, self.features.enabled(), self.options)
         serialize = deserialize = None
         if hasattr(engine, "serialize") and hasattr(engine, "deserialize"):
 
@@ -358,8 +373,8 @@ class Runtime:
         from ..decoder import decode_module
         from ..validator import validate
 
-        module = decode_module(data)
-        validated = validate(module)
+        module = decode_module(data, self.features)
+        validated = validate(module, features=self.features)
         return validated, self.engine.compile(validated, self.options)
 
     def stats(self) -> dict[str, int]:

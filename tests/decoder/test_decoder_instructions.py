@@ -256,12 +256,9 @@ def test_body_size_beyond_module():
 @pytest.mark.parametrize(
     "code",
     [
-        b"\x06",
-        b"\x0a",
-        b"\x12",
         b"\x27",
         b"\xc5",
-        b"\xd3",
+        b"\xd7",
         b"\xff",
         b"\xfc\x12",
         b"\xfc\x80\x01",

@@ -1,4 +1,4 @@
-"""Any byte string either decodes or raises DecodeError: never another exception.
+"""Any byte string decodes, raises DecodeError, or names a proposal pywaz does not run: never another exception.
 
 Inputs are seeded mutations (flips, truncations, insertions) of real modules
 compiled by ``wasmtime.wat2wasm``, so they reach deep into every section.
@@ -10,6 +10,7 @@ import pytest
 
 from pywaz.decoder import decode_module
 from pywaz.errors import DecodeError
+from pywaz.features import ProposalNotImplementedError
 
 wasmtime = pytest.importorskip("wasmtime")
 
@@ -106,7 +107,7 @@ def test_the_seed_module_decodes():
 def test_mutants_never_raise_anything_but_decode_error():
     seed = bytes(wasmtime.wat2wasm(WAT))
     rng = random.Random(20260)
-    outcomes = {"decoded": 0, "malformed": 0}
+    outcomes = {"decoded": 0, "malformed": 0, "proposal": 0}
     for mutant in _mutants(seed, rng, 4000):
         try:
             decode_module(mutant)
@@ -114,4 +115,7 @@ def test_mutants_never_raise_anything_but_decode_error():
         except DecodeError as err:
             assert err.offset is not None and 0 <= err.offset <= len(mutant)
             outcomes["malformed"] += 1
+        except ProposalNotImplementedError as err:
+            assert err.offset is not None and 0 <= err.offset < len(mutant)
+            outcomes["proposal"] += 1
     assert outcomes["malformed"] > 0 and outcomes["decoded"] > 0

@@ -3,6 +3,7 @@
 import pytest
 
 from pywaz.decoder import decode_module
+from pywaz.features import Features, ProposalDisabledError
 from pywaz.errors import DecodeError
 from pywaz.ir import (
     EXTERN_FUNC,
@@ -129,7 +130,7 @@ def test_bad_version(version):
 
 
 def test_malformed_section_id():
-    data = HEADER + b"\x0d\x00"
+    data = HEADER + b"\x0e\x00"  # 13 is the tag section (exception handling)
     assert malformed(data, "malformed section id").offset == 8
     malformed(HEADER + b"\x7f\x00", "malformed section id")
 
@@ -252,7 +253,7 @@ def test_import_section_all_kinds():
 
 
 def test_import_errors():
-    malformed(module(import_section(name("m") + name("f") + b"\x04\x00")), "malformed import kind")
+    malformed(module(import_section(name("m") + name("f") + b"\x05\x00")), "malformed import kind")
     malformed(module(import_section(name("m") + name("f") + b"\x03\x7f\x02")), "malformed mutability")
     malformed(module(import_section(name("m") + name("f") + b"\x01\x7f\x00\x00")), "malformed reference type")
     malformed(module(import_section(name(b"\x80") + name("f") + b"\x00\x00")), "malformed UTF-8 encoding")
@@ -312,8 +313,11 @@ def test_global_section():
 
 def test_global_init_missing_end_reads_on_like_the_reference():
     # init expression lacks `end`; the next section's id (0x0a) is read as an opcode
+    # (0x0a is throw_ref in 3.0: under 2.0 rules it is an illegal opcode, named as exception handling's)
     data = HEADER + b"\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x06\x05\x01\x7f\x00\x41\x00\x0a\x04\x01\x02\x00\x0b"
-    malformed(data, "illegal opcode")
+    with pytest.raises(ProposalDisabledError) as info:
+        decode_module(data, Features.wasm2())
+    assert info.value.proposal == "exceptions" and info.value.offset == data.index(b"\x0a\x04")
 
 
 def test_export_section():
@@ -333,7 +337,7 @@ def test_export_section():
         ("m", EXTERN_MEMORY, 1),
         ("g", EXTERN_GLOBAL, 7),
     ]
-    malformed(module(export_section(name("x") + b"\x04\x00")), "malformed export kind")
+    malformed(module(export_section(name("x") + b"\x05\x00")), "malformed export kind")
 
 
 def test_start_section():

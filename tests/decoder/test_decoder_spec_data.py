@@ -2,7 +2,7 @@
 
 Data: ``$PYWAZ_TESTSUITE`` (a v2-json folder, or a folder holding ``v2-json/``),
 else ``<repo>/../shared/wasm-testsuite/v2-json``. Skipped when absent.
-Text-format modules (``module_type: "text"``) are not decoder input and are skipped.
+The 2.0 suite is read with 2.0 features (``Features.wasm2()``). Text-format modules (``module_type: "text"``) are not decoder input and are skipped.
 """
 
 import json
@@ -13,6 +13,7 @@ import pytest
 
 from pywaz.decoder import decode_module
 from pywaz.errors import DecodeError
+from pywaz.features import Features
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +68,7 @@ def test_well_formed_modules_decode(name, cases):
     failures = []
     for wasm, line, _ in cases:
         try:
-            decode_module(wasm.read_bytes())
+            decode_module(wasm.read_bytes(), Features.wasm2())
         except DecodeError as err:
             failures.append(f"{wasm.name} (line {line}): {err}")
     assert not failures, "\n".join(failures)
@@ -78,7 +79,7 @@ def test_malformed_modules_are_rejected_with_the_spec_message(name, cases):
     failures = []
     for wasm, line, text in cases:
         try:
-            decode_module(wasm.read_bytes())
+            decode_module(wasm.read_bytes(), Features.wasm2())
         except DecodeError as err:
             if not err.message.startswith(text):
                 failures.append(f"{wasm.name} (line {line}): expected {text!r}, got {err.message!r}")

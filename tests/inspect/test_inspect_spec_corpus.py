@@ -10,6 +10,7 @@ from _inspect_schema import check, load_schema
 
 from pywaz.cli import build_parser, main
 from pywaz.decoder import decode_module
+from pywaz.features import ProposalNotImplementedError
 from pywaz.errors import DecodeError
 from pywaz.inspect import disassemble, summarize
 from pywaz.inspect.disasm import num_imported_funcs
@@ -80,6 +81,9 @@ def test_invalid_and_malformed_modules_never_crash():
             summary = summarize(data)
         except DecodeError as error:
             assert error.offset is not None or str(error), path
+            continue
+        except ProposalNotImplementedError as error:  # a proposal pywaz does not implement yet: named, located
+            assert error.offset is not None and error.name in str(error), path
             continue
         check({"format": "pywaz-inspect/1", "path": str(path), "summary": summary}, schema)
         module = decode_module(data)

@@ -7,6 +7,7 @@ from validator_helpers import invalid, validate_wat, wat_bytes
 
 from pywaz.decoder import decode_module
 from pywaz.errors import ValidationError
+from pywaz.features import Features
 from pywaz.validator import validate
 from tests import wasmgen as g
 
@@ -160,7 +161,7 @@ def test_valid_module(text):
     validate_wat(text)
 
 
-# ---- the 2.0 constant-expression rule (validate(..., extended_const=False), what the 2.0 suite checks)
+# ---- the 2.0 constant-expression rule (validate(..., features=Features(extended_const=False)), what the 2.0 suite checks)
 
 RULE_2_0 = [
     ("arithmetic", "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))", "constant expression required"),
@@ -183,7 +184,7 @@ def test_2_0_constant_rule(text, prefix):
     validate_wat(text)  # valid in 3.0, the default
     module = decode_module(wat_bytes(text))
     with pytest.raises(ValidationError) as caught:
-        validate(module, extended_const=False)
+        validate(module, features=Features(extended_const=False))
     assert caught.value.message.startswith(prefix), caught.value.message
     assert "the extended-const proposal is not enabled" in caught.value.message
 
@@ -191,10 +192,10 @@ def test_2_0_constant_rule(text, prefix):
 def test_2_0_rule_still_allows_imported_globals_and_says_nothing_of_a_truly_unknown_one():
     validate(
         decode_module(wat_bytes('(module (global (import "m" "g") i32) (global i32 (global.get 0)))')),
-        extended_const=False,
+        features=Features(extended_const=False),
     )
     with pytest.raises(ValidationError) as caught:
-        validate(decode_module(wat_bytes("(module (global i32 (global.get 3)))")), extended_const=False)
+        validate(decode_module(wat_bytes("(module (global i32 (global.get 3)))")), features=Features(extended_const=False))
     assert caught.value.message == "unknown global 3"
 
 

@@ -7,7 +7,7 @@ module must raise ValidationError whose message starts with the suite's text.
 ``<repo>/../shared/wasm-testsuite/v2-json``; skipped with a message when absent.
 
 This is the 2.0 suite, so modules are validated with 2.0's constant-expression rule
-(``extended_const=False``); pywaz's default is 3.0's, which accepts a few of its
+(``features=Features.wasm2()``); pywaz's default is 3.0's, which accepts a few of its
 ``assert_invalid`` modules.
 """
 
@@ -18,6 +18,7 @@ import pytest
 from validator_helpers import MISSING, SUITE, decode_module, validate
 
 from pywaz.errors import ValidationError
+from pywaz.features import Features
 
 SPEC_FILES = sorted(SUITE.glob("*/*.json")) if SUITE else []
 
@@ -41,7 +42,7 @@ def _commands(spec_file: Path, types):
 
 
 def _load(spec_file: Path, command):
-    return decode_module((spec_file.parent / command["filename"]).read_bytes())
+    return decode_module((spec_file.parent / command["filename"]).read_bytes(), Features.wasm2())
 
 
 def _ids(paths):
@@ -54,7 +55,7 @@ def test_valid_modules_validate(spec_file):
     failures = []
     for command in _commands(spec_file, VALID_COMMANDS):
         try:
-            validate(_load(spec_file, command), extended_const=False)
+            validate(_load(spec_file, command), features=Features.wasm2())
         except ValidationError as error:
             failures.append(f"line {command['line']} {command['filename']}: {error}")
     assert not failures, "\n".join(failures)
@@ -68,7 +69,7 @@ def test_invalid_modules_are_rejected(spec_file):
         module = _load(spec_file, command)
         expected = TEXT_EXCEPTIONS.get((spec_file.stem, command["filename"]), command["text"])
         try:
-            validate(module, extended_const=False)
+            validate(module, features=Features.wasm2())
         except ValidationError as error:
             if not error.message.startswith(expected):
                 failures.append(f"line {command['line']}: got {error.message!r}, suite expects {command['text']!r}")
