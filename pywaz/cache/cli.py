@@ -39,7 +39,7 @@ import textwrap
 import time
 
 from ..cli import exitcodes
-from ..cli.arguments import parse_size
+from ..cli.arguments import add_disable_argument, features_from, parse_size
 
 COMPILE_HELP = "compile a module ahead of time into the disk cache"
 COMPILE_DESCRIPTION = (
@@ -74,6 +74,7 @@ COMPILE_CODES = (
     (exitcodes.FAILED, "another pywaz error while compiling"),
     (exitcodes.USAGE, "usage error (unknown engine or compile mode, an engine that cannot store artifacts)"),
     (exitcodes.DATA_ERROR, "the module is malformed or invalid"),
+    (exitcodes.UNSUPPORTED, "the module needs a WebAssembly proposal that is off (--disable) or not implemented"),
     (exitcodes.NO_INPUT, "the module file cannot be read"),
     (exitcodes.CANT_CREATE, "the cache directory is unsafe or unusable, or the entry could not be written"),
 )
@@ -110,6 +111,7 @@ def add_compile_command(subparsers) -> None:
     parser.add_argument("--fuel", action="store_true",
                         help="compile fuel-metered code (what `pywaz run --fuel N` loads)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+    add_disable_argument(parser)
     parser.set_defaults(handler=run_compile)
 
 
@@ -302,7 +304,7 @@ def run_compile(args) -> int:
         bar.update(done)
 
     try:
-        report = compile_ahead(data, cache, engine, options, progress)
+        report = compile_ahead(data, cache, engine, options, progress, features_from(args))
     except CacheError as exc:  # the engine cannot store its artifacts
         print(f"pywaz compile: --engine {args.engine}: {exc}", file=sys.stderr)
         return exitcodes.USAGE

@@ -62,3 +62,36 @@ def parse_seconds(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r}: seconds must not be negative")
     return value
+
+
+def parse_proposal(text: str) -> str:
+    """A WebAssembly proposal's name, as ``--disable`` takes it (``relaxed-simd`` or ``relaxed_simd``).
+
+    Returns the :class:`~pywaz.Features` field name.
+
+    Raises:
+        argparse.ArgumentTypeError: not a proposal pywaz knows.
+    """
+    from ..features import PROPOSAL_NAMES
+
+    field = text.strip().lower().replace("-", "_")
+    if field not in PROPOSAL_NAMES:
+        known = ", ".join(sorted(name.replace("_", "-") for name in PROPOSAL_NAMES))
+        raise argparse.ArgumentTypeError(f"unknown WebAssembly proposal {text!r} (known: {known})")
+    return field
+
+
+def add_disable_argument(parser) -> None:
+    """Add ``--disable PROPOSAL`` (repeatable): switch a WebAssembly proposal off, as the runtime's features do."""
+    parser.add_argument("--disable", action="append", default=[], type=parse_proposal, metavar="PROPOSAL",
+                        help="switch a WebAssembly proposal off (repeatable; e.g. relaxed-simd, extended-const); "
+                        "a module that needs it is then refused, naming it")
+
+
+def features_from(args):
+    """The :class:`~pywaz.Features` that ``--disable`` asks for (pywaz's defaults without it)."""
+    from ..features import DEFAULT
+
+    if not args.disable:
+        return DEFAULT
+    return DEFAULT.replace(**dict.fromkeys(args.disable, False))

@@ -20,6 +20,7 @@ EXIT_CODES = (
     (exitcodes.OK, "the module was inspected (an invalid one too: the output says why it does not validate)"),
     (exitcodes.USAGE, "usage error, or a --func that matches no function"),
     (exitcodes.DATA_ERROR, "the module is malformed (cannot be decoded)"),
+    (exitcodes.UNSUPPORTED, "the module needs a WebAssembly proposal pywaz does not implement"),
     (exitcodes.NO_INPUT, "the module file cannot be read"),
 )
 

@@ -39,6 +39,7 @@ EXIT_CODES = (
     (EXIT_USAGE, ("usage error: bad option, --dir that is not a directory, bad --env, an --invoke argument "
                   "that does not fit its type")),
     (EXIT_BAD_MODULE, "the module is malformed or invalid"),
+    (EXIT_UNSUPPORTED, "the module needs a WebAssembly proposal that is off (--disable) or not implemented"),
     (EXIT_NO_MODULE, "the module file cannot be read"),
     (EXIT_LINK, "link error: an import cannot be satisfied, or the entry point is not exported"),
     (EXIT_INTERNAL, "internal error in pywaz (please report it)"),
@@ -102,6 +103,9 @@ def register(subparsers) -> None:
     parser.add_argument("--max-memory", metavar="SIZE", default=None,
                         help="cap each linear memory at SIZE bytes (suffixes K, M, G or KiB, MiB, GiB: powers of "
                              "1024; whole 64 KiB pages): memory.grow past it returns -1")
+    from .arguments import add_disable_argument
+
+    add_disable_argument(parser)
     parser.add_argument("--stats", action="store_true",
                         help="after the run, print to stderr where the code came from and what was compiled")
     parser.add_argument("module", metavar="MODULE.wasm")
@@ -389,6 +393,7 @@ def execute(args, data: bytes, stats: dict) -> int:
     from ..vm import Runtime
     from ..wasi import Wasi, WasiConfig
     from ..wasi.command import link
+    from .arguments import features_from
 
     preopens = [parse_dir(text) for text in args.dir]
     env = [parse_env(text) for text in args.env]
@@ -399,7 +404,8 @@ def execute(args, data: bytes, stats: dict) -> int:
     stats["disk_writes"] = 0
     try:
         engine = choose_engine(args.engine, data, cache is not None)
-        runtime = Runtime(engine, compile_mode=args.compile_mode, cache=cache, fuel=fuel, max_memory_pages=max_pages)
+        runtime = Runtime(engine, compile_mode=args.compile_mode, cache=cache, fuel=fuel, max_memory_pages=max_pages,
+                          features=features_from(args))
         try:
             start = time.perf_counter()
             compiled = runtime.compile_module(data, name=os.path.basename(args.module))  # names trap frames

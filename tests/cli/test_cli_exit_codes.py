@@ -370,3 +370,47 @@ def test_an_unhandled_pywaz_error_is_status_1(capsys, modules, monkeypatch):
     status, _, err = cli(capsys, "inspect", modules["good"])
     assert status == 1
     one_error_line(err, "pywaz inspect: error: LinkError: no such import")
+
+
+# ---- modules that need a proposal that is switched off or not implemented: 69, naming the proposal
+
+RELAXED_WAT = '(module (func (export "f") (result v128) v128.const i64x2 0 0 v128.const i64x2 0 0 ' \
+              "i8x16.relaxed_swizzle))"
+# return_call (0x12): a proposal pywaz does not run yet, written by hand as the body of one function
+TAIL_CALL_BODY = bytes.fromhex("12000b")
+
+
+@pytest.fixture
+def proposal_modules(tmp_path):
+    relaxed = tmp_path / "relaxed.wasm"
+    relaxed.write_bytes(wasmtime.wat2wasm(RELAXED_WAT))
+    from tests.wasmgen import single_func_module
+
+    tail = tmp_path / "tail.wasm"
+    tail.write_bytes(single_func_module(TAIL_CALL_BODY))
+    return {"relaxed": str(relaxed), "tail": str(tail)}
+
+
+def test_disable_switches_a_proposal_off_in_run_and_compile(capsys, proposal_modules, tmp_path):
+    path = proposal_modules["relaxed"]
+    status, _, err = cli(capsys, "run", "--no-cache", "--disable", "relaxed-simd", "--invoke", "f", path)
+    assert status == exitcodes.UNSUPPORTED
+    one_error_line(err, "relaxed-simd proposal is not enabled", "byte offset")
+    status, out, _ = cli(capsys, "run", "--no-cache", "--invoke", "f", path)
+    assert status == exitcodes.OK
+    status, _, err = cli(capsys, "compile", "--cache-dir", tmp_path / "c", "--disable", "relaxed_simd", path)
+    assert status == exitcodes.UNSUPPORTED
+    one_error_line(err, "relaxed-simd proposal is not enabled")
+
+
+def test_unimplemented_proposal_is_69_in_every_subcommand(capsys, proposal_modules, tmp_path):
+    path = proposal_modules["tail"]
+    for argv in (("run", "--no-cache", path), ("compile", "--cache-dir", tmp_path / "c", path), ("inspect", path)):
+        status, _, err = cli(capsys, *argv)
+        assert status == exitcodes.UNSUPPORTED, (argv, err)
+        one_error_line(err, "tail-call proposal is not implemented by pywaz", "byte offset")
+
+
+def test_disable_rejects_unknown_proposals(capsys, proposal_modules):
+    status, _, err = cli(capsys, "run", "--disable", "simd128", proposal_modules["relaxed"])
+    assert status == exitcodes.USAGE and "unknown WebAssembly proposal 'simd128'" in err
