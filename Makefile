@@ -40,10 +40,13 @@ bench: $(BENCH)
 
 # A long differential fuzzing campaign: FUZZ_SECONDS of random modules from FUZZ_SEED, every finding shrunk
 # and saved under tests/fuzz/regressions/ (see tests/fuzz/differential.py).
+# Then FUZZ_CACHE_MUTANTS damaged cache entries (tests/fuzz/cache_mutation.py).
 FUZZ_SECONDS ?= 3600
 FUZZ_SEED ?= 1
+FUZZ_CACHE_MUTANTS ?= 20000
 fuzz: $(TEST)
 	$(PY) tests/fuzz/differential.py --budget $(FUZZ_SECONDS) --seed $(FUZZ_SEED)
+	PYTHONPATH=. $(PY) tests/fuzz/cache_mutation.py --seed $(FUZZ_SEED) --mutants $(FUZZ_CACHE_MUTANTS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -5,6 +5,7 @@ Long campaigns: ``make fuzz`` (see tests/fuzz/differential.py)."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -36,6 +37,27 @@ def test_short_mutation_campaign_only_typed_errors():
     tally = mutation.mutation_campaign(CI_SEED, 3000, mutation.corpus())
     assert tally.mutants == 3000 and tally.rejected and tally.compiled  # both outcomes happen
     assert [detail for _, detail in tally.escapes] == []
+
+
+CACHE_MUTANTS = 2000
+
+
+@pytest.mark.slow
+def test_short_cache_mutation_campaign_every_damaged_entry_is_a_miss():
+    # In a child process: a crash while loading a damaged entry must fail this test, not kill the suite.
+    import subprocess
+
+    script = Path(__file__).resolve().parent / "cache_mutation.py"
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(repo) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, str(script), "--seed", str(CI_SEED), "--mutants", str(CACHE_MUTANTS)],
+                          capture_output=True, text=True, env=env, timeout=1200, check=False)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["findings"] == []
+    assert report["control_hits"] == 3  # an undamaged entry is read and hit in every configuration
+    assert report["mutants"] == CACHE_MUTANTS and report["misses"] == CACHE_MUTANTS  # every damage detected
+    assert {"flip", "truncate", "swap", "fifo", "symlink"} <= set(report["by_kind"])
 
 
 REGRESSIONS = sorted(differential.REGRESSIONS.glob("*.wasm"))
