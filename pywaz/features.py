@@ -37,7 +37,7 @@ PROPOSAL_NAMES = {
 }
 
 #: The proposals pywaz runs (in both engines); the others are refused at decode time.
-IMPLEMENTED = frozenset({"extended_const", "relaxed_simd"})
+IMPLEMENTED = frozenset({"memory64", "multi_memory", "extended_const", "relaxed_simd"})
 
 
 @record
@@ -56,8 +56,8 @@ class Features:
     refused when a runtime is created with it.
     """
 
-    memory64: bool | None = None
-    multi_memory: bool | None = None
+    memory64: bool | None = True
+    multi_memory: bool | None = True
     extended_const: bool | None = True
     relaxed_simd: bool | None = True
     tail_call: bool | None = None

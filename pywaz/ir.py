@@ -49,6 +49,7 @@ EXTERN_KIND_NAMES = {EXTERN_FUNC: "func", EXTERN_TABLE: "table", EXTERN_MEMORY: 
 
 PAGE_SIZE = 65536
 MAX_PAGES = 65536  # 4 GiB for 32-bit memories
+MAX_PAGES64 = 1 << 48  # 2**64 bytes for 64-bit memories (memory64)
 
 
 @record
@@ -84,13 +85,19 @@ class Limits:
 
 @record
 class TableType:
+    """A table type; ``address_type`` is I64 for a 64-bit table (table64), whose indexes are i64."""
+
     elem_type: int  # FUNCREF or EXTERNREF
     limits: Limits
+    address_type: int = I32
 
 
 @record
 class MemoryType:
+    """A memory type; ``address_type`` is I64 for a 64-bit memory (memory64), whose addresses are i64."""
+
     limits: Limits  # in pages
+    address_type: int = I32
 
 
 @record

@@ -22,8 +22,10 @@ func            function index
 call_indirect   (type_index, table_index)
 local/global    index (int)
 table/elem/data index (int)
-memarg          (align_log2, offset) -- memory 0 is implied in 2.0
-memarg_lane     (align_log2, offset, lane)
+memarg          (align_log2, offset, memory_index): the offset is a u64 (memory64; the
+                validator holds it below 2**32 for a 32-bit memory), the memory index is
+                0 unless flag bit 6 says one follows (multiple memories)
+memarg_lane     (align_log2, offset, memory_index, lane)
 memidx          memory index (int; 2.0 requires 0, encoded as a zero byte)
 memory.init     (data_index, memory_index)
 memory.copy     (dst_memory, src_memory)

@@ -47,7 +47,7 @@ from ..ir import (
     func_type,
 )
 
-MODULE_INFO_FORMAT = 3  # 3: per-function body spans
+MODULE_INFO_FORMAT = 4  # 3: per-function body spans; 4: address types of tables and memories
 _V128_CONST = 0xFD0C
 _REF_FUNC = 0xD2
 _REF_FUNC_OPS = (_REF_FUNC,)
@@ -531,9 +531,9 @@ def _import_desc(imp: Import):
     if imp.kind == EXTERN_FUNC:
         return desc
     if imp.kind == EXTERN_TABLE:
-        return [desc.elem_type, *_limits(desc.limits)]
+        return [desc.elem_type, *_limits(desc.limits), desc.address_type]
     if imp.kind == EXTERN_MEMORY:
-        return _limits(desc.limits)
+        return [*_limits(desc.limits), desc.address_type]
     return [desc.valtype, desc.mutable]
 
 
@@ -547,8 +547,8 @@ def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None =
         "types": [[bytes(t.params), bytes(t.results)] for t in module.types],
         "imports": [[i.module, i.name, i.kind, _import_desc(i), i.offset] for i in module.imports],
         "functions": list(module.functions),
-        "tables": [[t.elem_type, *_limits(t.limits)] for t in module.tables],
-        "memories": [_limits(m.limits) for m in module.memories],
+        "tables": [[t.elem_type, *_limits(t.limits), t.address_type] for t in module.tables],
+        "memories": [[*_limits(m.limits), m.address_type] for m in module.memories],
         "globals": [[g.type.valtype, g.type.mutable, _expr(g.init)] for g in module.globals_],
         "exports": [[e.name, e.kind, e.index, e.offset] for e in module.exports],
         "start": module.start,
@@ -606,9 +606,9 @@ def _to_import(enc, types) -> Import:
         if not 0 <= desc < len(types):
             raise PywazError(f"cached import {module_name!r} {name!r} names type {desc}, out of range")
     elif kind == EXTERN_TABLE:
-        desc = TableType(desc[0], Limits(desc[1], desc[2]))
+        desc = TableType(desc[0], Limits(desc[1], desc[2]), desc[3])
     elif kind == EXTERN_MEMORY:
-        desc = MemoryType(_to_limits(desc))
+        desc = MemoryType(_to_limits(desc), desc[2])
     elif kind == EXTERN_GLOBAL:
         desc = GlobalType(desc[0], bool(desc[1]))
     else:
@@ -646,8 +646,8 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
     types = tuple(func_type(tuple(p), tuple(r)) for p, r in info["types"])
     imports = tuple(_to_import(i, types) for i in info["imports"])
     functions = tuple(info["functions"])
-    tables = tuple(TableType(t[0], Limits(t[1], t[2])) for t in info["tables"])
-    memories = tuple(MemoryType(_to_limits(m)) for m in info["memories"])
+    tables = tuple(TableType(t[0], Limits(t[1], t[2]), t[3]) for t in info["tables"])
+    memories = tuple(MemoryType(_to_limits(m), m[2]) for m in info["memories"])
     globals_ = tuple(Global(GlobalType(g[0], bool(g[1])), _to_expr(g[2])) for g in info["globals"])
     exports = tuple(Export(*e) for e in info["exports"])
     elements = tuple(
@@ -712,7 +712,7 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
             types,
             validated.func_types,
             validated.table_types,
-            len(validated.memory_types),
+            validated.memory_types,
             validated.global_types,
             tuple(segment.elem_type for segment in elements),
             data_count,

@@ -43,7 +43,7 @@ K_F32 = 9
 K_F64 = 10
 K_BR_TABLE = 11
 K_CALL_INDIRECT = 12
-K_MEMIDX = 13  # a single reserved zero byte
+K_MEMIDX = 13  # a memory index (2.0: a single reserved zero byte)
 K_SELECT_T = 14
 K_REFTYPE = 15
 K_PREFIX_FC = 16
@@ -207,9 +207,9 @@ def decode_expr(data: bytes, pos: int, memargs: dict, features=DEFAULT_FEATURES,
                     key = offset << 5 | align
                     imm = memargs_get(key)
                     if imm is None:
-                        imm = memargs[key] = (align, offset)
+                        imm = memargs[key] = (align, offset, 0)
                 else:
-                    imm, pos = _memarg(data, pos, memargs_get, memargs)
+                    imm, pos = _memarg(data, pos, memargs, features)
             elif kind == K_END:
                 imm = None
                 if not open_blocks:
@@ -273,8 +273,7 @@ def decode_expr(data: bytes, pos: int, memargs: dict, features=DEFAULT_FEATURES,
                 table_index, pos = _u32(data, pos)
                 imm = (type_index, table_index)
             elif kind == K_MEMIDX:
-                pos = _zero_byte(data, pos)
-                imm = 0
+                imm, pos = _memory_index(data, pos, features)
             elif kind == K_SELECT_T:
                 imm, pos = _select_types(data, pos, features)
             elif kind == K_REFTYPE:
@@ -384,30 +383,66 @@ def _u32(data: bytes, pos: int) -> tuple[int, int]:
     return read_unsigned(data, pos, 32)
 
 
-def _zero_byte(data: bytes, pos: int) -> int:
-    if data[pos] != 0:
-        raise DecodeError("zero byte expected", pos)
-    return pos + 1
+def _memory_index(data: bytes, pos: int, features) -> tuple[int, int]:
+    """A memory index: a u32 with multiple memories, else 2.0's reserved zero byte."""
+    if data[pos] == 0:
+        return 0, pos + 1
+    if not features.multi_memory:
+        raise proposals.proposal_off("multi_memory", "memory index", pos, features, "zero byte expected")
+    return _u32(data, pos)
 
 
-def _memarg(data: bytes, pos: int, memargs_get, memargs: dict) -> tuple[tuple[int, int], int]:
-    align = data[pos]
-    if align < 0x80:
+def _memarg(data: bytes, pos: int, memargs: dict, features) -> tuple[tuple[int, int, int], int]:
+    """A memarg (§5.4.6): ``(align, offset, memory_index)``.
+
+    3.0 reads a u32 of flags: below 2**6 it is the alignment exponent; with bit 6
+    set a memory index follows (multiple memories) and the alignment is the low
+    six bits; 2**7 and above is malformed. The offset is a u64 (memory64; the
+    validator keeps it below 2**32 for 32-bit memories). Without multiple
+    memories, 2.0's reading applies: an exponent of 32 or more is malformed.
+    """
+    flags_pos = pos
+    flags = data[pos]
+    if flags < 0x80:
         pos += 1
     else:
-        align, pos = read_unsigned(data, pos, 32)
-    if align >= MAX_ALIGN_EXCLUSIVE:
-        raise DecodeError("malformed memop flags", pos - 1)
+        flags, pos = read_unsigned(data, pos, 32)
+    memory_index = 0
+    if flags >= MAX_ALIGN_EXCLUSIVE:
+        if not features.multi_memory:
+            if 0x40 <= flags < 0x80:
+                raise proposals.proposal_off("multi_memory", "memory index in a memarg", flags_pos, features,
+                                             "malformed memop flags")
+            raise DecodeError("malformed memop flags", pos - 1)
+        if flags >= 0x80:
+            raise DecodeError("malformed memop flags", flags_pos)
+        if flags >= 0x40:
+            flags -= 0x40
+            memory_index, pos = _u32(data, pos)
+    offset_pos = pos
     offset = data[pos]
     if offset < 0x80:
         pos += 1
+    elif features.memory64:
+        offset, pos = read_unsigned(data, pos, 64)
     else:
-        offset, pos = read_unsigned(data, pos, 32)
-    key = offset << 5 | align
-    imm = memargs_get(key)
-    if imm is None:
-        imm = memargs[key] = (align, offset)
-    return imm, pos
+        try:
+            offset, pos = read_unsigned(data, pos, 32)
+        except DecodeError as error:
+            try:
+                read_unsigned(data, offset_pos, 64)
+            except DecodeError:
+                raise error from None
+            raise proposals.proposal_off("memory64", "64-bit memarg offset", offset_pos, features,
+                                         error.message) from None
+    if memory_index == 0 and flags < MAX_ALIGN_EXCLUSIVE:
+        key = offset << 5 | flags
+        imm = memargs.get(key)
+        if imm is None:
+            imm = memargs[key] = (flags, offset, 0)
+        return imm, pos
+    imm = (flags, offset, memory_index)
+    return memargs.setdefault(imm, imm), pos
 
 
 def _block_type_index(data: bytes, pos: int) -> tuple[int, int]:
@@ -463,7 +498,7 @@ def _prefixed(data: bytes, pos: int, prefix: int, prefix_kind: int, start: int, 
     if kind == K_NONE:
         return op, None, pos
     if kind == K_MEMARG:
-        imm, pos = _memarg(data, pos, memargs_get, memargs)
+        imm, pos = _memarg(data, pos, memargs, features)
         return op, imm, pos
     if kind == K_INDEX or kind == K_DATA_INDEX:
         imm, pos = _u32(data, pos)
@@ -471,8 +506,8 @@ def _prefixed(data: bytes, pos: int, prefix: int, prefix_kind: int, start: int, 
     if kind == K_LANE:
         return op, data[pos], pos + 1
     if kind == K_MEMARG_LANE:
-        (align, offset), pos = _memarg(data, pos, memargs_get, memargs)
-        return op, (align, offset, data[pos]), pos + 1
+        (align, offset, memory_index), pos = _memarg(data, pos, memargs, features)
+        return op, (align, offset, memory_index, data[pos]), pos + 1
     if kind == K_V128:
         if pos + 16 > len(data):
             raise DecodeError(UNEXPECTED_END, len(data))
@@ -482,13 +517,16 @@ def _prefixed(data: bytes, pos: int, prefix: int, prefix_kind: int, start: int, 
             raise DecodeError(UNEXPECTED_END, len(data))
         return op, bytes(data[pos : pos + 16]), pos + 16
     if kind == K_MEMIDX:
-        return op, 0, _zero_byte(data, pos)
+        imm, pos = _memory_index(data, pos, features)
+        return op, imm, pos
     if kind == K_MEMORY_INIT:
         data_index, pos = _u32(data, pos)
-        return op, (data_index, 0), _zero_byte(data, pos)
+        memory_index, pos = _memory_index(data, pos, features)
+        return op, (data_index, memory_index), pos
     if kind == K_MEMORY_COPY:
-        pos = _zero_byte(data, pos)
-        return op, (0, 0), _zero_byte(data, pos)
+        destination, pos = _memory_index(data, pos, features)
+        source, pos = _memory_index(data, pos, features)
+        return op, (destination, source), pos
     if kind == K_PAIR:
         first, pos = _u32(data, pos)
         second, pos = _u32(data, pos)

@@ -13,6 +13,8 @@ from ..errors import DecodeError
 from ..ir import (
     EXTERNREF,
     FUNCREF,
+    I32,
+    I64,
     VALUE_TYPES,
     GlobalType,
     Limits,
@@ -136,27 +138,62 @@ class Reader:
             raise type_code_error("malformed reference type", code, pos)
         return code
 
-    def limits(self) -> Limits:
-        """Limits (§5.3.7): a 1-bit LEB128 flag, min, optional max.
+    def limits(self, memory: bool = False) -> tuple[Limits, int]:
+        """Limits (§5.3.7) and the address type they are for: ``(limits, I32 or I64)``.
+
+        The flag byte says whether a maximum follows (bit 0), whether the memory is
+        shared (bit 1, threads; memories only) and whether the table or memory is
+        64-bit (bit 2, memory64, whose sizes are u64). Without those proposals the
+        flag is read as 2.0 reads it, a 1-bit LEB128.
 
         Raises:
-            DecodeError: flag not 0/1 ("integer too large" / "integer
-                representation too long", as the reference reads it as a vu1).
+            DecodeError: a flag no enabled proposal defines ("malformed limits flags";
+                "integer too large" / "integer representation too long" as 2.0 says),
+                or a size does not fit its width.
+            ProposalError: the flag needs memory64 or threads and it is unavailable.
         """
-        has_max = self.unsigned(1)
-        minimum = self.u32()
-        maximum = self.u32() if has_max else None
-        return Limits(minimum, maximum)
+        features = self.features
+        pos = self.pos
+        flags = self.data[pos] if pos < self.size else None
+        if flags is None or flags <= 1:
+            has_max = self.unsigned(1)
+            # 3.0 reads every size as a u64 (validation bounds it by the address type); 2.0 as a u32.
+            bits = 64 if features.memory64 else 32
+            minimum = self.unsigned(bits)
+            return Limits(minimum, self.unsigned(bits) if has_max else None), I32
+        spec_text = "integer representation too long" if flags & 0x80 else "integer too large"
+        known = flags <= 7 and (memory or flags & 2 == 0)
+        if known and flags & 4 and not features.memory64:
+            raise proposals.proposal_off("memory64", f"64-bit {'memory' if memory else 'table'} limits", pos,
+                                         features, spec_text)
+        if known and flags & 2:
+            if features.threads is None:
+                # Read on as unshared; the module decoder raises the proposal error at the end.
+                if not self.deferred:
+                    self.deferred.append(proposals.proposal_off("threads", "shared memory", pos, features))
+            elif not features.threads:
+                raise proposals.proposal_off("threads", "shared memory", pos, features, spec_text)
+        if not known:
+            if not (features.memory64 or features.threads):
+                self.unsigned(1)  # raises as 2.0's reader does
+            raise DecodeError(f"malformed limits flags 0x{flags:02x}", pos)
+        self.pos = pos + 1
+        bits = 64 if flags & 4 else 32
+        minimum = self.unsigned(bits)
+        maximum = self.unsigned(bits) if flags & 1 else None
+        return Limits(minimum, maximum), I64 if flags & 4 else I32
 
     def table_type(self) -> TableType:
         if self.pos < self.size and self.data[self.pos] == 0x40:
             proposals.check({0x40: ("function_references", "table with an initializer expression")},
                             0x40, self.pos, self.features, "malformed reference type 0x40")
         elem_type = self.ref_type()
-        return TableType(elem_type, self.limits())
+        limits, address_type = self.limits()
+        return TableType(elem_type, limits, address_type)
 
     def memory_type(self) -> MemoryType:
-        return MemoryType(self.limits())
+        limits, address_type = self.limits(memory=True)
+        return MemoryType(limits, address_type)
 
     def global_type(self) -> GlobalType:
         valtype = self.value_type()

@@ -227,12 +227,13 @@ def _select_t(op, imm, types, func_name, local_name):
 
 
 def _memarg(op, imm, types, func_name, local_name):
-    return memarg_text(op, imm[0], imm[1])
+    text = memarg_text(op, imm[0], imm[1])
+    return f"{imm[2]} {text}".rstrip() if imm[2] else text
 
 
 def _memarg_lane(op, imm, types, func_name, local_name):
-    text = memarg_text(op, imm[0], imm[1])
-    return f"{text} {imm[2]}".lstrip()
+    text = _memarg(op, imm, types, func_name, local_name)
+    return f"{text} {imm[3]}".lstrip()
 
 
 def _memidx(op, imm, types, func_name, local_name):

@@ -22,9 +22,9 @@ import struct
 from array import array
 
 from .. import numeric
-from ..ir import EXTERNREF, F32, F64, FUNCREF
+from ..ir import EXTERNREF, F32, F64, FUNCREF, I32
 from ..simd import SIMD_ARITY, SIMD_OPS
-from . import vector
+from . import memory, vector
 
 # Instruction codes. The dispatch loop in machine.py uses the literal numbers;
 # keep the two in step.
@@ -199,6 +199,10 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
     nresults = len(info.type.results)
     direct = _DIRECT
     fixed = _FIXED
+    # Loads and stores run inline on memory 0 when it is 32-bit; other memories and 64-bit
+    # ones run out of line (see .memory).
+    memory_types = validated.memory_types
+    inline_memory = bool(memory_types) and memory_types[0].address_type == I32
     append = _append
 
     prog: list = []
@@ -274,6 +278,15 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
             append(prog, CONST, numeric.f32_from_bits(imm), target)
         elif op == 0x44:
             append(prog, CONST, numeric.f64_from_bits(imm), target)
+        elif op in _LOADS and (imm[2] or not inline_memory):
+            fmt, code = _LOADS[op]
+            bits = _struct("<I").unpack_from if code == LOAD_F32 else None
+            prog.append((MISC, (memory.load(code), (_struct(fmt).unpack_from, imm[1], imm[2], bits))))
+        elif op in _STORES and (imm[2] or not inline_memory):
+            fmt, mask = _STORES[op]
+            code = STORE_F32 if op == 0x38 else STORE if mask is None else STORE_NARROW
+            bits = _struct("<I").pack_into if op == 0x38 else None
+            prog.append((MISC, (memory.store(code), (_struct(fmt).pack_into, imm[1], imm[2], bits, mask))))
         elif op in _LOADS:
             fmt, code = _LOADS[op]
             if code == LOAD_F32:

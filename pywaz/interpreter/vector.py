@@ -14,7 +14,7 @@ import struct
 from ..errors import Trap, TrapKind
 from ..simd import MEMORY_OPS, SIMD_ARITY, SIMD_OPS
 
-_OOB = (struct.error, IndexError)
+_OOB = (struct.error, IndexError, OverflowError)  # OverflowError: a 64-bit address past ssize_t
 
 
 def _oob():
@@ -24,7 +24,7 @@ def _oob():
 def _load(fn):
     def op(instance, stack, imm):
         try:
-            stack[-1] = fn(instance.memories[0].data, stack[-1] + imm[1])
+            stack[-1] = fn(instance.memories[imm[2]].data, stack[-1] + imm[1])
         except _OOB:
             _oob()
 
@@ -35,7 +35,7 @@ def _load_lane(fn):
     def op(instance, stack, imm):
         value = stack.pop()
         try:
-            stack[-1] = fn(instance.memories[0].data, stack[-1] + imm[1], value, imm[2])
+            stack[-1] = fn(instance.memories[imm[2]].data, stack[-1] + imm[1], value, imm[3])
         except _OOB:
             _oob()
 
@@ -47,7 +47,7 @@ def _store(fn):
         value = stack.pop()
         address = stack.pop()
         try:
-            fn(instance.memories[0].data, address + imm[1], value)
+            fn(instance.memories[imm[2]].data, address + imm[1], value)
         except _OOB:
             _oob()
 
@@ -59,7 +59,7 @@ def _store_lane(fn):
         value = stack.pop()
         address = stack.pop()
         try:
-            fn(instance.memories[0].data, address + imm[1], value, imm[2])
+            fn(instance.memories[imm[2]].data, address + imm[1], value, imm[3])
         except _OOB:
             _oob()
 

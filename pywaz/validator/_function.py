@@ -22,7 +22,7 @@ from __future__ import annotations
 # measurably faster than calling max() on every push.
 # ruff: noqa: PLR1730
 from ..errors import ValidationError
-from ..ir import EXTERNREF, FUNCREF, I32, VALTYPE_NAMES, BlockInfo, FunctionBody, FunctionInfo, FuncType
+from ..ir import EXTERNREF, FUNCREF, I32, I64, VALTYPE_NAMES, BlockInfo, FunctionBody, FunctionInfo, FuncType
 from ..opcodes import OP_NAMES, OPS_BY_NAME
 from ._tables import (
     K_BR,
@@ -71,6 +71,7 @@ from ._tables import (
     SHAPE_PUSH,
     SHAPE_UNARY,
     SIG,
+    SIG64,
     SIMPLE_BY_OP,
     UNKNOWN,
     make_signature,
@@ -100,17 +101,20 @@ class Context:
         "func_types",
         "global_types",
         "memory_count",
+        "memory64",
         "refs",
         "table_types",
         "types",
     )
 
-    def __init__(self, types, func_types, table_types, memory_count, global_types, elem_types, data_count, refs):
+    def __init__(self, types, func_types, table_types, memory_types, global_types, elem_types, data_count, refs):
         self.types = types
         self.func_types = func_types
         self.func_sigs = [make_signature(t.params, t.results) for t in func_types]
         self.table_types = table_types
-        self.memory_count = memory_count
+        self.memory_count = len(memory_types)
+        # Per memory: True for a 64-bit one (memory64), whose instructions take SIG64's signatures.
+        self.memory64 = [memory_type.address_type == I64 for memory_type in memory_types]
         self.global_types = global_types
         self.elem_types = elem_types
         self.data_count = data_count
@@ -118,12 +122,13 @@ class Context:
         self._indirect_sigs: dict[int, tuple] = {}
         self._block_sigs: dict[int, tuple] = {}
 
-    def indirect_sig(self, type_index: int) -> tuple:
-        """The signature of ``call_indirect type_index``: the type's params plus the i32 index."""
-        sig = self._indirect_sigs.get(type_index)
+    def indirect_sig(self, type_index: int, address_type: int = I32) -> tuple:
+        """The signature of ``call_indirect type_index``: the type's params plus the table's index type."""
+        key = type_index if address_type == I32 else ~type_index
+        sig = self._indirect_sigs.get(key)
         if sig is None:
             t = self.types[type_index]
-            sig = self._indirect_sigs[type_index] = make_signature(t.params + (I32,), t.results)
+            sig = self._indirect_sigs[key] = make_signature(t.params + (address_type,), t.results)
         return sig
 
     def block_sig(self, block_type: FuncType) -> tuple:
@@ -227,6 +232,14 @@ def _select_untyped(stack: list, height: int, unreachable: bool) -> None:
     stack.append(second if first == UNKNOWN else first)
 
 
+def _copy_signature(destination64: bool, source64: bool) -> tuple:
+    """``memory.copy`` / ``table.copy`` between spaces of these widths: [d s n], n i64 only if both are."""
+    destination = I64 if destination64 else I32
+    source = I64 if source64 else I32
+    length = I64 if destination64 and source64 else I32
+    return make_signature((destination, source, length), ())
+
+
 def _offset_of(body: FunctionBody, pc: int) -> int:
     offsets = body.offsets
     return offsets[pc] if pc < len(offsets) else body.end
@@ -249,6 +262,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
     func_count = len(func_sigs)
     global_types = context.global_types
     memory_count = context.memory_count
+    memory64 = context.memory64
     simple_by_op = SIMPLE_BY_OP
     kind_by_op = KIND_BY_OP
     block_sigs_get = context._block_sigs.get
@@ -293,11 +307,17 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                                 max_height = len(stack)
                     continue
                 elif kind == K_MEMARG:
-                    if not memory_count:
-                        raise _Invalid("unknown memory 0")
-                    if imms[pc][0] > NATURAL_ALIGN_BY_OP[op]:
+                    align, memory_offset, memory_index = imms[pc]
+                    if memory_index >= memory_count:
+                        raise _Invalid(f"unknown memory {memory_index}")
+                    if align > NATURAL_ALIGN_BY_OP[op]:
                         raise _Invalid("alignment must not be larger than natural")
-                    sig = SIG[op]
+                    if memory64[memory_index]:
+                        sig = SIG64[op]
+                    else:
+                        if memory_offset > 0xFFFFFFFF:
+                            raise _Invalid(f"offset out of range: {memory_offset} on a 32-bit memory")
+                        sig = SIG[op]
                 elif kind <= K_ELSE:
                     frame = ctrls[-1]
                     if kind == K_ELSE and frame[_F_OP] != _OP_IF:
@@ -490,24 +510,30 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         raise _Invalid(f"unknown table {table_index}")
                     if type_index >= len(context.types):
                         raise _Invalid(f"unknown type {type_index}")
-                    if context.table_types[table_index].elem_type != FUNCREF:
+                    table_type = context.table_types[table_index]
+                    if table_type.elem_type != FUNCREF:
                         raise _Invalid(
                             f"type mismatch: call_indirect needs a funcref table, table {table_index} is not"
                         )
-                    sig = context.indirect_sig(type_index)
+                    sig = context.indirect_sig(type_index, table_type.address_type)
                 elif kind == K_LANE:
                     if imms[pc] >= LANES[op]:
                         raise _Invalid(f"invalid lane index {imms[pc]}")
                     sig = SIG[op]
                 elif kind == K_MEMARG_LANE:
-                    if not memory_count:
-                        raise _Invalid("unknown memory 0")
-                    align, _offset, lane = imms[pc]
+                    align, memory_offset, memory_index, lane = imms[pc]
+                    if memory_index >= memory_count:
+                        raise _Invalid(f"unknown memory {memory_index}")
                     if align > NATURAL_ALIGN_BY_OP[op]:
                         raise _Invalid("alignment must not be larger than natural")
                     if lane >= LANES[op]:
                         raise _Invalid(f"invalid lane index {lane}")
-                    sig = SIG[op]
+                    if memory64[memory_index]:
+                        sig = SIG64[op]
+                    else:
+                        if memory_offset > 0xFFFFFFFF:
+                            raise _Invalid(f"offset out of range: {memory_offset} on a 32-bit memory")
+                        sig = SIG[op]
                 elif kind == K_SHUFFLE:
                     for lane in imms[pc]:
                         if lane >= 32:
@@ -522,7 +548,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                 elif kind == K_MEMIDX:
                     if imms[pc] >= memory_count:
                         raise _Invalid(f"unknown memory {imms[pc]}")
-                    sig = SIG[op]
+                    sig = SIG64[op] if memory64[imms[pc]] else SIG[op]
                 elif kind == K_REF_NULL:
                     push(imms[pc])
                     if len(stack) > max_height:
@@ -554,14 +580,18 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     for index in imms[pc]:
                         if index >= memory_count:
                             raise _Invalid(f"unknown memory {index}")
-                    sig = SIG[op]
+                    destination, source = imms[pc]
+                    if memory64[destination] or memory64[source]:
+                        sig = _copy_signature(memory64[destination], memory64[source])
+                    else:
+                        sig = SIG[op]
                 elif kind == K_MEMORY_INIT:
                     data_index, memory_index = imms[pc]
                     if memory_index >= memory_count:
                         raise _Invalid(f"unknown memory {memory_index}")
                     if data_index >= context.data_count:
                         raise _Invalid(f"unknown data segment {data_index}")
-                    sig = SIG[op]
+                    sig = SIG64[op] if memory64[memory_index] else SIG[op]
                 elif kind == K_DATA_DROP:
                     if imms[pc] >= context.data_count:
                         raise _Invalid(f"unknown data segment {imms[pc]}")
@@ -581,7 +611,10 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         raise _Invalid(
                             f"type mismatch: elem segment {elem_index} does not match the type of table {table_index}"
                         )
-                    sig = SIG[op]
+                    if table_types[table_index].address_type == I64:
+                        sig = make_signature((I64, I32, I32), ())
+                    else:
+                        sig = SIG[op]
                 elif kind == K_TABLE_COPY:
                     table_types = context.table_types
                     for index in imms[pc]:
@@ -590,22 +623,24 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     destination, source = imms[pc]
                     if table_types[destination].elem_type != table_types[source].elem_type:
                         raise _Invalid(f"type mismatch: table.copy from table {source} to table {destination}")
-                    sig = SIG[op]
+                    sig = _copy_signature(table_types[destination].address_type == I64,
+                                          table_types[source].address_type == I64)
                 elif K_TABLE_GET <= kind <= K_TABLE_FILL:
                     index = imms[pc]
                     if index >= len(context.table_types):
                         raise _Invalid(f"unknown table {index}")
                     ref = context.table_types[index].elem_type
+                    at = context.table_types[index].address_type
                     if kind == K_TABLE_GET:
-                        sig = make_signature((I32,), (ref,))
+                        sig = make_signature((at,), (ref,))
                     elif kind == K_TABLE_SET:
-                        sig = make_signature((I32, ref), ())
+                        sig = make_signature((at, ref), ())
                     elif kind == K_TABLE_SIZE:
-                        sig = make_signature((), (I32,))
+                        sig = make_signature((), (at,))
                     elif kind == K_TABLE_GROW:
-                        sig = make_signature((ref, I32), (I32,))
+                        sig = make_signature((ref, at), (at,))
                     else:
-                        sig = make_signature((I32, ref, I32), ())
+                        sig = make_signature((at, ref, at), ())
                 else:
                     raise _Invalid(f"unknown opcode 0x{op:x}")
             shape, first, second, result, params, pushed = sig

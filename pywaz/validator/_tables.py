@@ -187,6 +187,36 @@ def _build():
 
 
 SIMPLE, KIND, SIG, NATURAL_ALIGN, LANES = _build()
+
+
+def _address_signatures() -> dict:
+    """Signatures of the memory instructions on a 64-bit memory (memory64): addresses, sizes are i64.
+
+    Which operands are addresses: a load's or store's first; ``memory.fill``'s
+    destination and length; ``memory.init``'s destination (its source and length
+    index the data segment, so stay i32); ``memory.size``'s result and
+    ``memory.grow``'s operand and result. ``memory.copy`` mixes the two
+    memories' types and is typed by the validator itself.
+    """
+    positions = {"memory.size": ((), (0,)), "memory.grow": ((0,), (0,)), "memory.fill": ((0, 2), ()),
+                 "memory.init": ((0,), ())}
+    out = {}
+    for code, name in OP_NAMES.items():
+        if IMMEDIATES[code] in ("memarg", "memarg_lane"):
+            params, results = (0,), ()
+        elif name in positions:
+            params, results = positions[name]
+        else:
+            continue
+        _shape, _a, _b, _r, param_types, result_types = SIG[code]
+        param_types = [I64 if i in params else t for i, t in enumerate(param_types)]
+        result_types = [I64 if i in results else t for i, t in enumerate(result_types)]
+        out[code] = make_signature(param_types, result_types)
+    return out
+
+
+SIG64 = _address_signatures()
+"""``SIG64[op]``: the signature of memory instruction ``op`` on a 64-bit memory (``SIG[op]`` on a 32-bit one)."""
 """``SIMPLE[op]`` = :func:`make_signature` tuple of fixed-signature instructions without a
 checked immediate; ``KIND[op]`` = special kind of every other instruction; ``SIG[op]`` = the
 signature of special instructions that have a fixed one; ``NATURAL_ALIGN[op]`` = log2 of the

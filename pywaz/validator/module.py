@@ -28,6 +28,7 @@ from ..ir import (
     I32,
     I64,
     MAX_PAGES,
+    MAX_PAGES64,
     MODE_ACTIVE,
     V128,
     VALTYPE_NAMES,
@@ -46,6 +47,7 @@ _SEC_MEMORY = 5
 _SEC_START = 8
 
 _MAX_TABLE_SIZE = 2**32 - 1
+_MAX_TABLE64_SIZE = 2**64 - 1
 
 # Index-space names in the spec's error wording ("unknown function 3").
 _SPACE_NAMES = {EXTERN_FUNC: "function", EXTERN_TABLE: "table", EXTERN_MEMORY: "memory", EXTERN_GLOBAL: "global"}
@@ -87,11 +89,17 @@ def _check_limits(limits: Limits, bound: int, too_big: str, offset: int | None) 
 
 
 def _check_table_type(table_type, offset: int | None) -> None:
-    _check_limits(table_type.limits, _MAX_TABLE_SIZE, "table size must be at most 2^32-1", offset)
+    if table_type.address_type == I64:
+        _check_limits(table_type.limits, _MAX_TABLE64_SIZE, "table size must be at most 2^64-1", offset)
+    else:
+        _check_limits(table_type.limits, _MAX_TABLE_SIZE, "table size must be at most 2^32-1", offset)
 
 
 def _check_memory_type(memory_type, offset: int | None) -> None:
-    _check_limits(memory_type.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)", offset)
+    if memory_type.address_type == I64:
+        _check_limits(memory_type.limits, MAX_PAGES64, "memory size must be at most 2^48 pages (2^64 bytes)", offset)
+    else:
+        _check_limits(memory_type.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)", offset)
 
 
 def _const_ref_funcs(expr: ConstExpr | None):
@@ -254,7 +262,8 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         if segment.mode == MODE_ACTIVE:
             if segment.table_index >= len(table_types):
                 raise ValidationError(f"unknown table {segment.table_index}", segment.offset)
-            _check_const(segment.offset_expr, I32, const_globals, func_count, extended_const, global_types)
+            _check_const(segment.offset_expr, table_types[segment.table_index].address_type, const_globals,
+                         func_count, extended_const, global_types)
             if table_types[segment.table_index].elem_type != segment.elem_type:
                 raise ValidationError(
                     f"type mismatch: element segment of {VALTYPE_NAMES.get(segment.elem_type, '?')} "
@@ -266,10 +275,12 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         if segment.mode == MODE_ACTIVE:
             if segment.memory_index >= len(memory_types):
                 raise ValidationError(f"unknown memory {segment.memory_index}", segment.offset)
-            _check_const(segment.offset_expr, I32, const_globals, func_count, extended_const, global_types)
+            _check_const(segment.offset_expr, memory_types[segment.memory_index].address_type, const_globals,
+                         func_count, extended_const, global_types)
 
-    if len(memory_types) > 1:
-        raise ValidationError("multiple memories", _section_offset(module, _SEC_MEMORY))
+    if len(memory_types) > 1 and not features.multi_memory:
+        raise ProposalDisabledInvalid("multi_memory", f"the module has {len(memory_types)} memories",
+                                      _section_offset(module, _SEC_MEMORY), "multiple memories")
 
     refs = _declared_refs(module)
     data_count = module.data_count if module.data_count is not None else len(module.datas)
@@ -277,7 +288,7 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         types,
         tuple(func_types),
         tuple(table_types),
-        len(memory_types),
+        tuple(memory_types),
         tuple(global_types),
         tuple(segment.elem_type for segment in module.elements),
         data_count,

@@ -27,7 +27,19 @@ import types
 import typing
 
 from ..errors import ExitError, Trap, TrapKind
-from ..ir import EXTERNREF, FUNCREF, VALTYPE_BY_NAME, GlobalType, Limits, MemoryType, TableType, func_type
+from ..ir import (
+    EXTERNREF,
+    FUNCREF,
+    I32,
+    I64,
+    MAX_PAGES64,
+    VALTYPE_BY_NAME,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    func_type,
+)
 from .objects import Function, Global, Memory, Table
 from .values import from_raw, parse_valtype, to_raw
 
@@ -319,6 +331,14 @@ def _as_list(types, label):
     return list(types)
 
 
+def _address_type(name: str) -> int:
+    if name == "i32":
+        return I32
+    if name == "i64":
+        return I64
+    raise ValueError(f"address type must be 'i32' or 'i64', not {name!r}")
+
+
 class HostModuleBuilder:
     """Collects host definitions for one module name; see the module docstring."""
 
@@ -377,29 +397,36 @@ class HostModuleBuilder:
         value = to_raw(code, value, f"global {name}", self._runtime)
         return self._add(name, Global(GlobalType(code, bool(mutable)), value))
 
-    def memory(self, name: str, minimum: int, maximum: int | None = None) -> HostModuleBuilder:
-        """Add a linear memory of ``minimum`` pages (at most ``maximum``).
+    def memory(self, name: str, minimum: int, maximum: int | None = None, *,
+               address_type: str = "i32") -> HostModuleBuilder:
+        """Add a linear memory of ``minimum`` pages (at most ``maximum``); ``address_type="i64"`` makes it 64-bit.
 
         Raises:
-            ValueError: bad limits.
+            ValueError: bad limits or address type.
         """
-        _check_limits(minimum, maximum, 65536, "memory")
+        address = _address_type(address_type)
+        _check_limits(minimum, maximum, MAX_PAGES64 if address == I64 else 65536, "memory")
         limit = self._runtime.max_memory_pages
         if limit is not None and minimum > limit:
             raise ValueError(f"memory of {minimum} pages exceeds the runtime's max_memory_pages ({limit})")
-        return self._add(name, Memory(MemoryType(Limits(minimum, maximum)), self._runtime.max_memory_pages))
+        memory_type = MemoryType(Limits(minimum, maximum), address)
+        return self._add(name, Memory(memory_type, self._runtime.max_memory_pages))
 
-    def table(self, name: str, elem_type, minimum: int, maximum: int | None = None) -> HostModuleBuilder:
+    def table(self, name: str, elem_type, minimum: int, maximum: int | None = None, *,
+              address_type: str = "i32") -> HostModuleBuilder:
         """Add a table of ``elem_type`` ("funcref" or "externref") with ``minimum`` null entries.
 
+        ``address_type="i64"`` makes it a 64-bit table (table64).
+
         Raises:
-            ValueError: bad element type or limits.
+            ValueError: bad element type, limits or address type.
         """
         code = parse_valtype(elem_type)
         if code not in (FUNCREF, EXTERNREF):
             raise ValueError(f"table element type must be funcref or externref, not {elem_type!r}")
-        _check_limits(minimum, maximum, 0xFFFFFFFF, "table")
-        return self._add(name, Table(TableType(code, Limits(minimum, maximum)), None))
+        address = _address_type(address_type)
+        _check_limits(minimum, maximum, 0xFFFFFFFFFFFFFFFF if address == I64 else 0xFFFFFFFF, "table")
+        return self._add(name, Table(TableType(code, Limits(minimum, maximum), address), None))
 
     def instantiate(self):
         """Create the host instance and register it in the runtime under this module's name.

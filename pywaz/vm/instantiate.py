@@ -24,6 +24,7 @@ from ..ir import (
     EXTERN_KIND_NAMES,
     EXTERN_MEMORY,
     EXTERN_TABLE,
+    I64,
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     PAGE_SIZE,
@@ -48,13 +49,18 @@ def _describe(obj) -> str:
     if isinstance(obj, Function):
         return f"func {obj.type}"
     if isinstance(obj, Table):
-        return f"table {VALTYPE_NAMES.get(obj.type.elem_type)} {_limits_text(len(obj.elements), obj.type.limits.max)}"
+        return (f"table {_address_text(obj.type)}{VALTYPE_NAMES.get(obj.type.elem_type)} "
+                f"{_limits_text(len(obj.elements), obj.type.limits.max)}")
     if isinstance(obj, Memory):
-        return f"memory {_limits_text(len(obj.data) // PAGE_SIZE, obj.type.limits.max)}"
+        return f"memory {_address_text(obj.type)}{_limits_text(len(obj.data) // PAGE_SIZE, obj.type.limits.max)}"
     if isinstance(obj, Global):
         mut = "mut " if obj.type.mutable else ""
         return f"global {mut}{VALTYPE_NAMES.get(obj.type.valtype)}"
     return type(obj).__name__
+
+
+def _address_text(type_) -> str:
+    return "i64 " if type_.address_type == I64 else ""
 
 
 def _limits_text(minimum, maximum) -> str:
@@ -87,8 +93,10 @@ def resolve_imports(validated, lookup) -> list:
                 raise LinkError(f"incompatible import type {where}: expected func {expected}, got {_describe(obj)}")
         elif imp.kind == EXTERN_TABLE:
             expected = imp.desc
-            if obj.type.elem_type != expected.elem_type or not _limits_match(
-                len(obj.elements), obj.type.limits.max, expected.limits
+            if (
+                obj.type.elem_type != expected.elem_type
+                or obj.type.address_type != expected.address_type
+                or not _limits_match(len(obj.elements), obj.type.limits.max, expected.limits)
             ):
                 raise LinkError(
                     f"incompatible import type {where}: expected table {VALTYPE_NAMES.get(expected.elem_type)} "
@@ -96,9 +104,11 @@ def resolve_imports(validated, lookup) -> list:
                 )
         elif imp.kind == EXTERN_MEMORY:
             expected = imp.desc
-            if not _limits_match(len(obj.data) // PAGE_SIZE, obj.type.limits.max, expected.limits):
+            if obj.type.address_type != expected.address_type or not _limits_match(
+                len(obj.data) // PAGE_SIZE, obj.type.limits.max, expected.limits
+            ):
                 raise LinkError(
-                    f"incompatible import type {where}: expected memory "
+                    f"incompatible import type {where}: expected memory {_address_text(expected)}"
                     f"{_limits_text(expected.limits.min, expected.limits.max)}, got {_describe(obj)}"
                 )
         else:

@@ -73,7 +73,7 @@ class Memory:
                 grown = bytearray(new * PAGE_SIZE)
                 grown[: len(self.data)] = self.data
                 self.data = grown
-            except MemoryError:
+            except (MemoryError, OverflowError):
                 return -1
         return old
 
@@ -96,7 +96,7 @@ class Table:
             return -1
         try:
             self.elements.extend([init] * delta)
-        except MemoryError:
+        except (MemoryError, OverflowError):
             return -1
         return old
 

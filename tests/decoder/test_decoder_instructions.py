@@ -7,6 +7,7 @@ import pytest
 from pywaz.decoder import decode_module
 from pywaz.decoder.sections import MAX_LOCALS
 from pywaz.errors import DecodeError
+from pywaz.features import Features
 from pywaz.ir import func_type
 from pywaz.opcodes import IMMEDIATES, OP_NAMES, Op
 from tests.wasmgen import (
@@ -43,19 +44,20 @@ from tests.wasmgen import (
     single_func_module,
     type_section,
     u32,
+    u64,
     v128_const,
     vec,
 )
 
 
-def body_of(code: bytes, locals_=()):
+def body_of(code: bytes, locals_=(), features=None):
     """Decode a one-function module whose body is ``code`` (END included)."""
-    return decode_module(single_func_module(code, locals_=locals_)).codes[0]
+    return decode_module(single_func_module(code, locals_=locals_), features).codes[0]
 
 
-def malformed_body(code: bytes, message: str, locals_=()) -> DecodeError:
+def malformed_body(code: bytes, message: str, locals_=(), features=None) -> DecodeError:
     with pytest.raises(DecodeError) as info:
-        body_of(code, locals_)
+        body_of(code, locals_, features)
     assert info.value.message.startswith(message), info.value.message
     return info.value
 
@@ -74,8 +76,8 @@ SAMPLES = {
     "table": (u32(2), 2),
     "elem": (u32(4), 4),
     "data": (u32(0), 0),
-    "memarg": (memarg(2, 1 << 20), (2, 1 << 20)),
-    "memarg_lane": (memarg(0, 16) + b"\x07", (0, 16, 7)),
+    "memarg": (memarg(2, 1 << 20), (2, 1 << 20, 0)),
+    "memarg_lane": (memarg(0, 16) + b"\x07", (0, 16, 0, 7)),
     "memidx": (b"\x00", 0),
     "memory.init": (u32(9) + b"\x00", (9, 0)),
     "memory.copy": (b"\x00\x00", (0, 0)),
@@ -290,18 +292,61 @@ def test_prefixed_subopcode_may_use_padded_leb():
     ],
 )
 def test_zero_byte_expected(code):
-    malformed_body(code + END, "zero byte expected")
+    """2.0 reserves a zero byte where multiple memories put a memory index."""
+    error = malformed_body(code + END, "zero byte expected", features=Features.wasm2())
+    assert error.proposal == "multi_memory"
+
+
+@pytest.mark.parametrize(
+    "code,expected",
+    [
+        (b"\x41\x00\x40\x80\x00\x1a", 0),  # memory.grow, memory index 0 as a 2-byte LEB
+        (b"\x3f\x01\x1a", 1),
+        (b"\x3f\x80\x80\x80\x80\x00\x1a", 0),
+        (b"\x41\x00\x41\x00\x41\x00\xfc\x0b\x02", 2),  # memory.fill 2
+        (b"\x41\x00\x41\x00\x41\x00\xfc\x0a\x00\x03", (0, 3)),  # memory.copy 0 3
+        (b"\x41\x00\x41\x00\x41\x00\xfc\x08\x05\x01", (5, 1)),  # memory.init data 5, memory 1
+    ],
+)
+def test_memory_indexes(code, expected):
+    body = body_of(code + END)
+    assert expected in body.imms
 
 
 @pytest.mark.parametrize("align", [32, 33, 63, 64, 65])
-def test_memop_flags(align):
-    malformed_body(i32_const(0) + op("i32.load", memarg(align, 0)) + op("drop") + END, "malformed memop flags")
-    malformed_body(i32_const(0) + op("v128.load", memarg(align, 0)) + op("drop") + END, "malformed memop flags")
+def test_memop_flags_2_0(align):
+    wasm2 = Features.wasm2()
+    malformed_body(i32_const(0) + op("i32.load", memarg(align, 0)) + op("drop") + END, "malformed memop flags",
+                   features=wasm2)
+    malformed_body(i32_const(0) + op("v128.load", memarg(align, 0)) + op("drop") + END, "malformed memop flags",
+                   features=wasm2)
+
+
+@pytest.mark.parametrize("flags", [0x80, 0xFF, 0x100])
+def test_memop_flags(flags):
+    malformed_body(i32_const(0) + op("i32.load", memarg(flags, 0)) + op("drop") + END, "malformed memop flags")
+
+
+def test_memarg_flags_3_0():
+    """Below 2**6 the flags are the alignment; bit 6 says a memory index follows the flags."""
+    assert body_of(i32_const(0) + op("i32.load", memarg(63, 0)) + op("drop") + END).imms[1] == (63, 0, 0)
+    load = op("i32.load", u32(0x42) + u32(3) + u64(1 << 40))
+    assert body_of(i32_const(0) + load + op("drop") + END).imms[1] == (2, 1 << 40, 3)
+    lane = op("v128.load8_lane", u32(0x40) + u32(1) + u64(7)) + b"\x0f"
+    assert body_of(i32_const(0) + op("v128.const") + bytes(16) + lane + op("drop") + END).imms[2] == (0, 7, 1, 15)
+
+
+def test_memarg_offset_64_bit_needs_memory64():
+    code = i32_const(0) + op("i32.load", u32(2) + u64(1 << 40)) + op("drop") + END
+    error = malformed_body(code, "integer representation too long", features=Features.wasm2())
+    assert error.proposal == "memory64"
+    malformed_body(i32_const(0) + op("i32.load", u32(2) + b"\x80" * 10 + b"\x02") + op("drop") + END,
+                   "integer")
 
 
 def test_large_alignment_below_32_is_left_to_the_validator():
     body = body_of(i32_const(0) + op("i32.load", memarg(31, 0)) + op("drop") + END)
-    assert body.imms[1] == (31, 0)
+    assert body.imms[1] == (31, 0, 0)
 
 
 def test_memargs_are_interned():

@@ -3,7 +3,7 @@
 import pytest
 
 from pywaz.decoder import decode_module
-from pywaz.features import Features, ProposalDisabledError
+from pywaz.features import Features, ProposalDisabledError, ProposalNotImplementedError
 from pywaz.errors import DecodeError
 from pywaz.ir import (
     EXTERN_FUNC,
@@ -80,14 +80,15 @@ from tests.wasmgen import (
     table_type,
     type_section,
     u32,
+    u64,
     vec,
 )
 
 
-def malformed(data: bytes, message: str) -> DecodeError:
+def malformed(data: bytes, message: str, features=None) -> DecodeError:
     """Decode ``data`` expecting a DecodeError whose message starts with ``message``."""
     with pytest.raises(DecodeError) as info:
-        decode_module(data)
+        decode_module(data, features)
     assert info.value.message.startswith(message), info.value.message
     assert info.value.offset is not None
     return info.value
@@ -282,11 +283,35 @@ def test_two_memories_are_not_a_decode_error():
     assert len(m.memories) == 2  # "multiple memories" is a validation rule
 
 
+def test_limits_flags_2_0():
+    wasm2 = Features.wasm2()
+    malformed(module(section(5, u32(1) + b"\x02\x00")), "integer too large", wasm2)
+    malformed(module(section(5, u32(1) + b"\x81\x00\x00")), "integer representation too long", wasm2)
+    malformed(module(section(4, u32(1) + b"\x70\x08\x00")), "integer too large", wasm2)
+    malformed(module(section(5, u32(1) + b"\x00\x80\x80\x80\x80\x10")), "integer too large", wasm2)
+    assert malformed(module(section(5, u32(1) + b"\x04\x00")), "integer too large", wasm2).proposal == "memory64"
+    assert malformed(module(section(5, u32(1) + b"\x03\x00\x01")), "integer too large", wasm2).proposal == "threads"
+
+
 def test_limits_flags():
-    malformed(module(section(5, u32(1) + b"\x02\x00")), "integer too large")
-    malformed(module(section(5, u32(1) + b"\x81\x00\x00")), "integer representation too long")
-    malformed(module(section(4, u32(1) + b"\x70\x08\x00")), "integer too large")
+    malformed(module(section(5, u32(1) + b"\x08\x00")), "malformed limits flags")
+    malformed(module(section(5, u32(1) + b"\x81\x00\x00")), "malformed limits flags")
+    malformed(module(section(4, u32(1) + b"\x70\x02\x00")), "malformed limits flags")  # a shared table
     malformed(module(section(5, u32(1) + b"\x00\x80\x80\x80\x80\x10")), "integer too large")
+
+
+def test_64_bit_limits():
+    m = decode_module(module(section(4, u32(1) + b"\x70\x04" + u64(1 << 33))
+                             + section(5, u32(1) + b"\x05" + u64(1) + u64(1 << 40))))
+    assert m.memories[0] == MemoryType(Limits(1, 1 << 40), I64)
+    assert m.tables[0] == TableType(FUNCREF, Limits(1 << 33), I64)
+    assert decode_module(module(memory_section(memory_type(1)))).memories[0].address_type == I32
+
+
+def test_shared_memory_is_the_threads_proposal():
+    with pytest.raises(ProposalNotImplementedError) as info:
+        decode_module(module(section(5, u32(1) + b"\x03\x00\x01")))
+    assert info.value.proposal == "threads"
 
 
 # ---------------------------------------------------------------- global, export, start

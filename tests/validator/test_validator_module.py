@@ -90,8 +90,6 @@ INVALID_WAT = [
         '(module (import "m" "t" (table 5 4 funcref)))',
         "size minimum must not be greater than maximum",
     ),
-    ("multiple-memories", "(module (memory 1) (memory 1))", "multiple memories"),
-    ("multiple-memories-import", '(module (import "m" "mem" (memory 1)) (memory 1))', "multiple memories"),
     # start
     ("start-unknown", "(module (start 2))", "unknown function 2"),
     ("start-params", "(module (func $s (param i32)) (start $s))", "start function"),
@@ -113,6 +111,13 @@ INVALID_WAT = [
 @pytest.mark.parametrize("text,prefix", [case[1:] for case in INVALID_WAT], ids=[case[0] for case in INVALID_WAT])
 def test_invalid_module(text, prefix):
     invalid(text, prefix)
+
+
+@pytest.mark.parametrize("text", ["(module (memory 1) (memory 1))", '(module (import "m" "mem" (memory 1)) (memory 1))'])
+def test_multiple_memories_are_2_0_invalid_and_3_0_valid(text):
+    error = invalid(text, "multiple memories", Features.wasm2())
+    assert error.proposal == "multi_memory"
+    assert len(validate_wat(text).memory_types) == 2
 
 
 VALID_WAT = [

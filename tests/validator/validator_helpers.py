@@ -31,12 +31,12 @@ def validate_wat(text: str):
     return validate_bytes(wat_bytes(text))
 
 
-def invalid(data_or_text, prefix: str) -> ValidationError:
+def invalid(data_or_text, prefix: str, features=None) -> ValidationError:
     """Assert the module (wat text or bytes) is invalid with a message starting with ``prefix``."""
     data = wat_bytes(data_or_text) if isinstance(data_or_text, str) else data_or_text
-    module = decode_module(data)
+    module = decode_module(data, features)
     with pytest.raises(ValidationError) as caught:
-        validate(module)
+        validate(module, features=features)
     assert caught.value.message.startswith(prefix), caught.value.message
     return caught.value
 
