@@ -136,7 +136,11 @@ def data_drop(instance, data_index: int) -> None:
 
 
 def memory_grow(memory, delta: int) -> int:
-    return memory.grow(delta) & 0xFFFFFFFF
+    return memory.grow(delta) & 0xFFFFFFFF  # -1 (failure) as an i32
+
+
+def memory_grow64(memory, delta: int) -> int:
+    return memory.grow(delta) & 0xFFFFFFFFFFFFFFFF  # -1 (failure) as an i64 (memory64)
 
 
 # ------------------------------------------------------------ tables
@@ -157,7 +161,11 @@ def table_set(table, index: int, value) -> None:
 
 
 def table_grow(table, value, delta: int) -> int:
-    return table.grow(delta, value) & 0xFFFFFFFF
+    return table.grow(delta, value) & 0xFFFFFFFF  # -1 (failure) as an i32
+
+
+def table_grow64(table, value, delta: int) -> int:
+    return table.grow(delta, value) & 0xFFFFFFFFFFFFFFFF  # -1 (failure) as an i64 (table64)
 
 
 def table_fill(table, index: int, value, n: int) -> None:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from .._records import record, replace
 from ..errors import PywazError, TrapFrame
-from ..ir import ValidatedModule
+from ..ir import I64, ValidatedModule
 from . import linetable
 
 if TYPE_CHECKING:
@@ -123,8 +123,12 @@ def compile_function(validated: ValidatedModule, local_index: int, fuel: bool = 
     name = _python_name(func_index, module.names.function_names.get(func_index))
     global_mutable = tuple(g.mutable for g in validated.global_types)
     imported = validated.num_imported_funcs
+    widths = {
+        "memory64": tuple(memory.address_type == I64 for memory in validated.memory_types),
+        "table64": tuple(table.address_type == I64 for table in validated.table_types),
+    }
     lowered = lower_function(
-        info, validated.func_types, global_mutable, module.types, name, num_imported=imported, fuel=fuel
+        info, validated.func_types, global_mutable, module.types, name, num_imported=imported, fuel=fuel, **widths
     )
     try:
         code = _compile_source(lowered, func_index)
@@ -140,6 +144,7 @@ def compile_function(validated: ValidatedModule, local_index: int, fuel: bool = 
             force_flat=True,
             num_imported=imported,
             fuel=fuel,
+            **widths,
         )
         try:
             code = _compile_source(lowered, func_index)

@@ -29,16 +29,22 @@ def lower_function(
     force_flat: bool = False,
     num_imported: int = 0,
     fuel: bool = False,
+    memory64: tuple[bool, ...] = (),
+    table64: tuple[bool, ...] = (),
 ) -> LoweredFunction:
     """Lower ``info`` to the source of ``def name(l0, ...)``.
 
     ``func_types`` is the module's function index space types, ``global_mutable``
     one bool per global, ``types`` the module's type section, ``num_imported``
     how many functions are imported. ``force_flat`` lowers the whole body flat;
-    ``fuel`` emits fuel metering (see the module docstring).
+    ``fuel`` emits fuel metering (see the module docstring). ``memory64`` and
+    ``table64`` say, per memory and per table, whether it is 64-bit: the
+    generated code is specialised on it (i64 results, wider bounds).
 
     Raises:
         UnsupportedOpcode: the body uses an instruction this engine cannot lower.
     """
     lowering = FunctionLowering(info, func_types, global_mutable, types, name, force_flat, num_imported, fuel)
+    lowering.memory64 = memory64
+    lowering.table64 = table64
     return lowering.lower()

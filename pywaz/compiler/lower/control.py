@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .core import EXPR, FunctionLowering, MAX_DEPTH, MAX_TEXT, _BLOCK, _FUNC, _Frame, _IF, _LOOP
+from .core import EXPR, FunctionLowering, MAX_DEPTH, MAX_TEXT, _BLOCK, _FUNC, _Frame, _IF, _LOOP, memory_local
 
 
 def _block_arity(blocks, pc):
@@ -329,8 +329,8 @@ def _finish_call(low, call_text: str, n_results: int) -> None:
         low.out.line(f"{names} = {call_text}")
         for _ in range(n_results):
             low.push_slot()
-    if low.uses_memory:
-        low.out.line("_m = _mem0.data")
+    for memory_index in low.memory_indexes:  # the callee may have grown a memory into a new bytearray
+        low.out.line(f"{memory_local(memory_index)} = _mem{memory_index}.data")
 
 
 def _lower_call(low, code, imm, pc, offset, blocks):

@@ -326,7 +326,7 @@ class _PrePass:
         self.islands: set[int] = set()
         if max_loops > MAX_PY_LOOPS or max_indent + _BASE_INDENT > MAX_INDENT:
             self._choose_islands(ops, imms, blocks, targeted, elided)
-        self.uses_memory = any(code in _MEMORY_DATA_OPS for code in ops)
+        self.memory_indexes = memory_data_indexes(ops, imms)
 
     def _choose_islands(self, ops, imms, blocks, targeted, elided) -> None:
         """Pick the subtrees lowered flat so the structured rest fits CPython's limits.
@@ -402,8 +402,22 @@ class _PrePass:
 _BASE_INDENT = 4
 _ISLAND_INDENT = 28
 
-# Instructions that read the local ``_m`` (memory 0's bytearray).
+# Instructions that read a memory's bytearray local (``_m`` for memory 0, ``_m1``... for the others).
 _MEMORY_DATA_OPS = frozenset(range(0x28, 0x41)) | frozenset(range(0xFD00, 0xFD0C)) | frozenset(range(0xFD54, 0xFD5E))
+
+
+def memory_local(memory_index: int) -> str:
+    """The generated-code local holding memory ``memory_index``'s bytearray: ``_m``, ``_m1``, ..."""
+    return f"_m{memory_index}" if memory_index else "_m"
+
+
+def memory_data_indexes(ops, imms) -> tuple[int, ...]:
+    """The memories whose bytearray a body reads through a local, sorted (``()`` for none)."""
+    found = set()
+    for code, imm in zip(ops, imms):
+        if code in _MEMORY_DATA_OPS:
+            found.add(imm if type(imm) is int else imm[2])  # memory.size/grow: the index; memargs: (a, o, index...)
+    return tuple(sorted(found))
 
 
 class FunctionLowering:
@@ -444,7 +458,13 @@ class FunctionLowering:
         self.flat = pre.flat or force_flat
         self.islands = set() if self.flat else pre.islands
         self.island_saved = None  # (structured out, structured regions) while inside an island
-        self.uses_memory = pre.uses_memory
+        self.memory_indexes = pre.memory_indexes  # memories with a bytearray local (see memory_local)
+        self.uses_memory = bool(self.memory_indexes)
+        # Per memory and table: True when 64-bit (memory64), set by lower_function.
+        self.memory64: tuple[bool, ...] = ()
+        self.table64: tuple[bool, ...] = ()
+        # A 64-bit address may be too large for struct's ssize_t offset, which raises OverflowError.
+        self.catch_overflow = False
         self.regions: dict[int, _Out] = {}
         self.label_count = 0
         self.label_used: set[int] = set()
@@ -673,8 +693,8 @@ class FunctionLowering:
         for zero, names in by_zero.items():
             for start in range(0, len(names), 64):
                 head.line(" = ".join(names[start : start + 64]) + f" = {zero}")
-        if self.uses_memory:
-            head.line("_m = _mem0.data")
+        for memory_index in self.memory_indexes:
+            head.line(f"{memory_local(memory_index)} = _mem{memory_index}.data")
         if self.uses_br:
             head.line("_br = 0")
         if self.flat:
@@ -693,7 +713,8 @@ class FunctionLowering:
         if guarded:
             head.close()
             if self.catch_index:
-                head.open("except (IndexError, _StructError):")
+                head.open("except (IndexError, _StructError, OverflowError):" if self.catch_overflow
+                          else "except (IndexError, _StructError):")
                 head.line("_trap_oob_memory()")
                 head.close()
             if self.catch_div:

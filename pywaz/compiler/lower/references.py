@@ -1,4 +1,10 @@
-"""Table and reference instructions: ``table.*``, ``elem.drop``, ``ref.null``, ``ref.is_null``, ``ref.func``."""
+"""Table and reference instructions: ``table.*``, ``elem.drop``, ``ref.null``, ``ref.is_null``, ``ref.func``.
+
+Table N is the instance global ``_tN``. Indexes are unsigned Python ints
+and the helpers compare them with the table's length, so 64-bit tables
+(table64) share the code of 32-bit ones; only ``table.grow``'s failure
+value is specialised on the width.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +30,8 @@ def _lower_table_grow(low, code, imm, pc, offset, blocks):
     value, delta = low.take(2)
     low.flush()
     name = f"s{len(low.stack)}"
-    low.out.line(f"{name} = _table_grow(_t{imm}, {low.val(value)}, {low.val(delta)})")
+    grow = "_table_grow64" if imm < len(low.table64) and low.table64[imm] else "_table_grow"
+    low.out.line(f"{name} = {grow}(_t{imm}, {low.val(value)}, {low.val(delta)})")
     low.push_slot()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ... import opcodes as op
 from .core import CONST, EXPR
-from .memory import _address
+from .memory import _address, memory_access
 
 
 def _lower_v128_const(low, code, imm, pc, offset, blocks):
@@ -37,13 +37,13 @@ def _simd_lowerers():
 
     def memory_op(name: str, is_store: bool, has_lane: bool):
         def lower(low, code, imm, pc, offset, blocks):
-            low.catch_index = True
+            local = memory_access(low, imm[2])
             count = 2 if (is_store or has_lane) else 1
             operands = low.take(count)
             address = (low.val(operands[0]), operands[0][1], None, operands[0][3])
-            args = ["_m", _address(address, imm[1])] + [low.val(e) for e in operands[1:]]
+            args = [local, _address(address, imm[1])] + [low.val(e) for e in operands[1:]]
             if has_lane:
-                args.append(str(imm[2]))
+                args.append(str(imm[3]))
             text = low.site(f"{name}({', '.join(args)})", offset)
             if is_store:
                 low.flush()
