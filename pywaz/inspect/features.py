@@ -4,7 +4,8 @@ Enters: a decoded :class:`~pywaz.ir.Module`. Leaves: a list of
 :class:`FeatureUse` records, one per feature found, in :data:`FEATURES` order,
 each with the first piece of evidence (an opcode at a byte offset, a type, a
 section). Detection follows the proposals that make up WebAssembly 2.0, plus
-the 3.0 ones pywaz implements (extended constant expressions, relaxed SIMD):
+the 3.0 ones pywaz implements (extended constant expressions, relaxed SIMD,
+64-bit memories and tables, multiple memories):
 an instruction, value type or encoding that did not exist before marks its
 proposal as used.
 """
@@ -16,6 +17,9 @@ from itertools import compress, count
 
 from ..ir import (
     EXTERN_GLOBAL,
+    EXTERN_MEMORY,
+    EXTERN_TABLE,
+    I64,
     EXTERNREF,
     FUNCREF,
     MODE_ACTIVE,
@@ -37,6 +41,8 @@ REFERENCE_TYPES = "reference-types"
 SIMD = "simd"
 EXTENDED_CONST = "extended-const"
 RELAXED_SIMD = "relaxed-simd"
+MEMORY64 = "memory64"
+MULTI_MEMORY = "multi-memory"
 
 FEATURES = (
     MUTABLE_GLOBALS,
@@ -48,6 +54,8 @@ FEATURES = (
     SIMD,
     EXTENDED_CONST,
     RELAXED_SIMD,
+    MEMORY64,
+    MULTI_MEMORY,
 )
 """Every feature :func:`detect_features` reports, in report order."""
 
@@ -103,6 +111,7 @@ def detect_features(module: Module) -> list[FeatureUse]:
     _scan_types(module, note)
     _scan_globals(module, note)
     _scan_tables_and_segments(module, note)
+    _scan_memories(module, note)
     _scan_constant_expressions(module, note)
     _scan_code(module, note)
     return [found[name] for name in FEATURES if name in found]
@@ -170,6 +179,20 @@ def _scan_tables_and_segments(module: Module, note) -> None:
             note(BULK_MEMORY, f"data segment {index} is passive", segment.offset)
     if module.data_count is not None:
         note(BULK_MEMORY, "has a data count section")
+
+
+def _scan_memories(module: Module, note) -> None:
+    """64-bit memories and tables (memory64), and more than one memory (multiple memories)."""
+    tables = [imp.desc for imp in module.imports if imp.kind == EXTERN_TABLE] + list(module.tables)
+    memories = [imp.desc for imp in module.imports if imp.kind == EXTERN_MEMORY] + list(module.memories)
+    for index, memory in enumerate(memories):
+        if memory.address_type == I64:
+            note(MEMORY64, f"memory {index} is 64-bit")
+    for index, table in enumerate(tables):
+        if table.address_type == I64:
+            note(MEMORY64, f"table {index} is 64-bit")
+    if len(memories) > 1:
+        note(MULTI_MEMORY, f"{len(memories)} memories")
 
 
 def _scan_constant_expressions(module: Module, note) -> None:

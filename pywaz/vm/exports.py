@@ -237,6 +237,11 @@ class ExportedMemory(_Owned):
         return len(self.memory.data) // PAGE_SIZE
 
     @property
+    def address_type(self) -> str:
+        """``"i64"`` for a 64-bit memory (memory64), whose addresses are i64, else ``"i32"``."""
+        return VALTYPE_NAMES[self.memory.type.address_type]
+
+    @property
     def data_size(self) -> int:
         """Current size in bytes."""
         self._check()
@@ -452,6 +457,11 @@ class ExportedTable(_Owned):
         self._check()
         return len(self.table.elements)
 
+    @property
+    def address_type(self) -> str:
+        """``"i64"`` for a 64-bit table (table64), whose indexes are i64, else ``"i32"``."""
+        return VALTYPE_NAMES[self.table.type.address_type]
+
     def _index(self, index):
         if isinstance(index, bool) or not isinstance(index, int):
             raise TypeError(f"index must be an int, not {type(index).__name__}")
@@ -531,6 +541,23 @@ class Exports(Mapping):
         if found is None:
             found = self._wrapped[name] = wrap(self._raw[name], self._owner, self._runtime)
         return found
+
+    def memories(self) -> dict:
+        """Every exported memory by export name, in export order (several with multiple memories)."""
+        return {name: self[name] for name, obj in self._raw.items() if isinstance(obj, Memory)}
+
+    def memory(self, name: str = "memory") -> ExportedMemory:
+        """The memory exported as ``name`` (default ``"memory"``, the name WASI uses).
+
+        Raises:
+            KeyError: the module exports nothing by that name, or something other than a memory.
+        """
+        obj = self.raw(name) if name in self._raw else None
+        if not isinstance(obj, Memory):
+            memories = [n for n, o in self._raw.items() if isinstance(o, Memory)]
+            found = "something else" if name in self._raw else "nothing"
+            raise KeyError(f"the instance exports {found} as {name!r}; its memories: {memories or 'none'}")
+        return self[name]
 
     def raw(self, name):
         """The raw store object (Function, Memory, Global or Table) exported as ``name``."""
