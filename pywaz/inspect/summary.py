@@ -21,6 +21,8 @@ from ..ir import (
     EXTERN_KIND_NAMES,
     EXTERN_MEMORY,
     EXTERN_TABLE,
+    I32,
+    I64,
     GlobalType,
     MemoryType,
     Module,
@@ -246,11 +248,12 @@ def _type_ref(module: Module, type_index: int) -> str:
 
 
 def _desc_text(desc) -> str:
-    """The wat-like type of a table, memory or global: ``funcref 1 10``, ``1``, ``(mut i32)``."""
+    """The wat-like type of a table, memory or global: ``1 10 funcref``, ``1``, ``i64 1``, ``(mut i32)``."""
+    address = "i64 " if getattr(desc, "address_type", I32) == I64 else ""
     if isinstance(desc, TableType):
-        return f"{limits_text(desc.limits)} {valtype_name(desc.elem_type)}"
+        return f"{address}{limits_text(desc.limits)} {valtype_name(desc.elem_type)}"
     if isinstance(desc, MemoryType):
-        return limits_text(desc.limits)
+        return address + limits_text(desc.limits)
     if isinstance(desc, GlobalType):
         return f"(mut {valtype_name(desc.valtype)})" if desc.mutable else valtype_name(desc.valtype)
     return "?"
