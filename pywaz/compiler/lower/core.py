@@ -34,6 +34,7 @@ How the code is shaped (see DESIGN.md, "Lowering"):
 from __future__ import annotations
 
 import math
+from itertools import compress
 
 from ... import opcodes as op
 from ...errors import PywazError
@@ -413,11 +414,10 @@ def memory_local(memory_index: int) -> str:
 
 def memory_data_indexes(ops, imms) -> tuple[int, ...]:
     """The memories whose bytearray a body reads through a local, sorted (``()`` for none)."""
-    found = set()
-    for code, imm in zip(ops, imms):
-        if code in _MEMORY_DATA_OPS:
-            found.add(imm if type(imm) is int else imm[2])  # memory.size/grow: the index; memargs: (a, o, index...)
-    return tuple(sorted(found))
+    # compress/map keep the scan over every instruction in C; memory.size/grow carry the index itself,
+    # memargs (align, offset, index, ...) carry it third.
+    used = compress(imms, map(_MEMORY_DATA_OPS.__contains__, ops))
+    return tuple(sorted({imm if type(imm) is int else imm[2] for imm in used}))
 
 
 class FunctionLowering:

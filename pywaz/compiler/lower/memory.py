@@ -57,6 +57,8 @@ def memory_access(low, memory_index: int) -> str:
     """Note that the function reads memory ``memory_index`` (which may trap) and return its local."""
     low.uses_memory = True
     low.catch_index = True
+    if not memory_index and not low.catch_overflow and not (low.memory64 and low.memory64[0]):
+        return "_m"  # the common case, a single 32-bit memory: as cheap as in 2.0
     if is_memory64(low, memory_index):
         low.catch_overflow = True
     return memory_local(memory_index)
