@@ -40,12 +40,12 @@ class FakeHostBuilder:
         self.parts.append(("global", name, valtype, value, mutable))
         return self
 
-    def memory(self, name, minimum, maximum):
-        self.parts.append(("memory", name, minimum, maximum))
+    def memory(self, name, minimum, maximum, address_type="i32"):
+        self.parts.append(("memory", name, minimum, maximum) + ((address_type,) if address_type != "i32" else ()))
         return self
 
-    def table(self, name, elem_type, minimum, maximum):
-        self.parts.append(("table", name, elem_type, minimum, maximum))
+    def table(self, name, elem_type, minimum, maximum, address_type="i32"):
+        self.parts.append(("table", name, elem_type, minimum, maximum) + ((address_type,) if address_type != "i32" else ()))
         return self
 
     def instantiate(self):
@@ -209,6 +209,7 @@ def test_fresh_runtime_per_script_with_spectest_host_module_registered():
     names = {part[1] for part in first.host_parts}
     assert {"print_i32", "print_f64_f64", "global_i32", "global_f64", "table", "memory"} <= names
     assert ("table", "table", "funcref", 10, 20) in first.host_parts
+    assert ("table", "table64", "funcref", 10, 20, "i64") in first.host_parts
     assert ("memory", "memory", 1, 2) in first.host_parts
 
 
