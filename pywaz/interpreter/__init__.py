@@ -1,12 +1,16 @@
 """The interpreter engine: runs validated function bodies without generating code.
 
 :class:`InterpreterEngine` implements :class:`pywaz.api.Engine` for every
-WebAssembly 2.0 instruction, SIMD included. Each function is lowered once, on
+WebAssembly 2.0 instruction, SIMD included, and the 3.0 proposals pywaz runs
+(relaxed SIMD, 64-bit memories and tables, multiple memories). Each function is lowered once, on
 its first call, to a flat program of small-int codes with resolved branch
 targets and fused instruction sequences (:mod:`.prepare`); one dispatch loop
-(:mod:`.machine`) runs it with an explicit frame stack. Out-of-line helpers:
-:mod:`.misc` (table, bulk memory), :mod:`.vector` (vector instructions, on the
-shared lane library :mod:`pywaz.simd`).
+(:mod:`.machine`) runs it with an explicit frame stack; loads and stores of a
+single 32-bit memory 0 run inline there. Out-of-line helpers, gathered by
+opcode in :mod:`.misc`: :mod:`.memory` (memory management, bulk memory, and
+loads and stores of other memories and 64-bit ones), :mod:`.tables` (table
+instructions), :mod:`.vector` (vector instructions, on the shared lane
+library :mod:`pywaz.simd`).
 """
 
 from .engine import InterpreterArtifact, InterpreterEngine
