@@ -39,6 +39,8 @@ REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 PROPOSALS_ON = {
     "bulk-memory": ["--bulk-memory-enabled", "true"],
     "extended-const": ["--extended-const-enabled", "true"],
+    "memory64": ["--memory64-enabled", "true"],
+    "multi-memory": ["--max-memories", "3"],
     "multi-value": ["--multi-value-enabled", "true"],
     "reference-types": ["--reference-types-enabled", "true"],
     "saturating-float-to-int": ["--saturating-float-to-int-enabled", "true"],
@@ -48,8 +50,6 @@ PROPOSALS_ON = {
 PROPOSALS_OFF = {
     "exceptions": ["--exceptions-enabled", "false"],
     "gc": ["--gc-enabled", "false"],
-    "memory64": ["--memory64-enabled", "false"],
-    "multi-memory": ["--max-memories", "1"],
     # Implemented, but the reference's results are the host CPU's (or its own deterministic choice, not the
     # spec's deterministic profile pywaz follows): compared against the spec tests instead.
     "relaxed-simd": ["--relaxed-simd-enabled", "false"],
@@ -70,6 +70,7 @@ SHAPE = [
     "--canonicalize-nans", "true",
     "--memory-max-size-required", "true",
     "--max-memory32-bytes", str(16 * 65536),
+    "--max-memory64-bytes", str(16 * 65536),
     "--table-max-size-required", "true",
     "--max-table-elements", "1000",
     "--max-tables", "3",
@@ -215,6 +216,8 @@ def _reference_config():
     config = wasmtime.Config()
     config.wasm_simd = True
     config.wasm_relaxed_simd_deterministic = True
+    config.wasm_memory64 = True
+    config.wasm_multi_memory = True
     config.epoch_interruption = False
     config.consume_fuel = True
     return config
