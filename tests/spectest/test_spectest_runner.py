@@ -41,11 +41,13 @@ class FakeHostBuilder:
         return self
 
     def memory(self, name, minimum, maximum, address_type="i32"):
-        self.parts.append(("memory", name, minimum, maximum) + ((address_type,) if address_type != "i32" else ()))
+        wide = (address_type,) if address_type != "i32" else ()
+        self.parts.append(("memory", name, minimum, maximum) + wide)
         return self
 
     def table(self, name, elem_type, minimum, maximum, address_type="i32"):
-        self.parts.append(("table", name, elem_type, minimum, maximum) + ((address_type,) if address_type != "i32" else ()))
+        wide = (address_type,) if address_type != "i32" else ()
+        self.parts.append(("table", name, elem_type, minimum, maximum) + wide)
         return self
 
     def instantiate(self):

@@ -18,7 +18,8 @@ VALID = [
     ("store-i64-address", "(module (memory i64 1) (func (i64.store offset=0x100000000 (i64.const 0) (i64.const 1))))"),
     ("size-grow-i64", "(module (memory i64 1) (func (result i64) (memory.grow (memory.size))))"),
     ("fill-i64", "(module (memory i64 1) (func (memory.fill (i64.const 0) (i32.const 0) (i64.const 1))))"),
-    ("init-i64", "(module (memory i64 1) (data \"x\") (func (memory.init 0 (i64.const 0) (i32.const 0) (i32.const 1))))"),
+    ("init-i64", "(module (memory i64 1) (data \"x\")"
+                 " (func (memory.init 0 (i64.const 0) (i32.const 0) (i32.const 1))))"),
     ("copy-64-64", "(module (memory i64 1) (func (memory.copy (i64.const 0) (i64.const 0) (i64.const 1))))"),
     ("copy-64-32", "(module (memory $a i64 1) (memory $b 1)"
                    " (func (memory.copy $a $b (i64.const 0) (i32.const 0) (i32.const 1))))"),
@@ -35,7 +36,8 @@ VALID = [
     ("table64-call-indirect", "(module (table i64 1 funcref) (func (call_indirect (i64.const 0))))"),
     ("table64-copy-mixed", "(module (table $a i64 1 funcref) (table $b 1 funcref)"
                            " (func (table.copy $a $b (i64.const 0) (i32.const 0) (i32.const 1))))"),
-    ("table64-init", "(module (table i64 1 funcref) (elem func) (func (table.init 0 (i64.const 0) (i32.const 0) (i32.const 0))))"),
+    ("table64-init", "(module (table i64 1 funcref) (elem func)"
+                     " (func (table.init 0 (i64.const 0) (i32.const 0) (i32.const 0))))"),
     ("elem-i64-offset", "(module (table i64 1 funcref) (elem (i64.const 0) func))"),
 ]
 
@@ -46,11 +48,13 @@ def test_valid(text):
 
 
 INVALID = [
-    ("load-i32-address-on-64", "(module (memory i64 1) (func (result i32) (i32.load (i32.const 0))))", "type mismatch"),
+    ("load-i32-address-on-64", "(module (memory i64 1) (func (result i32) (i32.load (i32.const 0))))",
+     "type mismatch"),
     ("load-i64-address-on-32", "(module (memory 1) (func (result i32) (i32.load (i64.const 0))))", "type mismatch"),
     ("size-is-i64", "(module (memory i64 1) (func (result i32) (memory.size)))", "type mismatch"),
     ("copy-64-32-i64-length", "(module (memory $a i64 1) (memory $b 1)"
-                              " (func (memory.copy $a $b (i64.const 0) (i32.const 0) (i64.const 1))))", "type mismatch"),
+                              " (func (memory.copy $a $b (i64.const 0) (i32.const 0) (i64.const 1))))",
+     "type mismatch"),
     ("init-i64-length", "(module (memory i64 1) (data \"x\")"
                         " (func (memory.init 0 (i64.const 0) (i32.const 0) (i64.const 1))))", "type mismatch"),
     ("data-i32-offset-on-64", "(module (memory i64 1) (data (i32.const 8) \"x\"))", "type mismatch"),

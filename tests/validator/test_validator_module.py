@@ -113,7 +113,10 @@ def test_invalid_module(text, prefix):
     invalid(text, prefix)
 
 
-@pytest.mark.parametrize("text", ["(module (memory 1) (memory 1))", '(module (import "m" "mem" (memory 1)) (memory 1))'])
+TWO_MEMORIES = ["(module (memory 1) (memory 1))", '(module (import "m" "mem" (memory 1)) (memory 1))']
+
+
+@pytest.mark.parametrize("text", TWO_MEMORIES)
 def test_multiple_memories_are_2_0_invalid_and_3_0_valid(text):
     error = invalid(text, "multiple memories", Features.wasm2())
     assert error.proposal == "multi_memory"
