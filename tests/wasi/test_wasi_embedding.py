@@ -89,6 +89,32 @@ def test_run_command_returns_the_exit_code(engine, tmp_path):
     assert out.read_bytes() == b"hi from wasm\n"
 
 
+# Multiple memories: memory 0 is scratch, the exported "memory" (memory 1) holds the iovec and the text.
+TWO_MEMORIES_WAT = """(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory $scratch 1)
+  (memory $shared (export "memory") 1)
+  (data (memory $scratch) (i32.const 0) "\\ff\\ff\\ff\\ff\\ff\\ff\\ff\\ff")
+  (data (memory $shared) (i32.const 16) "two memories\\n")
+  (func (export "_start")
+    (i32.store $shared (i32.const 0) (i32.const 16))
+    (i32.store $shared (i32.const 4) (i32.const 13))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $proc_exit (i32.load $shared (i32.const 8))))
+)
+"""
+
+
+@pytest.mark.parametrize("engine", ["interpreter", "compiler"])
+def test_wasi_uses_the_memory_exported_as_memory(engine, tmp_path):
+    wasm = wasmtime.wat2wasm(TWO_MEMORIES_WAT)
+    out = tmp_path / "out.txt"
+    with pywaz.Runtime(engine) as runtime:
+        assert run_command(runtime, wasm, WasiConfig(stdout=out)) == 13
+    assert out.read_bytes() == b"two memories\n"
+
+
 def test_run_command_without_start_is_an_error():
     wasm = wasmtime.wat2wasm('(module (memory (export "memory") 1))')
     with pywaz.Runtime() as runtime, pytest.raises(PywazError, match="_start"):
