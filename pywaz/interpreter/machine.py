@@ -22,7 +22,10 @@ from ..numeric import f32_from_bits, f32_to_bits
 from ..vm.interrupt import Interrupted
 from ..vm.objects import CallDepth
 
-_struct_error = struct.error
+# What an inline load or store past the end raises: struct.error, or OverflowError (unpack) /
+# IndexError (pack) when a 64-bit memory's effective address (memory64) is beyond what struct takes
+# as an offset. The operand stack is validated, so its pops never raise IndexError themselves.
+_struct_error = (struct.error, OverflowError, IndexError)
 
 
 class UnsupportedInstruction(PywazError, NotImplementedError):

@@ -7,10 +7,10 @@ requires. Operands are unsigned Python ints, so the same comparisons serve
 32-bit memories and 64-bit ones (memory64), where ``address + n`` may exceed
 2**64; only ``memory.grow``'s failure value (-1) depends on the width.
 
-The dispatch loop runs loads and stores of memory 0 inline when it is a
-32-bit memory; :func:`load` and :func:`store` build the out-of-line forms for
-every other memory and for 64-bit memories, whose effective address may be
-too large for ``struct`` to take (``OverflowError``).
+The dispatch loop runs loads and stores of memory 0 inline (for a 64-bit
+memory 0 it also catches the ``OverflowError`` of an effective address too
+large for ``struct``); :func:`load` and :func:`store` build the out-of-line
+forms for every other memory.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import struct
 from array import array
 
 from .. import numeric
-from ..ir import EXTERNREF, F32, F64, FUNCREF, I32
+from ..ir import EXTERNREF, F32, F64, FUNCREF
 from ..simd import SIMD_ARITY, SIMD_OPS
 from . import memory, vector
 
@@ -199,10 +199,8 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
     nresults = len(info.type.results)
     direct = _DIRECT
     fixed = _FIXED
-    # Loads and stores run inline on memory 0 when it is 32-bit; other memories and 64-bit
-    # ones run out of line (see .memory).
-    memory_types = validated.memory_types
-    inline_memory = bool(memory_types) and memory_types[0].address_type == I32
+    # Loads and stores of memory 0 (32- or 64-bit) run inline; other memories' run out of line (see .memory).
+    inline_memory = bool(validated.memory_types)
     append = _append
 
     prog: list = []
