@@ -115,15 +115,21 @@ def write_summary_text(out, path: str, summary: dict, style: Style) -> None:
     write_table(
         out,
         "tables",
-        ["index", "elem", "min", "max", "imported"],
-        [[t["index"], t["elem_type"], t["min"], t["max"], "yes" if t["imported"] else ""] for t in summary["tables"]],
+        ["index", "elem", "min", "max", "address", "imported"],
+        [
+            [t["index"], t["elem_type"], t["min"], t["max"], t["address_type"], "yes" if t["imported"] else ""]
+            for t in summary["tables"]
+        ],
         style,
     )
     write_table(
         out,
         "memories",
-        ["index", "min pages", "max pages", "imported"],
-        [[m["index"], m["min"], m["max"], "yes" if m["imported"] else ""] for m in summary["memories"]],
+        ["index", "min pages", "max pages", "address", "imported"],
+        [
+            [m["index"], m["min"], m["max"], m["address_type"], "yes" if m["imported"] else ""]
+            for m in summary["memories"]
+        ],
         style,
     )
     write_table(

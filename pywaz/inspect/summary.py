@@ -204,12 +204,19 @@ def summary_of(
                 "elem_type": valtype_name(table.elem_type),
                 "min": table.limits.min,
                 "max": table.limits.max,
+                "address_type": valtype_name(table.address_type),
             }
         )
     imported_memories = len(imports_by_kind[EXTERN_MEMORY])
     for index, memory in enumerate(memory_types):
         summary["memories"].append(
-            {"index": index, "imported": index < imported_memories, "min": memory.limits.min, "max": memory.limits.max}
+            {
+                "index": index,
+                "imported": index < imported_memories,
+                "min": memory.limits.min,
+                "max": memory.limits.max,
+                "address_type": valtype_name(memory.address_type),
+            }
         )
     imported_globals = len(imports_by_kind[EXTERN_GLOBAL])
     for index, global_type in enumerate(global_types):

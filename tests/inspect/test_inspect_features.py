@@ -88,6 +88,9 @@ def test_an_mvp_module_uses_no_features():
             "(module (table 4 funcref) (func $f) (elem (offset (i32.mul (i32.const 2) (i32.const 1))) $f))",
             "element segment 0 offset computes with i32.mul",
         ),
+        ("memory64", "(module (memory i64 1))", "memory 0 is 64-bit"),
+        ("memory64", '(module (import "m" "t" (table i64 1 funcref)))', "table 0 is 64-bit"),
+        ("multi-memory", '(module (import "m" "m" (memory 1)) (memory 1))', "2 memories"),
     ],
 )
 def test_each_feature_is_detected_with_evidence(feature, wat, evidence):
