@@ -1,0 +1,61 @@
+"""The WebAssembly text format: WAT modules to binaries (Text §6) and WAST scripts.
+
+Input: text (``str``, or ``bytes`` holding UTF-8 text). Output: the module's
+binary encoding, ready for :func:`pywaz.decode_module` or
+``Runtime.compile_module``. :mod:`.reader` lexes and reads S-expressions,
+:mod:`.numbers` converts literals, :mod:`.assembler` encodes a module.
+"""
+
+from __future__ import annotations
+
+from .assembler import Assembler
+from .errors import WatError
+from .reader import ATOM, ID, Source, SList, read
+
+__all__ = ["WatError", "is_text", "wat2wasm"]
+
+
+def assemble_fields(items: list, source: Source, start: int = 1, pos: int = 0) -> bytes:
+    """Assemble the module whose fields are ``items[start:]`` (after ``module`` and an optional id).
+
+    Raises:
+        WatError: the text is malformed.
+    """
+    module_name = None
+    if start < len(items):
+        first = items[start]
+        if type(first).__name__ == "Tok" and first.kind == ID:
+            module_name = first.value
+            start += 1
+    return Assembler(source).assemble(items[start:], module_name)
+
+
+def wat2wasm(text: str | bytes) -> bytes:
+    """Assemble one WebAssembly text module into its binary encoding.
+
+    ``text`` is either one ``(module ...)`` form or a bare sequence of module
+    fields (Text §6.6.13). Identifiers become a ``name`` custom section.
+
+    Raises:
+        WatError: the text is malformed (a :class:`~pywaz.DecodeError` carrying
+            ``line`` and ``column``, whose message contains the spec's wording).
+    """
+    nodes, source = read(text)
+    if len(nodes) == 1 and type(nodes[0]) is SList and nodes[0].head() == "module":
+        node = nodes[0]
+        items = node.items
+        if len(items) > 1 and type(items[1]).__name__ == "Tok" and items[1].kind == ATOM and items[1].value in (
+                "binary", "quote", "definition", "instance"):
+            raise source.error("unexpected token", items[1].pos)
+        return assemble_fields(items, source)
+    for node in nodes:
+        if type(node) is SList and node.head() == "module":
+            raise source.error("unexpected token", node.pos)
+    return Assembler(source).assemble(nodes)
+
+
+def is_text(data: str | bytes) -> bool:
+    """Whether ``data`` is WebAssembly text rather than a binary (which starts with ``\\0asm``)."""
+    if isinstance(data, str):
+        return True
+    return not bytes(data[:4]) == b"\x00asm"
