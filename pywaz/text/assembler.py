@@ -429,6 +429,8 @@ class Assembler:
             code = NUM_TYPES.get(item.value)
             if code is not None:
                 return code
+            if item.value not in REF_SHORTHANDS:
+                raise self.error(f"unknown operator {item.value}", item.pos)
         return self.ref_type(item)
 
     def is_ref_type(self, item) -> bool:
@@ -558,6 +560,8 @@ class Assembler:
             rcur = _Cursor(node, self)
             while rcur.more():
                 results.append(self.val_type(rcur.next()))
+        if cur.peek_head() in ("param", "type"):
+            raise self.error("unexpected token", cur.peek().pos)
         return params, results, names
 
     def type_use(self, cur: _Cursor, names_out: dict | None = None, allow_names: bool = True,
@@ -578,6 +582,8 @@ class Assembler:
         params, results, _names = self._params_results(cur, allow_names, names_out)
         if explicit is not None:
             info = self.types[explicit] if explicit < len(self.types) else None
+            if has_inline and explicit >= len(self.types):
+                raise self.error("unknown type", pos)
             if has_inline:
                 if info is None or info.kind != "func" or (tuple(params), tuple(results)) != (
                         info.params, info.results):
@@ -1121,6 +1127,8 @@ class Assembler:
 
 
 _BLOCK_ENDS = frozenset(("end", "else", "catch", "catch_all", "delegate"))
+# Keywords of a definition's header: misplaced in an instruction sequence, they are unexpected.
+_NOT_INSTRUCTIONS = frozenset(("param", "result", "type", "local", "export", "import"))
 
 
 class _Body:
@@ -1173,6 +1181,7 @@ class _Body:
                 if value >> 32:
                     raise self.error("constant out of range", item.pos)
                 return value
+            raise self.error(f"unknown operator {item.value}", item.pos)
         raise self.error("unexpected token", item.pos)
 
     def end_label(self, cur: _Cursor, label: str | None) -> None:
@@ -1273,6 +1282,8 @@ class _Body:
         name = tok.value
         cur = _Cursor(node, self.asm)
         out = self.out
+        if name in _NOT_INSTRUCTIONS:
+            raise self.error("unexpected token", node.pos)
         if name in ("block", "loop", "try_table"):
             label = self._block_start(name, cur, {"block": 0x02, "loop": 0x03, "try_table": 0x1F}[name])
             self.instrs_to_end(cur)
@@ -1338,6 +1349,8 @@ class _Body:
         while cur.more():
             item = cur.next()
             if type(item) is not SList:
+                if type(item) is Tok and item.kind == ATOM:
+                    raise self.error(f"unknown operator {item.value}", item.pos)
                 raise self.error("unexpected token", item.pos)
             self.folded(item)
         out += encoded
@@ -1377,28 +1390,39 @@ class _Body:
         try:
             return sleb(_signed(parse_int(item.value, 32), 32))
         except NumberError as exc:
-            raise self.error(str(exc), item.pos) from None
+            raise self._number_error(exc, item) from None
 
     def imm_i64(self, name, tok, cur):
         item = self._next_atom(cur, tok)
         try:
             return sleb(_signed(parse_int(item.value, 64), 64))
         except NumberError as exc:
-            raise self.error(str(exc), item.pos) from None
+            raise self._number_error(exc, item) from None
 
     def imm_f32(self, name, tok, cur):
         item = self._next_atom(cur, tok)
         try:
             return parse_float(item.value, 32).to_bytes(4, "little")
         except NumberError as exc:
-            raise self.error(str(exc), item.pos) from None
+            raise self._number_error(exc, item) from None
 
     def imm_f64(self, name, tok, cur):
         item = self._next_atom(cur, tok)
         try:
             return parse_float(item.value, 64).to_bytes(8, "little")
         except NumberError as exc:
-            raise self.error(str(exc), item.pos) from None
+            raise self._number_error(exc, item) from None
+
+    def _number_error(self, exc: NumberError, item: Tok, lane_bits: int = 0) -> WatError:
+        message = str(exc)
+        if item.value in ("nan:canonical", "nan:arithmetic"):
+            message = "unexpected token: a NaN pattern is not a constant"
+        elif message == "unexpected token":
+            # A token that is not a literal where an operand is due reads as an unknown operator.
+            message = f"unknown operator {item.value}"
+        elif lane_bits == 8:
+            message = "i8 constant out of range"
+        return self.error(message, item.pos)
 
     def imm_v128(self, name, tok, cur):
         shape_tok = self._next_atom(cur, tok)
@@ -1408,19 +1432,17 @@ class _Body:
             raise self.error("unexpected token", shape_tok.pos)
         count, bits, is_float = lanes
         out = b""
-        for _ in range(count):
-            item = cur.peek()
-            if type(item) is not Tok or item.kind != ATOM:
-                raise self.error("wrong number of lane literals", item.pos if item is not None else tok.pos)
-            cur.next()
+        literals = []
+        while len(literals) <= count and type(cur.peek()) is Tok and cur.peek().kind == ATOM:
+            literals.append(cur.next())
+        if len(literals) != count:
+            raise self.error("wrong number of lane literals", literals[-1].pos if literals else shape_tok.pos)
+        for item in literals:
             try:
                 value = parse_float(item.value, bits) if is_float else parse_int(item.value, bits)
             except NumberError as exc:
-                raise self.error(str(exc), item.pos) from None
+                raise self._number_error(exc, item, bits if not is_float else 0) from None
             out += value.to_bytes(bits // 8, "little")
-        item = cur.peek()
-        if type(item) is Tok and item.kind == ATOM:
-            raise self.error("wrong number of lane literals", item.pos)
         return out
 
     def imm_shuffle(self, name, tok, cur):
@@ -1432,9 +1454,9 @@ class _Body:
             cur.next()
             lane = parse_nat(item.value)
             if lane is None:
-                raise self.error("malformed lane index", item.pos)
+                raise self.error("i8 constant out of range: malformed lane index", item.pos)
             if lane > 255:
-                raise self.error("malformed lane index", item.pos)
+                raise self.error("i8 constant out of range", item.pos)
             out.append(lane)
         item = cur.peek()
         if type(item) is Tok and item.kind == ATOM:
@@ -1444,8 +1466,10 @@ class _Body:
     def imm_lane(self, name, tok, cur):
         item = self._next_atom(cur, tok)
         lane = parse_nat(item.value)
-        if lane is None or lane > 255:
-            raise self.error("malformed lane index" if lane is None else "constant out of range", item.pos)
+        if lane is None:
+            raise self.error("unexpected token: malformed lane index", item.pos)
+        if lane > 255:
+            raise self.error("i8 constant out of range", item.pos)
         return bytes((lane,))
 
     def _memory_index(self, cur: _Cursor) -> int:
@@ -1513,7 +1537,10 @@ class _Body:
         while cur.more() and self.asm.is_index(cur.peek()):
             depths.append(self.label(cur.next()))
         if not depths:
-            raise self.error("unexpected token", cur.peek().pos if cur.more() else tok.pos)
+            item = cur.peek()
+            if type(item) is Tok and item.kind == ATOM:
+                raise self.error(f"unknown operator {item.value}", item.pos)
+            raise self.error("unexpected token", item.pos if item is not None else tok.pos)
         return _vec(uleb(d) for d in depths[:-1]) + uleb(depths[-1])
 
     def imm_func(self, name, tok, cur):

@@ -219,6 +219,8 @@ def read(source_text: str | bytes) -> tuple[list, Source]:
                     if not name:
                         raise source.error("empty identifier", start)
                     items.append(Tok(ID, name, start))
+                    if pos < n and text[pos] not in " \t\n\r()" and not text.startswith(";;", pos):
+                        raise source.error("unknown operator: a token cannot follow a string directly", pos)
                     continue
                 if len(value) == 1:
                     raise source.error("empty identifier", start)
@@ -230,7 +232,7 @@ def read(source_text: str | bytes) -> tuple[list, Source]:
                     _bad_atom(value, source, start)
                 items.append(Tok(ATOM, value, start))
             if pos < n and text[pos] == '"':
-                raise source.error("unexpected token", pos)
+                raise source.error("unknown operator: a string cannot follow a token directly", pos)
         elif kind == _LP:
             if pos < n and text[pos] == "@":
                 pos = _annotation(text, pos + 1, start, source, items)
@@ -248,7 +250,7 @@ def read(source_text: str | bytes) -> tuple[list, Source]:
             body = m.group(_STR)[1:-1]
             items.append(Tok(STRING, decode_string(body, source, start), start))
             if pos < n and text[pos] not in " \t\n\r()" and not text.startswith(";;", pos):
-                raise source.error("unexpected token", pos)
+                raise source.error("unknown operator: a token cannot follow a string directly", pos)
         else:  # block comment
             pos = _skip_block_comment(text, start, source)
     if stack:
@@ -256,10 +258,16 @@ def read(source_text: str | bytes) -> tuple[list, Source]:
     return top, source
 
 
-def _bad_atom(value: str, source: Source, pos: int) -> None:
+def _check_characters(value: str, source: Source, pos: int) -> None:
     for offset, char in enumerate(value):
+        if "\udc80" <= char <= "\udcff":
+            raise source.error("malformed UTF-8 encoding", pos + offset)
         if not ("\x21" <= char <= "\x7e"):
             raise source.error("illegal character", pos + offset)
+
+
+def _bad_atom(value: str, source: Source, pos: int) -> None:
+    _check_characters(value, source, pos)
     # Only reserved punctuation (',', ';', '[', ']', '{', '}') is left: a reserved token.
     raise source.error("unexpected token", pos)
 
@@ -323,9 +331,7 @@ def _annotation(text: str, pos: int, start: int, source: Source, items: list) ->
             value = m.group(_ATOM)
             if _IDCHARS.match(value) is None:
                 # Reserved tokens are allowed inside annotations; only illegal characters are not.
-                for offset, char in enumerate(value):
-                    if not ("\x21" <= char <= "\x7e"):
-                        raise source.error("illegal character", here + offset)
+                _check_characters(value, source, here)
             if value[0] == "$" and len(value) > 1:
                 inner.append(Tok(ID, value[1:], here))
             else:
