@@ -107,6 +107,8 @@ def _suite_folder(suite: str) -> str:
 
 
 def _has_files(directory: Path) -> bool:
+    if any(directory.glob("*.wast")):
+        return True
     return any(path.stem == path.parent.name for path in directory.glob("*/*.json"))
 
 
@@ -147,8 +149,24 @@ def _files_in(directory: Path, prefix: str) -> list[SpecFile]:
     return [SpecFile(prefix + path.stem, path) for path in directory.glob("*/*.json") if path.stem == path.parent.name]
 
 
+def _wast_files(directory: Path) -> list[SpecFile]:
+    # The JSON conversions name custom/NAME plain NAME and legacy/NAME "legacy/NAME"; so do these.
+    found = [SpecFile(path.stem, path) for path in directory.glob("*.wast")]
+    found += [SpecFile(path.stem, path) for path in directory.glob("custom/*.wast")]
+    found += [SpecFile("legacy/" + path.stem, path) for path in directory.glob("legacy/*.wast")]
+    return found
+
+
 def list_files(testsuite: Path) -> list[SpecFile]:
-    """Every ``<name>/<name>.json`` in ``testsuite`` (and in its companion folders), sorted by name."""
+    """Every ``<name>/<name>.json`` in ``testsuite`` (and in its companion folders), sorted by name.
+
+    A directory of ``.wast`` scripts (the testsuite itself, as in ``v3/``) lists
+    those instead, with its ``custom/`` and ``legacy/`` folders.
+    """
+    if any(testsuite.glob("*.wast")):
+        found = _wast_files(testsuite)
+        found.sort(key=lambda f: f.name)
+        return found
     found = _files_in(testsuite, "")
     for companion, prefix in COMPANIONS.get(testsuite.name, ()):
         beside = testsuite.parent / companion

@@ -240,7 +240,7 @@ _cache_lock = threading.Lock()
 
 
 def load_script(path: Path, name: str | None = None) -> Script:
-    """Load and prepare the command file at ``path``, cached per resolved path.
+    """Load and prepare the command file at ``path`` (JSON, or a ``.wast`` script), cached per resolved path.
 
     Raises:
         SpecFormatError: unreadable file, invalid JSON or no command list.
@@ -250,6 +250,12 @@ def load_script(path: Path, name: str | None = None) -> Script:
         script = _cache.get(key)
     if script is not None:
         return script
+    if key.suffix == ".wast":
+        from .wast import load_wast
+
+        script = load_wast(key, name or key.stem)
+        with _cache_lock:
+            return _cache.setdefault(key, script)
     try:
         document = json.loads(key.read_bytes())
     except OSError as exc:
