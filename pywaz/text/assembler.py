@@ -101,7 +101,18 @@ class _Cursor:
 
     def _skip(self):
         items = self.items
+        hints = 0
         while self.i < self.n and type(items[self.i]) is Annot:
+            annot = items[self.i]
+            if annot.name == "metadata.code.branch_hint":
+                hints += 1
+                if hints > 1:  # two hints for one instruction
+                    raise self.asm.error("@metadata.code.branch_hint annotation: duplicate annotation",
+                                         annot.pos)
+            elif annot.name == "custom":
+                raise self.asm.error("misplaced @custom annotation", annot.pos)
+            elif annot.name == "name" and self.node.head() in ("start", "export"):
+                raise self.asm.error("misplaced @name annotation", annot.pos)
             self.i += 1
 
     def more(self) -> bool:
@@ -293,10 +304,14 @@ class Assembler:
     def _declare(self, fields: list) -> None:
         seen_definition: str | None = None
         defs = self.field_defs
-        for node in fields:
+        for position, node in enumerate(fields):
             if type(node) is Annot:
                 if node.name == "custom":
                     defs.append(("custom", node, 0, None))
+                elif node.name == "metadata.code.branch_hint":
+                    raise self.error("@metadata.code.branch_hint annotation: not in a function", node.pos)
+                elif node.name == "name":
+                    self._module_name_annotation(node, fields[:position])
                 continue
             if type(node) is not SList:
                 raise self.error("unexpected token", node.pos)
@@ -365,6 +380,19 @@ class Assembler:
             else:
                 raise self.error("unknown operator" if head else "unexpected token", node.pos)
         # Function types are needed by call sites; they are known once all types are declared.
+
+    def _module_name_annotation(self, node: Annot, before: list) -> None:
+        """``(@name "M")`` right after ``module`` names the module (Annotations appendix, name section)."""
+        if any(type(x) is not Annot for x in before):
+            raise self.error("misplaced @name annotation", node.pos)
+        if any(type(x) is Annot and x.name == "name" for x in before):
+            raise self.error("@name annotation: multiple module", node.pos)
+        if len(node.items) != 1 or type(node.items[0]) is not Tok or node.items[0].kind != STRING:
+            raise self.error("@name annotation: unexpected token", node.pos)
+        try:
+            self.module_name = node.items[0].value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.error("@name annotation: malformed UTF-8 encoding", node.pos) from None
 
     def _declare_type(self, node: SList, cur: _Cursor, group_start: int | None) -> None:
         ident = cur.opt_id()
@@ -1040,12 +1068,14 @@ class Assembler:
         if type(cur.peek()) is SList:
             pnode = cur.next()
             pcur = _Cursor(pnode, self, start=0)
-            where = pcur.next()
+            where = pcur.peek()
             if type(where) is not Tok or where.value not in ("before", "after"):
                 raise self.error("@custom annotation: malformed placement", pnode.pos)
-            target = pcur.next()
+            pcur.next()
+            target = pcur.peek()
             if type(target) is not Tok or target.kind != ATOM:
                 raise self.error("@custom annotation: malformed section kind", pnode.pos)
+            pcur.next()
             if target.value == "first":
                 place = 0.0
             elif target.value == "last":

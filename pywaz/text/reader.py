@@ -4,8 +4,9 @@ Input: source text (``str``, or ``bytes`` that must be UTF-8). Output: a list of
 top-level nodes, each a :class:`Tok` (a keyword, number or reserved token kept
 as its text; a string as its bytes; an identifier as its name) or an
 :class:`SList` (a parenthesised list). White space, line comments, nested block
-comments and annotations are dropped, except ``(@custom ...)`` and
-``(@name ...)``, which stay as :class:`Annot` nodes for the assembler. Every
+comments and annotations are dropped, except ``(@custom ...)``,
+``(@name ...)`` and branch hints, which stay as :class:`Annot` nodes for the
+assembler. Every
 node keeps the character offset where it starts; :meth:`Source.where` turns an
 offset into line and column for error messages.
 """
@@ -60,7 +61,7 @@ class SList:
 
 
 class Annot:
-    """A kept annotation ``(@name items...)``: only ``@custom`` and ``@name`` are kept."""
+    """A kept annotation ``(@id items...)``: ``@custom``, ``@name`` and ``@metadata.code.branch_hint``."""
 
     __slots__ = ("name", "items", "pos")
 
@@ -70,7 +71,7 @@ class Annot:
         self.pos = pos
 
 
-_KEPT_ANNOTATIONS = frozenset(("custom", "name"))
+_KEPT_ANNOTATIONS = frozenset(("custom", "name", "metadata.code.branch_hint"))
 
 _TOKEN = re.compile(
     r"""(?P<ws>[ \t\n\r]+)"""

@@ -1,8 +1,8 @@
 """``pywaz spectest`` end to end on a tiny generated testsuite, plus the JSON report shape.
 
 The tiny suite only uses commands the decoder and validator decide, so the
-outcomes do not depend on the runtime: a malformed binary (passes), a text
-module (skipped) and a valid module wrongly asserted invalid (fails).
+outcomes do not depend on the runtime: a malformed binary (passes), a malformed
+text module (passes: pywaz's assembler rejects it) and a valid module wrongly asserted invalid (fails).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _last_line(text: str) -> str:
 def test_selected_file_passes_with_exit_zero(suite, capsys):
     assert main(["spectest", "--testsuite", str(suite), "good"]) == 0
     out = capsys.readouterr().out
-    assert _last_line(out) == "1 passed, 0 failed, 1 skipped"
+    assert _last_line(out) == "2 passed, 0 failed, 0 skipped"
     assert "good" in out and "bad" not in out
 
 
@@ -61,7 +61,7 @@ def test_failure_gives_nonzero_exit_and_details(suite, capsys):
     lines = out.strip().splitlines()
     assert len(lines) == 3  # one line per file, sorted, then the totals
     assert lines[0].split()[1] == "bad" and lines[1].split()[1] == "good"
-    assert lines[2] == "1 passed, 1 failed, 1 skipped"
+    assert lines[2] == "2 passed, 1 failed, 0 skipped"
     assert main(["spectest", "--testsuite", str(suite), "-v"]) == 1
     out = capsys.readouterr().out
     assert "line 7 assert_invalid" in out and "validated" in out
@@ -82,15 +82,15 @@ def test_json_report_shape(suite, tmp_path, capsys):
     assert report["testsuite"] == str(suite)
     assert set(report["files"]) == {"good", "bad"}
     good = report["files"]["good"]
-    assert (good["passed"], good["failed"], good["skipped"]) == (1, 0, 1)
-    assert good["by_command"] == {"assert_malformed": {"passed": 1, "failed": 0, "skipped": 1}}
+    assert (good["passed"], good["failed"], good["skipped"]) == (2, 0, 0)
+    assert good["by_command"] == {"assert_malformed": {"passed": 2, "failed": 0, "skipped": 0}}
     assert good["failures"] == []
     (failure,) = report["files"]["bad"]["failures"]
     assert failure["line"] == 7 and failure["command"] == "assert_invalid" and "validated" in failure["message"]
     assert report["totals"] == {
-        "passed": 1, "failed": 1, "skipped": 1,
+        "passed": 2, "failed": 1, "skipped": 0,
         "by_command": {"assert_invalid": {"passed": 0, "failed": 1, "skipped": 0},
-                       "assert_malformed": {"passed": 1, "failed": 0, "skipped": 1}},
+                       "assert_malformed": {"passed": 2, "failed": 0, "skipped": 0}},
     }
 
 
