@@ -1,6 +1,6 @@
 """pywaz: a WebAssembly runtime in pure Python.
 
-Decode and validate wasm binaries, run them with an interpreter or compile each
+Assemble WebAssembly text (``wat2wasm``), decode and validate wasm binaries, run them with an interpreter or compile each
 function to a Python code object, cache compiled artifacts, and instantiate
 modules with explicit lifetimes. See README.md for the embedding guide.
 """
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         TrapKind,
         ValidationError,
     )
+    from .text import WatError, wat2wasm
     from .validator import validate
     from .vm import (
         Caller,
@@ -81,6 +82,8 @@ _LAZY = {
     "ProposalDisabledInvalid": ".features",
     "ProposalNotImplementedError": ".features",
     "validate": ".validator",
+    "WatError": ".text",
+    "wat2wasm": ".text",
     "Caller": ".vm",
     "CompiledModule": ".vm",
     "ExportedFunction": ".vm",
@@ -149,6 +152,7 @@ __all__ = [
     "ValidationError",
     "Wasi",
     "WasiConfig",
+    "WatError",
     "__version__",
     "decode_module",
     "externref",
@@ -159,4 +163,5 @@ __all__ = [
     "i64",
     "v128",
     "validate",
+    "wat2wasm",
 ]

@@ -88,11 +88,17 @@ def run_inspect(args, out=None) -> int:
         return _fail(exitcodes.NO_INPUT, f"cannot read {path}: {exc.strerror or exc}")
     try:
         from ..decoder import decode_module
+        from ..text import is_text, wat2wasm
 
+        if is_text(data):
+            data = wat2wasm(data)
         module = decode_module(data)
     except ProposalError as exc:
         return _fail(exitcodes.UNSUPPORTED, f"{path}: unsupported module: {exc}")
     except DecodeError as exc:
+        line = getattr(exc, "line", None)
+        if line:  # malformed text: point at the place, file:line:column
+            return _fail(exitcodes.DATA_ERROR, f"{path}:{line}:{exc.column}: malformed module: {exc.message}")
         return _fail(exitcodes.DATA_ERROR, f"{path}: malformed module: {exc}")
     validated = error = None
     if not args.no_validate:

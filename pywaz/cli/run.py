@@ -520,6 +520,7 @@ def run(args) -> int:
                 data = handle.read()
         except OSError as exc:
             raise RunFailure(EXIT_NO_MODULE, f"cannot read {args.module}: {exc.strerror or exc}") from None
+        data = _assemble_if_text(data)
         code = execute(args, data, stats)
     except RunFailure as failure:
         return _fail(failure.code, failure.message)
@@ -534,6 +535,17 @@ def run(args) -> int:
         return _fail(EXIT_ERROR, f"{args.module}: the program exited with status {code}, which does not fit "
                                  f"a process exit status (0-255); exiting with {EXIT_ERROR}")
     return code
+
+
+def _assemble_if_text(data: bytes) -> bytes:
+    """A text module (``.wat``) as its binary; a binary unchanged.
+
+    Raises:
+        WatError: malformed text (reported as a malformed module, with line:column).
+    """
+    from ..text import is_text, wat2wasm
+
+    return wat2wasm(data) if is_text(data) else data
 
 
 def _fail(code: int, message: str) -> int:
@@ -557,6 +569,9 @@ def _report(exc: Exception, module: str) -> int:
     if isinstance(exc, ProposalError):
         return _fail(EXIT_UNSUPPORTED, f"{module}: unsupported module: {exc}")
     if isinstance(exc, DecodeError):
+        line = getattr(exc, "line", None)
+        if line:  # malformed text: point at the place, file:line:column
+            return _fail(EXIT_BAD_MODULE, f"{module}:{line}:{exc.column}: malformed module: {exc.message}")
         return _fail(EXIT_BAD_MODULE, f"{module}: malformed module: {exc}")
     if isinstance(exc, ValidationError):
         return _fail(EXIT_BAD_MODULE, f"{module}: invalid module: {exc}")

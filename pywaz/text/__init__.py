@@ -54,8 +54,17 @@ def wat2wasm(text: str | bytes) -> bytes:
     return Assembler(source).assemble(nodes)
 
 
-def is_text(data: str | bytes) -> bool:
-    """Whether ``data`` is WebAssembly text rather than a binary (which starts with ``\\0asm``)."""
+def is_text(data) -> bool:
+    """Whether ``data`` holds WebAssembly text rather than a binary module.
+
+    A ``str`` is text. Bytes are text when, after leading white space, they
+    start with ``(`` or ``;`` (a list or a comment: every text module does);
+    anything else, ``\\0asm`` first of all, is left to the binary decoder, whose
+    error then names the bad header.
+    """
     if isinstance(data, str):
         return True
-    return not bytes(data[:4]) == b"\x00asm"
+    head = bytes(data[:256]).lstrip(b" \t\r\n")
+    if head.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as some editors write
+        head = head[3:].lstrip(b" \t\r\n")
+    return head[:1] in (b"(", b";")

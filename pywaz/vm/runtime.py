@@ -388,21 +388,29 @@ class Runtime:
         }
 
     def compile_module(self, data, name: str | None = None) -> CompiledModule:
-        """Compile wasm bytes into a :class:`CompiledModule`.
+        """Compile a module, binary or text, into a :class:`CompiledModule`.
 
+        ``data`` is wasm bytes, or WebAssembly text: a ``str``, or bytes that
+        are text rather than a binary (see :func:`pywaz.text.is_text`). Text is
+        assembled first, so the compilation cache keys it by the binary.
         ``name`` (for example the file the bytes came from) is how the frames of
         a trap's stack trace name this module; without it they use the name
         section's module name, else ``<module>``. It is not part of the cache key.
 
         Raises:
-            TypeError: ``data`` is not bytes-like.
+            TypeError: ``data`` is neither bytes-like nor a ``str``.
+            WatError: malformed text (a ``DecodeError`` with line and column).
             DecodeError: malformed binary.
             ValidationError: invalid module.
             ClosedError: the runtime is closed.
         """
         self._check()
-        if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"module data must be bytes-like, not {type(data).__name__}")
+        if not isinstance(data, (str, bytes, bytearray, memoryview)):
+            raise TypeError(f"module data must be bytes-like or text, not {type(data).__name__}")
+        from ..text import is_text, wat2wasm
+
+        if is_text(data):
+            data = wat2wasm(data if isinstance(data, str) else bytes(data))
         if name is not None and not isinstance(name, str):
             raise TypeError(f"module name must be a str or None, not {type(name).__name__}")
         ref = self._compile(bytes(data))
@@ -490,7 +498,7 @@ class Runtime:
         return instance
 
     def instantiate(self, data, config: ModuleConfig | None = None) -> Instance:
-        """Compile and instantiate wasm bytes; the instance owns the compiled module.
+        """Compile and instantiate a module (wasm bytes or text); the instance owns the compiled module.
 
         Raises:
             everything :meth:`compile_module` and :meth:`instantiate_module` raise.

@@ -251,7 +251,7 @@ def test_bad_inputs_to_runtime():
         pywaz.Runtime(compile_mode="sometimes")
     with pywaz.Runtime() as rt:
         with pytest.raises(TypeError):
-            rt.compile_module("(module)")
+            rt.compile_module(["(module)"])
         with pytest.raises(pywaz.DecodeError):
             rt.compile_module(b"\0asm\2\0\0\0")
         with pytest.raises(TypeError):
