@@ -79,8 +79,9 @@ class _Reader:
         if i < len(items) and type(items[i]) is Tok and items[i].kind == ID:
             name = items[i].value
             i += 1
+        # wasm-tools numbers a module by its `module` keyword (which may follow `(` on a later line).
         fields = {"type": "module_definition" if definition and ctype == "module" else ctype,
-                  "line": self.line(node)}
+                  "line": self.line(items[0] if items else node)}
         if name is not None:
             fields["name"] = name
         kind = _atom(items[i]) if i < len(items) else None

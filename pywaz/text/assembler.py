@@ -1283,7 +1283,13 @@ class _Body:
             out.append(0x05)
             stop = self.instrs(cur)
         if name == "try":
+            handlers = 0
+            out_last_was_catch_all = False
             while stop is not None and stop.value in ("catch", "catch_all"):
+                if handlers and out_last_was_catch_all:
+                    raise self.error("unexpected token", stop.pos)
+                handlers += 1
+                out_last_was_catch_all = stop.value == "catch_all"
                 cur.next()
                 if stop.value == "catch":
                     out.append(0x07)
@@ -1292,6 +1298,8 @@ class _Body:
                     out.append(0x19)
                 stop = self.instrs(cur)
             if stop is not None and stop.value == "delegate":
+                if handlers:
+                    raise self.error("unexpected token", stop.pos)
                 cur.next()
                 self.func.labels.pop()
                 out.append(0x18)
@@ -1353,7 +1361,13 @@ class _Body:
             if cur.peek_head() != "do":
                 raise self.error("unexpected token", cur.peek().pos if cur.more() else node.pos)
             self.instrs_to_end(_Cursor(cur.next(), self.asm))
+            handlers = 0
+            last_catch_all = False
             while cur.peek_head() in ("catch", "catch_all"):
+                if handlers and last_catch_all:
+                    raise self.error("unexpected token", cur.peek().pos)
+                handlers += 1
+                last_catch_all = cur.peek_head() == "catch_all"
                 cnode = cur.next()
                 ccur = _Cursor(cnode, self.asm)
                 if cnode.head() == "catch":
@@ -1363,6 +1377,8 @@ class _Body:
                     out.append(0x19)
                 self.instrs_to_end(ccur)
             if cur.peek_head() == "delegate":
+                if handlers:
+                    raise self.error("unexpected token", cur.peek().pos)
                 dnode = cur.next()
                 dcur = _Cursor(dnode, self.asm)
                 self.func.labels.pop()
