@@ -23,7 +23,7 @@ from pathlib import Path
 from ..text import assemble_fields
 from ..text.errors import WatError
 from ..text.numbers import NumberError, parse_float, parse_int
-from ..text.reader import ATOM, ID, STRING, Source, SList, Tok, read
+from ..text.reader import ATOM, ID, STRING, Source, SList, Tok, no_cycle_collection, read
 from .dialect import Dialect
 from .script import Command, Script, parse_command
 from .values import SpecFormatError
@@ -275,6 +275,11 @@ def parse_wast(name: str, path: Path, text: str | bytes) -> Script:
         nodes, source = read(text)
     except WatError as exc:
         raise SpecFormatError(f"{path}:{exc}") from None
+    with no_cycle_collection():
+        return _script(name, path, nodes, source)
+
+
+def _script(name: str, path: Path, nodes: list, source: Source) -> Script:
     reader = _Reader(name, source)
     commands: list[Command] = []
     if nodes and not (type(nodes[0]) is SList and nodes[0].head() in _COMMANDS):

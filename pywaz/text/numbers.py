@@ -11,6 +11,7 @@ for f32 and could land on the wrong neighbour.
 from __future__ import annotations
 
 import re
+import struct
 
 _DEC = r"[0-9](?:_?[0-9])*"
 _HEX = r"[0-9a-fA-F](?:_?[0-9a-fA-F])*"
@@ -126,6 +127,9 @@ def parse_float(text: str, bits: int) -> int:
             if payload == 0 or payload >> mant_bits:
                 raise NumberError("constant out of range")
         return sign_bit | exp_all | payload
+    fast = _via_double(text, m, bits)
+    if fast is not None:
+        return fast
     if text.startswith(("0x", "+0x", "-0x")):
         hm, hf, he = m.group("hm"), m.group("hf"), m.group("he")
         if hm is None and hf is None:
@@ -168,7 +172,57 @@ def parse_float(text: str, bits: int) -> int:
     return sign_bit | _round(num, den, mant_bits, exp_bits)
 
 
-def _pack_double(value: float) -> bytes:
-    import struct
+_F32_MIN_NORMAL = 2.0 ** -126
 
-    return struct.pack("<d", value)
+
+def _via_double(text: str, m: re.Match, bits: int) -> int | None:
+    """The literal's bits through Python's correctly rounded ``float``, or None where that is not exact.
+
+    ``float()`` and ``float.fromhex`` round the exact value to the nearest
+    double. That is the f64 answer. For f32, rounding that double again gives
+    the same f32 as rounding the exact value once, unless the double lies
+    exactly on an f32 midpoint (every f32 midpoint is a double, and rounding
+    is monotonic, so a double off the midpoint is on the exact value's side of
+    it); midpoints, f32 subnormals and overflow take the exact path.
+    """
+    cleaned = text.replace("_", "") if "_" in text else text
+    try:
+        value = float.fromhex(cleaned) if m.group("hm") is not None or m.group("hf") is not None else float(cleaned)
+    except (ValueError, OverflowError):
+        return None
+    if value in (_INF, -_INF):
+        return None
+    if bits == 64:
+        return _double_bits(value)
+    if value == 0.0:
+        return 0x80000000 if cleaned.startswith("-") else 0
+    if abs(value) < _F32_MIN_NORMAL:
+        return None
+    double = _double_bits(value)
+    if double & 0x1FFFFFFF == 0x10000000:  # exactly halfway between two f32 values
+        return None
+    try:
+        return _single_bits(value)
+    except OverflowError:
+        return None
+
+
+_INF = float("inf")
+
+
+def _double_bits(value: float) -> int:
+    return _UNPACK_Q(_PACK_D(value))[0]
+
+
+def _single_bits(value: float) -> int:
+    return _UNPACK_I(_PACK_F(value))[0]
+
+
+_PACK_D = struct.Struct("<d").pack
+_PACK_F = struct.Struct("<f").pack
+_UNPACK_Q = struct.Struct("<Q").unpack
+_UNPACK_I = struct.Struct("<I").unpack
+
+
+def _pack_double(value: float) -> bytes:
+    return _PACK_D(value)
