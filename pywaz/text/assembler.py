@@ -1479,9 +1479,11 @@ class _Body:
         count, bits, is_float = lanes
         out = b""
         literals = []
-        while len(literals) <= count and type(cur.peek()) is Tok and cur.peek().kind == ATOM:
+        while len(literals) < count and type(cur.peek()) is Tok and cur.peek().kind == ATOM:
             literals.append(cur.next())
-        if len(literals) != count:
+        extra = cur.peek()
+        if len(literals) != count or (type(extra) is Tok and extra.kind == ATOM and _is_number(extra.value)):
+            # Too few, or a number right after the last lane (an instruction may follow, a number may not).
             raise self.error("wrong number of lane literals", literals[-1].pos if literals else shape_tok.pos)
         for item in literals:
             try:
@@ -1505,7 +1507,7 @@ class _Body:
                 raise self.error("i8 constant out of range", item.pos)
             out.append(lane)
         item = cur.peek()
-        if type(item) is Tok and item.kind == ATOM:
+        if type(item) is Tok and item.kind == ATOM and _is_number(item.value):
             raise self.error("invalid lane length", item.pos)
         return bytes(out)
 
@@ -1718,6 +1720,10 @@ class _Body:
 
     def imm_block(self, name, tok, cur):
         raise self.error("unexpected token", tok.pos)
+
+
+def _is_number(text: str) -> bool:
+    return text[:1] in "0123456789+-" or text.startswith(("inf", "nan"))
 
 
 def _split_ref(encoded: bytes) -> tuple[bool, bytes]:
