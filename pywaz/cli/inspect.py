@@ -34,7 +34,8 @@ def register(subparsers) -> None:
         epilog=exitcodes.epilog(EXIT_CODES),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("module", metavar="MODULE.wasm", nargs="?", help="the module to inspect")
+    parser.add_argument("module", metavar="MODULE.wasm", nargs="?",
+                        help="the module to inspect: a wasm binary or a text module (.wat), assembled first")
     parser.add_argument(
         "--func",
         action="append",

@@ -108,7 +108,8 @@ def register(subparsers) -> None:
     add_disable_argument(parser)
     parser.add_argument("--stats", action="store_true",
                         help="after the run, print to stderr where the code came from and what was compiled")
-    parser.add_argument("module", metavar="MODULE.wasm")
+    parser.add_argument("module", metavar="MODULE.wasm",
+                        help="a wasm binary, or a WebAssembly text module (.wat), which is assembled first")
     parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the program's arguments")
     parser.set_defaults(handler=run)
 

@@ -149,3 +149,13 @@ def test_assembled_modules_run():
         with pytest.raises(pywaz.DecodeError) as info:
             runtime.compile_module("(module (func i32.bogus))")
         assert isinstance(info.value, pywaz.WatError)
+
+
+def test_the_cache_keys_text_by_the_binary_it_assembles_to():
+    text = '(module (func (export "f") (result i32) (i32.const 42)))'
+    spaced = ';; the same module, written differently\n(module\n  (func (export "f") (result i32)\n    i32.const 42))'
+    with pywaz.Runtime(cache=pywaz.CompilationCache()) as runtime:
+        for data in (text, spaced.encode(), wat2wasm(text)):
+            compiled = runtime.compile_module(data)
+            assert runtime.instantiate_module(compiled).exports["f"]() == 42
+        assert runtime.stats()["compilations"] == 1 and runtime.stats()["memory_hits"] == 2
