@@ -9,6 +9,7 @@ import wasmtime
 
 from pywaz import Trap, TrapKind
 from pywaz import numeric as n
+from pywaz.text import wat2wasm
 
 
 def f32_bits_ref(x: float) -> int:
@@ -198,7 +199,7 @@ def test_f32_arithmetic_matches_wasmtime():
       (func (export "sqrt") (param f32) (result f32) local.get 0 f32.sqrt)
       (func (export "cvt") (param i64) (result f32) local.get 0 f32.convert_i64_s))"""
     store = wasmtime.Store()
-    instance = wasmtime.Instance(store, wasmtime.Module(store.engine, wasmtime.wat2wasm(wat)), [])
+    instance = wasmtime.Instance(store, wasmtime.Module(store.engine, wat2wasm(wat)), [])
     exports = instance.exports(store)
     rng = random.Random(3)
     for _ in range(300):

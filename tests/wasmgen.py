@@ -4,7 +4,7 @@ Every helper returns ``bytes`` so tests can splice, truncate or corrupt the
 output freely: ``module(type_section(functype([I32], [])), ...)``. Nothing
 here validates; malformed input is the point. Encodings follow binary
 format §5 (LEB128 §5.2.2, sections §5.5). Well-formed modules can also come
-from ``wasmtime.wat2wasm``; use this when a test must show (or break) bytes.
+from ``pywaz.wat2wasm`` (text); use this when a test must show (or break) bytes.
 
 Usage sketch::
 

@@ -21,7 +21,6 @@ missing: every command that needs it fails with the import error.
 from __future__ import annotations
 
 import functools
-
 import importlib
 from dataclasses import dataclass
 
@@ -74,7 +73,7 @@ class Stages:
     features: object = None  # the runtime's Features (None: pywaz's defaults)
 
     @classmethod
-    def discover(cls, suite: str = "v3") -> "Stages":
+    def discover(cls, suite: str = "v3") -> Stages:
         """Look every stage up now (call again to see newly landed code).
 
         ``suite`` "v2" validates by WebAssembly 2.0's rules where 3.0 relaxed them (constant expressions:

@@ -37,7 +37,7 @@ SPECTEST_MEMORY = ("memory", 1, 2)
 
 def _ignore(*args) -> None:
     """The print functions: the reference interpreter prints, the harness stays quiet."""
-    return None
+    return
 
 
 def build_spectest(runtime):

@@ -187,8 +187,7 @@ def select_files(files: list[SpecFile], patterns) -> tuple[list[SpecFile], list[
     cleaned = []
     for pattern in patterns:
         for suffix in (".wast", ".json"):
-            if pattern.endswith(suffix):
-                pattern = pattern[: -len(suffix)]
+            pattern = pattern.removesuffix(suffix)
         cleaned.append(pattern)
     selected = [f for f in files if any(fnmatch.fnmatchcase(f.name, p) for p in cleaned)]
     unmatched = [raw for raw, p in zip(patterns, cleaned) if not any(fnmatch.fnmatchcase(f.name, p) for f in files)]

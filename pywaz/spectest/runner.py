@@ -294,7 +294,7 @@ class ScriptRunner:
 
     # -- module commands -----------------------------------------------------
 
-    def _load_definition(self, command: Command, placeholder: "_Placeholder"):
+    def _load_definition(self, command: Command, placeholder: _Placeholder):
         """Decode, validate and compile the command's module; failures mark ``placeholder`` and propagate."""
         try:
             data = self._binary(command)
@@ -310,7 +310,7 @@ class ScriptRunner:
             raise
 
     @staticmethod
-    def _mark(placeholder: "_Placeholder", exc: BaseException) -> None:
+    def _mark(placeholder: _Placeholder, exc: BaseException) -> None:
         placeholder.skipped = is_skip(exc)
         if isinstance(exc, (CommandFailed, CommandTimeout)):
             placeholder.reason = str(exc)

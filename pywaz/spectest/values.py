@@ -205,7 +205,7 @@ class Matcher:
 
 
 class IntMatcher(Matcher):
-    __slots__ = ("vtype", "bits", "expected")
+    __slots__ = ("bits", "expected", "vtype")
 
     def __init__(self, vtype: str, expected: int):
         self.vtype = vtype
@@ -248,7 +248,7 @@ def _float_bits(vtype: str, actual):
 class FloatMatcher(Matcher):
     """Bit-exact float, or a NaN class: ``nan`` is None, "canonical" or "arithmetic"."""
 
-    __slots__ = ("vtype", "expected", "nan")
+    __slots__ = ("expected", "nan", "vtype")
 
     def __init__(self, vtype: str, expected: int | None, nan: str | None = None):
         self.vtype = vtype
@@ -290,7 +290,7 @@ class FloatMatcher(Matcher):
 class V128Matcher(Matcher):
     """A v128 compared lane by lane; float lanes may be NaN classes."""
 
-    __slots__ = ("lane_type", "lanes", "bits")
+    __slots__ = ("bits", "lane_type", "lanes")
     vtype = "v128"
 
     def __init__(self, lane_type: str, lanes: tuple):
@@ -323,7 +323,7 @@ class RefMatcher(Matcher):
     1`` is host value 1 converted to any).
     """
 
-    __slots__ = ("vtype", "null", "host", "kinds")
+    __slots__ = ("host", "kinds", "null", "vtype")
 
     def __init__(self, vtype: str, *, null: bool = False, host: HostRef | None = None, kinds=None):
         self.vtype = vtype

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..text import assemble_fields
 from ..text.errors import WatError
 from ..text.numbers import NumberError, parse_float, parse_int
-from ..text.reader import ATOM, ID, STRING, Source, SList, Tok, no_cycle_collection, read
+from ..text.reader import ATOM, ID, STRING, SList, Source, Tok, no_cycle_collection, read
 from .dialect import Dialect
 from .script import Command, Script, parse_command
 from .values import SpecFormatError

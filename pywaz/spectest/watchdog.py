@@ -44,7 +44,7 @@ class Watchdog:
     def _fire(self, signum, frame):
         raise CommandTimeout(f"timed out after {self.seconds:g} s (an engine loop that never ends?)")
 
-    def __enter__(self) -> "Watchdog":
+    def __enter__(self) -> Watchdog:
         if self.enabled:
             self._previous = signal.signal(signal.SIGALRM, self._fire)
         return self

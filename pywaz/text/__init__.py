@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .assembler import Assembler
 from .errors import WatError
-from .reader import ATOM, ID, Source, SList, read
+from .reader import ATOM, ID, SList, Source, read
 
 __all__ = ["WatError", "is_text", "wat2wasm"]
 

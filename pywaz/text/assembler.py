@@ -16,7 +16,7 @@ from __future__ import annotations
 from .errors import WatError
 from .instructions import INSTRUCTIONS, natural_alignment
 from .numbers import NumberError, parse_float, parse_int, parse_nat
-from .reader import ATOM, ID, STRING, Annot, Source, SList, Tok
+from .reader import ATOM, ID, STRING, Annot, SList, Source, Tok
 
 # -- binary encoding helpers ------------------------------------------------------------------------
 
@@ -89,9 +89,9 @@ _KIND_WORDS = {"func": "function", "table": "table", "memory": "memory", "global
 class _Cursor:
     """Reads the items of one list left to right, skipping kept annotations."""
 
-    __slots__ = ("items", "i", "n", "node", "asm")
+    __slots__ = ("asm", "i", "items", "n", "node")
 
-    def __init__(self, node: SList | Annot, asm: "Assembler", start: int = 1):
+    def __init__(self, node: SList | Annot, asm: Assembler, start: int = 1):
         self.items = node.items
         self.n = len(node.items)
         self.node = node
@@ -191,7 +191,7 @@ class _Cursor:
 class _Func:
     """A function being assembled: its locals and the label stack."""
 
-    __slots__ = ("locals", "local_names", "labels", "local_types")
+    __slots__ = ("labels", "local_names", "local_types", "locals")
 
     def __init__(self):
         self.locals: dict[str, int] = {}
@@ -201,7 +201,7 @@ class _Func:
 
 
 class _TypeInfo:
-    __slots__ = ("kind", "params", "results", "fields", "field_names", "implicit_ok")
+    __slots__ = ("field_names", "fields", "implicit_ok", "kind", "params", "results")
 
     def __init__(self, kind, params=(), results=(), fields=(), field_names=None, implicit_ok=False):
         self.kind = kind
@@ -290,6 +290,19 @@ class Assembler:
     # -- pass 1: declare ---------------------------------------------------------------------------------
 
     def assemble(self, fields: list, module_name: str | None = None) -> bytes:
+        """The binary of the module whose fields are ``fields``.
+
+        Raises:
+            WatError: malformed text, or folded expressions nested too deeply to assemble.
+        """
+        try:
+            return self._assemble(fields, module_name)
+        except RecursionError:
+            # Folded instructions recurse (flat blocks do not); Python's stack ends somewhere.
+            raise self.error("nesting too deep: folded instructions are nested thousands deep; "
+                             "write them flat (block ... end)", fields[0].pos if fields else 0) from None
+
+    def _assemble(self, fields: list, module_name: str | None) -> bytes:
         self.module_name = module_name
         self._declare(fields)
         # Explicit types come first in the type section; implicit ones are appended as they are met.
@@ -903,7 +916,6 @@ class Assembler:
 
     def _build_export(self, node: SList, index: int, extra) -> None:
         cur = _Cursor(node, self)
-        name_pos = cur.peek().pos if cur.more() else node.pos
         name = cur.name()
         desc = cur.next()
         cur.end()
@@ -1017,9 +1029,8 @@ class Assembler:
             reftype = self.ref_type(cur.peek())
             items, is_exprs = self._elem_items(cur, reftype, False)
         else:
-            if mode != "active":
-                if cur.more():
-                    raise self.error("unexpected token", cur.peek().pos)
+            if mode != "active" and cur.more():
+                raise self.error("unexpected token", cur.peek().pos)
             items, is_exprs = self._elem_items(cur, None, True)
         self.elems.append(self._encode_elem(mode, table, table_default, offset, reftype, items, is_exprs))
 
@@ -1157,6 +1168,7 @@ class Assembler:
 
 
 _BLOCK_ENDS = frozenset(("end", "else", "catch", "catch_all", "delegate"))
+_BLOCK_OPCODES = {"block": 0x02, "loop": 0x03, "if": 0x04, "try": 0x06, "try_table": 0x1F}
 # Keywords of a definition's header: misplaced in an instruction sequence, they are unexpected.
 _NOT_INSTRUCTIONS = frozenset(("param", "result", "type", "local", "export", "import"))
 
@@ -1164,7 +1176,7 @@ _NOT_INSTRUCTIONS = frozenset(("param", "result", "type", "local", "export", "im
 class _Body:
     """Encodes the instructions of one function body or constant expression into ``out``."""
 
-    __slots__ = ("asm", "func", "out", "in_function")
+    __slots__ = ("asm", "func", "in_function", "out")
 
     def __init__(self, asm: Assembler, func: _Func, out: bytearray, in_function: bool = False):
         self.in_function = in_function
@@ -1181,20 +1193,63 @@ class _Body:
             raise self.error("unexpected token", stop.pos)
 
     def instrs(self, cur: _Cursor):
-        """Encode instructions until the list ends or a block keyword; returns that keyword's token."""
-        while cur.more():
+        """Encode instructions until the list ends or a block keyword; returns that keyword's token.
+
+        Flat blocks (``block ... end``) nest through an explicit stack rather
+        than recursion, so generated code thousands of blocks deep assembles.
+        """
+        frames: list[list] = []  # [block keyword, label, handlers seen, catch_all seen, else seen]
+        out = self.out
+        while True:
             item = cur.peek()
+            if item is None:
+                if frames:
+                    raise self.error("unexpected token: missing end", cur._end_pos())
+                return None
             if type(item) is SList:
                 cur.next()
                 self.folded(item)
                 continue
             if type(item) is not Tok or item.kind != ATOM:
                 raise self.error("unexpected token", item.pos)
-            if item.value in _BLOCK_ENDS:
-                return item
+            name = item.value
+            if name in _BLOCK_ENDS:
+                if not frames:
+                    return item
+                frame = frames[-1]
+                kind = frame[0]
+                cur.next()
+                if name == "end":
+                    self.end_label(cur, frame[1])
+                    self.func.labels.pop()
+                    out.append(0x0B)
+                    frames.pop()
+                elif name == "else" and kind == "if" and not frame[4]:
+                    frame[4] = True
+                    self.end_label(cur, frame[1])
+                    out.append(0x05)
+                elif name in ("catch", "catch_all") and kind == "try" and not frame[3]:
+                    frame[2] += 1
+                    if name == "catch":
+                        out.append(0x07)
+                        out += uleb(self.asm.index(cur.next(), "tag"))
+                    else:
+                        frame[3] = True
+                        out.append(0x19)
+                elif name == "delegate" and kind == "try" and not frame[2]:
+                    self.func.labels.pop()  # delegate's label counts from outside the try
+                    out.append(0x18)
+                    out += uleb(self.label(cur.next()))
+                    frames.pop()
+                else:
+                    raise self.error("unexpected token", item.pos)
+                continue
             cur.next()
-            self.plain(item, cur)
-        return None
+            if name in _BLOCK_OPCODES:
+                label = self._block_start(name, cur, _BLOCK_OPCODES[name])
+                frames.append([name, label, 0, False, False])
+                continue
+            out += self.instr(name, item, cur)
 
     # -- labels ---------------------------------------------------------------------------------------------
 
@@ -1265,58 +1320,11 @@ class _Body:
         self.func.labels.append(label)
         return label
 
-    def plain(self, tok: Tok, cur: _Cursor) -> None:
-        name = tok.value
-        if name in ("block", "loop", "if", "try", "try_table"):
-            self._flat_block(name, cur, tok)
-            return
-        self.out += self.instr(name, tok, cur)
-
-    def _flat_block(self, name: str, cur: _Cursor, tok: Tok) -> None:
-        opcode = {"block": 0x02, "loop": 0x03, "if": 0x04, "try": 0x06, "try_table": 0x1F}[name]
-        label = self._block_start(name, cur, opcode)
-        out = self.out
-        stop = self.instrs(cur)
-        if name == "if" and stop is not None and stop.value == "else":
-            cur.next()
-            self.end_label(cur, label)
-            out.append(0x05)
-            stop = self.instrs(cur)
-        if name == "try":
-            handlers = 0
-            out_last_was_catch_all = False
-            while stop is not None and stop.value in ("catch", "catch_all"):
-                if handlers and out_last_was_catch_all:
-                    raise self.error("unexpected token", stop.pos)
-                handlers += 1
-                out_last_was_catch_all = stop.value == "catch_all"
-                cur.next()
-                if stop.value == "catch":
-                    out.append(0x07)
-                    out += uleb(self.asm.index(cur.next(), "tag"))
-                else:
-                    out.append(0x19)
-                stop = self.instrs(cur)
-            if stop is not None and stop.value == "delegate":
-                if handlers:
-                    raise self.error("unexpected token", stop.pos)
-                cur.next()
-                self.func.labels.pop()
-                out.append(0x18)
-                out += uleb(self.label(cur.next()))
-                return
-        if stop is None or stop.value != "end":
-            raise self.error("unexpected token", stop.pos if stop is not None else cur.node.pos)
-        cur.next()
-        self.end_label(cur, label)
-        self.func.labels.pop()
-        out.append(0x0B)
-
     def folded(self, node: SList) -> None:
         """Encode one folded instruction ``(op immediates folded-operands*)``."""
         tok = node.items[0] if node.items else None
         if type(tok) is not Tok or tok.kind != ATOM:
-            raise self.error("unexpected token" if tok is not None else "unexpected token", node.pos)
+            raise self.error("unexpected token", node.pos)
         name = tok.value
         cur = _Cursor(node, self.asm)
         out = self.out
@@ -1331,8 +1339,6 @@ class _Body:
         if name == "if":
             label = cur.opt_id()
             # The condition's folded operands come between the block type and (then ...).
-            bt_start = cur.i
-            scratch = self.out
             block_type = self.block_type(cur)
             while cur.more() and cur.peek_head() not in ("then", "else"):
                 item = cur.next()

@@ -32,6 +32,6 @@ class WatError(DecodeError):
     def __str__(self) -> str:
         return self.args[0]
 
-    def with_filename(self, filename: str) -> "WatError":
+    def with_filename(self, filename: str) -> WatError:
         """A copy of this error naming the file it came from."""
         return WatError(self.message, self.line, self.column, self.offset, filename)

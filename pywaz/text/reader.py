@@ -30,7 +30,7 @@ ID = 2
 class Tok:
     """One token: ``kind`` (ATOM, STRING or ID), ``value`` and the source ``pos``."""
 
-    __slots__ = ("kind", "value", "pos")
+    __slots__ = ("kind", "pos", "value")
 
     def __init__(self, kind: int, value, pos: int):
         self.kind = kind
@@ -44,7 +44,7 @@ class Tok:
 class SList:
     """A parenthesised list: its ``items`` (tokens, lists, annotations) and ``pos`` of the ``(``."""
 
-    __slots__ = ("items", "pos", "end")
+    __slots__ = ("end", "items", "pos")
 
     def __init__(self, items: list, pos: int, end: int = 0):
         self.items = items
@@ -65,7 +65,7 @@ class SList:
 class Annot:
     """A kept annotation ``(@id items...)``: ``@custom``, ``@name`` and ``@metadata.code.branch_hint``."""
 
-    __slots__ = ("name", "items", "pos")
+    __slots__ = ("items", "name", "pos")
 
     def __init__(self, name: str, items: list, pos: int):
         self.name = name
@@ -101,14 +101,14 @@ _FAST = re.compile(
 )
 _IDCHARS = re.compile(r"[0-9A-Za-z!#$%&'*+\-./:<=>?@\\^_`|~]+\Z")
 _STRING_ILLEGAL = re.compile(r"[\x00-\x1f\x7f]")
-_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{2})|u\{([0-9a-fA-F](?:_?[0-9a-fA-F])*)\}|(.))", re.S)
+_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{2})|u\{([0-9a-fA-F](?:_?[0-9a-fA-F])*)\}|(.))", re.DOTALL)
 _SIMPLE_ESCAPES = {"t": b"\t", "n": b"\n", "r": b"\r", '"': b'"', "'": b"'", "\\": b"\\"}
 
 
 class Source:
     """The text being read, for turning offsets into ``line:column``."""
 
-    __slots__ = ("text", "_starts")
+    __slots__ = ("_starts", "text")
 
     def __init__(self, text: str):
         self.text = text

@@ -12,11 +12,11 @@ import os
 import weakref
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz.cache import CompilationCache, DiskStore, autoflush
 from pywaz.cache.payload import presence
+from pywaz.text import wat2wasm
 
 FUNCTIONS = 6
 WAT = (
@@ -29,7 +29,7 @@ DRAIN_BOUND = 120.0  # seconds; only a wedged worker gets near it
 
 @pytest.fixture(scope="module")
 def wasm():
-    return wasmtime.wat2wasm(WAT)
+    return wat2wasm(WAT)
 
 
 def stored(cache_dir) -> list[int]:
@@ -257,7 +257,7 @@ def test_a_burst_of_releases_is_one_background_check(wasm, cache_dir, monkeypatc
 
 
 def test_an_entry_evicted_by_max_entries_is_written_back_first(wasm, cache_dir):
-    other = wasmtime.wat2wasm('(module (func (export "g") (result i32) (i32.const 7)))')
+    other = wat2wasm('(module (func (export "g") (result i32) (i32.const 7)))')
     cache = CompilationCache(cache_dir, max_entries=1)
     runtime = lazy_runtime(cache)
     instance = runtime.instantiate(wasm)  # stays open: no release writes it back

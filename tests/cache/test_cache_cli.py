@@ -6,12 +6,12 @@ import sys
 import types
 
 import pytest
-import wasmtime
 from _cachefake import FakeEngine, lookup
 
 from pywaz.api import CompileOptions
 from pywaz.cache import CompilationCache, LazyCodeList
 from pywaz.cache.cli import compile_ahead, main
+from pywaz.text import wat2wasm
 
 WAT = """
 (module
@@ -23,7 +23,7 @@ WAT = """
 
 @pytest.fixture(scope="module")
 def wasm():
-    return wasmtime.wat2wasm(WAT)
+    return wat2wasm(WAT)
 
 
 def storable_compiler_engine():

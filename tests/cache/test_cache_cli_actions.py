@@ -14,7 +14,6 @@ import time
 
 import msgpack
 import pytest
-import wasmtime
 
 from pywaz.api import CompileOptions
 from pywaz.cache import CompilationCache
@@ -22,6 +21,7 @@ from pywaz.cache.cli import compile_ahead, main
 from pywaz.cache.entry import PREAMBLE_SIZE, decode_entry, encode_preamble
 from pywaz.cache.payload import ArtifactPayload
 from pywaz.compiler.engine import CompilerEngine
+from pywaz.text import wat2wasm
 
 MODULE_A = """
 (module
@@ -50,7 +50,7 @@ ENTRY_FIELDS = {
 def compile_into(cache_dir, wat):
     """What ``pywaz compile`` does (its argument handling is tested in test_cache_cli.py): every function stored."""
     with CompilationCache(cache_dir) as cache:
-        report = compile_ahead(wasmtime.wat2wasm(wat), cache, CompilerEngine(), CompileOptions())
+        report = compile_ahead(wat2wasm(wat), cache, CompilerEngine(), CompileOptions())
     assert report["size"] and report["unsupported"] == 0
     return report["key"]
 
@@ -97,7 +97,7 @@ def test_ls_json_lists_every_field(cache, capsys):
     assert listing["total_bytes"] == sum(e["size"] for e in listing["entries"])
     assert sorted(e["functions"] for e in listing["entries"]) == [1, 3]
     a = entry_by_functions(listing["entries"], 3)
-    assert a["module_sha256"] == hashlib.sha256(wasmtime.wat2wasm(MODULE_A)).hexdigest()
+    assert a["module_sha256"] == hashlib.sha256(wat2wasm(MODULE_A)).hexdigest()
 
 
 def test_ls_table_is_aligned_and_list_is_an_alias(cache, capsys, monkeypatch):
@@ -277,7 +277,7 @@ def test_verify_detects_a_code_blob_that_does_not_unmarshal(cache_dir, capsys):
 
 def test_pywaz_compile_then_cache_ls_and_show_through_the_pywaz_command(tmp_path):
     module = tmp_path / "a.wasm"
-    module.write_bytes(wasmtime.wat2wasm(MODULE_A))
+    module.write_bytes(wat2wasm(MODULE_A))
     cache_dir = str(tmp_path / "cache")
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -13,7 +13,6 @@ import threading
 import weakref
 
 import pytest
-import wasmtime
 
 import pywaz
 import pywaz.compiler.artifact as artifact_module
@@ -22,6 +21,7 @@ import pywaz.validator
 from pywaz.api import CompileOptions
 from pywaz.compiler.engine import CompilerEngine
 from pywaz.errors import PywazError
+from pywaz.text import wat2wasm
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -45,7 +45,7 @@ WAT = """
   (func $start (global.set $g (i32.add (global.get $g) (i32.const 1))))
   (start $start))
 """
-DATA = wasmtime.wat2wasm(WAT)
+DATA = wat2wasm(WAT)
 CALLS = (
     ("inc", (1,), 2),
     ("call_ind", (1, 5), 6),

@@ -10,12 +10,12 @@ import os
 import pathlib
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz.cache import CacheError, CompilationCache
+from pywaz.text import wat2wasm
 
-WASM = wasmtime.wat2wasm('(module (func (export "root")))')
+WASM = wat2wasm('(module (func (export "root")))')
 
 
 @pytest.fixture

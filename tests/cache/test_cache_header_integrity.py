@@ -12,12 +12,12 @@ import struct
 
 import msgpack
 import pytest
-import wasmtime
+from _cachefake import FakeEngine, key_for
 
 import pywaz
-from _cachefake import FakeEngine, key_for
 from pywaz.cache import CompilationCache, DiskStore, module_digest
 from pywaz.cache.entry import ENTRY_FORMAT_VERSION, PREAMBLE_SIZE, InvalidEntry, decode_entry, encode_entry
+from pywaz.text import wat2wasm
 
 DATA = b"\0asm header integrity test module"
 KEY = key_for(DATA)
@@ -100,7 +100,7 @@ def test_header_field_offsets_are_found():
 
 @pytest.mark.parametrize("engine_name", ["compiler", "interpreter"])
 def test_a_flip_in_any_header_field_recompiles_and_answers_right(engine_name, tmp_path):
-    wasm = wasmtime.wat2wasm(WAT)
+    wasm = wat2wasm(WAT)
     directory = str(tmp_path / "cache")
     with CompilationCache(directory) as cache, pywaz.Runtime(engine=engine_name, cache=cache) as runtime:
         assert runtime.instantiate(wasm).exports["sum_sq"](3, 4) == 25

@@ -4,12 +4,12 @@ import random
 
 import msgpack
 import pytest
-import wasmtime
 
 from pywaz._records import fields
 from pywaz.cache.moduleinfo import ModuleBodies, decode_module_info, encode_module_info, module_bodies_of
 from pywaz.decoder import decode_module
 from pywaz.errors import PywazError
+from pywaz.text import wat2wasm
 from pywaz.validator import validate
 
 WAT = """
@@ -43,7 +43,7 @@ WAT = """
 
 @pytest.fixture(scope="module")
 def validated():
-    return validate(decode_module(wasmtime.wat2wasm(WAT)))
+    return validate(decode_module(wat2wasm(WAT)))
 
 
 def rebuilt(validated, bodies=None):
@@ -68,7 +68,7 @@ def test_every_field_but_bodies_round_trips_through_msgpack(validated):
 
 
 def test_bodies_come_from_the_bytes_on_first_use(validated):
-    data = wasmtime.wat2wasm(WAT)
+    data = wat2wasm(WAT)
     again = rebuilt(validated, ModuleBodies(None, len(data)))
     with pytest.raises(PywazError, match="without its wasm bytes"):
         again.functions[0]
@@ -106,14 +106,14 @@ def test_cached_data_segments_stay_columns_until_read(validated):
 
 def test_data_segments_with_a_computed_offset_round_trip():
     text = '(module (import "e" "g" (global i32)) (memory 1) (data (global.get 0) "x") (data (i32.const 3) "yz"))'
-    original = validate(decode_module(wasmtime.wat2wasm(text)))
+    original = validate(decode_module(wat2wasm(text)))
     again = rebuilt(original)
     assert again.module.datas == original.module.datas
     assert again.module.datas[0].offset_expr.ops == original.module.datas[0].offset_expr.ops
 
 
 def encoded_datas(text: str) -> dict:
-    return encode_module_info(validate(decode_module(wasmtime.wat2wasm(text))))
+    return encode_module_info(validate(decode_module(wat2wasm(text))))
 
 
 IMAGE_WAT = """(module (memory 1)
@@ -148,17 +148,17 @@ def test_other_data_segments_are_stored_back_to_back(text):
     assert datas["image"] is None
     starts, ends = lanes(datas["starts"]), lanes(datas["ends"])
     assert starts[0] == 0 and starts[1:] == ends[:-1] and ends[-1] == len(datas["blob"])
-    original = validate(decode_module(wasmtime.wat2wasm(text))).module.datas
+    original = validate(decode_module(wat2wasm(text))).module.datas
     assert [datas["blob"][s:e] for s, e in zip(starts, ends)] == [bytes(d.data) for d in original]
 
 
 def test_image_and_back_to_back_layouts_round_trip(validated):
     for text in (IMAGE_WAT, WAT):
-        original = validate(decode_module(wasmtime.wat2wasm(text)))
+        original = validate(decode_module(wat2wasm(text)))
         again = rebuilt(original).module.datas
         assert (again.data_image is not None) == (text is IMAGE_WAT)
         assert list(again) == list(original.module.datas)
-    start, image = rebuilt(validate(decode_module(wasmtime.wat2wasm(IMAGE_WAT)))).module.datas.data_image
+    start, image = rebuilt(validate(decode_module(wat2wasm(IMAGE_WAT)))).module.datas.data_image
     assert start == 2 and bytes(image) == b"early\0\0late" + bytes(17)
 
 
@@ -354,7 +354,7 @@ def test_bytes_that_disagree_with_a_body_span_are_a_clear_error(validated):
     """Same size, no digest recorded, a body damaged: the one-function decode says so (never a bare error)."""
     from pywaz.cache.moduleinfo import module_bodies_of
 
-    data = bytearray(wasmtime.wat2wasm(WAT))
+    data = bytearray(wat2wasm(WAT))
     body = validated.functions[1].body  # $two: local.get 0, call $one
     data[body.offset + 1 : body.end] = b"\xff" * (body.end - body.offset - 1)
     again = decode_module_info(_info_of(validated))

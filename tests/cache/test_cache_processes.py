@@ -7,9 +7,10 @@ import subprocess
 import sys
 
 import pytest
-
 from _cachefake import FakeEngine, expected_results, key_for, lookup, results
+
 from pywaz.cache import CompilationCache, DiskStore
+from pywaz.text import wat2wasm
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_cacheworker.py")
 DATA = b"\0asm multi-process test module"
@@ -77,13 +78,12 @@ FUNCTIONS = 24
 
 def embed_module() -> bytes:
     """FUNCTIONS exported functions, each calling a private helper of its own: 2 * FUNCTIONS functions."""
-    import wasmtime
 
     parts = []
     for i in range(FUNCTIONS):
         parts.append(f"(func $h{i} (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const {i + 3})) (i32.const {i})))")
         parts.append(f'(func (export "f{i}") (result i32) (call $h{i} (i32.const {i * 11 + 1})))')
-    return wasmtime.wat2wasm("(module " + " ".join(parts) + ")")
+    return wat2wasm("(module " + " ".join(parts) + ")")
 
 
 def expected_value(i: int) -> int:

@@ -9,10 +9,10 @@ import threading
 import weakref
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz import ClosedError, CompilationCache
+from pywaz.text import wat2wasm
 
 WAT = """
 (module
@@ -23,7 +23,7 @@ WAT = """
 
 @pytest.fixture(scope="module")
 def data():
-    return wasmtime.wat2wasm(WAT)
+    return wat2wasm(WAT)
 
 
 def call(instance, a=6, b=9):
@@ -228,7 +228,7 @@ def test_the_same_bytes_object_is_hashed_once_with_a_shared_cache(data, monkeypa
 def test_mutable_module_bytes_are_hashed_every_time(data, monkeypatch):
     """A bytearray can change between two compiles: the second must see the new module."""
     calls = _count_digests(monkeypatch)
-    other = wasmtime.wat2wasm(WAT.replace("i32.const 7", "i32.const 8"))
+    other = wat2wasm(WAT.replace("i32.const 7", "i32.const 8"))
     assert len(other) == len(data)
     buffer = bytearray(data)
     with CompilationCache() as cache, pywaz.Runtime(engine="interpreter", cache=cache) as runtime:
@@ -245,7 +245,7 @@ def test_without_a_cache_the_runtime_keeps_no_module_bytes(monkeypatch):
     import sys
 
     calls = _count_digests(monkeypatch)
-    data = bytes(wasmtime.wat2wasm(WAT))
+    data = bytes(wat2wasm(WAT))
     references = sys.getrefcount(data)
     with pywaz.Runtime(engine="interpreter") as runtime:
         for _ in range(2):

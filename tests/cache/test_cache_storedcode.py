@@ -13,10 +13,10 @@ import os
 import sys
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz.cache import storedcode
+from pywaz.text import wat2wasm
 
 FUNCS = 6
 WAT = (
@@ -27,7 +27,7 @@ WAT = (
     )
     + "\n)"
 )
-DATA = bytes(wasmtime.wat2wasm(WAT))
+DATA = bytes(wat2wasm(WAT))
 
 
 def expected(i, x=10):

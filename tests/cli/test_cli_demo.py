@@ -13,6 +13,7 @@ import tempfile
 import pytest
 
 from pywaz import demo
+from pywaz.text import wat2wasm
 from tests.cli.conftest import PROGRAMS
 
 HELLO = PROGRAMS / "wasm" / "hello.wasm"
@@ -41,9 +42,8 @@ def test_non_wasi_module_is_only_summarised(tmp_path, capsys):
 
 
 def test_a_failing_wasi_command_fails_the_demo(tmp_path, capsys):
-    wasmtime = pytest.importorskip("wasmtime")
     path = tmp_path / "boom.wasm"
-    path.write_bytes(wasmtime.wat2wasm('(module (memory (export "memory") 1) (func (export "_start") unreachable))'))
+    path.write_bytes(wat2wasm('(module (memory (export "memory") 1) (func (export "_start") unreachable))'))
     assert demo.main([str(path)]) == 1
     out = capsys.readouterr().out
     assert "exit 134" in out and "FAILED: boom exited with 134/134" in out

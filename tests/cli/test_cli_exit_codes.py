@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import wasmtime
 
 from pywaz.cli import exitcodes, main
 from pywaz.spectest import locate
 from pywaz.spectest.locate import ENV_VAR
+from pywaz.text import wat2wasm
 from tests.cli.conftest import run_cli
 
 WAT = '(module (memory (export "memory") 1) (func (export "add") (param i32 i32) (result i32) ' \
@@ -28,7 +28,7 @@ WAT = '(module (memory (export "memory") 1) (func (export "add") (param i32 i32)
 @pytest.fixture
 def modules(tmp_path):
     """Paths of a valid module, a malformed one (truncated), an invalid one, and a file that does not exist."""
-    good = wasmtime.wat2wasm(WAT)
+    good = wat2wasm(WAT)
     paths = {
         "good": tmp_path / "good.wasm",
         "malformed": tmp_path / "malformed.wasm",
@@ -39,7 +39,7 @@ def modules(tmp_path):
     paths["malformed"].write_bytes(good[:-3])
     # Well-formed but invalid (the function returns an i64 where its type says i32); wat2wasm validates,
     # so swap the opcode by hand: i32.const 1 -> i64.const 1 keeps the size.
-    invalid = wasmtime.wat2wasm("(module (func (result i32) i32.const 1))")
+    invalid = wat2wasm("(module (func (result i32) i32.const 1))")
     paths["invalid"].write_bytes(invalid.replace(b"\x41\x01\x0b", b"\x42\x01\x0b"))
     return {name: str(path) for name, path in paths.items()}
 
@@ -383,7 +383,7 @@ TAIL_CALL_BODY = bytes.fromhex("12000b")
 @pytest.fixture
 def proposal_modules(tmp_path):
     relaxed = tmp_path / "relaxed.wasm"
-    relaxed.write_bytes(wasmtime.wat2wasm(RELAXED_WAT))
+    relaxed.write_bytes(wat2wasm(RELAXED_WAT))
     from tests.wasmgen import single_func_module
 
     tail = tmp_path / "tail.wasm"

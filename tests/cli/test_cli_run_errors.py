@@ -16,15 +16,14 @@ import struct
 import pytest
 
 from pywaz.cli import run as run_cli_module
-
-wasmtime = pytest.importorskip("wasmtime")
+from pywaz.text import wat2wasm
 
 ENGINES = ["compiler", "interpreter"]
 
 
 def wasm(tmp_path, text: str, name: str = "m.wasm"):
     path = tmp_path / name
-    path.write_bytes(wasmtime.wat2wasm(text))
+    path.write_bytes(wat2wasm(text))
     return path
 
 

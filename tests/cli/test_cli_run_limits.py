@@ -12,11 +12,10 @@ import pytest
 
 import pywaz
 from pywaz.cli.run import RunFailure, parse_fuel, parse_size
+from pywaz.text import wat2wasm
 from pywaz.wasi import WasiConfig
 from pywaz.wasi.command import run_command
 from tests.cli.conftest import run_cli
-
-wasmtime = pytest.importorskip("wasmtime")
 
 ENGINES = ["compiler", "interpreter"]
 
@@ -43,7 +42,7 @@ NEEDED = 102
 
 def wasm(tmp_path, text: str = COMMAND, name: str = "m.wasm"):
     path = tmp_path / name
-    path.write_bytes(wasmtime.wat2wasm(text))
+    path.write_bytes(wat2wasm(text))
     return path
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-import wasmtime
 
 from pywaz.api import CompileOptions
 from pywaz.compiler import artifact as artifact_module
@@ -15,6 +14,7 @@ from pywaz.compiler.engine import CompilerEngine
 from pywaz.compiler.lower import UnsupportedOpcode
 from pywaz.decoder import decode_module
 from pywaz.errors import PywazError, Trap, TrapKind
+from pywaz.text import wat2wasm
 from pywaz.validator import validate
 
 from .support import bind_instance, call, instantiate
@@ -33,7 +33,7 @@ COUNTER = """
 
 
 def validated_of(wat: str):
-    return validate(decode_module(wasmtime.wat2wasm(wat)))
+    return validate(decode_module(wat2wasm(wat)))
 
 
 @pytest.mark.parametrize("mode", ["eager", "lazy"])
@@ -191,7 +191,7 @@ def test_simd_runs_through_the_lane_library():
       (func (export "mem") (param i32) (result i64)
         (v128.store offset=16 (local.get 0) (v128.const i64x2 5 7))
         (i64x2.extract_lane 1 (v128.load offset=16 (local.get 0)))))"""
-    instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager")
+    instance, _ = instantiate(wat2wasm(wat), "eager")
     assert call(instance, "lane", 0xDEADBEEF) == 0xDEADBEEF
     assert call(instance, "mem", 32) == 7
     with pytest.raises(Trap) as info:
@@ -206,7 +206,7 @@ def test_unsupported_instruction_fails_clearly_and_only_its_function(monkeypatch
     wat = """(module
       (func (export "ok") (result i32) (i32.const 7))
       (func (export "simd") (result i32) (i32x4.extract_lane 0 (i32x4.splat (i32.const 3)))))"""
-    instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager")
+    instance, _ = instantiate(wat2wasm(wat), "eager")
     assert call(instance, "ok") == 7
     with pytest.raises(UnsupportedOpcode, match="i32x4.splat is not supported"):
         call(instance, "simd")
@@ -224,7 +224,7 @@ def test_traps_are_typed():
       (func (export "ci") (param i32) (result i32) (call_indirect (type $t) (local.get 0)))
       (func (export "unr") (unreachable))
       (func (export "cvt") (param f64) (result i32) (i32.trunc_f64_u (local.get 0))))"""
-    instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager")
+    instance, _ = instantiate(wat2wasm(wat), "eager")
     cases = [
         ("oob", (0xFFFFFFFF,), TrapKind.OUT_OF_BOUNDS_MEMORY),
         ("oob", (65532,), TrapKind.OUT_OF_BOUNDS_MEMORY),
@@ -247,7 +247,7 @@ def test_traps_are_typed():
 def test_inspect_rejects_imported_function():
     from pywaz.compiler.inspect import generated_source
 
-    wasm = wasmtime.wat2wasm('(module (import "a" "b" (func)) (func (result i32) (i32.const 1)))')
+    wasm = wat2wasm('(module (import "a" "b" (func)) (func (result i32) (i32.const 1)))')
     assert "return 1" in generated_source(wasm, 1)
     with pytest.raises(PywazError, match="not a defined function"):
         generated_source(wasm, 0)
@@ -276,7 +276,7 @@ def test_memory_replaced_by_grow_is_reloaded():
         holder["instance"].memories[0].grow(1)
 
     host = Function(func_type((), ()), host_grow, host=True)
-    instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager", imports={("host", "grow"): host})
+    instance, _ = instantiate(wat2wasm(wat), "eager", imports={("host", "grow"): host})
     holder["instance"] = instance
     memory = instance.memories[0]
     pin = memoryview(memory.data)
@@ -297,7 +297,7 @@ def test_runaway_recursion_is_call_stack_exhausted():
     for mode in ("eager", "lazy"):
         runtime = Runtime(engine="compiler", compile_mode=mode)
         with pytest.raises(Trap) as info:
-            runtime.instantiate(wasmtime.wat2wasm(wat)).exports["f"](1)
+            runtime.instantiate(wat2wasm(wat)).exports["f"](1)
         assert info.value.kind is TrapKind.CALL_STACK_EXHAUSTED
 
 
@@ -307,8 +307,8 @@ def test_cross_instance_calls_reach_the_compiled_callee():
     a_wat = '(module (func (export "f") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3))))'
     b_wat = """(module (import "a" "f" (func $f (param i32) (result i32)))
       (func (export "g") (param i32) (result i32) (i32.add (call $f (local.get 0)) (i32.const 1))))"""
-    a, _ = instantiate(wasmtime.wat2wasm(a_wat), "lazy")
-    b, b_artifact = instantiate(wasmtime.wat2wasm(b_wat), "lazy", imports={("a", "f"): a.exports["f"]})
+    a, _ = instantiate(wat2wasm(a_wat), "lazy")
+    b, b_artifact = instantiate(wat2wasm(b_wat), "lazy", imports={("a", "f"): a.exports["f"]})
     assert call(b, "g", 5) == 16
     compiled = a.exports["f"].call
     assert compiled.__code__.co_name.startswith("f0")  # the stub was replaced

@@ -20,6 +20,7 @@ from pywaz import Runtime, Trap
 from pywaz.ir import F32, F64, I32, I64
 from pywaz.numeric import f32_to_bits, f64_to_bits
 from pywaz.opcodes import OP_NAMES, SIGNATURES
+from pywaz.text import wat2wasm
 
 TYPE_NAMES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64"}
 PARAMS = (I32, I32, I64, I64, F32, F64)
@@ -159,7 +160,7 @@ def test_random_straight_line_functions(seed):
     rng = random.Random(seed)
     body, result = random_function(rng, rng.randrange(5, 60))
     wat = module_text(body, result)
-    data = wasmtime.wat2wasm(wat)
+    data = wat2wasm(wat)
     compiled = Runtime(engine="compiler", compile_mode="eager").instantiate(data).exports["f"]
     interpreted = Runtime(engine="interpreter").instantiate(data).exports["f"]
     for _ in range(6):

@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
-import wasmtime
 
 from pywaz.compiler.inspect import generated_source
+from pywaz.text import wat2wasm
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.wat"))
@@ -20,7 +20,7 @@ CASES = sorted(p.stem for p in GOLDEN.glob("*.wat"))
 
 @pytest.mark.parametrize("name", CASES)
 def test_generated_source_matches_golden(name):
-    wasm = wasmtime.wat2wasm((GOLDEN / f"{name}.wat").read_text())
+    wasm = wat2wasm((GOLDEN / f"{name}.wat").read_text())
     source = generated_source(wasm, 0)
     expected_path = GOLDEN / f"{name}.py.txt"
     if os.environ.get("PYWAZ_UPDATE_GOLDEN"):

@@ -15,6 +15,7 @@ import pytest
 import wasmtime
 
 from pywaz.compiler.lower import core as lower
+from pywaz.text import wat2wasm
 
 from .support import call, instantiate
 
@@ -102,6 +103,6 @@ def test_random_control_flow_matches_wasmtime(seed, max_loops, monkeypatch):
     store = wasmtime.Store()
     native = wasmtime.Instance(store, wasmtime.Module(store.engine, wat), []).exports(store)["f"]
     monkeypatch.setattr(lower, "MAX_PY_LOOPS", max_loops)
-    instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager")
+    instance, _ = instantiate(wat2wasm(wat), "eager")
     for a, b in ((0, 1), (5, 77), (0xFFFF, 3), (12345, 0xFFFFFFF)):
         assert call(instance, "f", a, b) == native(store, a, b) & 0xFFFFFFFF, (seed, a, b)

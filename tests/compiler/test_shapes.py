@@ -10,6 +10,7 @@ import pytest
 import wasmtime
 
 from pywaz.compiler.lower import core as lower
+from pywaz.text import wat2wasm
 
 from .support import call, instantiate
 
@@ -44,7 +45,7 @@ def nested_br_table(depth: int) -> str:
 @pytest.mark.parametrize("mode", MODES)
 def test_1500_nested_blocks_with_br_table(mode):
     wat = nested_br_table(1500)
-    instance, artifact = instantiate(wasmtime.wat2wasm(wat), mode)
+    instance, artifact = instantiate(wat2wasm(wat), mode)
     for index in (0, 1, 2, 749, 1498, 1499, 1500, 0xFFFFFFFF):
         assert call(instance, "f", index) == u32(reference(wat, "f", u32(index) - (1 << 32) * (index >= 1 << 31)))
     assert artifact.functions[0].flat
@@ -70,7 +71,7 @@ def nested_loops(depth: int) -> str:
 @pytest.mark.parametrize("depth", [3, 16, 100])
 def test_nested_loops_branching_to_every_level(mode, depth):
     wat = nested_loops(depth)
-    instance, artifact = instantiate(wasmtime.wat2wasm(wat), mode)
+    instance, artifact = instantiate(wat2wasm(wat), mode)
     for target in sorted({0, 1, depth // 2, depth - 1, depth + 5}):
         for count in (1, 2, 7):
             assert call(instance, "f", target, count) == u32(reference(wat, "f", target, count))
@@ -98,7 +99,7 @@ def block_exits(depth: int) -> str:
 @pytest.mark.parametrize("depth", [2, 8, 30])
 def test_branches_out_of_nested_loops_to_blocks(mode, depth):
     wat = block_exits(depth)
-    instance, _ = instantiate(wasmtime.wat2wasm(wat), mode)
+    instance, _ = instantiate(wat2wasm(wat), mode)
     for target in range(depth + 2):
         assert call(instance, "f", target) == u32(reference(wat, "f", target))
 
@@ -108,7 +109,7 @@ def test_10000_instruction_straight_line_expression():
     for i in range(2500):
         body.append(f"i32.const {i * 7919 % 65521} i32.add i32.const {i % 31} i32.rotl")
     wat = '(module (func (export "f") (param i32) (result i32) ' + " ".join(body) + "))"
-    instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager")
+    instance, _ = instantiate(wat2wasm(wat), "eager")
     for value in (0, 1, 123456789):
         assert call(instance, "f", value) == u32(reference(wat, "f", value))
 
@@ -118,7 +119,7 @@ def test_deep_operand_stack():
     pushes = " ".join(f"local.get 0 i32.const {i} i32.xor" for i in range(3000))
     adds = " ".join(["i32.add"] * 2999)
     wat = f'(module (func (export "f") (param i32) (result i32) {pushes} {adds}))'
-    instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager")
+    instance, _ = instantiate(wat2wasm(wat), "eager")
     for value in (0, 5, 0xFFFF):
         assert call(instance, "f", value) == u32(reference(wat, "f", value))
 
@@ -129,7 +130,7 @@ def test_1000_locals_and_params():
     sets = " ".join(f"local.get {i % 300} i64.const {i} i64.mul local.set {300 + i}" for i in range(1000))
     sums = "i64.const 0 " + " ".join(f"local.get {300 + i} i64.add" for i in range(1000))
     wat = f'(module (func (export "f") (param {params}) (result i64) (local {locals_}) {sets} {sums}))'
-    instance, _ = instantiate(wasmtime.wat2wasm(wat), "eager")
+    instance, _ = instantiate(wat2wasm(wat), "eager")
     args = [(i * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF for i in range(300)]
     signed = [a - (1 << 64) if a >= 1 << 63 else a for a in args]
     assert call(instance, "f", *args) == reference(wat, "f", *signed) & 0xFFFFFFFFFFFFFFFF
@@ -144,7 +145,7 @@ def test_deeply_nested_ifs(depth):
     lines += ["end"] * depth
     lines.append("local.get 1))")
     wat = "\n".join(lines)
-    instance, artifact = instantiate(wasmtime.wat2wasm(wat), "eager")
+    instance, artifact = instantiate(wat2wasm(wat), "eager")
     for value in (0, 1, depth // 2, depth, depth + 3):
         assert call(instance, "f", value) == u32(reference(wat, "f", value))
     assert artifact.functions[0].flat == (depth > 50)
@@ -156,7 +157,7 @@ def test_many_functions_in_one_module():
         callee = f"(call {i - 1} (local.get 0))" if i % 10 else "(local.get 0)"
         funcs.append(f"(func (param i32) (result i32) (i32.add {callee} (i32.const {i})))")
     wat = "(module " + " ".join(funcs) + ' (export "last" (func 2999)) (export "mid" (func 1505)))'
-    instance, artifact = instantiate(wasmtime.wat2wasm(wat), "lazy")
+    instance, artifact = instantiate(wat2wasm(wat), "lazy")
     assert call(instance, "mid", 1) == u32(reference(wat, "mid", 1))
     # Lazy mode compiled exactly the functions that ran (1500..1505).
     assert [i for i, f in enumerate(artifact.functions) if f is not None] == list(range(1500, 1506))
@@ -168,10 +169,10 @@ def test_many_functions_in_one_module():
 
 def test_forced_flat_mode_matches_structured(monkeypatch):
     wat = block_exits(4)
-    structured, artifact = instantiate(wasmtime.wat2wasm(wat), "eager")
+    structured, artifact = instantiate(wat2wasm(wat), "eager")
     assert not artifact.functions[0].flat
     monkeypatch.setattr(lower, "MAX_PY_LOOPS", -1)
-    flat, flat_artifact = instantiate(wasmtime.wat2wasm(wat), "eager")
+    flat, flat_artifact = instantiate(wat2wasm(wat), "eager")
     assert flat_artifact.functions[0].flat
     for target in range(6):
         assert call(structured, "f", target) == call(flat, "f", target)
@@ -188,7 +189,7 @@ def test_lazy_compile_deep_in_a_call_chain():
           (else (call $big (local.get 1))))))"""
     import sys
 
-    instance, artifact = instantiate(wasmtime.wat2wasm(wat), "lazy")
+    instance, artifact = instantiate(wat2wasm(wat), "lazy")
     depth = 0
     frame = sys._getframe()
     while frame is not None:
@@ -222,7 +223,7 @@ def switch_in_loop(cases: int) -> str:
 @pytest.mark.parametrize("mode", MODES)
 def test_switch_in_loop_becomes_a_flat_island(mode):
     wat = switch_in_loop(40)
-    instance, artifact = instantiate(wasmtime.wat2wasm(wat), mode)
+    instance, artifact = instantiate(wat2wasm(wat), mode)
     for n in (1, 7, 300):
         assert call(instance, "f", n) == u32(reference(wat, "f", n))
     source = artifact.functions[0].source

@@ -11,6 +11,7 @@ import pytest
 from pywaz.decoder import decode_module
 from pywaz.errors import DecodeError
 from pywaz.features import ProposalNotImplementedError
+from pywaz.text import wat2wasm
 
 wasmtime = pytest.importorskip("wasmtime")
 
@@ -100,12 +101,12 @@ def _mutants(data: bytes, rng: random.Random, count: int):
 
 
 def test_the_seed_module_decodes():
-    m = decode_module(wasmtime.wat2wasm(WAT))
+    m = decode_module(wat2wasm(WAT))
     assert len(m.imports) == 3 and len(m.codes) == 2 and len(m.elements) == 3 and len(m.datas) == 2
 
 
 def test_mutants_never_raise_anything_but_decode_error():
-    seed = bytes(wasmtime.wat2wasm(WAT))
+    seed = bytes(wat2wasm(WAT))
     rng = random.Random(20260)
     outcomes = {"decoded": 0, "malformed": 0, "proposal": 0}
     for mutant in _mutants(seed, rng, 4000):

@@ -20,6 +20,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pywaz.text import wat2wasm
+
 PROGRAM = """(module
   (memory (export "memory") 1)
   (table 2 funcref)
@@ -65,9 +67,8 @@ class CacheTally:
 
 
 def program() -> bytes:
-    import wasmtime
 
-    return bytes(wasmtime.wat2wasm(PROGRAM))
+    return bytes(wat2wasm(PROGRAM))
 
 
 def _run(data: bytes, engine: str, mode: str | None, cache) -> list:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from pywaz.text import wat2wasm
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import differential  # noqa: E402
@@ -84,11 +86,11 @@ WAT = """(module
 
 
 def _module():
-    return wasmtime.wat2wasm(WAT)
+    return wat2wasm(WAT)
 
 
 def _terminating_module():
-    return wasmtime.wat2wasm(WAT.replace('(func (export "spin") (loop (br 0)))', ""))
+    return wat2wasm(WAT.replace('(func (export "spin") (loop (br 0)))', ""))
 
 
 def test_agreeing_runtimes_give_no_finding():

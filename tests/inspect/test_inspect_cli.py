@@ -6,11 +6,11 @@ import subprocess
 import sys
 
 import pytest
-import wasmtime
 from _inspect_schema import check, load_schema
 
 from pywaz.cli import main
 from pywaz.inspect.render import use_colour
+from pywaz.text import wat2wasm
 
 WAT = """
 (module
@@ -25,7 +25,7 @@ WAT = """
 @pytest.fixture(scope="module")
 def wasm_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("inspect") / "m.wasm"
-    path.write_bytes(wasmtime.wat2wasm(WAT))
+    path.write_bytes(wat2wasm(WAT))
     return str(path)
 
 
@@ -117,7 +117,7 @@ def test_colour_only_when_asked_or_on_a_terminal(capsys, wasm_path, monkeypatch)
 )
 def test_bad_input_is_one_error_line_and_its_status(capsys, wasm_path, tmp_path, argv, status, message):
     malformed = tmp_path / "bad.wasm"
-    malformed.write_bytes(wasmtime.wat2wasm(WAT)[:-3])
+    malformed.write_bytes(wat2wasm(WAT)[:-3])
     argv = [{"WASM": wasm_path, "MALFORMED": str(malformed)}.get(arg, arg) for arg in argv]
     actual, out, err = _run(capsys, *argv)
     assert actual == status and out == ""
@@ -138,7 +138,7 @@ def test_the_installed_entry_point_runs_inspect(wasm_path):
 
 def test_star_selects_unnamed_functions_by_index(capsys, tmp_path):
     path = tmp_path / "anon.wasm"
-    path.write_bytes(wasmtime.wat2wasm('(module (func) (func (result i32) (i32.const 7)) (func (export "e")))'))
+    path.write_bytes(wat2wasm('(module (func) (func (result i32) (i32.const 7)) (func (export "e")))'))
     status, out, _ = _run(capsys, str(path), "--func", "*", "--json")
     assert status == 0
     assert [(f["index"], f["name"]) for f in json.loads(out)["functions"]] == [(0, None), (1, None), (2, "e")]
@@ -166,7 +166,7 @@ def test_streamed_json_function_equals_the_in_memory_object(capsys, wasm_path):
 
 
 def test_an_invalid_module_is_still_inspected_and_says_why(capsys, tmp_path):
-    data = wasmtime.wat2wasm("(module (func (result i32) (i32.const 1)))").replace(b"\x41\x01\x0b", b"\x6a\x01\x0b")
+    data = wat2wasm("(module (func (result i32) (i32.const 1)))").replace(b"\x41\x01\x0b", b"\x6a\x01\x0b")
     path = tmp_path / "invalid.wasm"
     path.write_bytes(data)
     status, out, err = _run(capsys, str(path))

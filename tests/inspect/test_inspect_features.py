@@ -2,14 +2,14 @@
 introduced it, and only then."""
 
 import pytest
-import wasmtime
 
 from pywaz.decoder import decode_module
 from pywaz.inspect import FEATURES, detect_features
+from pywaz.text import wat2wasm
 
 
 def _features(wat):
-    return {use.name: use for use in detect_features(decode_module(wasmtime.wat2wasm(wat)))}
+    return {use.name: use for use in detect_features(decode_module(wat2wasm(wat)))}
 
 
 MVP = """
@@ -100,7 +100,7 @@ def test_each_feature_is_detected_with_evidence(feature, wat, evidence):
 
 
 def test_features_come_in_report_order_with_offsets_of_instructions():
-    data = wasmtime.wat2wasm(
+    data = wat2wasm(
         "(module (func (result i32) (drop (f32x4.splat (f32.const 0)))"
         " (i32.extend8_s (i32.trunc_sat_f32_s (f32.const 0)))))"
     )

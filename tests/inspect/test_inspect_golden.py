@@ -19,6 +19,7 @@ import pytest
 import wasmtime
 
 from pywaz.cli import main
+from pywaz.text import wat2wasm
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.wat"))
@@ -27,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def inspect_python(tmp_path, name, capsys) -> str:
     module = tmp_path / f"{name}.wasm"
-    module.write_bytes(wasmtime.wat2wasm((GOLDEN / f"{name}.wat").read_text()))
+    module.write_bytes(wat2wasm((GOLDEN / f"{name}.wat").read_text()))
     status = main(["inspect", str(module), "--func", "main", "--python", "--color", "never"])
     captured = capsys.readouterr()
     assert status == 0 and captured.err == ""
@@ -109,7 +110,7 @@ def _outcome(function, *args):
 def test_golden_code_computes_what_wasmtime_computes(name):
     import pywaz
 
-    wasm = wasmtime.wat2wasm((GOLDEN / f"{name}.wat").read_text())
+    wasm = wat2wasm((GOLDEN / f"{name}.wat").read_text())
     for args in INPUTS[name]:
         store = wasmtime.Store()
         native = wasmtime.Instance(store, wasmtime.Module(store.engine, wasm), [])

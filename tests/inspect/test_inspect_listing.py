@@ -3,15 +3,15 @@
 import re
 
 import pytest
-import wasmtime
 
 from pywaz.decoder import decode_module
 from pywaz.inspect import NoFunctionBodyError, UnknownFunctionError, disassemble, function_view
+from pywaz.text import wat2wasm
 from pywaz.validator import validate
 
 
 def _validated(wat):
-    return validate(decode_module(wasmtime.wat2wasm(wat)))
+    return validate(decode_module(wat2wasm(wat)))
 
 
 FIB = """
@@ -167,11 +167,11 @@ def _strip(line_text: str) -> str:
 
 
 def test_listing_reassembles_to_the_same_instructions():
-    original = decode_module(wasmtime.wat2wasm(SHELL.replace("BODY", BODY)))
+    original = decode_module(wat2wasm(SHELL.replace("BODY", BODY)))
     validated = validate(original)
     lines = disassemble(validated, 1)
     body_text = "\n".join(_strip(line.text) for line in lines[:-1])  # the final end closes the func
-    rebuilt = decode_module(wasmtime.wat2wasm(SHELL.replace("BODY", body_text)))
+    rebuilt = decode_module(wat2wasm(SHELL.replace("BODY", body_text)))
     assert rebuilt.codes[0].ops == original.codes[0].ops
     assert rebuilt.codes[0].imms == original.codes[0].imms
     assert len(lines) == len(original.codes[0].ops)

@@ -4,11 +4,11 @@ import re
 import subprocess
 
 import pytest
-import wasmtime
 
 from pywaz.decoder import decode_module
 from pywaz.errors import DecodeError
 from pywaz.inspect import InspectInputError, summarize
+from pywaz.text import wat2wasm
 from pywaz.validator import validate
 
 DEMO = """
@@ -33,7 +33,7 @@ DEMO = """
 
 @pytest.fixture(scope="module")
 def demo_bytes():
-    return wasmtime.wat2wasm(DEMO)
+    return wat2wasm(DEMO)
 
 
 def test_summary_describes_every_part_of_the_module(demo_bytes):
@@ -98,7 +98,7 @@ def test_summary_accepts_a_path_a_module_and_a_validated_module(demo_bytes, tmp_
 
 def test_an_invalid_module_is_summarized_with_the_reason():
     # Decodes fine, but i32.add has nothing to add: the spec calls it invalid, not malformed.
-    data = wasmtime.wat2wasm("(module (func (result i32) (i32.const 1)))").replace(b"\x41\x01\x0b", b"\x6a\x01\x0b")
+    data = wat2wasm("(module (func (result i32) (i32.const 1)))").replace(b"\x41\x01\x0b", b"\x6a\x01\x0b")
     summary = summarize(data)
     assert summary["valid"] is False
     assert "type mismatch" in summary["validation_error"]

@@ -4,11 +4,11 @@ import random
 import struct
 
 import pytest
-import wasmtime
 
 from pywaz.decoder import decode_module
 from pywaz.inspect.wat import f32_text, f64_text, memarg_text, signed, v128_text
 from pywaz.opcodes import OPS_BY_NAME
+from pywaz.text import wat2wasm
 
 F32_CASES = [
     0x00000000,
@@ -51,7 +51,7 @@ def _random_bits(seed, width, count):
 
 def _round_trip(kind, texts):
     funcs = "".join(f"(func (result {kind}) ({kind}.const {text}))" for text in texts)
-    module = decode_module(wasmtime.wat2wasm(f"(module {funcs})"))
+    module = decode_module(wat2wasm(f"(module {funcs})"))
     return [code.imms[0] for code in module.codes]
 
 
@@ -114,9 +114,9 @@ def test_relaxed_simd_and_extended_const_text_reads_back_to_the_same_instruction
     texts = [instruction_text(op, None) for op in relaxed]
     assert texts[0] == "i8x16.relaxed_swizzle" and texts[-1] == "i32x4.relaxed_dot_i8x16_i7x16_add_s"
     body = " ".join(f"(func {text})" for text in texts)  # unvalidated bodies: the parser only needs the names
-    module = decode_module(wasmtime.wat2wasm(f"(module {body})"))
+    module = decode_module(wat2wasm(f"(module {body})"))
     assert [code.ops[0] for code in module.codes] == relaxed
 
     expression = "global.get 0 i32.const -3 i32.mul i32.const 7 i32.sub"
-    module = decode_module(wasmtime.wat2wasm(f"(module (global i32 (i32.const 5)) (global i32 {expression}))"))
+    module = decode_module(wat2wasm(f"(module (global i32 (i32.const 5)) (global i32 {expression}))"))
     assert const_expr_text(module.globals_[1].init) == expression

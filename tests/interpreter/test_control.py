@@ -4,6 +4,7 @@ import pytest
 import wasmtime
 
 import pywaz
+from pywaz.text import wat2wasm
 
 PROGRAM = r"""(module
   (memory 1)
@@ -85,7 +86,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def pair():
-    data = wasmtime.wat2wasm(PROGRAM)
+    data = wat2wasm(PROGRAM)
     store = wasmtime.Store()
     reference = wasmtime.Instance(store, wasmtime.Module(store.engine, data), []).exports(store)
     with pywaz.Runtime("interpreter") as runtime:

@@ -15,6 +15,7 @@ import pywaz
 from pywaz.ir import F32, F64, I32, I64
 from pywaz.numeric import BINARY_OPS, UNARY_OPS
 from pywaz.opcodes import OP_NAMES, SIGNATURES
+from pywaz.text import wat2wasm
 
 _BITS_TYPE = {I32: "i32", I64: "i64", F32: "i32", F64: "i64"}
 _FROM_BITS = {F32: "f32.reinterpret_i32", F64: "f64.reinterpret_i64"}
@@ -41,7 +42,7 @@ def _func(op: int) -> str:
 
 @pytest.fixture(scope="module")
 def engines():
-    data = wasmtime.wat2wasm("(module " + "\n".join(_func(op) for op in OPS) + ")")
+    data = wat2wasm("(module " + "\n".join(_func(op) for op in OPS) + ")")
     store = wasmtime.Store()
     reference = wasmtime.Instance(store, wasmtime.Module(store.engine, data), []).exports(store)
     runtime = pywaz.Runtime("interpreter")

@@ -4,10 +4,11 @@ import wasmtime
 
 import pywaz
 from pywaz.interpreter import prepare as P
+from pywaz.text import wat2wasm
 
 
 def lowered(wat: str, runtime, index: int = 0):
-    instance = runtime.instantiate(wasmtime.wat2wasm(wat))
+    instance = runtime.instantiate(wat2wasm(wat))
     artifact = instance.module_instance.engine_state
     return instance, artifact.get_code(index)
 
@@ -55,7 +56,7 @@ def test_fusion_never_swallows_a_branch_target(runtime):
     )
     assert P.GET_GET_BINOP not in [c for c, _ in code.prog[:1]]
     reference_store = wasmtime.Store()
-    data = wasmtime.wat2wasm(
+    data = wat2wasm(
         """(module (func (export "f") (param i32 i32) (result i32)
           (local.get 0)
           (loop $l (param i32) (result i32)
@@ -71,7 +72,7 @@ def test_fusion_never_swallows_a_branch_target(runtime):
 
 
 def test_functions_are_lowered_lazily_once():
-    data = wasmtime.wat2wasm(
+    data = wat2wasm(
         '(module (func (export "a") (result i32) i32.const 1) (func (export "b") (result i32) i32.const 2))'
     )
     with pywaz.Runtime() as rt:

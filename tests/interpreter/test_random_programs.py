@@ -11,6 +11,7 @@ import pytest
 import wasmtime
 
 import pywaz
+from pywaz.text import wat2wasm
 
 BINOPS = [
     "i32.add",
@@ -104,7 +105,7 @@ class Gen:
 def test_random_program_matches_wasmtime(seed):
     rng = random.Random(seed)
     wat = Gen(rng).module()
-    data = wasmtime.wat2wasm(wat)
+    data = wat2wasm(wat)
     store = wasmtime.Store()
     reference = wasmtime.Instance(store, wasmtime.Module(store.engine, data), []).exports(store)["f"]
     with pywaz.Runtime() as runtime:

@@ -15,6 +15,7 @@ import wasmtime
 import pywaz
 from pywaz.ir import I32, V128
 from pywaz.opcodes import IMMEDIATES, OP_NAMES, SIGNATURES
+from pywaz.text import wat2wasm
 
 SHAPES = {
     ((V128,), (V128,)): "unary",
@@ -60,7 +61,7 @@ def _func(op: int) -> str:
 
 @pytest.fixture(scope="module")
 def engines():
-    data = wasmtime.wat2wasm('(module (memory (export "mem") 1) ' + "\n".join(_func(op) for op in OPS) + ")")
+    data = wat2wasm('(module (memory (export "mem") 1) ' + "\n".join(_func(op) for op in OPS) + ")")
     store = wasmtime.Store()
     reference = wasmtime.Instance(store, wasmtime.Module(store.engine, data), []).exports(store)
     runtime = pywaz.Runtime("interpreter")
@@ -180,7 +181,7 @@ LANE_WAT = """(module (memory (export "mem") 1)
 
 
 def test_lanes_shuffle_and_memory_forms():
-    data = wasmtime.wat2wasm(LANE_WAT)
+    data = wat2wasm(LANE_WAT)
     store = wasmtime.Store()
     reference = wasmtime.Instance(store, wasmtime.Module(store.engine, data), []).exports(store)
     seed = bytes(range(200, 256)) + bytes(range(0, 200))

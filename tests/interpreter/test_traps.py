@@ -4,6 +4,7 @@ import pytest
 
 import pywaz
 from pywaz import Trap, TrapKind
+from pywaz.text import wat2wasm
 
 TRAPS_WAT = """(module
   (memory 1)
@@ -79,14 +80,13 @@ def test_call_stack_exhaustion_is_a_trap_and_the_process_keeps_working(runtime, 
 
 
 def test_call_depth_limit_is_exact():
-    import wasmtime
 
     wat = """(module
       (func $count (export "count") (param i32) (result i32)
         local.get 0 i32.eqz if (result i32) i32.const 0 else
         local.get 0 i32.const 1 i32.sub call $count i32.const 1 i32.add end))"""
     with pywaz.Runtime(max_call_depth=50) as rt:
-        count = rt.instantiate(wasmtime.wat2wasm(wat)).exports["count"]
+        count = rt.instantiate(wat2wasm(wat)).exports["count"]
         assert count(49) == 49  # 50 frames: depths 1..50
         with pytest.raises(Trap) as info:
             count(50)  # 51 frames
@@ -95,7 +95,6 @@ def test_call_depth_limit_is_exact():
 
 
 def test_host_recursion_is_bounded_without_crashing(runtime):
-    import wasmtime
 
     holder = {}
     runtime.new_host_module("env").function(
@@ -103,7 +102,7 @@ def test_host_recursion_is_bounded_without_crashing(runtime):
     ).instantiate()
     wat = """(module (import "env" "cb" (func $cb (param i32) (result i32)))
       (func (export "f") (param i32) (result i32) local.get 0 i32.const 1 i32.add call $cb))"""
-    instance = runtime.instantiate(wasmtime.wat2wasm(wat))
+    instance = runtime.instantiate(wat2wasm(wat))
     holder["f"] = instance.exports["f"]
     with pytest.raises(Trap) as info:
         instance.exports["f"](0)
@@ -112,7 +111,6 @@ def test_host_recursion_is_bounded_without_crashing(runtime):
 
 
 def test_cross_instance_recursion_goes_deep_without_c_recursion():
-    import wasmtime
 
     wat = """(module
       (import "env" "t" (table 2 funcref))
@@ -121,7 +119,7 @@ def test_cross_instance_recursion_goes_deep_without_c_recursion():
       (func (export "rec") (param i32) (result i32)
         local.get 0 i32.eqz if (result i32) i32.const 0 else
         local.get 0 i32.const 1 i32.sub global.get 0 call_indirect (type $t) i32.const 1 i32.add end))"""
-    data = wasmtime.wat2wasm(wat)
+    data = wat2wasm(wat)
     with pywaz.Runtime(max_call_depth=100000) as rt:
         table = rt.new_host_module("env").table("t", "funcref", 2).instantiate().exports["t"]
         config = rt.new_host_module("cfg").global_("which", "i32", 1).instantiate()
@@ -139,7 +137,6 @@ def test_cross_instance_recursion_goes_deep_without_c_recursion():
 
 
 def test_cross_instance_recursion_with_many_parameters():
-    import wasmtime
 
     wat = """(module
       (import "env" "t" (table 2 funcref))
@@ -150,7 +147,7 @@ def test_cross_instance_recursion_with_many_parameters():
         local.get 0 i32.const 1 i32.sub local.get 1 local.get 2 local.get 3
         local.get 4 i32.const 1 i32.add
         global.get 0 call_indirect (type $t) end))"""
-    data = wasmtime.wat2wasm(wat)
+    data = wat2wasm(wat)
     with pywaz.Runtime(max_call_depth=100000) as rt:
         table = rt.new_host_module("env").table("t", "funcref", 2).instantiate().exports["t"]
         config = rt.new_host_module("cfg").global_("which", "i32", 1).instantiate()

@@ -21,6 +21,7 @@ from pywaz.ir import F32, F64, I32, I64, V128
 from pywaz.numeric import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 from pywaz.opcodes import IMMEDIATES, OP_NAMES, SIGNATURES
 from pywaz.simd import MEMORY_OPS, SIMD_ARITY, SIMD_OPS
+from pywaz.text import wat2wasm
 
 _STORE = {I32: "i32.store", I64: "i64.store", F32: "f32.store", F64: "f64.store", V128: "v128.store"}
 _LOAD = {I32: "i32.load", I64: "i64.load", F32: "f32.load", F64: "f64.load"}
@@ -96,7 +97,7 @@ def reference():
         + ")"
     )
     store = wasmtime.Store()
-    instance = wasmtime.Instance(store, wasmtime.Module(store.engine, wasmtime.wat2wasm(text)), [])
+    instance = wasmtime.Instance(store, wasmtime.Module(store.engine, wat2wasm(text)), [])
     exports = instance.exports(store)
     return store, exports["mem"], exports
 
@@ -277,7 +278,7 @@ MEM_CASES = _mem_cases()
 def mem_reference():
     text = '(module (memory (export "mem") 1)\n' + "\n".join(_mem_func(op, lane) for op, lane in MEM_CASES) + ")"
     store = wasmtime.Store()
-    instance = wasmtime.Instance(store, wasmtime.Module(store.engine, wasmtime.wat2wasm(text)), [])
+    instance = wasmtime.Instance(store, wasmtime.Module(store.engine, wat2wasm(text)), [])
     exports = instance.exports(store)
     return store, exports["mem"], exports
 

@@ -19,6 +19,7 @@ import wasmtime
 from pywaz import Runtime, Trap, TrapKind
 from pywaz.ir import I32, I64, V128
 from pywaz.opcodes import IMMEDIATES, OP_NAMES, SIGNATURES
+from pywaz.text import wat2wasm
 
 ENGINES = [("interpreter", None), ("compiler", "eager"), ("compiler", "lazy")]
 ENGINE_IDS = ["interpreter", "compiler-eager", "compiler-lazy"]
@@ -71,7 +72,7 @@ FIXED = r"""
 def fixed(request):
     engine, mode = request.param
     with Runtime(engine=engine, compile_mode=mode) as runtime:
-        instance = runtime.instantiate(wasmtime.wat2wasm(FIXED))
+        instance = runtime.instantiate(wat2wasm(FIXED))
         yield instance
 
 
@@ -199,7 +200,7 @@ def test_random_vector_chains_match_wasmtime(engine, mode):
     rng = random.Random(20261125)
     count = 60
     text = _random_module(rng, count)
-    data = wasmtime.wat2wasm(text)
+    data = wat2wasm(text)
     store = wasmtime.Store()
     reference = wasmtime.Instance(store, wasmtime.Module(store.engine, data), []).exports(store)
     with Runtime(engine=engine, compile_mode=mode) as runtime:

@@ -18,10 +18,10 @@ import struct
 
 import numpy
 import pytest
-import wasmtime
 
 from pywaz import CompilationCache, DecodeError, Runtime, ValidationError, decode_module, validate
 from pywaz.opcodes import OP_NAMES
+from pywaz.text import wat2wasm
 
 ENGINES = [("interpreter", None), ("compiler", "eager"), ("compiler", "lazy")]
 RELAXED = sorted(name for name in OP_NAMES.values() if "relaxed_" in name)
@@ -41,7 +41,7 @@ def _wat() -> str:
 
 @pytest.fixture(scope="module")
 def instances():
-    data = wasmtime.wat2wasm(_wat())
+    data = wat2wasm(_wat())
     runtimes = [Runtime(engine=engine, compile_mode=mode) for engine, mode in ENGINES]
     yield [runtime.instantiate(data) for runtime in runtimes]
     for runtime in runtimes:
@@ -276,7 +276,7 @@ def test_every_relaxed_instruction_is_covered_here():
 
 
 def test_relaxed_operands_are_type_checked():
-    data = wasmtime.wat2wasm(
+    data = wat2wasm(
         "(module (func (param v128 v128) (result v128) local.get 0 local.get 1 f32x4.relaxed_madd))"
     )
     with pytest.raises(ValidationError, match="^type mismatch"):
@@ -297,14 +297,14 @@ def test_compiler_calls_the_lane_helper_only_where_the_instruction_is():
         ' (func (export "g") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))'
     )
     with Runtime(engine="compiler", compile_mode="eager") as runtime:
-        compiled = runtime.compile_module(wasmtime.wat2wasm(wat))
+        compiled = runtime.compile_module(wat2wasm(wat))
         assert "_v_f32x4_relaxed_madd(l0, l1, l2)" in compiled.functions.view("f", python=True).python_source
         assert "_v_" not in compiled.functions.view("g", python=True).python_source
 
 
 @pytest.mark.parametrize("engine, mode", ENGINES, ids=["interpreter", "compiler-eager", "compiler-lazy"])
 def test_relaxed_code_from_a_disk_cache_entry_gives_the_same_bits(engine, mode, tmp_path):
-    data = wasmtime.wat2wasm(_wat())
+    data = wat2wasm(_wat())
     x, y, z = pack("4f", 1 + 2**-22, 3.0, -1.5, F32_MAX), pack("4f", 1 + 2**-15, 0.5, 2.0, 2.0), pack("4f", 1, 2, 3, 4)
     results = []
     for _ in range(2):

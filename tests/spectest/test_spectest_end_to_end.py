@@ -13,8 +13,8 @@ import pytest
 import pywaz
 from pywaz.spectest.runner import EngineConfig, run_script
 from pywaz.spectest.script import parse_script
+from pywaz.text import wat2wasm
 
-wasmtime = pytest.importorskip("wasmtime")
 if not hasattr(pywaz, "Runtime"):
     pytest.skip("pywaz.Runtime is not available yet", allow_module_level=True)
 
@@ -96,7 +96,7 @@ def script():
     built = parse_script("e2e", None, {"commands": COMMANDS})
     for filename, text in (("main.wasm", MAIN), ("user.wasm", USER), ("unlinkable.wasm", UNLINKABLE),
                            ("start.wasm", START_TRAPS)):
-        built._binaries[filename] = wasmtime.wat2wasm(text)
+        built._binaries[filename] = wat2wasm(text)
     return built
 
 
@@ -182,8 +182,8 @@ WT_COMMANDS = [
 @pytest.fixture(scope="module")
 def wt_script():
     built = parse_script("e2e-wt", None, {"commands": WT_COMMANDS})
-    built._binaries["defined.wasm"] = wasmtime.wat2wasm(DEFINED)
-    built._binaries["values.wasm"] = wasmtime.wat2wasm(VALUES)
+    built._binaries["defined.wasm"] = wat2wasm(DEFINED)
+    built._binaries["values.wasm"] = wat2wasm(VALUES)
     return built
 
 

@@ -97,7 +97,7 @@ def test_suite_from_wast_matches_suite_from_json(suite, text_dir, json_dir):
     config = EngineConfig("interpreter")
     from_text = run_suite(list_files(ROOT / text_dir), config, suite_name=suite)
     from_json = run_suite(list_files(ROOT / json_dir), config, suite_name=suite)
-    totals = lambda s: (sum(f.passed for f in s.files), sum(f.failed for f in s.files),  # noqa: E731
+    totals = lambda s: (sum(f.passed for f in s.files), sum(f.failed for f in s.files),
                         sum(f.skipped for f in s.files))
     assert totals(from_text) == totals(from_json)
     assert totals(from_text)[2] == 0

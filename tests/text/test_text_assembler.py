@@ -159,3 +159,15 @@ def test_the_cache_keys_text_by_the_binary_it_assembles_to():
             compiled = runtime.compile_module(data)
             assert runtime.instantiate_module(compiled).exports["f"]() == 42
         assert runtime.stats()["compilations"] == 1 and runtime.stats()["memory_hits"] == 2
+
+
+def test_deep_nesting():
+    # Flat blocks nest through an explicit stack: any depth assembles.
+    depth = 5000
+    flat = "(module (func " + "block " * depth + "end " * depth + "))"
+    code = _sections(wat2wasm(flat))[10]
+    assert code.count(b"\x02\x40") == depth
+    # Folded instructions recurse; too deep is a typed error, not a crash.
+    folded = "(module (func " + "(block " * 100_000 + ")" * 100_000 + "))"
+    with pytest.raises(WatError, match="nesting too deep"):
+        wat2wasm(folded)

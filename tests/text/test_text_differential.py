@@ -148,11 +148,11 @@ SNIPPETS = [
     '(module (func (block (param i32) (result i32 i32) (i32.const 1))) (type (func (param i32) (result i32 i32))))',
     '(module (memory i64 1) (func (param i64) (result i32) (i32.load offset=0x1_0000_0000 (local.get 0))))',
     '(module (table $t i64 3 (ref null func)) (elem (table $t) (i64.const 0) funcref (ref.null func)))',
-    '(module (type $s (struct (field i8) (field (mut i16)))) '
-    '(func (param (ref $s)) (result i32) (struct.get_s $s 0 (local.get 0))))',
+    ('(module (type $s (struct (field i8) (field (mut i16)))) '
+     '(func (param (ref $s)) (result i32) (struct.get_s $s 0 (local.get 0))))'),
     '(module (func (result f32) (f32.const -0x1.8p-126)) (func (result f64) (f64.const 6.02214076e23)))',
-    '(module (func (param v128) (result v128) (i8x16.shuffle 0 17 2 19 4 21 6 23 8 25 10 27 12 29 14 31 '
-    '(local.get 0) (local.get 0))))',
+    ('(module (func (param v128) (result v128) (i8x16.shuffle 0 17 2 19 4 21 6 23 8 25 10 27 12 29 14 31 '
+     '(local.get 0) (local.get 0))))'),
 ]
 
 

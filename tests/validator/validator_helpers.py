@@ -14,13 +14,13 @@ if _REPO_ROOT not in sys.path:
 
 from pywaz.decoder import decode_module
 from pywaz.errors import ValidationError
+from pywaz.text import wat2wasm
 from pywaz.validator import validate
 
 
 def wat_bytes(text: str) -> bytes:
-    """Encode wat text with wasmtime's parser (which does not validate)."""
-    wasmtime = pytest.importorskip("wasmtime")
-    return bytes(wasmtime.wat2wasm(text))
+    """Encode wat text with pywaz's assembler (which does not validate)."""
+    return bytes(wat2wasm(text))
 
 
 def validate_bytes(data: bytes):

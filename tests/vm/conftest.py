@@ -1,7 +1,7 @@
 import pytest
-import wasmtime
 
 import pywaz
+from pywaz.text import wat2wasm
 
 
 @pytest.fixture
@@ -15,6 +15,6 @@ def load(runtime):
     """Instantiate a WAT module in the test runtime."""
 
     def load(wat: str, name: str | None = None):
-        return runtime.instantiate(wasmtime.wat2wasm(wat), pywaz.ModuleConfig(name=name))
+        return runtime.instantiate(wat2wasm(wat), pywaz.ModuleConfig(name=name))
 
     return load

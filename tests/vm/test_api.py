@@ -3,10 +3,10 @@
 import math
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz import ClosedError, ExitError, Trap, TrapKind
+from pywaz.text import wat2wasm
 
 MODULE = """(module
   (import "env" "twice" (func $twice (param i32) (result i32)))
@@ -28,7 +28,7 @@ MODULE = """(module
 @pytest.fixture
 def instance(runtime):
     runtime.new_host_module("env").function("twice", lambda x: 2 * x, params=["i32"], results=["i32"]).instantiate()
-    return runtime.instantiate(wasmtime.wat2wasm(MODULE))
+    return runtime.instantiate(wat2wasm(MODULE))
 
 
 def test_results_are_signed_and_raw_calls_are_unsigned(instance):
@@ -137,7 +137,7 @@ def test_host_exceptions_become_host_error_traps(runtime):
         "bad_result", lambda: "str", results=["i32"]
     ).instantiate()
     instance = runtime.instantiate(
-        wasmtime.wat2wasm(
+        wat2wasm(
             """(module (import "h" "boom" (func $b (param i32))) (import "h" "bad_result" (func $r (result i32)))
               (func (export "b") i32.const 1 call $b) (func (export "r") (result i32) call $r))"""
         )
@@ -161,7 +161,7 @@ def test_trap_and_exit_from_host_propagate_unchanged(runtime):
 
     runtime.new_host_module("h").function("exit", exit_now).function("trap", trap_now).instantiate()
     instance = runtime.instantiate(
-        wasmtime.wat2wasm(
+        wat2wasm(
             """(module (import "h" "exit" (func $e)) (import "h" "trap" (func $t))
               (func (export "e") call $e) (func (export "t") call $t))"""
         )
@@ -192,7 +192,7 @@ def test_host_builder_rejects_bad_definitions(runtime):
 
 
 def test_compiled_module_lists_imports_and_exports(runtime):
-    compiled = runtime.compile_module(wasmtime.wat2wasm(MODULE))
+    compiled = runtime.compile_module(wat2wasm(MODULE))
     imports = compiled.imports
     assert [(i.module, i.name, i.kind) for i in imports] == [("env", "twice", "func")]
     assert str(imports[0].type) == "[i32] -> [i32]"
@@ -203,7 +203,7 @@ def test_compiled_module_lists_imports_and_exports(runtime):
 
 
 def test_close_is_idempotent_and_closed_handles_raise(runtime):
-    instance = runtime.instantiate(wasmtime.wat2wasm('(module (func (export "f") (result i32) i32.const 1))'))
+    instance = runtime.instantiate(wat2wasm('(module (func (export "f") (result i32) i32.const 1))'))
     f = instance.exports["f"]
     compiled = instance._owned
     instance.close()
@@ -219,7 +219,7 @@ def test_close_is_idempotent_and_closed_handles_raise(runtime):
 
 def test_runtime_close_closes_everything():
     rt = pywaz.Runtime()
-    compiled = rt.compile_module(wasmtime.wat2wasm("(module)"))
+    compiled = rt.compile_module(wat2wasm("(module)"))
     instance = rt.instantiate_module(compiled)
     with rt:
         pass
@@ -233,7 +233,7 @@ def test_runtime_close_closes_everything():
 
 def test_instances_share_one_compiled_module(runtime):
     compiled = runtime.compile_module(
-        wasmtime.wat2wasm(
+        wat2wasm(
             '(module (global $g (mut i32) (i32.const 0)) (func (export "inc") (result i32) global.get $g i32.const 1 i32.add global.set $g global.get $g))'
         )
     )
@@ -257,7 +257,7 @@ def test_bad_inputs_to_runtime():
         with pytest.raises(TypeError):
             rt.instantiate_module(b"")
         with pytest.raises(TypeError):
-            rt.instantiate(wasmtime.wat2wasm("(module)"), config={"name": "x"})
+            rt.instantiate(wat2wasm("(module)"), config={"name": "x"})
         with pytest.raises(TypeError):
             rt.register(5, None)
 
@@ -291,7 +291,7 @@ def test_call_depth_is_per_thread():
 
 def test_default_table_cap_makes_runaway_growth_fail(runtime):
     instance = runtime.instantiate(
-        wasmtime.wat2wasm(
+        wat2wasm(
             '(module (table 0 funcref) (func (export "grow") (param i32) (result i32) ref.null func local.get 0 table.grow 0))'
         )
     )
@@ -318,7 +318,7 @@ def test_raw_host_functions_see_unsigned_bits(runtime):
         "f", lambda a, b: seen.append((a, b)) or a, params=["i32", "f32"], results=["i32"], raw=True
     ).instantiate()
     instance = runtime.instantiate(
-        wasmtime.wat2wasm(
+        wat2wasm(
             """(module (import "h" "f" (func $f (param i32 f32) (result i32)))
               (func (export "g") (result i32) i32.const -1 f32.const nan:0x200001 call $f))"""
         )
@@ -339,7 +339,7 @@ def test_exports_mapping_and_raw_objects(instance):
 
 
 def test_compiled_modules_belong_to_their_runtime():
-    data = wasmtime.wat2wasm("(module)")
+    data = wat2wasm("(module)")
     with pywaz.Runtime() as first, pywaz.Runtime() as second:
         compiled = first.compile_module(data)
         with pytest.raises(ValueError, match="another runtime"):

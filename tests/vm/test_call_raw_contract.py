@@ -14,11 +14,11 @@ import enum
 import math
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz import ArgumentError
 from pywaz.numeric import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
+from pywaz.text import wat2wasm
 
 CONFIGS = [("interpreter", None), ("compiler", "eager"), ("compiler", "lazy")]
 
@@ -106,7 +106,7 @@ OUT_OF_CONTRACT = [
 def exports(request):
     engine, mode = request.param
     with pywaz.Runtime(engine, compile_mode=mode) as runtime:
-        yield runtime.instantiate(wasmtime.wat2wasm(WAT)).exports
+        yield runtime.instantiate(wat2wasm(WAT)).exports
 
 
 def _raw_bits(value):
@@ -149,7 +149,7 @@ def test_every_engine_gives_the_same_message():
     messages = {}
     for engine, mode in CONFIGS:
         with pywaz.Runtime(engine, compile_mode=mode) as runtime:
-            exports = runtime.instantiate(wasmtime.wat2wasm(WAT)).exports
+            exports = runtime.instantiate(wat2wasm(WAT)).exports
             for name, args, _ in OUT_OF_CONTRACT:
                 with pytest.raises(ArgumentError) as info:
                     exports[name].call_raw(*args)

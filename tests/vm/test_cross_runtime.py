@@ -11,11 +11,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz import ArgumentError, LinkError, Trap, TrapKind
 from pywaz.ir import func_type
+from pywaz.text import wat2wasm
 from pywaz.vm.objects import Function
 
 ENGINES = ["interpreter", "compiler"]
@@ -61,7 +61,7 @@ def pair(engine):
     """Two runtimes with the same module; B's host function hands out A's ``inc``."""
     holder = {}
     with _runtime(engine) as a, _runtime(engine, lambda: holder["foreign"]) as b:
-        ia, ib = a.instantiate(wasmtime.wat2wasm(WAT)), b.instantiate(wasmtime.wat2wasm(WAT))
+        ia, ib = a.instantiate(wat2wasm(WAT)), b.instantiate(wat2wasm(WAT))
         holder["foreign"] = ia.exports["inc"]
         yield a, b, ia.exports, ib.exports
 
@@ -112,12 +112,12 @@ def test_a_foreign_function_returned_by_a_host_function_traps(pair):
 
 def test_host_modules_refuse_foreign_functions_and_check_their_own(engine):
     with _runtime(engine) as a, _runtime(engine) as b:
-        exports_a = a.instantiate(wasmtime.wat2wasm(WAT)).exports
+        exports_a = a.instantiate(wat2wasm(WAT)).exports
         with pytest.raises(ArgumentError, match="global fn: .*another Runtime"):
             b.new_host_module("h").global_("fn", "funcref", exports_a["inc"])
         # Host functions know their runtime too.
         host_a = a.new_host_module("ha").function("f", lambda x: x, params=["i32"], results=["i32"]).instantiate()
-        exports_b = b.instantiate(wasmtime.wat2wasm(WAT)).exports
+        exports_b = b.instantiate(wat2wasm(WAT)).exports
         with pytest.raises(ArgumentError, match="another Runtime"):
             exports_b["table"].set(0, host_a.exports["f"])
         host_b = b.new_host_module("hb").function("f", lambda x: x, params=["i32"], results=["i32"]).instantiate()
@@ -131,7 +131,7 @@ def test_host_modules_refuse_foreign_functions_and_check_their_own(engine):
 def test_a_caller_sees_the_same_rule(engine):
     seen = []
     with _runtime(engine) as a:
-        foreign = a.instantiate(wasmtime.wat2wasm(WAT)).exports["inc"]
+        foreign = a.instantiate(wat2wasm(WAT)).exports["inc"]
 
         def give(caller: pywaz.Caller) -> pywaz.funcref:
             try:
@@ -142,7 +142,7 @@ def test_a_caller_sees_the_same_rule(engine):
 
         with pywaz.Runtime(engine) as b:
             b.new_host_module("env").function("give", give).instantiate()
-            exports = b.instantiate(wasmtime.wat2wasm(WAT)).exports
+            exports = b.instantiate(wat2wasm(WAT)).exports
             assert exports["take_from_host"]() == 1
             assert exports["table"].get(0) is None
     assert len(seen) == 1 and "another Runtime" in seen[0]
@@ -151,10 +151,10 @@ def test_a_caller_sees_the_same_rule(engine):
 @pytest.mark.parametrize("name", sorted(IMPORTS))
 def test_another_runtimes_instance_cannot_be_linked(engine, name):
     with _runtime(engine) as a, _runtime(engine) as b:
-        instance_a = a.instantiate(wasmtime.wat2wasm(WAT))
+        instance_a = a.instantiate(wat2wasm(WAT))
         with pytest.raises(LinkError, match="'a': the instance belongs to another Runtime"):
             b.register("a", instance_a)
-        importer = wasmtime.wat2wasm(IMPORTER % (name, IMPORTS[name]))
+        importer = wat2wasm(IMPORTER % (name, IMPORTS[name]))
         with pytest.raises(LinkError, match=f'unknown import "a" "{name}"'):
             b.instantiate(importer)
         a.register("a", instance_a)  # the same instance links fine in its own runtime
@@ -164,7 +164,7 @@ def test_another_runtimes_instance_cannot_be_linked(engine, name):
 def test_a_function_taken_from_a_table_runs_under_its_runtimes_deadline(engine):
     """A wrapper made for a funcref value belongs to the function's runtime, deadline included."""
     with _runtime(engine, deadline=0.2) as runtime:
-        exports = runtime.instantiate(wasmtime.wat2wasm(WAT)).exports
+        exports = runtime.instantiate(wat2wasm(WAT)).exports
         exports["table"].set(0, exports["spin"])
         spin = exports["table"].get(0)
         outcome = []

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz.ir import I32
+from pywaz.text import wat2wasm
 
 WAT = """(module
   (import "env" "ext" (func $ext (param i32)))
@@ -15,7 +15,7 @@ WAT = """(module
 
 
 def _compiled(runtime):
-    return runtime.compile_module(wasmtime.wat2wasm(WAT))
+    return runtime.compile_module(wat2wasm(WAT))
 
 
 def test_views_cover_the_function_index_space_by_index_and_name():
@@ -83,7 +83,7 @@ def test_closed_compiled_module_refuses():
 
 
 def test_code_loaded_from_a_disk_cache_is_shown_without_compiling(tmp_path):
-    data = wasmtime.wat2wasm(WAT)
+    data = wat2wasm(WAT)
     for expected_compilations in (1, 0):
         with (
             pywaz.CompilationCache(tmp_path) as cache,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz import Trap, TrapKind
 from pywaz.ir import F32, F64, I32, I64
+from pywaz.text import wat2wasm
 
 ENGINES = ["interpreter", "compiler"]
 
@@ -19,7 +19,7 @@ def rt(request):
 
 
 def _wasm(wat):
-    return wasmtime.wat2wasm(wat)
+    return wat2wasm(wat)
 
 
 def add(a: pywaz.i32, b: pywaz.i32) -> pywaz.i32:

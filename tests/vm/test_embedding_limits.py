@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz import Trap, TrapKind
+from pywaz.text import wat2wasm
 
 ENGINES = ["interpreter", "compiler"]
 
@@ -41,7 +41,7 @@ def engine(request):
 def test_infinite_loop_is_interrupted_and_everything_stays_usable(engine):
     with pywaz.Runtime(engine) as runtime:
         _host(runtime)
-        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        instance = runtime.instantiate(wat2wasm(WAT))
         exports = instance.exports
         with pytest.raises(Trap) as info:
             exports["spin"](timeout=0.2)
@@ -54,14 +54,14 @@ def test_infinite_loop_is_interrupted_and_everything_stays_usable(engine):
         with pytest.raises(Trap) as info:
             exports["spin"].call_raw(timeout=0.1)
         assert info.value.kind is TrapKind.INTERRUPTED
-        other = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        other = runtime.instantiate(wat2wasm(WAT))
         assert other.exports["bump"](2) == 2
 
 
 def test_python_loop_in_host_function_is_interrupted_not_host_error(engine):
     with pywaz.Runtime(engine) as runtime:
         _host(runtime)
-        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        instance = runtime.instantiate(wat2wasm(WAT))
         with pytest.raises(Trap) as info:
             instance.exports["spin_in_host"](timeout=0.2)
         assert info.value.kind is TrapKind.INTERRUPTED
@@ -72,7 +72,7 @@ def test_python_loop_in_host_function_is_interrupted_not_host_error(engine):
 def test_runtime_deadline_applies_to_calls_and_start_functions(engine):
     with pywaz.Runtime(engine, deadline=0.2) as runtime:
         _host(runtime)
-        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        instance = runtime.instantiate(wat2wasm(WAT))
         with pytest.raises(Trap) as info:
             instance.exports["spin"]()
         assert info.value.kind is TrapKind.INTERRUPTED
@@ -80,7 +80,7 @@ def test_runtime_deadline_applies_to_calls_and_start_functions(engine):
             instance.exports["bump"](1)
         assert instance.exports["bump"](0) == 200
         with pytest.raises(Trap) as info:
-            runtime.instantiate(wasmtime.wat2wasm("(module (func $s (loop br 0)) (start $s))"))
+            runtime.instantiate(wat2wasm("(module (func $s (loop br 0)) (start $s))"))
         assert info.value.kind is TrapKind.INTERRUPTED
 
 
@@ -92,7 +92,7 @@ def test_nested_entry_from_host_runs_under_the_outer_deadline(engine):
             holder["spin"]()  # an inner entry with no timeout of its own
 
         runtime.new_host_module("env").function("spin_host", reenter).instantiate()
-        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        instance = runtime.instantiate(wat2wasm(WAT))
         holder["spin"] = instance.exports["spin"]
         with pytest.raises(Trap) as info:
             instance.exports["spin_in_host"](timeout=0.2)
@@ -103,7 +103,7 @@ def test_nested_entry_from_host_runs_under_the_outer_deadline(engine):
 def test_deadline_interrupts_only_the_calling_thread(engine):
     with pywaz.Runtime(engine) as runtime:
         _host(runtime)
-        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        instance = runtime.instantiate(wat2wasm(WAT))
         results = {}
 
         def worker():
@@ -129,12 +129,12 @@ def test_bad_deadlines_are_refused():
 def test_max_memory_pages(engine):
     with pywaz.Runtime(engine, max_memory_pages=3) as runtime:
         _host(runtime)
-        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        instance = runtime.instantiate(wat2wasm(WAT))
         assert instance.exports["grow"](2) == 1
         assert instance.exports["grow"](1) == -1  # 4 pages > the runtime's cap
         assert instance.exports["memory"].grow(1) == -1 and instance.exports["memory"].size() == 3
         with pytest.raises(pywaz.InstantiationError, match="max_memory_pages"):
-            runtime.instantiate(wasmtime.wat2wasm("(module (memory 4))"))
+            runtime.instantiate(wat2wasm("(module (memory 4))"))
     with pytest.raises(ValueError, match="max_memory_pages"):
         pywaz.Runtime(max_memory_pages=-1)
 
@@ -142,7 +142,7 @@ def test_max_memory_pages(engine):
 def test_max_call_depth(engine):
     with pywaz.Runtime(engine, max_call_depth=300) as runtime:
         _host(runtime)
-        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        instance = runtime.instantiate(wat2wasm(WAT))
         assert instance.exports["rec"](250) == 250
         with pytest.raises(Trap) as info:
             instance.exports["rec"](1000)
@@ -164,7 +164,7 @@ def test_timeout_inside_a_host_callback_keeps_the_outer_call_depth(engine):
             depths.append((outer, (runtime.call_depth.depth, runtime.call_depth.host_nesting)))
 
         runtime.new_host_module("env").function("spin_host", reenter).instantiate()
-        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        instance = runtime.instantiate(wat2wasm(WAT))
         holder["spin"] = instance.exports["spin"]
         instance.exports["spin_in_host"]()
         assert len(depths) == 1 and depths[0][0] == depths[0][1]
@@ -174,7 +174,7 @@ def test_timeout_inside_a_host_callback_keeps_the_outer_call_depth(engine):
 def test_tiny_timeouts_never_leak_the_private_exception(engine):
     with pywaz.Runtime(engine) as runtime:
         _host(runtime)
-        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        instance = runtime.instantiate(wat2wasm(WAT))
         bump = instance.exports["bump"]
         outcomes = set()
         for _ in range(300):
@@ -195,7 +195,7 @@ def test_many_short_timed_calls_do_not_pile_up_in_the_watchdog():
 
     with pywaz.Runtime() as runtime:
         _host(runtime)
-        bump = runtime.instantiate(wasmtime.wat2wasm(WAT)).exports["bump"]
+        bump = runtime.instantiate(wat2wasm(WAT)).exports["bump"]
         for _ in range(2000):
             bump(1, timeout=60)
         assert bump(0) == 2000

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz.ir import F64, I32, I64
+from pywaz.text import wat2wasm
 
 ENGINES = ["interpreter", "compiler"]
 
@@ -28,7 +28,7 @@ WAT = """(module
 @pytest.fixture(params=ENGINES)
 def inst(request):
     with pywaz.Runtime(request.param) as runtime:
-        yield runtime.instantiate(wasmtime.wat2wasm(WAT))
+        yield runtime.instantiate(wat2wasm(WAT))
 
 
 def test_function_arguments_checked_and_multi_value(inst):
@@ -188,7 +188,7 @@ def test_imports_and_exports_types_before_instantiation():
       (func (export "h") (param i64) (result i64) local.get 0)
       (export "mem" (memory 0)))"""
     with pywaz.Runtime() as runtime:
-        compiled = runtime.compile_module(wasmtime.wat2wasm(wat))
+        compiled = runtime.compile_module(wat2wasm(wat))
         imports = compiled.imports
         assert [(i.module, i.name, i.kind) for i in imports] == [
             ("env", "f", "func"),

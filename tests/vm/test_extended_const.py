@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 
 import pytest
-import wasmtime
 
 from pywaz import CompilationCache, Runtime, Trap, TrapKind
+from pywaz.text import wat2wasm
 
 ENGINES = [("interpreter", None), ("compiler", "eager"), ("compiler", "lazy")]
 ENGINE_IDS = ["interpreter", "compiler-eager", "compiler-lazy"]
@@ -86,7 +86,7 @@ def _check(instance) -> None:
 
 @pytest.fixture(scope="module")
 def data() -> bytes:
-    return wasmtime.wat2wasm(WAT)
+    return wat2wasm(WAT)
 
 
 @pytest.mark.parametrize("engine, mode", ENGINES, ids=ENGINE_IDS)
@@ -141,6 +141,6 @@ def test_random_expression_trees(engine, mode):
         earlier[valtype].append((index, value))
         expected.append((valtype, value))
     with Runtime(engine=engine, compile_mode=mode) as runtime:
-        instance = runtime.instantiate(wasmtime.wat2wasm("(module " + "\n".join(lines) + ")"))
+        instance = runtime.instantiate(wat2wasm("(module " + "\n".join(lines) + ")"))
         for index, (valtype, value) in enumerate(expected):
             assert _raw(instance.exports[f"x{index}"], M32 if valtype == "i32" else M64) == value, index

@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz import Trap, TrapKind
 from pywaz.api import CompileOptions
 from pywaz.cache import compute_key, module_digest
+from pywaz.text import wat2wasm
 
 CONFIGS = [
     pytest.param(("interpreter", "lazy"), id="interpreter-lazy"),
@@ -134,7 +134,7 @@ def make_runtime(config, fuel=10**9, **kwargs) -> pywaz.Runtime:
 
 @pytest.fixture(scope="module")
 def data() -> bytes:
-    return wasmtime.wat2wasm(WAT)
+    return wat2wasm(WAT)
 
 
 @pytest.fixture(params=CONFIGS)
@@ -234,7 +234,7 @@ def test_a_nested_call_cannot_get_a_budget_of_its_own(data, config):
 
         runtime.new_host_module("generous").function("call", generous).instantiate()
         outer = runtime.instantiate(
-            wasmtime.wat2wasm(
+            wat2wasm(
                 '(module (import "generous" "call" (func $g (param i32) (result i32)))'
                 ' (func (export "f") (param i32) (result i32) (call $g (local.get 0))))'
             )
@@ -256,7 +256,7 @@ def test_zero_fuel_traps_on_the_first_function_entry(data, config):
 
 
 def test_start_function_runs_under_the_runtime_budget(config):
-    data = wasmtime.wat2wasm(
+    data = wat2wasm(
         "(module (global (export \"g\") (mut i32) (i32.const 0))"
         " (func $start (loop $l (global.set 0 (i32.add (global.get 0) (i32.const 1)))"
         "   (br_if $l (i32.lt_u (global.get 0) (i32.const 10))))) (start $start))"
@@ -337,7 +337,7 @@ def deep_wat() -> str:
 
 
 def test_flat_lowering_counts_like_the_interpreter():
-    data = wasmtime.wat2wasm(deep_wat())
+    data = wat2wasm(deep_wat())
     for config in ALL_CONFIGS:
         with make_runtime(config) as runtime:
             compiled = runtime.compile_module(data)

@@ -1,14 +1,14 @@
 """Instantiation order (spec 2.0) and the visibility of partial failures."""
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz import Trap, TrapKind
+from pywaz.text import wat2wasm
 
 
 def wasm(text: str) -> bytes:
-    return wasmtime.wat2wasm(text)
+    return wat2wasm(text)
 
 
 def test_segments_then_start_run_in_order(runtime):

@@ -15,6 +15,7 @@ import wasmtime
 
 import pywaz
 from pywaz import Trap, TrapKind
+from pywaz.text import wat2wasm
 from pywaz.vm.instantiate import SegmentPlan, _coalesce, segment_plan
 
 ENGINES = ["interpreter", "compiler"]
@@ -32,7 +33,7 @@ def runtime(engine):
 
 
 def wasm(text: str) -> bytes:
-    return wasmtime.wat2wasm(text)
+    return wat2wasm(text)
 
 
 def wat_bytes(data: bytes) -> str:

@@ -20,6 +20,7 @@ from pywaz.api import CompileOptions
 from pywaz.cache.moduleinfo import ModuleBodies, decode_module_info, encode_module_info
 from pywaz.decoder import decode_module
 from pywaz.ir import Limits, MemoryType, TableType
+from pywaz.text import wat2wasm
 from pywaz.validator import validate
 from pywaz.vm.engines import create_engine
 from pywaz.vm.exports import invoke
@@ -127,7 +128,7 @@ CASES = {
 
 def observations(text: str, engine_name: str):
     """Per side (fresh decode, cache round trip): three instantiations' observations; and the image, if stored."""
-    data = wasmtime.wat2wasm(text)
+    data = wat2wasm(text)
     fresh, cached = through_cache(data)
     sides = []
     for validated in (fresh, cached):
@@ -158,7 +159,7 @@ def test_the_fresh_side_is_what_the_spec_says():
     outcome, memory, segments, results = observations(text, "interpreter")[0][0][0]
     assert outcome == "ok" and segments == [b"", b"", b"", b"", b"", b""]  # passive one dropped by a call
     store = wasmtime.Store()
-    reference = wasmtime.Instance(store, wasmtime.Module(store.engine, wasmtime.wat2wasm(text)), [])
+    reference = wasmtime.Instance(store, wasmtime.Module(store.engine, wat2wasm(text)), [])
     exports = reference.exports(store)
     exports["init_passive"](store, 3)
     assert memory == bytes(exports["m"].read(store, 0, 65536))
@@ -171,7 +172,7 @@ def test_the_fresh_side_is_what_the_spec_says():
 
 
 def test_cached_image_plan_slices_no_active_segment():
-    data = wasmtime.wat2wasm(CASES["unsorted disjoint, passive, empty, at the very end"][0])
+    data = wat2wasm(CASES["unsorted disjoint, passive, empty, at the very end"][0])
     _, cached = through_cache(data)
     datas = cached.module.datas
     plan = SegmentPlan(cached.module)

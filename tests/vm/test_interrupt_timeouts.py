@@ -13,11 +13,11 @@ import math
 import threading
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz import Trap, TrapKind
 from pywaz.spectest.watchdog import Watchdog as CommandWatchdog
+from pywaz.text import wat2wasm
 from pywaz.vm import interrupt
 from pywaz.vm.interrupt import MAX_TIMEOUT, check_timeout, run_with_deadline
 
@@ -46,7 +46,7 @@ def thread_errors(monkeypatch):
 
 def _instance(runtime, block=lambda: None):
     runtime.new_host_module("env").function("block", block, params=[], results=[]).instantiate()
-    return runtime.instantiate(wasmtime.wat2wasm(WAT))
+    return runtime.instantiate(wat2wasm(WAT))
 
 
 @pytest.mark.parametrize("seconds", HUGE, ids=["1e300", "inf", "10**400", "two-years"])

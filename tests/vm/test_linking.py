@@ -1,10 +1,10 @@
 """Import resolution and the spec's import subtyping rules: every LinkError."""
 
 import pytest
-import wasmtime
 
 import pywaz
 from pywaz import LinkError
+from pywaz.text import wat2wasm
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def env(runtime):
 
 
 def link(runtime, imports: str):
-    return runtime.instantiate(wasmtime.wat2wasm(f"(module {imports})"))
+    return runtime.instantiate(wat2wasm(f"(module {imports})"))
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_limits_use_current_size_after_growth(env):
 
 def test_register_and_shared_globals_and_memory(runtime):
     exporter = runtime.instantiate(
-        wasmtime.wat2wasm(
+        wat2wasm(
             """(module (global (export "g") (mut i32) (i32.const 5)) (memory (export "m") 1)
                (func (export "get") (result i32) global.get 0))"""
         ),
@@ -98,7 +98,7 @@ def test_register_and_shared_globals_and_memory(runtime):
     )
     runtime.register("alias", exporter)
     importer = runtime.instantiate(
-        wasmtime.wat2wasm(
+        wat2wasm(
             """(module (import "alias" "g" (global $g (mut i32))) (import "a" "m" (memory 1))
                (func (export "bump") global.get $g i32.const 1 i32.add global.set $g
                  i32.const 0 i32.const 42 i32.store8))"""
@@ -112,13 +112,13 @@ def test_register_and_shared_globals_and_memory(runtime):
 
 def test_cross_module_function_call(runtime):
     runtime.instantiate(
-        wasmtime.wat2wasm(
+        wat2wasm(
             '(module (func (export "sub") (param i32 i32) (result i32) local.get 0 local.get 1 i32.sub))'
         ),
         pywaz.ModuleConfig().with_name("math"),
     )
     user = runtime.instantiate(
-        wasmtime.wat2wasm(
+        wat2wasm(
             """(module (import "math" "sub" (func $sub (param i32 i32) (result i32)))
                (func (export "f") (result i32) i32.const 3 i32.const 10 call $sub))"""
         )
@@ -127,16 +127,16 @@ def test_cross_module_function_call(runtime):
 
 
 def test_failed_instantiation_does_not_register(runtime):
-    data = wasmtime.wat2wasm('(module (import "x" "y" (func)) (func (export "f")))')
+    data = wat2wasm('(module (import "x" "y" (func)) (func (export "f")))')
     with pytest.raises(LinkError):
         runtime.instantiate(data, pywaz.ModuleConfig(name="broken"))
     assert "broken" not in runtime._registry
 
 
 def test_closed_instance_is_no_longer_importable(runtime):
-    exporter = runtime.instantiate(wasmtime.wat2wasm('(module (func (export "f")))'), pywaz.ModuleConfig(name="lib"))
+    exporter = runtime.instantiate(wat2wasm('(module (func (export "f")))'), pywaz.ModuleConfig(name="lib"))
     runtime.register("alias", exporter)
-    importer = wasmtime.wat2wasm('(module (import "lib" "f" (func)) (import "alias" "f" (func)))')
+    importer = wat2wasm('(module (import "lib" "f" (func)) (import "alias" "f" (func)))')
     assert runtime.instantiate(importer) is not None
     exporter.close()
     with pytest.raises(LinkError, match="unknown import"):
@@ -144,10 +144,10 @@ def test_closed_instance_is_no_longer_importable(runtime):
 
 
 def _value_module(value: int) -> bytes:
-    return wasmtime.wat2wasm(f'(module (func (export "v") (result i32) i32.const {value}))')
+    return wat2wasm(f'(module (func (export "v") (result i32) i32.const {value}))')
 
 
-CALLS_V = wasmtime.wat2wasm(
+CALLS_V = wat2wasm(
     '(module (import "lib" "v" (func $v (result i32))) (func (export "f") (result i32) call $v))'
 )
 
@@ -158,7 +158,7 @@ def test_second_host_module_with_a_taken_name_is_refused(runtime):
     with pytest.raises(pywaz.DuplicateModuleError, match="'env' is already registered") as info:
         second.instantiate()
     assert info.value.name == "env" and isinstance(info.value, LinkError)
-    user = wasmtime.wat2wasm(
+    user = wat2wasm(
         '(module (import "env" "v" (func $v (result i32))) (func (export "f") (result i32) call $v))'
     )
     assert runtime.instantiate(user).exports["f"]() == 1  # the first module is still the one imported
@@ -171,7 +171,7 @@ def test_instance_name_taken_is_refused_before_the_start_function_runs(runtime):
     runtime.instantiate(_value_module(1), pywaz.ModuleConfig(name="lib"))
     counter = []
     runtime.new_host_module("host").function("tick", lambda: counter.append(1), params=[], results=[]).instantiate()
-    starts = wasmtime.wat2wasm('(module (import "host" "tick" (func $tick)) (start $tick))')
+    starts = wat2wasm('(module (import "host" "tick" (func $tick)) (start $tick))')
     with pytest.raises(pywaz.DuplicateModuleError, match="'lib'"):
         runtime.instantiate(starts, pywaz.ModuleConfig(name="lib"))
     assert counter == []
@@ -207,10 +207,10 @@ def test_duplicate_module_error_pickles():
 def test_check_imports_reports_link_errors_without_instantiating(runtime):
     counter = []
     runtime.new_host_module("host").function("tick", lambda: counter.append(1), params=[], results=[]).instantiate()
-    good = runtime.compile_module(wasmtime.wat2wasm('(module (import "host" "tick" (func $t)) (start $t))'))
+    good = runtime.compile_module(wat2wasm('(module (import "host" "tick" (func $t)) (start $t))'))
     runtime.check_imports(good)
     assert counter == []
-    bad = runtime.compile_module(wasmtime.wat2wasm('(module (import "host" "tick" (func (param i32))))'))
+    bad = runtime.compile_module(wat2wasm('(module (import "host" "tick" (func (param i32))))'))
     with pytest.raises(LinkError, match='incompatible import type "host" "tick"'):
         runtime.check_imports(bad)
     with pytest.raises(TypeError):

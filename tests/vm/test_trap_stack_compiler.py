@@ -1,9 +1,9 @@
 """Traps from the compiler engine carry a wasm stack trace with name-section names."""
 
 import pytest
-import wasmtime
 
 import pywaz
+from pywaz.text import wat2wasm
 
 WAT = """
 (module
@@ -17,7 +17,7 @@ WAT = """
 @pytest.mark.parametrize("mode", ["eager", "lazy"])
 def test_compiled_trap_lists_wasm_frames_innermost_first(mode):
     with pywaz.Runtime("compiler", compile_mode=mode) as runtime:
-        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        instance = runtime.instantiate(wat2wasm(WAT))
         with pytest.raises(pywaz.Trap) as info:
             instance.exports["outer"](0)
         assert info.value.kind is pywaz.TrapKind.INT_DIV_BY_ZERO
@@ -28,7 +28,7 @@ def test_compiled_trap_lists_wasm_frames_innermost_first(mode):
 
 def test_stack_exhaustion_trace_is_collapsed():
     with pywaz.Runtime("compiler", max_call_depth=2000) as runtime:
-        instance = runtime.instantiate(wasmtime.wat2wasm(WAT))
+        instance = runtime.instantiate(wat2wasm(WAT))
         with pytest.raises(pywaz.Trap) as info:
             instance.exports["runaway"]()
         assert info.value.kind is pywaz.TrapKind.CALL_STACK_EXHAUSTED

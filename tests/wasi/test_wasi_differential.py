@@ -15,6 +15,7 @@ import os
 import pytest
 
 from pywaz.ir import VALTYPE_NAMES
+from pywaz.text import wat2wasm
 from pywaz.wasi import SIGNATURES, Errno, Wasi, WasiConfig, link
 
 wasmtime = pytest.importorskip("wasmtime")
@@ -40,7 +41,7 @@ def _imports() -> str:
 
 def module(body: str, data: bytes) -> bytes:
     escaped = "".join(f"\\{b:02x}" for b in data)
-    return wasmtime.wat2wasm(f"""(module {_imports()}
+    return wat2wasm(f"""(module {_imports()}
       (memory (export "memory") 1)
       (data (i32.const 1000) "{escaped}")
       (func (export "go") (result i32) {body}))""")

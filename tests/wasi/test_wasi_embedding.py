@@ -8,9 +8,8 @@ import pytest
 
 import pywaz
 from pywaz import ExitError, PywazError, Trap
+from pywaz.text import wat2wasm
 from pywaz.wasi import Errno, Wasi, WasiConfig, link, run_command
-
-wasmtime = pytest.importorskip("wasmtime")
 
 
 def test_stdout_to_inherited_host_fd(make_guest):
@@ -81,7 +80,7 @@ HELLO_WAT = """(module
 
 @pytest.mark.parametrize("engine", ["interpreter", "compiler"])
 def test_run_command_returns_the_exit_code(engine, tmp_path):
-    wasm = wasmtime.wat2wasm(HELLO_WAT)
+    wasm = wat2wasm(HELLO_WAT)
     out = tmp_path / "out.txt"
     with pywaz.Runtime(engine) as runtime:
         code = run_command(runtime, wasm, WasiConfig(stdout=out))
@@ -116,13 +115,13 @@ def test_wasi_uses_the_memory_exported_as_memory(engine, tmp_path):
 
 
 def test_run_command_without_start_is_an_error():
-    wasm = wasmtime.wat2wasm('(module (memory (export "memory") 1))')
+    wasm = wat2wasm('(module (memory (export "memory") 1))')
     with pywaz.Runtime() as runtime, pytest.raises(PywazError, match="_start"):
         run_command(runtime, wasm)
 
 
 def test_memory_fault_traps_through_the_runtime():
-    wasm = wasmtime.wat2wasm(HELLO_WAT)
+    wasm = wat2wasm(HELLO_WAT)
     with pywaz.Runtime() as runtime, Wasi() as wasi:
         link(wasi, runtime)
         instance = runtime.instantiate(wasm)
@@ -148,7 +147,7 @@ def test_environment_forms_and_bad_values(sandbox):
 
 
 def test_run_command_twice_in_one_runtime_leaves_no_wasi_module_behind(tmp_path):
-    wasm = wasmtime.wat2wasm(HELLO_WAT)
+    wasm = wat2wasm(HELLO_WAT)
     with pywaz.Runtime() as runtime:
         assert run_command(runtime, wasm, WasiConfig(stdout=tmp_path / "a")) == 13
         assert run_command(runtime, wasm, WasiConfig(stdout=tmp_path / "b")) == 13

@@ -15,6 +15,7 @@ import pytest
 import pywaz
 from pywaz import DuplicateModuleError, ExitError, LinkError, Trap, TrapKind
 from pywaz.ir import VALTYPE_NAMES
+from pywaz.text import wat2wasm
 from pywaz.wasi import MEMORYLESS, MODULE_NAME, SIGNATURES, Wasi, WasiConfig, link, run_command
 
 wasmtime = pytest.importorskip("wasmtime")
@@ -29,7 +30,7 @@ def printer(text: str, memory_name: str = "memory", start: bool = True) -> bytes
     """A module whose start function (or ``print``) writes ``text`` to fd 1 with one fd_write."""
     escaped = "".join(f"\\{byte:02x}" for byte in text.encode())
     start_field = "(start $print)" if start else ""
-    return wasmtime.wat2wasm(f"""(module {FD_WRITE}
+    return wat2wasm(f"""(module {FD_WRITE}
       (memory (export "{memory_name}") 1)
       (data (i32.const 0) "\\10\\00\\00\\00\\{len(text.encode()):02x}\\00\\00\\00")
       (data (i32.const 16) "{escaped}")
@@ -63,7 +64,7 @@ def test_one_environment_serves_each_instance_through_its_own_memory(engine):
 
 
 def test_proc_exit_in_a_start_function_is_the_exit_status():
-    wasm = wasmtime.wat2wasm(f'(module {PROC_EXIT} (func $s (call $proc_exit (i32.const 4))) (start $s) '
+    wasm = wat2wasm(f'(module {PROC_EXIT} (func $s (call $proc_exit (i32.const 4))) (start $s) '
                              '(func (export "_start") unreachable))')
     with pywaz.Runtime() as runtime:
         assert run_command(runtime, wasm) == 4
@@ -81,7 +82,7 @@ def _calls(name: str, memory: str = "") -> bytes:
     signature += "".join(f" (result {VALTYPE_NAMES[t]})" for t in results)
     zeros = " ".join(f"({VALTYPE_NAMES[t]}.const 0)" for t in params)
     drop = "drop" if results else ""
-    return wasmtime.wat2wasm(f'(module (import "{MODULE_NAME}" "{name}" (func $f{signature})) {memory} '
+    return wat2wasm(f'(module (import "{MODULE_NAME}" "{name}" (func $f{signature})) {memory} '
                              f'(func (export "go") (call $f {zeros}) {drop}))')
 
 
@@ -140,7 +141,7 @@ def test_a_second_wasi_module_is_refused():
 
 
 def test_run_command_reports_a_link_error_before_a_missing_entry_point():
-    wasm = wasmtime.wat2wasm(f'(module (import "{MODULE_NAME}" "no_such_call" (func)))')
+    wasm = wat2wasm(f'(module (import "{MODULE_NAME}" "no_such_call" (func)))')
     with pywaz.Runtime() as runtime, pytest.raises(LinkError, match=f'unknown import "{MODULE_NAME}" "no_such_call"'):
         run_command(runtime, wasm)
 
