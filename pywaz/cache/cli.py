@@ -280,6 +280,15 @@ def run_compile(args) -> int:
     except OSError as exc:
         print(f"pywaz compile: cannot read {args.module}: {exc.strerror or exc}", file=sys.stderr)
         return exitcodes.NO_INPUT
+    from ..text import WatError, is_text, wat2wasm
+
+    if is_text(data):  # a .wat module: cached under the binary it assembles to, as `pywaz run` looks it up
+        try:
+            data = wat2wasm(data)
+        except WatError as exc:
+            print(f"pywaz compile: {args.module}:{exc.line}:{exc.column}: malformed module: {exc.message}",
+                  file=sys.stderr)
+            return exitcodes.DATA_ERROR
     try:
         engine = create_engine(args.engine)
     except (ValueError, PywazError) as exc:

@@ -52,3 +52,18 @@ def test_inspect_text(tmp_path):
     result = run_cli(["inspect", path])
     assert result.exit_code == 65
     assert f"{path}:1:15: malformed module: unknown operator i32.bogus".encode() in result.stderr
+
+
+def test_compile_text_then_run_it_from_the_disk_cache(tmp_path):
+    path = tmp_path / "add.wat"
+    path.write_text('(module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))')
+    cache = tmp_path / "cache"
+    result = run_cli(["compile", "--cache-dir", cache, path])
+    assert result.exit_code == 0, result.stderr
+    result = run_cli(["run", "--stats", "--cache-dir", cache, "--invoke", "add", path, "1", "2"])
+    assert result.stdout == b"3\n"
+    assert b"disk cache hit" in result.stderr  # text is cached under the binary it assembles to
+    path.write_text("(module (func i32.bogus))")
+    result = run_cli(["compile", "--cache-dir", cache, path])
+    assert result.exit_code == 65
+    assert f"{path}:1:15: malformed module: unknown operator i32.bogus".encode() in result.stderr
