@@ -8,9 +8,11 @@ binary encoding, ready for :func:`pywaz.decode_module` or
 
 from __future__ import annotations
 
-from .assembler import Assembler
 from .errors import WatError
 from .reader import ATOM, ID, SList, Source, read
+
+# The assembler (and the opcode table it reads) is imported on first use: `pywaz run` on a binary asks
+# is_text() and must not pay for it.
 
 __all__ = ["WatError", "is_text", "wat2wasm"]
 
@@ -27,6 +29,8 @@ def assemble_fields(items: list, source: Source, start: int = 1, pos: int = 0) -
         if type(first).__name__ == "Tok" and first.kind == ID:
             module_name = first.value
             start += 1
+    from .assembler import Assembler
+
     return Assembler(source).assemble(items[start:], module_name)
 
 
@@ -51,6 +55,8 @@ def wat2wasm(text: str | bytes) -> bytes:
     for node in nodes:
         if type(node) is SList and node.head() == "module":
             raise source.error("unexpected token", node.pos)
+    from .assembler import Assembler
+
     return Assembler(source).assemble(nodes)
 
 
