@@ -13,9 +13,9 @@ ones above 2**63 where ``struct`` offsets overflow.
 from __future__ import annotations
 
 import pytest
-import wasmtime
 
 from pywaz import CompilationCache, Features, Runtime, Trap, TrapKind, ValidationError
+from pywaz.text import wat2wasm
 
 ENGINES = [("interpreter", None), ("compiler", "eager"), ("compiler", "lazy")]
 ENGINE_IDS = ["interpreter", "compiler-eager", "compiler-lazy"]
@@ -59,7 +59,7 @@ WAT = """
 
 @pytest.fixture(scope="module")
 def data() -> bytes:
-    return bytes(wasmtime.wat2wasm(WAT))
+    return bytes(wat2wasm(WAT))
 
 
 def _check(instance) -> None:
@@ -140,7 +140,7 @@ def test_the_2_0_runtime_refuses_both_proposals(data):
     with Runtime(features=Features.wasm2()) as runtime, pytest.raises(ProposalError) as caught:
         runtime.compile_module(data)
     assert caught.value.proposal == "memory64"
-    two = bytes(wasmtime.wat2wasm("(module (memory 1) (memory 1))"))
+    two = bytes(wat2wasm("(module (memory 1) (memory 1))"))
     with Runtime(features=Features().replace(multi_memory=False)) as runtime, pytest.raises(ValidationError) as caught:
         runtime.compile_module(two)
     assert caught.value.proposal == "multi_memory"
@@ -152,18 +152,18 @@ def test_importing_memories_checks_the_address_type(engine, mode):
 
     with Runtime(engine=engine, compile_mode=mode) as runtime:
         runtime.new_host_module("env").memory("m64", 1, address_type="i64").memory("m32", 1).instantiate()
-        ok = wasmtime.wat2wasm('(module (import "env" "m64" (memory i64 1)) (import "env" "m32" (memory 1))'
+        ok = wat2wasm('(module (import "env" "m64" (memory i64 1)) (import "env" "m32" (memory 1))'
                                ' (func (export "size") (result i64) (memory.size 0)))')
         assert runtime.instantiate(bytes(ok)).exports["size"]() == 1
         with pytest.raises(LinkError, match="incompatible import type"):
-            runtime.instantiate(bytes(wasmtime.wat2wasm('(module (import "env" "m32" (memory i64 1)))')))
+            runtime.instantiate(bytes(wat2wasm('(module (import "env" "m32" (memory i64 1)))')))
         with pytest.raises(LinkError, match="incompatible import type"):
-            runtime.instantiate(bytes(wasmtime.wat2wasm('(module (import "env" "m64" (memory 1)))')))
+            runtime.instantiate(bytes(wat2wasm('(module (import "env" "m64" (memory 1)))')))
 
 
 @pytest.mark.parametrize("engine, mode", ENGINES, ids=ENGINE_IDS)
 def test_a_64_bit_data_offset_past_the_end_traps_at_instantiation(engine, mode):
     wat = '(module (memory i64 1) (data (i64.const 0xffffffffffffffff) "x"))'
     with Runtime(engine=engine, compile_mode=mode) as runtime, pytest.raises(Trap) as caught:
-        runtime.instantiate(bytes(wasmtime.wat2wasm(wat)))
+        runtime.instantiate(bytes(wat2wasm(wat)))
     assert caught.value.kind == TrapKind.OUT_OF_BOUNDS_MEMORY

@@ -107,7 +107,7 @@ TWO_MEMORIES_WAT = """(module
 
 @pytest.mark.parametrize("engine", ["interpreter", "compiler"])
 def test_wasi_uses_the_memory_exported_as_memory(engine, tmp_path):
-    wasm = wasmtime.wat2wasm(TWO_MEMORIES_WAT)
+    wasm = wat2wasm(TWO_MEMORIES_WAT)
     out = tmp_path / "out.txt"
     with pywaz.Runtime(engine) as runtime:
         assert run_command(runtime, wasm, WasiConfig(stdout=out)) == 13
