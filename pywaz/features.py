@@ -37,7 +37,7 @@ PROPOSAL_NAMES = {
 }
 
 #: The proposals pywaz runs (in both engines); the others are refused at decode time.
-IMPLEMENTED = frozenset({"memory64", "multi_memory", "extended_const", "relaxed_simd"})
+IMPLEMENTED = frozenset({"memory64", "multi_memory", "extended_const", "relaxed_simd", "tail_call"})
 
 
 @record
@@ -60,7 +60,7 @@ class Features:
     multi_memory: bool | None = True
     extended_const: bool | None = True
     relaxed_simd: bool | None = True
-    tail_call: bool | None = None
+    tail_call: bool | None = True
     exceptions: bool | None = None
     legacy_exceptions: bool | None = None
     function_references: bool | None = None

@@ -66,6 +66,8 @@ _TABLE = """
 0x0f return - *
 0x10 call func *
 0x11 call_indirect call_indirect *
+0x12 return_call func *
+0x13 return_call_indirect call_indirect *
 0x1a drop - *
 0x1b select - *
 0x1c select_t select_t *

@@ -46,7 +46,6 @@ def _body_offset(binary: bytes, code: bytes) -> int:
 @pytest.mark.parametrize(
     ("code", "proposal"),
     [
-        (b"\x12\x00", "tail_call"),  # return_call 0
         (b"\x08\x00", "exceptions"),  # throw 0
         (b"\x06\x40\x0b", "legacy_exceptions"),  # try end
         (b"\xd4", "function_references"),  # ref.as_non_null
@@ -107,6 +106,17 @@ def test_truly_unknown_bytes_stay_malformed():
     with pytest.raises(DecodeError) as info:
         decode_module(module(section(14, b"")))
     assert "malformed section id 14" in str(info.value)
+
+
+def test_switched_off_tail_calls_are_malformed_and_named():
+    code = b"\x12\x00"  # return_call 0
+    binary = single_func_module(code + END)
+    validate(decode_module(binary))  # on by default
+    with pytest.raises(ProposalDisabledError) as info:
+        decode_module(binary, Features(tail_call=False))
+    assert info.value.proposal == "tail_call"
+    assert info.value.offset == _body_offset(binary, code)
+    assert str(info.value).startswith("illegal opcode 0x12 (the tail-call proposal is not enabled")
 
 
 def _relaxed_module() -> bytes:

@@ -27,6 +27,7 @@ from ..api import CompileOptions
 from ..errors import PywazError, Trap, TrapKind
 from ..numeric import f32_round
 from . import _helpers as h
+from ._tailcall import TailCall, has_tail_calls, tail_entry
 from .artifact import CompiledArtifact
 from .artifact import deserialize as _deserialize
 from .artifact import serialize as _serialize
@@ -113,6 +114,7 @@ def _base_namespace() -> dict:
         "_table_init": h.table_init,
         "_elem_drop": h.elem_drop,
         "_call_indirect": h.call_indirect_target,
+        "_Tail": TailCall,
     }
 
 
@@ -163,7 +165,10 @@ def _install(instance_globals, compiled, simd_flags: list, local_index: int) -> 
         uses_simd = simd_flags[local_index] = _uses_simd(compiled.code)
     if uses_simd:
         _add_simd_names(instance_globals)
-    return types.FunctionType(compiled.code, instance_globals, compiled.name)
+    function = types.FunctionType(compiled.code, instance_globals, compiled.name)
+    if has_tail_calls(compiled.code):  # only functions with tail calls pay for the trampoline
+        return tail_entry(function)
+    return function
 
 
 class _Unmetered:

@@ -109,6 +109,9 @@ def _build_kind_tables() -> tuple[list[int], list[int], list[int]]:
     single[0x0B] = K_END
     single[0xFC] = K_PREFIX_FC
     single[0xFD] = K_PREFIX_FD
+    # A proposal's instructions take the slow path, which checks the proposal's switch first.
+    for code in proposals.OPCODES:
+        single[code] = K_ILLEGAL
     return single, misc, simd
 
 
@@ -288,7 +291,10 @@ def decode_expr(data: bytes, pos: int, memargs: dict, features=DEFAULT_FEATURES,
                 if op == 0xFC08 or op == 0xFC09:
                     uses_data_index = True
             else:
-                if deferred is not None and op in _PROPOSAL_SHAPES and getattr(features, proposals.OPCODES[op][0]) is None:
+                switch = getattr(features, proposals.OPCODES[op][0]) if op in _PROPOSAL_SHAPES else False
+                if switch:
+                    imm, pos = _proposal_immediates(op, data, pos, open_blocks, start, features)
+                elif deferred is not None and switch is None:
                     imm, pos = _proposal_immediates(op, data, pos, open_blocks, start, features)
                     if not deferred:
                         deferred.append(proposals.proposal_off(*proposals.OPCODES[op], start, features))
@@ -302,8 +308,8 @@ def decode_expr(data: bytes, pos: int, memargs: dict, features=DEFAULT_FEATURES,
         raise DecodeError(UNEXPECTED_END, len(data)) from None
 
 
-# Immediates of the single-byte instructions of proposals pywaz does not run yet, so the decoder can
-# read past them (see decode_expr's ``deferred``): "block" opens a block, "end" closes one.
+# Immediates of the single-byte instructions of 3.0 proposals: decoded here when the proposal is on, and
+# read past when pywaz does not run it (see decode_expr's ``deferred``): "block" opens a block, "end" closes one.
 _PROPOSAL_SHAPES = {
     0x06: "block",  # try
     0x07: "index",  # catch tag
@@ -325,7 +331,7 @@ _PROPOSAL_SHAPES = {
 
 
 def _proposal_immediates(op: int, data: bytes, pos: int, open_blocks: list, start: int, features):
-    """Read past the immediates of a proposal instruction: ``(imm, pos)`` (see ``_PROPOSAL_SHAPES``)."""
+    """The immediates of a proposal instruction: ``(imm, pos)`` (see ``_PROPOSAL_SHAPES``)."""
     shape = _PROPOSAL_SHAPES[op]
     if shape == "none":
         return None, pos

@@ -391,6 +391,58 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                     pc = a
                 elif c == 56:  # fuel: a function entry (metered programs only)
                     next(ctx.fuel)
+                elif 58 <= c <= 60:  # tail calls (see .tailcalls)
+                    if c == 60:  # return_call_indirect
+                        ftype, table_index = a
+                        i = pop()
+                        elements = tables[table_index].elements
+                        if i >= len(elements):
+                            raise Trap(TrapKind.UNDEFINED_ELEMENT)
+                        f = elements[i]
+                        if f is None:
+                            raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
+                        if f.type is not ftype:
+                            raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
+                        if f.instance is instance and not f.host:
+                            callee = codes[f.index - nimports] or get_code(f.index - nimports)
+                        else:
+                            callee = None
+                            fn = f.call
+                            n = len(ftype.params)
+                            nres = len(ftype.results)
+                    elif c == 58:  # return_call: a function of this instance
+                        callee = codes[a] or get_code(a)
+                    else:  # return_call: an import
+                        fidx, n, nres = a
+                        callee = None
+                        fn = funcs[fidx].call
+                    if callee is not None:  # replace the running frame: constant space
+                        n = callee.nparams
+                        if n:
+                            locals_ = stack[-n:]
+                            locals_ += callee.zeros
+                        else:
+                            locals_ = callee.zeros[:]
+                        code = callee
+                        prog = callee.prog
+                        pc = 0
+                        stack = []
+                        push = stack.append
+                        pop = stack.pop
+                    else:  # an ordinary call, then this frame returns its results
+                        ctx.depth = depth
+                        r = _call_python(fn, stack, n)
+                        if not frames:
+                            return r
+                        code, pc, locals_, stack = frames.pop()
+                        prog = code.prog
+                        push = stack.append
+                        pop = stack.pop
+                        depth -= 1
+                        if nres == 1:
+                            push(r)
+                        elif nres:
+                            stack += r
                 else:
                     _unsupported(a)
         except Trap as trap:

@@ -24,7 +24,7 @@ from array import array
 from .. import numeric
 from ..ir import EXTERNREF, F32, F64, FUNCREF
 from ..simd import SIMD_ARITY, SIMD_OPS
-from . import memory, vector
+from . import memory, tailcalls, vector
 
 # Instruction codes. The dispatch loop in machine.py uses the literal numbers;
 # keep the two in step.
@@ -86,6 +86,9 @@ UNSUPPORTED = 54
 I32_ADD = 55
 FUEL = 56  # spend one unit of fuel (function entry)
 FUEL_JUMP = 57  # spend one unit of fuel, then jump (a loop back-edge's trampoline)
+RETURN_CALL_LOCAL = tailcalls.RETURN_CALL_LOCAL  # 58-60: tail calls (see .tailcalls)
+RETURN_CALL_IMPORT = tailcalls.RETURN_CALL_IMPORT
+RETURN_CALL_INDIRECT = tailcalls.RETURN_CALL_INDIRECT
 
 # Loads: opcode -> (struct format, code). Signed narrow loads read with a
 # signed format and are masked back to unsigned canonical form.
@@ -272,6 +275,8 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
         elif op == 0x11:
             type_index, table_index = imm
             prog.append((CALL_INDIRECT, (types[type_index], table_index)))
+        elif op == 0x12 or op == 0x13:
+            prog.append(tailcalls.lower(op, imm, nimports, func_types, types))
         elif op == 0x43:
             append(prog, CONST, numeric.f32_from_bits(imm), target)
         elif op == 0x44:

@@ -50,6 +50,8 @@ from ._tables import (
     K_REF_IS_NULL,
     K_REF_NULL,
     K_RETURN,
+    K_RETURN_CALL,
+    K_RETURN_CALL_INDIRECT,
     K_SELECT,
     K_SELECT_T,
     K_SHUFFLE,
@@ -238,6 +240,31 @@ def _copy_signature(destination64: bool, source64: bool) -> tuple:
     source = I64 if source64 else I32
     length = I64 if destination64 and source64 else I32
     return make_signature((destination, source, length), ())
+
+
+def _tail_call(stack: list, height: int, unreachable: bool, kind: int, imm, results: list, context) -> None:
+    """``return_call`` / ``return_call_indirect`` (tail calls): the callee returns what this function returns."""
+    if kind == K_RETURN_CALL:
+        if imm >= len(context.func_types):
+            raise _Invalid(f"unknown function {imm}")
+        callee = context.func_types[imm]
+        params = list(callee.params)
+    else:
+        type_index, table_index = imm
+        if table_index >= len(context.table_types):
+            raise _Invalid(f"unknown table {table_index}")
+        if type_index >= len(context.types):
+            raise _Invalid(f"unknown type {type_index}")
+        if context.table_types[table_index].elem_type != FUNCREF:
+            raise _Invalid(f"type mismatch: return_call_indirect needs a funcref table, table {table_index} is not")
+        callee = context.types[type_index]
+        params = list(callee.params) + [context.table_types[table_index].address_type]
+    if list(callee.results) != results:
+        raise _Invalid(
+            f"type mismatch: tail call returns {_type_names(callee.results)} "
+            f"but the function returns {_type_names(results)}"
+        )
+    _pop_expected(stack, height, unreachable, params)
 
 
 def _offset_of(body: FunctionBody, pc: int) -> int:
@@ -641,6 +668,11 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         sig = make_signature((ref, at), (at,))
                     else:
                         sig = make_signature((at, ref, at), ())
+                elif kind == K_RETURN_CALL or kind == K_RETURN_CALL_INDIRECT:
+                    _tail_call(stack, height, unreachable, kind, imms[pc], results, context)
+                    del stack[height:]
+                    unreachable = True
+                    continue
                 else:
                     raise _Invalid(f"unknown opcode 0x{op:x}")
             shape, first, second, result, params, pushed = sig

@@ -61,7 +61,9 @@ K_TABLE_SIZE = 36
 K_TABLE_GROW = 37
 K_TABLE_FILL = 38
 K_LOCAL_GET = 39
-K_UNKNOWN = 40  # not an instruction: every range test above fails
+K_RETURN_CALL = 40  # return_call / return_call_indirect (tail calls)
+K_RETURN_CALL_INDIRECT = 41
+K_UNKNOWN = 50  # not an instruction: every range test above fails
 
 _KIND_BY_NAME = {
     "local.get": K_LOCAL_GET,
@@ -84,6 +86,8 @@ _KIND_BY_NAME = {
     "drop": K_DROP,
     "unreachable": K_UNREACHABLE,
     "call_indirect": K_CALL_INDIRECT,
+    "return_call": K_RETURN_CALL,
+    "return_call_indirect": K_RETURN_CALL_INDIRECT,
     "i8x16.shuffle": K_SHUFFLE,
     "memory.size": K_MEMIDX,
     "memory.grow": K_MEMIDX,

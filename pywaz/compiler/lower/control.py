@@ -359,6 +359,33 @@ def _lower_call_indirect(low, code, imm, pc, offset, blocks):
     _finish_call(low, low.site(text, offset), len(ftype.results))
 
 
+def _tail_call(low, callee: str, args: list) -> None:
+    values = ", ".join(low.val(a) for a in args)
+    if len(args) == 1:
+        values += ","
+    low.out.line(f"return _Tail({callee}, ({values}))")
+    low.reachable = False
+
+
+def _lower_return_call(low, code, imm, pc, offset, blocks):
+    """``return_call``: hand the callee to the trampoline (see :mod:`pywaz.compiler._tailcall`)."""
+    low.out.comment(f"# wasm@0x{offset:x} return_call {imm}")
+    args = low.take(len(low.func_types[imm].params))
+    low.flush()
+    _tail_call(low, low.site(f"_F{imm}.call" if imm < low.num_imported else f"_f{imm}", offset), args)
+
+
+def _lower_return_call_indirect(low, code, imm, pc, offset, blocks):
+    type_index, table_index = imm
+    low.out.comment(f"# wasm@0x{offset:x} return_call_indirect")
+    low.materialize(len(low.stack) - 1)
+    index = low.stack.pop()[0]
+    low.flush()
+    args = low.take(len(low.types[type_index].params))
+    callee = low.site(f"_call_indirect(_t{table_index}, {index}, _ty{type_index})", offset)
+    _tail_call(low, callee, args)
+
+
 LOWERERS = {
     0x00: _lower_unreachable,
     0x01: _lower_nop,
@@ -373,4 +400,6 @@ LOWERERS = {
     0x0F: _lower_return,
     0x10: _lower_call,
     0x11: _lower_call_indirect,
+    0x12: _lower_return_call,
+    0x13: _lower_return_call_indirect,
 }
