@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         TrapFrame,
         TrapKind,
         ValidationError,
+        WasmException,
     )
     from .text import WatError, wat2wasm
     from .validator import validate
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
         Instance,
         ModuleConfig,
         Runtime,
+        Tag,
         externref,
         f32,
         f64,
@@ -76,6 +78,8 @@ _LAZY = {
     "TrapFrame": ".errors",
     "TrapKind": ".errors",
     "ValidationError": ".errors",
+    "WasmException": ".errors",
+    "Tag": ".vm",
     "Features": ".features",
     "ProposalError": ".features",
     "ProposalDisabledError": ".features",
@@ -146,11 +150,13 @@ __all__ = [
     "ProposalNotImplementedError",
     "PywazError",
     "Runtime",
+    "Tag",
     "Trap",
     "TrapFrame",
     "TrapKind",
     "ValidationError",
     "Wasi",
+    "WasmException",
     "WasiConfig",
     "WatError",
     "__version__",

@@ -107,6 +107,7 @@ class TrapKind(enum.Enum):
     INTERRUPTED = "interrupted"
     OUT_OF_FUEL = "all fuel consumed by WebAssembly"
     HOST_ERROR = "host function error"
+    NULL_EXCEPTION_REFERENCE = "null exception reference"
 
 
 @record
@@ -237,3 +238,24 @@ class ExitError(PywazError):
     def __init__(self, code: int):
         self.code = code
         super().__init__(f"exit status {code}")
+
+
+class WasmException(PywazError):
+    """A WebAssembly exception (exception handling): what ``throw`` raises, and an ``exnref`` value.
+
+    ``tag`` is the tag instance (a :class:`pywaz.vm.objects.Tag`, compared by
+    identity) and ``payload`` the tuple of its argument values in pywaz's raw
+    value representation. One that leaves wasm reaches Python as this
+    exception; catching it and raising it again (from a host function, say)
+    rethrows the same exception, which wasm handlers then catch by its tag.
+    It is never a :class:`Trap`, and no trap is ever catchable by wasm.
+    """
+
+    def __init__(self, tag, payload: tuple = ()):
+        self.tag = tag
+        self.payload = tuple(payload)
+        super().__init__(tag, self.payload)
+
+    def __str__(self) -> str:
+        name = getattr(self.tag, "name", None) or "tag"
+        return f"uncaught wasm exception ({name}, payload {list(self.payload)})"

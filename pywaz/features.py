@@ -37,7 +37,7 @@ PROPOSAL_NAMES = {
 }
 
 #: The proposals pywaz runs (in both engines); the others are refused at decode time.
-IMPLEMENTED = frozenset({"memory64", "multi_memory", "extended_const", "relaxed_simd", "tail_call"})
+IMPLEMENTED = frozenset({"memory64", "multi_memory", "extended_const", "relaxed_simd", "tail_call", "exceptions"})
 
 
 @record
@@ -61,7 +61,7 @@ class Features:
     extended_const: bool | None = True
     relaxed_simd: bool | None = True
     tail_call: bool | None = True
-    exceptions: bool | None = None
+    exceptions: bool | None = True
     legacy_exceptions: bool | None = None
     function_references: bool | None = None
     gc: bool | None = None

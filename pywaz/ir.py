@@ -25,6 +25,7 @@ F64 = 0x7C
 V128 = 0x7B
 FUNCREF = 0x70
 EXTERNREF = 0x6F
+EXNREF = 0x69  # exception handling: a caught exception (null or not)
 
 NUM_TYPES = frozenset((I32, I64, F32, F64))
 REF_TYPES = frozenset((FUNCREF, EXTERNREF))
@@ -37,6 +38,7 @@ VALTYPE_NAMES = {
     V128: "v128",
     FUNCREF: "funcref",
     EXTERNREF: "externref",
+    EXNREF: "exnref",
 }
 VALTYPE_BY_NAME = {name: code for code, name in VALTYPE_NAMES.items()}
 
@@ -45,7 +47,10 @@ EXTERN_FUNC = 0
 EXTERN_TABLE = 1
 EXTERN_MEMORY = 2
 EXTERN_GLOBAL = 3
-EXTERN_KIND_NAMES = {EXTERN_FUNC: "func", EXTERN_TABLE: "table", EXTERN_MEMORY: "memory", EXTERN_GLOBAL: "global"}
+EXTERN_TAG = 4  # exception handling
+EXTERN_KIND_NAMES = {
+    EXTERN_FUNC: "func", EXTERN_TABLE: "table", EXTERN_MEMORY: "memory", EXTERN_GLOBAL: "global", EXTERN_TAG: "tag",
+}
 
 PAGE_SIZE = 65536
 MAX_PAGES = 65536  # 4 GiB for 32-bit memories
@@ -217,6 +222,7 @@ class Module:
     datas: tuple[DataSegment, ...] = ()
     data_count: int | None = None
     codes: tuple[FunctionBody, ...] = ()
+    tags: tuple[int, ...] = ()  # exception handling: the type index of each defined tag
     customs: tuple[CustomSection, ...] = ()
     names: NameSection = factory(NameSection)
     section_sizes: tuple[tuple[int, int, int], ...] = ()  # (section id, offset, size)
@@ -276,6 +282,7 @@ class ValidatedModule:
     global_types: tuple[GlobalType, ...]
     functions: tuple[FunctionInfo, ...]  # one per defined function, in order
     declared_func_refs: frozenset[int]  # functions that ref.func may name (C.refs)
+    tag_types: tuple[FuncType, ...] = ()  # every tag in the tag index space (imports first)
 
     @property
     def num_imported_funcs(self) -> int:

@@ -59,6 +59,8 @@ _TABLE = """
 0x03 loop blocktype *
 0x04 if blocktype *
 0x05 else - *
+0x08 throw tag *
+0x0a throw_ref - *
 0x0b end - *
 0x0c br label *
 0x0d br_if label *
@@ -71,6 +73,7 @@ _TABLE = """
 0x1a drop - *
 0x1b select - *
 0x1c select_t select_t *
+0x1f try_table try_table *
 0x20 local.get local *
 0x21 local.set local *
 0x22 local.tee local *

@@ -29,6 +29,7 @@ from ..ir import (
     EXTERN_GLOBAL,
     EXTERN_MEMORY,
     EXTERN_TABLE,
+    EXTERN_TAG,
     MODE_ACTIVE,
     MODE_PASSIVE,
     ConstExpr,
@@ -528,7 +529,7 @@ def _decode_datas(enc, memory_imported: bool = False) -> Sequence:
 
 def _import_desc(imp: Import):
     desc = imp.desc
-    if imp.kind == EXTERN_FUNC:
+    if imp.kind == EXTERN_FUNC or imp.kind == EXTERN_TAG:
         return desc
     if imp.kind == EXTERN_TABLE:
         return [desc.elem_type, *_limits(desc.limits), desc.address_type]
@@ -547,6 +548,7 @@ def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None =
         "types": [[bytes(t.params), bytes(t.results)] for t in module.types],
         "imports": [[i.module, i.name, i.kind, _import_desc(i), i.offset] for i in module.imports],
         "functions": list(module.functions),
+        "tags": list(module.tags),
         "tables": [[t.elem_type, *_limits(t.limits), t.address_type] for t in module.tables],
         "memories": [[*_limits(m.limits), m.address_type] for m in module.memories],
         "globals": [[g.type.valtype, g.type.mutable, _expr(g.init)] for g in module.globals_],
@@ -602,7 +604,7 @@ def _to_inits(enc) -> tuple:
 
 def _to_import(enc, types) -> Import:
     module_name, name, kind, desc, offset = enc
-    if kind == EXTERN_FUNC:
+    if kind == EXTERN_FUNC or kind == EXTERN_TAG:
         if not 0 <= desc < len(types):
             raise PywazError(f"cached import {module_name!r} {name!r} names type {desc}, out of range")
     elif kind == EXTERN_TABLE:
@@ -646,6 +648,9 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
     types = tuple(func_type(tuple(p), tuple(r)) for p, r in info["types"])
     imports = tuple(_to_import(i, types) for i in info["imports"])
     functions = tuple(info["functions"])
+    tags = tuple(info.get("tags", ()))
+    if not all(isinstance(t, int) and 0 <= t < len(types) for t in tags):
+        raise PywazError("cached tag types are out of range")
     tables = tuple(TableType(t[0], Limits(t[1], t[2]), t[3]) for t in info["tables"])
     memories = tuple(MemoryType(_to_limits(m), m[2]) for m in info["memories"])
     globals_ = tuple(Global(GlobalType(g[0], bool(g[1])), _to_expr(g[2])) for g in info["globals"])
@@ -664,6 +669,7 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
         types=types,
         imports=imports,
         functions=functions,
+        tags=tags,
         tables=tables,
         memories=memories,
         globals_=globals_,
@@ -681,10 +687,12 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
     if len(module.codes) != len(functions):
         raise PywazError("cached module information has a different number of functions and bodies")
     func_types = []
-    table_types, memory_types, global_types = [], [], []
+    table_types, memory_types, global_types, tag_types = [], [], [], []
     for imp in imports:
         if imp.kind == EXTERN_FUNC:
             func_types.append(types[imp.desc])
+        elif imp.kind == EXTERN_TAG:
+            tag_types.append(types[imp.desc])
         elif imp.kind == EXTERN_TABLE:
             table_types.append(imp.desc)
         elif imp.kind == EXTERN_MEMORY:
@@ -695,6 +703,7 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
     table_types.extend(tables)
     memory_types.extend(memories)
     global_types.extend(g.type for g in globals_)
+    tag_types.extend(types[t] for t in tags)
     validated = ValidatedModule(
         module=module,
         func_types=tuple(func_types),
@@ -703,6 +712,7 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
         global_types=tuple(global_types),
         functions=LazyBodies(bodies, len(functions), lambda v: v.functions, ModuleBodies.function),
         declared_func_refs=frozenset(info["declared_func_refs"]),
+        tag_types=tuple(tag_types),
     )
     spans = info.get("body_spans")
     if spans is not None:
@@ -717,6 +727,7 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
             tuple(segment.elem_type for segment in elements),
             data_count,
             validated.declared_func_refs,
+            validated.tag_types,
             validated.num_imported_funcs,
         )
     return validated

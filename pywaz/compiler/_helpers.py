@@ -215,3 +215,14 @@ def call_indirect_target(table, index: int, expected_type):
     if function.type is not expected_type:
         raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
     return function.call
+
+
+def throw_ref(exception):
+    """``throw_ref``: raise the caught exception (an ``exnref``) again, the same object.
+
+    Raises:
+        Trap: null exception reference.
+    """
+    if exception is None:
+        raise Trap(TrapKind.NULL_EXCEPTION_REFERENCE)
+    raise exception

@@ -128,7 +128,8 @@ def compile_function(validated: ValidatedModule, local_index: int, fuel: bool = 
         "table64": tuple(table.address_type == I64 for table in validated.table_types),
     }
     lowered = lower_function(
-        info, validated.func_types, global_mutable, module.types, name, num_imported=imported, fuel=fuel, **widths
+        info, validated.func_types, global_mutable, module.types, name, num_imported=imported, fuel=fuel,
+        tag_types=validated.tag_types, **widths
     )
     try:
         code = _compile_source(lowered, func_index)
@@ -145,6 +146,7 @@ def compile_function(validated: ValidatedModule, local_index: int, fuel: bool = 
             num_imported=imported,
             fuel=fuel,
             **widths,
+            tag_types=validated.tag_types,
         )
         try:
             code = _compile_source(lowered, func_index)

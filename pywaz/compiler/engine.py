@@ -24,7 +24,7 @@ import types
 import weakref
 
 from ..api import CompileOptions
-from ..errors import PywazError, Trap, TrapKind
+from ..errors import PywazError, Trap, TrapKind, WasmException
 from ..numeric import f32_round
 from . import _helpers as h
 from ._tailcall import TailCall, has_tail_calls, tail_entry
@@ -115,6 +115,8 @@ def _base_namespace() -> dict:
         "_elem_drop": h.elem_drop,
         "_call_indirect": h.call_indirect_target,
         "_Tail": TailCall,
+        "_WasmException": WasmException,
+        "_throw_ref": h.throw_ref,
     }
 
 
@@ -291,6 +293,8 @@ class CompilerEngine:
             g[f"_mem{i}"] = memory
         for i, table in enumerate(instance.tables):
             g[f"_t{i}"] = table
+        for i, tag in enumerate(instance.tags):
+            g[f"_tag{i}"] = tag
         for i, global_ in enumerate(instance.globals_):
             g[f"_g{i}"] = global_ if global_.type.mutable else global_.value
         funcs = instance.funcs

@@ -23,7 +23,7 @@ from array import array
 from ..errors import DecodeError
 from ..features import DEFAULT as DEFAULT_FEATURES
 from . import proposals
-from ..ir import EXTERNREF, FUNCREF, VALUE_TYPES, func_type
+from ..ir import EXNREF, EXTERNREF, FUNCREF, VALUE_TYPES, func_type
 from ..opcodes import IMMEDIATES, SIMD_END, SIMD_FIRST, split_opcode
 from .leb import UNEXPECTED_END, read_signed, read_unsigned
 from .reader import type_code_error
@@ -86,6 +86,10 @@ _KIND_BY_NAME = {
     "lane": K_LANE,
     "reftype": K_REFTYPE,
     "select_t": K_SELECT_T,
+    "tag": K_INDEX,
+    "try_table": K_ILLEGAL,  # proposals' instructions are decoded by _proposal_immediates
+    "try": K_ILLEGAL,
+    "delegate": K_ILLEGAL,
 }
 
 
@@ -226,8 +230,7 @@ def decode_expr(data: bytes, pos: int, memargs: dict, features=DEFAULT_FEATURES,
                 if 0x40 <= byte < 0x80:
                     imm = block_types.get(byte)
                     if imm is None:
-                        proposals.check(proposals.TYPE_CODES, byte, pos, features, "malformed value type")
-                        raise DecodeError("malformed value type", pos)
+                        imm = _proposal_block_type(byte, pos, features)
                     pos += 1
                 elif byte < 0x40:
                     imm = byte
@@ -281,6 +284,8 @@ def decode_expr(data: bytes, pos: int, memargs: dict, features=DEFAULT_FEATURES,
                 imm, pos = _select_types(data, pos, features)
             elif kind == K_REFTYPE:
                 imm = _REF_TYPES.get(data[pos])
+                if imm is None and data[pos] == EXNREF and features.exceptions:
+                    imm = EXNREF
                 if imm is None:
                     proposals.check(proposals.TYPE_CODES, data[pos], pos, features,
                                     f"malformed reference type 0x{data[pos]:02x}")
@@ -374,12 +379,26 @@ def _any_block_type(data: bytes, pos: int, features):
     if 0x40 <= byte < 0x80:
         block_type = _BLOCK_TYPES.get(byte)
         if block_type is None:
-            proposals.check(proposals.TYPE_CODES, byte, pos, features, "malformed value type")
-            raise DecodeError("malformed value type", pos)
+            block_type = _proposal_block_type(byte, pos, features)
         return block_type, pos + 1
     if byte < 0x40:
         return byte, pos + 1
     return _block_type_index(data, pos)
+
+
+_EXNREF_BLOCK_TYPE = func_type((), (EXNREF,))
+
+
+def _proposal_block_type(byte: int, pos: int, features):
+    """A one-byte block type ``[] -> [t]`` whose ``t`` belongs to a proposal (exnref).
+
+    Raises:
+        ProposalError / DecodeError: the proposal is off, or the byte is no value type.
+    """
+    if byte == EXNREF and features.exceptions:
+        return _EXNREF_BLOCK_TYPE
+    proposals.check(proposals.TYPE_CODES, byte, pos, features, "malformed value type")
+    raise DecodeError("malformed value type", pos)
 
 
 def _u32(data: bytes, pos: int) -> tuple[int, int]:
@@ -484,7 +503,7 @@ def _select_types(data: bytes, pos: int, features) -> tuple[tuple[int, ...], int
     types = []
     for _ in range(count):
         valtype = data[pos]
-        if valtype not in VALUE_TYPES:
+        if valtype not in VALUE_TYPES and not (valtype == EXNREF and features.exceptions):
             proposals.check(proposals.TYPE_CODES, valtype, pos, features, f"malformed value type 0x{valtype:02x}")
             raise type_code_error("malformed value type", valtype, pos)
         types.append(valtype)

@@ -26,6 +26,7 @@ VERSION = b"\x01\x00\x00\x00"
 
 SECTION_CUSTOM = 0
 SECTION_DATA_COUNT = 12
+SECTION_TAG = 13  # exception handling
 # Position of each known section id in the required order (datacount sits
 # between element and code).
 _SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
@@ -84,6 +85,8 @@ def _decode(data: bytes, features: Features) -> Module:
             rank = None
         else:
             rank = _SECTION_ORDER.get(section_id)
+            if section_id == SECTION_TAG and features.exceptions:
+                rank = 5.5  # between memory and global
             if rank is None:
                 proposals.check(proposals.SECTIONS, section_id, id_pos, features, f"malformed section id {section_id}")
                 raise DecodeError(f"malformed section id {section_id}", id_pos)
@@ -129,6 +132,8 @@ def _decode(data: bytes, features: Features) -> Module:
             fields["start"] = sections.read_start(reader)
         elif section_id == 9:
             fields["elements"] = sections.read_elements(reader, memargs)
+        elif section_id == SECTION_TAG:
+            fields["tags"] = sections.read_tags(reader)
         elif section_id == SECTION_DATA_COUNT:
             fields["data_count"] = sections.read_data_count(reader)
         elif section_id == 10:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..errors import DecodeError
 from ..ir import (
+    EXNREF,
     EXTERNREF,
     FUNCREF,
     I32,
@@ -126,6 +127,8 @@ class Reader:
         pos = self.pos
         code = self.byte()
         if code not in VALUE_TYPES:
+            if code == EXNREF and self.features.exceptions:
+                return code
             proposals.check(proposals.TYPE_CODES, code, pos, self.features, f"malformed value type 0x{code:02x}")
             raise type_code_error("malformed value type", code, pos)
         return code
@@ -134,6 +137,8 @@ class Reader:
         pos = self.pos
         code = self.byte()
         if code != FUNCREF and code != EXTERNREF:
+            if code == EXNREF and self.features.exceptions:
+                return code
             proposals.check(proposals.TYPE_CODES, code, pos, self.features, f"malformed reference type 0x{code:02x}")
             raise type_code_error("malformed reference type", code, pos)
         return code

@@ -13,6 +13,7 @@ from ..ir import (
     EXTERN_GLOBAL,
     EXTERN_MEMORY,
     EXTERN_TABLE,
+    EXTERN_TAG,
     FUNCREF,
     MODE_ACTIVE,
     MODE_DECLARATIVE,
@@ -125,12 +126,27 @@ def read_imports(reader: Reader) -> tuple:
             desc = reader.memory_type()
         elif kind == EXTERN_GLOBAL:
             desc = reader.global_type()
+        elif kind == EXTERN_TAG and reader.features.exceptions:
+            desc = read_tag_type(reader)
         else:
             proposals.check(proposals.EXTERN_KINDS, kind, kind_pos, reader.features,
                             f"malformed import kind 0x{kind:02x}", "import")
             raise DecodeError(f"malformed import kind 0x{kind:02x}", kind_pos)
         imports.append(Import(module_name, field, kind, desc, offset))
     return tuple(imports)
+
+
+def read_tag_type(reader: Reader) -> int:
+    """A tag type (exception handling): the attribute byte 0 (an exception), then a type index."""
+    pos = reader.pos
+    if reader.byte() != 0:
+        raise DecodeError("malformed tag attribute", pos)
+    return reader.u32()
+
+
+def read_tags(reader: Reader) -> tuple:
+    """The tag section (id 13, exception handling): one type index per tag."""
+    return tuple(read_tag_type(reader) for _ in range(reader.length()))
 
 
 def read_functions(reader: Reader) -> tuple:
@@ -174,7 +190,7 @@ def read_exports(reader: Reader) -> tuple:
         export_name = reader.name()
         kind_pos = reader.pos
         kind = reader.byte()
-        if kind > EXTERN_GLOBAL:
+        if kind > EXTERN_GLOBAL and not (kind == EXTERN_TAG and reader.features.exceptions):
             proposals.check(proposals.EXTERN_KINDS, kind, kind_pos, reader.features,
                             f"malformed export kind 0x{kind:02x}", "export")
             raise DecodeError(f"malformed export kind 0x{kind:02x}", kind_pos)

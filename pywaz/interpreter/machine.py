@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import struct
 
-from ..errors import PywazError, Trap, TrapKind
+from ..errors import PywazError, Trap, TrapKind, WasmException
 from ..numeric import f32_from_bits, f32_to_bits
 from ..vm.interrupt import Interrupted
 from ..vm.objects import CallDepth
+from .exceptions import find_handler, throw, throw_ref
 
 # What an inline load or store past the end raises: struct.error, or OverflowError (unpack) /
 # IndexError (pack) when a 64-bit memory's effective address (memory64) is beyond what struct takes
@@ -50,6 +51,7 @@ def make_runner(instance, artifact, call_depth: CallDepth):
     codes = artifact.codes
     get_code = artifact.get_code
     nimports = artifact.nimports
+    tags = instance.tags
     ctx = call_depth
     OOB_MEMORY = TrapKind.OUT_OF_BOUNDS_MEMORY
 
@@ -71,380 +73,401 @@ def make_runner(instance, artifact, call_depth: CallDepth):
         pc = 0
         try:
             while True:
-                c, a = prog[pc]
-                pc += 1
-                if c < 16:
-                    if c < 8:
-                        if c < 4:
-                            if c == 0:  # local.get
-                                push(locals_[a])
-                            elif c == 1:  # local.set
-                                locals_[a] = pop()
-                            elif c == 2:  # local.tee
-                                locals_[a] = stack[-1]
-                            else:  # const
-                                push(a)
-                        elif c < 6:
-                            if c == 4:  # binop
+                try:
+                    while True:
+                        c, a = prog[pc]
+                        pc += 1
+                        if c < 16:
+                            if c < 8:
+                                if c < 4:
+                                    if c == 0:  # local.get
+                                        push(locals_[a])
+                                    elif c == 1:  # local.set
+                                        locals_[a] = pop()
+                                    elif c == 2:  # local.tee
+                                        locals_[a] = stack[-1]
+                                    else:  # const
+                                        push(a)
+                                elif c < 6:
+                                    if c == 4:  # binop
+                                        b = pop()
+                                        stack[-1] = a(stack[-1], b)
+                                    else:  # local.get x; local.get y; binop
+                                        push(a[2](locals_[a[0]], locals_[a[1]]))
+                                elif c == 6:  # local.get x; const k; binop
+                                    push(a[2](locals_[a[0]], a[1]))
+                                elif pop():  # br_if (taken)
+                                    t, h, n = a
+                                    if n:
+                                        del stack[h:-n]
+                                    else:
+                                        del stack[h:]
+                                    pc = t
+                            elif c < 12:
+                                if c < 10:
+                                    if c == 8:  # local.get x; const k; binop; local.set y
+                                        locals_[a[3]] = a[2](locals_[a[0]], a[1])
+                                    else:  # local.get x; local.get y; binop; local.set z
+                                        locals_[a[3]] = a[2](locals_[a[0]], locals_[a[1]])
+                                elif c == 10:  # binop; br_if
+                                    b = pop()
+                                    if a[0](pop(), b):
+                                        h = a[2]
+                                        n = a[3]
+                                        if n:
+                                            del stack[h:-n]
+                                        else:
+                                            del stack[h:]
+                                        pc = a[1]
+                                elif a[2](locals_[a[0]], a[1]):  # local.get x; const k; binop; br_if (taken)
+                                    h = a[4]
+                                    n = a[5]
+                                    if n:
+                                        del stack[h:-n]
+                                    else:
+                                        del stack[h:]
+                                    pc = a[3]
+                            elif c < 14:
+                                if c == 12:  # local.get x; local.get y; binop; br_if
+                                    if a[2](locals_[a[0]], locals_[a[1]]):
+                                        h = a[4]
+                                        n = a[5]
+                                        if n:
+                                            del stack[h:-n]
+                                        else:
+                                            del stack[h:]
+                                        pc = a[3]
+                                else:  # local.get x; load
+                                    try:
+                                        push(a[1](mem0.data, locals_[a[0]] + a[2])[0])
+                                    except _struct_error:
+                                        raise Trap(OOB_MEMORY) from None
+                            elif c == 14:  # load
+                                try:
+                                    stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0]
+                                except _struct_error:
+                                    raise Trap(OOB_MEMORY) from None
+                            else:  # store
+                                v = pop()
+                                try:
+                                    a[0](mem0.data, pop() + a[1], v)
+                                except _struct_error:
+                                    raise Trap(OOB_MEMORY) from None
+                        elif c < 32:
+                            if c < 24:
+                                if c < 20:
+                                    if c == 16:  # unop
+                                        stack[-1] = a(stack[-1])
+                                    elif c == 17:  # br
+                                        t, h, n = a
+                                        if n:
+                                            del stack[h:-n]
+                                        else:
+                                            del stack[h:]
+                                        pc = t
+                                    elif c == 18:  # if
+                                        if not pop():
+                                            pc = a
+                                    else:  # else reached from the then-arm: jump to end
+                                        pc = a
+                                elif c == 20:  # local.get y; binop
+                                    stack[-1] = a[1](stack[-1], locals_[a[0]])
+                                elif c == 21:  # local.get x; local.get y
+                                    push(locals_[a[0]])
+                                    push(locals_[a[1]])
+                                elif c == 22:  # call (a function of this instance)
+                                    callee = codes[a] or get_code(a)
+                                    n = callee.nparams
+                                    if n:
+                                        new_locals = stack[-n:]
+                                        del stack[-n:]
+                                        new_locals += callee.zeros
+                                    else:
+                                        new_locals = callee.zeros[:]
+                                    depth += 1
+                                    if depth > max_depth:
+                                        raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
+                                    frames.append((code, pc, locals_, stack))
+                                    code = callee
+                                    prog = callee.prog
+                                    pc = 0
+                                    locals_ = new_locals
+                                    stack = []
+                                    push = stack.append
+                                    pop = stack.pop
+                                else:  # return (and the function's final end)
+                                    n = code.nresults
+                                    if not frames:
+                                        if n == 1:
+                                            return stack[-1]
+                                        if n == 0:
+                                            return None
+                                        return tuple(stack[-n:])
+                                    results = stack
+                                    code, pc, locals_, stack = frames.pop()
+                                    prog = code.prog
+                                    push = stack.append
+                                    pop = stack.pop
+                                    depth -= 1
+                                    if n == 1:
+                                        push(results[-1])
+                                    elif n:
+                                        stack += results[-n:]
+                            elif c < 28:
+                                if c == 24:  # global.get
+                                    push(globals_[a].value)
+                                elif c == 25:  # global.set
+                                    globals_[a].value = pop()
+                                elif c == 26:  # i32.const k; i32.add
+                                    stack[-1] = (stack[-1] + a) & 0xFFFFFFFF
+                                elif not pop():  # i32.eqz; br_if (taken)
+                                    t, h, n = a
+                                    if n:
+                                        del stack[h:-n]
+                                    else:
+                                        del stack[h:]
+                                    pc = t
+                            elif c == 28:  # select
+                                cond = pop()
                                 b = pop()
-                                stack[-1] = a(stack[-1], b)
-                            else:  # local.get x; local.get y; binop
-                                push(a[2](locals_[a[0]], locals_[a[1]]))
-                        elif c == 6:  # local.get x; const k; binop
-                            push(a[2](locals_[a[0]], a[1]))
-                        elif pop():  # br_if (taken)
-                            t, h, n = a
-                            if n:
-                                del stack[h:-n]
-                            else:
-                                del stack[h:]
-                            pc = t
-                    elif c < 12:
-                        if c < 10:
-                            if c == 8:  # local.get x; const k; binop; local.set y
-                                locals_[a[3]] = a[2](locals_[a[0]], a[1])
-                            else:  # local.get x; local.get y; binop; local.set z
-                                locals_[a[3]] = a[2](locals_[a[0]], locals_[a[1]])
-                        elif c == 10:  # binop; br_if
-                            b = pop()
-                            if a[0](pop(), b):
-                                h = a[2]
-                                n = a[3]
-                                if n:
-                                    del stack[h:-n]
-                                else:
-                                    del stack[h:]
-                                pc = a[1]
-                        elif a[2](locals_[a[0]], a[1]):  # local.get x; const k; binop; br_if (taken)
-                            h = a[4]
-                            n = a[5]
-                            if n:
-                                del stack[h:-n]
-                            else:
-                                del stack[h:]
-                            pc = a[3]
-                    elif c < 14:
-                        if c == 12:  # local.get x; local.get y; binop; br_if
-                            if a[2](locals_[a[0]], locals_[a[1]]):
-                                h = a[4]
-                                n = a[5]
-                                if n:
-                                    del stack[h:-n]
-                                else:
-                                    del stack[h:]
-                                pc = a[3]
-                        else:  # local.get x; load
+                                if not cond:
+                                    stack[-1] = b
+                            elif c == 29:  # drop
+                                del stack[-1]
+                            elif c == 30:  # narrow store
+                                v = pop() & a[2]
+                                try:
+                                    a[0](mem0.data, pop() + a[1], v)
+                                except _struct_error:
+                                    raise Trap(OOB_MEMORY) from None
+                            else:  # signed narrow load into i32
+                                try:
+                                    stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0] & 0xFFFFFFFF
+                                except _struct_error:
+                                    raise Trap(OOB_MEMORY) from None
+                        elif c < 40:
+                            if c < 36:
+                                if c < 34:
+                                    if c == 32:  # const k; binop
+                                        stack[-1] = a[1](stack[-1], a[0])
+                                    else:  # local.get x; const k; binop; local.tee y
+                                        v = a[2](locals_[a[0]], a[1])
+                                        locals_[a[3]] = v
+                                        push(v)
+                                elif c == 34:  # local.get x; local.get y; binop; local.tee z
+                                    v = a[2](locals_[a[0]], locals_[a[1]])
+                                    locals_[a[3]] = v
+                                    push(v)
+                                else:  # local.tee x; local.get y; binop; br_if
+                                    v = pop()
+                                    locals_[a[0]] = v
+                                    if a[2](v, locals_[a[1]]):
+                                        h = a[4]
+                                        n = a[5]
+                                        if n:
+                                            del stack[h:-n]
+                                        else:
+                                            del stack[h:]
+                                        pc = a[3]
+                            elif c == 36:  # local.get y; binop; br_if
+                                if a[1](pop(), locals_[a[0]]):
+                                    h = a[3]
+                                    n = a[4]
+                                    if n:
+                                        del stack[h:-n]
+                                    else:
+                                        del stack[h:]
+                                    pc = a[2]
+                            elif c == 37:  # i32.sub
+                                b = pop()
+                                stack[-1] = (stack[-1] - b) & 0xFFFFFFFF
+                            elif c == 38:  # i32.and
+                                b = pop()
+                                stack[-1] &= b
+                            else:  # i32.eqz
+                                stack[-1] = 0 if stack[-1] else 1
+                        elif c < 48:
+                            if c < 44:
+                                if c == 40:  # i32.lt_u
+                                    b = pop()
+                                    stack[-1] = 1 if stack[-1] < b else 0
+                                elif c == 41:  # i32.eq
+                                    b = pop()
+                                    stack[-1] = 1 if stack[-1] == b else 0
+                                elif c == 42:  # i32.ne
+                                    b = pop()
+                                    stack[-1] = 1 if stack[-1] != b else 0
+                                else:  # i32.gt_u
+                                    b = pop()
+                                    stack[-1] = 1 if stack[-1] > b else 0
+                            elif c == 44:  # i32.lt_s: flipping the sign bit maps signed order onto unsigned
+                                b = pop()
+                                stack[-1] = 1 if (stack[-1] ^ 0x80000000) < (b ^ 0x80000000) else 0
+                            elif c == 45:  # i32.ge_s
+                                b = pop()
+                                stack[-1] = 1 if (stack[-1] ^ 0x80000000) >= (b ^ 0x80000000) else 0
+                            elif c == 46:  # signed narrow load into i64
+                                try:
+                                    stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0] & 0xFFFFFFFFFFFFFFFF
+                                except _struct_error:
+                                    raise Trap(OOB_MEMORY) from None
+                            else:  # f32.load: a NaN is re-read as bits to keep it signalling
+                                try:
+                                    v = a[0](mem0.data, stack[-1] + a[1])[0]
+                                    if v != v:
+                                        v = f32_from_bits(a[2](mem0.data, stack[-1] + a[1])[0])
+                                    stack[-1] = v
+                                except _struct_error:
+                                    raise Trap(OOB_MEMORY) from None
+                        elif c == 48:  # f32.store: a NaN is written as bits to keep its payload
+                            v = pop()
                             try:
-                                push(a[1](mem0.data, locals_[a[0]] + a[2])[0])
+                                if v != v:
+                                    a[2](mem0.data, pop() + a[1], f32_to_bits(v))
+                                else:
+                                    a[0](mem0.data, pop() + a[1], v)
                             except _struct_error:
                                 raise Trap(OOB_MEMORY) from None
-                    elif c == 14:  # load
-                        try:
-                            stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0]
-                        except _struct_error:
-                            raise Trap(OOB_MEMORY) from None
-                    else:  # store
-                        v = pop()
-                        try:
-                            a[0](mem0.data, pop() + a[1], v)
-                        except _struct_error:
-                            raise Trap(OOB_MEMORY) from None
-                elif c < 32:
-                    if c < 24:
-                        if c < 20:
-                            if c == 16:  # unop
-                                stack[-1] = a(stack[-1])
-                            elif c == 17:  # br
-                                t, h, n = a
-                                if n:
-                                    del stack[h:-n]
-                                else:
-                                    del stack[h:]
-                                pc = t
-                            elif c == 18:  # if
-                                if not pop():
-                                    pc = a
-                            else:  # else reached from the then-arm: jump to end
-                                pc = a
-                        elif c == 20:  # local.get y; binop
-                            stack[-1] = a[1](stack[-1], locals_[a[0]])
-                        elif c == 21:  # local.get x; local.get y
-                            push(locals_[a[0]])
-                            push(locals_[a[1]])
-                        elif c == 22:  # call (a function of this instance)
-                            callee = codes[a] or get_code(a)
-                            n = callee.nparams
-                            if n:
-                                new_locals = stack[-n:]
-                                del stack[-n:]
-                                new_locals += callee.zeros
-                            else:
-                                new_locals = callee.zeros[:]
-                            depth += 1
-                            if depth > max_depth:
-                                raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
-                            frames.append((code, pc, locals_, stack))
-                            code = callee
-                            prog = callee.prog
-                            pc = 0
-                            locals_ = new_locals
-                            stack = []
-                            push = stack.append
-                            pop = stack.pop
-                        else:  # return (and the function's final end)
-                            n = code.nresults
-                            if not frames:
-                                if n == 1:
-                                    return stack[-1]
-                                if n == 0:
-                                    return None
-                                return tuple(stack[-n:])
-                            results = stack
-                            code, pc, locals_, stack = frames.pop()
-                            prog = code.prog
-                            push = stack.append
-                            pop = stack.pop
-                            depth -= 1
-                            if n == 1:
-                                push(results[-1])
-                            elif n:
-                                stack += results[-n:]
-                    elif c < 28:
-                        if c == 24:  # global.get
-                            push(globals_[a].value)
-                        elif c == 25:  # global.set
-                            globals_[a].value = pop()
-                        elif c == 26:  # i32.const k; i32.add
-                            stack[-1] = (stack[-1] + a) & 0xFFFFFFFF
-                        elif not pop():  # i32.eqz; br_if (taken)
-                            t, h, n = a
+                        elif c == 49:  # br_table
+                            i = pop()
+                            t, h, n = a[i] if i < len(a) - 1 else a[-1]
                             if n:
                                 del stack[h:-n]
                             else:
                                 del stack[h:]
                             pc = t
-                    elif c == 28:  # select
-                        cond = pop()
-                        b = pop()
-                        if not cond:
-                            stack[-1] = b
-                    elif c == 29:  # drop
-                        del stack[-1]
-                    elif c == 30:  # narrow store
-                        v = pop() & a[2]
-                        try:
-                            a[0](mem0.data, pop() + a[1], v)
-                        except _struct_error:
-                            raise Trap(OOB_MEMORY) from None
-                    else:  # signed narrow load into i32
-                        try:
-                            stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0] & 0xFFFFFFFF
-                        except _struct_error:
-                            raise Trap(OOB_MEMORY) from None
-                elif c < 40:
-                    if c < 36:
-                        if c < 34:
-                            if c == 32:  # const k; binop
-                                stack[-1] = a[1](stack[-1], a[0])
-                            else:  # local.get x; const k; binop; local.tee y
-                                v = a[2](locals_[a[0]], a[1])
-                                locals_[a[3]] = v
-                                push(v)
-                        elif c == 34:  # local.get x; local.get y; binop; local.tee z
-                            v = a[2](locals_[a[0]], locals_[a[1]])
-                            locals_[a[3]] = v
-                            push(v)
-                        else:  # local.tee x; local.get y; binop; br_if
-                            v = pop()
-                            locals_[a[0]] = v
-                            if a[2](v, locals_[a[1]]):
-                                h = a[4]
-                                n = a[5]
+                        elif c == 50:  # call_indirect
+                            ftype, table_index = a
+                            i = pop()
+                            elements = tables[table_index].elements
+                            if i >= len(elements):
+                                raise Trap(TrapKind.UNDEFINED_ELEMENT)
+                            f = elements[i]
+                            if f is None:
+                                raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
+                            if f.type is not ftype:
+                                raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
+                            if f.instance is instance and not f.host:
+                                callee = codes[f.index - nimports] or get_code(f.index - nimports)
+                                n = callee.nparams
                                 if n:
-                                    del stack[h:-n]
+                                    new_locals = stack[-n:]
+                                    del stack[-n:]
+                                    new_locals += callee.zeros
                                 else:
-                                    del stack[h:]
-                                pc = a[3]
-                    elif c == 36:  # local.get y; binop; br_if
-                        if a[1](pop(), locals_[a[0]]):
-                            h = a[3]
-                            n = a[4]
-                            if n:
-                                del stack[h:-n]
+                                    new_locals = callee.zeros[:]
+                                depth += 1
+                                if depth > max_depth:
+                                    raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
+                                frames.append((code, pc, locals_, stack))
+                                code = callee
+                                prog = callee.prog
+                                pc = 0
+                                locals_ = new_locals
+                                stack = []
+                                push = stack.append
+                                pop = stack.pop
                             else:
-                                del stack[h:]
-                            pc = a[2]
-                    elif c == 37:  # i32.sub
-                        b = pop()
-                        stack[-1] = (stack[-1] - b) & 0xFFFFFFFF
-                    elif c == 38:  # i32.and
-                        b = pop()
-                        stack[-1] &= b
-                    else:  # i32.eqz
-                        stack[-1] = 0 if stack[-1] else 1
-                elif c < 48:
-                    if c < 44:
-                        if c == 40:  # i32.lt_u
+                                ctx.depth = depth
+                                r = _call_python(f.call, stack, len(ftype.params))
+                                n = len(ftype.results)
+                                if n == 1:
+                                    push(r)
+                                elif n:
+                                    stack += r
+                        elif c == 51:  # call an import (host function or another instance)
+                            fidx, n, nres = a
+                            ctx.depth = depth
+                            r = _call_python(funcs[fidx].call, stack, n)
+                            if nres == 1:
+                                push(r)
+                            elif nres:
+                                stack += r
+                        elif c == 52:  # out-of-line instruction
+                            a[0](instance, stack, a[1])
+                        elif c == 53:
+                            raise Trap(TrapKind.UNREACHABLE)
+                        elif c == 55:  # i32.add
                             b = pop()
-                            stack[-1] = 1 if stack[-1] < b else 0
-                        elif c == 41:  # i32.eq
-                            b = pop()
-                            stack[-1] = 1 if stack[-1] == b else 0
-                        elif c == 42:  # i32.ne
-                            b = pop()
-                            stack[-1] = 1 if stack[-1] != b else 0
-                        else:  # i32.gt_u
-                            b = pop()
-                            stack[-1] = 1 if stack[-1] > b else 0
-                    elif c == 44:  # i32.lt_s: flipping the sign bit maps signed order onto unsigned
-                        b = pop()
-                        stack[-1] = 1 if (stack[-1] ^ 0x80000000) < (b ^ 0x80000000) else 0
-                    elif c == 45:  # i32.ge_s
-                        b = pop()
-                        stack[-1] = 1 if (stack[-1] ^ 0x80000000) >= (b ^ 0x80000000) else 0
-                    elif c == 46:  # signed narrow load into i64
-                        try:
-                            stack[-1] = a[0](mem0.data, stack[-1] + a[1])[0] & 0xFFFFFFFFFFFFFFFF
-                        except _struct_error:
-                            raise Trap(OOB_MEMORY) from None
-                    else:  # f32.load: a NaN is re-read as bits to keep it signalling
-                        try:
-                            v = a[0](mem0.data, stack[-1] + a[1])[0]
-                            if v != v:
-                                v = f32_from_bits(a[2](mem0.data, stack[-1] + a[1])[0])
-                            stack[-1] = v
-                        except _struct_error:
-                            raise Trap(OOB_MEMORY) from None
-                elif c == 48:  # f32.store: a NaN is written as bits to keep its payload
-                    v = pop()
-                    try:
-                        if v != v:
-                            a[2](mem0.data, pop() + a[1], f32_to_bits(v))
+                            stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
+                        elif c == 57:  # fuel: a loop back-edge's trampoline (metered programs only)
+                            next(ctx.fuel)
+                            pc = a
+                        elif c == 56:  # fuel: a function entry (metered programs only)
+                            next(ctx.fuel)
+                        elif c == 61:  # throw (see .exceptions)
+                            throw(tags[a[0]], stack, a[1])
+                        elif c == 62:  # throw_ref
+                            throw_ref(pop())
+                        elif 58 <= c <= 60:  # tail calls (see .tailcalls)
+                            if c == 60:  # return_call_indirect
+                                ftype, table_index = a
+                                i = pop()
+                                elements = tables[table_index].elements
+                                if i >= len(elements):
+                                    raise Trap(TrapKind.UNDEFINED_ELEMENT)
+                                f = elements[i]
+                                if f is None:
+                                    raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
+                                if f.type is not ftype:
+                                    raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
+                                if f.instance is instance and not f.host:
+                                    callee = codes[f.index - nimports] or get_code(f.index - nimports)
+                                else:
+                                    callee = None
+                                    fn = f.call
+                                    n = len(ftype.params)
+                                    nres = len(ftype.results)
+                            elif c == 58:  # return_call: a function of this instance
+                                callee = codes[a] or get_code(a)
+                            else:  # return_call: an import
+                                fidx, n, nres = a
+                                callee = None
+                                fn = funcs[fidx].call
+                            if callee is not None:  # replace the running frame: constant space
+                                n = callee.nparams
+                                if n:
+                                    locals_ = stack[-n:]
+                                    locals_ += callee.zeros
+                                else:
+                                    locals_ = callee.zeros[:]
+                                code = callee
+                                prog = callee.prog
+                                pc = 0
+                                stack = []
+                                push = stack.append
+                                pop = stack.pop
+                            else:  # an ordinary call, then this frame returns its results
+                                ctx.depth = depth
+                                r = _call_python(fn, stack, n)
+                                if not frames:
+                                    return r
+                                code, pc, locals_, stack = frames.pop()
+                                prog = code.prog
+                                push = stack.append
+                                pop = stack.pop
+                                depth -= 1
+                                if nres == 1:
+                                    push(r)
+                                elif nres:
+                                    stack += r
                         else:
-                            a[0](mem0.data, pop() + a[1], v)
-                    except _struct_error:
-                        raise Trap(OOB_MEMORY) from None
-                elif c == 49:  # br_table
-                    i = pop()
-                    t, h, n = a[i] if i < len(a) - 1 else a[-1]
-                    if n:
-                        del stack[h:-n]
-                    else:
-                        del stack[h:]
-                    pc = t
-                elif c == 50:  # call_indirect
-                    ftype, table_index = a
-                    i = pop()
-                    elements = tables[table_index].elements
-                    if i >= len(elements):
-                        raise Trap(TrapKind.UNDEFINED_ELEMENT)
-                    f = elements[i]
-                    if f is None:
-                        raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
-                    if f.type is not ftype:
-                        raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
-                    if f.instance is instance and not f.host:
-                        callee = codes[f.index - nimports] or get_code(f.index - nimports)
-                        n = callee.nparams
-                        if n:
-                            new_locals = stack[-n:]
-                            del stack[-n:]
-                            new_locals += callee.zeros
-                        else:
-                            new_locals = callee.zeros[:]
-                        depth += 1
-                        if depth > max_depth:
-                            raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
-                        frames.append((code, pc, locals_, stack))
-                        code = callee
-                        prog = callee.prog
-                        pc = 0
-                        locals_ = new_locals
-                        stack = []
-                        push = stack.append
-                        pop = stack.pop
-                    else:
-                        ctx.depth = depth
-                        r = _call_python(f.call, stack, len(ftype.params))
-                        n = len(ftype.results)
-                        if n == 1:
-                            push(r)
-                        elif n:
-                            stack += r
-                elif c == 51:  # call an import (host function or another instance)
-                    fidx, n, nres = a
-                    ctx.depth = depth
-                    r = _call_python(funcs[fidx].call, stack, n)
-                    if nres == 1:
-                        push(r)
-                    elif nres:
-                        stack += r
-                elif c == 52:  # out-of-line instruction
-                    a[0](instance, stack, a[1])
-                elif c == 53:
-                    raise Trap(TrapKind.UNREACHABLE)
-                elif c == 55:  # i32.add
-                    b = pop()
-                    stack[-1] = (stack[-1] + b) & 0xFFFFFFFF
-                elif c == 57:  # fuel: a loop back-edge's trampoline (metered programs only)
-                    next(ctx.fuel)
-                    pc = a
-                elif c == 56:  # fuel: a function entry (metered programs only)
-                    next(ctx.fuel)
-                elif 58 <= c <= 60:  # tail calls (see .tailcalls)
-                    if c == 60:  # return_call_indirect
-                        ftype, table_index = a
-                        i = pop()
-                        elements = tables[table_index].elements
-                        if i >= len(elements):
-                            raise Trap(TrapKind.UNDEFINED_ELEMENT)
-                        f = elements[i]
-                        if f is None:
-                            raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
-                        if f.type is not ftype:
-                            raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
-                        if f.instance is instance and not f.host:
-                            callee = codes[f.index - nimports] or get_code(f.index - nimports)
-                        else:
-                            callee = None
-                            fn = f.call
-                            n = len(ftype.params)
-                            nres = len(ftype.results)
-                    elif c == 58:  # return_call: a function of this instance
-                        callee = codes[a] or get_code(a)
-                    else:  # return_call: an import
-                        fidx, n, nres = a
-                        callee = None
-                        fn = funcs[fidx].call
-                    if callee is not None:  # replace the running frame: constant space
-                        n = callee.nparams
-                        if n:
-                            locals_ = stack[-n:]
-                            locals_ += callee.zeros
-                        else:
-                            locals_ = callee.zeros[:]
-                        code = callee
-                        prog = callee.prog
-                        pc = 0
-                        stack = []
-                        push = stack.append
-                        pop = stack.pop
-                    else:  # an ordinary call, then this frame returns its results
-                        ctx.depth = depth
-                        r = _call_python(fn, stack, n)
+                            _unsupported(a)
+                except WasmException as exception:  # find the try_table that catches it (see .exceptions)
+                    while True:
+                        found = code.handlers and find_handler(code.handlers, pc, exception, tags)
+                        if found:
+                            break
                         if not frames:
-                            return r
+                            raise
                         code, pc, locals_, stack = frames.pop()
-                        prog = code.prog
-                        push = stack.append
-                        pop = stack.pop
                         depth -= 1
-                        if nres == 1:
-                            push(r)
-                        elif nres:
-                            stack += r
-                else:
-                    _unsupported(a)
+                    prog = code.prog
+                    push = stack.append
+                    pop = stack.pop
+                    pc, height, values = found
+                    del stack[height:]
+                    stack += values
         except Trap as trap:
             _annotate(trap.frames, instance, code, pc, frames)
             raise

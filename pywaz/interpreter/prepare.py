@@ -22,9 +22,9 @@ import struct
 from array import array
 
 from .. import numeric
-from ..ir import EXTERNREF, F32, F64, FUNCREF
+from ..ir import EXNREF, EXTERNREF, F32, F64, FUNCREF
 from ..simd import SIMD_ARITY, SIMD_OPS
-from . import memory, tailcalls, vector
+from . import exceptions, memory, tailcalls, vector
 
 # Instruction codes. The dispatch loop in machine.py uses the literal numbers;
 # keep the two in step.
@@ -147,7 +147,7 @@ def zero_value(valtype: int):
     """The default value of a value type (execution §4.2.1: zero or null)."""
     if valtype in (F32, F64):
         return 0.0
-    if valtype in (FUNCREF, EXTERNREF):
+    if valtype in (FUNCREF, EXTERNREF, EXNREF):
         return None
     return 0
 
@@ -170,9 +170,10 @@ class FuncCode:
     :func:`program_offsets` of the program.
     """
 
-    __slots__ = ("prog", "nparams", "nresults", "zeros", "func_index", "name", "offsets")
+    __slots__ = ("prog", "nparams", "nresults", "zeros", "func_index", "name", "offsets", "handlers")
 
-    def __init__(self, prog, nparams, nresults, zeros, func_index, name):
+    def __init__(self, prog, nparams, nresults, zeros, func_index, name, handlers=()):
+        self.handlers = handlers  # try_table handlers, innermost first (see .exceptions)
         self.prog = prog
         self.nparams = nparams
         self.nresults = nresults
@@ -213,6 +214,8 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
     func_label = Label(-1, 0, nresults)
     ctrl: list = [(0, func_label, None)]
     loop_labels: list = []  # with fuel: every loop's label, to retarget at a trampoline
+    open_tries: list = []  # try_table: (start, clauses) of each open one
+    handlers: list = []  # closed try_tables' (start, end, clauses), innermost first
     if fuel:
         prog.append((FUEL, None))
         target = 1
@@ -244,6 +247,9 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
             kind, label, else_label = ctrl.pop()
             if kind != 2:
                 target = label.target = len(prog)
+            if kind == 4:
+                start, clauses = open_tries.pop()
+                handlers.append((start, len(prog), clauses))
             if else_label is not None:
                 target = else_label.target = len(prog)
             if kind == 0:
@@ -275,6 +281,16 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
         elif op == 0x11:
             type_index, table_index = imm
             prog.append((CALL_INDIRECT, (types[type_index], table_index)))
+        elif op == 0x1F:
+            block = blocks[i]
+            clauses = [(kind, tag, ctrl[-1 - depth][1]) for kind, tag, depth in imm[1]]
+            target = len(prog)  # nothing fuses across the handler's boundary
+            open_tries.append((target, clauses))
+            ctrl.append((4, Label(-1, block.height, len(block.type.results)), None))
+        elif op == 0x08:
+            prog.append(exceptions.lower_throw(imm, validated.tag_types))
+        elif op == 0x0A:
+            prog.append((exceptions.THROW_REF, None))
         elif op == 0x12 or op == 0x13:
             prog.append(tailcalls.lower(op, imm, nimports, func_types, types))
         elif op == 0x43:
@@ -336,7 +352,8 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
             prog[index] = (code, arg)
 
     zeros = [zero_value(t) for t in info.local_types[nparams:]]
-    return FuncCode(prog, nparams, nresults, zeros, info.func_index, module.function_name(info.func_index))
+    return FuncCode(prog, nparams, nresults, zeros, info.func_index, module.function_name(info.func_index),
+                    exceptions.resolve(handlers))
 
 
 # Fused codes: how many emitting instructions each stands for, and which of

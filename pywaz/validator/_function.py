@@ -22,7 +22,7 @@ from __future__ import annotations
 # measurably faster than calling max() on every push.
 # ruff: noqa: PLR1730
 from ..errors import ValidationError
-from ..ir import EXTERNREF, FUNCREF, I32, I64, VALTYPE_NAMES, BlockInfo, FunctionBody, FunctionInfo, FuncType
+from ..ir import EXNREF, EXTERNREF, FUNCREF, I32, I64, VALTYPE_NAMES, BlockInfo, FunctionBody, FunctionInfo, FuncType
 from ..opcodes import OP_NAMES, OPS_BY_NAME
 from ._tables import (
     K_BR,
@@ -53,6 +53,9 @@ from ._tables import (
     K_RETURN_CALL,
     K_RETURN_CALL_INDIRECT,
     K_SELECT,
+    K_THROW,
+    K_THROW_REF,
+    K_TRY_TABLE,
     K_SELECT_T,
     K_SHUFFLE,
     K_TABLE_COPY,
@@ -88,7 +91,7 @@ _FUNC_FRAME = -1  # frame opcode of the function's own outermost block
 _F_OP, _F_PARAMS, _F_RESULTS, _F_HEIGHT, _F_UNREACHABLE, _F_START, _F_ELSE, _F_TYPE, _F_LABEL = range(9)
 
 _I32_ONLY = [I32]
-_REF_TYPES = frozenset((FUNCREF, EXTERNREF, UNKNOWN))
+_REF_TYPES = frozenset((FUNCREF, EXTERNREF, EXNREF, UNKNOWN))
 
 
 class Context:
@@ -106,10 +109,13 @@ class Context:
         "memory64",
         "refs",
         "table_types",
+        "tag_types",
         "types",
     )
 
-    def __init__(self, types, func_types, table_types, memory_types, global_types, elem_types, data_count, refs):
+    def __init__(self, types, func_types, table_types, memory_types, global_types, elem_types, data_count, refs,
+                 tag_types=()):
+        self.tag_types = tag_types
         self.types = types
         self.func_types = func_types
         self.func_sigs = [make_signature(t.params, t.results) for t in func_types]
@@ -240,6 +246,26 @@ def _copy_signature(destination64: bool, source64: bool) -> tuple:
     source = I64 if source64 else I32
     length = I64 if destination64 and source64 else I32
     return make_signature((destination, source, length), ())
+
+
+def _catch_clauses(clauses, ctrls: list, context) -> None:
+    """A ``try_table``'s catch clauses: each label takes what its clause pushes (in the context outside it)."""
+    for clause_kind, tag, label in clauses:
+        if label >= len(ctrls):
+            raise _Invalid(f"unknown label {label}")
+        if clause_kind < 2:  # catch / catch_ref: the tag's payload
+            if tag >= len(context.tag_types):
+                raise _Invalid(f"unknown tag {tag}")
+            pushed = list(context.tag_types[tag].params)
+        else:
+            pushed = []
+        if clause_kind & 1:  # catch_ref / catch_all_ref: and the exception
+            pushed.append(EXNREF)
+        wanted = ctrls[-1 - label][_F_LABEL]
+        if pushed != list(wanted):
+            raise _Invalid(
+                f"type mismatch: catch clause pushes {_type_names(pushed)} but label {label} takes {_type_names(wanted)}"
+            )
 
 
 def _tail_call(stack: list, height: int, unreachable: bool, kind: int, imm, results: list, context) -> None:
@@ -668,6 +694,36 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         sig = make_signature((ref, at), (at,))
                     else:
                         sig = make_signature((at, ref, at), ())
+                elif kind == K_THROW or kind == K_THROW_REF:
+                    if kind == K_THROW:
+                        index = imms[pc]
+                        if index >= len(context.tag_types):
+                            raise _Invalid(f"unknown tag {index}")
+                        _pop_expected(stack, height, unreachable, list(context.tag_types[index].params))
+                    else:
+                        _pop_expected(stack, height, unreachable, [EXNREF])
+                    del stack[height:]
+                    unreachable = True
+                    continue
+                elif kind == K_TRY_TABLE:
+                    block_type, clauses = imms[pc]
+                    if type(block_type) is int:
+                        if block_type >= len(context.types):
+                            raise _Invalid(f"unknown type {block_type}")
+                        block_type = context.types[block_type]
+                    _catch_clauses(clauses, ctrls, context)
+                    params, block_results = context.block_sig(block_type)
+                    count = len(params)
+                    if count:
+                        _pop_expected(stack, height, unreachable, params)
+                        stack += params
+                        if len(stack) > max_height:
+                            max_height = len(stack)
+                    ctrls[-1][_F_UNREACHABLE] = unreachable
+                    height = len(stack) - count
+                    unreachable = False
+                    ctrls.append([op, params, block_results, height, False, pc, -1, block_type, block_results])
+                    continue
                 elif kind == K_RETURN_CALL or kind == K_RETURN_CALL_INDIRECT:
                     _tail_call(stack, height, unreachable, kind, imms[pc], results, context)
                     del stack[height:]

@@ -63,6 +63,9 @@ K_TABLE_FILL = 38
 K_LOCAL_GET = 39
 K_RETURN_CALL = 40  # return_call / return_call_indirect (tail calls)
 K_RETURN_CALL_INDIRECT = 41
+K_THROW = 42  # exception handling
+K_THROW_REF = 43
+K_TRY_TABLE = 44
 K_UNKNOWN = 50  # not an instruction: every range test above fails
 
 _KIND_BY_NAME = {
@@ -88,6 +91,9 @@ _KIND_BY_NAME = {
     "call_indirect": K_CALL_INDIRECT,
     "return_call": K_RETURN_CALL,
     "return_call_indirect": K_RETURN_CALL_INDIRECT,
+    "throw": K_THROW,
+    "throw_ref": K_THROW_REF,
+    "try_table": K_TRY_TABLE,
     "i8x16.shuffle": K_SHUFFLE,
     "memory.size": K_MEMIDX,
     "memory.grow": K_MEMIDX,

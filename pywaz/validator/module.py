@@ -22,6 +22,7 @@ from ..ir import (
     EXTERN_GLOBAL,
     EXTERN_MEMORY,
     EXTERN_TABLE,
+    EXTERN_TAG,
     F32,
     F64,
     FUNCREF,
@@ -45,12 +46,15 @@ _SEC_FUNCTION = 3
 _SEC_TABLE = 4
 _SEC_MEMORY = 5
 _SEC_START = 8
+_SEC_TAG = 13
 
 _MAX_TABLE_SIZE = 2**32 - 1
 _MAX_TABLE64_SIZE = 2**64 - 1
 
 # Index-space names in the spec's error wording ("unknown function 3").
-_SPACE_NAMES = {EXTERN_FUNC: "function", EXTERN_TABLE: "table", EXTERN_MEMORY: "memory", EXTERN_GLOBAL: "global"}
+_SPACE_NAMES = {
+    EXTERN_FUNC: "function", EXTERN_TABLE: "table", EXTERN_MEMORY: "memory", EXTERN_GLOBAL: "global", EXTERN_TAG: "tag",
+}
 
 _OP_GLOBAL_GET = OPS_BY_NAME["global.get"]
 _OP_REF_FUNC = OPS_BY_NAME["ref.func"]
@@ -100,6 +104,16 @@ def _check_memory_type(memory_type, offset: int | None) -> None:
         _check_limits(memory_type.limits, MAX_PAGES64, "memory size must be at most 2^48 pages (2^64 bytes)", offset)
     else:
         _check_limits(memory_type.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)", offset)
+
+
+def _tag_type(types, type_index: int, offset: int | None):
+    """The function type of a tag (exception handling): it must exist and return nothing."""
+    if type_index >= len(types):
+        raise ValidationError(f"unknown type {type_index}", offset)
+    tag_type = types[type_index]
+    if tag_type.results:
+        raise ValidationError(f"non-empty tag result type: tag type {tag_type}", offset)
+    return tag_type
 
 
 def _const_ref_funcs(expr: ConstExpr | None):
@@ -215,6 +229,7 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
     table_types = []
     memory_types = []
     global_types = []
+    tag_types = []
 
     for import_ in module.imports:
         kind = import_.kind
@@ -231,6 +246,8 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
             memory_types.append(desc)
         elif kind == EXTERN_GLOBAL:
             global_types.append(desc)
+        elif kind == EXTERN_TAG:
+            tag_types.append(_tag_type(types, desc, import_.offset))
         else:
             raise ValidationError(f"unknown import kind {kind}", import_.offset)
     imported_func_count = len(func_types)
@@ -241,6 +258,9 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
             raise ValidationError(f"unknown type {type_index}", offset, imported_func_count + i)
         func_types.append(types[type_index])
     func_count = len(func_types)
+
+    for type_index in module.tags:
+        tag_types.append(_tag_type(types, type_index, _section_offset(module, _SEC_TAG)))
 
     for table_type in module.tables:
         _check_table_type(table_type, _section_offset(module, _SEC_TABLE))
@@ -293,6 +313,7 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         tuple(segment.elem_type for segment in module.elements),
         data_count,
         refs,
+        tuple(tag_types),
     )
 
     if len(module.codes) != len(module.functions):
@@ -318,6 +339,7 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         EXTERN_TABLE: len(table_types),
         EXTERN_MEMORY: len(memory_types),
         EXTERN_GLOBAL: len(global_types),
+        EXTERN_TAG: len(tag_types),
     }
     names = set()
     for export in module.exports:
@@ -338,4 +360,5 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         global_types=tuple(global_types),
         functions=functions,
         declared_func_refs=refs,
+        tag_types=tuple(tag_types),
     )

@@ -9,6 +9,7 @@ is the embedder API re-exported from :mod:`pywaz`; :mod:`.exports` and
 from .exports import ExportedFunction, ExportedGlobal, ExportedMemory, ExportedTable, Exports
 from .functions import FunctionViews
 from .host import Caller, HostModuleBuilder
+from .objects import Tag
 from .runtime import CompiledModule, ExportType, ImportType, Instance, ModuleConfig, Runtime
 from .valtypes import externref, f32, f64, funcref, i32, i64, v128
 
@@ -27,6 +28,7 @@ __all__ = [
     "Instance",
     "ModuleConfig",
     "Runtime",
+    "Tag",
     "externref",
     "f32",
     "f64",

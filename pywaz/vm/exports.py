@@ -17,7 +17,7 @@ from ..errors import ArgumentError, ClosedError, Trap, TrapKind
 from ..ir import PAGE_SIZE, VALTYPE_NAMES
 from .fuel import check_fuel, run_with_fuel
 from .interrupt import check_timeout, run_with_deadline
-from .objects import Function, Global, Memory, Table
+from .objects import Function, Global, Memory, Table, Tag
 from .rawargs import raw_arguments, raw_check
 from .values import from_raw, from_raw_converter, to_raw, to_raw_converter
 
@@ -519,6 +519,8 @@ def wrap(obj, owner, runtime=None):
         return ExportedGlobal(obj, owner, runtime)
     if isinstance(obj, Table):
         return ExportedTable(obj, owner, runtime)
+    if isinstance(obj, Tag):  # immutable: the tag itself (compare a WasmException's ``tag`` with ``is``)
+        return obj
     raise TypeError(f"not a store object: {type(obj).__name__}")
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import types
 import typing
 
-from ..errors import ExitError, Trap, TrapKind
+from ..errors import ExitError, Trap, TrapKind, WasmException
 from ..ir import (
     EXTERNREF,
     FUNCREF,
@@ -40,7 +40,7 @@ from ..ir import (
     TableType,
     func_type,
 )
-from .objects import Function, Global, Memory, Table
+from .objects import Function, Global, Memory, Table, Tag
 from .values import from_raw, parse_valtype, to_raw
 
 # How many host functions may be active on the stack at once (wasm -> host ->
@@ -146,7 +146,7 @@ def _host_call(fn, ftype, raw: bool, qualified: str, runtime, takes_caller: bool
             call_depth.host_nesting += 1
             try:
                 result = fn(caller, *args) if takes_caller else fn(*args)
-            except (Trap, ExitError):
+            except (Trap, ExitError, WasmException):  # a wasm exception crosses host frames as itself
                 raise
             except RecursionError:
                 raise Trap(TrapKind.CALL_STACK_EXHAUSTED) from None
@@ -427,6 +427,24 @@ class HostModuleBuilder:
         address = _address_type(address_type)
         _check_limits(minimum, maximum, 0xFFFFFFFFFFFFFFFF if address == I64 else 0xFFFFFFFF, "table")
         return self._add(name, Table(TableType(code, Limits(minimum, maximum), address), None))
+
+    def tag(self, name: str, params=()) -> HostModuleBuilder:
+        """Add an exception tag whose payload has the value types ``params`` ("i32", ...), as export ``name``.
+
+        Wasm modules import it to throw and catch exceptions the host can also
+        throw (``raise pywaz.WasmException(tag, payload)`` in a host function)
+        and recognise (``error.tag is tag``); ``builder.tags[name]`` is the tag.
+
+        Raises:
+            ValueError: unknown value type name, or a duplicate name.
+        """
+        codes = [parse_valtype(t) for t in params]
+        return self._add(name, Tag(func_type(codes, ()), f"{self.name}.{name}"))
+
+    @property
+    def tags(self) -> dict:
+        """The tags added so far, by export name."""
+        return {name: obj for name, obj in self._exports.items() if isinstance(obj, Tag)}
 
     def instantiate(self):
         """Create the host instance and register it in the runtime under this module's name.

@@ -24,6 +24,7 @@ from ..ir import (
     EXTERN_KIND_NAMES,
     EXTERN_MEMORY,
     EXTERN_TABLE,
+    EXTERN_TAG,
     I64,
     MODE_ACTIVE,
     MODE_DECLARATIVE,
@@ -31,9 +32,9 @@ from ..ir import (
     VALTYPE_NAMES,
 )
 from .exports import invoke
-from .objects import Function, Global, Memory, ModuleInstance, Table
+from .objects import Function, Global, Memory, ModuleInstance, Table, Tag
 
-_KIND_CLASSES = {EXTERN_FUNC: Function, EXTERN_TABLE: Table, EXTERN_MEMORY: Memory, EXTERN_GLOBAL: Global}
+_KIND_CLASSES = {EXTERN_FUNC: Function, EXTERN_TABLE: Table, EXTERN_MEMORY: Memory, EXTERN_GLOBAL: Global, EXTERN_TAG: Tag}
 
 
 def _limits_match(actual_min: int, actual_max, expected) -> bool:
@@ -111,6 +112,10 @@ def resolve_imports(validated, lookup) -> list:
                     f"incompatible import type {where}: expected memory {_address_text(expected)}"
                     f"{_limits_text(expected.limits.min, expected.limits.max)}, got {_describe(obj)}"
                 )
+        elif imp.kind == EXTERN_TAG:
+            expected = validated.module.types[imp.desc]
+            if obj.type is not expected and obj.type != expected:
+                raise LinkError(f"incompatible import type {where}: expected tag {expected}, got {_describe(obj)}")
         else:
             expected = imp.desc
             if obj.type.valtype != expected.valtype or obj.type.mutable != expected.mutable:
@@ -521,6 +526,8 @@ def instantiate(
             tables.append(obj)
         elif imp.kind == EXTERN_MEMORY:
             memories.append(obj)
+        elif imp.kind == EXTERN_TAG:
+            instance.tags.append(obj)
         else:
             globals_.append(obj)
 
@@ -541,6 +548,8 @@ def instantiate(
                 f"memory of {memory_type.limits.min} pages exceeds the runtime's max_memory_pages ({max_memory_pages})"
             )
         memories.append(Memory(memory_type, max_memory_pages))
+    for type_index in module.tags:
+        instance.tags.append(Tag(module.types[type_index]))
     for global_ in module.globals_:
         globals_.append(Global(global_.type, eval_const(global_.init, instance)))
 
@@ -561,6 +570,8 @@ def instantiate(
             instance.exports[export.name] = tables[export.index]
         elif export.kind == EXTERN_MEMORY:
             instance.exports[export.name] = memories[export.index]
+        elif export.kind == EXTERN_TAG:
+            instance.exports[export.name] = instance.tags[export.index]
         else:
             instance.exports[export.name] = globals_[export.index]
 

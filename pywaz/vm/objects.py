@@ -111,6 +111,24 @@ class Global:
         self.value = value
 
 
+class Tag:
+    """A tag instance (exception handling): an exception's identity and its payload type.
+
+    ``type`` is an interned :class:`FuncType` with no results (the payload is
+    its parameters). Tags match by identity: two tags of the same type from
+    two instantiations are different tags.
+    """
+
+    __slots__ = ("type", "name", "__weakref__")
+
+    def __init__(self, type: FuncType, name: str = ""):
+        self.type = type
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<wasm tag {self.name or hex(id(self))} {self.type}>"
+
+
 class CallDepth(threading.local):
     """The wasm call depth of one runtime, per thread, and its limit.
 
@@ -165,6 +183,7 @@ class ModuleInstance:
         self.tables: list[Table] = []
         self.memories: list[Memory] = []
         self.globals_: list[Global] = []
+        self.tags: list[Tag] = []
         self.elem_segments: list[tuple] = []
         self.data_segments: list[bytes] = []
         self.exports: dict[str, object] = {}

@@ -9,11 +9,11 @@ mapping opcodes to lowering functions: :mod:`.control`, :mod:`.variables`,
 
 from __future__ import annotations
 
-from . import control, memory, numeric, references, simd, variables
+from . import control, exceptions, memory, numeric, references, simd, variables
 from .core import DISPATCH, FunctionLowering, LoweredFunction, UnsupportedOpcode
 from ...ir import FunctionInfo
 
-for _family in (control, variables, references, memory, numeric, simd):
+for _family in (control, exceptions, variables, references, memory, numeric, simd):
     DISPATCH.update(_family.LOWERERS)
 _DISPATCH = DISPATCH  # the table tests patch
 
@@ -31,12 +31,13 @@ def lower_function(
     fuel: bool = False,
     memory64: tuple[bool, ...] = (),
     table64: tuple[bool, ...] = (),
+    tag_types=(),
 ) -> LoweredFunction:
     """Lower ``info`` to the source of ``def name(l0, ...)``.
 
     ``func_types`` is the module's function index space types, ``global_mutable``
     one bool per global, ``types`` the module's type section, ``num_imported``
-    how many functions are imported. ``force_flat`` lowers the whole body flat;
+    how many functions are imported, ``tag_types`` each tag's type (exception handling). ``force_flat`` lowers the whole body flat;
     ``fuel`` emits fuel metering (see the module docstring). ``memory64`` and
     ``table64`` say, per memory and per table, whether it is 64-bit: the
     generated code is specialised on it (i64 results, wider bounds).
@@ -44,7 +45,8 @@ def lower_function(
     Raises:
         UnsupportedOpcode: the body uses an instruction this engine cannot lower.
     """
-    lowering = FunctionLowering(info, func_types, global_mutable, types, name, force_flat, num_imported, fuel)
+    lowering = FunctionLowering(info, func_types, global_mutable, types, name, force_flat, num_imported, fuel,
+                                tag_types)
     lowering.memory64 = memory64
     lowering.table64 = table64
     return lowering.lower()

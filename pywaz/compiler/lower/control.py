@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .core import EXPR, FunctionLowering, MAX_DEPTH, MAX_TEXT, _BLOCK, _FUNC, _Frame, _IF, _LOOP, memory_local
+from .core import EXPR, SLOT, FunctionLowering, MAX_DEPTH, MAX_TEXT, _BLOCK, _FUNC, _Frame, _IF, _LOOP, memory_local
 
 
 def _block_arity(blocks, pc):
@@ -168,6 +168,10 @@ def _lower_end(low, code, imm, pc, offset, blocks):
     del low.stack[frame.height :]
     if low.pending_sites:
         low.drop_stale_sites()
+    if frame.catches is not None:
+        low.frames.append(frame)  # branches from its handlers leave its Python loop too
+        close_try(low, frame)
+        low.frames.pop()
     for i in range(frame.n_results):
         low.push_slot()
     if frame.kind == _IF:
@@ -205,6 +209,35 @@ def _lower_end(low, code, imm, pc, offset, blocks):
     after = fall_any or (frame.branched and frame.kind != _LOOP)
     _after_python_loop(low, frame)
     low.reachable = after
+
+
+def close_try(low, frame: _Frame) -> None:
+    """End a ``try_table``'s ``try:`` with its handlers: each matching clause branches to its label."""
+    out = low.out
+    out.close()
+    out.open("except _WasmException as _e:")
+    reload_memories(low)  # a call that threw may have grown a memory
+    for kind, tag, target in frame.catches:
+        if kind < 2:
+            out.open(f"if _e.tag is _tag{tag}:")
+        names = [f"s{target.height + i}" for i in range(target.label_arity)]
+        payload = names[:-1] if kind & 1 else names
+        if payload:
+            out.line(", ".join(payload) + ("," if len(payload) == 1 else "") + " = _e.payload")
+        if kind & 1:
+            out.line(f"{names[-1]} = _e")
+        for name in names:
+            low.stack.append((name, SLOT, None, 0))
+        low.emit_branch(target)
+        if names:
+            del low.stack[-len(names) :]
+        if kind < 2:
+            out.close()
+        else:
+            break  # catch_all: later clauses never run
+    else:
+        out.line("raise")
+    out.close()
 
 
 def _after_python_loop(low, frame: _Frame) -> None:

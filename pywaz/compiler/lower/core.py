@@ -38,7 +38,7 @@ from itertools import compress
 
 from ... import opcodes as op
 from ...errors import PywazError
-from ...ir import EXTERNREF, F32, F64, FUNCREF, FunctionInfo
+from ...ir import EXNREF, EXTERNREF, F32, F64, FUNCREF, FunctionInfo
 from .. import linetable
 
 # Entry kinds. CONST and SLOT entries never change value while on the stack;
@@ -187,6 +187,7 @@ class _Out:
 class _Frame:
     __slots__ = (
         "branched",
+        "catches",
         "check_after",
         "cont_check",
         "else_label",
@@ -227,6 +228,7 @@ class _Frame:
         self.start_label = -1
         self.else_label = -1
         self.end_label = -1
+        self.catches = None  # a try_table's catch clauses: (kind, tag index, target frame)
         self.in_flat = False  # lowered in flat form: branches to it are label jumps
         self.island = False  # root of a flat island inside structured code
 
@@ -251,7 +253,7 @@ def _float_text(value: float, consts: dict[str, int], bits: int, prefix: str) ->
 def _zero_text(valtype: int) -> str:
     if valtype in (F32, F64):
         return "0.0"
-    if valtype in (FUNCREF, EXTERNREF):
+    if valtype in (FUNCREF, EXTERNREF, EXNREF):
         return "None"
     return "0"
 
@@ -269,7 +271,17 @@ class _PrePass:
         last_child_loop: dict[int, int] = {}
         stack: list[int] = []
         for pc, code in enumerate(ops):
-            if code == 0x02 or code == 0x03 or code == 0x04:
+            if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F:
+                if code == 0x1F:  # a try_table's catch clauses branch (to labels outside it)
+                    for _kind, _tag, depth in imms[pc][1]:
+                        if depth < len(stack):
+                            start = stack[-1 - depth]
+                            targeted.add(start)
+                            found = branch_range.get(start)
+                            if found is None:
+                                branch_range[start] = [pc, pc]
+                            else:
+                                found[1] = pc
                 stack.append(pc)
             elif code == 0x0B:
                 if stack:
@@ -308,9 +320,12 @@ class _PrePass:
         indent = 0
         nest: list[tuple[int, int]] = []
         for pc, code in enumerate(ops):
-            if code == 0x02 or code == 0x03 or code == 0x04:
+            if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F:
                 add_loops = 1 if (pc in targeted and pc not in elided) else 0
                 add_indent = add_loops + (1 if code == 0x04 else 0)
+                if code == 0x1F:  # the try statement, and the handler's if inside except
+                    add_loops += 1
+                    add_indent += 2
                 loops += add_loops
                 indent += add_indent
                 nest.append((add_loops, add_indent))
@@ -343,7 +358,7 @@ class _PrePass:
         chain: set[int] = set()  # blocks whose deepest child is itself a block
         stack: list[list[int]] = []
         for pc, code in enumerate(ops):
-            if code == 0x02 or code == 0x03 or code == 0x04:
+            if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F:
                 loops = 1 if (pc in targeted and pc not in elided) else 0
                 own[pc] = (loops, loops + (1 if code == 0x04 else 0))
                 stack.append([pc, 0, 0, 0])
@@ -368,7 +383,7 @@ class _PrePass:
         end = len(ops)
         while pc < end:
             code = ops[pc]
-            if code == 0x02 or code == 0x03 or code == 0x04:
+            if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F:
                 sub_loops, sub_indent = sub[pc]
                 if depth + sub_loops <= MAX_PY_LOOPS and indent + sub_indent + _BASE_INDENT <= MAX_INDENT:
                     pc = blocks[pc].end_pc + 1
@@ -433,7 +448,9 @@ class FunctionLowering:
         force_flat: bool = False,
         num_imported: int = 0,
         fuel: bool = False,
+        tag_types=(),
     ):
+        self.tag_types = tag_types  # exception handling: each tag's FuncType
         self.num_imported = num_imported
         self.fuel = fuel
         self.fuel_back_edges = False  # whether a loop back-edge spends fuel (the body then keeps _fuel)
