@@ -21,7 +21,7 @@ OPCODES = {
     0x12: ("tail_call", "return_call instruction"),
     0x13: ("tail_call", "return_call_indirect instruction"),
     0x14: ("function_references", "call_ref instruction"),
-    0x15: ("tail_call", "return_call_ref instruction"),
+    0x15: ("function_references", "return_call_ref instruction"),  # the hook: tail calls through typed references
     0x18: ("legacy_exceptions", "delegate instruction"),
     0x19: ("legacy_exceptions", "catch_all instruction"),
     0x1F: ("exceptions", "try_table instruction"),
