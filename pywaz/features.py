@@ -37,7 +37,9 @@ PROPOSAL_NAMES = {
 }
 
 #: The proposals pywaz runs (in both engines); the others are refused at decode time.
-IMPLEMENTED = frozenset({"memory64", "multi_memory", "extended_const", "relaxed_simd", "tail_call", "exceptions"})
+IMPLEMENTED = frozenset(
+    {"memory64", "multi_memory", "extended_const", "relaxed_simd", "tail_call", "exceptions", "legacy_exceptions"}
+)
 
 
 @record
@@ -62,7 +64,7 @@ class Features:
     relaxed_simd: bool | None = True
     tail_call: bool | None = True
     exceptions: bool | None = True
-    legacy_exceptions: bool | None = None
+    legacy_exceptions: bool | None = True
     function_references: bool | None = None
     gc: bool | None = None
     threads: bool | None = None

@@ -59,7 +59,10 @@ _TABLE = """
 0x03 loop blocktype *
 0x04 if blocktype *
 0x05 else - *
+0x06 try blocktype *
+0x07 catch tag *
 0x08 throw tag *
+0x09 rethrow label *
 0x0a throw_ref - *
 0x0b end - *
 0x0c br label *
@@ -72,6 +75,8 @@ _TABLE = """
 0x13 return_call_indirect call_indirect *
 0x1a drop - *
 0x1b select - *
+0x18 delegate label *
+0x19 catch_all - *
 0x1c select_t select_t *
 0x1f try_table try_table *
 0x20 local.get local *

@@ -50,27 +50,99 @@ def throw_ref(exception):
     raise exception
 
 
-def resolve(handlers: list) -> tuple:
-    """The handler table with each clause's label resolved to ``(target, height, arity)``."""
-    return tuple(
-        (start, end, tuple((kind, tag, label.target, label.height) for kind, tag, label in clauses))
-        for start, end, clauses in handlers
-    )
+RETHROW = 63
+
+
+class HandlerTable:
+    """The handlers of one function while it is lowered: ``try_table`` and the legacy ``try``.
+
+    Each handler gets an *order* (how many were opened before it). A legacy
+    ``delegate`` to label ``l`` hands the exception to the handlers enclosing
+    ``l``: its entry carries the order below which the search continues (the
+    handlers opened inside ``l`` are skipped). A legacy ``try`` with catch
+    clauses keeps the caught exception in a hidden local (``rethrow``'s
+    operand), numbered from ``first_slot`` (after the function's locals).
+    """
+
+    def __init__(self, first_slot: int):
+        self.first_slot = first_slot
+        self.slots = 0
+        self.opened = 0
+        self.open: list = []
+        self.closed: list = []
+        self.limits: dict = {}  # id(label) -> handlers a delegate to that label still consults
+        self.by_label: dict = {}
+
+    def enter(self, label) -> None:
+        """A block, loop or if opens ``label``."""
+        self.limits[id(label)] = self.opened
+
+    def open_handler(self, start: int, clauses: list, label) -> None:
+        """A ``try_table`` (with its clauses) or a legacy ``try`` (clauses come later) at program position ``start``."""
+        order = self.opened
+        self.opened += 1
+        self.limits[id(label)] = order + 1
+        entry = self.by_label[id(label)] = [order, start, clauses, None, None]
+        self.open.append(entry)
+
+    def catch(self, position: int, kind: int, tag, height: int) -> None:
+        """A legacy ``catch`` / ``catch_all`` whose body starts at program ``position``."""
+        entry = self.open[-1]
+        if entry[4] is None:
+            entry[4] = position - 1  # the try body ends before the jump that skips the handlers
+            entry[3] = self.first_slot + self.slots
+            self.slots += 1
+        entry[2].append((kind, tag, (position, height)))
+
+    def close(self, end: int) -> None:
+        """The ``end`` of the innermost open handler, at program position ``end``."""
+        order, start, clauses, slot, body_end = self.open.pop()
+        self.closed.append((order, start, end if body_end is None else body_end, clauses, slot, None))
+
+    def delegate(self, end: int, label) -> None:
+        """A legacy ``delegate`` ends the innermost ``try``: its exceptions go to the handlers around ``label``."""
+        order, start, _clauses, _slot, _body_end = self.open.pop()
+        self.closed.append((order, start, end, (), None, self.limits.get(id(label), 0)))
+
+    def slot_of(self, label) -> int:
+        """The hidden local of the legacy ``try`` whose label is ``label`` (``rethrow``)."""
+        return self.by_label[id(label)][3]
+
+    def resolve(self) -> tuple:
+        """The handler table, innermost first, with labels resolved to ``(target, height)``."""
+        out = []
+        for order, start, end, clauses, slot, limit in self.closed:
+            resolved = tuple(
+                (kind, tag, *(label if type(label) is tuple else (label.target, label.height)))
+                for kind, tag, label in clauses
+            )
+            out.append((order, start, end, resolved, slot, limit))
+        return tuple(out)
 
 
 def find_handler(handlers: tuple, pc: int, exception: WasmException, tags: list):
-    """``(target, height, values)`` of the clause that catches ``exception`` raised before ``pc``, or None."""
+    """``(target, height, values, slot)`` of the clause that catches ``exception`` raised before ``pc``, or None.
+
+    ``slot`` is the hidden local that keeps a legacy catch's exception (None for ``try_table``).
+    """
     where = pc - 1
-    for start, end, clauses in handlers:
-        if start <= where < end:
-            for kind, tag, target, height in clauses:
-                if kind <= CATCH_REF:
-                    if tags[tag] is not exception.tag:
-                        continue
-                    values = list(exception.payload)
-                else:
-                    values = []
-                if kind == CATCH_REF or kind == CATCH_ALL_REF:
-                    values.append(exception)
-                return target, height, values
+    limit = None
+    for order, start, end, clauses, slot, delegate in handlers:
+        if limit is not None and order >= limit:
+            continue
+        if not start <= where < end:
+            continue
+        if delegate is not None:
+            limit = delegate
+            continue
+        for kind, tag, target, height in clauses:
+            if kind <= CATCH_REF:
+                if tags[tag] is not exception.tag:
+                    continue
+                values = list(exception.payload)
+            else:
+                values = []
+            if kind == CATCH_REF or kind == CATCH_ALL_REF:
+                values.append(exception)
+            return target, height, values, slot
     return None

@@ -399,6 +399,8 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                             throw(tags[a[0]], stack, a[1])
                         elif c == 62:  # throw_ref
                             throw_ref(pop())
+                        elif c == 63:  # legacy rethrow: the exception its catch keeps in a hidden local
+                            throw_ref(locals_[a])
                         elif 58 <= c <= 60:  # tail calls (see .tailcalls)
                             if c == 60:  # return_call_indirect
                                 ftype, table_index = a
@@ -465,7 +467,9 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                     prog = code.prog
                     push = stack.append
                     pop = stack.pop
-                    pc, height, values = found
+                    pc, height, values, slot = found
+                    if slot is not None:  # a legacy catch keeps the exception for rethrow
+                        locals_[slot] = exception
                     del stack[height:]
                     stack += values
         except Trap as trap:

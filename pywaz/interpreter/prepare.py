@@ -214,8 +214,7 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
     func_label = Label(-1, 0, nresults)
     ctrl: list = [(0, func_label, None)]
     loop_labels: list = []  # with fuel: every loop's label, to retarget at a trampoline
-    open_tries: list = []  # try_table: (start, clauses) of each open one
-    handlers: list = []  # closed try_tables' (start, end, clauses), innermost first
+    handlers = exceptions.HandlerTable(len(info.local_types))  # try_table and legacy try
     if fuel:
         prog.append((FUEL, None))
         target = 1
@@ -233,11 +232,13 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
         if op == 0x02:
             block = blocks[i]
             ctrl.append((1, Label(-1, block.height, len(block.type.results)), None))
+            handlers.enter(ctrl[-1][1])
         elif op == 0x03:
             block = blocks[i]
             target = len(prog)
             label = Label(target, block.height, len(block.type.params))
             ctrl.append((2, label, None))
+            handlers.enter(label)
             if fuel:
                 loop_labels.append(label)
         elif op == 0x0D:
@@ -248,8 +249,7 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
             if kind != 2:
                 target = label.target = len(prog)
             if kind == 4:
-                start, clauses = open_tries.pop()
-                handlers.append((start, len(prog), clauses))
+                handlers.close(len(prog))
             if else_label is not None:
                 target = else_label.target = len(prog)
             if kind == 0:
@@ -259,6 +259,7 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
             block = blocks[i]
             else_label = Label(-1, 0, 0)
             ctrl.append((3, Label(-1, block.height, len(block.type.results)), else_label))
+            handlers.enter(ctrl[-1][1])
             prog.append((IF, else_label))
         elif op == 0x05:
             kind, label, else_label = ctrl[-1]
@@ -281,12 +282,24 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
         elif op == 0x11:
             type_index, table_index = imm
             prog.append((CALL_INDIRECT, (types[type_index], table_index)))
-        elif op == 0x1F:
+        elif op == 0x1F or op == 0x06:  # try_table, legacy try
             block = blocks[i]
-            clauses = [(kind, tag, ctrl[-1 - depth][1]) for kind, tag, depth in imm[1]]
+            clauses = [(kind, tag, ctrl[-1 - depth][1]) for kind, tag, depth in imm[1]] if op == 0x1F else []
             target = len(prog)  # nothing fuses across the handler's boundary
-            open_tries.append((target, clauses))
-            ctrl.append((4, Label(-1, block.height, len(block.type.results)), None))
+            label = Label(-1, block.height, len(block.type.results))
+            handlers.open_handler(target, clauses, label)
+            ctrl.append((4, label, None))
+        elif op == 0x07 or op == 0x19:  # legacy catch / catch_all: the previous part jumps to the end
+            label = ctrl[-1][1]
+            prog.append((JUMP, label))
+            target = len(prog)
+            handlers.catch(target, exceptions.CATCH if op == 0x07 else exceptions.CATCH_ALL, imm, label.height)
+        elif op == 0x18:  # legacy delegate: ends the try
+            kind, label, _ = ctrl.pop()
+            target = label.target = len(prog)
+            handlers.delegate(target, ctrl[-1 - imm][1])
+        elif op == 0x09:  # legacy rethrow
+            prog.append((exceptions.RETHROW, handlers.slot_of(ctrl[-1 - imm][1])))
         elif op == 0x08:
             prog.append(exceptions.lower_throw(imm, validated.tag_types))
         elif op == 0x0A:
@@ -351,9 +364,9 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
                 arg = (*arg[:-1], label.target, label.height, label.arity)
             prog[index] = (code, arg)
 
-    zeros = [zero_value(t) for t in info.local_types[nparams:]]
+    zeros = [zero_value(t) for t in info.local_types[nparams:]] + [None] * handlers.slots
     return FuncCode(prog, nparams, nresults, zeros, info.func_index, module.function_name(info.func_index),
-                    exceptions.resolve(handlers))
+                    handlers.resolve())
 
 
 # Fused codes: how many emitting instructions each stands for, and which of
@@ -378,7 +391,7 @@ _FUSED = {
     GET_BINOP_BR_IF: (3, 1),
 }
 # Instructions that add nothing to the program (``end`` only when it is not the function's last).
-_SILENT = frozenset((0x01, 0x02, 0x03, 0x0B))
+_SILENT = frozenset((0x01, 0x02, 0x03, 0x0B, 0x06, 0x18, 0x1F))
 
 
 def program_offsets(prog, body) -> array:

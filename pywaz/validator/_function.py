@@ -56,6 +56,11 @@ from ._tables import (
     K_THROW,
     K_THROW_REF,
     K_TRY_TABLE,
+    K_TRY,
+    K_CATCH,
+    K_CATCH_ALL,
+    K_DELEGATE,
+    K_RETHROW,
     K_SELECT_T,
     K_SHUFFLE,
     K_TABLE_COPY,
@@ -85,6 +90,9 @@ from ._tables import (
 _OP_IF = OPS_BY_NAME["if"]
 _OP_ELSE = OPS_BY_NAME["else"]
 _OP_LOOP = OPS_BY_NAME["loop"]
+_OP_TRY = OPS_BY_NAME["try"]  # legacy exception handling: a try frame, then one in its catch / catch_all
+_OP_CATCH = OPS_BY_NAME["catch"]
+_OP_CATCH_ALL = OPS_BY_NAME["catch_all"]
 _FUNC_FRAME = -1  # frame opcode of the function's own outermost block
 
 # Control frame layout (a list, mutated in place).
@@ -705,8 +713,56 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     del stack[height:]
                     unreachable = True
                     continue
-                elif kind == K_TRY_TABLE:
-                    block_type, clauses = imms[pc]
+                elif kind == K_CATCH or kind == K_CATCH_ALL:  # legacy: a try's next handler
+                    frame = ctrls[-1]
+                    if frame[_F_OP] != _OP_TRY and frame[_F_OP] != _OP_CATCH:
+                        raise _Invalid("catch without a matching try")
+                    frame_results = frame[_F_RESULTS]
+                    _pop_expected(stack, height, unreachable, frame_results)
+                    if len(stack) != height:
+                        raise _Invalid("type mismatch: block leaves extra values " + _type_names(stack[height:])
+                                       + " on the stack, expected " + _type_names(frame_results))
+                    if kind == K_CATCH:
+                        if imms[pc] >= len(context.tag_types):
+                            raise _Invalid(f"unknown tag {imms[pc]}")
+                        stack += context.tag_types[imms[pc]].params
+                        if len(stack) > max_height:
+                            max_height = len(stack)
+                    frame[_F_OP] = op
+                    unreachable = False
+                    continue
+                elif kind == K_DELEGATE:  # legacy: ends a try without handlers
+                    frame = ctrls[-1]
+                    if frame[_F_OP] != _OP_TRY:
+                        raise _Invalid("delegate without a matching try")
+                    frame_results = frame[_F_RESULTS]
+                    _pop_expected(stack, height, unreachable, frame_results)
+                    if len(stack) != height:
+                        raise _Invalid("type mismatch: block leaves extra values " + _type_names(stack[height:])
+                                       + " on the stack, expected " + _type_names(frame_results))
+                    stack += frame_results
+                    ctrls.pop()
+                    if imms[pc] >= len(ctrls):
+                        raise _Invalid(f"unknown label {imms[pc]}")
+                    blocks[frame[_F_START]] = BlockInfo(frame[_F_TYPE], frame[_F_ELSE], pc, frame[_F_HEIGHT])
+                    outer = ctrls[-1]
+                    height = outer[_F_HEIGHT]
+                    unreachable = outer[_F_UNREACHABLE]
+                    continue
+                elif kind == K_RETHROW:
+                    depth = imms[pc]
+                    if depth >= len(ctrls):
+                        raise _Invalid(f"unknown label {depth}")
+                    if ctrls[-1 - depth][_F_OP] not in (_OP_CATCH, _OP_CATCH_ALL):
+                        raise _Invalid("invalid rethrow label")
+                    del stack[height:]
+                    unreachable = True
+                    continue
+                elif kind == K_TRY_TABLE or kind == K_TRY:
+                    if kind == K_TRY:
+                        block_type, clauses = imms[pc], ()
+                    else:
+                        block_type, clauses = imms[pc]
                     if type(block_type) is int:
                         if block_type >= len(context.types):
                             raise _Invalid(f"unknown type {block_type}")

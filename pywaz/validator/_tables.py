@@ -66,6 +66,11 @@ K_RETURN_CALL_INDIRECT = 41
 K_THROW = 42  # exception handling
 K_THROW_REF = 43
 K_TRY_TABLE = 44
+K_TRY = 45  # legacy exception handling
+K_CATCH = 46
+K_CATCH_ALL = 47
+K_DELEGATE = 48
+K_RETHROW = 49
 K_UNKNOWN = 50  # not an instruction: every range test above fails
 
 _KIND_BY_NAME = {
@@ -94,6 +99,11 @@ _KIND_BY_NAME = {
     "throw": K_THROW,
     "throw_ref": K_THROW_REF,
     "try_table": K_TRY_TABLE,
+    "try": K_TRY,
+    "catch": K_CATCH,
+    "catch_all": K_CATCH_ALL,
+    "delegate": K_DELEGATE,
+    "rethrow": K_RETHROW,
     "i8x16.shuffle": K_SHUFFLE,
     "memory.size": K_MEMIDX,
     "memory.grow": K_MEMIDX,
