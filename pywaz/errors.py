@@ -251,6 +251,9 @@ class WasmException(PywazError):
     It is never a :class:`Trap`, and no trap is ever catchable by wasm.
     """
 
+    #: Handlers a legacy ``delegate`` still has this exception pass on (generated code's bookkeeping).
+    delegate = 0
+
     def __init__(self, tag, payload: tuple = ()):
         self.tag = tag
         self.payload = tuple(payload)

@@ -172,6 +172,8 @@ def _lower_end(low, code, imm, pc, offset, blocks):
         low.frames.append(frame)  # branches from its handlers leave its Python loop too
         close_try(low, frame)
         low.frames.pop()
+    elif frame.legacy is not None:
+        frame.legacy.close(low, imm if code == 0x18 else None)
     for i in range(frame.n_results):
         low.push_slot()
     if frame.kind == _IF:
@@ -216,6 +218,7 @@ def close_try(low, frame: _Frame) -> None:
     out = low.out
     out.close()
     out.open("except _WasmException as _e:")
+    pass_on_delegated(low)
     reload_memories(low)  # a call that threw may have grown a memory
     for kind, tag, target in frame.catches:
         if kind < 2:
@@ -238,6 +241,21 @@ def close_try(low, frame: _Frame) -> None:
     else:
         out.line("raise")
     out.close()
+
+
+def reload_memories(low) -> None:
+    """Re-read each memory's bytearray into its local (after code that may have grown a memory)."""
+    for memory_index in low.memory_indexes:
+        low.out.line(f"{memory_local(memory_index)} = _mem{memory_index}.data")
+
+
+def pass_on_delegated(low) -> None:
+    """In a function with a legacy ``delegate``: a handler first passes on an exception delegated past it."""
+    if low.has_delegate:
+        low.out.open("if _e.delegate:")
+        low.out.line("_e.delegate -= 1")
+        low.out.line("raise")
+        low.out.close()
 
 
 def _after_python_loop(low, frame: _Frame) -> None:

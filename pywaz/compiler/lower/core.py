@@ -189,6 +189,7 @@ class _Frame:
         "branched",
         "catches",
         "check_after",
+        "legacy",
         "cont_check",
         "else_label",
         "else_pc",
@@ -229,6 +230,7 @@ class _Frame:
         self.else_label = -1
         self.end_label = -1
         self.catches = None  # a try_table's catch clauses: (kind, tag index, target frame)
+        self.legacy = None  # a legacy try's state (see .exceptions)
         self.in_flat = False  # lowered in flat form: branches to it are label jumps
         self.island = False  # root of a flat island inside structured code
 
@@ -271,7 +273,7 @@ class _PrePass:
         last_child_loop: dict[int, int] = {}
         stack: list[int] = []
         for pc, code in enumerate(ops):
-            if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F:
+            if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F or code == 0x06:
                 if code == 0x1F:  # a try_table's catch clauses branch (to labels outside it)
                     for _kind, _tag, depth in imms[pc][1]:
                         if depth < len(stack):
@@ -283,7 +285,7 @@ class _PrePass:
                             else:
                                 found[1] = pc
                 stack.append(pc)
-            elif code == 0x0B:
+            elif code == 0x0B or code == 0x18:
                 if stack:
                     closed = stack.pop()
                     if ops[closed] == 0x03 and stack and blocks[stack[-1]].end_pc == pc + 1:
@@ -320,10 +322,10 @@ class _PrePass:
         indent = 0
         nest: list[tuple[int, int]] = []
         for pc, code in enumerate(ops):
-            if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F:
+            if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F or code == 0x06:
                 add_loops = 1 if (pc in targeted and pc not in elided) else 0
                 add_indent = add_loops + (1 if code == 0x04 else 0)
-                if code == 0x1F:  # the try statement, and the handler's if inside except
+                if code == 0x1F or code == 0x06:  # the try statement, and the handler's if inside except
                     add_loops += 1
                     add_indent += 2
                 loops += add_loops
@@ -331,7 +333,7 @@ class _PrePass:
                 nest.append((add_loops, add_indent))
                 max_loops = max(max_loops, loops)
                 max_indent = max(max_indent, indent)
-            elif code == 0x0B and nest:
+            elif (code == 0x0B or code == 0x18) and nest:
                 add_loops, add_indent = nest.pop()
                 loops -= add_loops
                 indent -= add_indent
@@ -358,11 +360,11 @@ class _PrePass:
         chain: set[int] = set()  # blocks whose deepest child is itself a block
         stack: list[list[int]] = []
         for pc, code in enumerate(ops):
-            if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F:
+            if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F or code == 0x06:
                 loops = 1 if (pc in targeted and pc not in elided) else 0
                 own[pc] = (loops, loops + (1 if code == 0x04 else 0))
                 stack.append([pc, 0, 0, 0])
-            elif code == 0x0B and stack:
+            elif (code == 0x0B or code == 0x18) and stack:
                 start, child_loops, child_indent, deepest = stack.pop()
                 if deepest == 0x02:
                     chain.add(start)
@@ -383,7 +385,7 @@ class _PrePass:
         end = len(ops)
         while pc < end:
             code = ops[pc]
-            if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F:
+            if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F or code == 0x06:
                 sub_loops, sub_indent = sub[pc]
                 if depth + sub_loops <= MAX_PY_LOOPS and indent + sub_indent + _BASE_INDENT <= MAX_INDENT:
                     pc = blocks[pc].end_pc + 1
@@ -406,7 +408,7 @@ class _PrePass:
                 self.flat = True
                 islands.clear()
                 return
-            if code == 0x0B and descended:
+            if (code == 0x0B or code == 0x18) and descended:
                 own_loops, own_indent = descended.pop()
                 depth -= own_loops
                 indent -= own_indent
@@ -451,6 +453,7 @@ class FunctionLowering:
         tag_types=(),
     ):
         self.tag_types = tag_types  # exception handling: each tag's FuncType
+        self.has_delegate = 0x18 in info.body.ops  # every handler then passes on delegated exceptions
         self.num_imported = num_imported
         self.fuel = fuel
         self.fuel_back_edges = False  # whether a loop back-edge spends fuel (the body then keeps _fuel)
@@ -681,6 +684,8 @@ class FunctionLowering:
                 frame = self.frames[-1]
                 if frame.kind == _IF and not frame.else_seen and frame.else_pc >= 0 and pc <= frame.else_pc:
                     pc = frame.else_pc
+                elif frame.legacy is not None and frame.legacy.next_handler(pc) is not None:
+                    pc = frame.legacy.next_handler(pc)  # a legacy try's next catch
                 else:
                     pc = frame.end_pc
             code = ops[pc]
