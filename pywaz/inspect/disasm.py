@@ -18,6 +18,8 @@ from ..ir import EXTERN_FUNC, FuncType, Module, ValidatedModule
 from .wat import PLAIN_NAMES, instruction_text
 
 _BLOCK, _LOOP, _IF, _ELSE, _END = 0x02, 0x03, 0x04, 0x05, 0x0B
+_TRY, _TRY_TABLE, _DELEGATE = 0x06, 0x1F, 0x18  # exception handling (legacy try and delegate, try_table)
+_HANDLER_OPS = frozenset((0x07, 0x19, _DELEGATE))  # catch, catch_all, delegate: at their try's depth
 _BR, _BR_IF, _BR_TABLE = 0x0C, 0x0D, 0x0E
 
 
@@ -121,9 +123,9 @@ def iter_instructions(module: ValidatedModule | Module, func_index: int, *, name
     memo: dict = {}
     depth = 0
     for op, imm, offset in zip(body.ops, body.imms, body.offsets, strict=False):
-        if op == _END or op == _ELSE:
+        if op == _END or op == _ELSE or op in _HANDLER_OPS:
             depth_here = max(depth - 1, 0)
-            if op == _END:
+            if op == _END or op == _DELEGATE:
                 depth = depth_here
         else:
             depth_here = depth
@@ -138,7 +140,7 @@ def iter_instructions(module: ValidatedModule | Module, func_index: int, *, name
                 text = instruction_text(op, imm, types=types, func_name=func_name, local_name=local_name)
                 if key is not None:
                     memo[key] = text
-        if op == _BLOCK or op == _LOOP or op == _IF:
+        if op == _BLOCK or op == _LOOP or op == _IF or op == _TRY or op == _TRY_TABLE:
             depth += 1
             text = f"{text}  ;; label = @{depth}"
         elif op == _BR or op == _BR_IF:

@@ -21,6 +21,7 @@ from ..ir import (
     EXTERN_KIND_NAMES,
     EXTERN_MEMORY,
     EXTERN_TABLE,
+    EXTERN_TAG,
     I32,
     I64,
     GlobalType,
@@ -46,6 +47,7 @@ SECTION_NAMES = {
     10: "code",
     11: "data",
     12: "datacount",
+    13: "tag",
 }
 
 
@@ -143,9 +145,13 @@ def summary_of(
             return _type_ref(module, func_type_indices[func_index])
         return "?"
 
+    tag_type_indices = [imp.desc for imp in module.imports if imp.kind == EXTERN_TAG] + list(module.tags)
+
     def extern_type(kind: int, index: int) -> str:
         if kind == EXTERN_FUNC:
             return func_type_text(index)
+        if kind == EXTERN_TAG:
+            return _type_ref(module, tag_type_indices[index]) if 0 <= index < len(tag_type_indices) else "?"
         spaces = {EXTERN_TABLE: table_types, EXTERN_MEMORY: memory_types, EXTERN_GLOBAL: global_types}[kind]
         return _desc_text(spaces[index]) if 0 <= index < len(spaces) else "?"
 
@@ -176,6 +182,9 @@ def summary_of(
         "elements": [_element(index, segment, name_of) for index, segment in enumerate(module.elements)],
         "data": [_data(index, segment) for index, segment in enumerate(module.datas)],
         "data_count": module.data_count,
+        "tags": [
+            {"index": index, "type": _type_ref(module, type_index)} for index, type_index in enumerate(tag_type_indices)
+        ],
         "customs": [{"name": c.name, "offset": c.offset, "size": len(c.data)} for c in module.customs],
         "functions": {},
         "features": [
@@ -192,7 +201,7 @@ def summary_of(
                 "name": imp.name,
                 "kind": EXTERN_KIND_NAMES[imp.kind],
                 "index": index,
-                "type": _type_ref(module, imp.desc) if imp.kind == EXTERN_FUNC else _desc_text(imp.desc),
+                "type": _type_ref(module, imp.desc) if imp.kind in (EXTERN_FUNC, EXTERN_TAG) else _desc_text(imp.desc),
             }
         )
     imported_tables = len(imports_by_kind[EXTERN_TABLE])

@@ -280,7 +280,20 @@ def _shuffle(op, imm, types, func_name, local_name):
     return " ".join(str(lane) for lane in imm)
 
 
+_CATCH_NAMES = ("catch", "catch_ref", "catch_all", "catch_all_ref")
+
+
+def _try_table(op, imm, types, func_name, local_name):
+    block_type, clauses = imm
+    parts = [_blocktype(op, block_type, types, func_name, local_name)]
+    for kind, tag, label in clauses:
+        parts.append(f"({_CATCH_NAMES[kind]} {tag} {label})" if kind < 2 else f"({_CATCH_NAMES[kind]} {label})")
+    return " ".join(part for part in parts if part)
+
+
 _IMMEDIATE_RENDERERS = {
+    "tag": _plain,
+    "try_table": _try_table,
     "blocktype": _blocktype,
     "label": _plain,
     "br_table": _br_table,

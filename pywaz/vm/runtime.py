@@ -18,7 +18,7 @@ from ..api import CompileOptions
 from ..cache import CompilationCache, compute_key, module_digest, private_cache
 from ..errors import ClosedError, DuplicateModuleError, LinkError
 from ..features import Features
-from ..ir import EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_KIND_NAMES, EXTERN_MEMORY, EXTERN_TABLE
+from ..ir import EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_KIND_NAMES, EXTERN_MEMORY, EXTERN_TABLE, EXTERN_TAG
 from .engines import create_engine
 from .exports import Exports
 from .functions import FunctionViews
@@ -96,6 +96,8 @@ class CompiledModule:
             if imp.kind == EXTERN_FUNC:
                 desc = validated.func_types[func_index]
                 func_index += 1
+            elif imp.kind == EXTERN_TAG:
+                desc = validated.module.types[desc]
             out.append(ImportType(imp.module, imp.name, EXTERN_KIND_NAMES[imp.kind], desc))
         return out
 
@@ -109,6 +111,7 @@ class CompiledModule:
             EXTERN_TABLE: validated.table_types,
             EXTERN_MEMORY: validated.memory_types,
             EXTERN_GLOBAL: validated.global_types,
+            EXTERN_TAG: validated.tag_types,
         }
         return [
             ExportType(e.name, EXTERN_KIND_NAMES[e.kind], spaces[e.kind][e.index]) for e in validated.module.exports
