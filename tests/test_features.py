@@ -46,8 +46,6 @@ def _body_offset(binary: bytes, code: bytes) -> int:
 @pytest.mark.parametrize(
     ("code", "proposal"),
     [
-        (b"\x08\x00", "exceptions"),  # throw 0
-        (b"\x06\x40\x0b", "legacy_exceptions"),  # try end
         (b"\xd4", "function_references"),  # ref.as_non_null
         (b"\xfb\x00\x00", "gc"),  # struct.new 0
         (b"\xfe\x03\x00", "threads"),  # atomic.fence
@@ -65,13 +63,31 @@ def test_unimplemented_proposal_opcode_names_the_proposal_and_offset(code, propo
     assert not isinstance(error, DecodeError)  # a valid binary pywaz cannot run does not look corrupt
 
 
-def test_tag_section_names_exception_handling():
+def test_switched_off_tag_section_names_exception_handling():
     binary = module(section(13, vec([b"\x00" + u32(0)])))
-    with pytest.raises(ProposalNotImplementedError) as info:
-        decode_module(binary)
+    with pytest.raises(ProposalDisabledError) as info:
+        decode_module(binary, Features(exceptions=False))
     assert info.value.proposal == "exceptions"
     assert info.value.offset == 8
     assert "exception-handling proposal" in str(info.value) and "tag section" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("code", "proposal"),
+    [
+        (b"\x08\x00", "exceptions"),  # throw 0
+        (b"\x1f\x40\x00\x0b", "exceptions"),  # try_table end
+        (b"\x06\x40\x0b", "legacy_exceptions"),  # try end
+        (b"\x06\x40\x18\x00", "legacy_exceptions"),  # try delegate 0
+    ],
+)
+def test_switched_off_exception_opcodes_are_malformed_and_named(code, proposal):
+    binary = single_func_module(code + END)
+    decode_module(binary)  # on by default
+    with pytest.raises(ProposalDisabledError) as info:
+        decode_module(binary, Features(**{proposal: False}))
+    assert info.value.proposal == proposal
+    assert info.value.offset == _body_offset(binary, code)
 
 
 @pytest.mark.parametrize(
@@ -96,7 +112,7 @@ def test_a_malformed_binary_using_an_unimplemented_proposal_is_still_malformed()
     with pytest.raises(DecodeError, match="malformed mutability"):
         decode_module(module(type_section(b"\x5e\x7f\x02")))  # array type, mutability byte 2
     with pytest.raises(DecodeError, match="unexpected end"):
-        decode_module(single_func_module(b"\x0a\x04"))  # throw_ref, then an `if` missing its block type
+        decode_module(single_func_module(b"\x14\x04"))  # call_ref 4, then the module ends before `end`
 
 
 def test_truly_unknown_bytes_stay_malformed():
