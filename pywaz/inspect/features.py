@@ -43,6 +43,9 @@ EXTENDED_CONST = "extended-const"
 RELAXED_SIMD = "relaxed-simd"
 MEMORY64 = "memory64"
 MULTI_MEMORY = "multi-memory"
+TAIL_CALL = "tail-call"
+EXCEPTIONS = "exception-handling"
+LEGACY_EXCEPTIONS = "legacy-exception-handling"
 
 FEATURES = (
     MUTABLE_GLOBALS,
@@ -56,6 +59,9 @@ FEATURES = (
     RELAXED_SIMD,
     MEMORY64,
     MULTI_MEMORY,
+    TAIL_CALL,
+    EXCEPTIONS,
+    LEGACY_EXCEPTIONS,
 )
 """Every feature :func:`detect_features` reports, in report order."""
 
@@ -93,6 +99,9 @@ _OPCODE_FEATURES = (
     (REFERENCE_TYPES, _REFERENCE_OPS),
     (SIMD, _SIMD_OPS),
     (RELAXED_SIMD, _RELAXED_SIMD_OPS),
+    (TAIL_CALL, frozenset((0x12, 0x13))),  # return_call, return_call_indirect
+    (EXCEPTIONS, frozenset((0x08, 0x0A, 0x1F))),  # throw, throw_ref, try_table
+    (LEGACY_EXCEPTIONS, frozenset((0x06, 0x07, 0x09, 0x18, 0x19))),  # try, catch, rethrow, delegate, catch_all
 )
 
 
