@@ -377,7 +377,7 @@ def test_an_unhandled_pywaz_error_is_status_1(capsys, modules, monkeypatch):
 RELAXED_WAT = '(module (func (export "f") (result v128) v128.const i64x2 0 0 v128.const i64x2 0 0 ' \
               "i8x16.relaxed_swizzle))"
 # return_call (0x12): a proposal pywaz does not run yet, written by hand as the body of one function
-TAIL_CALL_BODY = bytes.fromhex("12000b")
+UNIMPLEMENTED_BODY = b"\xd0\x70\xd4\x1a\x0b"  # ref.null func; ref.as_non_null (function references); drop; end
 
 
 @pytest.fixture
@@ -386,9 +386,9 @@ def proposal_modules(tmp_path):
     relaxed.write_bytes(wat2wasm(RELAXED_WAT))
     from tests.wasmgen import single_func_module
 
-    tail = tmp_path / "tail.wasm"
-    tail.write_bytes(single_func_module(TAIL_CALL_BODY))
-    return {"relaxed": str(relaxed), "tail": str(tail)}
+    unimplemented = tmp_path / "typed_refs.wasm"
+    unimplemented.write_bytes(single_func_module(UNIMPLEMENTED_BODY))
+    return {"relaxed": str(relaxed), "unimplemented": str(unimplemented)}
 
 
 def test_disable_switches_a_proposal_off_in_run_and_compile(capsys, proposal_modules, tmp_path):
@@ -404,11 +404,11 @@ def test_disable_switches_a_proposal_off_in_run_and_compile(capsys, proposal_mod
 
 
 def test_unimplemented_proposal_is_69_in_every_subcommand(capsys, proposal_modules, tmp_path):
-    path = proposal_modules["tail"]
+    path = proposal_modules["unimplemented"]
     for argv in (("run", "--no-cache", path), ("compile", "--cache-dir", tmp_path / "c", path), ("inspect", path)):
         status, _, err = cli(capsys, *argv)
         assert status == exitcodes.UNSUPPORTED, (argv, err)
-        one_error_line(err, "tail-call proposal is not implemented by pywaz", "byte offset")
+        one_error_line(err, "function-references proposal is not implemented by pywaz", "byte offset")
 
 
 def test_disable_rejects_unknown_proposals(capsys, proposal_modules):

@@ -92,6 +92,12 @@ SAMPLES = {
     "lane": (b"\x0f", 15),
     "reftype": (bytes([EXTERNREF]), EXTERNREF),
     "select_t": (vec([bytes([V128])]), (V128,)),
+    "tag": (u32(300), 300),
+    # try_table (block type, clauses): catch 1 0, catch_ref 2 1, catch_all 0, catch_all_ref 3
+    "try_table": (
+        blocktype(I32) + vec([b"\x00" + u32(1) + u32(0), b"\x01" + u32(2) + u32(1), b"\x02" + u32(0), b"\x03" + u32(3)]),
+        (func_type((), (I32,)), ((0, 1, 0), (1, 2, 1), (2, None, 0), (3, None, 3))),
+    ),
 }
 
 
@@ -100,8 +106,12 @@ def test_every_opcode_decodes_with_its_immediate(code):
     name = OP_NAMES[code]
     encoded_imm, expected = SAMPLES[IMMEDIATES[code]]
     instr = opcode(name) + encoded_imm
-    if name in ("block", "loop", "if"):
+    if name in ("block", "loop", "if", "try", "try_table"):
         instr += END
+    elif name in ("catch", "catch_all"):
+        instr = opcode("try") + blocktype(I32) + instr + END
+    elif name == "delegate":
+        instr = opcode("try") + blocktype(I32) + instr
     elif name == "else":
         instr = if_() + instr + END
     elif name == "end":

@@ -45,7 +45,7 @@ def rejects(mod, prefix):
 
 
 def test_unknown_opcode_number():
-    error = rejects(module(body((0x06, None), ("end", None))), "unknown opcode")
+    error = rejects(module(body((0x17, None), ("end", None))), "unknown opcode")
     assert error.offset == 100
 
 
