@@ -134,3 +134,12 @@ def test_tail_calls_across_instances(rt):
     )
     assert a.exports["ping"](10) == 7
     assert b.exports["pong"](11) == 7
+
+
+def test_a_self_tail_call_compiles_to_a_loop_and_a_mutual_one_to_the_trampoline():
+    with pywaz.Runtime("compiler", compile_mode="eager") as runtime:
+        functions = runtime.compile_module(wasmtime.wat2wasm(MUTUAL)).functions
+        count = functions.view("count", python=True).python_source
+        even = functions.view("even", python=True).python_source
+    assert "_Tail" not in count and "while True:" in count and "l0, l1 = " in count
+    assert "return _Tail(_f1, (" in even

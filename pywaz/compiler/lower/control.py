@@ -419,10 +419,26 @@ def _tail_call(low, callee: str, args: list) -> None:
 
 
 def _lower_return_call(low, code, imm, pc, offset, blocks):
-    """``return_call``: hand the callee to the trampoline (see :mod:`pywaz.compiler._tailcall`)."""
+    """``return_call``: hand the callee to the trampoline (see :mod:`pywaz.compiler._tailcall`).
+
+    A function calling itself in structured code instead assigns its parameters and starts its
+    body again (``finish`` wraps the body in ``while True:``, which re-zeroes the other locals):
+    a loop, with no call at all.
+    """
     low.out.comment(f"# wasm@0x{offset:x} return_call {imm}")
     args = low.take(len(low.func_types[imm].params))
     low.flush()
+    if imm == low.func_index and not low.flat:
+        if args:
+            names = ", ".join(f"l{i}" for i in range(len(args)))
+            values = ", ".join(low.val(a) for a in args)
+            low.out.line(f"{names} = {values}")
+        low.self_tail_loop = True
+        start = _Frame(_LOOP, -1, 0, 0, 0, -1, -1)  # the wrapper loop: pydepth 0, no values to move
+        start.pyloop = True
+        low.emit_branch(start)
+        low.reachable = False
+        return
     _tail_call(low, low.site(f"_F{imm}.call" if imm < low.num_imported else f"_f{imm}", offset), args)
 
 

@@ -454,6 +454,7 @@ class FunctionLowering:
     ):
         self.tag_types = tag_types  # exception handling: each tag's FuncType
         self.has_delegate = 0x18 in info.body.ops  # every handler then passes on delegated exceptions
+        self.self_tail_loop = False  # a self tail call became a jump back to the start (finish wraps the body)
         self.num_imported = num_imported
         self.fuel = fuel
         self.fuel_back_edges = False  # whether a loop back-edge spends fuel (the body then keeps _fuel)
@@ -709,6 +710,8 @@ class FunctionLowering:
             head.line("next(_fuel)")  # entering a function costs one unit
         elif self.fuel:
             head.line("next(_meter.fuel)")  # entering a function costs one unit
+        if self.self_tail_loop:  # a self tail call starts the body again (see control._lower_return_call)
+            head.open("while True:")
         by_zero: dict[str, list[str]] = {}
         for i in range(n_params, len(info.local_types)):
             by_zero.setdefault(_zero_text(info.local_types[i]), []).append(f"l{i}")
@@ -743,6 +746,8 @@ class FunctionLowering:
                 head.open("except ZeroDivisionError:")
                 head.line("_trap_div_zero()")
                 head.close()
+        if self.self_tail_loop:
+            head.close()
         head.close()
         source = "\n".join(head.lines) + "\n"
         return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table(head))
