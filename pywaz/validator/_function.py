@@ -272,7 +272,8 @@ def _catch_clauses(clauses, ctrls: list, context) -> None:
         wanted = ctrls[-1 - label][_F_LABEL]
         if pushed != list(wanted):
             raise _Invalid(
-                f"type mismatch: catch clause pushes {_type_names(pushed)} but label {label} takes {_type_names(wanted)}"
+                f"type mismatch: catch clause pushes {_type_names(pushed)} "
+                f"but label {label} takes {_type_names(wanted)}"
             )
 
 

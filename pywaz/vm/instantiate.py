@@ -34,7 +34,9 @@ from ..ir import (
 from .exports import invoke
 from .objects import Function, Global, Memory, ModuleInstance, Table, Tag
 
-_KIND_CLASSES = {EXTERN_FUNC: Function, EXTERN_TABLE: Table, EXTERN_MEMORY: Memory, EXTERN_GLOBAL: Global, EXTERN_TAG: Tag}
+_KIND_CLASSES = {
+    EXTERN_FUNC: Function, EXTERN_TABLE: Table, EXTERN_MEMORY: Memory, EXTERN_GLOBAL: Global, EXTERN_TAG: Tag,
+}
 
 
 def _limits_match(actual_min: int, actual_max, expected) -> bool:

@@ -95,7 +95,8 @@ SAMPLES = {
     "tag": (u32(300), 300),
     # try_table (block type, clauses): catch 1 0, catch_ref 2 1, catch_all 0, catch_all_ref 3
     "try_table": (
-        blocktype(I32) + vec([b"\x00" + u32(1) + u32(0), b"\x01" + u32(2) + u32(1), b"\x02" + u32(0), b"\x03" + u32(3)]),
+        blocktype(I32)
+        + vec([b"\x00" + u32(1) + u32(0), b"\x01" + u32(2) + u32(1), b"\x02" + u32(0), b"\x03" + u32(3)]),
         (func_type((), (I32,)), ((0, 1, 0), (1, 2, 1), (2, None, 0), (3, None, 3))),
     ),
 }

@@ -102,7 +102,7 @@ def test_host_tail_call_chain_is_constant_stack(rt):
       (func (export "run") (param i64) (result i64)
         (return_call_indirect (type $t) (local.get 0) (i32.const 0))))"""
     instance = rt.instantiate(wasmtime.wat2wasm(wat))
-    assert instance.exports["run"](200_000) == -1  # the host gets -1 once the count is spent (signed, as exports return)
+    assert instance.exports["run"](200_000) == -1  # the host got -1 once the count was spent (exports are signed)
     assert calls == [-1]
 
 

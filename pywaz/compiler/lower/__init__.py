@@ -37,7 +37,8 @@ def lower_function(
 
     ``func_types`` is the module's function index space types, ``global_mutable``
     one bool per global, ``types`` the module's type section, ``num_imported``
-    how many functions are imported, ``tag_types`` each tag's type (exception handling). ``force_flat`` lowers the whole body flat;
+    how many functions are imported, ``tag_types`` each tag's type (exception handling).
+    ``force_flat`` lowers the whole body flat;
     ``fuel`` emits fuel metering (see the module docstring). ``memory64`` and
     ``table64`` say, per memory and per table, whether it is 64-bit: the
     generated code is specialised on it (i64 results, wider bounds).
