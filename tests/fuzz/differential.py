@@ -38,6 +38,7 @@ REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 #: from OFF to ON in the same change that lands it.
 PROPOSALS_ON = {
     "bulk-memory": ["--bulk-memory-enabled", "true"],
+    "exceptions": ["--exceptions-enabled", "true"],
     "extended-const": ["--extended-const-enabled", "true"],
     "memory64": ["--memory64-enabled", "true"],
     "multi-memory": ["--max-memories", "3"],
@@ -48,11 +49,10 @@ PROPOSALS_ON = {
     "saturating-float-to-int": ["--saturating-float-to-int-enabled", "true"],
     "sign-extension": ["--sign-extension-ops-enabled", "true"],
     "simd": ["--simd-enabled", "true"],
+    "tail-call": ["--tail-call-enabled", "true"],
 }
 PROPOSALS_OFF = {
-    "exceptions": ["--exceptions-enabled", "false"],
     "gc": ["--gc-enabled", "false"],
-    "tail-call": ["--tail-call-enabled", "false"],
     # Not part of WebAssembly 3.0; never fuzzed.
     "custom-page-sizes": ["--custom-page-sizes-enabled", "false"],
     "threads": ["--threads-enabled", "false"],
@@ -96,10 +96,14 @@ _TRAP_CODES = {
     "UNREACHABLE": "unreachable",
     "INTERRUPT": "interrupted",
     "OUT_OF_FUEL": "out of fuel",
+    "NULL_REFERENCE": "null reference",
 }
 #: Trap kinds one runtime reports where the other names the same fault differently: wasmtime says "out of
-#: bounds table access" for a call_indirect past the table's end, which the spec calls "undefined element".
-_SAME_TRAP = {"undefined element": "out of bounds table access"}
+#: bounds table access" for a call_indirect past the table's end, which the spec calls "undefined element",
+#: and one "null reference" for every kind of null the spec names.
+_SAME_TRAP = {"undefined element": "out of bounds table access",
+              # the spec names the null reference's kind (throw_ref of a null exnref); wasmtime does not
+              "null exception reference": "null reference"}
 #: Where a runtime's own ceiling, not the module, decided the outcome: comparison stops at such a call.
 _LIMITS = {("trap", "call stack exhausted"), ("trap", "out of fuel")}
 _INTS = (0, 1, -1, 2, 7, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 65536, 0x7FFFFFFF, -0x80000000)
@@ -196,15 +200,16 @@ def plan(data: bytes, seed: int):
             functype = module.types[module.functions[export.index]]
             params = [VALTYPE_NAMES[t] for t in functype.params]
             results = [VALTYPE_NAMES[t] for t in functype.results]
-            if "v128" not in params and "v128" not in results:
+            # exnref values cannot cross the reference's Python API either
+            if not {"v128", "exnref"} & {*params, *results}:
                 exports.append(("func", export.name, params, results, _arguments(rng, params)))
         elif export.kind == EXTERN_GLOBAL:
             content = VALTYPE_NAMES[module.globals_[export.index].type.valtype]
-            if content != "v128":
+            if content not in ("v128", "exnref"):
                 exports.append(("global", export.name, content))
         elif export.kind == EXTERN_MEMORY:
             exports.append(("memory", export.name))
-        elif export.kind == EXTERN_TABLE:
+        elif export.kind == EXTERN_TABLE and _table_elem_type(module, export.index) != "exnref":
             exports.append(("table", export.name))
     return exports
 
@@ -217,6 +222,8 @@ def _reference_config():
     config.wasm_relaxed_simd_deterministic = True
     config.wasm_memory64 = True
     config.wasm_multi_memory = True
+    config.wasm_tail_call = True
+    config.wasm_exceptions = True
     config.epoch_interruption = False
     config.consume_fuel = True
     return config
@@ -236,7 +243,12 @@ def run_reference(data: bytes, exports) -> Observation:
     try:
         instance = wasmtime.Instance(store, wasmtime.Module(engine, data), [])
     except wasmtime.Trap as trap:
-        seen.instantiate = ("trap", _reference_trap(trap))
+        seen.instantiate = _reference_outcome(trap)
+        return seen
+    except wasmtime.WasmtimeError as error:  # a start function's uncaught exception comes this way
+        if "thrown Wasm exception" not in str(error):
+            raise RuntimeError(f"the reference refused the module: {str(error).splitlines()[0]}") from None
+        seen.instantiate = UNCAUGHT
         return seen
     seen.instantiate = "ok"
     found = instance.exports(store)
@@ -245,8 +257,10 @@ def run_reference(data: bytes, exports) -> Observation:
         try:
             return ("ok", _result_bits(results, found[name](store, *args)))
         except wasmtime.Trap as trap:
-            return ("trap", _reference_trap(trap))
+            return _reference_outcome(trap)
         except wasmtime.WasmtimeError as error:
+            if "thrown Wasm exception" in str(error):
+                return UNCAUGHT
             return ("error", str(error).splitlines()[0])
 
     def state():
@@ -291,6 +305,26 @@ def _call_each(seen: Observation, exports, call, state) -> None:
             break
 
 
+def _table_elem_type(module, index: int) -> str:
+    from pywaz.ir import EXTERN_TABLE, VALTYPE_NAMES
+
+    imported = [imp.desc for imp in module.imports if imp.kind == EXTERN_TABLE]
+    table = (imported + list(module.tables))[index]
+    return VALTYPE_NAMES.get(table.elem_type, "?")
+
+
+#: How each runtime reports a wasm exception that leaves the module (compared by kind, not payload).
+UNCAUGHT = ("exception", "uncaught")
+
+
+def _reference_outcome(trap) -> tuple:
+    """A wasmtime Trap as an outcome: a trap kind, or an uncaught wasm exception (which wasmtime reports as a
+    trap without a code)."""
+    if trap.trap_code is None and "thrown Wasm exception" in trap.message:
+        return UNCAUGHT
+    return ("trap", _reference_trap(trap))
+
+
 def _reference_trap(trap) -> str:
     code = trap.trap_code
     return _TRAP_CODES.get(getattr(code, "name", ""), f"other: {trap.message.splitlines()[0]}")
@@ -314,6 +348,9 @@ def run_pywaz(data: bytes, exports, engine: str, compile_mode: str | None) -> Ob
         except pywaz.Trap as trap:
             seen.instantiate = ("trap", _SAME_TRAP.get(trap.kind.value, trap.kind.value))
             return seen
+        except pywaz.WasmException:
+            seen.instantiate = UNCAUGHT
+            return seen
         seen.instantiate = "ok"
         found = instance.exports
 
@@ -322,6 +359,8 @@ def run_pywaz(data: bytes, exports, engine: str, compile_mode: str | None) -> Ob
                 return ("ok", _result_bits(results, found[name](*args, timeout=CALL_TIMEOUT)))
             except pywaz.Trap as trap:
                 return ("trap", _SAME_TRAP.get(trap.kind.value, trap.kind.value))
+            except pywaz.WasmException:
+                return UNCAUGHT
 
         def state():
             return _snapshot(
