@@ -34,6 +34,15 @@ if TYPE_CHECKING:
 
 _FILENAME_PREFIX = "<wasm function "
 
+# Functions whose body (binary §5.5.13, after the size field) is longer than
+# this run in the interpreter's loop inside the compiler engine. CPython's
+# compile() of one ``def`` holds the whole function's syntax tree and control
+# flow graph at once: ~1,000 bytes of peak memory per byte of wasm at every
+# size (a 2 MB body took 1.8 GB), where the interpreter's lowering takes ~40.
+# At this size a compile peaks near 100 MiB. Measured by
+# bench/compile_memory.py (figures in pywaz/compiler/README.md).
+INTERPRET_ABOVE = 96 * 1024
+
 # 2: the metadata carries the module information (pywaz.cache.moduleinfo).
 # 3: code objects carry a line table (older code would give traps no offsets).
 ARTIFACT_FORMAT = 3
@@ -193,6 +202,9 @@ class CompiledArtifact:
         self._blobs: list[bytes | None] = [None] * num_functions  # marshalled code, reused by every flush
         self._module_info: dict | None = None
         self._bodies = None  # pywaz.cache.moduleinfo.ModuleBodies of a rebuilt module
+        #: Per function: whether it is interpreted (body above INTERPRET_ABOVE); None: not decided yet.
+        self._interpreted: list[bool | None] = [None] * num_functions
+        self._interpreter = None  # the _InterpretedFunctions running those, made on first need
 
     def has_code(self, local_index: int) -> bool:
         """Whether function ``local_index`` is compiled or loadable from the cache without compiling."""
@@ -232,6 +244,53 @@ class CompiledArtifact:
             bool(entry["flat"]),
         )
 
+    def _module_for(self, validated: ValidatedModule | None, local_index: int) -> ValidatedModule:
+        """The module whose bodies a compile (or the interpreter) reads: this artifact's, or ``validated``.
+
+        Raises:
+            PywazError: neither has the bodies.
+        """
+        source = self.validated
+        if source is None or (self._bodies is not None and not self._bodies.available and validated is not None):
+            source = validated
+        if source is None:
+            raise PywazError(f"function {local_index} was not compiled and the module is not available")
+        return source
+
+    def interprets(self, local_index: int, validated: ValidatedModule | None = None) -> bool:
+        """Whether function ``local_index`` runs in the interpreter: no code for it, and its body is too large.
+
+        The choice depends on the body alone, so a cache-loaded artifact (which
+        stores no code for such a function) makes it again on first call.
+
+        Raises:
+            PywazError: the body must be read but the module's bodies are unavailable.
+        """
+        decided = self._interpreted[local_index]
+        if decided is None:
+            if self.has_code(local_index):
+                decided = False
+            else:
+                body = self._module_for(validated, local_index).functions[local_index].body
+                decided = body.end - body.offset > INTERPRET_ABOVE
+            self._interpreted[local_index] = decided
+        return decided
+
+    def interpreter(self, local_index: int, validated: ValidatedModule | None = None):
+        """The interpreter's programs of the functions this artifact interprets (made once; ``local_index`` names one).
+
+        Raises:
+            PywazError: the module's bodies are unavailable.
+        """
+        found = self._interpreter
+        if found is None:
+            with self._lock:
+                found = self._interpreter
+                if found is None:
+                    module = self._module_for(validated, local_index)
+                    found = self._interpreter = _interpreted_functions(module, self.fuel)
+        return found
+
     def function(self, local_index: int, validated: ValidatedModule | None = None) -> CompiledFunction:
         """The compiled function ``local_index``: loaded from the cache, or compiled now (once, under a lock).
 
@@ -251,13 +310,7 @@ class CompiledArtifact:
                 raise error
             found = self._from_store(local_index)
             if found is None:
-                source = self.validated
-                if source is None or (
-                    self._bodies is not None and not self._bodies.available and validated is not None
-                ):
-                    source = validated
-                if source is None:
-                    raise PywazError(f"function {local_index} was not compiled and the module is not available")
+                source = self._module_for(validated, local_index)
                 unsupported = unsupported_opcode_class()
                 try:
                     found = compile_function(source, local_index, self.fuel)
@@ -270,9 +323,16 @@ class CompiledArtifact:
             return found
 
     def compile_all(self) -> None:
-        """Compile every function not compiled yet (unsupported ones record their error)."""
+        """Compile every function not compiled yet (unsupported ones record their error).
+
+        A function too large to compile (:meth:`interprets`) gets its
+        interpreter program instead.
+        """
         unsupported = unsupported_opcode_class()
         for i in range(len(self.functions)):
+            if self.interprets(i):
+                self.interpreter(i).get_code(i)
+                continue
             try:
                 self.function(i)
             except unsupported:
@@ -281,6 +341,41 @@ class CompiledArtifact:
     @property
     def complete(self) -> bool:
         return all(self.has_code(i) or e is not None for i, e in enumerate(self.errors))
+
+
+def _interpreted_functions(validated: ValidatedModule, fuel: bool):
+    """An interpreter artifact for ``validated`` whose calls go through the instance's functions.
+
+    The interpreter's own artifact runs a call to a function of the same
+    instance in its loop; here such a call goes through ``instance.funcs[i].call``
+    instead (the interpreter's import-call path), so an interpreted function
+    calls compiled code, not an interpreted copy of it.
+    """
+    from ..interpreter.engine import InterpreterArtifact
+    from ..interpreter.misc import MISC_OPS
+    from ..interpreter.prepare import CALL_IMPORT, CALL_LOCAL, prepare_function
+
+    class _InterpretedFunctions(InterpreterArtifact):
+        def get_code(self, def_index: int):
+            code = self.codes[def_index]
+            if code is None:
+                with self._lock:
+                    code = self.codes[def_index]
+                    if code is None:
+                        module = self.validated
+                        code = prepare_function(module, module.functions[def_index], MISC_OPS, self.fuel)
+                        prog = code.prog
+                        nimports = self.nimports
+                        func_types = module.func_types
+                        for k, (op, arg) in enumerate(prog):
+                            if op == CALL_LOCAL:
+                                callee = arg + nimports
+                                ftype = func_types[callee]
+                                prog[k] = (CALL_IMPORT, (callee, len(ftype.params), len(ftype.results)))
+                        self.codes[def_index] = code
+            return code
+
+    return _InterpretedFunctions(validated, fuel)
 
 
 def _function_meta(compiled: CompiledFunction) -> dict:

@@ -12,6 +12,14 @@
 place instance state lives: memory, tables, globals, callees, helpers) and sets
 ``.call`` on every defined function to a function object made from the
 artifact's code object and that dict.
+
+A function whose body is larger than
+:data:`~.artifact.INTERPRET_ABOVE` is not compiled: CPython's ``compile()``
+of one huge ``def`` needs about a thousand bytes of memory per byte of wasm.
+On first call it is bound to the interpreter's loop (:mod:`pywaz.interpreter`)
+instead, whose program calls the instance's other functions through their
+``.call``, compiled or not. The choice depends on the body only, so an artifact
+loaded from the cache (which stores no code for it) makes it again.
 """
 
 from __future__ import annotations
@@ -230,10 +238,30 @@ def _loader(artifact: CompiledArtifact, plan: _BindPlan, instance, instance_glob
     little to walk. The first call replaces it everywhere it is looked up.
     """
     funcs = instance.funcs
+    runner = None  # the interpreter's loop for this instance, made when a function too large to compile is called
+
+    def interpreted(local_index):
+        nonlocal runner
+        if runner is None:
+            from ..interpreter.machine import CallDepth, make_runner
+
+            call_depth = getattr(instance.runtime, "call_depth", None) or CallDepth()
+            runner = make_runner(instance, artifact.interpreter(local_index, instance.module), call_depth)
+        run = runner
+
+        def call(*args):
+            return run(local_index, args)
+
+        call.interpreter_entry = (run, local_index)  # lets the interpreter's loop enter it without unpacking
+        return call
 
     def install(func_index):
         local_index = func_index - num_imported
-        fn = _install(instance_globals, artifact.function(local_index, instance.module), plan.simd, local_index)
+        if artifact.interprets(local_index, instance.module):
+            fn = interpreted(local_index)
+        else:
+            compiled = artifact.function(local_index, instance.module)
+            fn = _install(instance_globals, compiled, plan.simd, local_index)
         instance_globals[f"_f{func_index}"] = fn
         funcs[func_index].call = fn
         return fn
