@@ -22,6 +22,7 @@ import collections
 import re
 import threading
 import types
+import weakref
 from typing import TYPE_CHECKING
 
 from .._records import record, replace
@@ -277,7 +278,9 @@ class CompiledArtifact:
         return decided
 
     def interpreter(self, local_index: int, validated: ValidatedModule | None = None):
-        """The interpreter's programs of the functions this artifact interprets (made once; ``local_index`` names one).
+        """The interpreter's programs of the functions this artifact interprets (made once).
+
+        ``local_index`` is the function that needs them (named in the error).
 
         Raises:
             PywazError: the module's bodies are unavailable.
@@ -288,7 +291,11 @@ class CompiledArtifact:
                 found = self._interpreter
                 if found is None:
                     module = self._module_for(validated, local_index)
-                    found = self._interpreter = _interpreted_functions(module, self.fuel)
+                    # Weakly: a cycle would keep the artifact (and a cache entry's open file) until a full GC.
+                    artifact = weakref.ref(self)
+                    found = self._interpreter = _interpreted_functions(
+                        module, self.fuel, lambda index: artifact().interprets(index, validated)
+                    )
         return found
 
     def function(self, local_index: int, validated: ValidatedModule | None = None) -> CompiledFunction:
@@ -343,13 +350,17 @@ class CompiledArtifact:
         return all(self.has_code(i) or e is not None for i, e in enumerate(self.errors))
 
 
-def _interpreted_functions(validated: ValidatedModule, fuel: bool):
-    """An interpreter artifact for ``validated`` whose calls go through the instance's functions.
+def _interpreted_functions(validated: ValidatedModule, fuel: bool, interprets):
+    """An interpreter artifact for ``validated`` whose calls to compiled functions go through the instance.
 
     The interpreter's own artifact runs a call to a function of the same
-    instance in its loop; here such a call goes through ``instance.funcs[i].call``
-    instead (the interpreter's import-call path), so an interpreted function
-    calls compiled code, not an interpreted copy of it.
+    instance in its loop. Here a direct call to a function that is compiled
+    (``interprets(local_index)`` is false) goes through ``instance.funcs[i].call``
+    instead (the interpreter's import-call path), so it runs the compiled
+    code; a call between interpreted functions stays in the loop, which keeps
+    recursion among them off the Python stack. (``call_indirect`` to a function
+    of the same instance is the interpreter's own path: it runs the callee in
+    the loop whichever it is.)
     """
     from ..interpreter.engine import InterpreterArtifact
     from ..interpreter.misc import MISC_OPS
@@ -368,7 +379,7 @@ def _interpreted_functions(validated: ValidatedModule, fuel: bool):
                         nimports = self.nimports
                         func_types = module.func_types
                         for k, (op, arg) in enumerate(prog):
-                            if op == CALL_LOCAL:
+                            if op == CALL_LOCAL and not interprets(arg):
                                 callee = arg + nimports
                                 ftype = func_types[callee]
                                 prog[k] = (CALL_IMPORT, (callee, len(ftype.params), len(ftype.results)))
