@@ -140,11 +140,13 @@ def test_fuel_is_spent_as_when_compiled(data, monkeypatch):
 
 @pytest.mark.parametrize("mode", ["eager", "lazy"])
 def test_disk_cache_round_trip_keeps_large_functions_interpreted(data, mode, tmp_path):
-    with pywaz.CompilationCache(directory=tmp_path) as cache, pywaz.Runtime("compiler", compile_mode=mode, cache=cache) as rt:
-        assert rt.instantiate(data).exports["via_compiled"](3) == _big(3)
-    with pywaz.CompilationCache(directory=tmp_path) as cache, pywaz.Runtime("compiler", compile_mode=mode, cache=cache) as rt:
-        instance = rt.instantiate(data)
-        assert rt.stats()["disk_hits"] == 1
-        assert instance.exports["big"](4) == _big(4)
-        assert instance.exports["via_compiled"](2) == _big(2)
-        assert _interpreted(instance, "big") and not _interpreted(instance, "via_compiled")
+    with pywaz.CompilationCache(directory=tmp_path) as cache:
+        with pywaz.Runtime("compiler", compile_mode=mode, cache=cache) as rt:
+            assert rt.instantiate(data).exports["via_compiled"](3) == _big(3)
+    with pywaz.CompilationCache(directory=tmp_path) as cache:
+        with pywaz.Runtime("compiler", compile_mode=mode, cache=cache) as rt:
+            instance = rt.instantiate(data)
+            assert rt.stats()["disk_hits"] == 1
+            assert instance.exports["big"](4) == _big(4)
+            assert instance.exports["via_compiled"](2) == _big(2)
+            assert _interpreted(instance, "big") and not _interpreted(instance, "via_compiled")
