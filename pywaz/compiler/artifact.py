@@ -41,7 +41,7 @@ _FILENAME_PREFIX = "<wasm function "
 # flow graph at once: ~1,000 bytes of peak memory per byte of wasm at every
 # size (a 2 MB body took 1.8 GB), where the interpreter's lowering takes ~40.
 # At this size a compile peaks near 100 MiB. Measured by
-# bench/compile_memory.py (figures in pywaz/compiler/README.md).
+# bench/compile_memory.py.
 INTERPRET_ABOVE = 96 * 1024
 
 # 2: the metadata carries the module information (pywaz.cache.moduleinfo).
