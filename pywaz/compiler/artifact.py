@@ -277,6 +277,16 @@ class CompiledArtifact:
             self._interpreted[local_index] = decided
         return decided
 
+    def interpret_instead(self, local_index: int) -> None:
+        """Run function ``local_index`` in the interpreter's loop: the compiler cannot lower it.
+
+        Used when lowering raises ``UnsupportedOpcode`` (an instruction the
+        compiler has no lowering for in that function's shape, such as a
+        ``try_table`` in a function lowered flat), so the compiler engine still
+        runs every valid module. The error stays recorded in :attr:`errors`.
+        """
+        self._interpreted[local_index] = True
+
     def interpreter(self, local_index: int, validated: ValidatedModule | None = None):
         """The interpreter's programs of the functions this artifact interprets (made once).
 
@@ -343,7 +353,8 @@ class CompiledArtifact:
             try:
                 self.function(i)
             except unsupported:
-                pass
+                self.interpret_instead(i)
+                self.interpreter(i).get_code(i)
 
     @property
     def complete(self) -> bool:

@@ -36,7 +36,7 @@ from ..errors import PywazError, Trap, TrapKind, WasmException
 from ..numeric import f32_round
 from . import _helpers as h
 from ._tailcall import TailCall, has_tail_calls, tail_entry
-from .artifact import CompiledArtifact
+from .artifact import CompiledArtifact, unsupported_opcode_class
 from .artifact import deserialize as _deserialize
 from .artifact import serialize as _serialize
 
@@ -260,8 +260,13 @@ def _loader(artifact: CompiledArtifact, plan: _BindPlan, instance, instance_glob
         if artifact.interprets(local_index, instance.module):
             fn = interpreted(local_index)
         else:
-            compiled = artifact.function(local_index, instance.module)
-            fn = _install(instance_globals, compiled, plan.simd, local_index)
+            try:
+                compiled = artifact.function(local_index, instance.module)
+            except unsupported_opcode_class():  # no lowering for it here: the interpreter's loop runs it
+                artifact.interpret_instead(local_index)
+                fn = interpreted(local_index)
+            else:
+                fn = _install(instance_globals, compiled, plan.simd, local_index)
         instance_globals[f"_f{func_index}"] = fn
         funcs[func_index].call = fn
         return fn
@@ -336,7 +341,7 @@ class CompilerEngine:
         for local_index, compiled in enumerate(artifact.functions):
             if compiled is not None:
                 calls.append(_install(g, compiled, simd, local_index))
-            elif errors[local_index] is not None:
+            elif errors[local_index] is not None and not artifact.interprets(local_index, instance.module):
                 calls.append(_failing_call(errors[local_index]))
             else:  # compiled on first call, or (cache hit) its code unmarshalled on first call
                 calls.append(method(first_call, num_imported + local_index))
