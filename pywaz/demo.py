@@ -41,6 +41,7 @@ from .ir import (
     MemoryType,
     TableType,
 )
+from .text.leb import uleb as _leb
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Where the demo looks for a real module, in order (a hello.wasm is preferred within a directory).
@@ -86,18 +87,6 @@ def find_demo_module(root: Path = REPO_ROOT) -> Path | None:
 
 
 # -- a module built in-process (used when the repository holds no .wasm) --------
-
-
-def _leb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
 
 
 def _vec(items) -> bytes:

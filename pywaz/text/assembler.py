@@ -15,33 +15,11 @@ from __future__ import annotations
 
 from .errors import WatError
 from .instructions import INSTRUCTIONS, natural_alignment
+from .leb import sleb, uleb
 from .numbers import NumberError, parse_float, parse_int, parse_nat
 from .reader import ATOM, ID, STRING, Annot, SList, Source, Tok
 
 # -- binary encoding helpers ------------------------------------------------------------------------
-
-
-def uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def sleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40):
-            out.append(byte)
-            return bytes(out)
-        out.append(byte | 0x80)
 
 
 _ULEB_SMALL = [bytes((i,)) for i in range(128)]

@@ -9,6 +9,7 @@ tail-call instructions, which that table does not list, are spelled here.
 from __future__ import annotations
 
 from ..opcodes import IMMEDIATES, OP_NAMES, split_opcode
+from .leb import uleb
 
 # name  opcode  immediate kind
 _EXTRA = """
@@ -97,23 +98,11 @@ table.fill fc11 table
 """
 
 
-def _uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def _encode_opcode(code: int) -> bytes:
     prefix, sub = split_opcode(code)
     if prefix is None:
         return bytes((sub,))
-    return bytes((prefix,)) + _uleb(sub)
+    return bytes((prefix,)) + uleb(sub)
 
 
 def _build() -> dict[str, tuple[bytes, str]]:
@@ -125,7 +114,7 @@ def _build() -> dict[str, tuple[bytes, str]]:
         if len(code_text) == 2:
             opcode = bytes((int(code_text, 16),))
         else:
-            opcode = bytes((int(code_text[:2], 16),)) + _uleb(int(code_text[2:], 16))
+            opcode = bytes((int(code_text[:2], 16),)) + uleb(int(code_text[2:], 16))
         table[name] = (opcode, kind)
     del table["select_t"]  # the decoder's name for typed select, written `select (result t)` in text
     return table
