@@ -56,6 +56,8 @@ KERNELS: tuple[Kernel, ...] = (
            "throw 1 in 1009, caught", proposals=("exceptions",)),
     Kernel("try_idle", "exceptions.wat", "try_idle", 200_000, (0, 1, 1009, 5000, 30_000),
            "try_table, never throws", proposals=("exceptions",)),
+    Kernel("block_idle", "exceptions.wat", "block_idle", 200_000, (0, 1, 1009, 5000, 30_000),
+           "try_idle's blocks, no try_table", proposals=("exceptions",)),
     Kernel("try_none", "exceptions.wat", "try_none", 200_000, (0, 1, 1009, 5000, 30_000),
            "same loop, no try_table", proposals=("exceptions",)),
     Kernel("tokens", "tailcalls.wat", "tokens", 300_000, (0, 1, 2, 1000, 100_000),

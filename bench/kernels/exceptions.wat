@@ -2,7 +2,9 @@
 ;; step(x, bad) throws $bad_input(x) when x mod 1009 == bad, else returns a mixed value.
 ;; rare_errors(n): bad = 0, so about one step in 1009 throws and the try_table's handler
 ;;   counts it; try_idle(n): the same loop and try_table, bad = 1009 so nothing throws;
-;;   try_none(n): the same as try_idle without the try_table.
+;;   try_none(n): the same as try_idle without the try_table; block_idle(n): try_idle with the
+;;   try_table replaced by a plain block and a never-taken br_if to the handler's block, so
+;;   the handler block stays a branch target (what remains of try_idle's cost without the try).
 (module
   (tag $bad_input (param i32))
 
@@ -37,6 +39,28 @@
 
   (func (export "try_idle") (param $n i32) (result i32)
     (call $guarded (local.get $n) (i32.const 1009)))
+
+  (func (export "block_idle") (param $n i32) (result i32)
+    (local $i i32) (local $acc i32) (local $errors i32) (local $x i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $x (i32.add (i32.mul (local.get $i) (i32.const 7919)) (i32.const 17)))
+        (block $caught (result i32)
+          (block
+            ;; $n is never 0 inside the loop: the branch is never taken
+            (drop (br_if $caught (local.get $x) (i32.eqz (local.get $n))))
+            (local.set $acc
+              (i32.add (i32.mul (local.get $acc) (i32.const 31))
+                       (call $step (local.get $x) (i32.const 1009)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $next))
+        (local.set $x)
+        (local.set $acc (i32.xor (local.get $acc) (local.get $x)))
+        (local.set $errors (i32.add (local.get $errors) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (i32.add (local.get $acc) (i32.mul (local.get $errors) (i32.const 65599))))
 
   (func (export "try_none") (param $n i32) (result i32)
     (local $i i32) (local $acc i32)

@@ -134,6 +134,11 @@ def try_none(n: int) -> int:
     return acc
 
 
+def block_idle(n: int) -> int:
+    """exceptions.wat's block_idle computes what try_none does (Python has nothing to mirror its block)."""
+    return try_none(n)
+
+
 def tokens(n: int) -> int:
     """Words and numbers in ``n`` LCG bytes (tailcalls.wat's state machine, as a loop with a state variable).
 
@@ -191,6 +196,7 @@ KERNELS = {
     "rare_errors": rare_errors,
     "try_idle": try_idle,
     "try_none": try_none,
+    "block_idle": block_idle,
     "tokens": tokens,
     "binary_trees": binary_trees,
 }
