@@ -44,17 +44,20 @@ def check_valtype(valtype, type_count: int, offset: int | None, func_index: int 
             raise ValidationError(f"unknown type {heap}", offset, func_index)
 
 
-def validate_types(module, offset: int | None) -> tuple[DefType, ...]:
+def validate_types(module) -> tuple[DefType, ...]:
     """Validate the type section and return the canonical DefType of each type index.
 
     Raises:
         ValidationError: an unknown type index, a bad supertype, a sub type that does not match its supertype.
     """
     types = module.types
-    if not module.rec_groups and not module.sub_types:
+    plain = not module.rec_groups and not module.sub_types
+    if plain:
         known = plain_def_types(types)  # plain function types met before: nothing to check
         if known is not None:
             return tuple(known)
+    offset = next((offset for section_id, offset, _size in module.section_sizes if section_id == 1), None)
+    if plain:
         # Every type is a rec group of its own: it may refer to itself and to earlier types.
         for index, composite in enumerate(types):
             for valtype in _type_refs(composite):
