@@ -264,6 +264,11 @@ def _gc(sub: int, imm, stack: list, height: int, unreachable: bool, ctrls: list,
     elif sub == 0x08:  # array.new_fixed
         type_index, count = imm
         array = _composite(context, type_index, "array")
+        available = len(stack) - height
+        if count > available:  # the count is a u32: never build a list of it, the stack cannot hold that many
+            if not unreachable:
+                raise _Invalid(f"type mismatch: array.new_fixed needs {count} operands but the stack has {available}")
+            count = available
         pop(stack, height, unreachable, context, [_unpacked(array.field.storage)] * count)
         stack.append(ref_type(False, type_index))
     elif sub == 0x09:  # array.new_data

@@ -20,6 +20,10 @@ from ..errors import ValidationError
 from ..ir import FieldType, FuncType, StructType, valtype_name
 
 
+MAX_SUBTYPING_DEPTH = 63
+"""Implementation limit on the length of a supertype chain (the JS API's and the engines' limit)."""
+
+
 def _type_refs(composite):
     """Every value type a composite type mentions."""
     if type(composite) is FuncType:
@@ -81,6 +85,15 @@ def validate_types(module) -> tuple[DefType, ...]:
         start = end
     if start != len(types):
         raise ValidationError("rec groups do not cover the type section", offset)
+    # Each canonical type holds its whole supertype chain, so the depth is bounded (as in the JS API and
+    # the engines: 63); a declared supertype always comes first, so one pass finds every depth.
+    depths = [0] * len(types)
+    for index, sub in enumerate(subs):
+        if sub.supertypes:
+            depth = depths[index] = depths[sub.supertypes[0]] + 1
+            if depth > MAX_SUBTYPING_DEPTH:
+                raise ValidationError(f"subtyping depth of type {index} exceeds the implementation limit of "
+                                      f"{MAX_SUBTYPING_DEPTH}", offset)
     def_types = canonicalize(types, subs, module.rec_groups)
     for index, deftype in enumerate(def_types):
         supertype = deftype.supertype
