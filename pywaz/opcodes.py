@@ -1,6 +1,7 @@
 """The WebAssembly instruction set: opcode numbers, names, immediates, simple signatures.
 
-Binary format §5.4: the 2.0 instructions plus relaxed SIMD (3.0). Single-byte
+Binary format §5.4: the 2.0 instructions plus relaxed SIMD, typed function
+references and GC (3.0). Single-byte
 opcodes keep their byte value; the 0xFC and 0xFD prefixed instructions are
 numbered ``0xFC00 + sub`` and ``0xFD00 + sub``. Relaxed SIMD's sub-opcodes run
 past 0xFF (0x100-0x113), so they are 0xFE00-0xFE13: the numbers stay dense (the
@@ -36,9 +37,24 @@ f32/f64         the raw IEEE bit pattern (int), so NaN payloads survive
 v128            the 128-bit value as an unsigned int (little-endian lanes)
 shuffle         bytes of 16 lane indices
 lane            lane index (int)
-reftype         FUNCREF or EXTERNREF
+reftype         ref.null's nullable reference type: FUNCREF, EXTERNREF, ANYREF... or
+                RefType(True, type_index) (its heap type is an s33 in 3.0)
 select_t        tuple of value types
+type            a type index (call_ref, return_call_ref, struct.new, array.get, ...)
+field           (type_index, field_index): struct.get(_s/_u), struct.set
+type_nat        (type_index, count): array.new_fixed
+type_data       (type_index, data_index): array.new_data, array.init_data
+type_elem       (type_index, elem_index): array.new_elem, array.init_elem
+type_type       (destination type, source type): array.copy
+ref_test        the reference type tested or cast to (ref.test, ref.cast and their
+                ``_null`` forms, which are ref.test / ref.cast with a nullable type)
+br_on_cast      (label, source reftype, target reftype): br_on_cast, br_on_cast_fail
 ==============  ==================================================================
+
+GC instructions (the 0xFB prefix) are numbered ``0xFB00 + sub``; the typed
+function reference instructions (call_ref 0x14, return_call_ref 0x15,
+ref.as_non_null 0xD4, br_on_null 0xD5, br_on_non_null 0xD6) and ref.eq (0xD3)
+keep their byte.
 
 ``SIGNATURES[op]`` is ``(params, results)`` for instructions whose typing is a
 fixed signature, and None for those the validator types specially.
@@ -73,6 +89,8 @@ _TABLE = """
 0x11 call_indirect call_indirect *
 0x12 return_call func *
 0x13 return_call_indirect call_indirect *
+0x14 call_ref type *
+0x15 return_call_ref type *
 0x1a drop - *
 0x1b select - *
 0x18 delegate label *
@@ -246,6 +264,41 @@ _TABLE = """
 0xd0 ref.null reftype *
 0xd1 ref.is_null - *
 0xd2 ref.func func *
+0xd3 ref.eq - eqref eqref -> i32
+0xd4 ref.as_non_null - *
+0xd5 br_on_null label *
+0xd6 br_on_non_null label *
+0xfb00 struct.new type *
+0xfb01 struct.new_default type *
+0xfb02 struct.get field *
+0xfb03 struct.get_s field *
+0xfb04 struct.get_u field *
+0xfb05 struct.set field *
+0xfb06 array.new type *
+0xfb07 array.new_default type *
+0xfb08 array.new_fixed type_nat *
+0xfb09 array.new_data type_data *
+0xfb0a array.new_elem type_elem *
+0xfb0b array.get type *
+0xfb0c array.get_s type *
+0xfb0d array.get_u type *
+0xfb0e array.set type *
+0xfb0f array.len - arrayref -> i32
+0xfb10 array.fill type *
+0xfb11 array.copy type_type *
+0xfb12 array.init_data type_data *
+0xfb13 array.init_elem type_elem *
+0xfb14 ref.test ref_test *
+0xfb15 ref.test_null ref_test *
+0xfb16 ref.cast ref_test *
+0xfb17 ref.cast_null ref_test *
+0xfb18 br_on_cast br_on_cast *
+0xfb19 br_on_cast_fail br_on_cast *
+0xfb1a any.convert_extern - *
+0xfb1b extern.convert_any - *
+0xfb1c ref.i31 - *
+0xfb1d i31.get_s - i31ref -> i32
+0xfb1e i31.get_u - i31ref -> i32
 0xfc00 i32.trunc_sat_f32_s - f32 -> i32
 0xfc01 i32.trunc_sat_f32_u - f32 -> i32
 0xfc02 i32.trunc_sat_f64_s - f64 -> i32
