@@ -41,7 +41,9 @@ from ..ir import (
 )
 from ..opcodes import OP_NAMES, OPS_BY_NAME
 from ._function import Context, validate_function
+from ._types import validate_types
 
+_SEC_TYPE = 1
 _SEC_FUNCTION = 3
 _SEC_TABLE = 4
 _SEC_MEMORY = 5
@@ -225,6 +227,7 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         features = DEFAULT_FEATURES
     extended_const = features.extended_const
     types = module.types
+    def_types = validate_types(module, _section_offset(module, _SEC_TYPE))
     func_types = []
     table_types = []
     memory_types = []
@@ -361,4 +364,5 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         functions=functions,
         declared_func_refs=refs,
         tag_types=tuple(tag_types),
+        def_types=def_types,
     )

@@ -17,6 +17,7 @@ from itertools import compress, repeat
 from operator import add, attrgetter, eq, itemgetter, le, sub
 
 from .. import numeric
+from ..deftypes import def_types_of
 from ..errors import InstantiationError, LinkError, Trap, TrapKind
 from ..ir import (
     EXTERN_FUNC,
@@ -535,8 +536,9 @@ def instantiate(
 
     plan = segment_plan(validated, artifact)
     index = len(funcs)
-    for func_type, func_name in plan.defined_funcs:
-        funcs.append(Function(func_type, None, func_name, instance, index))
+    def_types = def_types_of(validated)
+    for (func_type, func_name), type_index in zip(plan.defined_funcs, module.functions):
+        funcs.append(Function(func_type, None, func_name, instance, index, def_type=def_types[type_index]))
         index += 1
     for table_type in module.tables:
         if max_table_size is not None and table_type.limits.min > max_table_size:
