@@ -395,17 +395,23 @@ def closed_type(valtype, defs):
 # -- the disk-cache form ------------------------------------------------------------------------------------------
 
 
-def _type_data(valtype):
+def valtype_to_data(valtype):
+    """A module-relative value type as plain data: the int itself, or ``[nullable, heap]`` for a RefType."""
     if type(valtype) is int:
         return valtype
     return [bool(valtype.nullable), valtype.heap]
 
 
-def _type_from_data(data):
+def valtype_from_data(data):
+    """The value type :func:`valtype_to_data` made ``data`` from. Raises: ValueError, TypeError if malformed."""
     if type(data) is int:
         return data
     nullable, heap = data
     return ref_type(bool(nullable), int(heap))
+
+
+_type_data = valtype_to_data
+_type_from_data = valtype_from_data
 
 
 def _field_data(field: FieldType) -> list:
@@ -480,5 +486,5 @@ def def_types_from_data(data) -> tuple[DefType, ...]:
 
 __all__ = [
     "DefType", "canonicalize", "def_types_of", "host_func_def", "heap_subtype", "is_subtype", "resolve_heap", "closed_type",
-    "top_heap", "bottom_heap", "types_to_data", "types_from_data", "def_types_from_data", "TOP_OF", "BOTTOM_OF",
+    "top_heap", "bottom_heap", "types_to_data", "types_from_data", "valtype_to_data", "valtype_from_data", "def_types_from_data", "TOP_OF", "BOTTOM_OF",
 ]

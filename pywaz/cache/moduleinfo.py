@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from itertools import compress, pairwise, repeat
 from operator import add, gt
 
+from ..deftypes import valtype_from_data, valtype_to_data
 from ..errors import PywazError
 from ..ir import (
     EXTERN_FUNC,
@@ -555,7 +556,8 @@ def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None =
         "exports": [[e.name, e.kind, e.index, e.offset] for e in module.exports],
         "start": module.start,
         "elements": [
-            [s.mode, s.elem_type, _element_inits(s.init), s.table_index, _expr(s.offset_expr), s.offset]
+            [s.mode, valtype_to_data(s.elem_type), _element_inits(s.init), s.table_index, _expr(s.offset_expr),
+             s.offset]
             for s in module.elements
         ],
         "datas": _encode_datas(module.datas, any(i.kind == EXTERN_MEMORY for i in module.imports)),
@@ -656,7 +658,7 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
     globals_ = tuple(Global(GlobalType(g[0], bool(g[1])), _to_expr(g[2])) for g in info["globals"])
     exports = tuple(Export(*e) for e in info["exports"])
     elements = tuple(
-        ElementSegment(mode, elem_type, _to_inits(init), table_index, _to_expr(offset_expr), offset)
+        ElementSegment(mode, valtype_from_data(elem_type), _to_inits(init), table_index, _to_expr(offset_expr), offset)
         for mode, elem_type, init, table_index, offset_expr, offset in info["elements"]
     )
     datas = _decode_datas(info["datas"], any(i.kind == EXTERN_MEMORY for i in imports))

@@ -15,6 +15,7 @@ from ..ir import (
     EXTERN_TABLE,
     EXTERN_TAG,
     FUNCREF,
+    HT_FUNC,
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     MODE_PASSIVE,
@@ -32,6 +33,7 @@ from ..ir import (
     SubType,
     TableType,
     func_type,
+    ref_type,
 )
 from ..opcodes import Op
 from .instructions import decode_expr
@@ -234,11 +236,19 @@ def read_start(reader: Reader) -> int:
     return reader.u32()
 
 
-def _elem_kind(reader: Reader) -> int:
+def _elem_kind(reader: Reader):
     pos = reader.pos
     if reader.byte() != 0x00:
         raise DecodeError("malformed element kind", pos)
-    return FUNCREF
+    return _func_index_type(reader)
+
+
+_NON_NULL_FUNC = ref_type(False, HT_FUNC)
+
+
+def _func_index_type(reader: Reader):
+    """The type of a segment of function indexes: ``(ref func)`` in 3.0 (its elements are never null), else funcref."""
+    return _NON_NULL_FUNC if reader.features.function_references else FUNCREF
 
 
 def _func_index_exprs(reader: Reader) -> tuple:
@@ -274,7 +284,7 @@ def read_elements(reader: Reader, memargs: dict) -> tuple:
         if flags & 3:  # explicit element kind / reference type
             elem_type = reader.ref_type() if uses_exprs else _elem_kind(reader)
         else:
-            elem_type = FUNCREF
+            elem_type = FUNCREF if uses_exprs else _func_index_type(reader)
         init = _const_exprs(reader, memargs) if uses_exprs else _func_index_exprs(reader)
         segments.append(ElementSegment(mode, elem_type, init, table_index, offset_expr, offset))
     return tuple(segments)

@@ -15,6 +15,9 @@ import re
 from ..ir import F32, F64, I32, I64, V128
 from ..opcodes import IMMEDIATES, OP_NAMES, OPS_BY_NAME, SIGNATURES
 
+# Control frame layout of the function validator (a list, mutated in place).
+_F_OP, _F_PARAMS, _F_RESULTS, _F_HEIGHT, _F_UNREACHABLE, _F_START, _F_ELSE, _F_TYPE, _F_LABEL = range(9)
+
 # Stack entry for a value of unknown type (spec appendix: "Unknown"),
 # produced by popping from the polymorphic stack of unreachable code.
 UNKNOWN = 0

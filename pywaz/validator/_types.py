@@ -52,11 +52,11 @@ def validate_types(module, offset: int | None) -> tuple[DefType, ...]:
     """
     types = module.types
     if not module.rec_groups and not module.sub_types:
-        count = len(types)
-        for composite in types:
+        # Every type is a rec group of its own: it may refer to itself and to earlier types.
+        for index, composite in enumerate(types):
             for valtype in _type_refs(composite):
                 if type(valtype) is not int:
-                    check_valtype(valtype, count, offset)
+                    check_valtype(valtype, index + 1, offset)
         return canonicalize(types)
     subs = module.sub_types
     start = 0

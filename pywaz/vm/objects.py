@@ -126,10 +126,11 @@ class Tag:
     two instantiations are different tags.
     """
 
-    __slots__ = ("type", "name", "__weakref__")
+    __slots__ = ("type", "def_type", "name", "__weakref__")
 
-    def __init__(self, type: FuncType, name: str = ""):
+    def __init__(self, type: FuncType, name: str = "", def_type=None):
         self.type = type
+        self.def_type = def_type if def_type is not None else host_func_def(type)  # canonical: import matching
         self.name = name
 
     def __repr__(self) -> str:
