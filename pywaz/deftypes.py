@@ -120,6 +120,9 @@ def _closed_name(valtype) -> str:
 _LOCK = threading.Lock()
 _GROUPS: dict[tuple, tuple[DefType, ...]] = {}
 _PLAIN_FUNCS: dict[FuncType, DefType] = {}  # singleton groups of a final func type without type references
+# The same by id() of the FuncType, checked with ``is`` (an id can be reused once a non-interned one dies):
+# looking up an interned FuncType by id is several times cheaper than hashing its tuples.
+_PLAIN_BY_ID: dict[int, tuple[FuncType, DefType]] = {}
 
 
 def _plain_func_def(functype: FuncType) -> DefType:
@@ -135,7 +138,20 @@ def _plain_func_def(functype: FuncType) -> DefType:
                 found.func_type = functype
                 found.group = (found,)
                 _PLAIN_FUNCS[functype] = found
+    _PLAIN_BY_ID[id(functype)] = (functype, found)
     return found
+
+
+def plain_def_types(types) -> list[DefType] | None:
+    """The DefTypes of a type section of plain function types seen before (the common case), else None."""
+    defs = []
+    by_id = _PLAIN_BY_ID
+    for composite in types:
+        entry = by_id.get(id(composite))
+        if entry is None or entry[0] is not composite:
+            return None
+        defs.append(entry[1])
+    return defs
 
 
 def host_func_def(functype: FuncType) -> DefType:
@@ -371,7 +387,7 @@ def is_subtype(sub, sup, defs=()) -> bool:
     Numeric and vector types match only themselves. 0 (the validator's
     unknown type) is the bottom type and matches everything.
     """
-    if sub == sup or sub == 0:
+    if sub is sup or sub == 0:  # value types are small ints or interned RefTypes: identity is equality
         return True
     sub_parts = ref_parts(sub)
     sup_parts = ref_parts(sup)
@@ -485,6 +501,6 @@ def def_types_from_data(data) -> tuple[DefType, ...]:
 
 
 __all__ = [
-    "DefType", "canonicalize", "def_types_of", "host_func_def", "heap_subtype", "is_subtype", "resolve_heap", "closed_type",
+    "DefType", "canonicalize", "def_types_of", "plain_def_types", "host_func_def", "heap_subtype", "is_subtype", "resolve_heap", "closed_type",
     "top_heap", "bottom_heap", "types_to_data", "types_from_data", "valtype_to_data", "valtype_from_data", "def_types_from_data", "TOP_OF", "BOTTOM_OF",
 ]

@@ -15,7 +15,7 @@ must name an existing type) live here.
 
 from __future__ import annotations
 
-from ..deftypes import DefType, canonicalize, heap_subtype, is_subtype
+from ..deftypes import DefType, canonicalize, heap_subtype, is_subtype, plain_def_types
 from ..errors import ValidationError
 from ..ir import FieldType, FuncType, StructType, valtype_name
 
@@ -52,6 +52,9 @@ def validate_types(module, offset: int | None) -> tuple[DefType, ...]:
     """
     types = module.types
     if not module.rec_groups and not module.sub_types:
+        known = plain_def_types(types)  # plain function types met before: nothing to check
+        if known is not None:
+            return tuple(known)
         # Every type is a rec group of its own: it may refer to itself and to earlier types.
         for index, composite in enumerate(types):
             for valtype in _type_refs(composite):

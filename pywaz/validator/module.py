@@ -235,7 +235,7 @@ def _check_const(
                     "extended_const", f"{name} is not constant without it", expr.offset,
                     f"constant expression required: {name} is not constant")
             raise ValidationError(f"constant expression required: {name} is not constant", expr.offset)
-    if len(stack) != 1 or not (stack[0] == want or is_subtype(stack[0], want, defs)):
+    if len(stack) != 1 or not (stack[0] is want or is_subtype(stack[0], want, defs)):
         got = " ".join(valtype_name(t) for t in stack)
         raise ValidationError(
             f"type mismatch: constant expression must produce [{valtype_name(want)}] but produces [{got}]",
@@ -326,12 +326,14 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
     # grows as we go), segments see every global. 2.0: only the imports, everywhere.
     const_globals = global_types if extended_const else list(global_types)
     for global_ in module.globals_:
-        check_valtype(global_.type.valtype, len(types), global_.init.offset)
+        if type(global_.type.valtype) is not int:
+            check_valtype(global_.type.valtype, len(types), global_.init.offset)
         _check_const(global_.init, global_.type.valtype, const_globals, context, extended_const, global_types)
         global_types.append(global_.type)
 
     for segment in module.elements:
-        check_valtype(segment.elem_type, len(types), segment.offset)
+        if type(segment.elem_type) is not int:
+            check_valtype(segment.elem_type, len(types), segment.offset)
         for expr in segment.init:
             _check_const(expr, segment.elem_type, const_globals, context, extended_const, global_types)
         if segment.mode == MODE_ACTIVE:
@@ -340,7 +342,8 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
             _check_const(segment.offset_expr, table_types[segment.table_index].address_type, const_globals,
                          context, extended_const, global_types)
             table_elem_type = table_types[segment.table_index].elem_type
-            if table_elem_type != segment.elem_type and not is_subtype(segment.elem_type, table_elem_type, def_types):
+            if table_elem_type is not segment.elem_type and not is_subtype(segment.elem_type, table_elem_type,
+                                                                           def_types):
                 raise ValidationError(
                     f"type mismatch: element segment of {valtype_name(segment.elem_type)} "
                     f"for a table of {valtype_name(table_elem_type)}",
