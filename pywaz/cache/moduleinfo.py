@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from itertools import compress, pairwise, repeat
 from operator import add, gt
 
-from ..deftypes import valtype_from_data, valtype_to_data
+from ..deftypes import canonicalize, valtype_from_data, valtype_to_data
 from ..errors import PywazError
 from ..ir import (
     EXTERN_FUNC,
@@ -715,6 +715,7 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
         functions=LazyBodies(bodies, len(functions), lambda v: v.functions, ModuleBodies.function),
         declared_func_refs=frozenset(info["declared_func_refs"]),
         tag_types=tuple(tag_types),
+        def_types=canonicalize(module.types, module.sub_types, module.rec_groups),
     )
     spans = info.get("body_spans")
     if spans is not None:
@@ -730,6 +731,8 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
             data_count,
             validated.declared_func_refs,
             validated.tag_types,
+            validated.def_types,
+            tuple(imp.desc for imp in module.imports if imp.kind == EXTERN_FUNC) + module.functions,
             validated.num_imported_funcs,
         )
     return validated
