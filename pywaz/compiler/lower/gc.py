@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from ...ir import HT_ANY, HT_ARRAY, HT_EQ, HT_EXN, HT_EXTERN, HT_FUNC, HT_I31, HT_STRUCT, I8, I16, ref_parts
 from .control import _finish_call, _tail_call
-from .core import COND, EXPR, _zero_text
+from .core import COND, CONST, EXPR, _zero_text
 
 
 def _simple(low, count: int) -> list:
@@ -51,7 +51,11 @@ def _pack_mask(storage) -> str | None:
 
 def _stored(text: str, storage) -> str:
     mask = _pack_mask(storage)
-    return f"({text} & {mask})" if mask else text
+    if not mask:
+        return text
+    if text.isdigit():  # a constant, masked now
+        return str(int(text) & int(mask))
+    return f"({text} & {mask})"
 
 
 def _signed(text: str, storage) -> str:
@@ -200,7 +204,11 @@ def _lower_array_init_elem(low, code, imm, pc, offset, blocks):
 
 def _lower_ref_i31(low, code, imm, pc, offset, blocks):
     (value,) = low.take(1)
-    low.push(f"({low.val(value)} & 0x7FFFFFFF)", EXPR, None, value[3] + 1)
+    text = low.val(value)
+    if text.isdigit():
+        low.push(str(int(text) & 0x7FFFFFFF), CONST, None, 0)
+        return
+    low.push(f"({text} & 0x7FFFFFFF)", EXPR, None, value[3] + 1)
 
 
 def _lower_i31_get(low, code, imm, pc, offset, blocks):
@@ -337,6 +345,8 @@ def _callee(low) -> str:
     _keep_top_simple(low)
     ref = low.stack.pop()[0]
     low.flush()
+    if ref.startswith("_F"):  # ref.func: never null
+        return f"{ref}.call"
     return f"({ref}.call if {ref} is not None else _trap_null_func())"
 
 
