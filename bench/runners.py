@@ -69,6 +69,12 @@ def pywaz_runtime(engine: str, compile_mode: str = "eager", fuel: int | None = N
 
 def _pywaz(engine: str, kernel, fuel: int | None = None) -> Callable[[int], int]:
     runtime = pywaz_runtime(engine, fuel=fuel)
+    import pywaz
+
+    missing = [p for p in kernel.proposals if not getattr(pywaz.Features(), p, None)]
+    if missing:
+        needs = ", ".join(PROPOSAL_NAMES.get(p, p) for p in missing)
+        raise RunnerUnavailable(f"pywaz does not implement {needs} yet (pywaz.Features())")
     instance = runtime.instantiate(kernel.wasm_bytes())
     function = instance.exports[kernel.export]
     # The public call returns i32 results as signed ints (like wasmtime);
@@ -114,6 +120,8 @@ def _wasmtime(kernel) -> Callable[[int], int]:
         raise RunnerUnavailable("wasmtime is not installed (the 'test' extra)") from None
     config = wasmtime.Config()
     config.wasm_exceptions = True  # off in wasmtime's defaults; tail calls are on
+    config.wasm_gc = True
+    config.wasm_function_references = True
     store = wasmtime.Store(wasmtime.Engine(config))
     module = wasmtime.Module(store.engine, kernel.wasm_bytes())
     function = wasmtime.Instance(store, module, []).exports(store)[kernel.export]

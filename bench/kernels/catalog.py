@@ -60,6 +60,8 @@ KERNELS: tuple[Kernel, ...] = (
            "same loop, no try_table", proposals=("exceptions",)),
     Kernel("tokens", "tailcalls.wat", "tokens", 300_000, (0, 1, 2, 1000, 100_000),
            "return_call state machine", proposals=("tail_call",)),
+    Kernel("binary_trees", "binary_trees.wat", "binary_trees", 12, (0, 6, 7, 8, 10),
+           "GC struct allocation", proposals=("gc",)),
 )
 
 BY_NAME = {k.name: k for k in KERNELS}

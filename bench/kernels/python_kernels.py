@@ -161,6 +161,27 @@ def tokens(n: int) -> int:
     return ((words << 16) + numbers) & MASK32
 
 
+def binary_trees(n: int) -> int:
+    """Nodes counted by binary-trees (binary_trees.wat), trees as (left, right) tuples, leaves (None, None)."""
+
+    def bottom_up(depth):
+        if depth == 0:
+            return (None, None)
+        return (bottom_up(depth - 1), bottom_up(depth - 1))
+
+    def check(tree):
+        left, right = tree
+        return 1 if left is None else 1 + check(left) + check(right)
+
+    max_depth = max(6, n)
+    total = check(bottom_up(max_depth + 1))
+    long_lived = bottom_up(max_depth)
+    for depth in range(4, max_depth + 1, 2):
+        for _ in range(1 << (max_depth - depth + 4)):
+            total += check(bottom_up(depth))
+    return (total + check(long_lived)) & MASK32
+
+
 KERNELS = {
     "fib": fib,
     "sieve": sieve,
@@ -171,4 +192,5 @@ KERNELS = {
     "try_idle": try_idle,
     "try_none": try_none,
     "tokens": tokens,
+    "binary_trees": binary_trees,
 }

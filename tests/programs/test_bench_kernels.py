@@ -38,6 +38,8 @@ def reference_calls():
 def _engine(wasmtime, simd=True):
     config = wasmtime.Config()
     config.wasm_exceptions = True  # the exceptions kernels; off in wasmtime's defaults
+    config.wasm_gc = True  # binary_trees
+    config.wasm_function_references = True
     config.wasm_simd = simd
     config.wasm_relaxed_simd = simd
     return wasmtime.Engine(config)
@@ -81,6 +83,8 @@ def test_known_values_of_python_kernels():
     assert [i for i in range(3000) if (i * 7919 + 17) % 1009 == 0] == [897, 1906, 2915]
     assert k.try_idle(5000) == k.try_none(5000) != k.rare_errors(5000)
     assert k.tokens(0) == 0 and k.tokens(1) in (0, 1, 1 << 16)
+    # binary_trees(6): stretch tree 2^8 - 1 nodes, long-lived 2^7 - 1, and 2^6 trees of 2^5 - 1 plus 2^4 of 2^7 - 1
+    assert k.binary_trees(6) == 255 + 127 + 64 * 31 + 16 * 127 == 4398
 
 
 def test_wasm_3_kernels_use_their_proposals():
@@ -91,6 +95,7 @@ def test_wasm_3_kernels_use_their_proposals():
         config = wasmtime.Config()
         config.wasm_exceptions = "exceptions" not in kernel.proposals
         config.wasm_tail_call = "tail_call" not in kernel.proposals
+        config.wasm_gc = config.wasm_function_references = "gc" not in kernel.proposals
         with pytest.raises(wasmtime.WasmtimeError):
             wasmtime.Module(wasmtime.Engine(config), kernel.wasm_bytes())
 
