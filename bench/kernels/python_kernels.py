@@ -94,10 +94,103 @@ def dot(n: int) -> int:
     return total & MASK32
 
 
+class BadInput(Exception):
+    """The error a checked step raises (exceptions.wat's tag $bad_input, payload x)."""
+
+    def __init__(self, x: int):
+        super().__init__(x)
+        self.x = x
+
+
+def _checked_step(x: int, bad: int) -> int:
+    if x % 1009 == bad:
+        raise BadInput(x)
+    return (((x * x) & MASK32) >> 3) ^ x
+
+
+def rare_errors(n: int, bad: int = 0) -> int:
+    """Checked steps, about one in 1009 raising; errors are caught and counted (exceptions.wat)."""
+    acc = errors = 0
+    for i in range(n):
+        x = (i * 7919 + 17) & MASK32
+        try:
+            acc = (acc * 31 + _checked_step(x, bad)) & MASK32
+        except BadInput as error:
+            acc ^= error.x
+            errors += 1
+    return (acc + errors * 65599) & MASK32
+
+
+def try_idle(n: int) -> int:
+    """rare_errors with a ``bad`` no remainder equals: the try never catches."""
+    return rare_errors(n, 1009)
+
+
+def try_none(n: int) -> int:
+    """try_idle's loop without the try."""
+    acc = 0
+    for i in range(n):
+        acc = (acc * 31 + _checked_step((i * 7919 + 17) & MASK32, 1009)) & MASK32
+    return acc
+
+
+def tokens(n: int) -> int:
+    """Words and numbers in ``n`` LCG bytes (tailcalls.wat's state machine, as a loop with a state variable).
+
+    Bytes below 64 are spaces, 64-159 letters, 160-255 digits; a digit inside
+    a word stays in the word, a letter after digits starts a word.
+    """
+    state = 12345
+    words = numbers = 0
+    mode = "space"
+    for _ in range(n):
+        state = (state * 1103515245 + 12345) & MASK32
+        byte = (state >> 16) & 0xFF
+        if byte < 64:
+            mode = "space"
+        elif mode == "space":
+            if byte < 160:
+                words += 1
+                mode = "word"
+            else:
+                numbers += 1
+                mode = "number"
+        elif mode == "number" and byte < 160:
+            words += 1
+            mode = "word"
+    return ((words << 16) + numbers) & MASK32
+
+
+def binary_trees(n: int) -> int:
+    """Nodes counted by binary-trees (binary_trees.wat), trees as (left, right) tuples, leaves (None, None)."""
+
+    def bottom_up(depth):
+        if depth == 0:
+            return (None, None)
+        return (bottom_up(depth - 1), bottom_up(depth - 1))
+
+    def check(tree):
+        left, right = tree
+        return 1 if left is None else 1 + check(left) + check(right)
+
+    max_depth = max(6, n)
+    total = check(bottom_up(max_depth + 1))
+    long_lived = bottom_up(max_depth)
+    for depth in range(4, max_depth + 1, 2):
+        for _ in range(1 << (max_depth - depth + 4)):
+            total += check(bottom_up(depth))
+    return (total + check(long_lived)) & MASK32
+
+
 KERNELS = {
     "fib": fib,
     "sieve": sieve,
     "fnv1a": fnv1a,
     "mandelbrot": mandelbrot,
     "dot": dot,
+    "rare_errors": rare_errors,
+    "try_idle": try_idle,
+    "try_none": try_none,
+    "tokens": tokens,
+    "binary_trees": binary_trees,
 }

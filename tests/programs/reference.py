@@ -54,6 +54,7 @@ def run_wasmtime(
     env: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     stdin: bytes = b"",
     preopens: Mapping[str, str | os.PathLike] | None = None,
+    wasm_exceptions: bool = False,
 ) -> RunResult:
     """Run the command ``wasm_path`` to completion under wasmtime.
 
@@ -61,7 +62,9 @@ def run_wasmtime(
     ``env`` is a mapping or ordered pairs, passed in order. ``preopens`` maps
     guest paths (e.g. "/sandbox") to host directories, opened read-write.
     The exit code is 0 when ``_start`` returns, the ``proc_exit`` code
-    otherwise.
+    otherwise. ``wasm_exceptions`` switches on wasmtime's exception-handling
+    proposal (off in its default configuration), for C++ built with
+    ``-fwasm-exceptions``.
 
     Raises:
         wasmtime.WasmtimeError: the module is invalid, or it trapped (other
@@ -69,7 +72,9 @@ def run_wasmtime(
     """
     import wasmtime
 
-    engine = wasmtime.Engine()
+    engine_config = wasmtime.Config()
+    engine_config.wasm_exceptions = wasm_exceptions
+    engine = wasmtime.Engine(engine_config)
     module = wasmtime.Module.from_file(engine, str(wasm_path))
     with tempfile.TemporaryDirectory(prefix="pywaz-ref-") as scratch:
         stdin_path = os.path.join(scratch, "stdin")

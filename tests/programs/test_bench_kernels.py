@@ -35,9 +35,19 @@ def reference_calls():
     return {k.name: runners.prepare("wasmtime", k) for k in KERNELS}
 
 
+def _engine(wasmtime, simd=True):
+    config = wasmtime.Config()
+    config.wasm_exceptions = True  # the exceptions kernels; off in wasmtime's defaults
+    config.wasm_gc = True  # binary_trees
+    config.wasm_function_references = True
+    config.wasm_simd = simd
+    config.wasm_relaxed_simd = simd
+    return wasmtime.Engine(config)
+
+
 def test_every_kernel_module_is_built_and_import_free():
     wasmtime = pytest.importorskip("wasmtime")
-    engine = wasmtime.Engine()
+    engine = _engine(wasmtime)
     for kernel in KERNELS:
         module = wasmtime.Module(engine, kernel.wasm_bytes())
         assert [i.name for i in module.imports] == [], kernel.name
@@ -46,10 +56,7 @@ def test_every_kernel_module_is_built_and_import_free():
 
 def test_simd_kernel_really_uses_simd_and_scalar_build_does_not():
     wasmtime = pytest.importorskip("wasmtime")
-    config = wasmtime.Config()
-    config.wasm_simd = False
-    config.wasm_relaxed_simd = False
-    engine = wasmtime.Engine(config)
+    engine = _engine(wasmtime, simd=False)
     for kernel in KERNELS:
         if kernel.simd:
             with pytest.raises(wasmtime.WasmtimeError):
@@ -72,6 +79,33 @@ def test_known_values_of_python_kernels():
     assert k.sieve(100) == 25 and k.sieve(10_000) == 1229
     assert k.fnv1a(0) == 0x811C9DC5  # FNV-1a offset basis: hash of the empty input
     assert k.mandelbrot(1) == 0  # the single point (-2, -1.25) escapes
+    # x = 7919 i + 17 is a multiple of 1009 for i = 897 (mod 1009): one error per 1009 steps.
+    assert [i for i in range(3000) if (i * 7919 + 17) % 1009 == 0] == [897, 1906, 2915]
+    assert k.try_idle(5000) == k.try_none(5000) != k.rare_errors(5000)
+    assert k.tokens(0) == 0 and k.tokens(1) in (0, 1, 1 << 16)
+    # binary_trees(6): stretch tree 2^8 - 1 nodes, long-lived 2^7 - 1, and 2^6 trees of 2^5 - 1 plus 2^4 of 2^7 - 1
+    assert k.binary_trees(6) == 255 + 127 + 64 * 31 + 16 * 127 == 4398
+
+
+def test_wasm_3_kernels_use_their_proposals():
+    wasmtime = pytest.importorskip("wasmtime")
+    for kernel in KERNELS:
+        if not kernel.proposals:
+            continue
+        config = wasmtime.Config()
+        config.wasm_exceptions = "exceptions" not in kernel.proposals
+        config.wasm_tail_call = "tail_call" not in kernel.proposals
+        config.wasm_gc = config.wasm_function_references = "gc" not in kernel.proposals
+        with pytest.raises(wasmtime.WasmtimeError):
+            wasmtime.Module(wasmtime.Engine(config), kernel.wasm_bytes())
+
+
+def test_pywasm_cannot_run_the_wasm_3_kernels():
+    pytest.importorskip("pywasm")
+    for kernel in KERNELS:
+        if kernel.proposals:
+            with pytest.raises(runners.RunnerUnavailable, match="pywasm 2.2.3 cannot run"):
+                runners.prepare("pywasm", kernel)
 
 
 @pytest.mark.parametrize("runner", runners.PYWAZ_RUNNERS)
