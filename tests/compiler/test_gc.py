@@ -135,6 +135,13 @@ WAT = r"""
     (call_ref $fn (i32.const 1)
       (ref.as_non_null (if (result (ref null $fn)) (local.get 0) (then (ref.func $inc)) (else (ref.null $fn))))))
   (func (export "i31_null") (result i32) (i31.get_u (ref.null i31)))
+  (memory 1)
+  (func (export "with_memory") (param i32) (result i32)
+    ;; an IndexError would be ambiguous here: the array access is bounds-checked inline
+    (local $a (ref $words))
+    (local.set $a (array.new $words (i32.load (i32.const 0)) (i32.const 3)))
+    (array.set $words (local.get $a) (local.get 0) (i32.const 5))
+    (i32.add (array.get $words (local.get $a) (local.get 0)) (i32.load (i32.const 65532))))
 )
 """
 
@@ -177,6 +184,11 @@ def test_array_traps(exports):
     assert trap_kind(lambda: exports["array_set_oob"](0xFFFFFFFF)) is TrapKind.OUT_OF_BOUNDS_ARRAY
     assert trap_kind(exports["null_len"]) is TrapKind.NULL_ARRAY_REFERENCE
     assert trap_kind(exports["new_data_oob"]) is TrapKind.OUT_OF_BOUNDS_MEMORY
+
+
+def test_array_bounds_beside_memory_accesses(exports):
+    assert exports["with_memory"](2) == 5
+    assert trap_kind(lambda: exports["with_memory"](3)) is TrapKind.OUT_OF_BOUNDS_ARRAY
 
 
 def test_element_segments_and_function_casts(exports):

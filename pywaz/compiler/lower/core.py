@@ -478,6 +478,7 @@ class FunctionLowering:
         self.catch_div = False
         self.catch_null_struct = False  # struct access of null: AttributeError (see .gc)
         self.catch_null_array = False  # array access of null: TypeError (see .gc)
+        self.catch_array_index = False  # array index out of bounds: IndexError, if no memory access (see .gc)
         self.def_types = ()  # the canonical DefType of each type index (casts; set by lower_function)
         self.func_index = info.func_index
         pre = _PrePass(info)
@@ -731,7 +732,8 @@ class FunctionLowering:
             head.line("_br = 0")
         if self.flat:
             head.line("_pc = 0")
-        guarded = self.catch_index or self.catch_div or self.catch_null_struct or self.catch_null_array
+        guarded = (self.catch_index or self.catch_div or self.catch_null_struct or self.catch_null_array
+                   or self.catch_array_index)
         if guarded:
             head.open("try:")
         level = head.level
@@ -752,6 +754,10 @@ class FunctionLowering:
             if self.catch_div:
                 head.open("except ZeroDivisionError:")
                 head.line("_trap_div_zero()")
+                head.close()
+            if self.catch_array_index:
+                head.open("except IndexError:")
+                head.line("_trap_oob_array()")
                 head.close()
             if self.catch_null_struct:
                 head.open("except AttributeError:")

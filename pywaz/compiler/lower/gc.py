@@ -17,8 +17,10 @@ Traps, without a check on the hot path where Python raises anyway:
   traps in their wrappers).
 * array access of null: ``len(None)`` / ``None[i]`` raise TypeError, turned
   into "null array reference" the same way. Array bounds are checked inline
-  (``a[i] if i < len(a) else ...``): an IndexError would be taken for an
-  out-of-bounds memory access in a function that also reads memory.
+  only in a function that also accesses memory (``a[i] if i < len(a) else
+  ...``), where an IndexError would be ambiguous; elsewhere ``a[i]`` runs
+  unchecked and the function's ``except IndexError`` traps "out of bounds
+  array access" (i32 indexes are unsigned, so ``a[-1]`` cannot happen).
 * Casts are specialised on the target heap type at compile time: abstract
   targets are a type or isinstance test, a concrete one is ``type(v) is
   _S3`` for a final type, else that plus the constant-time supertype chain
@@ -146,10 +148,15 @@ def _lower_array_new_elem(low, code, imm, pc, offset, blocks):
 
 
 def _lower_array_get(low, code, imm, pc, offset, blocks):
-    array, index = _simple(low, 2)
-    a, i = low.val(array), low.val(index)
     low.catch_null_array = True
-    text = low.site(f"({a}[{i}] if {i} < len({a}) else _trap_oob_array())", offset)
+    if low.memory_indexes:
+        array, index = _simple(low, 2)
+        a, i = low.val(array), low.val(index)
+        text = low.site(f"({a}[{i}] if {i} < len({a}) else _trap_oob_array())", offset)
+    else:  # no memory access here: an IndexError can only be an array's
+        array, index = low.take(2)
+        low.catch_array_index = True
+        text = low.site(f"{low.val(array)}[{low.val(index)}]", offset)
     if code == 0xFB0C:
         text = _signed(text, low.types[imm].field.storage)
     low.push(text, EXPR, None, 1)
@@ -160,10 +167,15 @@ def _lower_array_set(low, code, imm, pc, offset, blocks):
     low.flush()
     a, i = low.val(array), low.val(index)
     low.catch_null_array = True
-    low.out.open(low.site(f"if {i} >= len({a}):", offset))
-    low.out.line("_trap_oob_array()")
-    low.out.close()
-    low.out.line(f"{a}[{i}] = {_stored(low.val(value), low.types[imm].field.storage)}")
+    value = _stored(low.val(value), low.types[imm].field.storage)
+    if low.memory_indexes:
+        low.out.open(low.site(f"if {i} >= len({a}):", offset))
+        low.out.line("_trap_oob_array()")
+        low.out.close()
+        low.out.line(f"{a}[{i}] = {value}")
+    else:  # no memory access here: an IndexError can only be an array's
+        low.catch_array_index = True
+        low.out.line(low.site(f"{a}[{i}] = {value}", offset))
 
 
 def _lower_array_len(low, code, imm, pc, offset, blocks):
