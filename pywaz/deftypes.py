@@ -62,11 +62,12 @@ class DefType:
     struct, ``field`` for an array. ``func_type`` is the function type as an
     interned :class:`~pywaz.ir.FuncType` of these closed types (None for
     struct and array types). ``group`` and ``index`` place it in its
-    canonical rec group.
+    canonical rec group. ``cls`` is free for the runtime: the class the
+    engines generate for this type's struct or array values (None until then).
     """
 
     __slots__ = ("kind", "final", "supertype", "depth", "chain", "params", "results", "fields", "field",
-                 "func_type", "group", "index", "__weakref__")
+                 "func_type", "group", "index", "cls", "__weakref__")
 
     def __init__(self, kind: str, final: bool, group: tuple, index: int):
         self.kind = kind
@@ -81,6 +82,7 @@ class DefType:
         self.func_type = None
         self.group = group
         self.index = index
+        self.cls = None  # the engines' runtime class for values of this type (pywaz.gcvalues), made on first use
 
     def is_subtype_of(self, other: DefType) -> bool:
         """Whether this type is declared a (reflexive, transitive) subtype of ``other``."""
