@@ -38,7 +38,8 @@ PROPOSAL_NAMES = {
 
 #: The proposals pywaz runs (in both engines); the others are refused at decode time.
 IMPLEMENTED = frozenset(
-    {"memory64", "multi_memory", "extended_const", "relaxed_simd", "tail_call", "exceptions", "legacy_exceptions"}
+    {"memory64", "multi_memory", "extended_const", "relaxed_simd", "tail_call", "exceptions", "legacy_exceptions",
+     "function_references", "gc"}
 )
 
 
@@ -65,8 +66,8 @@ class Features:
     tail_call: bool | None = True
     exceptions: bool | None = True
     legacy_exceptions: bool | None = True
-    function_references: bool | None = None
-    gc: bool | None = None
+    function_references: bool | None = True
+    gc: bool | None = True
     threads: bool | None = None
 
     @classmethod

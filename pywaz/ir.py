@@ -26,6 +26,41 @@ V128 = 0x7B
 FUNCREF = 0x70
 EXTERNREF = 0x6F
 EXNREF = 0x69  # exception handling: a caught exception (null or not)
+# GC (3.0): the other nullable abstract reference types keep their one-byte shorthand codes.
+ANYREF = 0x6E
+EQREF = 0x6D
+I31REF = 0x6C
+STRUCTREF = 0x6B
+ARRAYREF = 0x6A
+NULLREF = 0x71
+NULLEXTERNREF = 0x72
+NULLFUNCREF = 0x73
+NULLEXNREF = 0x74
+# Packed storage types of struct and array fields (GC).
+I8 = 0x78
+I16 = 0x77
+
+# Heap types (binary §5.3.5) are the s33 the binary holds: an abstract heap type is negative (its
+# shorthand code minus 0x80, so FUNCREF == HT_FUNC + 0x80), a concrete one is a type index (>= 0).
+HT_NOEXN = -0x0C
+HT_NOFUNC = -0x0D
+HT_NOEXTERN = -0x0E
+HT_NONE = -0x0F
+HT_FUNC = -0x10
+HT_EXTERN = -0x11
+HT_ANY = -0x12
+HT_EQ = -0x13
+HT_I31 = -0x14
+HT_STRUCT = -0x15
+HT_ARRAY = -0x16
+HT_EXN = -0x17
+HEAP_TYPE_NAMES = {
+    HT_NOEXN: "noexn", HT_NOFUNC: "nofunc", HT_NOEXTERN: "noextern", HT_NONE: "none", HT_FUNC: "func",
+    HT_EXTERN: "extern", HT_ANY: "any", HT_EQ: "eq", HT_I31: "i31", HT_STRUCT: "struct", HT_ARRAY: "array",
+    HT_EXN: "exn",
+}
+ABSTRACT_REF_CODES = frozenset(heap + 0x80 for heap in HEAP_TYPE_NAMES)
+"""The one-byte codes of the nullable abstract reference types (``(ref null func)`` is FUNCREF)."""
 
 NUM_TYPES = frozenset((I32, I64, F32, F64))
 REF_TYPES = frozenset((FUNCREF, EXTERNREF))
@@ -39,6 +74,17 @@ VALTYPE_NAMES = {
     FUNCREF: "funcref",
     EXTERNREF: "externref",
     EXNREF: "exnref",
+    ANYREF: "anyref",
+    EQREF: "eqref",
+    I31REF: "i31ref",
+    STRUCTREF: "structref",
+    ARRAYREF: "arrayref",
+    NULLREF: "nullref",
+    NULLEXTERNREF: "nullexternref",
+    NULLFUNCREF: "nullfuncref",
+    NULLEXNREF: "nullexnref",
+    I8: "i8",
+    I16: "i16",
 }
 VALTYPE_BY_NAME = {name: code for code, name in VALTYPE_NAMES.items()}
 
@@ -58,16 +104,130 @@ MAX_PAGES64 = 1 << 48  # 2**64 bytes for 64-bit memories (memory64)
 
 
 @record
+class RefType:
+    """A reference type other than a nullable abstract one: ``(ref null? heap)``. Build with :func:`ref_type`.
+
+    ``heap`` is an abstract heap type (``HT_*``, negative), a type index of the
+    module (>= 0) in decoded and validated modules, or a canonical
+    :class:`~pywaz.deftypes.DefType` inside canonical types (closed types,
+    which mean the same in every module). Instances are interned, so value
+    types compare with ``==`` (or ``is``).
+    """
+
+    nullable: bool
+    heap: object
+
+    def __str__(self) -> str:
+        return valtype_name(self)
+
+
+_interned_refs: dict[tuple[bool, object], RefType] = {}
+
+
+def ref_type(nullable: bool, heap) -> int | RefType:
+    """The value type ``(ref null? heap)``: the shorthand code for a nullable abstract one, else an interned RefType."""
+    if nullable and type(heap) is int and heap < 0:
+        return heap + 0x80
+    key = (bool(nullable), heap)
+    found = _interned_refs.get(key)
+    if found is None:
+        found = _interned_refs.setdefault(key, RefType(*key))
+    return found
+
+
+def ref_parts(valtype) -> tuple[bool, object] | None:
+    """``(nullable, heap)`` of a reference value type, None for a numeric or vector type."""
+    if type(valtype) is int:
+        if valtype in ABSTRACT_REF_CODES:
+            return True, valtype - 0x80
+        return None
+    return valtype.nullable, valtype.heap
+
+
+def is_ref(valtype) -> bool:
+    """Whether ``valtype`` is a reference type."""
+    return type(valtype) is not int or valtype in ABSTRACT_REF_CODES
+
+
+def is_defaultable(valtype) -> bool:
+    """Whether locals / fields of this type have a default value (every type but non-nullable references)."""
+    return type(valtype) is int or valtype.nullable
+
+
+def heap_type_name(heap) -> str:
+    if type(heap) is int:
+        return HEAP_TYPE_NAMES.get(heap, str(heap))
+    return f"{heap.kind}#{id(heap) & 0xFFFF:04x}"  # a canonical DefType
+
+
+def valtype_name(valtype) -> str:
+    """The text format's name of a value (or storage) type: ``i32``, ``funcref``, ``(ref null 3)``."""
+    if type(valtype) is int:
+        return VALTYPE_NAMES.get(valtype, hex(valtype))
+    null = "null " if valtype.nullable else ""
+    return f"(ref {null}{heap_type_name(valtype.heap)})"
+
+
+@record
 class FuncType:
     """A function type. Build with :func:`func_type` so instances are interned."""
 
     params: tuple[int, ...]
     results: tuple[int, ...]
 
+    kind = "func"  # its composite type kind (GC): "func", "struct" or "array"
+
     def __str__(self) -> str:
-        p = " ".join(VALTYPE_NAMES.get(t, hex(t)) for t in self.params)
-        r = " ".join(VALTYPE_NAMES.get(t, hex(t)) for t in self.results)
+        p = " ".join(valtype_name(t) for t in self.params)
+        r = " ".join(valtype_name(t) for t in self.results)
         return f"[{p}] -> [{r}]"
+
+
+@record
+class FieldType:
+    """A struct field or array element type (GC): ``storage`` is a value type or a packed I8 / I16."""
+
+    storage: object
+    mutable: bool
+
+    def __str__(self) -> str:
+        name = valtype_name(self.storage)
+        return f"(mut {name})" if self.mutable else name
+
+
+@record
+class StructType:
+    """A struct composite type (GC): its fields in order."""
+
+    fields: tuple[FieldType, ...]
+
+    kind = "struct"
+
+    def __str__(self) -> str:
+        return "(struct" + "".join(f" (field {f})" for f in self.fields) + ")"
+
+
+@record
+class ArrayType:
+    """An array composite type (GC): its element type."""
+
+    field: FieldType
+
+    kind = "array"
+
+    def __str__(self) -> str:
+        return f"(array {self.field})"
+
+
+@record
+class SubType:
+    """How a type index is declared (GC): ``sub final? supertypes``; plain ``func`` etc. are final, without supertypes."""
+
+    final: bool = True
+    supertypes: tuple[int, ...] = ()
+
+
+PLAIN_SUBTYPE = SubType()
 
 
 _interned_types: dict[tuple[tuple[int, ...], tuple[int, ...]], FuncType] = {}
@@ -90,11 +250,16 @@ class Limits:
 
 @record
 class TableType:
-    """A table type; ``address_type`` is I64 for a 64-bit table (table64), whose indexes are i64."""
+    """A table type; ``address_type`` is I64 for a 64-bit table (table64), whose indexes are i64.
 
-    elem_type: int  # FUNCREF or EXTERNREF
+    ``init`` is the initializer expression of a table defined with one (typed function references,
+    binary form 0x40 0x00), else None: its elements are then null.
+    """
+
+    elem_type: object  # a reference type: FUNCREF, EXTERNREF, ... or a RefType
     limits: Limits
     address_type: int = I32
+    init: ConstExpr | None = None
 
 
 @record
@@ -210,7 +375,8 @@ class NameSection:
 class Module:
     """A decoded module. Index spaces put imports first, as the spec does."""
 
-    types: tuple[FuncType, ...] = ()
+    # Per type index its composite type: an interned FuncType (all a 2.0 module has), StructType or ArrayType.
+    types: tuple[FuncType | StructType | ArrayType, ...] = ()
     imports: tuple[Import, ...] = ()
     functions: tuple[int, ...] = ()  # type index of each defined function
     tables: tuple[TableType, ...] = ()
@@ -227,6 +393,10 @@ class Module:
     names: NameSection = factory(NameSection)
     section_sizes: tuple[tuple[int, int, int], ...] = ()  # (section id, offset, size)
     size: int = 0
+    # GC: per type index its SubType, and the size of each rec group in order. Both are empty when every
+    # type is a plain final type in a rec group of its own (every 2.0 module).
+    sub_types: tuple[SubType, ...] = ()
+    rec_groups: tuple[int, ...] = ()
 
     def function_name(self, func_index: int) -> str:
         """A readable name: the name section's, else an export's, else ``func[N]``."""
@@ -283,6 +453,8 @@ class ValidatedModule:
     functions: tuple[FunctionInfo, ...]  # one per defined function, in order
     declared_func_refs: frozenset[int]  # functions that ref.func may name (C.refs)
     tag_types: tuple[FuncType, ...] = ()  # every tag in the tag index space (imports first)
+    # The canonical DefType (pywaz.deftypes) of each type index: runtime type identity across modules.
+    def_types: tuple = ()
 
     @property
     def num_imported_funcs(self) -> int:

@@ -73,6 +73,8 @@ _TABLE = """
 0x11 call_indirect call_indirect *
 0x12 return_call func *
 0x13 return_call_indirect call_indirect *
+0x14 call_ref type *
+0x15 return_call_ref type *
 0x1a drop - *
 0x1b select - *
 0x18 delegate label *
@@ -246,6 +248,41 @@ _TABLE = """
 0xd0 ref.null reftype *
 0xd1 ref.is_null - *
 0xd2 ref.func func *
+0xd3 ref.eq - eqref eqref -> i32
+0xd4 ref.as_non_null - *
+0xd5 br_on_null label *
+0xd6 br_on_non_null label *
+0xfb00 struct.new type *
+0xfb01 struct.new_default type *
+0xfb02 struct.get field *
+0xfb03 struct.get_s field *
+0xfb04 struct.get_u field *
+0xfb05 struct.set field *
+0xfb06 array.new type *
+0xfb07 array.new_default type *
+0xfb08 array.new_fixed type_nat *
+0xfb09 array.new_data type_data *
+0xfb0a array.new_elem type_elem *
+0xfb0b array.get type *
+0xfb0c array.get_s type *
+0xfb0d array.get_u type *
+0xfb0e array.set type *
+0xfb0f array.len - arrayref -> i32
+0xfb10 array.fill type *
+0xfb11 array.copy type_type *
+0xfb12 array.init_data type_data *
+0xfb13 array.init_elem type_elem *
+0xfb14 ref.test ref_test *
+0xfb15 ref.test_null ref_test *
+0xfb16 ref.cast ref_test *
+0xfb17 ref.cast_null ref_test *
+0xfb18 br_on_cast br_on_cast *
+0xfb19 br_on_cast_fail br_on_cast *
+0xfb1a any.convert_extern - *
+0xfb1b extern.convert_any - *
+0xfb1c ref.i31 - *
+0xfb1d i31.get_s - i31ref -> i32
+0xfb1e i31.get_u - i31ref -> i32
 0xfc00 i32.trunc_sat_f32_s - f32 -> i32
 0xfc01 i32.trunc_sat_f32_u - f32 -> i32
 0xfc02 i32.trunc_sat_f64_s - f64 -> i32

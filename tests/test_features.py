@@ -35,6 +35,7 @@ from tests.wasmgen import (
     vec,
 )
 
+UNIMPLEMENTED_GC = Features(function_references=None, gc=None)
 RELAXED_SWIZZLE = b"\xfd\x80\x02"  # i8x16.relaxed_swizzle (sub-opcode 0x100)
 V128_ZERO = b"\xfd\x0c" + bytes(16)
 
@@ -52,9 +53,10 @@ def _body_offset(binary: bytes, code: bytes) -> int:
     ],
 )
 def test_unimplemented_proposal_opcode_names_the_proposal_and_offset(code, proposal):
+    # Typed references and GC are implemented; marking them unimplemented (None) exercises the same path.
     binary = single_func_module(code + END)
     with pytest.raises(ProposalNotImplementedError) as info:
-        decode_module(binary)
+        decode_module(binary, UNIMPLEMENTED_GC)
     error = info.value
     assert error.proposal == proposal
     assert error.offset == _body_offset(binary, code)
@@ -96,23 +98,29 @@ def test_switched_off_exception_opcodes_are_malformed_and_named(code, proposal):
 )
 def test_gc_type_forms_name_gc(entry, what):
     binary = module(type_section(entry))
+    decode_module(binary)  # on by default
     with pytest.raises(ProposalNotImplementedError) as info:
-        decode_module(binary)
+        decode_module(binary, UNIMPLEMENTED_GC)
     assert info.value.proposal == "gc" and what in str(info.value)
+    with pytest.raises(ProposalDisabledError) as info:
+        decode_module(binary, Features(gc=False))
+    assert info.value.proposal == "gc"
 
 
 def test_typed_reference_value_type_names_its_proposal():
-    binary = module(type_section(functype([0x64]), ))  # (ref ...) as a parameter type
+    binary = module(type_section(b"\x60\x01\x64\x70\x00"))  # [(ref func)] -> []
+    decode_module(binary)  # on by default
     with pytest.raises(ProposalNotImplementedError) as info:
-        decode_module(binary)
+        decode_module(binary, UNIMPLEMENTED_GC)
     assert info.value.proposal == "function_references"
 
 
 def test_a_malformed_binary_using_an_unimplemented_proposal_is_still_malformed():
-    with pytest.raises(DecodeError, match="malformed mutability"):
-        decode_module(module(type_section(b"\x5e\x7f\x02")))  # array type, mutability byte 2
-    with pytest.raises(DecodeError, match="unexpected end"):
-        decode_module(single_func_module(b"\x14\x04"))  # call_ref 4, then the module ends before `end`
+    for features in (None, UNIMPLEMENTED_GC):
+        with pytest.raises(DecodeError, match="malformed mutability"):
+            decode_module(module(type_section(b"\x5e\x7f\x02")), features)  # array type, mutability byte 2
+        with pytest.raises(DecodeError, match="unexpected end"):
+            decode_module(single_func_module(b"\x14\x04"), features)  # call_ref 4, the module ends before `end`
 
 
 def test_truly_unknown_bytes_stay_malformed():

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from itertools import compress, pairwise, repeat
 from operator import add, gt
 
+from ..deftypes import canonicalize, valtype_from_data, valtype_to_data
 from ..errors import PywazError
 from ..ir import (
     EXTERN_FUNC,
@@ -555,7 +556,8 @@ def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None =
         "exports": [[e.name, e.kind, e.index, e.offset] for e in module.exports],
         "start": module.start,
         "elements": [
-            [s.mode, s.elem_type, _element_inits(s.init), s.table_index, _expr(s.offset_expr), s.offset]
+            [s.mode, valtype_to_data(s.elem_type), _element_inits(s.init), s.table_index, _expr(s.offset_expr),
+             s.offset]
             for s in module.elements
         ],
         "datas": _encode_datas(module.datas, any(i.kind == EXTERN_MEMORY for i in module.imports)),
@@ -656,7 +658,7 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
     globals_ = tuple(Global(GlobalType(g[0], bool(g[1])), _to_expr(g[2])) for g in info["globals"])
     exports = tuple(Export(*e) for e in info["exports"])
     elements = tuple(
-        ElementSegment(mode, elem_type, _to_inits(init), table_index, _to_expr(offset_expr), offset)
+        ElementSegment(mode, valtype_from_data(elem_type), _to_inits(init), table_index, _to_expr(offset_expr), offset)
         for mode, elem_type, init, table_index, offset_expr, offset in info["elements"]
     )
     datas = _decode_datas(info["datas"], any(i.kind == EXTERN_MEMORY for i in imports))
@@ -713,6 +715,7 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
         functions=LazyBodies(bodies, len(functions), lambda v: v.functions, ModuleBodies.function),
         declared_func_refs=frozenset(info["declared_func_refs"]),
         tag_types=tuple(tag_types),
+        def_types=canonicalize(module.types, module.sub_types, module.rec_groups),
     )
     spans = info.get("body_spans")
     if spans is not None:
@@ -728,6 +731,8 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
             data_count,
             validated.declared_func_refs,
             validated.tag_types,
+            validated.def_types,
+            tuple(imp.desc for imp in module.imports if imp.kind == EXTERN_FUNC) + module.functions,
             validated.num_imported_funcs,
         )
     return validated

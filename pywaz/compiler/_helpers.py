@@ -203,8 +203,8 @@ def call_indirect_target(table, index: int, expected_type):
 
     Raises:
         Trap: undefined element (index out of range), uninitialized element
-            (null entry), indirect call type mismatch (types compared with ``is``,
-            which works because FuncTypes are interned).
+            (null entry), indirect call type mismatch (``expected_type`` is the canonical
+            DefType: the function's DefType is it, or has it in its supertype chain).
     """
     elements = table.elements
     if index >= len(elements):
@@ -212,8 +212,11 @@ def call_indirect_target(table, index: int, expected_type):
     function = elements[index]
     if function is None:
         raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
-    if function.type is not expected_type:
-        raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
+    actual = function.def_type
+    if actual is not expected_type:
+        chain = actual.chain
+        if len(chain) <= expected_type.depth or chain[expected_type.depth] is not expected_type:
+            raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
     return function.call
 
 

@@ -33,6 +33,7 @@ import weakref
 
 from ..api import CompileOptions
 from ..errors import PywazError, Trap, TrapKind, WasmException
+from ..deftypes import def_types_of
 from ..numeric import f32_round
 from . import _helpers as h
 from ._tailcall import TailCall, has_tail_calls, tail_entry
@@ -208,8 +209,8 @@ class _BindPlan:
         self.function_names = tuple(f"_f{i}" for i in range(total))
         self.ref_names = tuple(f"_F{i}" for i in range(total))
         template = dict(_BASE)
-        for i, functype in enumerate(module.types):
-            template[f"_ty{i}"] = functype
+        for i, def_type in enumerate(def_types_of(validated)):
+            template[f"_ty{i}"] = def_type  # call_indirect compares canonical types
         self.template = template
         #: Per defined function: whether its code uses the SIMD lane library (None: not looked at yet).
         self.simd: list = [None] * num_functions

@@ -23,10 +23,10 @@ from array import array
 from ..errors import DecodeError
 from ..features import DEFAULT as DEFAULT_FEATURES
 from . import proposals
-from ..ir import EXNREF, EXTERNREF, FUNCREF, VALUE_TYPES, func_type
+from ..ir import ABSTRACT_REF_CODES, EXNREF, EXTERNREF, FUNCREF, VALUE_TYPES, func_type, ref_type
 from ..opcodes import IMMEDIATES, SIMD_END, SIMD_FIRST, split_opcode
 from .leb import UNEXPECTED_END, read_signed, read_unsigned
-from .reader import type_code_error
+from .reader import read_heap_type, read_value_type, type_code_error
 
 # Immediate kinds, numbered roughly by frequency so the dispatch chain in
 # decode_expr tests common kinds first.
@@ -88,6 +88,14 @@ _KIND_BY_NAME = {
     "select_t": K_SELECT_T,
     "tag": K_INDEX,
     "try_table": K_ILLEGAL,  # proposals' instructions are decoded by _proposal_immediates
+    "type": K_ILLEGAL,  # GC (0xFB prefix) and typed function references: decoded by _gc_instruction
+    "field": K_ILLEGAL,
+    "type_nat": K_ILLEGAL,
+    "type_data": K_ILLEGAL,
+    "type_elem": K_ILLEGAL,
+    "type_type": K_ILLEGAL,
+    "ref_test": K_ILLEGAL,
+    "br_on_cast": K_ILLEGAL,
     "try": K_ILLEGAL,
     "delegate": K_ILLEGAL,
 }
@@ -106,6 +114,8 @@ def _build_kind_tables() -> tuple[list[int], list[int], list[int]]:
             misc[sub] = kind
         elif prefix == 0xFD:
             simd[sub] = kind
+        elif prefix == 0xFB:
+            continue  # GC: decoded by _gc_instruction
         else:  # pragma: no cover - guards the opcode table itself
             raise ValueError(f"opcode 0x{code:x} has no encoding")
     single[0x04] = K_IF
@@ -230,8 +240,9 @@ def decode_expr(data: bytes, pos: int, memargs: dict, features=DEFAULT_FEATURES,
                 if 0x40 <= byte < 0x80:
                     imm = block_types.get(byte)
                     if imm is None:
-                        imm = _proposal_block_type(byte, pos, features)
-                    pos += 1
+                        imm, pos = _proposal_block_type(data, pos, features)
+                    else:
+                        pos += 1
                 elif byte < 0x40:
                     imm = byte
                     pos += 1
@@ -284,19 +295,28 @@ def decode_expr(data: bytes, pos: int, memargs: dict, features=DEFAULT_FEATURES,
                 imm, pos = _select_types(data, pos, features)
             elif kind == K_REFTYPE:
                 imm = _REF_TYPES.get(data[pos])
-                if imm is None and data[pos] == EXNREF and features.exceptions:
-                    imm = EXNREF
                 if imm is None:
-                    proposals.check(proposals.TYPE_CODES, data[pos], pos, features,
-                                    f"malformed reference type 0x{data[pos]:02x}")
-                    raise type_code_error("malformed reference type", data[pos], pos)
-                pos += 1
+                    imm, pos = _ref_null_type(data, pos, features)
+                else:
+                    pos += 1
             elif kind == K_PREFIX_FC or kind == K_PREFIX_FD:
                 op, imm, pos = _prefixed(data, pos, op, kind, start, memargs_get, memargs, features)
                 if op == 0xFC08 or op == 0xFC09:
                     uses_data_index = True
+            elif op == 0xFB and features.gc:
+                op, imm, pos = _gc_instruction(data, pos, start, features)
+                if op == 0xFB09 or op == 0xFB12:  # array.new_data / array.init_data
+                    uses_data_index = True
             else:
                 switch = getattr(features, proposals.OPCODES[op][0]) if op in _PROPOSAL_SHAPES else False
+                if op == 0xFB and switch is None and deferred is not None:
+                    op, imm, pos = _gc_instruction(data, pos, start, features)
+                    if not deferred:
+                        deferred.append(proposals.proposal_off(*proposals.OPCODES[0xFB], start, features))
+                    ops_append(op)
+                    imms_append(imm)
+                    offsets_append(start)
+                    continue
                 if switch:
                     imm, pos = _proposal_immediates(op, data, pos, open_blocks, start, features)
                 elif deferred is not None and switch is None:
@@ -379,26 +399,88 @@ def _any_block_type(data: bytes, pos: int, features):
     if 0x40 <= byte < 0x80:
         block_type = _BLOCK_TYPES.get(byte)
         if block_type is None:
-            block_type = _proposal_block_type(byte, pos, features)
+            return _proposal_block_type(data, pos, features)
         return block_type, pos + 1
     if byte < 0x40:
         return byte, pos + 1
     return _block_type_index(data, pos)
 
 
-_EXNREF_BLOCK_TYPE = func_type((), (EXNREF,))
-
-
-def _proposal_block_type(byte: int, pos: int, features):
-    """A one-byte block type ``[] -> [t]`` whose ``t`` belongs to a proposal (exnref).
+def _proposal_block_type(data: bytes, pos: int, features):
+    """A block type ``[] -> [t]`` whose ``t`` belongs to a proposal (exnref, a GC or typed reference): (type, pos).
 
     Raises:
-        ProposalError / DecodeError: the proposal is off, or the byte is no value type.
+        ProposalError / DecodeError: the proposal is off, or the bytes are no value type.
     """
-    if byte == EXNREF and features.exceptions:
-        return _EXNREF_BLOCK_TYPE
-    proposals.check(proposals.TYPE_CODES, byte, pos, features, "malformed value type")
+    byte = data[pos]
+    if byte in ABSTRACT_REF_CODES or byte == 0x63 or byte == 0x64:
+        valtype, end = read_value_type(data, pos, features)
+        return func_type((), (valtype,)), end
     raise DecodeError("malformed value type", pos)
+
+
+def _ref_null_type(data: bytes, pos: int, features):
+    """``ref.null``'s heap type other than func / extern: (the nullable reference type it pushes, pos)."""
+    byte = data[pos]
+    if not features.function_references and not features.gc:
+        # 2.0 (and exception handling) read a one-byte reference type.
+        if byte == EXNREF and features.exceptions:
+            return EXNREF, pos + 1
+        proposals.check(proposals.TYPE_CODES, byte, pos, features, f"malformed reference type 0x{byte:02x}")
+        raise type_code_error("malformed reference type", byte, pos)
+    heap, end = read_heap_type(data, pos, features)
+    return ref_type(True, heap), end
+
+
+# Immediate shapes of the 0xFB-prefixed (GC) instructions, by sub-opcode.
+_GC_TYPE = 0  # a type index
+_GC_PAIR = 1  # two u32s: (type, field), (type, count), (type, data), (type, elem), (type, type)
+_GC_NONE = 2
+_GC_HEAP = 3  # ref.test / ref.cast: a heap type
+_GC_BR_ON_CAST = 4
+_GC_SHAPES = (
+    [_GC_TYPE, _GC_TYPE] + [_GC_PAIR] * 4  # struct.new(_default), struct.get(_s/_u), struct.set
+    + [_GC_TYPE, _GC_TYPE, _GC_PAIR, _GC_PAIR, _GC_PAIR]  # array.new(_default/_fixed/_data/_elem)
+    + [_GC_TYPE] * 4 + [_GC_NONE, _GC_TYPE, _GC_PAIR, _GC_PAIR, _GC_PAIR]  # get(_s/_u), set, len, fill, copy, init_*
+    + [_GC_HEAP] * 4 + [_GC_BR_ON_CAST] * 2 + [_GC_NONE] * 5
+)
+
+
+def _gc_instruction(data: bytes, pos: int, start: int, features):
+    """A 0xFB-prefixed (GC) instruction after its prefix byte: ``(op, imm, pos)``.
+
+    Immediates: a type index; a pair of u32s; for ref.test / ref.cast the
+    reference type tested (nullable for the odd sub-opcodes); for br_on_cast(_fail)
+    ``(label, source type, target type)`` with nullability from the flags byte.
+
+    Raises:
+        DecodeError: an unknown sub-opcode, malformed flags or heap type.
+    """
+    sub, pos = _u32(data, pos)
+    if sub >= len(_GC_SHAPES):
+        raise DecodeError(f"illegal opcode 0xfb 0x{sub:x}", start)
+    op = 0xFB00 + sub
+    shape = _GC_SHAPES[sub]
+    if shape == _GC_TYPE:
+        imm, pos = _u32(data, pos)
+        return op, imm, pos
+    if shape == _GC_PAIR:
+        first, pos = _u32(data, pos)
+        second, pos = _u32(data, pos)
+        return op, (first, second), pos
+    if shape == _GC_NONE:
+        return op, None, pos
+    if shape == _GC_HEAP:
+        heap, pos = read_heap_type(data, pos, features)
+        return op, ref_type(sub & 1 == 1, heap), pos
+    flags_pos = pos
+    flags = data[pos]
+    if flags > 3:
+        raise DecodeError(f"malformed br_on_cast flags 0x{flags:02x}", flags_pos)
+    label, pos = _u32(data, pos + 1)
+    source, pos = read_heap_type(data, pos, features)
+    target, pos = read_heap_type(data, pos, features)
+    return op, (label, ref_type(flags & 1 == 1, source), ref_type(flags & 2 == 2, target)), pos
 
 
 def _u32(data: bytes, pos: int) -> tuple[int, int]:
@@ -503,11 +585,11 @@ def _select_types(data: bytes, pos: int, features) -> tuple[tuple[int, ...], int
     types = []
     for _ in range(count):
         valtype = data[pos]
-        if valtype not in VALUE_TYPES and not (valtype == EXNREF and features.exceptions):
-            proposals.check(proposals.TYPE_CODES, valtype, pos, features, f"malformed value type 0x{valtype:02x}")
-            raise type_code_error("malformed value type", valtype, pos)
+        if valtype in VALUE_TYPES:
+            pos += 1
+        else:
+            valtype, pos = read_value_type(data, pos, features)
         types.append(valtype)
-        pos += 1
     return tuple(types), pos
 
 

@@ -115,13 +115,13 @@ def _decode(data: bytes, features: Features) -> Module:
             continue
 
         if section_id == 1:
-            fields["types"] = sections.read_types(reader)
+            fields["types"], fields["sub_types"], fields["rec_groups"] = sections.read_types(reader)
         elif section_id == 2:
             fields["imports"] = sections.read_imports(reader)
         elif section_id == 3:
             fields["functions"] = sections.read_functions(reader)
         elif section_id == 4:
-            fields["tables"] = sections.read_tables(reader)
+            fields["tables"] = sections.read_tables(reader, memargs)
         elif section_id == 5:
             fields["memories"] = sections.read_memories(reader)
         elif section_id == 6:

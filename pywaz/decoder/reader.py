@@ -11,20 +11,62 @@ from __future__ import annotations
 
 from ..errors import DecodeError
 from ..ir import (
-    EXNREF,
-    EXTERNREF,
-    FUNCREF,
+    ABSTRACT_REF_CODES,
+    I8,
+    I16,
     I32,
     I64,
     VALUE_TYPES,
+    FieldType,
     GlobalType,
     Limits,
     MemoryType,
     TableType,
+    ref_type,
 )
 from ..features import DEFAULT as DEFAULT_FEATURES
 from . import proposals
 from .leb import UNEXPECTED_END, read_signed, read_unsigned
+
+
+def read_heap_type(data: bytes, pos: int, features) -> tuple[int, int]:
+    """A heap type at ``pos`` (an s33: negative abstract code or a type index) and the position after it.
+
+    Raises:
+        DecodeError: a negative code that is no heap type ("malformed heap type"), a bad LEB128.
+        ProposalError: the heap type belongs to an unavailable proposal.
+    """
+    heap, end = read_signed(data, pos, 33)
+    if heap < 0:
+        code = heap + 0x80
+        if code not in ABSTRACT_REF_CODES:
+            raise DecodeError("malformed heap type", pos)
+        if code != 0x70 and code != 0x6F:
+            proposals.check(proposals.TYPE_CODES, code, pos, features, "malformed heap type")
+    elif not features.function_references:
+        proposals.check(proposals.TYPE_CODES, 0x63, pos, features, "malformed heap type")
+    return heap, end
+
+
+def read_value_type(data: bytes, pos: int, features):
+    """A value type at ``pos`` (see :meth:`Reader.value_type`) and the position after it.
+
+    Raises:
+        DecodeError: malformed; the module ends.
+        ProposalError: the type belongs to an unavailable proposal.
+    """
+    if pos >= len(data):
+        raise DecodeError(UNEXPECTED_END, pos)
+    code = data[pos]
+    if code in VALUE_TYPES:
+        return code, pos + 1
+    if code in ABSTRACT_REF_CODES or code == 0x63 or code == 0x64:
+        proposals.check(proposals.TYPE_CODES, code, pos, features, f"malformed value type 0x{code:02x}")
+        if code > 0x64:
+            return code, pos + 1
+        heap, end = read_heap_type(data, pos + 1, features)
+        return ref_type(code == 0x63, heap), end
+    raise type_code_error("malformed value type", code, pos)
 
 
 def type_code_error(message: str, code: int, pos: int) -> DecodeError:
@@ -123,25 +165,49 @@ class Reader:
 
     # -- types (§5.3)
 
-    def value_type(self) -> int:
+    def value_type(self):
+        """A value type (§5.3.4): a one-byte code, or ``(ref null? heaptype)`` (typed function references)."""
         pos = self.pos
-        code = self.byte()
-        if code not in VALUE_TYPES:
-            if code == EXNREF and self.features.exceptions:
+        if pos < self.size:
+            code = self.data[pos]
+            if code in VALUE_TYPES:
+                self.pos = pos + 1
                 return code
-            proposals.check(proposals.TYPE_CODES, code, pos, self.features, f"malformed value type 0x{code:02x}")
-            raise type_code_error("malformed value type", code, pos)
-        return code
+        valtype, self.pos = read_value_type(self.data, pos, self.features)
+        return valtype
 
-    def ref_type(self) -> int:
+    def ref_type(self):
+        """A reference type (§5.3.3): a nullable abstract shorthand or ``(ref null? heaptype)``."""
         pos = self.pos
         code = self.byte()
-        if code != FUNCREF and code != EXTERNREF:
-            if code == EXNREF and self.features.exceptions:
-                return code
-            proposals.check(proposals.TYPE_CODES, code, pos, self.features, f"malformed reference type 0x{code:02x}")
-            raise type_code_error("malformed reference type", code, pos)
-        return code
+        if code in ABSTRACT_REF_CODES or code == 0x63 or code == 0x64:
+            if code != 0x70 and code != 0x6F:
+                proposals.check(proposals.TYPE_CODES, code, pos, self.features,
+                                f"malformed reference type 0x{code:02x}")
+            return code if code > 0x64 else ref_type(code == 0x63, self.heap_type())
+        proposals.check(proposals.TYPE_CODES, code, pos, self.features, f"malformed reference type 0x{code:02x}")
+        raise type_code_error("malformed reference type", code, pos)
+
+    def heap_type(self) -> int:
+        """A heap type (§5.3.2): an abstract one (negative, ``HT_*``) or a type index, as the s33 it is."""
+        pos = self.pos
+        heap, self.pos = read_heap_type(self.data, pos, self.features)
+        return heap
+
+    def storage_type(self):
+        """A field's storage type (GC): a value type or packed i8 / i16."""
+        if self.pos < self.size and self.data[self.pos] in (I8, I16):
+            self.pos += 1
+            return self.data[self.pos - 1]
+        return self.value_type()
+
+    def field_type(self) -> FieldType:
+        storage = self.storage_type()
+        pos = self.pos
+        mutability = self.byte()
+        if mutability > 1:
+            raise DecodeError("malformed mutability", pos)
+        return FieldType(storage, mutability == 1)
 
     def limits(self, memory: bool = False) -> tuple[Limits, int]:
         """Limits (§5.3.7) and the address type they are for: ``(limits, I32 or I64)``.
@@ -192,6 +258,8 @@ class Reader:
         if self.pos < self.size and self.data[self.pos] == 0x40:
             proposals.check({0x40: ("function_references", "table with an initializer expression")},
                             0x40, self.pos, self.features, "malformed reference type 0x40")
+            raise DecodeError("malformed reference type 0x40 (a table initializer is only allowed in a table "
+                              "definition)", self.pos)
         elem_type = self.ref_type()
         limits, address_type = self.limits()
         return TableType(elem_type, limits, address_type)

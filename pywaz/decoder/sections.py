@@ -15,6 +15,7 @@ from ..ir import (
     EXTERN_TABLE,
     EXTERN_TAG,
     FUNCREF,
+    HT_FUNC,
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     MODE_PASSIVE,
@@ -26,7 +27,13 @@ from ..ir import (
     FunctionBody,
     Global,
     Import,
+    PLAIN_SUBTYPE,
+    ArrayType,
+    StructType,
+    SubType,
+    TableType,
     func_type,
+    ref_type,
 )
 from ..opcodes import Op
 from .instructions import decode_expr
@@ -42,72 +49,84 @@ _I32_CONST = int(Op.I32_CONST)
 _END = int(Op.END)
 
 
-def read_types(reader: Reader) -> tuple:
+def read_types(reader: Reader) -> tuple[tuple, tuple, tuple]:
+    """The type section (§5.5.4): ``(types, sub_types, rec_groups)`` as the Module fields hold them.
+
+    A 2.0 section (only ``func`` types) gives empty ``sub_types`` and ``rec_groups``.
+    With GC, an entry is a rec group (0x4E, a vector of sub types) or a sub type:
+    ``sub`` (0x50) / ``sub final`` (0x4F) with supertype indexes, or a bare
+    composite type (func 0x60, struct 0x5F, array 0x5E), which is final.
+    """
     types = []
+    subs = []
+    groups = []
+    plain = True
     for _ in range(reader.length()):
         pos = reader.pos
         form = reader.byte()
-        if form != 0x60:
-            if form in proposals.TYPE_FORMS and reader.features.gc is None:
-                # Read past it (a malformed one is still reported as malformed); the module decoder
-                # raises the proposal error at the end.
-                _skip_gc_type(reader, form)
-                if not reader.deferred:
-                    reader.deferred.append(proposals.proposal_off(*proposals.TYPE_FORMS[form], pos, reader.features))
-                continue
-            proposals.check(proposals.TYPE_FORMS, form, pos, reader.features, f"malformed function type 0x{form:02x}")
+        if form == 0x60:
+            params = [reader.value_type() for _ in range(reader.length())]
+            results = [reader.value_type() for _ in range(reader.length())]
+            types.append(func_type(params, results))
+            subs.append(PLAIN_SUBTYPE)
+            groups.append(1)
+            continue
+        if form not in proposals.TYPE_FORMS:
             raise type_code_error("malformed function type", form, pos)
-        params = [reader.value_type() for _ in range(reader.length())]
-        results = [reader.value_type() for _ in range(reader.length())]
-        types.append(func_type(params, results))
-    return tuple(types)
+        if reader.features.gc is None:
+            # Read past it (a malformed one is still reported as malformed); the module decoder
+            # raises the proposal error at the end.
+            features = reader.features
+            if not reader.deferred:
+                reader.deferred.append(proposals.proposal_off(*proposals.TYPE_FORMS[form], pos, features))
+            reader.features = features.replace(gc=True, function_references=True)
+            try:
+                _read_sub_types(reader, form, pos, [], [])
+            finally:
+                reader.features = features
+            continue
+        proposals.check(proposals.TYPE_FORMS, form, pos, reader.features, f"malformed function type 0x{form:02x}")
+        plain = False
+        groups.append(_read_sub_types(reader, form, pos, types, subs))
+    if plain:
+        return tuple(types), (), ()
+    return tuple(types), tuple(subs), tuple(groups)
 
 
-def _skip_gc_type(reader: Reader, form: int) -> None:
-    """Read past a GC type definition (rec group, sub type, struct or array) after its form byte."""
-    if form == 0x4E:  # rec: a vector of sub types
-        for _ in range(reader.length()):
-            _skip_gc_type(reader, reader.byte())
-        return
-    if form == 0x50 or form == 0x4F:  # sub / sub final: supertypes, then a composite type
-        for _ in range(reader.length()):
-            reader.u32()
+def _read_sub_types(reader: Reader, form: int, pos: int, types: list, subs: list) -> int:
+    """A rec group (form 0x4E) or one sub type after its form byte; returns how many types it defines."""
+    if form != 0x4E:
+        _read_sub_type(reader, form, pos, types, subs)
+        return 1
+    count = reader.length()
+    for _ in range(count):
+        _read_sub_type(reader, reader.byte(), reader.pos - 1, types, subs)
+    return count
+
+
+def _read_sub_type(reader: Reader, form: int, pos: int, types: list, subs: list) -> None:
+    """One sub type (GC) after its form byte: appends its composite type and SubType."""
+    if form == 0x50 or form == 0x4F:
+        supertypes = tuple(reader.u32() for _ in range(reader.length()))
+        sub = SubType(form == 0x4F, supertypes) if supertypes or form == 0x50 else PLAIN_SUBTYPE
         pos = reader.pos
         form = reader.byte()
     else:
-        pos = reader.pos - 1
+        sub = PLAIN_SUBTYPE
+    types.append(_read_composite_type(reader, form, pos))
+    subs.append(sub)
+
+
+def _read_composite_type(reader: Reader, form: int, pos: int):
     if form == 0x60:
-        for _ in range(2):  # parameters, results
-            for _ in range(reader.length()):
-                _skip_value_type(reader)
-    elif form == 0x5F:
-        for _ in range(reader.length()):
-            _skip_field_type(reader)
-    elif form == 0x5E:
-        _skip_field_type(reader)
-    else:
-        raise type_code_error("malformed composite type", form, pos)
-
-
-def _skip_field_type(reader: Reader) -> None:
-    if reader.data[reader.pos] in (0x78, 0x77):  # packed i8 / i16
-        reader.pos += 1
-    else:
-        _skip_value_type(reader)
-    pos = reader.pos
-    if reader.byte() > 1:
-        raise DecodeError("malformed mutability", pos)
-
-
-def _skip_value_type(reader: Reader) -> None:
-    pos = reader.pos
-    code = reader.byte()
-    if code in VALUE_TYPES or code in proposals.TYPE_CODES and code not in (0x63, 0x64):
-        return
-    if code == 0x63 or code == 0x64:  # (ref null? heaptype): a heap type is an s33
-        reader.signed(33)
-        return
-    raise type_code_error("malformed value type", code, pos)
+        params = [reader.value_type() for _ in range(reader.length())]
+        results = [reader.value_type() for _ in range(reader.length())]
+        return func_type(params, results)
+    if form == 0x5F:
+        return StructType(tuple(reader.field_type() for _ in range(reader.length())))
+    if form == 0x5E:
+        return ArrayType(reader.field_type())
+    raise type_code_error("malformed composite type", form, pos)
 
 
 def read_imports(reader: Reader) -> tuple:
@@ -153,8 +172,23 @@ def read_functions(reader: Reader) -> tuple:
     return tuple(reader.u32() for _ in range(reader.length()))
 
 
-def read_tables(reader: Reader) -> tuple:
-    return tuple(reader.table_type() for _ in range(reader.length()))
+def read_tables(reader: Reader, memargs: dict) -> tuple:
+    """The table section: table types, each optionally (0x40 0x00, typed function references) with an initializer."""
+    tables = []
+    data = reader.data
+    for _ in range(reader.length()):
+        pos = reader.pos
+        if pos < reader.size and data[pos] == 0x40 and reader.features.function_references:
+            reader.pos += 1
+            zero_pos = reader.pos
+            if reader.byte() != 0x00:
+                raise DecodeError("malformed table type (0x40 must be followed by 0x00)", zero_pos)
+            elem_type = reader.ref_type()
+            limits, address_type = reader.limits()
+            tables.append(TableType(elem_type, limits, address_type, read_const_expr(reader, memargs)))
+        else:
+            tables.append(reader.table_type())
+    return tuple(tables)
 
 
 def read_memories(reader: Reader) -> tuple:
@@ -202,11 +236,19 @@ def read_start(reader: Reader) -> int:
     return reader.u32()
 
 
-def _elem_kind(reader: Reader) -> int:
+def _elem_kind(reader: Reader):
     pos = reader.pos
     if reader.byte() != 0x00:
         raise DecodeError("malformed element kind", pos)
-    return FUNCREF
+    return _func_index_type(reader)
+
+
+_NON_NULL_FUNC = ref_type(False, HT_FUNC)
+
+
+def _func_index_type(reader: Reader):
+    """The type of a segment of function indexes: ``(ref func)`` in 3.0 (its elements are never null), else funcref."""
+    return _NON_NULL_FUNC if reader.features.function_references else FUNCREF
 
 
 def _func_index_exprs(reader: Reader) -> tuple:
@@ -242,7 +284,7 @@ def read_elements(reader: Reader, memargs: dict) -> tuple:
         if flags & 3:  # explicit element kind / reference type
             elem_type = reader.ref_type() if uses_exprs else _elem_kind(reader)
         else:
-            elem_type = FUNCREF
+            elem_type = FUNCREF if uses_exprs else _func_index_type(reader)
         init = _const_exprs(reader, memargs) if uses_exprs else _func_index_exprs(reader)
         segments.append(ElementSegment(mode, elem_type, init, table_index, offset_expr, offset))
     return tuple(segments)

@@ -26,9 +26,21 @@ from ..ir import (
     MODE_DECLARATIVE,
     MODE_PASSIVE,
     V128,
+    EXNREF,
+    HT_ANY,
+    HT_ARRAY,
+    HT_EQ,
+    HT_I31,
+    HT_NOEXTERN,
+    HT_NOFUNC,
+    HT_NONE,
+    HT_STRUCT,
+    NULLEXNREF,
     ConstExpr,
     FuncType,
     Module,
+    ref_parts,
+    valtype_name,
 )
 from ..opcodes import OP_NAMES, is_simd
 
@@ -46,6 +58,8 @@ MULTI_MEMORY = "multi-memory"
 TAIL_CALL = "tail-call"
 EXCEPTIONS = "exception-handling"
 LEGACY_EXCEPTIONS = "legacy-exception-handling"
+FUNCTION_REFERENCES = "function-references"
+GC = "gc"
 
 FEATURES = (
     MUTABLE_GLOBALS,
@@ -62,6 +76,8 @@ FEATURES = (
     TAIL_CALL,
     EXCEPTIONS,
     LEGACY_EXCEPTIONS,
+    FUNCTION_REFERENCES,
+    GC,
 )
 """Every feature :func:`detect_features` reports, in report order."""
 
@@ -102,6 +118,9 @@ _OPCODE_FEATURES = (
     (TAIL_CALL, frozenset((0x12, 0x13))),  # return_call, return_call_indirect
     (EXCEPTIONS, frozenset((0x08, 0x0A, 0x1F))),  # throw, throw_ref, try_table
     (LEGACY_EXCEPTIONS, frozenset((0x06, 0x07, 0x09, 0x18, 0x19))),  # try, catch, rethrow, delegate, catch_all
+    # call_ref, return_call_ref, ref.as_non_null, br_on_null, br_on_non_null
+    (FUNCTION_REFERENCES, frozenset((0x14, 0x15, 0xD4, 0xD5, 0xD6))),
+    (GC, frozenset([0xD3, *range(0xFB00, 0xFB1F)])),  # ref.eq and the 0xFB-prefixed instructions
 )
 
 
@@ -126,20 +145,42 @@ def detect_features(module: Module) -> list[FeatureUse]:
     return [found[name] for name in FEATURES if name in found]
 
 
-def _value_type_feature(valtype: int) -> str | None:
+_GC_HEAPS = frozenset((HT_ANY, HT_EQ, HT_I31, HT_STRUCT, HT_ARRAY, HT_NONE, HT_NOEXTERN, HT_NOFUNC))
+
+
+def _value_type_feature(valtype, types=()) -> str | None:
     if valtype == V128:
         return SIMD
     if valtype == EXTERNREF:
         return REFERENCE_TYPES
-    return None
+    parts = ref_parts(valtype)
+    if parts is None or valtype == FUNCREF or valtype == EXNREF or valtype == NULLEXNREF:
+        return None
+    nullable, heap = parts
+    if heap in _GC_HEAPS:
+        return GC
+    if type(heap) is int and 0 <= heap < len(types) and types[heap].kind != "func":
+        return GC
+    return FUNCTION_REFERENCES
 
 
 def _scan_types(module: Module, note) -> None:
-    for index, func_type in enumerate(module.types):
-        if len(func_type.results) > 1:
-            note(MULTI_VALUE, f"type {index} has {len(func_type.results)} results")
-        for valtype in func_type.params + func_type.results:
-            feature = _value_type_feature(valtype)
+    types = module.types
+    if module.rec_groups and any(size > 1 for size in module.rec_groups):
+        note(GC, "the type section has a rec group")
+    if any(sub.supertypes or not sub.final for sub in module.sub_types):
+        note(GC, "the type section declares sub types")
+    for index, composite in enumerate(types):
+        if composite.kind != "func":
+            note(GC, f"type {index} is a {composite.kind} type")
+            fields = composite.fields if composite.kind == "struct" else (composite.field,)
+            valtypes = tuple(f.storage for f in fields)
+        else:
+            if len(composite.results) > 1:
+                note(MULTI_VALUE, f"type {index} has {len(composite.results)} results")
+            valtypes = composite.params + composite.results
+        for valtype in valtypes:
+            feature = _value_type_feature(valtype, types)
             if feature:
                 note(feature, f"type {index} uses {_valtype(valtype)}")
 
@@ -170,6 +211,10 @@ def _scan_tables_and_segments(module: Module, note) -> None:
     for index, table in enumerate(tables):
         if table.elem_type == EXTERNREF:
             note(REFERENCE_TYPES, f"table {index} holds externref")
+        elif _value_type_feature(table.elem_type, module.types):
+            note(_value_type_feature(table.elem_type, module.types), f"table {index} holds {_valtype(table.elem_type)}")
+        if getattr(table, "init", None) is not None:
+            note(FUNCTION_REFERENCES, f"table {index} has an initializer expression")
     for index, segment in enumerate(module.elements):
         if segment.mode == MODE_PASSIVE:
             note(BULK_MEMORY, f"element segment {index} is passive", segment.offset)
@@ -232,7 +277,7 @@ def _scan_code(module: Module, note) -> None:
     for local_index, body in enumerate(module.codes):
         func_index = first_defined + local_index
         for valtype in set(body.locals):
-            feature = _value_type_feature(valtype)
+            feature = _value_type_feature(valtype, types)
             if feature:
                 note(feature, f"function {func_index} has a {_valtype(valtype)} local", body.offset)
         ops = body.ops
@@ -262,5 +307,5 @@ def _scan_immediates(body, func_index: int, types, note) -> None:
             note(REFERENCE_TYPES, f"{OP_NAMES[op]} on a non-zero table in function {func_index}", offsets[pc])
 
 
-def _valtype(valtype: int) -> str:
-    return {V128: "v128", EXTERNREF: "externref", FUNCREF: "funcref"}.get(valtype, hex(valtype))
+def _valtype(valtype) -> str:
+    return valtype_name(valtype)

@@ -31,7 +31,7 @@ from ..ir import (
     ValidatedModule,
 )
 from .features import detect_features
-from .wat import const_expr_text, functype_text, limits_text, signature_text, valtype_name
+from .wat import const_expr_text, functype_text, limits_text, signature_text, subtype_text, valtype_name
 
 SECTION_NAMES = {
     0: "custom",
@@ -161,15 +161,7 @@ def summary_of(
         "validation_error": validation_error,
         "module_name": module.names.module_name,
         "sections": _sections(module),
-        "types": [
-            {
-                "index": index,
-                "params": [valtype_name(t) for t in func_type.params],
-                "results": [valtype_name(t) for t in func_type.results],
-                "text": signature_text(func_type),
-            }
-            for index, func_type in enumerate(module.types)
-        ],
+        "types": _types(module),
         "imports": [],
         "exports": [
             {"name": e.name, "kind": EXTERN_KIND_NAMES[e.kind], "index": e.index, "type": extern_type(e.kind, e.index)}
@@ -245,6 +237,42 @@ def summary_of(
     return summary
 
 
+def _types(module: Module) -> list[dict]:
+    """The type section: a function type's signature; with GC also the kind, sub clause, rec group and fields."""
+    if not module.sub_types and not module.rec_groups:
+        return [
+            {
+                "index": index,
+                "params": [valtype_name(t) for t in func_type.params],
+                "results": [valtype_name(t) for t in func_type.results],
+                "text": signature_text(func_type),
+            }
+            for index, func_type in enumerate(module.types)
+        ]
+    group_of = []
+    for group, size in enumerate(module.rec_groups or (1,) * len(module.types)):
+        group_of += [group] * size
+    entries = []
+    for index, composite in enumerate(module.types):
+        sub = module.sub_types[index] if index < len(module.sub_types) else None
+        group = group_of[index] if index < len(group_of) else index
+        entry = {
+            "index": index,
+            "params": [valtype_name(t) for t in composite.params] if composite.kind == "func" else [],
+            "results": [valtype_name(t) for t in composite.results] if composite.kind == "func" else [],
+            "text": f"rec {group}: {subtype_text(composite, sub)}",
+            "kind": composite.kind,
+            "final": True if sub is None else sub.final,
+            "supertypes": [] if sub is None else list(sub.supertypes),
+            "rec_group": group,
+        }
+        if composite.kind != "func":
+            fields = composite.fields if composite.kind == "struct" else (composite.field,)
+            entry["fields"] = [{"type": valtype_name(f.storage), "mutable": f.mutable} for f in fields]
+        entries.append(entry)
+    return entries
+
+
 def _sections(module: Module) -> list[dict]:
     customs = iter(module.customs)
     sections = []
@@ -258,7 +286,7 @@ def _sections(module: Module) -> list[dict]:
 
 
 def _type_ref(module: Module, type_index: int) -> str:
-    if 0 <= type_index < len(module.types):
+    if 0 <= type_index < len(module.types) and module.types[type_index].kind == "func":
         return signature_text(module.types[type_index])
     return f"(type {type_index})"
 
@@ -342,4 +370,6 @@ def _functions(module: Module, names: dict, type_indices: list, imported: int, w
 
 def functype_of(module: Module, type_index: int) -> str:
     """``(param ..) (result ..)`` of type ``type_index``, for listings headers."""
-    return functype_text(module.types[type_index]) if 0 <= type_index < len(module.types) else ""
+    if 0 <= type_index < len(module.types) and module.types[type_index].kind == "func":
+        return functype_text(module.types[type_index])
+    return ""

@@ -14,10 +14,15 @@ import struct
 
 from ..ir import (
     VALTYPE_NAMES,
+    ArrayType,
     ConstExpr,
     FuncType,
     Limits,
+    StructType,
+    heap_type_name,
+    ref_parts,
 )
+from ..ir import valtype_name as _ir_valtype_name
 from ..opcodes import IMMEDIATES, OP_NAMES
 
 _F32 = struct.Struct("<f")
@@ -29,9 +34,37 @@ _F32_CANONICAL_NAN = 1 << 22
 _F64_CANONICAL_NAN = 1 << 51
 
 
-def valtype_name(code: int) -> str:
-    """``i32``, ``funcref``...; an unknown code prints as ``0x..`` rather than failing."""
+def valtype_name(code) -> str:
+    """``i32``, ``funcref``, ``(ref null 3)``...; an unknown code prints as ``0x..`` rather than failing."""
+    if type(code) is not int:
+        return _ir_valtype_name(code)
     return VALTYPE_NAMES.get(code, f"0x{code:02x}")
+
+
+def field_text(field) -> str:
+    """A struct field or array element type: ``i8``, ``(mut (ref null 2))``."""
+    name = valtype_name(field.storage)
+    return f"(mut {name})" if field.mutable else name
+
+
+def composite_text(composite) -> str:
+    """A type definition's body as wat: ``(func (param i32))``, ``(struct (field i32) (field (mut i64)))``."""
+    if type(composite) is StructType:
+        return "(struct" + "".join(f" (field {field_text(f)})" for f in composite.fields) + ")"
+    if type(composite) is ArrayType:
+        return f"(array {field_text(composite.field)})"
+    inner = functype_text(composite)
+    return f"(func {inner})" if inner else "(func)"
+
+
+def subtype_text(composite, sub) -> str:
+    """A type definition with its ``sub`` clause when it has one: ``(sub final 0 (struct ...))``."""
+    body = composite_text(composite)
+    if sub is None or (sub.final and not sub.supertypes):
+        return body
+    final = "final " if sub.final else ""
+    supers = "".join(f"{index} " for index in sub.supertypes)
+    return f"(sub {final}{supers}{body})"
 
 
 def valtypes_text(codes) -> str:
@@ -117,12 +150,16 @@ def v128_text(value: int) -> str:
     return f"i32x4 {lanes}"
 
 
+_WAT_NAMES = {"select_t": "select", "ref.test_null": "ref.test", "ref.cast_null": "ref.cast"}
+
+
 def display_name(op: int) -> str:
-    """The mnemonic as wat spells it (the typed ``select`` is ``select`` with a result)."""
+    """The mnemonic as wat spells it (the typed ``select`` is ``select`` with a result; the nullable
+    ``ref.test`` / ``ref.cast`` are those names with a nullable type)."""
     name = OP_NAMES.get(op)
     if name is None:
         return f"<unknown opcode 0x{op:x}>"
-    return "select" if name == "select_t" else name
+    return _WAT_NAMES.get(name, name)
 
 
 PLAIN_NAMES = {op: display_name(op) for op, kind in IMMEDIATES.items() if kind == "-"}
@@ -193,7 +230,7 @@ def _name_note(lookup, index) -> str:
 def _blocktype(op, imm, types, func_name, local_name):
     if isinstance(imm, FuncType):
         return functype_text(imm)
-    if isinstance(imm, int) and 0 <= imm < len(types):
+    if isinstance(imm, int) and 0 <= imm < len(types) and types[imm].kind == "func":
         detail = functype_text(types[imm])
         return f"(type {imm}) {detail}".rstrip()
     return f"(type {imm})"
@@ -202,7 +239,8 @@ def _blocktype(op, imm, types, func_name, local_name):
 def _call_indirect(op, imm, types, func_name, local_name):
     type_index, table_index = imm
     table = f"{table_index} " if table_index else ""
-    detail = functype_text(types[type_index]) if 0 <= type_index < len(types) else ""
+    detail = functype_text(types[type_index]) if 0 <= type_index < len(types) and types[type_index].kind == "func" \
+        else ""
     return f"{table}(type {type_index}) {detail}".rstrip()
 
 
@@ -269,7 +307,22 @@ def _f64(op, imm, types, func_name, local_name):
 
 
 def _reftype(op, imm, types, func_name, local_name):
-    return {0x70: "func", 0x6F: "extern"}.get(imm, f"0x{imm:02x}")
+    """ref.null's heap type: ``func``, ``extern``, ``any``, ``3``."""
+    parts = ref_parts(imm)
+    return heap_type_name(parts[1]) if parts is not None else f"0x{imm:02x}"
+
+
+def _pair(op, imm, types, func_name, local_name):
+    return f"{imm[0]} {imm[1]}"
+
+
+def _ref_test(op, imm, types, func_name, local_name):
+    return valtype_name(imm)
+
+
+def _br_on_cast(op, imm, types, func_name, local_name):
+    label, source, target = imm
+    return f"{label} {valtype_name(source)} {valtype_name(target)}"
 
 
 def _v128(op, imm, types, func_name, local_name):
@@ -320,4 +373,12 @@ _IMMEDIATE_RENDERERS = {
     "v128": _v128,
     "shuffle": _shuffle,
     "lane": _plain,
+    "type": _plain,
+    "field": _pair,
+    "type_nat": _pair,
+    "type_data": _pair,
+    "type_elem": _pair,
+    "type_type": _pair,
+    "ref_test": _ref_test,
+    "br_on_cast": _br_on_cast,
 }

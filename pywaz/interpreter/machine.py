@@ -345,7 +345,8 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                             f = elements[i]
                             if f is None:
                                 raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
-                            if f.type is not ftype:
+                            d = f.def_type  # ftype is the canonical DefType: identity, else its supertype chain
+                            if d is not ftype and (len(d.chain) <= ftype.depth or d.chain[ftype.depth] is not ftype):
                                 raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
                             if f.instance is instance and not f.host:
                                 callee = codes[f.index - nimports] or get_code(f.index - nimports)
@@ -411,7 +412,9 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                                 f = elements[i]
                                 if f is None:
                                     raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
-                                if f.type is not ftype:
+                                d = f.def_type
+                                if d is not ftype and (len(d.chain) <= ftype.depth
+                                                       or d.chain[ftype.depth] is not ftype):
                                     raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
                                 if f.instance is instance and not f.host:
                                     callee = codes[f.index - nimports] or get_code(f.index - nimports)

@@ -22,6 +22,7 @@ import struct
 from array import array
 
 from .. import numeric
+from ..deftypes import def_types_of
 from ..ir import EXNREF, EXTERNREF, F32, F64, FUNCREF
 from ..simd import SIMD_ARITY, SIMD_OPS
 from . import exceptions, memory, tailcalls, vector
@@ -198,7 +199,7 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
     blocks = info.blocks
     nimports = validated.num_imported_funcs
     func_types = validated.func_types
-    types = module.types
+    types = def_types_of(validated)  # call_indirect checks canonical types
     nparams = len(info.type.params)
     nresults = len(info.type.results)
     direct = _DIRECT

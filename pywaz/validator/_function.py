@@ -22,8 +22,24 @@ from __future__ import annotations
 # measurably faster than calling max() on every push.
 # ruff: noqa: PLR1730
 from ..errors import ValidationError
-from ..ir import EXNREF, EXTERNREF, FUNCREF, I32, I64, VALTYPE_NAMES, BlockInfo, FunctionBody, FunctionInfo, FuncType
+from ..deftypes import canonicalize, is_subtype
+from ..ir import (
+    EXNREF,
+    EXTERNREF,
+    FUNCREF,
+    HT_EXN,
+    I32,
+    I64,
+    BlockInfo,
+    FunctionBody,
+    FunctionInfo,
+    FuncType,
+    is_ref,
+    ref_type,
+    valtype_name,
+)
 from ..opcodes import OP_NAMES, OPS_BY_NAME
+from ._references import _Invalid, typed_reference
 from ._tables import (
     K_BR,
     K_BR_IF,
@@ -71,6 +87,7 @@ from ._tables import (
     K_TABLE_SET,
     K_TABLE_SIZE,
     K_UNREACHABLE,
+    K_GC,
     KIND_BY_OP,
     LANES,
     NATURAL_ALIGN_BY_OP,
@@ -95,10 +112,10 @@ _OP_CATCH = OPS_BY_NAME["catch"]
 _OP_CATCH_ALL = OPS_BY_NAME["catch_all"]
 _FUNC_FRAME = -1  # frame opcode of the function's own outermost block
 
-# Control frame layout (a list, mutated in place).
-_F_OP, _F_PARAMS, _F_RESULTS, _F_HEIGHT, _F_UNREACHABLE, _F_START, _F_ELSE, _F_TYPE, _F_LABEL = range(9)
+from ._tables import _F_OP, _F_PARAMS, _F_RESULTS, _F_HEIGHT, _F_UNREACHABLE, _F_START, _F_ELSE, _F_TYPE, _F_LABEL
 
 _I32_ONLY = [I32]
+_NON_NULL_EXN = ref_type(False, HT_EXN)
 _REF_TYPES = frozenset((FUNCREF, EXTERNREF, EXNREF, UNKNOWN))
 
 
@@ -109,6 +126,8 @@ class Context:
         "_block_sigs",
         "_indirect_sigs",
         "data_count",
+        "def_types",
+        "func_type_indexes",
         "elem_types",
         "func_sigs",
         "func_types",
@@ -122,8 +141,12 @@ class Context:
     )
 
     def __init__(self, types, func_types, table_types, memory_types, global_types, elem_types, data_count, refs,
-                 tag_types=()):
+                 tag_types=(), def_types=None, func_type_indexes=None):
+        """``def_types``: the canonical type of each type index (computed from ``types`` if None);
+        ``func_type_indexes``: each function's type index (None: ``ref.func`` then pushes funcref)."""
         self.tag_types = tag_types
+        self.def_types = canonicalize(types) if def_types is None else def_types
+        self.func_type_indexes = func_type_indexes
         self.types = types
         self.func_types = func_types
         self.func_sigs = [make_signature(t.params, t.results) for t in func_types]
@@ -143,9 +166,25 @@ class Context:
         key = type_index if address_type == I32 else ~type_index
         sig = self._indirect_sigs.get(key)
         if sig is None:
-            t = self.types[type_index]
+            t = self.func_type_at(type_index)
             sig = self._indirect_sigs[key] = make_signature(t.params + (address_type,), t.results)
         return sig
+
+    def func_type_at(self, type_index: int) -> FuncType:
+        """The function type at ``type_index``. Raises: _Invalid if there is none or it is a struct/array type."""
+        if type_index >= len(self.types):
+            raise _Invalid(f"unknown type {type_index}")
+        composite = self.types[type_index]
+        if composite.kind != "func":
+            raise _Invalid(f"type mismatch: type {type_index} is a {composite.kind} type, not a function type")
+        return composite
+
+    def check_type(self, valtype) -> None:
+        """A value type names existing types only. Raises: _Invalid "unknown type"."""
+        if type(valtype) is not int:
+            heap = valtype.heap
+            if type(heap) is int and heap >= len(self.types):
+                raise _Invalid(f"unknown type {heap}")
 
     def block_sig(self, block_type: FuncType) -> tuple:
         """(params list, results list) of a block type, shared between blocks.
@@ -155,6 +194,8 @@ class Context:
         """
         sig = self._block_sigs.get(id(block_type))
         if sig is None:
+            for valtype in block_type.results:
+                self.check_type(valtype)
             sig = self._block_sigs[id(block_type)] = (list(block_type.params), list(block_type.results))
         return sig
 
@@ -188,16 +229,8 @@ def _block_info_setters():
 _FAST_BLOCK_INFO, _BLOCK_INFO_SETTERS = _block_info_setters()
 
 
-class _Invalid(Exception):
-    """Raised inside the loop; converted to ValidationError with the offset of the current pc."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 def _type_names(types) -> str:
-    return "[" + " ".join(VALTYPE_NAMES.get(t, "_") if t != UNKNOWN else "_" for t in types) + "]"
+    return "[" + " ".join(valtype_name(t) if t != UNKNOWN else "_" for t in types) + "]"
 
 
 def _mismatch(expected, actual) -> _Invalid:
@@ -207,11 +240,13 @@ def _mismatch(expected, actual) -> _Invalid:
     return _Invalid(f"type mismatch: instruction requires {_type_names(expected)} but stack has [{more}{text[1:]}")
 
 
-def _pop_expected(stack: list, height: int, unreachable: bool, expected: list) -> list:
+def _pop_expected(stack: list, height: int, unreachable: bool, context, expected: list) -> list:
     """Pop ``expected`` (top last) off ``stack``; return the popped types.
 
     Below ``height`` the stack is polymorphic when ``unreachable`` (each missing
-    value is UNKNOWN) and an error otherwise. UNKNOWN matches any type.
+    value is UNKNOWN) and an error otherwise. UNKNOWN matches any type; a
+    reference type matches its supertypes (3.0 subtyping, through the module's
+    canonical types in ``context``).
     """
     count = len(expected)
     popped = [UNKNOWN] * count
@@ -222,7 +257,7 @@ def _pop_expected(stack: list, height: int, unreachable: bool, expected: list) -
                 continue
             raise _mismatch(expected, stack[height:] + popped[i + 1 :])
         got = stack.pop()
-        if got != want and got != UNKNOWN and want != UNKNOWN:
+        if got != want and got != UNKNOWN and want != UNKNOWN and not is_subtype(got, want, context.def_types):
             raise _mismatch(expected, stack[height:] + [got] + popped[i + 1 :])
         popped[i] = got
     return popped
@@ -236,9 +271,9 @@ def _pop_any(stack: list, height: int, unreachable: bool, expected_text: str):
     raise _Invalid(f"type mismatch: instruction requires {expected_text} but stack has []")
 
 
-def _select_untyped(stack: list, height: int, unreachable: bool) -> None:
+def _select_untyped(stack: list, height: int, unreachable: bool, context) -> None:
     """``select`` without a type: both operands numeric or both vector (spec §3.3.4)."""
-    _pop_expected(stack, height, unreachable, _I32_ONLY)
+    _pop_expected(stack, height, unreachable, context, _I32_ONLY)
     first = _pop_any(stack, height, unreachable, "[t t i32]")
     second = _pop_any(stack, height, unreachable, "[t t i32]")
     if first not in NUM_OR_VEC or second not in NUM_OR_VEC:
@@ -267,10 +302,11 @@ def _catch_clauses(clauses, ctrls: list, context) -> None:
             pushed = list(context.tag_types[tag].params)
         else:
             pushed = []
-        if clause_kind & 1:  # catch_ref / catch_all_ref: and the exception
-            pushed.append(EXNREF)
+        if clause_kind & 1:  # catch_ref / catch_all_ref: and the exception, never null (ref exn)
+            pushed.append(_NON_NULL_EXN)
         wanted = ctrls[-1 - label][_F_LABEL]
-        if pushed != list(wanted):
+        if len(pushed) != len(wanted) or not all(
+                is_subtype(a, b, context.def_types) for a, b in zip(pushed, wanted)):
             raise _Invalid(
                 f"type mismatch: catch clause pushes {_type_names(pushed)} "
                 f"but label {label} takes {_type_names(wanted)}"
@@ -290,16 +326,53 @@ def _tail_call(stack: list, height: int, unreachable: bool, kind: int, imm, resu
             raise _Invalid(f"unknown table {table_index}")
         if type_index >= len(context.types):
             raise _Invalid(f"unknown type {type_index}")
-        if context.table_types[table_index].elem_type != FUNCREF:
+        if not is_subtype(context.table_types[table_index].elem_type, FUNCREF, context.def_types):
             raise _Invalid(f"type mismatch: return_call_indirect needs a funcref table, table {table_index} is not")
-        callee = context.types[type_index]
+        callee = context.func_type_at(type_index)
         params = list(callee.params) + [context.table_types[table_index].address_type]
-    if list(callee.results) != results:
+    if len(callee.results) != len(results) or not all(
+            is_subtype(a, b, context.def_types) for a, b in zip(callee.results, results)):
         raise _Invalid(
             f"type mismatch: tail call returns {_type_names(callee.results)} "
             f"but the function returns {_type_names(results)}"
         )
-    _pop_expected(stack, height, unreachable, params)
+    _pop_expected(stack, height, unreachable, context, params)
+
+
+def _non_defaultable_locals(func_type: FuncType, body: FunctionBody, context) -> set[int]:
+    """The indexes of the declared locals without a default value (non-nullable references)."""
+    first = len(func_type.params)
+    found = set()
+    for i, valtype in enumerate(body.locals):
+        if type(valtype) is not int:
+            try:
+                context.check_type(valtype)
+            except _Invalid as error:
+                raise ValidationError(error.message, body.offset) from None
+            if not valtype.nullable:
+                found.add(first + i)
+    return found
+
+
+def _local_get(index: int, local_count: int, unset: set) -> None:
+    if index >= local_count:
+        raise _Invalid(f"unknown local {index}")
+    if index in unset:
+        raise _Invalid(f"uninitialized local {index}")
+
+
+def _local_set(index: int, local_count: int, unset: set, set_log: list, depth: int) -> None:
+    if index >= local_count:
+        raise _Invalid(f"unknown local {index}")
+    if index in unset:
+        unset.discard(index)
+        set_log.append((index, depth))
+
+
+def _unset_locals(set_log: list, unset: set, depth: int) -> None:
+    """At the end of (or ``else`` in) the block at control depth ``depth``: locals first set inside it are unset."""
+    while set_log and set_log[-1][1] >= depth:
+        unset.add(set_log.pop()[0])
 
 
 def _offset_of(body: FunctionBody, pc: int) -> int:
@@ -319,6 +392,17 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
     imms = body.imms
     local_types = tuple(func_type.params) + tuple(body.locals)
     local_count = len(local_types)
+    # Locals from checked_from on take the slow path: those past the end, and (3.0) non-nullable ones,
+    # which local.get may only read once set. set_log records (local, control depth) of each first set.
+    checked_from = local_count
+    unset: set[int] = set()
+    set_log: list[tuple[int, int]] = []
+    for valtype in body.locals:
+        if type(valtype) is not int:
+            unset = _non_defaultable_locals(func_type, body, context)
+            if unset:
+                checked_from = min(unset)
+            break
     results = list(func_type.results)
     func_sigs = context.func_sigs
     func_count = len(func_sigs)
@@ -344,8 +428,8 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
         for pc, op in enumerate(ops):
             if op == OP_LOCAL_GET:
                 index = imms[pc]
-                if index >= local_count:
-                    raise _Invalid(f"unknown local {index}")
+                if index >= checked_from:
+                    _local_get(index, local_count, unset)
                 push(local_types[index])
                 if len(stack) > max_height:
                     max_height = len(stack)
@@ -355,14 +439,14 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                 kind = kind_by_op[op]
                 if kind <= K_LOCAL_TEE:
                     index = imms[pc]
-                    if index >= local_count:
-                        raise _Invalid(f"unknown local {index}")
+                    if index >= checked_from:
+                        _local_set(index, local_count, unset, set_log, len(ctrls))
                     want = local_types[index]
                     if len(stack) > height and stack[-1] == want:
                         if kind == K_LOCAL_SET:
                             stack.pop()
                     else:
-                        _pop_expected(stack, height, unreachable, [want])
+                        _pop_expected(stack, height, unreachable, context, [want])
                         if kind == K_LOCAL_TEE:
                             push(want)
                             if len(stack) > max_height:
@@ -384,9 +468,11 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     frame = ctrls[-1]
                     if kind == K_ELSE and frame[_F_OP] != _OP_IF:
                         raise _Invalid("else without a matching if")
+                    if set_log:  # non-nullable locals set in this block are unset again after it
+                        _unset_locals(set_log, unset, len(ctrls))
                     frame_results = frame[_F_RESULTS]
                     if len(stack) - height != len(frame_results) or (frame_results and stack[height:] != frame_results):
-                        _pop_expected(stack, height, unreachable, frame_results)
+                        _pop_expected(stack, height, unreachable, context, frame_results)
                         if len(stack) != height:
                             raise _Invalid(
                                 "type mismatch: block leaves extra values "
@@ -431,14 +517,14 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     if len(stack) > height and stack[-1] == I32:
                         stack.pop()
                     else:
-                        _pop_expected(stack, height, unreachable, _I32_ONLY)
+                        _pop_expected(stack, height, unreachable, context, _I32_ONLY)
                     depth = imms[pc]
                     if depth >= len(ctrls):
                         raise _Invalid(f"unknown label {depth}")
                     label = ctrls[-1 - depth][_F_LABEL]
                     count = len(label)
                     if count and (len(stack) - count < height or stack[-count:] != label):
-                        _pop_expected(stack, height, unreachable, label)
+                        _pop_expected(stack, height, unreachable, context, label)
                         stack += label
                         if len(stack) > max_height:
                             max_height = len(stack)
@@ -446,9 +532,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                 elif kind <= K_IF:
                     block_type = imms[pc]
                     if type(block_type) is int:
-                        if block_type >= len(context.types):
-                            raise _Invalid(f"unknown type {block_type}")
-                        block_type = context.types[block_type]
+                        block_type = context.func_type_at(block_type)
                     block_sig = block_sigs_get(id(block_type))
                     if block_sig is None:
                         block_sig = context.block_sig(block_type)
@@ -457,10 +541,10 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         if len(stack) > height and stack[-1] == I32:
                             stack.pop()
                         else:
-                            _pop_expected(stack, height, unreachable, _I32_ONLY)
+                            _pop_expected(stack, height, unreachable, context, _I32_ONLY)
                     count = len(params)
                     if count and (len(stack) - count < height or stack[-count:] != params):
-                        _pop_expected(stack, height, unreachable, params)
+                        _pop_expected(stack, height, unreachable, context, params)
                         stack += params
                         if len(stack) > max_height:
                             max_height = len(stack)
@@ -491,7 +575,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         label = results
                     count = len(label)
                     if count and (len(stack) - count < height or stack[-count:] != label):
-                        _pop_expected(stack, height, unreachable, label)
+                        _pop_expected(stack, height, unreachable, context, label)
                     del stack[height:]
                     unreachable = True
                     continue
@@ -519,7 +603,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     if len(stack) > height and stack[-1] == want:
                         stack.pop()
                     else:
-                        _pop_expected(stack, height, unreachable, [want])
+                        _pop_expected(stack, height, unreachable, context, [want])
                     continue
                 elif kind == K_SELECT:
                     if len(stack) - 3 >= height and stack[-1] == I32:
@@ -527,7 +611,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         if operand == stack[-3] and operand in NUM_OR_VEC and operand != UNKNOWN:
                             del stack[-2:]
                             continue
-                    _select_untyped(stack, height, unreachable)
+                    _select_untyped(stack, height, unreachable, context)
                     continue
                 elif kind == K_DROP:
                     if len(stack) > height:
@@ -536,7 +620,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         raise _Invalid("type mismatch: drop requires a value but the stack is empty")
                     continue
                 elif kind == K_BR_TABLE:
-                    _pop_expected(stack, height, unreachable, _I32_ONLY)
+                    _pop_expected(stack, height, unreachable, context, _I32_ONLY)
                     depths = imms[pc]
                     depth_count = len(ctrls)
                     default = depths[-1]
@@ -554,11 +638,11 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                                 f"but the default label {default} has {arity}"
                             )
                         if arity and (len(stack) - arity < height or stack[-arity:] != label):
-                            stack += _pop_expected(stack, height, unreachable, label)
+                            stack += _pop_expected(stack, height, unreachable, context, label)
                             if len(stack) > max_height:
                                 max_height = len(stack)
                     if arity and (len(stack) - arity < height or stack[-arity:] != default_label):
-                        _pop_expected(stack, height, unreachable, default_label)
+                        _pop_expected(stack, height, unreachable, context, default_label)
                     del stack[height:]
                     unreachable = True
                     continue
@@ -573,7 +657,8 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     if type_index >= len(context.types):
                         raise _Invalid(f"unknown type {type_index}")
                     table_type = context.table_types[table_index]
-                    if table_type.elem_type != FUNCREF:
+                    if table_type.elem_type != FUNCREF and not is_subtype(table_type.elem_type, FUNCREF,
+                                                                           context.def_types):
                         raise _Invalid(
                             f"type mismatch: call_indirect needs a funcref table, table {table_index} is not"
                         )
@@ -606,19 +691,21 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     if len(types) != 1:
                         raise _Invalid(f"invalid result arity: select takes one type, got {len(types)}")
                     want = types[0]
+                    context.check_type(want)
                     sig = make_signature((want, want, I32), (want,))
                 elif kind == K_MEMIDX:
                     if imms[pc] >= memory_count:
                         raise _Invalid(f"unknown memory {imms[pc]}")
                     sig = SIG64[op] if memory64[imms[pc]] else SIG[op]
                 elif kind == K_REF_NULL:
+                    context.check_type(imms[pc])
                     push(imms[pc])
                     if len(stack) > max_height:
                         max_height = len(stack)
                     continue
                 elif kind == K_REF_IS_NULL:
                     if len(stack) > height:
-                        if stack[-1] not in _REF_TYPES:
+                        if stack[-1] not in _REF_TYPES and not is_ref(stack[-1]):
                             raise _mismatch([FUNCREF], stack[height:])
                         stack[-1] = I32
                     elif unreachable:
@@ -634,7 +721,9 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         raise _Invalid(f"unknown function {index}")
                     if index not in context.refs:
                         raise _Invalid(f"undeclared function reference {index}")
-                    push(FUNCREF)
+                    # 3.0: the function's own (non-null) type, a subtype of funcref.
+                    indexes = context.func_type_indexes
+                    push(FUNCREF if indexes is None else ref_type(False, indexes[index]))
                     if len(stack) > max_height:
                         max_height = len(stack)
                     continue
@@ -669,7 +758,8 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         raise _Invalid(f"unknown table {table_index}")
                     if elem_index >= len(context.elem_types):
                         raise _Invalid(f"unknown elem segment {elem_index}")
-                    if context.elem_types[elem_index] != table_types[table_index].elem_type:
+                    if not is_subtype(context.elem_types[elem_index], table_types[table_index].elem_type,
+                                      context.def_types):
                         raise _Invalid(
                             f"type mismatch: elem segment {elem_index} does not match the type of table {table_index}"
                         )
@@ -683,7 +773,8 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         if index >= len(table_types):
                             raise _Invalid(f"unknown table {index}")
                     destination, source = imms[pc]
-                    if table_types[destination].elem_type != table_types[source].elem_type:
+                    if not is_subtype(table_types[source].elem_type, table_types[destination].elem_type,
+                                      context.def_types):
                         raise _Invalid(f"type mismatch: table.copy from table {source} to table {destination}")
                     sig = _copy_signature(table_types[destination].address_type == I64,
                                           table_types[source].address_type == I64)
@@ -708,9 +799,9 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                         index = imms[pc]
                         if index >= len(context.tag_types):
                             raise _Invalid(f"unknown tag {index}")
-                        _pop_expected(stack, height, unreachable, list(context.tag_types[index].params))
+                        _pop_expected(stack, height, unreachable, context, list(context.tag_types[index].params))
                     else:
-                        _pop_expected(stack, height, unreachable, [EXNREF])
+                        _pop_expected(stack, height, unreachable, context, [EXNREF])
                     del stack[height:]
                     unreachable = True
                     continue
@@ -719,7 +810,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     if frame[_F_OP] != _OP_TRY and frame[_F_OP] != _OP_CATCH:
                         raise _Invalid("catch without a matching try")
                     frame_results = frame[_F_RESULTS]
-                    _pop_expected(stack, height, unreachable, frame_results)
+                    _pop_expected(stack, height, unreachable, context, frame_results)
                     if len(stack) != height:
                         raise _Invalid("type mismatch: block leaves extra values " + _type_names(stack[height:])
                                        + " on the stack, expected " + _type_names(frame_results))
@@ -731,17 +822,21 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                             max_height = len(stack)
                     frame[_F_OP] = op
                     unreachable = False
+                    if set_log:
+                        _unset_locals(set_log, unset, len(ctrls))
                     continue
                 elif kind == K_DELEGATE:  # legacy: ends a try without handlers
                     frame = ctrls[-1]
                     if frame[_F_OP] != _OP_TRY:
                         raise _Invalid("delegate without a matching try")
                     frame_results = frame[_F_RESULTS]
-                    _pop_expected(stack, height, unreachable, frame_results)
+                    _pop_expected(stack, height, unreachable, context, frame_results)
                     if len(stack) != height:
                         raise _Invalid("type mismatch: block leaves extra values " + _type_names(stack[height:])
                                        + " on the stack, expected " + _type_names(frame_results))
                     stack += frame_results
+                    if set_log:
+                        _unset_locals(set_log, unset, len(ctrls))
                     ctrls.pop()
                     if imms[pc] >= len(ctrls):
                         raise _Invalid(f"unknown label {imms[pc]}")
@@ -765,14 +860,12 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     else:
                         block_type, clauses = imms[pc]
                     if type(block_type) is int:
-                        if block_type >= len(context.types):
-                            raise _Invalid(f"unknown type {block_type}")
-                        block_type = context.types[block_type]
+                        block_type = context.func_type_at(block_type)
                     _catch_clauses(clauses, ctrls, context)
                     params, block_results = context.block_sig(block_type)
                     count = len(params)
                     if count:
-                        _pop_expected(stack, height, unreachable, params)
+                        _pop_expected(stack, height, unreachable, context, params)
                         stack += params
                         if len(stack) > max_height:
                             max_height = len(stack)
@@ -785,6 +878,13 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     _tail_call(stack, height, unreachable, kind, imms[pc], results, context)
                     del stack[height:]
                     unreachable = True
+                    continue
+                elif kind <= K_GC:  # typed function references and GC
+                    if typed_reference(op, kind, imms[pc], stack, height, unreachable, ctrls, context, results):
+                        del stack[height:]
+                        unreachable = True
+                    elif len(stack) > max_height:
+                        max_height = len(stack)
                     continue
                 else:
                     raise _Invalid(f"unknown opcode 0x{op:x}")
@@ -811,7 +911,7 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                 stack[-count:] = pushed
             else:
                 if count:
-                    _pop_expected(stack, height, unreachable, params)
+                    _pop_expected(stack, height, unreachable, context, params)
                 stack += pushed
             if len(stack) > max_height:
                 max_height = len(stack)

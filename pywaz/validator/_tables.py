@@ -15,6 +15,9 @@ import re
 from ..ir import F32, F64, I32, I64, V128
 from ..opcodes import IMMEDIATES, OP_NAMES, OPS_BY_NAME, SIGNATURES
 
+# Control frame layout of the function validator (a list, mutated in place).
+_F_OP, _F_PARAMS, _F_RESULTS, _F_HEIGHT, _F_UNREACHABLE, _F_START, _F_ELSE, _F_TYPE, _F_LABEL = range(9)
+
 # Stack entry for a value of unknown type (spec appendix: "Unknown"),
 # produced by popping from the polymorphic stack of unreachable code.
 UNKNOWN = 0
@@ -71,7 +74,14 @@ K_CATCH = 46
 K_CATCH_ALL = 47
 K_DELEGATE = 48
 K_RETHROW = 49
-K_UNKNOWN = 50  # not an instruction: every range test above fails
+# Typed function references and GC (typed by _references.py): every kind from K_CALL_REF up to K_UNKNOWN.
+K_CALL_REF = 50
+K_RETURN_CALL_REF = 51
+K_REF_AS_NON_NULL = 52
+K_BR_ON_NULL = 53
+K_BR_ON_NON_NULL = 54
+K_GC = 55  # the 0xFB-prefixed instructions without a fixed signature
+K_UNKNOWN = 60  # not an instruction: every range test above fails
 
 _KIND_BY_NAME = {
     "local.get": K_LOCAL_GET,
@@ -122,6 +132,11 @@ _KIND_BY_NAME = {
     "ref.null": K_REF_NULL,
     "ref.is_null": K_REF_IS_NULL,
     "ref.func": K_REF_FUNC,
+    "call_ref": K_CALL_REF,
+    "return_call_ref": K_RETURN_CALL_REF,
+    "ref.as_non_null": K_REF_AS_NON_NULL,
+    "br_on_null": K_BR_ON_NULL,
+    "br_on_non_null": K_BR_ON_NON_NULL,
 }
 
 # Immediate kinds whose value needs no check: the signature says everything.
@@ -197,6 +212,8 @@ def _build():
         elif immediate == "lane":
             kind[code] = K_LANE
             lanes[code] = _LANES_BY_SHAPE[name.partition(".")[0]]
+        elif code >> 8 == 0xFB:
+            kind[code] = K_GC
         else:
             kind[code] = _KIND_BY_NAME[name]
         if signature is None:

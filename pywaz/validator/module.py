@@ -38,10 +38,19 @@ from ..ir import (
     Limits,
     Module,
     ValidatedModule,
+    is_defaultable,
+    ref_type,
+    valtype_name,
 )
 from ..opcodes import OP_NAMES, OPS_BY_NAME
+from ..deftypes import is_subtype
 from ._function import Context, validate_function
+from ._references import _Invalid
+from ._references import typed_reference
+from ._tables import K_GC
+from ._types import check_valtype, validate_types
 
+_SEC_TYPE = 1
 _SEC_FUNCTION = 3
 _SEC_TABLE = 4
 _SEC_MEMORY = 5
@@ -68,6 +77,10 @@ _CONST_RESULT = {
     OPS_BY_NAME["v128.const"]: V128,
 }
 # Extended constant expressions (3.0): i32/i64 add, sub and mul, typed [t t] -> [t].
+# GC instructions that are constant (3.0).
+_CONST_GC = frozenset(OPS_BY_NAME[name] for name in (
+    "struct.new", "struct.new_default", "array.new", "array.new_default", "array.new_fixed", "ref.i31",
+    "any.convert_extern", "extern.convert_any"))
 EXTENDED_CONST_BINOPS = {
     OPS_BY_NAME[f"{t}.{op}"]: valtype for t, valtype in (("i32", I32), ("i64", I64)) for op in ("add", "sub", "mul")
 }
@@ -106,11 +119,20 @@ def _check_memory_type(memory_type, offset: int | None) -> None:
         _check_limits(memory_type.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)", offset)
 
 
+def _func_type(types, type_index: int, offset: int | None, func_index: int | None = None):
+    """The function type at ``type_index``: it must exist and be a function type (not a struct or array)."""
+    if type_index >= len(types):
+        raise ValidationError(f"unknown type {type_index}", offset, func_index)
+    composite = types[type_index]
+    if composite.kind != "func":
+        raise ValidationError(f"type mismatch: type {type_index} is a {composite.kind} type, not a function type",
+                              offset, func_index)
+    return composite
+
+
 def _tag_type(types, type_index: int, offset: int | None):
     """The function type of a tag (exception handling): it must exist and return nothing."""
-    if type_index >= len(types):
-        raise ValidationError(f"unknown type {type_index}", offset)
-    tag_type = types[type_index]
+    tag_type = _func_type(types, type_index, offset)
     if tag_type.results:
         raise ValidationError(f"non-empty tag result type: tag type {tag_type}", offset)
     return tag_type
@@ -135,6 +157,8 @@ def _declared_refs(module: Module) -> frozenset[int]:
         refs.update(_const_ref_funcs(segment.offset_expr))
     for segment in module.datas:
         refs.update(_const_ref_funcs(segment.offset_expr))
+    for table in module.tables:
+        refs.update(_const_ref_funcs(table.init))
     for export in module.exports:
         if export.kind == EXTERN_FUNC:
             refs.add(export.index)
@@ -143,9 +167,9 @@ def _declared_refs(module: Module) -> frozenset[int]:
 
 def _check_const(
     expr: ConstExpr,
-    want: int,
+    want,
     globals_: list[GlobalType],
-    func_count: int,
+    context: Context,
     extended: bool = True,
     extended_globals: list[GlobalType] | None = None,
 ) -> None:
@@ -155,12 +179,15 @@ def _check_const(
     rule): for a global's initializer, the imported globals and the globals
     defined before it; for element and data segments, every global. Only
     immutable ones are constant. A later global is "unknown global".
-    i32/i64 add, sub and mul are constant too (extended constant expressions).
+    i32/i64 add, sub and mul are constant too (extended constant expressions),
+    and so are (GC) struct.new(_default), array.new(_default/_fixed),
+    ref.i31, any.convert_extern and extern.convert_any, typed as in a function.
     ``extended=False`` applies the 2.0 rule instead: no arithmetic, and
     ``globals_`` must then hold the imported globals only; ``extended_globals``
     (what 3.0 would allow) only makes the error say why a global is unknown.
     """
-    stack = []
+    stack: list = []
+    defs = context.def_types
     for op, imm in zip(expr.ops, expr.imms):
         result = _CONST_RESULT.get(op)
         if result is not None:
@@ -169,7 +196,7 @@ def _check_const(
             operand = EXTENDED_CONST_BINOPS[op]
             if stack[-2:] != [operand, operand]:
                 name = VALTYPE_NAMES[operand]
-                got = " ".join(VALTYPE_NAMES.get(t, "?") for t in stack[-2:])
+                got = " ".join(valtype_name(t) for t in stack[-2:])
                 raise ValidationError(
                     f"type mismatch: {OP_NAMES[op]} expects [{name} {name}] but the constant expression has [{got}]",
                     expr.offset,
@@ -188,11 +215,19 @@ def _check_const(
                 )
             stack.append(globals_[imm].valtype)
         elif op == _OP_REF_NULL:
+            if type(imm) is not int and type(imm.heap) is int and imm.heap >= len(context.types):
+                raise ValidationError(f"unknown type {imm.heap}", expr.offset)
             stack.append(imm)
         elif op == _OP_REF_FUNC:
-            if imm >= func_count:
+            if imm >= len(context.func_types):
                 raise ValidationError(f"unknown function {imm}", expr.offset)
-            stack.append(FUNCREF)
+            indexes = context.func_type_indexes
+            stack.append(FUNCREF if indexes is None else ref_type(False, indexes[imm]))
+        elif op in _CONST_GC:
+            try:
+                typed_reference(op, K_GC, imm, stack, 0, False, [], context, [])
+            except _Invalid as error:
+                raise ValidationError(error.message, expr.offset) from None
         else:
             name = OP_NAMES.get(op, f"0x{op:x}")
             if op in EXTENDED_CONST_BINOPS:
@@ -200,10 +235,10 @@ def _check_const(
                     "extended_const", f"{name} is not constant without it", expr.offset,
                     f"constant expression required: {name} is not constant")
             raise ValidationError(f"constant expression required: {name} is not constant", expr.offset)
-    if stack != [want]:
-        got = " ".join(VALTYPE_NAMES.get(t, "?") for t in stack)
+    if len(stack) != 1 or not (stack[0] is want or is_subtype(stack[0], want, defs)):
+        got = " ".join(valtype_name(t) for t in stack)
         raise ValidationError(
-            f"type mismatch: constant expression must produce [{VALTYPE_NAMES.get(want, '?')}] but produces [{got}]",
+            f"type mismatch: constant expression must produce [{valtype_name(want)}] but produces [{got}]",
             expr.offset,
         )
 
@@ -225,26 +260,29 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         features = DEFAULT_FEATURES
     extended_const = features.extended_const
     types = module.types
+    def_types = validate_types(module, _section_offset(module, _SEC_TYPE))
     func_types = []
     table_types = []
     memory_types = []
     global_types = []
     tag_types = []
+    func_type_indexes = []
 
     for import_ in module.imports:
         kind = import_.kind
         desc = import_.desc
         if kind == EXTERN_FUNC:
-            if desc >= len(types):
-                raise ValidationError(f"unknown type {desc}", import_.offset)
-            func_types.append(types[desc])
+            func_types.append(_func_type(types, desc, import_.offset))
+            func_type_indexes.append(desc)
         elif kind == EXTERN_TABLE:
             _check_table_type(desc, import_.offset)
+            check_valtype(desc.elem_type, len(types), import_.offset)
             table_types.append(desc)
         elif kind == EXTERN_MEMORY:
             _check_memory_type(desc, import_.offset)
             memory_types.append(desc)
         elif kind == EXTERN_GLOBAL:
+            check_valtype(desc.valtype, len(types), import_.offset)
             global_types.append(desc)
         elif kind == EXTERN_TAG:
             tag_types.append(_tag_type(types, desc, import_.offset))
@@ -253,41 +291,62 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
     imported_func_count = len(func_types)
 
     for i, type_index in enumerate(module.functions):
-        if type_index >= len(types):
-            offset = module.codes[i].offset if i < len(module.codes) else _section_offset(module, _SEC_FUNCTION)
-            raise ValidationError(f"unknown type {type_index}", offset, imported_func_count + i)
-        func_types.append(types[type_index])
+        offset = module.codes[i].offset if i < len(module.codes) else _section_offset(module, _SEC_FUNCTION)
+        func_types.append(_func_type(types, type_index, offset, imported_func_count + i))
+    func_type_indexes.extend(module.functions)
     func_count = len(func_types)
 
     for type_index in module.tags:
         tag_types.append(_tag_type(types, type_index, _section_offset(module, _SEC_TAG)))
 
+    table_offset = _section_offset(module, _SEC_TABLE)
     for table_type in module.tables:
-        _check_table_type(table_type, _section_offset(module, _SEC_TABLE))
+        _check_table_type(table_type, table_offset)
+        check_valtype(table_type.elem_type, len(types), table_offset)
+        if table_type.init is None and not is_defaultable(table_type.elem_type):
+            raise ValidationError(f"type mismatch: a table of {valtype_name(table_type.elem_type)} "
+                                  "needs an initializer expression", table_offset)
         table_types.append(table_type)
     for memory_type in module.memories:
         _check_memory_type(memory_type, _section_offset(module, _SEC_MEMORY))
         memory_types.append(memory_type)
 
+    refs = _declared_refs(module)
+    data_count = module.data_count if module.data_count is not None else len(module.datas)
+    # One context for constant expressions and bodies; global_types grows as globals are defined, and the
+    # element segments' types are filled in once they are checked.
+    context = Context(types, tuple(func_types), tuple(table_types), tuple(memory_types), global_types, (),
+                      data_count, refs, tuple(tag_types), def_types, tuple(func_type_indexes))
+    for table_type in module.tables:
+        if table_type.init is not None:
+            _check_const(table_type.init, table_type.elem_type, global_types if extended_const else
+                         global_types[:], context, extended_const, global_types)
+
     # 3.0: each global's initializer sees the imports and the globals before it (global_types
     # grows as we go), segments see every global. 2.0: only the imports, everywhere.
     const_globals = global_types if extended_const else list(global_types)
     for global_ in module.globals_:
-        _check_const(global_.init, global_.type.valtype, const_globals, func_count, extended_const, global_types)
+        if type(global_.type.valtype) is not int:
+            check_valtype(global_.type.valtype, len(types), global_.init.offset)
+        _check_const(global_.init, global_.type.valtype, const_globals, context, extended_const, global_types)
         global_types.append(global_.type)
 
     for segment in module.elements:
+        if type(segment.elem_type) is not int:
+            check_valtype(segment.elem_type, len(types), segment.offset)
         for expr in segment.init:
-            _check_const(expr, segment.elem_type, const_globals, func_count, extended_const, global_types)
+            _check_const(expr, segment.elem_type, const_globals, context, extended_const, global_types)
         if segment.mode == MODE_ACTIVE:
             if segment.table_index >= len(table_types):
                 raise ValidationError(f"unknown table {segment.table_index}", segment.offset)
             _check_const(segment.offset_expr, table_types[segment.table_index].address_type, const_globals,
-                         func_count, extended_const, global_types)
-            if table_types[segment.table_index].elem_type != segment.elem_type:
+                         context, extended_const, global_types)
+            table_elem_type = table_types[segment.table_index].elem_type
+            if table_elem_type is not segment.elem_type and not is_subtype(segment.elem_type, table_elem_type,
+                                                                           def_types):
                 raise ValidationError(
-                    f"type mismatch: element segment of {VALTYPE_NAMES.get(segment.elem_type, '?')} "
-                    f"for a table of {VALTYPE_NAMES.get(table_types[segment.table_index].elem_type, '?')}",
+                    f"type mismatch: element segment of {valtype_name(segment.elem_type)} "
+                    f"for a table of {valtype_name(table_elem_type)}",
                     segment.offset,
                 )
 
@@ -296,25 +355,14 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
             if segment.memory_index >= len(memory_types):
                 raise ValidationError(f"unknown memory {segment.memory_index}", segment.offset)
             _check_const(segment.offset_expr, memory_types[segment.memory_index].address_type, const_globals,
-                         func_count, extended_const, global_types)
+                         context, extended_const, global_types)
 
     if len(memory_types) > 1 and not features.multi_memory:
         raise ProposalDisabledInvalid("multi_memory", f"the module has {len(memory_types)} memories",
                                       _section_offset(module, _SEC_MEMORY), "multiple memories")
 
-    refs = _declared_refs(module)
-    data_count = module.data_count if module.data_count is not None else len(module.datas)
-    context = Context(
-        types,
-        tuple(func_types),
-        tuple(table_types),
-        tuple(memory_types),
-        tuple(global_types),
-        tuple(segment.elem_type for segment in module.elements),
-        data_count,
-        refs,
-        tuple(tag_types),
-    )
+    context.global_types = tuple(global_types)
+    context.elem_types = tuple(segment.elem_type for segment in module.elements)
 
     if len(module.codes) != len(module.functions):
         raise ValidationError(
@@ -361,4 +409,5 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         functions=functions,
         declared_func_refs=refs,
         tag_types=tuple(tag_types),
+        def_types=def_types,
     )

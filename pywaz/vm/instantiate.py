@@ -17,6 +17,7 @@ from itertools import compress, repeat
 from operator import add, attrgetter, eq, itemgetter, le, sub
 
 from .. import numeric
+from ..deftypes import closed_type, def_types_of, is_subtype
 from ..errors import InstantiationError, LinkError, Trap, TrapKind
 from ..ir import (
     EXTERN_FUNC,
@@ -30,6 +31,9 @@ from ..ir import (
     MODE_DECLARATIVE,
     PAGE_SIZE,
     VALTYPE_NAMES,
+    GlobalType,
+    TableType,
+    valtype_name,
 )
 from .exports import invoke
 from .objects import Function, Global, Memory, ModuleInstance, Table, Tag
@@ -37,6 +41,21 @@ from .objects import Function, Global, Memory, ModuleInstance, Table, Tag
 _KIND_CLASSES = {
     EXTERN_FUNC: Function, EXTERN_TABLE: Table, EXTERN_MEMORY: Memory, EXTERN_GLOBAL: Global, EXTERN_TAG: Tag,
 }
+
+
+def _closed_table_type(table_type, def_types):
+    """A table type with its element type closed (canonical): what a table instance carries, in any module."""
+    if type(table_type.elem_type) is int:
+        return table_type
+    return TableType(closed_type(table_type.elem_type, def_types), table_type.limits, table_type.address_type,
+                     table_type.init)
+
+
+def _closed_global_type(global_type, def_types):
+    """A global type with its value type closed (canonical), as a global instance carries it."""
+    if type(global_type.valtype) is int:
+        return global_type
+    return GlobalType(closed_type(global_type.valtype, def_types), global_type.mutable)
 
 
 def _limits_match(actual_min: int, actual_max, expected) -> bool:
@@ -52,13 +71,13 @@ def _describe(obj) -> str:
     if isinstance(obj, Function):
         return f"func {obj.type}"
     if isinstance(obj, Table):
-        return (f"table {_address_text(obj.type)}{VALTYPE_NAMES.get(obj.type.elem_type)} "
+        return (f"table {_address_text(obj.type)}{valtype_name(obj.type.elem_type)} "
                 f"{_limits_text(len(obj.elements), obj.type.limits.max)}")
     if isinstance(obj, Memory):
         return f"memory {_address_text(obj.type)}{_limits_text(len(obj.data) // PAGE_SIZE, obj.type.limits.max)}"
     if isinstance(obj, Global):
         mut = "mut " if obj.type.mutable else ""
-        return f"global {mut}{VALTYPE_NAMES.get(obj.type.valtype)}"
+        return f"global {mut}{valtype_name(obj.type.valtype)}"
     return type(obj).__name__
 
 
@@ -79,6 +98,7 @@ def resolve_imports(validated, lookup) -> list:
         LinkError: "unknown import" or "incompatible import type", naming the import.
     """
     module = validated.module
+    def_types = def_types_of(validated)
     resolved = []
     func_index = 0
     for imp in module.imports:
@@ -90,19 +110,22 @@ def resolve_imports(validated, lookup) -> list:
         if not isinstance(obj, _KIND_CLASSES[imp.kind]):
             raise LinkError(f"incompatible import type {where}: expected a {kind_name}, got {_describe(obj)}")
         if imp.kind == EXTERN_FUNC:
-            expected = validated.func_types[func_index]
+            # 3.0 import matching: the function's canonical type is the expected one or a subtype of it.
+            expected = def_types[imp.desc]
+            actual = obj.def_type
             func_index += 1
-            if obj.type is not expected and obj.type != expected:
-                raise LinkError(f"incompatible import type {where}: expected func {expected}, got {_describe(obj)}")
+            if actual is not expected and not actual.is_subtype_of(expected):
+                raise LinkError(f"incompatible import type {where}: expected func "
+                                f"{validated.func_types[func_index - 1]}, got {_describe(obj)}")
         elif imp.kind == EXTERN_TABLE:
             expected = imp.desc
             if (
-                obj.type.elem_type != expected.elem_type
+                obj.type.elem_type != closed_type(expected.elem_type, def_types)
                 or obj.type.address_type != expected.address_type
                 or not _limits_match(len(obj.elements), obj.type.limits.max, expected.limits)
             ):
                 raise LinkError(
-                    f"incompatible import type {where}: expected table {VALTYPE_NAMES.get(expected.elem_type)} "
+                    f"incompatible import type {where}: expected table {valtype_name(expected.elem_type)} "
                     f"{_limits_text(expected.limits.min, expected.limits.max)}, got {_describe(obj)}"
                 )
         elif imp.kind == EXTERN_MEMORY:
@@ -115,16 +138,21 @@ def resolve_imports(validated, lookup) -> list:
                     f"{_limits_text(expected.limits.min, expected.limits.max)}, got {_describe(obj)}"
                 )
         elif imp.kind == EXTERN_TAG:
-            expected = validated.module.types[imp.desc]
-            if obj.type is not expected and obj.type != expected:
-                raise LinkError(f"incompatible import type {where}: expected tag {expected}, got {_describe(obj)}")
+            expected = def_types[imp.desc]
+            if obj.def_type is not expected:
+                raise LinkError(f"incompatible import type {where}: expected tag {validated.module.types[imp.desc]}, "
+                                f"got {_describe(obj)}")
         else:
             expected = imp.desc
-            if obj.type.valtype != expected.valtype or obj.type.mutable != expected.mutable:
+            # An immutable global may have a subtype of the expected type; a mutable one exactly the type.
+            want = closed_type(expected.valtype, def_types)
+            got = obj.type.valtype
+            if obj.type.mutable != expected.mutable or (
+                    got != want and (expected.mutable or not is_subtype(got, want))):
                 mut = "mut " if expected.mutable else ""
                 raise LinkError(
                     f"incompatible import type {where}: expected global {mut}"
-                    f"{VALTYPE_NAMES.get(expected.valtype)}, got {_describe(obj)}"
+                    f"{valtype_name(expected.valtype)}, got {_describe(obj)}"
                 )
         resolved.append(obj)
     return resolved
@@ -535,15 +563,16 @@ def instantiate(
 
     plan = segment_plan(validated, artifact)
     index = len(funcs)
-    for func_type, func_name in plan.defined_funcs:
-        funcs.append(Function(func_type, None, func_name, instance, index))
+    def_types = def_types_of(validated)
+    for (func_type, func_name), type_index in zip(plan.defined_funcs, module.functions):
+        funcs.append(Function(func_type, None, func_name, instance, index, def_type=def_types[type_index]))
         index += 1
     for table_type in module.tables:
         if max_table_size is not None and table_type.limits.min > max_table_size:
             raise InstantiationError(
                 f"table of {table_type.limits.min} entries exceeds the runtime's max_table_size ({max_table_size})"
             )
-        tables.append(Table(table_type, None, max_table_size))
+        tables.append(Table(_closed_table_type(table_type, def_types), None, max_table_size))
     for memory_type in module.memories:
         if max_memory_pages is not None and memory_type.limits.min > max_memory_pages:
             raise InstantiationError(
@@ -551,9 +580,9 @@ def instantiate(
             )
         memories.append(Memory(memory_type, max_memory_pages))
     for type_index in module.tags:
-        instance.tags.append(Tag(module.types[type_index]))
+        instance.tags.append(Tag(module.types[type_index], def_type=def_types[type_index]))
     for global_ in module.globals_:
-        globals_.append(Global(global_.type, eval_const(global_.init, instance)))
+        globals_.append(Global(_closed_global_type(global_.type, def_types), eval_const(global_.init, instance)))
 
     instance.elem_segments = [
         tuple(map(funcs.__getitem__, indices))

@@ -13,6 +13,7 @@ import threading
 
 from ..errors import Trap, TrapFrame, TrapKind
 from ..ir import PAGE_SIZE, FuncType, GlobalType, MemoryType, TableType
+from ..deftypes import host_func_def
 from .fuel import UNMETERED
 
 MAX_TABLE_SIZE = 0xFFFFFFFF
@@ -21,15 +22,21 @@ MAX_TABLE_SIZE = 0xFFFFFFFF
 class Function:
     """A function instance. ``call(*args)`` runs it with raw wasm values.
 
-    ``type`` is an interned :class:`FuncType` (compare with ``is``).
-    ``instance`` is the owning module instance (None for host functions),
-    ``index`` its index in that module's function index space.
+    ``type`` is an interned :class:`FuncType` (as the module declares it:
+    a concrete reference type in it names a type index of the module).
+    ``def_type`` is its canonical :class:`~pywaz.deftypes.DefType`, the same
+    object for equal types of any module: ``call_indirect`` compares it (with
+    ``is``, then the supertype chain). ``instance`` is the owning module
+    instance (None for host functions), ``index`` its index in that module's
+    function index space.
     """
 
-    __slots__ = ("type", "call", "name", "instance", "index", "host", "__weakref__")
+    __slots__ = ("type", "def_type", "call", "name", "instance", "index", "host", "__weakref__")
 
-    def __init__(self, type: FuncType, call, name: str = "", instance=None, index: int = -1, host: bool = False):
+    def __init__(self, type: FuncType, call, name: str = "", instance=None, index: int = -1, host: bool = False,
+                 def_type=None):
         self.type = type
+        self.def_type = def_type if def_type is not None else host_func_def(type)
         self.call = call
         self.name = name
         self.instance = instance
@@ -119,10 +126,11 @@ class Tag:
     two instantiations are different tags.
     """
 
-    __slots__ = ("type", "name", "__weakref__")
+    __slots__ = ("type", "def_type", "name", "__weakref__")
 
-    def __init__(self, type: FuncType, name: str = ""):
+    def __init__(self, type: FuncType, name: str = "", def_type=None):
         self.type = type
+        self.def_type = def_type if def_type is not None else host_func_def(type)  # canonical: import matching
         self.name = name
 
     def __repr__(self) -> str:

@@ -30,7 +30,7 @@ import struct
 import threading
 
 from ..errors import ArgumentError
-from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, VALTYPE_NAMES
+from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, VALTYPE_NAMES, valtype_name
 from ..numeric import f32_round, f64_to_bits
 from .objects import Function
 from .values import check_owner, owner_runtime
@@ -129,7 +129,7 @@ def raw_arguments(params: tuple[int, ...], args: tuple, runtime, name: str) -> t
 
 
 def _raw_value(valtype: int, value, what: str, runtime):
-    type_name = VALTYPE_NAMES.get(valtype, hex(valtype))
+    type_name = valtype_name(valtype)
     if valtype in _RANGE_CHECKS:
         high = _RANGE_CHECKS[valtype]
         if isinstance(value, bool) or not isinstance(value, int):

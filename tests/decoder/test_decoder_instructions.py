@@ -8,7 +8,7 @@ from pywaz.decoder import decode_module
 from pywaz.decoder.sections import MAX_LOCALS
 from pywaz.errors import DecodeError
 from pywaz.features import Features
-from pywaz.ir import func_type
+from pywaz.ir import ANYREF, func_type, ref_type
 from pywaz.opcodes import IMMEDIATES, OP_NAMES, Op
 from tests.wasmgen import (
     END,
@@ -93,6 +93,16 @@ SAMPLES = {
     "reftype": (bytes([EXTERNREF]), EXTERNREF),
     "select_t": (vec([bytes([V128])]), (V128,)),
     "tag": (u32(300), 300),
+    # GC and typed function references (0xFB prefix, call_ref, br_on_null, ...)
+    "type": (u32(7), 7),
+    "field": (u32(7) + u32(2), (7, 2)),
+    "type_nat": (u32(7) + u32(300), (7, 300)),
+    "type_data": (u32(7) + u32(1), (7, 1)),
+    "type_elem": (u32(7) + u32(1), (7, 1)),
+    "type_type": (u32(7) + u32(8), (7, 8)),
+    "ref_test": (u32(3), None),  # the nullable or non-null (ref 3): see the test
+    # br_on_cast flags 1 (source nullable), label 2, anyref -> (ref 3)
+    "br_on_cast": (b"\x01" + u32(2) + b"\x6e" + u32(3), (2, ANYREF, ref_type(False, 3))),
     # try_table (block type, clauses): catch 1 0, catch_ref 2 1, catch_all 0, catch_all_ref 3
     "try_table": (
         blocktype(I32)
@@ -119,6 +129,8 @@ def test_every_opcode_decodes_with_its_immediate(code):
         instr = block() + instr
     body = body_of(instr + END)
     index = body.ops.index(code)
+    if IMMEDIATES[code] == "ref_test":
+        expected = ref_type(name.endswith("_null"), 3)
     assert body.imms[index] == expected
     assert body.ops[-1] == Op.END and body.imms[-1] is None
 
@@ -367,7 +379,8 @@ def test_memargs_are_interned():
 
 
 def test_ref_null_and_select_type_errors():
-    malformed_body(b"\xd0\x7f" + END, "malformed reference type")
+    malformed_body(b"\xd0\x7f" + END, "malformed heap type")  # 3.0: ref.null takes a heap type (an s33)
+    malformed_body(b"\xd0\x7f" + END, "malformed reference type", features=Features.wasm2())
     malformed_body(b"\x1c\x01\x7a" + END, "malformed value type")
 
 

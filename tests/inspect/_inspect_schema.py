@@ -2,7 +2,7 @@
 
 Supports ``type`` (string or list), ``enum``, ``const``, ``properties``,
 ``required``, ``additionalProperties: false``, ``items``, ``minimum``,
-``maximum``, ``oneOf``, ``anyOf`` and local ``$ref`` (``#/$defs/...``).
+``maximum``, ``oneOf``, ``anyOf``, ``pattern`` and local ``$ref`` (``#/$defs/...``).
 Any other keyword is refused, so the schema cannot silently grow past what
 is checked here.
 """
@@ -10,6 +10,7 @@ is checked here.
 from __future__ import annotations
 
 import json
+import re
 
 from pywaz.inspect.schema import schema_text
 
@@ -27,6 +28,7 @@ _KNOWN = _IGNORED | {
     "oneOf",
     "anyOf",
     "$ref",
+    "pattern",
 }
 _TYPES = {
     "object": lambda v: isinstance(v, dict),
@@ -65,6 +67,8 @@ def check(instance, schema: dict, root: dict | None = None, path: str = "$") -> 
         names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if not any(_TYPES[name](instance) for name in names):
             raise SchemaViolation(f"{path}: expected {names}, got {type(instance).__name__} {instance!r:.80}")
+    if "pattern" in schema and isinstance(instance, str) and not re.search(schema["pattern"], instance):
+        raise SchemaViolation(f"{path}: {instance!r} does not match {schema['pattern']!r}")
     if "enum" in schema and instance not in schema["enum"]:
         raise SchemaViolation(f"{path}: {instance!r} not in {schema['enum']}")
     if "const" in schema and instance != schema["const"]:
