@@ -3,7 +3,19 @@
 Binary format §5 and structure §2. Value types are the binary codes (ints) for
 speed; ``VALTYPE_NAMES`` maps them to text-format names. Function types are
 interned by :func:`func_type`, so two structurally equal types are the same
-object and ``call_indirect`` can compare with ``is``.
+object.
+
+Typed function references and GC (3.0): a nullable abstract reference type
+keeps its one-byte code (FUNCREF, ANYREF, ...); every other reference type is
+an interned :class:`RefType` ``(nullable, heap)`` made by :func:`ref_type`,
+whose heap type is the binary's s33 (negative ``HT_*`` for abstract ones, a
+module type index for a concrete one). ``Module.types`` holds each type
+index's composite type (:class:`FuncType`, :class:`StructType`,
+:class:`ArrayType`), ``Module.sub_types`` / ``Module.rec_groups`` its ``sub``
+clause and the rec groups (both empty for a 2.0 module). Runtime type
+identity is the canonical DefType of :mod:`pywaz.deftypes`
+(``ValidatedModule.def_types``), which ``call_indirect`` compares. The names
+other stages rely on are listed in ``GC-CONTRACT.md``.
 
 A function body is kept as three parallel sequences (``ops``, ``imms``,
 ``offsets``): one entry per instruction, including ``else`` and ``end``. This

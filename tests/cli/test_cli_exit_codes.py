@@ -376,8 +376,8 @@ def test_an_unhandled_pywaz_error_is_status_1(capsys, modules, monkeypatch):
 
 RELAXED_WAT = '(module (func (export "f") (result v128) v128.const i64x2 0 0 v128.const i64x2 0 0 ' \
               "i8x16.relaxed_swizzle))"
-# return_call (0x12): a proposal pywaz does not run yet, written by hand as the body of one function
-UNIMPLEMENTED_BODY = b"\xd0\x70\xd4\x1a\x0b"  # ref.null func; ref.as_non_null (function references); drop; end
+# atomic.fence (0xFE 0x03 0x00, threads): a proposal pywaz does not implement, as the body of one function
+UNIMPLEMENTED_BODY = b"\xfe\x03\x00\x0b"
 
 
 @pytest.fixture
@@ -386,7 +386,7 @@ def proposal_modules(tmp_path):
     relaxed.write_bytes(wat2wasm(RELAXED_WAT))
     from tests.wasmgen import single_func_module
 
-    unimplemented = tmp_path / "typed_refs.wasm"
+    unimplemented = tmp_path / "threads.wasm"
     unimplemented.write_bytes(single_func_module(UNIMPLEMENTED_BODY))
     return {"relaxed": str(relaxed), "unimplemented": str(unimplemented)}
 
@@ -408,7 +408,7 @@ def test_unimplemented_proposal_is_69_in_every_subcommand(capsys, proposal_modul
     for argv in (("run", "--no-cache", path), ("compile", "--cache-dir", tmp_path / "c", path), ("inspect", path)):
         status, _, err = cli(capsys, *argv)
         assert status == exitcodes.UNSUPPORTED, (argv, err)
-        one_error_line(err, "function-references proposal is not implemented by pywaz", "byte offset")
+        one_error_line(err, "threads proposal is not implemented by pywaz", "byte offset")
 
 
 def test_disable_rejects_unknown_proposals(capsys, proposal_modules):

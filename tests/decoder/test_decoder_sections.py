@@ -10,6 +10,7 @@ from pywaz.ir import (
     EXTERN_GLOBAL,
     EXTERN_MEMORY,
     EXTERN_TABLE,
+    HT_FUNC,
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     MODE_PASSIVE,
@@ -18,6 +19,7 @@ from pywaz.ir import (
     MemoryType,
     TableType,
     func_type,
+    ref_type,
 )
 from pywaz.opcodes import Op
 from tests.wasmgen import (
@@ -404,7 +406,9 @@ def test_all_eight_element_encodings():
         MODE_DECLARATIVE,
     ]
     assert [seg.table_index for seg in s] == [0, 0, 3, 0, 0, 0, 1, 0]
-    assert [seg.elem_type for seg in s] == [FUNCREF] * 5 + [EXTERNREF, FUNCREF, FUNCREF]
+    # 3.0: a segment of function indexes holds (ref func), never null; 2.0 read them all as funcref.
+    non_null_func = ref_type(False, HT_FUNC)
+    assert [seg.elem_type for seg in s] == [non_null_func] * 4 + [FUNCREF, EXTERNREF, FUNCREF, FUNCREF]
     for seg in s:
         if seg.mode == MODE_ACTIVE:
             assert seg.offset_expr.ops == (Op.I32_CONST,) and seg.offset_expr.imms == (5,)
