@@ -18,6 +18,7 @@ import struct
 
 from .. import numeric
 from ..errors import Trap, TrapKind
+from ..gcvalues import MAX_ARRAY_LENGTH
 from ..numeric import f32_from_bits, f32_to_bits
 
 _U32 = struct.Struct("<I")
@@ -233,9 +234,6 @@ def throw_ref(exception):
 
 # ------------------------------------------------------------ GC (structs, arrays, i31; see lower.gc)
 
-# Arrays longer than this are refused: a Python list holds a pointer per element, so array.new of a
-# 4-gigaelement array would try to take 32 GiB at once (the spec leaves allocation failure to the engine).
-MAX_ARRAY_LENGTH = 1 << 27
 
 
 def trap_null_struct():
@@ -266,10 +264,10 @@ def array_new(cls, value, length: int):
     """``array.new``: ``length`` copies of ``value`` (immutable Python values, so one object serves them all).
 
     Raises:
-        Trap: OUT_OF_MEMORY for a length above :data:`MAX_ARRAY_LENGTH`.
+        Trap: allocation too large: a length above :data:`pywaz.gcvalues.MAX_ARRAY_LENGTH`.
     """
     if length > MAX_ARRAY_LENGTH:
-        raise Trap(TrapKind.OUT_OF_MEMORY)
+        raise Trap(TrapKind.ALLOCATION_TOO_LARGE)
     return cls([value] * length)
 
 
@@ -285,7 +283,7 @@ def array_new_data(instance, cls, storage: int, data_index: int, source: int, le
     if source + length * element_size(storage) > len(segment):
         raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY)
     if length > MAX_ARRAY_LENGTH:
-        raise Trap(TrapKind.OUT_OF_MEMORY)
+        raise Trap(TrapKind.ALLOCATION_TOO_LARGE)
     return cls(elements_from_bytes(storage, segment, source, length))
 
 
