@@ -293,7 +293,7 @@ class _PrePass:
                     closed = stack.pop()
                     if ops[closed] == 0x03 and stack and blocks[stack[-1]].end_pc == pc + 1:
                         last_child_loop[stack[-1]] = closed
-            elif code == 0x0C or code == 0x0D or code == 0x0E or code in _TYPED_BRANCHES:
+            elif code == 0x0C or code == 0x0D or code == 0x0E or (code >= 0xD5 and code in _TYPED_BRANCHES):
                 imm = imms[pc]
                 depths = imm if code == 0x0E else (imm[0],) if code >= 0xFB18 else (imm,)
                 for depth in depths:
