@@ -102,6 +102,8 @@ def _describe_ref(value) -> str:
         return f"i31 {value}"
     if isinstance(value, Function):
         return f"function {value.name or '(anonymous)'} of another type"
+    if isinstance(value, gcvalues.InternalizedExtern):
+        return f"a host value ({type(value.value).__name__})"
     return type(value).__name__
 
 
@@ -174,21 +176,33 @@ def from_raw(valtype: int, value):
     return value
 
 
-def parse_valtype(name) -> int:
-    """A value type code from a text name ("i32") or a code.
+def parse_valtype(name):
+    """A value type from a text name ("i32", "anyref", "(ref null struct)"), a code, or a reference type.
+
+    A :class:`~pywaz.ir.RefType` is taken as it is when its heap type is abstract or a
+    canonical DefType (a module's type index means nothing outside it).
 
     Raises:
         ValueError: not a known value type.
     """
-    if isinstance(name, int) and not isinstance(name, bool) and name in VALTYPE_NAMES:
+    from ..ir import HEAP_TYPE_NAMES, I8, I16, VALTYPE_BY_NAME, RefType, ref_type
+
+    if isinstance(name, int) and not isinstance(name, bool) and name in VALTYPE_NAMES and name not in (I8, I16):
+        return name
+    if isinstance(name, RefType) and not (type(name.heap) is int and name.heap >= 0):
         return name
     if isinstance(name, str):
-        from ..ir import VALTYPE_BY_NAME
-
         code = VALTYPE_BY_NAME.get(name)
-        if code is not None:
+        if code is not None and code not in (I8, I16):
             return code
-    raise ValueError(f"unknown value type {name!r} (use i32, i64, f32, f64, v128, funcref or externref)")
+        words = name.replace("(", " ( ").replace(")", " ) ").split()
+        if len(words) in (4, 5) and words[:2] == ["(", "ref"] and words[-1] == ")":
+            nullable = len(words) == 5 and words[2] == "null"
+            heap_names = {text: heap for heap, text in HEAP_TYPE_NAMES.items()}
+            if (len(words) == 4 or nullable) and words[-2] in heap_names:
+                return ref_type(nullable, heap_names[words[-2]])
+    raise ValueError(f"unknown value type {name!r} (use i32, i64, f32, f64, v128, funcref, externref, anyref, "
+                     "eqref, i31ref, structref, arrayref, or (ref null? HEAP) with an abstract heap type)")
 
 
 def _check_int(bits: int, name: str):
