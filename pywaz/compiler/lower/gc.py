@@ -270,7 +270,7 @@ def test_text(low, value: str, reftype) -> str:
     elif heap == HT_ARRAY:
         test = f"isinstance({value}, _ArrayRef)"
     else:  # a bottom type (none, nofunc, noextern, noexn): only null
-        return f"{value} is None" if nullable else "False"
+        return f"({value} is None)" if nullable else "False"
     if nullable and heap not in (HT_ANY, HT_FUNC, HT_EXTERN, HT_EXN):
         return f"({value} is None or {test})"
     if nullable:
