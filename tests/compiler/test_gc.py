@@ -230,3 +230,29 @@ def test_generated_code_reads_fields_as_attributes():
     artifact = CompilerEngine().compile(validate(decode_module(wat2wasm(WAT))), None)
     source = artifact.function(2).source  # $check
     assert "l0.f0" in source and "except AttributeError:" in source
+
+
+CALLS = (
+    ("tree", (5,)), ("null_get", ()), ("null_set", ()), ("packed", (0x1FF,)), ("default", ()), ("bytes", (5, 1)),
+    ("bytes", (2, 2)), ("array_set_oob", (2,)), ("null_len", ()), ("bulk", ()), ("new_data_oob", ()),
+    ("elems", (1,)), ("cast", (0,)), ("cast", (1,)), ("bad_cast", ()), ("kinds", (2,)), ("kinds", (4,)),
+    ("eq", (3, 3)), ("call_ref", (9,)), ("call_null", ()), ("count", (1000,)), ("nulls_of", (0,)),
+    ("nulls_of", (1,)), ("as_non_null", (0,)), ("i31_null", ()), ("with_memory", (1,)), ("with_memory", (9,)),
+)
+
+
+def test_compiler_and_interpreter_agree():
+    data = wat2wasm(WAT)
+    outcomes = {}
+    for engine in ("compiler", "interpreter"):
+        with pywaz.Runtime(engine=engine) as runtime:
+            exports = runtime.instantiate(data).exports
+            results = []
+            for name, args in CALLS:
+                try:
+                    results.append(exports[name](*args))
+                except Trap as trap:
+                    results.append(trap.kind)
+            outcomes[engine] = results
+    assert outcomes["compiler"] == outcomes["interpreter"]
+    assert TrapKind.NULL_STRUCT_REFERENCE in outcomes["compiler"]
