@@ -62,11 +62,12 @@ class DefType:
     struct, ``field`` for an array. ``func_type`` is the function type as an
     interned :class:`~pywaz.ir.FuncType` of these closed types (None for
     struct and array types). ``group`` and ``index`` place it in its
-    canonical rec group.
+    canonical rec group. ``cls`` is free for the runtime: the class the
+    engines generate for this type's struct or array values (None until then).
     """
 
     __slots__ = ("kind", "final", "supertype", "depth", "chain", "params", "results", "fields", "field",
-                 "func_type", "group", "index", "__weakref__")
+                 "func_type", "group", "index", "cls", "__weakref__")
 
     def __init__(self, kind: str, final: bool, group: tuple, index: int):
         self.kind = kind
@@ -81,6 +82,7 @@ class DefType:
         self.func_type = None
         self.group = group
         self.index = index
+        self.cls = None  # the engines' runtime class for values of this type (pywaz.gcvalues), made on first use
 
     def is_subtype_of(self, other: DefType) -> bool:
         """Whether this type is declared a (reflexive, transitive) subtype of ``other``."""
@@ -327,6 +329,8 @@ _ABSTRACT_SUPERS = {
     HT_EXN: frozenset((HT_EXN,)),
     HT_NOEXN: frozenset((HT_NOEXN, HT_EXN)),
 }
+# Pairs of nullable abstract shorthand codes (sub, sup) that match.
+_CODE_PAIRS = frozenset((sub + 0x80, sup + 0x80) for sub, supers in _ABSTRACT_SUPERS.items() for sup in supers)
 # The abstract supertypes of a defined type, by kind.
 _KIND_SUPERS = {
     "func": frozenset((HT_FUNC,)),
@@ -387,8 +391,24 @@ def is_subtype(sub, sup, defs=()) -> bool:
     Numeric and vector types match only themselves. 0 (the validator's
     unknown type) is the bottom type and matches everything.
     """
-    if sub is sup or sub == 0:  # value types are small ints or interned RefTypes: identity is equality
+    if sub is sup:  # value types are small ints or interned RefTypes: identity is equality
         return True
+    if type(sub) is int:
+        if sub == 0:
+            return True
+        if type(sup) is int:
+            return (sub, sup) in _CODE_PAIRS
+    elif type(sup) is int:  # a RefType against a nullable abstract type (or a numeric one): nullability matches
+        sup_heap = sup - 0x80
+        if sup_heap not in _ABSTRACT_SUPERS:
+            return False
+        heap = sub.heap
+        if type(heap) is int and heap >= 0:
+            heap = defs[heap]
+        if type(heap) is DefType:
+            return sup_heap in _KIND_SUPERS[heap.kind]
+        supers = _ABSTRACT_SUPERS.get(heap)
+        return supers is not None and sup_heap in supers
     sub_parts = ref_parts(sub)
     sup_parts = ref_parts(sup)
     if sub_parts is None or sup_parts is None:

@@ -116,6 +116,11 @@ def test_malformed_type_data_is_a_value_error(data):
         (EXTERNREF, ANYREF, False),
         (ANYREF, EQREF, False),
         (ref_type(False, HT_I31), I31REF, True),
+        (ref_type(False, HT_I31), ANYREF, True),
+        (ref_type(False, HT_NONE), EQREF, True),
+        (ref_type(True, HT_FUNC), ANYREF, False),
+        (ref_type(False, HT_FUNC), FUNCREF, True),
+        (ref_type(False, HT_FUNC), I32, False),
         (I31REF, ref_type(False, HT_I31), False),
         (ref_type(False, HT_NONE), ref_type(False, HT_STRUCT), True),
         (I32, I32, True),
@@ -135,4 +140,6 @@ def test_concrete_heap_types_resolve_through_the_module():
     assert is_subtype(ref_type(True, 1), ref_type(True, HT_ANY), types)
     assert not is_subtype(ref_type(True, 1), ref_type(True, HT_FUNC), types)
     assert is_subtype(ref_type(True, HT_NONE), ref_type(True, 1), types)
+    assert is_subtype(ref_type(True, 1), EQREF, types) and is_subtype(ref_type(False, 2), STRUCTREF, types)
+    assert not is_subtype(ref_type(True, 1), FUNCREF, types)
     assert is_subtype(ref_type(True, c), ref_type(True, a))  # closed types need no module

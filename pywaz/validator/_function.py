@@ -115,6 +115,8 @@ _FUNC_FRAME = -1  # frame opcode of the function's own outermost block
 from ._tables import _F_OP, _F_PARAMS, _F_RESULTS, _F_HEIGHT, _F_UNREACHABLE, _F_START, _F_ELSE, _F_TYPE, _F_LABEL
 
 _I32_ONLY = [I32]
+_NOTHING_UNSET: frozenset = frozenset()
+_NOTHING_SET: tuple = ()
 _NON_NULL_EXN = ref_type(False, HT_EXN)
 _REF_TYPES = frozenset((FUNCREF, EXTERNREF, EXNREF, UNKNOWN))
 
@@ -395,13 +397,14 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
     # Locals from checked_from on take the slow path: those past the end, and (3.0) non-nullable ones,
     # which local.get may only read once set. set_log records (local, control depth) of each first set.
     checked_from = local_count
-    unset: set[int] = set()
-    set_log: list[tuple[int, int]] = []
+    unset = _NOTHING_UNSET  # shared and empty unless a local is non-nullable: nothing to allocate per function
+    set_log: list = _NOTHING_SET
     for valtype in body.locals:
         if type(valtype) is not int:
             unset = _non_defaultable_locals(func_type, body, context)
             if unset:
                 checked_from = min(unset)
+                set_log = []
             break
     results = list(func_type.results)
     func_sigs = context.func_sigs

@@ -125,7 +125,7 @@ def _numeric_array(context, type_index: int):
     array = _composite(context, type_index, "array")
     storage = array.field.storage
     if type(storage) is not int or ref_parts(storage) is not None:
-        raise _Invalid(f"type mismatch: array type {type_index} is not numeric, vector or packed")
+        raise _Invalid(f"array type is not numeric or vector: array type {type_index} holds references")
     return array
 
 
@@ -144,9 +144,11 @@ def _elem_array(context, type_index: int, elem_index: int):
 
 
 def _mutable(array_or_field, what: str):
-    field = array_or_field.field if type(array_or_field) is ArrayType else array_or_field
+    """The (mutable) field of an array type or struct field. Raises: _Invalid "immutable array/field"."""
+    is_array = type(array_or_field) is ArrayType
+    field = array_or_field.field if is_array else array_or_field
     if not field.mutable:
-        raise _Invalid(f"{what} is immutable")
+        raise _Invalid(f"immutable {'array' if is_array else 'field'}: {what} is immutable")
     return field
 
 
@@ -262,6 +264,11 @@ def _gc(sub: int, imm, stack: list, height: int, unreachable: bool, ctrls: list,
     elif sub == 0x08:  # array.new_fixed
         type_index, count = imm
         array = _composite(context, type_index, "array")
+        available = len(stack) - height
+        if count > available:  # the count is a u32: never build a list of it, the stack cannot hold that many
+            if not unreachable:
+                raise _Invalid(f"type mismatch: array.new_fixed needs {count} operands but the stack has {available}")
+            count = available
         pop(stack, height, unreachable, context, [_unpacked(array.field.storage)] * count)
         stack.append(ref_type(False, type_index))
     elif sub == 0x09:  # array.new_data
@@ -294,7 +301,7 @@ def _gc(sub: int, imm, stack: list, height: int, unreachable: bool, ctrls: list,
         field = _mutable(_composite(context, destination, "array"), f"array type {destination}")
         source_field = _composite(context, source, "array").field
         if not _storage_matches(source_field.storage, field.storage, context):
-            raise _Invalid(f"type mismatch: array.copy from array type {source} to array type {destination}")
+            raise _Invalid(f"array types do not match: array.copy from array type {source} to array type {destination}")
         pop(stack, height, unreachable, context,
             [ref_type(True, destination), I32, ref_type(True, source), I32, I32])
     elif sub == 0x12:  # array.init_data

@@ -20,6 +20,10 @@ from ..errors import ValidationError
 from ..ir import FieldType, FuncType, StructType, valtype_name
 
 
+MAX_SUBTYPING_DEPTH = 63
+"""Implementation limit on the length of a supertype chain (the JS API's and the engines' limit)."""
+
+
 def _type_refs(composite):
     """Every value type a composite type mentions."""
     if type(composite) is FuncType:
@@ -44,17 +48,20 @@ def check_valtype(valtype, type_count: int, offset: int | None, func_index: int 
             raise ValidationError(f"unknown type {heap}", offset, func_index)
 
 
-def validate_types(module, offset: int | None) -> tuple[DefType, ...]:
+def validate_types(module) -> tuple[DefType, ...]:
     """Validate the type section and return the canonical DefType of each type index.
 
     Raises:
         ValidationError: an unknown type index, a bad supertype, a sub type that does not match its supertype.
     """
     types = module.types
-    if not module.rec_groups and not module.sub_types:
+    plain = not module.rec_groups and not module.sub_types
+    if plain:
         known = plain_def_types(types)  # plain function types met before: nothing to check
         if known is not None:
             return tuple(known)
+    offset = next((offset for section_id, offset, _size in module.section_sizes if section_id == 1), None)
+    if plain:
         # Every type is a rec group of its own: it may refer to itself and to earlier types.
         for index, composite in enumerate(types):
             for valtype in _type_refs(composite):
@@ -78,6 +85,15 @@ def validate_types(module, offset: int | None) -> tuple[DefType, ...]:
         start = end
     if start != len(types):
         raise ValidationError("rec groups do not cover the type section", offset)
+    # Each canonical type holds its whole supertype chain, so the depth is bounded (as in the JS API and
+    # the engines: 63); a declared supertype always comes first, so one pass finds every depth.
+    depths = [0] * len(types)
+    for index, sub in enumerate(subs):
+        if sub.supertypes:
+            depth = depths[index] = depths[sub.supertypes[0]] + 1
+            if depth > MAX_SUBTYPING_DEPTH:
+                raise ValidationError(f"subtyping depth of type {index} exceeds the implementation limit of "
+                                      f"{MAX_SUBTYPING_DEPTH}", offset)
     def_types = canonicalize(types, subs, module.rec_groups)
     for index, deftype in enumerate(def_types):
         supertype = deftype.supertype

@@ -26,6 +26,7 @@ from ..ir import (
     F32,
     F64,
     FUNCREF,
+    HT_FUNC,
     I32,
     I64,
     MAX_PAGES,
@@ -50,7 +51,6 @@ from ._references import typed_reference
 from ._tables import K_GC
 from ._types import check_valtype, validate_types
 
-_SEC_TYPE = 1
 _SEC_FUNCTION = 3
 _SEC_TABLE = 4
 _SEC_MEMORY = 5
@@ -77,6 +77,8 @@ _CONST_RESULT = {
     OPS_BY_NAME["v128.const"]: V128,
 }
 # Extended constant expressions (3.0): i32/i64 add, sub and mul, typed [t t] -> [t].
+_REF_FUNC_ONLY = (_OP_REF_FUNC,)
+_NON_NULL_FUNC = ref_type(False, HT_FUNC)
 # GC instructions that are constant (3.0).
 _CONST_GC = frozenset(OPS_BY_NAME[name] for name in (
     "struct.new", "struct.new_default", "array.new", "array.new_default", "array.new_fixed", "ref.i31",
@@ -260,7 +262,7 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         features = DEFAULT_FEATURES
     extended_const = features.extended_const
     types = module.types
-    def_types = validate_types(module, _section_offset(module, _SEC_TYPE))
+    def_types = validate_types(module)
     func_types = []
     table_types = []
     memory_types = []
@@ -276,13 +278,15 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
             func_type_indexes.append(desc)
         elif kind == EXTERN_TABLE:
             _check_table_type(desc, import_.offset)
-            check_valtype(desc.elem_type, len(types), import_.offset)
+            if type(desc.elem_type) is not int:
+                check_valtype(desc.elem_type, len(types), import_.offset)
             table_types.append(desc)
         elif kind == EXTERN_MEMORY:
             _check_memory_type(desc, import_.offset)
             memory_types.append(desc)
         elif kind == EXTERN_GLOBAL:
-            check_valtype(desc.valtype, len(types), import_.offset)
+            if type(desc.valtype) is not int:
+                check_valtype(desc.valtype, len(types), import_.offset)
             global_types.append(desc)
         elif kind == EXTERN_TAG:
             tag_types.append(_tag_type(types, desc, import_.offset))
@@ -290,9 +294,12 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
             raise ValidationError(f"unknown import kind {kind}", import_.offset)
     imported_func_count = len(func_types)
 
+    type_count = len(types)
     for i, type_index in enumerate(module.functions):
-        offset = module.codes[i].offset if i < len(module.codes) else _section_offset(module, _SEC_FUNCTION)
-        func_types.append(_func_type(types, type_index, offset, imported_func_count + i))
+        if type_index >= type_count or types[type_index].kind != "func":
+            offset = module.codes[i].offset if i < len(module.codes) else _section_offset(module, _SEC_FUNCTION)
+            _func_type(types, type_index, offset, imported_func_count + i)  # raises
+        func_types.append(types[type_index])
     func_type_indexes.extend(module.functions)
     func_count = len(func_types)
 
@@ -300,11 +307,16 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         tag_types.append(_tag_type(types, type_index, _section_offset(module, _SEC_TAG)))
 
     table_offset = _section_offset(module, _SEC_TABLE)
+    initialized_tables = []
     for table_type in module.tables:
         _check_table_type(table_type, table_offset)
-        check_valtype(table_type.elem_type, len(types), table_offset)
-        if table_type.init is None and not is_defaultable(table_type.elem_type):
-            raise ValidationError(f"type mismatch: a table of {valtype_name(table_type.elem_type)} "
+        elem_type = table_type.elem_type
+        if type(elem_type) is not int:
+            check_valtype(elem_type, len(types), table_offset)
+        if table_type.init is not None:
+            initialized_tables.append(table_type)
+        elif not is_defaultable(elem_type):
+            raise ValidationError(f"type mismatch: a table of {valtype_name(elem_type)} "
                                   "needs an initializer expression", table_offset)
         table_types.append(table_type)
     for memory_type in module.memories:
@@ -317,10 +329,9 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
     # element segments' types are filled in once they are checked.
     context = Context(types, tuple(func_types), tuple(table_types), tuple(memory_types), global_types, (),
                       data_count, refs, tuple(tag_types), def_types, tuple(func_type_indexes))
-    for table_type in module.tables:
-        if table_type.init is not None:
-            _check_const(table_type.init, table_type.elem_type, global_types if extended_const else
-                         global_types[:], context, extended_const, global_types)
+    for table_type in initialized_tables:  # typed function references: tables with an initializer expression
+        _check_const(table_type.init, table_type.elem_type, global_types if extended_const else global_types[:],
+                     context, extended_const, global_types)
 
     # 3.0: each global's initializer sees the imports and the globals before it (global_types
     # grows as we go), segments see every global. 2.0: only the imports, everywhere.
@@ -334,7 +345,13 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
     for segment in module.elements:
         if type(segment.elem_type) is not int:
             check_valtype(segment.elem_type, len(types), segment.offset)
+        # A function index (ref.func) is the common element and always a (ref func): check only the index.
+        plain_funcs = segment.elem_type is FUNCREF or segment.elem_type is _NON_NULL_FUNC
         for expr in segment.init:
+            if plain_funcs and expr.ops == _REF_FUNC_ONLY:
+                if expr.imms[0] >= func_count:
+                    raise ValidationError(f"unknown function {expr.imms[0]}", expr.offset)
+                continue
             _check_const(expr, segment.elem_type, const_globals, context, extended_const, global_types)
         if segment.mode == MODE_ACTIVE:
             if segment.table_index >= len(table_types):

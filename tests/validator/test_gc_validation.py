@@ -154,3 +154,14 @@ def test_an_engine_without_gc_execution_refuses_with_a_typed_error(engine):
             assert isinstance(error, NotImplementedError), repr(error)
         else:
             assert result == -1
+
+
+def test_array_new_fixed_with_a_huge_count_is_rejected_without_allocating_it():
+    # 0xFB 0x08 type 0, count 0xFFFFFFFF: the stack cannot hold that many operands.
+    invalid("(module (type $a (array i32)) (func (drop (array.new_fixed $a 4294967295))))", "array.new_fixed needs")
+
+
+def test_subtyping_depth_is_limited():
+    chain = " ".join(f"(type $t{i} (sub $t{i - 1} (struct)))" for i in range(1, 64))
+    check(f"(module (type $t0 (sub (struct))) {chain})")  # depth 63
+    invalid(f"(module (type $t0 (sub (struct))) {chain} (type (sub $t63 (struct))))", "subtyping depth")
