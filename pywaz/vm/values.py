@@ -19,8 +19,21 @@ from __future__ import annotations
 from .. import gcvalues
 from ..deftypes import top_heap
 from ..errors import ArgumentError
-from ..ir import EXTERNREF, F32, F64, FUNCREF, HT_ANY, HT_EXTERN, HT_FUNC, I32, I64, V128, VALTYPE_NAMES, ref_parts
-from ..ir import valtype_name
+from ..ir import (
+    EXTERNREF,
+    F32,
+    F64,
+    FUNCREF,
+    HT_ANY,
+    HT_EXTERN,
+    HT_FUNC,
+    I32,
+    I64,
+    V128,
+    VALTYPE_NAMES,
+    ref_parts,
+    valtype_name,
+)
 from ..numeric import f32_round
 from .objects import Function
 
