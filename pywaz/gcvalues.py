@@ -27,6 +27,7 @@ is precomputed at canonicalisation, as mature engines do).
 from __future__ import annotations
 
 import struct as _struct
+import threading
 
 I31_MASK = 0x7FFFFFFF
 MAX_ARRAY_LENGTH = 1 << 27
@@ -97,10 +98,33 @@ class ExternalizedAny:
         return f"<externalized {self.value!r}>"
 
 
-# One class per canonical type. Keyed by id() because canonical types are interned for the process
-# (the value keeps the type alive, so its id is never reused while the entry exists).
-_struct_classes: dict[int, tuple[object, type]] = {}
-_array_classes: dict[int, tuple[object, type]] = {}
+# One class per canonical type, kept on the type itself (``DefType.cls``), so a type and its class live and
+# die together. A stand-in type without that slot (tests) falls back to a table keyed by id(), whose entry
+# keeps the type alive so the id is never reused while the entry exists.
+_classes: dict[int, tuple[object, type]] = {}
+_classes_lock = threading.Lock()
+
+
+def _cached_class(deftype, make) -> type:
+    cls = getattr(deftype, "cls", None)
+    if cls is not None:
+        return cls
+    entry = _classes.get(id(deftype))
+    if entry is not None and entry[0] is deftype:
+        return entry[1]
+    with _classes_lock:  # two threads lowering one type at once must get one class
+        cls = getattr(deftype, "cls", None)
+        if cls is not None:
+            return cls
+        entry = _classes.get(id(deftype))
+        if entry is not None and entry[0] is deftype:
+            return entry[1]
+        cls = make()
+        try:
+            deftype.cls = cls
+        except AttributeError:
+            _classes[id(deftype)] = (deftype, cls)
+        return cls
 
 
 def struct_class(deftype, field_count: int) -> type:
@@ -108,28 +132,22 @@ def struct_class(deftype, field_count: int) -> type:
 
     ``cls(v0, v1, ...)`` makes a struct from its field values in order.
     """
-    entry = _struct_classes.get(id(deftype))
-    if entry is not None and entry[0] is deftype:
-        return entry[1]
-    slots = tuple(f"f{i}" for i in range(field_count))
-    namespace: dict = {"__slots__": slots, "rtt": deftype}
-    params = ", ".join(slots)
-    body = "".join(f"\n    self.{name} = {name}" for name in slots) or "\n    pass"
-    source = f"def __init__(self{', ' if params else ''}{params}):{body}\n"
-    exec(compile(source, f"<wasm struct type {id(deftype):x}>", "exec"), namespace)  # noqa: S102 - field names are ours
-    cls = type("WasmStruct", (StructRef,), namespace)
-    _struct_classes[id(deftype)] = (deftype, cls)
-    return cls
+
+    def make() -> type:
+        slots = tuple(f"f{i}" for i in range(field_count))
+        namespace: dict = {"__slots__": slots, "rtt": deftype}
+        params = ", ".join(slots)
+        body = "".join(f"\n    self.{name} = {name}" for name in slots) or "\n    pass"
+        source = f"def __init__(self{', ' if params else ''}{params}):{body}\n"
+        exec(compile(source, f"<wasm struct type {id(deftype):x}>", "exec"), namespace)  # noqa: S102 - our names
+        return type("WasmStruct", (StructRef,), namespace)
+
+    return _cached_class(deftype, make)
 
 
 def array_class(deftype) -> type:
     """The array class of canonical array type ``deftype``: ``cls(iterable)`` makes an array."""
-    entry = _array_classes.get(id(deftype))
-    if entry is not None and entry[0] is deftype:
-        return entry[1]
-    cls = type("WasmArray", (ArrayRef,), {"__slots__": (), "rtt": deftype})
-    _array_classes[id(deftype)] = (deftype, cls)
-    return cls
+    return _cached_class(deftype, lambda: type("WasmArray", (ArrayRef,), {"__slots__": (), "rtt": deftype}))
 
 
 def is_subtype(sub, sup) -> bool:

@@ -30,7 +30,6 @@ from ..ir import (
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     PAGE_SIZE,
-    VALTYPE_NAMES,
     GlobalType,
     TableType,
     valtype_name,

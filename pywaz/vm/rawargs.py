@@ -30,7 +30,7 @@ import struct
 import threading
 
 from ..errors import ArgumentError
-from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, VALTYPE_NAMES, ref_parts, valtype_name
+from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, ref_parts, valtype_name
 from ..numeric import f32_round, f64_to_bits
 from .objects import Function
 from .values import check_owner, owner_runtime, ref_to_raw

@@ -19,8 +19,21 @@ from __future__ import annotations
 from .. import gcvalues
 from ..deftypes import top_heap
 from ..errors import ArgumentError
-from ..ir import EXTERNREF, F32, F64, FUNCREF, HT_ANY, HT_EXTERN, HT_FUNC, I32, I64, V128, VALTYPE_NAMES, ref_parts
-from ..ir import valtype_name
+from ..ir import (
+    EXTERNREF,
+    F32,
+    F64,
+    FUNCREF,
+    HT_ANY,
+    HT_EXTERN,
+    HT_FUNC,
+    I32,
+    I64,
+    V128,
+    VALTYPE_NAMES,
+    ref_parts,
+    valtype_name,
+)
 from ..numeric import f32_round
 from .objects import Function
 
@@ -144,7 +157,7 @@ def ref_to_raw(valtype, value, what: str = "value", runtime=None):
             if not -(1 << 30) <= value < (1 << 31):
                 raise ArgumentError(f"{what}: {value} is out of range for an i31 (-2**30 <= v < 2**31)")
             value &= gcvalues.I31_MASK
-        elif isinstance(value, Function):
+        elif isinstance(value, Function) or _is_exported_function(value):
             raise ArgumentError(f"{what}: a function is not a {valtype_name(valtype)} (functions are funcref)")
         elif not isinstance(value, (gcvalues.StructRef, gcvalues.ArrayRef, gcvalues.InternalizedExtern)):
             value = gcvalues.any_convert_extern(value)
@@ -153,6 +166,12 @@ def ref_to_raw(valtype, value, what: str = "value", runtime=None):
     if not gcvalues.heap_test(heap)(value):
         raise ArgumentError(f"{what}: expected {valtype_name(valtype)}, got {_describe_ref(value)}")
     return value
+
+
+def _is_exported_function(value) -> bool:
+    from .exports import ExportedFunction
+
+    return isinstance(value, ExportedFunction)
 
 
 def _is_func_type(valtype) -> bool:
