@@ -256,3 +256,25 @@ def test_compiler_and_interpreter_agree():
             outcomes[engine] = results
     assert outcomes["compiler"] == outcomes["interpreter"]
     assert TrapKind.NULL_STRUCT_REFERENCE in outcomes["compiler"]
+
+
+def test_gc_traps_report_the_offset_of_their_instruction(exports):
+    from pywaz.decoder import decode_module
+
+    module = decode_module(wat2wasm(WAT))
+    index = {e.name: e.index for e in module.exports}
+
+    def offset_of(export, opcode):
+        body = module.codes[index[export]]  # no imported functions
+        return next(o for op, o in zip(body.ops, body.offsets) if op == opcode)
+
+    for export, args, opcode in (
+        ("null_set", (), 0xFB05),  # struct.set of null (AttributeError)
+        ("null_len", (), 0xFB0F),  # array.len of null (TypeError)
+        ("bytes", (2, 5), 0xFB0C),  # array.get_s past the end (IndexError)
+        ("bad_cast", (), 0xFB16),  # ref.cast
+        ("call_null", (), 0x14),  # call_ref of null
+    ):
+        with pytest.raises(Trap) as info:
+            exports[export](*args)
+        assert info.value.frames[0].offset == offset_of(export, opcode), export
