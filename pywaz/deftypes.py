@@ -122,9 +122,9 @@ def _closed_name(valtype) -> str:
 _LOCK = threading.Lock()
 _GROUPS: dict[tuple, tuple[DefType, ...]] = {}
 _PLAIN_FUNCS: dict[FuncType, DefType] = {}  # singleton groups of a final func type without type references
-# The same by id() of the FuncType, checked with ``is`` (an id can be reused once a non-interned one dies):
-# looking up an interned FuncType by id is several times cheaper than hashing its tuples.
-_PLAIN_BY_ID: dict[int, tuple[FuncType, DefType]] = {}
+# The same by id() of the *interned* FuncType (func_type's, which live as long as the process, so an id is
+# never reused): looking a type up by id is several times cheaper than hashing its tuples.
+_PLAIN_BY_ID: dict[int, DefType] = {}
 
 
 def _plain_func_def(functype: FuncType) -> DefType:
@@ -140,20 +140,15 @@ def _plain_func_def(functype: FuncType) -> DefType:
                 found.func_type = functype
                 found.group = (found,)
                 _PLAIN_FUNCS[functype] = found
-    _PLAIN_BY_ID[id(functype)] = (functype, found)
+    if id(functype) not in _PLAIN_BY_ID and func_type(functype.params, functype.results) is functype:
+        _PLAIN_BY_ID[id(functype)] = found
     return found
 
 
-def plain_def_types(types) -> list[DefType] | None:
-    """The DefTypes of a type section of plain function types seen before (the common case), else None."""
-    defs = []
-    by_id = _PLAIN_BY_ID
-    for composite in types:
-        entry = by_id.get(id(composite))
-        if entry is None or entry[0] is not composite:
-            return None
-        defs.append(entry[1])
-    return defs
+def plain_def_types(types) -> tuple[DefType, ...] | None:
+    """The DefTypes of a type section of (interned) plain function types seen before (the common case), else None."""
+    defs = tuple(map(_PLAIN_BY_ID.get, map(id, types)))
+    return None if None in defs else defs
 
 
 def host_func_def(functype: FuncType) -> DefType:

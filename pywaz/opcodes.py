@@ -1,6 +1,7 @@
 """The WebAssembly instruction set: opcode numbers, names, immediates, simple signatures.
 
-Binary format §5.4: the 2.0 instructions plus relaxed SIMD (3.0). Single-byte
+Binary format §5.4: the 2.0 instructions plus relaxed SIMD, typed function
+references and GC (3.0). Single-byte
 opcodes keep their byte value; the 0xFC and 0xFD prefixed instructions are
 numbered ``0xFC00 + sub`` and ``0xFD00 + sub``. Relaxed SIMD's sub-opcodes run
 past 0xFF (0x100-0x113), so they are 0xFE00-0xFE13: the numbers stay dense (the
@@ -36,9 +37,24 @@ f32/f64         the raw IEEE bit pattern (int), so NaN payloads survive
 v128            the 128-bit value as an unsigned int (little-endian lanes)
 shuffle         bytes of 16 lane indices
 lane            lane index (int)
-reftype         FUNCREF or EXTERNREF
+reftype         ref.null's nullable reference type: FUNCREF, EXTERNREF, ANYREF... or
+                RefType(True, type_index) (its heap type is an s33 in 3.0)
 select_t        tuple of value types
+type            a type index (call_ref, return_call_ref, struct.new, array.get, ...)
+field           (type_index, field_index): struct.get(_s/_u), struct.set
+type_nat        (type_index, count): array.new_fixed
+type_data       (type_index, data_index): array.new_data, array.init_data
+type_elem       (type_index, elem_index): array.new_elem, array.init_elem
+type_type       (destination type, source type): array.copy
+ref_test        the reference type tested or cast to (ref.test, ref.cast and their
+                ``_null`` forms, which are ref.test / ref.cast with a nullable type)
+br_on_cast      (label, source reftype, target reftype): br_on_cast, br_on_cast_fail
 ==============  ==================================================================
+
+GC instructions (the 0xFB prefix) are numbered ``0xFB00 + sub``; the typed
+function reference instructions (call_ref 0x14, return_call_ref 0x15,
+ref.as_non_null 0xD4, br_on_null 0xD5, br_on_non_null 0xD6) and ref.eq (0xD3)
+keep their byte.
 
 ``SIGNATURES[op]`` is ``(params, results)`` for instructions whose typing is a
 fixed signature, and None for those the validator types specially.

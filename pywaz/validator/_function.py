@@ -34,6 +34,7 @@ from ..ir import (
     FunctionBody,
     FunctionInfo,
     FuncType,
+    VALTYPE_NAMES,
     is_ref,
     ref_type,
     valtype_name,
@@ -116,6 +117,8 @@ from ._tables import _F_OP, _F_PARAMS, _F_RESULTS, _F_HEIGHT, _F_UNREACHABLE, _F
 
 _I32_ONLY = [I32]
 _NOTHING_UNSET: frozenset = frozenset()
+# Every one-byte value type: locals of these need no check (a RefType local may be non-nullable).
+_NUMERIC_OR_SHORTHAND = frozenset(VALTYPE_NAMES)
 _NOTHING_SET: tuple = ()
 _NON_NULL_EXN = ref_type(False, HT_EXN)
 _REF_TYPES = frozenset((FUNCREF, EXTERNREF, EXNREF, UNKNOWN))
@@ -399,13 +402,11 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
     checked_from = local_count
     unset = _NOTHING_UNSET  # shared and empty unless a local is non-nullable: nothing to allocate per function
     set_log: list = _NOTHING_SET
-    for valtype in body.locals:
-        if type(valtype) is not int:
-            unset = _non_defaultable_locals(func_type, body, context)
-            if unset:
-                checked_from = min(unset)
-                set_log = []
-            break
+    if body.locals and not _NUMERIC_OR_SHORTHAND.issuperset(body.locals):  # a (ref ...) local: C-speed test for the rest
+        unset = _non_defaultable_locals(func_type, body, context)
+        if unset:
+            checked_from = min(unset)
+            set_log = []
     results = list(func_type.results)
     func_sigs = context.func_sigs
     func_count = len(func_sigs)

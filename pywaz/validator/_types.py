@@ -59,7 +59,7 @@ def validate_types(module) -> tuple[DefType, ...]:
     if plain:
         known = plain_def_types(types)  # plain function types met before: nothing to check
         if known is not None:
-            return tuple(known)
+            return known
     offset = next((offset for section_id, offset, _size in module.section_sizes if section_id == 1), None)
     if plain:
         # Every type is a rec group of its own: it may refer to itself and to earlier types.

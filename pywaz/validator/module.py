@@ -44,7 +44,7 @@ from ..ir import (
     valtype_name,
 )
 from ..opcodes import OP_NAMES, OPS_BY_NAME
-from ..deftypes import is_subtype
+from ..deftypes import is_subtype, plain_def_types
 from ._function import Context, validate_function
 from ._references import _Invalid
 from ._references import typed_reference
@@ -262,7 +262,10 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         features = DEFAULT_FEATURES
     extended_const = features.extended_const
     types = module.types
-    def_types = validate_types(module)
+    # A 2.0 type section of function types met before has nothing to check (the common case, kept cheap).
+    def_types = None if module.rec_groups or module.sub_types else plain_def_types(types)
+    if def_types is None:
+        def_types = validate_types(module)
     func_types = []
     table_types = []
     memory_types = []
@@ -295,8 +298,9 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
     imported_func_count = len(func_types)
 
     type_count = len(types)
+    gc_types = bool(module.rec_groups)  # only then can a type be a struct or array type
     for i, type_index in enumerate(module.functions):
-        if type_index >= type_count or types[type_index].kind != "func":
+        if type_index >= type_count or (gc_types and types[type_index].kind != "func"):
             offset = module.codes[i].offset if i < len(module.codes) else _section_offset(module, _SEC_FUNCTION)
             _func_type(types, type_index, offset, imported_func_count + i)  # raises
         func_types.append(types[type_index])
@@ -306,7 +310,7 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
     for type_index in module.tags:
         tag_types.append(_tag_type(types, type_index, _section_offset(module, _SEC_TAG)))
 
-    table_offset = _section_offset(module, _SEC_TABLE)
+    table_offset = _section_offset(module, _SEC_TABLE) if module.tables else None
     initialized_tables = []
     for table_type in module.tables:
         _check_table_type(table_type, table_offset)
@@ -343,7 +347,7 @@ def validate(module: Module, *, features: Features | None = None) -> ValidatedMo
         global_types.append(global_.type)
 
     for segment in module.elements:
-        if type(segment.elem_type) is not int:
+        if type(segment.elem_type) is not int and segment.elem_type is not _NON_NULL_FUNC:
             check_valtype(segment.elem_type, len(types), segment.offset)
         # A function index (ref.func) is the common element and always a (ref func): check only the index.
         plain_funcs = segment.elem_type is FUNCREF or segment.elem_type is _NON_NULL_FUNC

@@ -8,7 +8,7 @@ from pywaz.decoder import decode_module
 from pywaz.decoder.sections import MAX_LOCALS
 from pywaz.errors import DecodeError
 from pywaz.features import Features
-from pywaz.ir import ANYREF, func_type, ref_type
+from pywaz.ir import ANYREF, HT_ANY, I31REF, NULLREF, func_type, ref_type
 from pywaz.opcodes import IMMEDIATES, OP_NAMES, Op
 from tests.wasmgen import (
     END,
@@ -439,3 +439,37 @@ def test_random_constants_and_indices_round_trip():
     body = body_of(code + END)
     decoded = body.imms[0::2][:-1]
     assert decoded == values32 + values64 + values32
+
+
+# ---------------------------------------------------------------- typed references and GC (3.0)
+
+
+def test_gc_immediates_are_checked_as_the_binary_grammar_says():
+    malformed_body(b"\xfb\x18\x04\x00\x6e\x6c" + END, "malformed br_on_cast flags")  # flags above 3
+    malformed_body(b"\xfb\x1f" + END, "illegal opcode 0xfb 0x1f")  # past i31.get_u
+    malformed_body(b"\xfb\x14\x50" + END, "malformed heap type")  # -0x30 is no abstract heap type
+    malformed_body(b"\xfb\x00", "unexpected end")
+
+
+def test_typed_block_select_and_ref_null_immediates():
+    # block (result (ref null 3)), select (result (ref any)), ref.null 5, ref.null none
+    body = body_of(b"\x02\x63\x03\x0b" + b"\x1c\x01\x64\x6e" + b"\xd0\x05" + b"\xd0\x71" + END)
+    assert body.imms[0] == func_type((), (ref_type(True, 3),))
+    assert body.imms[2] == (ref_type(False, HT_ANY),)
+    assert body.imms[3] == ref_type(True, 5)
+    assert body.imms[4] == NULLREF
+
+
+def test_br_on_cast_flags_give_each_side_its_nullability():
+    body = body_of(b"\xfb\x19\x02\x00\x6e\x6c" + END)  # br_on_cast_fail 0 (ref any) (ref null i31)
+    assert body.imms[0] == (0, ref_type(False, HT_ANY), I31REF)
+
+
+def test_gc_data_instructions_need_a_data_count_section():
+    from tests.wasmgen import code_section, data_passive, data_section, func_body, function_section, functype, module, \
+        type_section
+    code = b"\xfb\x09\x00\x00" + END  # array.new_data 0 0
+    binary = module(type_section(functype([], [])), function_section(0), code_section(func_body(code=code)),
+                    data_section(data_passive(b"")))
+    with pytest.raises(DecodeError, match="data count section required"):
+        decode_module(binary)
