@@ -18,8 +18,8 @@ operand first ("null structure reference", "null array reference", "null i31
 reference", "null reference"), then the array range ("out of bounds array
 access"), then the data or element segment range ("out of bounds memory
 access" / "out of bounds table access"). An array longer than
-:data:`MAX_ARRAY_LENGTH` elements traps "allocation too large" instead of
-exhausting the host.
+:data:`MAX_ARRAY_LENGTH` elements, or one the host has no memory for, traps
+"allocation too large" instead of exhausting the host.
 """
 
 from __future__ import annotations
@@ -172,16 +172,23 @@ def _array_parts(type_index, types):
     return gv.array_class(deftype), deftype.field.storage
 
 
+def _filled(cls, value, n: int):
+    try:
+        return cls([value] * _checked_length(n))
+    except MemoryError:  # the host is out of memory before the length limit
+        raise Trap(TrapKind.ALLOCATION_TOO_LARGE) from None
+
+
 def array_new(instance, stack, imm):
     cls, mask = imm
-    n = _checked_length(stack.pop())
+    n = stack.pop()
     value = stack[-1]
-    stack[-1] = cls([value if mask is None else value & mask] * n)
+    stack[-1] = _filled(cls, value if mask is None else value & mask, n)
 
 
 def array_new_default(instance, stack, imm):
     cls, default = imm
-    stack[-1] = cls([default] * _checked_length(stack[-1]))
+    stack[-1] = _filled(cls, default, stack[-1])
 
 
 def array_new_fixed(instance, stack, imm):

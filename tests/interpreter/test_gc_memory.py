@@ -22,13 +22,12 @@ WAT = """
 (module
   (type $node (struct (field $v (mut i32)) (field $next (mut (ref null $node)))))
   (func (export "churn") (param $n i32) (result i32)
-    (local $s (ref null $node)) (local $acc i32)
+    (local $s (ref null $node))
     (loop $l
-      (local.set $s (struct.new $node (local.get $n) (ref.null $node)))
-      (struct.set $node $next (local.get $s) (local.get $s))
-      (local.set $acc (i32.add (local.get $acc) (struct.get $node $v (local.get $s))))
+      ;; a new struct pointing at itself replaces the previous one, which becomes garbage (a cycle)
+      (struct.set $node $next (local.tee $s (struct.new $node (local.get $n) (ref.null $node))) (local.get $s))
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
-    (local.get $acc)))
+    (struct.get $node $v (local.get $s))))
 """
 
 
@@ -53,6 +52,5 @@ def test_short_lived_structs_run_in_bounded_memory():
                           check=False, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    # Every struct was made and read: the sum of n .. 1, wrapped to 32 bits.
-    assert result["total"] & 0xFFFFFFFF == (ITERATIONS * (ITERATIONS + 1) // 2) & 0xFFFFFFFF
+    assert result["total"] == 1  # the loop ran to the end: the last struct holds 1
     assert result["growth_kib"] < 16 * 1024, result
