@@ -165,3 +165,8 @@ def test_subtyping_depth_is_limited():
     chain = " ".join(f"(type $t{i} (sub $t{i - 1} (struct)))" for i in range(1, 64))
     check(f"(module (type $t0 (sub (struct))) {chain})")  # depth 63
     invalid(f"(module (type $t0 (sub (struct))) {chain} (type (sub $t63 (struct))))", "subtyping depth")
+
+
+def test_a_table_initializer_reads_imported_globals_only():
+    check('(module (import "m" "g" (global $g (ref null func))) (table 1 funcref (global.get $g)))')
+    invalid("(module (global $g funcref (ref.null func)) (table 1 funcref (global.get $g)))", "unknown global 0")
