@@ -348,3 +348,17 @@ def test_both_engines_share_values(engine):
             " (func (export \"b\") (param (ref $s)) (result i32) (struct.get_u $s $b (local.get 0))))"
         )).exports
         assert reader["b"](made) == 4
+
+
+def test_fuel_stops_an_allocation_loop_that_never_ends():
+    wat = """
+    (module
+      (type $box (struct (field i32)))
+      (func (export "forever") (local $b (ref null $box))
+        (loop $l (local.set $b (struct.new $box (i32.const 1))) (br $l))))
+    """
+    with pywaz.Runtime("interpreter", fuel=10_000) as runtime:
+        forever = runtime.instantiate(pywaz.wat2wasm(wat)).exports["forever"]
+        with pytest.raises(Trap) as info:
+            forever()
+        assert info.value.kind is TrapKind.OUT_OF_FUEL
