@@ -108,6 +108,14 @@ class TrapKind(enum.Enum):
     OUT_OF_FUEL = "all fuel consumed by WebAssembly"
     HOST_ERROR = "host function error"
     NULL_EXCEPTION_REFERENCE = "null exception reference"
+    NULL_REFERENCE = "null reference"  # ref.as_non_null
+    NULL_FUNCTION_REFERENCE = "null function reference"  # call_ref, return_call_ref
+    NULL_STRUCT_REFERENCE = "null structure reference"
+    NULL_ARRAY_REFERENCE = "null array reference"
+    NULL_I31_REFERENCE = "null i31 reference"
+    OUT_OF_BOUNDS_ARRAY = "out of bounds array access"
+    CAST_FAILURE = "cast failure"
+    ALLOCATION_TOO_LARGE = "allocation too large"  # an array beyond pywaz's length limit
 
 
 @record

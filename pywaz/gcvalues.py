@@ -27,8 +27,12 @@ is precomputed at canonicalisation, as mature engines do).
 from __future__ import annotations
 
 import struct as _struct
+import threading
 
 I31_MASK = 0x7FFFFFFF
+MAX_ARRAY_LENGTH = 1 << 27
+"""The most elements one array may have (2**27: a GiB of element pointers); longer traps
+"allocation too large" rather than exhausting the host."""
 _I31_SIGN = 0x40000000
 
 
@@ -37,6 +41,7 @@ class StructRef:
 
     __slots__ = ()
     rtt = None
+    wasm_ref_kind = "struct"  # what the spec harness and other tools read (pywaz.spectest.refs)
 
     def __repr__(self) -> str:
         fields = ", ".join(repr(getattr(self, name)) for name in self.__slots__)
@@ -48,6 +53,7 @@ class ArrayRef(list):
 
     __slots__ = ()
     rtt = None
+    wasm_ref_kind = "array"
 
     def __repr__(self) -> str:
         return f"<wasm array of {len(self)}>"
@@ -62,6 +68,11 @@ class InternalizedExtern:
     """A host (extern) value seen as ``anyref`` after ``any.convert_extern``."""
 
     __slots__ = ("value",)
+    wasm_ref_kind = "any"
+
+    @property
+    def wasm_ref_inner(self):
+        return self.value
 
     def __init__(self, value) -> None:
         self.value = value
@@ -74,6 +85,11 @@ class ExternalizedAny:
     """A wasm (any) value seen as ``externref`` after ``extern.convert_any``."""
 
     __slots__ = ("value",)
+    wasm_ref_kind = "extern"
+
+    @property
+    def wasm_ref_inner(self):
+        return self.value
 
     def __init__(self, value) -> None:
         self.value = value
@@ -82,10 +98,33 @@ class ExternalizedAny:
         return f"<externalized {self.value!r}>"
 
 
-# One class per canonical type. Keyed by id() because canonical types are interned for the process
-# (the value keeps the type alive, so its id is never reused while the entry exists).
-_struct_classes: dict[int, tuple[object, type]] = {}
-_array_classes: dict[int, tuple[object, type]] = {}
+# One class per canonical type, kept on the type itself (``DefType.cls``), so a type and its class live and
+# die together. A stand-in type without that slot (tests) falls back to a table keyed by id(), whose entry
+# keeps the type alive so the id is never reused while the entry exists.
+_classes: dict[int, tuple[object, type]] = {}
+_classes_lock = threading.Lock()
+
+
+def _cached_class(deftype, make) -> type:
+    cls = getattr(deftype, "cls", None)
+    if cls is not None:
+        return cls
+    entry = _classes.get(id(deftype))
+    if entry is not None and entry[0] is deftype:
+        return entry[1]
+    with _classes_lock:  # two threads lowering one type at once must get one class
+        cls = getattr(deftype, "cls", None)
+        if cls is not None:
+            return cls
+        entry = _classes.get(id(deftype))
+        if entry is not None and entry[0] is deftype:
+            return entry[1]
+        cls = make()
+        try:
+            deftype.cls = cls
+        except AttributeError:
+            _classes[id(deftype)] = (deftype, cls)
+        return cls
 
 
 def struct_class(deftype, field_count: int) -> type:
@@ -93,28 +132,22 @@ def struct_class(deftype, field_count: int) -> type:
 
     ``cls(v0, v1, ...)`` makes a struct from its field values in order.
     """
-    entry = _struct_classes.get(id(deftype))
-    if entry is not None and entry[0] is deftype:
-        return entry[1]
-    slots = tuple(f"f{i}" for i in range(field_count))
-    namespace: dict = {"__slots__": slots, "rtt": deftype}
-    params = ", ".join(slots)
-    body = "".join(f"\n    self.{name} = {name}" for name in slots) or "\n    pass"
-    source = f"def __init__(self{', ' if params else ''}{params}):{body}\n"
-    exec(compile(source, f"<wasm struct type {id(deftype):x}>", "exec"), namespace)  # noqa: S102 - field names are ours
-    cls = type("WasmStruct", (StructRef,), namespace)
-    _struct_classes[id(deftype)] = (deftype, cls)
-    return cls
+
+    def make() -> type:
+        slots = tuple(f"f{i}" for i in range(field_count))
+        namespace: dict = {"__slots__": slots, "rtt": deftype}
+        params = ", ".join(slots)
+        body = "".join(f"\n    self.{name} = {name}" for name in slots) or "\n    pass"
+        source = f"def __init__(self{', ' if params else ''}{params}):{body}\n"
+        exec(compile(source, f"<wasm struct type {id(deftype):x}>", "exec"), namespace)  # noqa: S102 - our names
+        return type("WasmStruct", (StructRef,), namespace)
+
+    return _cached_class(deftype, make)
 
 
 def array_class(deftype) -> type:
     """The array class of canonical array type ``deftype``: ``cls(iterable)`` makes an array."""
-    entry = _array_classes.get(id(deftype))
-    if entry is not None and entry[0] is deftype:
-        return entry[1]
-    cls = type("WasmArray", (ArrayRef,), {"__slots__": (), "rtt": deftype})
-    _array_classes[id(deftype)] = (deftype, cls)
-    return cls
+    return _cached_class(deftype, lambda: type("WasmArray", (ArrayRef,), {"__slots__": (), "rtt": deftype}))
 
 
 def is_subtype(sub, sup) -> bool:
@@ -157,6 +190,107 @@ def is_eq(value) -> bool:
     return type(value) is int or isinstance(value, (StructRef, ArrayRef))
 
 
+# Storage types (GC §3.2.1): packed i8/i16 or a value type. Codes as in pywaz.ir.
+_F32 = 0x7D
+_F64 = 0x7C
+_NUMERIC_DEFAULTS = {0x7F: 0, 0x7E: 0, _F32: 0.0, _F64: 0.0, 0x7B: 0, 0x78: 0, 0x77: 0}
+
+
+def storage_mask(storage) -> int | None:
+    """The mask a write to a field of ``storage`` type applies: 0xFF (i8), 0xFFFF (i16), else None."""
+    if storage == PACKED_I8:
+        return 0xFF
+    if storage == PACKED_I16:
+        return 0xFFFF
+    return None
+
+
+def storage_default(storage):
+    """The default value of a field of ``storage`` type (GC execution: zero, or null for references)."""
+    if type(storage) is int:
+        return _NUMERIC_DEFAULTS.get(storage)  # a reference type code (FUNCREF ...) defaults to None
+    return None
+
+
+def extend_signed(storage, value: int) -> int:
+    """``get_s`` of a packed field: sign-extend its 8 or 16 bits to an i32 (unsigned canonical form)."""
+    if storage == PACKED_I8:
+        return value | 0xFFFFFF00 if value & 0x80 else value
+    return value | 0xFFFF0000 if value & 0x8000 else value
+
+
+# Heap types as in pywaz.ir (negative ints; a concrete heap type is a canonical DefType here).
+_HT_NOEXN, _HT_NOFUNC, _HT_NOEXTERN, _HT_NONE = -0x0C, -0x0D, -0x0E, -0x0F
+_HT_FUNC, _HT_EXTERN, _HT_ANY, _HT_EQ, _HT_I31, _HT_STRUCT, _HT_ARRAY, _HT_EXN = (
+    -0x10, -0x11, -0x12, -0x13, -0x14, -0x15, -0x16, -0x17)
+
+
+def _always(value) -> bool:
+    return True
+
+
+def _never(value) -> bool:
+    return False
+
+
+def _is_i31(value) -> bool:
+    return value.__class__ is int
+
+
+def _is_struct(value) -> bool:
+    return isinstance(value, StructRef)
+
+
+def _is_array(value) -> bool:
+    return isinstance(value, ArrayRef)
+
+
+_ABSTRACT_TESTS = {
+    _HT_ANY: _always, _HT_FUNC: _always, _HT_EXTERN: _always, _HT_EXN: _always,
+    _HT_NONE: _never, _HT_NOFUNC: _never, _HT_NOEXTERN: _never, _HT_NOEXN: _never,
+    _HT_EQ: is_eq, _HT_I31: _is_i31, _HT_STRUCT: _is_struct, _HT_ARRAY: _is_array,
+}
+
+
+def heap_test(heap):
+    """A predicate telling whether a non-null value of heap type ``heap``'s hierarchy is in ``heap``.
+
+    ``heap`` is an abstract heap type (a negative ``HT_*`` int) or a canonical
+    defined type. Validation has put the value in the right hierarchy, so the
+    tops (any, func, extern, exn) accept every non-null value and the bottoms
+    none; a defined type is matched by the constant-time chain test against
+    the value's ``rtt`` (structs, arrays) or ``def_type`` (functions).
+    """
+    if type(heap) is int:
+        return _ABSTRACT_TESTS[heap]
+    target = heap
+    depth = target.depth
+    if target.kind == "func":
+        def test_func(value) -> bool:
+            chain = value.def_type.chain
+            return len(chain) > depth and chain[depth] is target
+
+        return test_func
+
+    def test_data(value) -> bool:
+        rtt = getattr(value.__class__, "rtt", None)  # i31 ints and internalized host values have none
+        if rtt is None:
+            return False
+        chain = rtt.chain
+        return len(chain) > depth and chain[depth] is target
+
+    return test_data
+
+
+def ref_test(nullable: bool, heap):
+    """A predicate for ``ref.test``/``ref.cast``/``br_on_cast``: whether a value (None included) matches
+    ``(ref null? heap)``; ``heap`` as for :func:`heap_test`."""
+    test = heap_test(heap)
+    if nullable:
+        return lambda value: value is None or test(value)
+    return lambda value: value is not None and test(value)
+
+
 # Packed and numeric storage for array.new_data / array.init_data (little-endian, execution §4.4.8).
 PACKED_I8 = 0x78
 PACKED_I16 = 0x77
@@ -197,5 +331,6 @@ def elements_from_bytes(storage: int, data, offset: int, count: int) -> list:
 __all__ = [
     "StructRef", "ArrayRef", "InternalizedExtern", "ExternalizedAny", "struct_class", "array_class",
     "is_subtype", "ref_i31", "i31_get_s", "any_convert_extern", "extern_convert_any", "is_eq",
-    "element_size", "elements_from_bytes", "PACKED_I8", "PACKED_I16", "I31_MASK",
+    "element_size", "elements_from_bytes", "PACKED_I8", "PACKED_I16", "I31_MASK", "storage_mask",
+    "storage_default", "extend_signed", "heap_test", "ref_test", "MAX_ARRAY_LENGTH",
 ]

@@ -74,3 +74,55 @@ def test_elements_from_bytes():
     floats = gv.elements_from_bytes(0x7D, data, 16, 2)
     assert floats[0] == -1.5 and f32_to_bits(floats[1]) == 0x7FA00001  # the signalling NaN keeps its payload
     assert gv.element_size(0x7C) == 8
+
+
+def test_storage_helpers():
+    masks = (gv.storage_mask(gv.PACKED_I8), gv.storage_mask(gv.PACKED_I16), gv.storage_mask(0x7F))
+    assert masks == (0xFF, 0xFFFF, None)
+    defaults = [gv.storage_default(t) for t in (0x7F, 0x7E, 0x7D, 0x7C, 0x7B, gv.PACKED_I8, 0x6E)]
+    assert defaults == [0, 0, 0.0, 0.0, 0, 0, None]
+    assert type(gv.storage_default(0x7D)) is float
+    assert gv.extend_signed(gv.PACKED_I8, 0x80) == 0xFFFFFF80 and gv.extend_signed(gv.PACKED_I8, 0x7F) == 0x7F
+    assert gv.extend_signed(gv.PACKED_I16, 0x8000) == 0xFFFF8000 and gv.extend_signed(gv.PACKED_I16, 0x7FFF) == 0x7FFF
+
+
+class _Kind(_Type):
+    def __init__(self, kind, parent=None):
+        super().__init__(parent)
+        self.kind = kind
+
+
+class _Func:
+    def __init__(self, def_type):
+        self.def_type = def_type
+
+
+def test_heap_and_ref_tests():
+    from pywaz.ir import HT_ANY, HT_ARRAY, HT_EQ, HT_FUNC, HT_I31, HT_NONE, HT_STRUCT
+
+    base = _Kind("struct")
+    derived = _Kind("struct", base)
+    point = gv.struct_class(derived, 0)()
+    row = gv.array_class(_Kind("array"))([1])
+    host = gv.any_convert_extern("host")
+    values = [point, row, 5, host]
+    table = {HT_ANY: [1, 1, 1, 1], HT_EQ: [1, 1, 1, 0], HT_I31: [0, 0, 1, 0], HT_STRUCT: [1, 0, 0, 0],
+             HT_ARRAY: [0, 1, 0, 0], HT_NONE: [0, 0, 0, 0], base: [1, 0, 0, 0], derived: [1, 0, 0, 0]}
+    for heap, expected in table.items():
+        assert [int(gv.heap_test(heap)(v)) for v in values] == expected, heap
+    assert not gv.heap_test(_Kind("struct", derived))(point)  # a subtype of the value's type does not match
+    assert gv.ref_test(True, HT_STRUCT)(None) and not gv.ref_test(False, HT_STRUCT)(None)
+    func_base = _Kind("func")
+    func_derived = _Kind("func", func_base)
+    assert gv.heap_test(func_base)(_Func(func_derived)) and not gv.heap_test(func_derived)(_Func(func_base))
+    assert gv.heap_test(HT_FUNC)(_Func(func_base))
+
+
+def test_classes_live_on_the_type_and_values_declare_their_kind():
+    t = _Kind("array")
+    cls = gv.array_class(t)
+    assert t.cls is cls and gv.array_class(t) is cls
+    assert gv.struct_class(_Kind("struct"), 1)(3).wasm_ref_kind == "struct" and cls([]).wasm_ref_kind == "array"
+    inner = object()
+    assert gv.InternalizedExtern(inner).wasm_ref_inner is inner and gv.InternalizedExtern.wasm_ref_kind == "any"
+    assert gv.ExternalizedAny(inner).wasm_ref_inner is inner and gv.ExternalizedAny.wasm_ref_kind == "extern"

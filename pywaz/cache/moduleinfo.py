@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from itertools import compress, pairwise, repeat
 from operator import add, gt
 
-from ..deftypes import canonicalize, valtype_from_data, valtype_to_data
+from ..deftypes import canonicalize, types_from_data, types_to_data, valtype_from_data, valtype_to_data
 from ..errors import PywazError
 from ..ir import (
     EXTERN_FUNC,
@@ -46,11 +46,13 @@ from ..ir import (
     NameSection,
     TableType,
     ValidatedModule,
-    func_type,
 )
 
-MODULE_INFO_FORMAT = 4  # 3: per-function body spans; 4: address types of tables and memories
+# 3: per-function body spans; 4: address types of tables and memories; 5: GC types (rec groups, sub types,
+# struct/array types, reference value types, table initializers, GC constant expression immediates).
+MODULE_INFO_FORMAT = 5
 _V128_CONST = 0xFD0C
+_REF_NULL = 0xD0
 _REF_FUNC = 0xD2
 _REF_FUNC_OPS = (_REF_FUNC,)
 _I32_CONST_OPS = (0x41,)
@@ -235,6 +237,10 @@ def _limits(limits: Limits) -> list:
 def _imm(op: int, imm):
     if op == _V128_CONST:
         return int(imm).to_bytes(16, "little")
+    if op == _REF_NULL:
+        return valtype_to_data(imm)  # the nullable reference type it pushes
+    if type(imm) is tuple and all(type(i) is int for i in imm):  # (type, count) of array.new_fixed
+        return list(imm)
     if imm is None or isinstance(imm, bool) or (isinstance(imm, int) and 0 <= imm < _U64_LIMIT):
         return imm
     raise PywazError(f"constant expression immediate {imm!r} of opcode 0x{op:x} cannot be cached")
@@ -533,10 +539,10 @@ def _import_desc(imp: Import):
     if imp.kind == EXTERN_FUNC or imp.kind == EXTERN_TAG:
         return desc
     if imp.kind == EXTERN_TABLE:
-        return [desc.elem_type, *_limits(desc.limits), desc.address_type]
+        return [valtype_to_data(desc.elem_type), *_limits(desc.limits), desc.address_type]
     if imp.kind == EXTERN_MEMORY:
         return [*_limits(desc.limits), desc.address_type]
-    return [desc.valtype, desc.mutable]
+    return [valtype_to_data(desc.valtype), desc.mutable]
 
 
 def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None = None) -> dict:
@@ -546,13 +552,14 @@ def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None =
     return {
         "format": MODULE_INFO_FORMAT,
         "sha256": module_sha256,
-        "types": [[bytes(t.params), bytes(t.results)] for t in module.types],
+        "types": types_to_data(module),
         "imports": [[i.module, i.name, i.kind, _import_desc(i), i.offset] for i in module.imports],
         "functions": list(module.functions),
         "tags": list(module.tags),
-        "tables": [[t.elem_type, *_limits(t.limits), t.address_type] for t in module.tables],
+        "tables": [[valtype_to_data(t.elem_type), *_limits(t.limits), t.address_type, _expr(t.init)]
+                   for t in module.tables],
         "memories": [[*_limits(m.limits), m.address_type] for m in module.memories],
-        "globals": [[g.type.valtype, g.type.mutable, _expr(g.init)] for g in module.globals_],
+        "globals": [[valtype_to_data(g.type.valtype), g.type.mutable, _expr(g.init)] for g in module.globals_],
         "exports": [[e.name, e.kind, e.index, e.offset] for e in module.exports],
         "start": module.start,
         "elements": [
@@ -585,8 +592,18 @@ def _to_expr(enc) -> ConstExpr | None:
     if enc is None:
         return None
     ops, imms, offset = enc
-    imms = tuple(int.from_bytes(imm, "little") if op == _V128_CONST else imm for op, imm in zip(ops, imms))
+    imms = tuple(map(_imm_from_data, ops, imms))
     return ConstExpr(tuple(ops), imms, offset)
+
+
+def _imm_from_data(op: int, imm):
+    if op == _V128_CONST:
+        return int.from_bytes(imm, "little")
+    if op == _REF_NULL:
+        return valtype_from_data(imm)
+    if type(imm) is list:
+        return tuple(imm)
+    return imm
 
 
 def _to_inits(enc) -> tuple:
@@ -607,14 +624,14 @@ def _to_inits(enc) -> tuple:
 def _to_import(enc, types) -> Import:
     module_name, name, kind, desc, offset = enc
     if kind == EXTERN_FUNC or kind == EXTERN_TAG:
-        if not 0 <= desc < len(types):
+        if not 0 <= desc < len(types) or types[desc].kind != "func":
             raise PywazError(f"cached import {module_name!r} {name!r} names type {desc}, out of range")
     elif kind == EXTERN_TABLE:
-        desc = TableType(desc[0], Limits(desc[1], desc[2]), desc[3])
+        desc = TableType(valtype_from_data(desc[0]), Limits(desc[1], desc[2]), desc[3])
     elif kind == EXTERN_MEMORY:
         desc = MemoryType(_to_limits(desc), desc[2])
     elif kind == EXTERN_GLOBAL:
-        desc = GlobalType(desc[0], bool(desc[1]))
+        desc = GlobalType(valtype_from_data(desc[0]), bool(desc[1]))
     else:
         raise PywazError(f"cached import {module_name!r} {name!r} has unknown kind {kind!r}")
     return Import(module_name, name, kind, desc, offset)
@@ -647,15 +664,21 @@ def decode_module_info(info: dict, bodies: ModuleBodies | None = None) -> Valida
 def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
     if bodies is None:
         bodies = ModuleBodies(info.get("sha256"), info.get("size"))
-    types = tuple(func_type(tuple(p), tuple(r)) for p, r in info["types"])
+    try:
+        types, sub_types, rec_groups = types_from_data(info["types"])
+        kinds = [t.kind for t in types]
+    except (ValueError, AttributeError) as error:
+        raise PywazError(f"cached types are malformed: {error}") from None
     imports = tuple(_to_import(i, types) for i in info["imports"])
     functions = tuple(info["functions"])
     tags = tuple(info.get("tags", ()))
-    if not all(isinstance(t, int) and 0 <= t < len(types) for t in tags):
+    if not all(isinstance(t, int) and 0 <= t < len(types) and kinds[t] == "func" for t in tags):
         raise PywazError("cached tag types are out of range")
-    tables = tuple(TableType(t[0], Limits(t[1], t[2]), t[3]) for t in info["tables"])
+    if not all(isinstance(t, int) and 0 <= t < len(types) and kinds[t] == "func" for t in set(functions)):
+        raise PywazError("cached function types are out of range")
+    tables = tuple(TableType(valtype_from_data(t[0]), Limits(t[1], t[2]), t[3], _to_expr(t[4])) for t in info["tables"])
     memories = tuple(MemoryType(_to_limits(m), m[2]) for m in info["memories"])
-    globals_ = tuple(Global(GlobalType(g[0], bool(g[1])), _to_expr(g[2])) for g in info["globals"])
+    globals_ = tuple(Global(GlobalType(valtype_from_data(g[0]), bool(g[1])), _to_expr(g[2])) for g in info["globals"])
     exports = tuple(Export(*e) for e in info["exports"])
     elements = tuple(
         ElementSegment(mode, valtype_from_data(elem_type), _to_inits(init), table_index, _to_expr(offset_expr), offset)
@@ -669,6 +692,8 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
     )
     module = Module(
         types=types,
+        sub_types=sub_types,
+        rec_groups=rec_groups,
         imports=imports,
         functions=functions,
         tags=tags,

@@ -197,10 +197,10 @@ def parse_value(valtype: int, text: str, position: int):
     Raises:
         RunFailure: the text is not a value of that type (or a reference type).
     """
-    from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, VALTYPE_NAMES
+    from ..deftypes import top_heap
+    from ..ir import EXTERNREF, F32, F64, FUNCREF, HT_ANY, I32, I64, V128, ref_parts, valtype_name
 
-    name = VALTYPE_NAMES.get(valtype, hex(valtype))
-    what = f"--invoke argument {position + 1} ({name})"
+    what = f"--invoke argument {position + 1} ({valtype_name(valtype)})"
     if valtype in (I32, I64, V128):
         try:
             value = _parse_integer(text)
@@ -222,9 +222,18 @@ def parse_value(valtype: int, text: str, position: int):
         if math.isinf(value) and "inf" not in text.lower():
             raise RunFailure(EXIT_USAGE, f"{what}: {text} is out of range (write inf for infinity)")
         return value
-    if valtype in (FUNCREF, EXTERNREF):
+    parts = ref_parts(valtype)
+    if parts is not None:
         if text == "null":
-            return None
+            return None  # refused for a non-nullable type by the call's own check
+        heap = parts[1]
+        if valtype not in (FUNCREF, EXTERNREF) and not (type(heap) is int and heap >= 0) and top_heap(heap) == HT_ANY:
+            try:
+                return _parse_integer(text)  # an i31 (checked by the call)
+            except ValueError:
+                pass
+            raise RunFailure(EXIT_USAGE, f"{what}: only 'null' or an integer (an i31) can be passed for it "
+                                         "from the command line")
         raise RunFailure(EXIT_USAGE, f"{what}: only 'null' can be passed for a reference from the command line")
     raise RunFailure(EXIT_USAGE, f"{what}: unsupported parameter type")
 
@@ -264,6 +273,8 @@ def format_value(valtype: int, value) -> str:
         return _format_f32(value)
     if valtype in (FUNCREF, EXTERNREF):
         return "null" if value is None else ("funcref" if valtype == FUNCREF else repr(value))
+    if value is None:  # the null of any other reference type
+        return "null"
     return repr(value)
 
 

@@ -26,6 +26,7 @@ import weakref
 from typing import TYPE_CHECKING
 
 from .._records import record, replace
+from ..deftypes import def_types_of
 from ..errors import PywazError, TrapFrame
 from ..ir import I64, ValidatedModule
 from . import linetable
@@ -134,6 +135,7 @@ def compile_function(validated: ValidatedModule, local_index: int, fuel: bool = 
     global_mutable = tuple(g.mutable for g in validated.global_types)
     imported = validated.num_imported_funcs
     widths = {
+        "def_types": def_types_of(validated),
         "memory64": tuple(memory.address_type == I64 for memory in validated.memory_types),
         "table64": tuple(table.address_type == I64 for table in validated.table_types),
     }

@@ -34,6 +34,7 @@ import weakref
 from ..api import CompileOptions
 from ..errors import PywazError, Trap, TrapKind, WasmException
 from ..deftypes import def_types_of
+from .. import gcvalues
 from ..numeric import f32_round
 from . import _helpers as h
 from ._tailcall import TailCall, has_tail_calls, tail_entry
@@ -126,6 +127,27 @@ def _base_namespace() -> dict:
         "_Tail": TailCall,
         "_WasmException": WasmException,
         "_throw_ref": h.throw_ref,
+        # GC and typed function references (lower.gc); the struct/array classes are per module (_BindPlan).
+        "_StructRef": gcvalues.StructRef,
+        "_ArrayRef": gcvalues.ArrayRef,
+        "_is_eq": gcvalues.is_eq,
+        "_any_convert_extern": gcvalues.any_convert_extern,
+        "_extern_convert_any": gcvalues.extern_convert_any,
+        "_i31_get_s": h.i31_get_s,
+        "_i31_get_u": h.i31_get_u,
+        "_trap_null_struct": h.trap_null_struct,
+        "_trap_null_array": h.trap_null_array,
+        "_trap_null_func": h.trap_null_func,
+        "_trap_null": h.trap_null,
+        "_trap_cast": h.trap_cast,
+        "_trap_oob_array": h.trap_oob_array,
+        "_array_new": h.array_new,
+        "_array_new_data": h.array_new_data,
+        "_array_new_elem": h.array_new_elem,
+        "_array_fill": h.array_fill,
+        "_array_copy": h.array_copy,
+        "_array_init_data": h.array_init_data,
+        "_array_init_elem": h.array_init_elem,
     }
 
 
@@ -210,7 +232,12 @@ class _BindPlan:
         self.ref_names = tuple(f"_F{i}" for i in range(total))
         template = dict(_BASE)
         for i, def_type in enumerate(def_types_of(validated)):
-            template[f"_ty{i}"] = def_type  # call_indirect compares canonical types
+            template[f"_ty{i}"] = def_type  # call_indirect and casts compare canonical types
+            # The runtime class of each struct and array type (one per canonical type, made on first need).
+            if def_type.kind == "struct":
+                template[f"_S{i}"] = gcvalues.struct_class(def_type, len(def_type.fields))
+            elif def_type.kind == "array":
+                template[f"_A{i}"] = gcvalues.array_class(def_type)
         self.template = template
         #: Per defined function: whether its code uses the SIMD lane library (None: not looked at yet).
         self.simd: list = [None] * num_functions

@@ -14,7 +14,7 @@ import io
 import json
 import os
 
-from ..ir import VALTYPE_NAMES
+from ..ir import valtype_name
 from .view import FunctionView
 from .wat import functype_text, valtypes_text
 
@@ -210,7 +210,7 @@ def _locals_text(local_types) -> str:
             groups[-1][1] += 1
         else:
             groups.append([valtype, 1])
-    return ", ".join(VALTYPE_NAMES.get(t, hex(t)) + (f" x{n}" if n > 1 else "") for t, n in groups)
+    return ", ".join(valtype_name(t) + (f" x{n}" if n > 1 else "") for t, n in groups)
 
 
 def write_function_text(out, view: FunctionView, style: Style, *, wasm: bool, python: bool, disassembly: bool) -> None:

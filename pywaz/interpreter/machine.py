@@ -402,8 +402,18 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                             throw_ref(pop())
                         elif c == 63:  # legacy rethrow: the exception its catch keeps in a hidden local
                             throw_ref(locals_[a])
-                        elif 58 <= c <= 60:  # tail calls (see .tailcalls)
-                            if c == 60:  # return_call_indirect
+                        elif 58 <= c <= 60 or c == 65:  # tail calls (see .tailcalls)
+                            if c == 65:  # return_call_ref
+                                f = pop()
+                                if f is None:
+                                    raise Trap(TrapKind.NULL_FUNCTION_REFERENCE)
+                                if f.instance is instance and not f.host:
+                                    callee = codes[f.index - nimports] or get_code(f.index - nimports)
+                                else:
+                                    callee = None
+                                    fn = f.call
+                                    n, nres = a
+                            elif c == 60:  # return_call_indirect
                                 ftype, table_index = a
                                 i = pop()
                                 elements = tables[table_index].elements
@@ -456,6 +466,59 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                                     push(r)
                                 elif nres:
                                     stack += r
+                        elif c == 64:  # call_ref (see .gc)
+                            f = pop()
+                            if f is None:
+                                raise Trap(TrapKind.NULL_FUNCTION_REFERENCE)
+                            if f.instance is instance and not f.host:
+                                callee = codes[f.index - nimports] or get_code(f.index - nimports)
+                                n = callee.nparams
+                                if n:
+                                    new_locals = stack[-n:]
+                                    del stack[-n:]
+                                    new_locals += callee.zeros
+                                else:
+                                    new_locals = callee.zeros[:]
+                                depth += 1
+                                if depth > max_depth:
+                                    raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
+                                frames.append((code, pc, locals_, stack))
+                                code = callee
+                                prog = callee.prog
+                                pc = 0
+                                locals_ = new_locals
+                                stack = []
+                                push = stack.append
+                                pop = stack.pop
+                            else:
+                                ctx.depth = depth
+                                r = _call_python(f.call, stack, a[0])
+                                n = a[1]
+                                if n == 1:
+                                    push(r)
+                                elif n:
+                                    stack += r
+                        elif c == 66:  # br_on_null: a null is dropped and branches
+                            if stack[-1] is None:
+                                pop()
+                                t, h, n = a
+                                if n:
+                                    del stack[h:-n]
+                                else:
+                                    del stack[h:]
+                                pc = t
+                        elif c == 67:  # br_on_non_null: branches with the reference, a null is dropped
+                            if stack[-1] is None:
+                                pop()
+                            else:
+                                t, h, n = a
+                                del stack[h:-n]
+                                pc = t
+                        elif c == 68:  # br_on_cast / br_on_cast_fail: branches with the reference
+                            if a[0](stack[-1]) is a[1]:
+                                h = a[3]
+                                del stack[h:-a[4]]
+                                pc = a[2]
                         else:
                             _unsupported(a)
                 except WasmException as exception:  # find the try_table that catches it (see .exceptions)

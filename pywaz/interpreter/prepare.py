@@ -23,9 +23,9 @@ from array import array
 
 from .. import numeric
 from ..deftypes import def_types_of
-from ..ir import EXNREF, EXTERNREF, F32, F64, FUNCREF
+from ..ir import F32, F64, is_ref
 from ..simd import SIMD_ARITY, SIMD_OPS
-from . import exceptions, memory, tailcalls, vector
+from . import exceptions, gc, memory, tailcalls, vector
 
 # Instruction codes. The dispatch loop in machine.py uses the literal numbers;
 # keep the two in step.
@@ -90,6 +90,12 @@ FUEL_JUMP = 57  # spend one unit of fuel, then jump (a loop back-edge's trampoli
 RETURN_CALL_LOCAL = tailcalls.RETURN_CALL_LOCAL  # 58-60: tail calls (see .tailcalls)
 RETURN_CALL_IMPORT = tailcalls.RETURN_CALL_IMPORT
 RETURN_CALL_INDIRECT = tailcalls.RETURN_CALL_INDIRECT
+# 61-63: throw, throw_ref, legacy rethrow (see .exceptions)
+CALL_REF = gc.CALL_REF  # 64-68: typed function references and GC branches (see .gc)
+RETURN_CALL_REF = gc.RETURN_CALL_REF
+BR_ON_NULL = gc.BR_ON_NULL
+BR_ON_NON_NULL = gc.BR_ON_NON_NULL
+BR_ON_CAST = gc.BR_ON_CAST
 
 # Loads: opcode -> (struct format, code). Signed narrow loads read with a
 # signed format and are masked back to unsigned canonical form.
@@ -145,10 +151,14 @@ def _struct(fmt: str) -> struct.Struct:
 
 
 def zero_value(valtype: int):
-    """The default value of a value type (execution §4.2.1: zero or null)."""
+    """The default value of a value type (execution §4.2.1: zero or null).
+
+    A non-nullable reference local has none; it starts as None, which validation
+    guarantees is never read (3.0 local initialisation).
+    """
     if valtype in (F32, F64):
         return 0.0
-    if valtype in (FUNCREF, EXTERNREF, EXNREF):
+    if is_ref(valtype):
         return None
     return 0
 
@@ -307,6 +317,17 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
             prog.append((exceptions.THROW_REF, None))
         elif op == 0x12 or op == 0x13:
             prog.append(tailcalls.lower(op, imm, nimports, func_types, types))
+        elif op == 0x14 or op == 0x15:  # call_ref, return_call_ref: the arity of the callee's type
+            callee_type = types[imm]
+            arity = (len(callee_type.params), len(callee_type.results))
+            prog.append((CALL_REF if op == 0x14 else RETURN_CALL_REF, arity))
+        elif op in gc.BRANCHES:
+            depth = imm if op < 0xFB00 else imm[0]
+            prog.append(gc.lower_branch(op, imm, ctrl[-1 - depth][1], types))
+        elif (0xFB00 <= op <= 0xFB1E or op == 0xD3 or op == 0xD4) and (
+            lowered := gc.lower(op, imm, types, UNOP, BINOP, MISC)
+        ) is not None:
+            append(prog, lowered[0], lowered[1], target)
         elif op == 0x43:
             append(prog, CONST, numeric.f32_from_bits(imm), target)
         elif op == 0x44:
@@ -508,7 +529,7 @@ _BINOP_CODES = frozenset((BINOP, *_INLINE_BINOPS.values()))
 _FUSING = _BINOP_CODES | {LOCAL_GET, BR_IF, LOCAL_SET, LOCAL_TEE, LOAD}
 _LABELLED = frozenset(
     (BR, BR_IF, BR_IF_EQZ, IF, JUMP, BR_TABLE, BINOP_BR_IF, GET_CONST_BINOP_BR_IF, GET_GET_BINOP_BR_IF)
-    + (TEE_GET_BINOP_BR_IF, GET_BINOP_BR_IF)
+    + (TEE_GET_BINOP_BR_IF, GET_BINOP_BR_IF, BR_ON_NULL, BR_ON_NON_NULL, BR_ON_CAST)
 )
 # Binary helpers whose operands may be swapped (const k; local.get x; op).
 _COMMUTATIVE = frozenset(

@@ -7,7 +7,8 @@ the running frame (its locals, operand stack and program) instead of pushing
 one, so a chain of tail calls of any length runs in constant space; a tail
 call to an import (a host function, another instance's function) is an
 ordinary call followed by a return, which leaves the Python stack as it found
-it. ``return_call_ref`` (function references) will lower here too.
+it. ``return_call_ref`` (typed function references) runs the same way; its
+code is :data:`pywaz.interpreter.gc.RETURN_CALL_REF`.
 """
 
 from __future__ import annotations

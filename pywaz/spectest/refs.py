@@ -29,9 +29,10 @@ results compare correctly):
   ``wasm_ref_inner``. Matching looks through wrappers: host value 1
   converted to any still matches ``ref.host 1``.
 
-Only ``None``, functions and host values exist in pywaz today; the other
-kinds come with garbage collection and exception handling, and plug in
-through the two mechanisms above without changing the harness.
+pywaz's own values (:mod:`pywaz.gcvalues`) declare their kinds: structs,
+arrays and the two conversion wrappers by ``wasm_ref_kind``; an i31 is a
+plain ``int``, registered below (the harness's host values are
+:class:`~pywaz.spectest.values.HostRef` objects, never ints).
 """
 
 from __future__ import annotations
@@ -115,3 +116,6 @@ def describe_ref(value) -> str:
         shown = repr(inner) if ref_kind(inner) in (RefKind.ANY, RefKind.EXTERN) else describe_ref(inner)
         return f"ref.{kind.value} of ({shown})"
     return f"ref.{kind.value} {value!r}"
+
+
+register_ref_kind(int, RefKind.I31)  # pywaz.gcvalues: an i31 is its unsigned 31-bit payload, a plain int

@@ -11,7 +11,7 @@ from .functions import FunctionViews
 from .host import Caller, HostModuleBuilder
 from .objects import Tag
 from .runtime import CompiledModule, ExportType, ImportType, Instance, ModuleConfig, Runtime
-from .valtypes import externref, f32, f64, funcref, i32, i64, v128
+from .valtypes import anyref, arrayref, eqref, externref, f32, f64, funcref, i31ref, i32, i64, structref, v128
 
 __all__ = [
     "Caller",
@@ -29,11 +29,16 @@ __all__ = [
     "ModuleConfig",
     "Runtime",
     "Tag",
+    "anyref",
+    "arrayref",
+    "eqref",
     "externref",
     "f32",
     "f64",
     "funcref",
+    "i31ref",
     "i32",
     "i64",
+    "structref",
     "v128",
 ]

@@ -113,8 +113,9 @@ class ExportedFunction(_Owned):
         self.function = function
         self._owner = owner
         self._runtime = runtime
-        self._to_raw = tuple(to_raw_converter(t, runtime) for t in function.type.params)
-        self._from_raw = tuple(from_raw_converter(t) for t in function.type.results)
+        # The canonical (closed) types: a concrete reference type names its DefType, not a module's index.
+        self._to_raw = tuple(to_raw_converter(t, runtime) for t in function.def_type.params)
+        self._from_raw = tuple(from_raw_converter(t) for t in function.def_type.results)
         self._raw_check = None  # built by the first call_raw
 
     @property
@@ -191,10 +192,10 @@ class ExportedFunction(_Owned):
             raise ClosedError("the instance that exports this object is closed")
         check = self._raw_check
         if check is None:
-            check = self._raw_check = raw_check(self.function.type.params)
+            check = self._raw_check = raw_check(self.function.def_type.params)
         runtime = self._runtime
         if not check(args, runtime):
-            args = raw_arguments(self.function.type.params, args, runtime, self.function.name or "function")
+            args = raw_arguments(self.function.def_type.params, args, runtime, self.function.name or "function")
         plain = runtime is None or (runtime.deadline is None and runtime._fuel is None)
         if plain and timeout is None and fuel is None:
             return invoke(self.function, args, self._call_depth())

@@ -28,8 +28,6 @@ import typing
 
 from ..errors import ExitError, Trap, TrapKind, WasmException
 from ..ir import (
-    EXTERNREF,
-    FUNCREF,
     I32,
     I64,
     MAX_PAGES64,
@@ -39,6 +37,7 @@ from ..ir import (
     MemoryType,
     TableType,
     func_type,
+    ref_parts,
 )
 from .objects import Function, Global, Memory, Table, Tag
 from .values import from_raw, parse_valtype, to_raw
@@ -198,7 +197,7 @@ def _resolve_annotation(annotation, fn, what: str):
             break
         text = annotation.strip()
         if text in VALTYPE_BY_NAME:
-            return VALTYPE_BY_NAME[text]
+            return parse_valtype(text)
         if text == "None":
             return None
         try:
@@ -217,7 +216,7 @@ def _resolve_annotation(annotation, fn, what: str):
         hint = " (float is ambiguous: use pywaz.f32 or pywaz.f64)"
     raise TypeError(
         f"{what}: annotation {annotation!r} is not a wasm type; use pywaz.i32, i64, f32, f64, v128, "
-        f"funcref or externref{hint}, or pass params=/results="
+        f"funcref, externref, anyref, eqref, i31ref, structref or arrayref{hint}, or pass params=/results="
     )
 
 
@@ -414,7 +413,8 @@ class HostModuleBuilder:
 
     def table(self, name: str, elem_type, minimum: int, maximum: int | None = None, *,
               address_type: str = "i32") -> HostModuleBuilder:
-        """Add a table of ``elem_type`` ("funcref" or "externref") with ``minimum`` null entries.
+        """Add a table of ``elem_type`` (a nullable reference type: "funcref", "externref", "anyref", ...)
+        with ``minimum`` null entries.
 
         ``address_type="i64"`` makes it a 64-bit table (table64).
 
@@ -422,8 +422,10 @@ class HostModuleBuilder:
             ValueError: bad element type, limits or address type.
         """
         code = parse_valtype(elem_type)
-        if code not in (FUNCREF, EXTERNREF):
-            raise ValueError(f"table element type must be funcref or externref, not {elem_type!r}")
+        parts = ref_parts(code)
+        if parts is None or not parts[0]:
+            raise ValueError(f"table element type must be a nullable reference type (its entries start as null), "
+                             f"not {elem_type!r}")
         address = _address_type(address_type)
         _check_limits(minimum, maximum, 0xFFFFFFFFFFFFFFFF if address == I64 else 0xFFFFFFFF, "table")
         return self._add(name, Table(TableType(code, Limits(minimum, maximum), address), None))

@@ -16,7 +16,7 @@ import weakref
 from itertools import compress, repeat
 from operator import add, attrgetter, eq, itemgetter, le, sub
 
-from .. import numeric
+from .. import gcvalues, numeric
 from ..deftypes import closed_type, def_types_of, is_subtype
 from ..errors import InstantiationError, LinkError, Trap, TrapKind
 from ..ir import (
@@ -30,7 +30,6 @@ from ..ir import (
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     PAGE_SIZE,
-    VALTYPE_NAMES,
     GlobalType,
     TableType,
     valtype_name,
@@ -186,11 +185,57 @@ def eval_const(expr, instance: ModuleInstance):
         elif op in _CONST_BINOPS:
             b = stack.pop()
             stack[-1] = numeric.BINARY_OPS[op](stack[-1], b)
+        elif op in _GC_CONST_OPS:
+            _eval_gc_const(op, imm, stack, def_types_of(instance.module))
         else:
             raise InstantiationError(f"unsupported constant expression opcode 0x{op:x} at byte offset {expr.offset}")
     if len(stack) != 1:
         raise InstantiationError(f"constant expression at byte offset {expr.offset} does not produce one value")
     return stack[0]
+
+
+_GC_CONST_OPS = frozenset((0xFB00, 0xFB01, 0xFB06, 0xFB07, 0xFB08, 0xFB1A, 0xFB1B, 0xFB1C))
+
+
+def _eval_gc_const(op: int, imm, stack: list, def_types) -> None:
+    """One GC constant instruction (struct.new*, array.new*, ref.i31, the extern/any conversions) on ``stack``.
+
+    Raises:
+        Trap: an array longer than the interpreter's limit (allocation too large).
+    """
+    if op == 0xFB1C:
+        stack[-1] = gcvalues.ref_i31(stack[-1])
+    elif op == 0xFB1A:
+        stack[-1] = gcvalues.any_convert_extern(stack[-1])
+    elif op == 0xFB1B:
+        stack[-1] = gcvalues.extern_convert_any(stack[-1])
+    elif op == 0xFB00 or op == 0xFB01:  # struct.new, struct.new_default
+        deftype = def_types[imm]
+        fields = deftype.fields
+        cls = gcvalues.struct_class(deftype, len(fields))
+        if op == 0xFB01:
+            stack.append(cls(*(gcvalues.storage_default(f.storage) for f in fields)))
+            return
+        values = stack[len(stack) - len(fields):]
+        del stack[len(stack) - len(fields):]
+        masks = (gcvalues.storage_mask(f.storage) for f in fields)
+        stack.append(cls(*(v if m is None else v & m for v, m in zip(values, masks))))
+    else:  # array.new, array.new_default, array.new_fixed
+        deftype = def_types[imm[0] if op == 0xFB08 else imm]
+        storage = deftype.field.storage
+        mask = gcvalues.storage_mask(storage)
+        if op == 0xFB08:
+            count = imm[1]
+            values = stack[len(stack) - count:]
+            del stack[len(stack) - count:]
+        else:
+            count = stack.pop()
+            if count > gcvalues.MAX_ARRAY_LENGTH:
+                raise Trap(TrapKind.ALLOCATION_TOO_LARGE)
+            values = [stack.pop() if op == 0xFB06 else gcvalues.storage_default(storage)] * count
+        if mask is not None:
+            values = [v & mask for v in values]
+        stack.append(gcvalues.array_class(deftype)(values))
 
 
 _I32_CONST = 0x41
@@ -567,12 +612,6 @@ def instantiate(
     for (func_type, func_name), type_index in zip(plan.defined_funcs, module.functions):
         funcs.append(Function(func_type, None, func_name, instance, index, def_type=def_types[type_index]))
         index += 1
-    for table_type in module.tables:
-        if max_table_size is not None and table_type.limits.min > max_table_size:
-            raise InstantiationError(
-                f"table of {table_type.limits.min} entries exceeds the runtime's max_table_size ({max_table_size})"
-            )
-        tables.append(Table(_closed_table_type(table_type, def_types), None, max_table_size))
     for memory_type in module.memories:
         if max_memory_pages is not None and memory_type.limits.min > max_memory_pages:
             raise InstantiationError(
@@ -583,6 +622,14 @@ def instantiate(
         instance.tags.append(Tag(module.types[type_index], def_type=def_types[type_index]))
     for global_ in module.globals_:
         globals_.append(Global(_closed_global_type(global_.type, def_types), eval_const(global_.init, instance)))
+    # Tables after globals: a table's initializer (3.0) may read them.
+    for table_type in module.tables:
+        if max_table_size is not None and table_type.limits.min > max_table_size:
+            raise InstantiationError(
+                f"table of {table_type.limits.min} entries exceeds the runtime's max_table_size ({max_table_size})"
+            )
+        init = None if table_type.init is None else eval_const(table_type.init, instance)
+        tables.append(Table(_closed_table_type(table_type, def_types), init, max_table_size))
 
     instance.elem_segments = [
         tuple(map(funcs.__getitem__, indices))

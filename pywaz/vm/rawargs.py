@@ -30,10 +30,10 @@ import struct
 import threading
 
 from ..errors import ArgumentError
-from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, VALTYPE_NAMES, valtype_name
+from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, ref_parts, valtype_name
 from ..numeric import f32_round, f64_to_bits
 from .objects import Function
-from .values import check_owner, owner_runtime
+from .values import check_owner, owner_runtime, ref_to_raw
 
 _RANGE_CHECKS = {I32: 0xFFFFFFFF, I64: 0xFFFFFFFFFFFFFFFF, V128: (1 << 128) - 1}
 
@@ -162,6 +162,8 @@ def _raw_value(valtype: int, value, what: str, runtime):
         return value
     if valtype == EXTERNREF:
         return value
+    if ref_parts(valtype) is not None:  # typed and GC references: checked (and host objects internalized)
+        return ref_to_raw(valtype, value, what, runtime)
     raise ArgumentError(f"{what}: unsupported value type {type_name}")
 
 

@@ -1,5 +1,6 @@
 """Marker types for host-function annotations: ``pywaz.i32``, ``i64``, ``f32``, ``f64``, ``v128``,
-``funcref``, ``externref``.
+``funcref``, ``externref``, and the GC reference types ``anyref``, ``eqref``, ``i31ref``, ``structref``,
+``arrayref`` (all nullable; see the embedding guide, pywaz/vm/README.md, for their values).
 
 The scheme is deliberately explicit: a host function's wasm signature is read
 from annotations only when each one *is* one of these markers (or its name as
@@ -15,7 +16,7 @@ arithmetic on annotated parameters.
 
 from __future__ import annotations
 
-from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128
+from ..ir import ANYREF, ARRAYREF, EQREF, EXTERNREF, F32, F64, FUNCREF, I31REF, I32, I64, STRUCTREF, V128
 
 
 class i32(int):
@@ -60,6 +61,37 @@ class externref:
     __wasm_valtype__ = EXTERNREF
 
 
-MARKERS = (i32, i64, f32, f64, v128, funcref, externref)
+class anyref:
+    """Annotation marker for a wasm anyref: None, an i31 (int), a struct, an array or an internalized host value."""
 
-__all__ = ["MARKERS", "externref", "f32", "f64", "funcref", "i32", "i64", "v128"]
+    __wasm_valtype__ = ANYREF
+
+
+class eqref:
+    """Annotation marker for a wasm eqref: None, an i31 (int), a struct or an array."""
+
+    __wasm_valtype__ = EQREF
+
+
+class i31ref:
+    """Annotation marker for a wasm i31ref: None or an int (its unsigned 31-bit payload)."""
+
+    __wasm_valtype__ = I31REF
+
+
+class structref:
+    """Annotation marker for a wasm structref: None or a struct (pywaz.gcvalues.StructRef)."""
+
+    __wasm_valtype__ = STRUCTREF
+
+
+class arrayref:
+    """Annotation marker for a wasm arrayref: None or an array (pywaz.gcvalues.ArrayRef)."""
+
+    __wasm_valtype__ = ARRAYREF
+
+
+MARKERS = (i32, i64, f32, f64, v128, funcref, externref, anyref, eqref, i31ref, structref, arrayref)
+
+__all__ = ["MARKERS", "anyref", "arrayref", "eqref", "externref", "f32", "f64", "funcref", "i31ref", "i32", "i64",
+           "structref", "v128"]

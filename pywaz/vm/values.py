@@ -16,8 +16,24 @@ lifetime, so a foreign function would run outside its own runtime's rules.
 
 from __future__ import annotations
 
+from .. import gcvalues
+from ..deftypes import top_heap
 from ..errors import ArgumentError
-from ..ir import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, VALTYPE_NAMES
+from ..ir import (
+    EXTERNREF,
+    F32,
+    F64,
+    FUNCREF,
+    HT_ANY,
+    HT_EXTERN,
+    HT_FUNC,
+    I32,
+    I64,
+    V128,
+    VALTYPE_NAMES,
+    ref_parts,
+    valtype_name,
+)
 from ..numeric import f32_round
 from .objects import Function
 
@@ -85,7 +101,82 @@ def to_raw(valtype: int, value, what: str = "value", runtime=None):
         if not 0 <= value < (1 << 128):
             raise ArgumentError(f"{what}: {value} is out of range for v128")
         return value
+    if ref_parts(valtype) is not None:
+        return ref_to_raw(valtype, value, what, runtime)
     raise ArgumentError(f"{what}: unknown value type {valtype!r}")
+
+
+def _describe_ref(value) -> str:
+    if isinstance(value, gcvalues.StructRef):
+        return "a struct of another type"
+    if isinstance(value, gcvalues.ArrayRef):
+        return "an array of another type"
+    if value.__class__ is int:
+        return f"i31 {value}"
+    if isinstance(value, Function):
+        return f"function {value.name or '(anonymous)'} of another type"
+    if isinstance(value, gcvalues.InternalizedExtern):
+        return f"a host value ({type(value.value).__name__})"
+    return type(value).__name__
+
+
+def ref_to_raw(valtype, value, what: str = "value", runtime=None):
+    """Check an embedder value against reference type ``valtype`` (closed: concrete heap types are DefTypes).
+
+    func types take a wasm function (or an exported-function wrapper), extern
+    types any object. The ``any`` hierarchy takes a plain ``int`` as an i31
+    (``-2**30 <= v < 2**31``; the low 31 bits are kept), structs, arrays and
+    :class:`~pywaz.gcvalues.InternalizedExtern` handles as themselves, and
+    internalizes any other object as ``any.convert_extern`` would (so a host
+    object passed as ``anyref`` comes back out of ``extern.convert_any``
+    unchanged). The result must then be in the heap type (a struct of the
+    right type, an i31 for ``i31ref``, ...). None is the null of a nullable type.
+
+    Raises:
+        ArgumentError: None for a non-nullable type, a value of another kind
+            or type, an i31 out of range, or a function of another runtime.
+    """
+    nullable, heap = ref_parts(valtype)
+    if value is None:
+        if nullable:
+            return None
+        raise ArgumentError(f"{what}: None given for the non-nullable {valtype_name(valtype)}")
+    if type(heap) is int and heap >= 0:
+        raise ArgumentError(f"{what}: {valtype_name(valtype)} names a type index of its module; "
+                            "the boundary needs its canonical type")
+    top = top_heap(heap)
+    if top == HT_FUNC:
+        function = value if isinstance(value, Function) else getattr(value, "function", None)
+        if not isinstance(function, Function):
+            raise ArgumentError(
+                f"{what}: expected a wasm function or None for {valtype_name(valtype)}, got {type(value).__name__}")
+        check_owner(function, runtime, what)
+        value = function
+    elif top == HT_ANY:
+        if value.__class__ is int:
+            if not -(1 << 30) <= value < (1 << 31):
+                raise ArgumentError(f"{what}: {value} is out of range for an i31 (-2**30 <= v < 2**31)")
+            value &= gcvalues.I31_MASK
+        elif isinstance(value, Function) or _is_exported_function(value):
+            raise ArgumentError(f"{what}: a function is not a {valtype_name(valtype)} (functions are funcref)")
+        elif not isinstance(value, (gcvalues.StructRef, gcvalues.ArrayRef, gcvalues.InternalizedExtern)):
+            value = gcvalues.any_convert_extern(value)
+    elif top == HT_EXTERN:
+        return value
+    if not gcvalues.heap_test(heap)(value):
+        raise ArgumentError(f"{what}: expected {valtype_name(valtype)}, got {_describe_ref(value)}")
+    return value
+
+
+def _is_exported_function(value) -> bool:
+    from .exports import ExportedFunction
+
+    return isinstance(value, ExportedFunction)
+
+
+def _is_func_type(valtype) -> bool:
+    parts = ref_parts(valtype)
+    return parts is not None and not (type(parts[1]) is int and parts[1] >= 0) and top_heap(parts[1]) == HT_FUNC
 
 
 def from_raw(valtype: int, value):
@@ -97,28 +188,40 @@ def from_raw(valtype: int, value):
         return value - 0x100000000 if value & 0x80000000 else value
     if valtype == I64:
         return value - 0x10000000000000000 if value & 0x8000000000000000 else value
-    if valtype == FUNCREF and value is not None:
+    if value is not None and isinstance(value, Function) and (valtype == FUNCREF or _is_func_type(valtype)):
         from .exports import ExportedFunction
 
         return ExportedFunction(value, None, owner_runtime(value))
     return value
 
 
-def parse_valtype(name) -> int:
-    """A value type code from a text name ("i32") or a code.
+def parse_valtype(name):
+    """A value type from a text name ("i32", "anyref", "(ref null struct)"), a code, or a reference type.
+
+    A :class:`~pywaz.ir.RefType` is taken as it is when its heap type is abstract or a
+    canonical DefType (a module's type index means nothing outside it).
 
     Raises:
         ValueError: not a known value type.
     """
-    if isinstance(name, int) and not isinstance(name, bool) and name in VALTYPE_NAMES:
+    from ..ir import HEAP_TYPE_NAMES, I8, I16, VALTYPE_BY_NAME, RefType, ref_type
+
+    if isinstance(name, int) and not isinstance(name, bool) and name in VALTYPE_NAMES and name not in (I8, I16):
+        return name
+    if isinstance(name, RefType) and not (type(name.heap) is int and name.heap >= 0):
         return name
     if isinstance(name, str):
-        from ..ir import VALTYPE_BY_NAME
-
         code = VALTYPE_BY_NAME.get(name)
-        if code is not None:
+        if code is not None and code not in (I8, I16):
             return code
-    raise ValueError(f"unknown value type {name!r} (use i32, i64, f32, f64, v128, funcref or externref)")
+        words = name.replace("(", " ( ").replace(")", " ) ").split()
+        if len(words) in (4, 5) and words[:2] == ["(", "ref"] and words[-1] == ")":
+            nullable = len(words) == 5 and words[2] == "null"
+            heap_names = {text: heap for heap, text in HEAP_TYPE_NAMES.items()}
+            if (len(words) == 4 or nullable) and words[-2] in heap_names:
+                return ref_type(nullable, heap_names[words[-2]])
+    raise ValueError(f"unknown value type {name!r} (use i32, i64, f32, f64, v128, funcref, externref, anyref, "
+                     "eqref, i31ref, structref, arrayref, or (ref null? HEAP) with an abstract heap type)")
 
 
 def _check_int(bits: int, name: str):
@@ -175,6 +278,6 @@ def from_raw_converter(valtype: int):
         return _s32
     if valtype == I64:
         return _s64
-    if valtype == FUNCREF:
-        return lambda value: from_raw(FUNCREF, value)
+    if valtype == FUNCREF or _is_func_type(valtype):
+        return lambda value: from_raw(valtype, value)
     return _identity

@@ -87,3 +87,35 @@ def test_the_printed_f32_maximum_reads_back_as_the_maximum():
     assert parse_value(F32, printed, 0) == F32_MAX
     assert parse_value(F32, "-" + printed, 0) == -F32_MAX
     assert struct.pack("<f", parse_value(F32, "3.4028235e38", 0)) == b"\xff\xff\x7f\x7f"
+
+
+GC_MODULE = """
+(module
+  (type $p (struct (field i32)))
+  (func (export "x") (param (ref $p)) (result i32) (struct.get $p 0 (local.get 0)))
+  (func (export "id") (param anyref) (result anyref) (local.get 0))
+)
+"""
+
+
+def test_gc_reference_parameters_take_null_or_an_i31(tmp_path):
+    """--invoke passes null to any reference and an integer (an i31) to the any hierarchy; wrong ones are usage or
+    argument errors, never a traceback."""
+    import subprocess
+    import sys
+
+    module = tmp_path / "gc.wat"
+    module.write_text(GC_MODULE)
+
+    def run(*args):
+        proc = subprocess.run([sys.executable, "-m", "pywaz", "run", "--no-cache", "--engine", "interpreter",
+                               "--invoke", *args[:1], str(module), *args[1:]], capture_output=True, text=True,
+                              check=False)
+        return proc.returncode, proc.stdout.strip(), proc.stderr.strip()
+
+    assert run("id", "7") == (0, "7", "")
+    assert run("id", "null") == (0, "null", "")
+    code, _, err = run("id", "x")
+    assert code == 2 and "an integer (an i31)" in err
+    code, _, err = run("x", "null")
+    assert code == 1 and "ArgumentError" in err and "non-nullable" in err and "Traceback" not in err

@@ -48,10 +48,29 @@ PROGRAM = """(module
       (br_if 0 (i32.lt_u (local.get 1) (local.get 0))))
     (i64.load (i32.const 3)))
   (func (export "float") (param f64) (result f64)
-    (f64.add (f64.sqrt (local.get 0)) (f64.convert_i64_s (i64.trunc_f64_s (local.get 0))))))"""
+    (f64.add (f64.sqrt (local.get 0)) (f64.convert_i64_s (i64.trunc_f64_s (local.get 0)))))
+  (type $cell (sub (struct (field $value i32) (field $next (ref null $cell)))))
+  (type $box (sub final $cell (struct (field i32) (field (ref null $cell)) (field (mut i16)))))
+  (type $words (array (mut i32)))
+  (global $none (ref null $cell) (ref.null $cell))
+  (func (export "gc") (param i32) (result i32) (local $list (ref null $cell)) (local $a (ref $words))
+    (local.set $a (array.new_fixed $words 2 (i32.const 3) (i32.const 4)))
+    (local.set $list (global.get $none))
+    (block (loop
+      (br_if 1 (i32.eqz (local.get 0)))
+      (local.set $list (struct.new $box (local.get 0) (local.get $list) (local.get 0)))
+      (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+      (br 0)))
+    (block $done (loop $sum
+      (br_if $done (ref.is_null (local.get $list)))
+      (array.set $words (local.get $a) (i32.const 0)
+        (i32.add (array.get $words (local.get $a) (i32.const 0)) (struct.get $cell $value (local.get $list))))
+      (local.set $list (struct.get $cell $next (ref.cast (ref $box) (local.get $list))))
+      (br $sum)))
+    (i32.add (array.get $words (local.get $a) (i32.const 0)) (array.len (local.get $a)))))"""
 
 CALLS = (("fib", (15,)), ("sum", (1000,)), ("indirect", (1, 10)), ("indirect", (0, 12)), ("bytes", (64,)),
-         ("float", (2.5,)), ("indirect", (5, 1)))  # the last one traps: table index 5 is out of bounds
+         ("float", (2.5,)), ("gc", (50,)), ("indirect", (5, 1)))  # the last one traps: table index 5 is out of bounds
 CONFIGS = (("compiler", "eager"), ("compiler", "lazy"), ("interpreter", None))
 DEADLINE = 30.0  # seconds per load and call: far beyond a real run, only a hang gets near it
 

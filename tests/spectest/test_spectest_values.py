@@ -303,7 +303,8 @@ def test_ref_kind_of_every_representation(i31_registered):
     assert ref_kind(_Array()) is RefKind.ARRAY
     assert ref_kind(_Exn()) is RefKind.EXN
     assert ref_kind(_I31(5)) is RefKind.I31
-    assert ref_kind(5) is RefKind.HOST  # a bare int is not an i31 unless its type is registered
+    assert ref_kind(5) is RefKind.I31  # pywaz's own i31 representation (pywaz.gcvalues), registered by refs
+    assert ref_kind("5") is RefKind.HOST and ref_kind(5.0) is RefKind.HOST
     assert ref_kind(_AsAny(host_ref(1))) is RefKind.ANY
     with pytest.raises(ValueError):
         register_ref_kind(int, "func")

@@ -4,16 +4,16 @@ The machinery (the compile-time operand stack, frames, flat and structured
 modes, assembling the ``def``) lives in :mod:`.core`, whose docstring tells how
 the generated code is shaped. Each instruction family has its own module,
 mapping opcodes to lowering functions: :mod:`.control`, :mod:`.variables`,
-:mod:`.references`, :mod:`.memory`, :mod:`.numeric`, :mod:`.simd`.
+:mod:`.references`, :mod:`.gc`, :mod:`.memory`, :mod:`.numeric`, :mod:`.simd`.
 """
 
 from __future__ import annotations
 
-from . import control, exceptions, memory, numeric, references, simd, variables
+from . import control, exceptions, gc, memory, numeric, references, simd, variables
 from .core import DISPATCH, FunctionLowering, LoweredFunction, UnsupportedOpcode
 from ...ir import FunctionInfo
 
-for _family in (control, exceptions, variables, references, memory, numeric, simd):
+for _family in (control, exceptions, variables, references, gc, memory, numeric, simd):
     DISPATCH.update(_family.LOWERERS)
 _DISPATCH = DISPATCH  # the table tests patch
 
@@ -32,12 +32,14 @@ def lower_function(
     memory64: tuple[bool, ...] = (),
     table64: tuple[bool, ...] = (),
     tag_types=(),
+    def_types=(),
 ) -> LoweredFunction:
     """Lower ``info`` to the source of ``def name(l0, ...)``.
 
     ``func_types`` is the module's function index space types, ``global_mutable``
     one bool per global, ``types`` the module's type section, ``num_imported``
-    how many functions are imported, ``tag_types`` each tag's type (exception handling).
+    how many functions are imported, ``tag_types`` each tag's type (exception handling),
+    ``def_types`` the canonical DefType of each type index (casts to concrete types).
     ``force_flat`` lowers the whole body flat;
     ``fuel`` emits fuel metering (see the module docstring). ``memory64`` and
     ``table64`` say, per memory and per table, whether it is 64-bit: the
@@ -50,4 +52,5 @@ def lower_function(
                                 tag_types)
     lowering.memory64 = memory64
     lowering.table64 = table64
+    lowering.def_types = def_types
     return lowering.lower()

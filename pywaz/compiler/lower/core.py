@@ -38,7 +38,7 @@ from itertools import compress
 
 from ... import opcodes as op
 from ...errors import PywazError
-from ...ir import EXNREF, EXTERNREF, F32, F64, FUNCREF, FunctionInfo
+from ...ir import F32, F64, FunctionInfo, is_ref
 from .. import linetable
 
 # Entry kinds. CONST and SLOT entries never change value while on the stack;
@@ -60,6 +60,9 @@ MAX_INDENT = 80
 _BLOCK, _LOOP, _IF, _FUNC = range(4)
 
 
+
+# br_on_null, br_on_non_null, br_on_cast, br_on_cast_fail: branches whose label the pre-pass must see.
+_TYPED_BRANCHES = frozenset((0xD5, 0xD6, 0xFB18, 0xFB19))
 
 # Opcode -> lowering function, filled by the package from the family modules.
 DISPATCH: dict = {}
@@ -255,7 +258,7 @@ def _float_text(value: float, consts: dict[str, int], bits: int, prefix: str) ->
 def _zero_text(valtype: int) -> str:
     if valtype in (F32, F64):
         return "0.0"
-    if valtype in (FUNCREF, EXTERNREF, EXNREF):
+    if is_ref(valtype):
         return "None"
     return "0"
 
@@ -290,8 +293,9 @@ class _PrePass:
                     closed = stack.pop()
                     if ops[closed] == 0x03 and stack and blocks[stack[-1]].end_pc == pc + 1:
                         last_child_loop[stack[-1]] = closed
-            elif code == 0x0C or code == 0x0D or code == 0x0E:
-                depths = imms[pc] if code == 0x0E else (imms[pc],)
+            elif code == 0x0C or code == 0x0D or code == 0x0E or (code >= 0xD5 and code in _TYPED_BRANCHES):
+                imm = imms[pc]
+                depths = imm if code == 0x0E else (imm[0],) if code >= 0xFB18 else (imm,)
                 for depth in depths:
                     if depth < len(stack):
                         start = stack[-1 - depth]
@@ -472,6 +476,10 @@ class FunctionLowering:
         self.uses_br = False
         self.catch_index = False
         self.catch_div = False
+        self.catch_null_struct = False  # struct access of null: AttributeError (see .gc)
+        self.catch_null_array = False  # array access of null: TypeError (see .gc)
+        self.catch_array_index = False  # array index out of bounds: IndexError, if no memory access (see .gc)
+        self.def_types = ()  # the canonical DefType of each type index (casts; set by lower_function)
         self.func_index = info.func_index
         pre = _PrePass(info)
         self.targeted = pre.targeted
@@ -724,7 +732,8 @@ class FunctionLowering:
             head.line("_br = 0")
         if self.flat:
             head.line("_pc = 0")
-        guarded = self.catch_index or self.catch_div
+        guarded = (self.catch_index or self.catch_div or self.catch_null_struct or self.catch_null_array
+                   or self.catch_array_index)
         if guarded:
             head.open("try:")
         level = head.level
@@ -745,6 +754,18 @@ class FunctionLowering:
             if self.catch_div:
                 head.open("except ZeroDivisionError:")
                 head.line("_trap_div_zero()")
+                head.close()
+            if self.catch_array_index:
+                head.open("except IndexError:")
+                head.line("_trap_oob_array()")
+                head.close()
+            if self.catch_null_struct:
+                head.open("except AttributeError:")
+                head.line("_trap_null_struct()")
+                head.close()
+            if self.catch_null_array:
+                head.open("except TypeError:")
+                head.line("_trap_null_array()")
                 head.close()
         if self.self_tail_loop:
             head.close()
