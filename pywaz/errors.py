@@ -108,6 +108,9 @@ class TrapKind(enum.Enum):
     OUT_OF_FUEL = "all fuel consumed by WebAssembly"
     HOST_ERROR = "host function error"
     NULL_EXCEPTION_REFERENCE = "null exception reference"
+    UNALIGNED_ATOMIC = "unaligned atomic"
+    EXPECTED_SHARED_MEMORY = "expected shared memory"
+    WAIT_FOREVER = "atomic wait would block forever (no other thread can notify)"
 
 
 @record

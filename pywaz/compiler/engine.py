@@ -32,6 +32,7 @@ import types
 import weakref
 
 from ..api import CompileOptions
+from ..atomics import generated_namespace as atomics_namespace
 from ..errors import PywazError, Trap, TrapKind, WasmException
 from ..numeric import f32_round
 from . import _helpers as h
@@ -125,6 +126,7 @@ def _base_namespace() -> dict:
         "_Tail": TailCall,
         "_WasmException": WasmException,
         "_throw_ref": h.throw_ref,
+        **atomics_namespace(),  # _a_<name>: the threads proposal's atomics (pywaz.atomics)
     }
 
 

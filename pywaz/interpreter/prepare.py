@@ -24,7 +24,7 @@ from array import array
 from .. import numeric
 from ..ir import EXNREF, EXTERNREF, F32, F64, FUNCREF
 from ..simd import SIMD_ARITY, SIMD_OPS
-from . import exceptions, memory, tailcalls, vector
+from . import atomics, exceptions, memory, tailcalls, vector
 
 # Instruction codes. The dispatch loop in machine.py uses the literal numbers;
 # keep the two in step.
@@ -337,6 +337,10 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
             pass
         elif op in misc_ops:
             prog.append((MISC, (misc_ops[op], imm)))
+        elif op >= 0xFF00:  # atomics (threads proposal); atomic.fence emits nothing
+            fn = atomics.lower(op, imm)
+            if fn is not None:
+                prog.append((MISC, (fn, imm)))
         elif op >= 0xFD00:
             code, arg = _lower_simd(op, imm)
             append(prog, code, arg, target)
