@@ -48,7 +48,7 @@ from ..ir import (
     func_type,
 )
 
-MODULE_INFO_FORMAT = 4  # 3: per-function body spans; 4: address types of tables and memories
+MODULE_INFO_FORMAT = 5  # 3: per-function body spans; 4: address types of tables and memories; 5: shared memories
 _V128_CONST = 0xFD0C
 _REF_FUNC = 0xD2
 _REF_FUNC_OPS = (_REF_FUNC,)
@@ -534,7 +534,7 @@ def _import_desc(imp: Import):
     if imp.kind == EXTERN_TABLE:
         return [desc.elem_type, *_limits(desc.limits), desc.address_type]
     if imp.kind == EXTERN_MEMORY:
-        return [*_limits(desc.limits), desc.address_type]
+        return [*_limits(desc.limits), desc.address_type, desc.shared]
     return [desc.valtype, desc.mutable]
 
 
@@ -550,7 +550,7 @@ def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None =
         "functions": list(module.functions),
         "tags": list(module.tags),
         "tables": [[t.elem_type, *_limits(t.limits), t.address_type] for t in module.tables],
-        "memories": [[*_limits(m.limits), m.address_type] for m in module.memories],
+        "memories": [[*_limits(m.limits), m.address_type, m.shared] for m in module.memories],
         "globals": [[g.type.valtype, g.type.mutable, _expr(g.init)] for g in module.globals_],
         "exports": [[e.name, e.kind, e.index, e.offset] for e in module.exports],
         "start": module.start,
@@ -577,6 +577,11 @@ def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None =
 
 def _to_limits(pair) -> Limits:
     return Limits(pair[0], pair[1])
+
+
+def _to_memory_type(enc) -> MemoryType:
+    # [min, max, address type, shared]
+    return MemoryType(_to_limits(enc), enc[2], bool(enc[3]))
 
 
 def _to_expr(enc) -> ConstExpr | None:
@@ -610,7 +615,7 @@ def _to_import(enc, types) -> Import:
     elif kind == EXTERN_TABLE:
         desc = TableType(desc[0], Limits(desc[1], desc[2]), desc[3])
     elif kind == EXTERN_MEMORY:
-        desc = MemoryType(_to_limits(desc), desc[2])
+        desc = _to_memory_type(desc)
     elif kind == EXTERN_GLOBAL:
         desc = GlobalType(desc[0], bool(desc[1]))
     else:
@@ -652,7 +657,7 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
     if not all(isinstance(t, int) and 0 <= t < len(types) for t in tags):
         raise PywazError("cached tag types are out of range")
     tables = tuple(TableType(t[0], Limits(t[1], t[2]), t[3]) for t in info["tables"])
-    memories = tuple(MemoryType(_to_limits(m), m[2]) for m in info["memories"])
+    memories = tuple(_to_memory_type(m) for m in info["memories"])
     globals_ = tuple(Global(GlobalType(g[0], bool(g[1])), _to_expr(g[2])) for g in info["globals"])
     exports = tuple(Export(*e) for e in info["exports"])
     elements = tuple(

@@ -30,7 +30,7 @@ from ..ir import (
     FuncType,
     Module,
 )
-from ..opcodes import OP_NAMES, is_simd
+from ..opcodes import ATOMIC_FIRST, OP_NAMES, is_simd
 
 MUTABLE_GLOBALS = "mutable-globals"
 SIGN_EXTENSION = "sign-extension"
@@ -46,6 +46,7 @@ MULTI_MEMORY = "multi-memory"
 TAIL_CALL = "tail-call"
 EXCEPTIONS = "exception-handling"
 LEGACY_EXCEPTIONS = "legacy-exception-handling"
+THREADS = "threads"
 
 FEATURES = (
     MUTABLE_GLOBALS,
@@ -62,6 +63,7 @@ FEATURES = (
     TAIL_CALL,
     EXCEPTIONS,
     LEGACY_EXCEPTIONS,
+    THREADS,
 )
 """Every feature :func:`detect_features` reports, in report order."""
 
@@ -102,6 +104,7 @@ _OPCODE_FEATURES = (
     (TAIL_CALL, frozenset((0x12, 0x13))),  # return_call, return_call_indirect
     (EXCEPTIONS, frozenset((0x08, 0x0A, 0x1F))),  # throw, throw_ref, try_table
     (LEGACY_EXCEPTIONS, frozenset((0x06, 0x07, 0x09, 0x18, 0x19))),  # try, catch, rethrow, delegate, catch_all
+    (THREADS, frozenset(op for op in OP_NAMES if op >= ATOMIC_FIRST)),  # the 0xFE atomics
 )
 
 
@@ -191,12 +194,14 @@ def _scan_tables_and_segments(module: Module, note) -> None:
 
 
 def _scan_memories(module: Module, note) -> None:
-    """64-bit memories and tables (memory64), and more than one memory (multiple memories)."""
+    """64-bit memories and tables (memory64), more than one memory (multiple memories), shared ones (threads)."""
     tables = [imp.desc for imp in module.imports if imp.kind == EXTERN_TABLE] + list(module.tables)
     memories = [imp.desc for imp in module.imports if imp.kind == EXTERN_MEMORY] + list(module.memories)
     for index, memory in enumerate(memories):
         if memory.address_type == I64:
             note(MEMORY64, f"memory {index} is 64-bit")
+        if memory.shared:
+            note(THREADS, f"memory {index} is shared")
     for index, table in enumerate(tables):
         if table.address_type == I64:
             note(MEMORY64, f"table {index} is 64-bit")
