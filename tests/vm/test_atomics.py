@@ -1,0 +1,199 @@
+"""Atomic instructions and shared memories (threads proposal, one thread) in both engines.
+
+``wast/atomic.wast`` is pywaz's own script in the spirit of the proposal's
+``test/core/atomic.wast`` (loads, stores, every read-modify-write and cmpxchg
+at every width, alignment and bounds traps, wait/notify on shared and unshared
+memories, validation, linking, the binary format); it runs in the interpreter
+and the compiler (eager and lazy), and its expectations are checked against
+wasmtime (threads and shared memory enabled), which assembles the text itself.
+The rest: the embedding API, the features switch, timeouts (the disk cache: tests/cache/test_cache_atomics.py).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+import pywaz
+from pywaz import LinkError, Trap, TrapKind
+from pywaz.errors import ValidationError
+from pywaz.features import Features, ProposalDisabledError
+from pywaz.spectest.runner import EngineConfig, run_script
+from pywaz.spectest.wast import load_wast
+from pywaz.text import wat2wasm
+
+SCRIPT = Path(__file__).resolve().parent / "wast" / "atomic.wast"
+CONFIGS = [("interpreter", None), ("compiler", "eager"), ("compiler", "lazy")]
+LABELS = ["interpreter", "compiler-eager", "compiler-lazy"]
+# wasmtime's single thread hangs where pywaz traps instead (see pywaz/atomics.py).
+_HANGS_IN_WASMTIME = "atomic wait would block forever"
+
+
+@pytest.fixture(params=CONFIGS, ids=LABELS)
+def runtime(request):
+    engine, mode = request.param
+    with pywaz.Runtime(engine, compile_mode=mode) as rt:
+        yield rt
+
+
+@pytest.mark.parametrize(("engine", "mode"), CONFIGS, ids=LABELS)
+def test_atomic_script_passes(engine, mode):
+    script = load_wast(SCRIPT)
+    assert not [c.error for c in script.commands if c.error]
+    result = run_script(script, EngineConfig(engine, mode))
+    assert result.failures == []
+    assert result.skipped == 0
+    assert result.passed == len(script.commands) > 750
+
+
+# ------------------------------------------------------------------ the script against wasmtime
+
+
+def _wasmtime_engine(wasmtime):
+    config = wasmtime.Config()
+    config.wasm_threads = True
+    config.shared_memory = True
+    config.wasm_memory64 = True
+    config.wasm_multi_memory = True
+    return wasmtime.Engine(config)
+
+
+def _signed(value: int, bits: int) -> int:
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def test_script_expectations_agree_with_wasmtime():
+    wasmtime = pytest.importorskip("wasmtime")
+    engine = _wasmtime_engine(wasmtime)
+    store = wasmtime.Store(engine)
+    linker = wasmtime.Linker(engine)
+    script = load_wast(SCRIPT)
+    current = None
+    checked = 0
+
+    def module_of(command):
+        return wasmtime.Module(engine, script.binary(command.filename))
+
+    def call(action):
+        func = current.exports(store)[action.field]
+        params = func.type(store).params
+        args = [_signed(a, 32 if str(p) == "i32" else 64) for a, p in zip(action.args, params, strict=True)]
+        results = func(store, *args)
+        if results is None:
+            return ()
+        results = results if isinstance(results, list) else [results]
+        return tuple(r & ((1 << (32 if str(t) == "i32" else 64)) - 1)
+                     for r, t in zip(results, func.type(store).results, strict=True))
+
+    for command in script.commands:
+        kind = command.type
+        if kind == "module":
+            current = linker.instantiate(store, module_of(command))
+        elif kind == "register":
+            linker.define_instance(store, command.as_name, current)
+        elif kind in ("action", "assert_return"):
+            results = call(command.action)
+            if kind == "assert_return":
+                assert len(results) == len(command.expected), command.line
+                for matcher, actual in zip(command.expected, results, strict=True):
+                    assert matcher.match(actual) is None, (command.line, matcher.match(actual))
+        elif kind == "assert_trap":
+            if command.text.startswith(_HANGS_IN_WASMTIME):
+                continue
+            with pytest.raises(wasmtime.Trap) as info:
+                call(command.action)
+            expected = command.text.replace("expected shared memory", "atomic wait on non-shared memory")
+            assert expected in str(info.value), (command.line, str(info.value))
+        elif kind in ("assert_invalid", "assert_malformed"):
+            with pytest.raises(wasmtime.WasmtimeError):
+                module_of(command)
+        elif kind == "assert_unlinkable":
+            with pytest.raises(wasmtime.WasmtimeError, match="incompatible import type|shared"):
+                linker.instantiate(store, module_of(command))
+        else:  # pragma: no cover - the script uses only the forms above
+            raise AssertionError(f"unexpected command {kind} at line {command.line}")
+        checked += 1
+    assert checked > 750
+
+
+# ------------------------------------------------------------------ embedding API and switches
+
+
+SHARED = """(module
+  (memory (export "mem") 1 4 shared)
+  (func (export "wait") (param i32 i32 i64) (result i32)
+    (memory.atomic.wait32 (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "add") (param i32 i32) (result i32) (i32.atomic.rmw.add (local.get 0) (local.get 1))))"""
+
+
+def test_the_api_reports_shared_memories(runtime):
+    compiled = runtime.compile_module(wat2wasm(SHARED))
+    (export,) = [e for e in compiled.exports if e.kind == "memory"]
+    assert export.type.shared and export.type.limits.max == 4
+    instance = runtime.instantiate_module(compiled)
+    memory = instance.exports["mem"]
+    assert memory.shared is True
+    assert instance.exports["add"](8, 5) == 0 and instance.exports["add"](8, 5) == 5
+    assert memory.read(8, 4) == (10).to_bytes(4, "little")
+    plain = runtime.instantiate(wat2wasm('(module (memory (export "m") 1))'))
+    assert plain.exports["m"].shared is False
+
+
+def test_host_shared_memory_links_only_to_shared_imports(runtime):
+    with pytest.raises(ValueError, match="shared memory must have maximum"):
+        runtime.new_host_module("bad").memory("m", 1, shared=True)
+    runtime.new_host_module("env").memory("shared", 1, 2, shared=True).memory("plain", 1, 2).instantiate()
+    importer = '(module (import "env" "{}" (memory 1 2 {})) (func (export "size") (result i32) memory.size))'
+    assert runtime.instantiate(wat2wasm(importer.format("shared", "shared"))).exports["size"]() == 1
+    assert runtime.instantiate(wat2wasm(importer.format("plain", ""))).exports["size"]() == 1
+    compiled = runtime.compile_module(wat2wasm(importer.format("shared", "shared")))
+    assert compiled.imports[0].type.shared
+    with pytest.raises(LinkError, match=r"incompatible import type.*expected memory 1 2, got memory 1 2 shared"):
+        runtime.instantiate(wat2wasm(importer.format("shared", "")))
+    with pytest.raises(LinkError, match=r"expected memory 1 2 shared, got memory 1 2"):
+        runtime.instantiate(wat2wasm(importer.format("plain", "shared")))
+
+
+def test_threads_can_be_switched_off():
+    binary = wat2wasm(SHARED)
+    with pywaz.Runtime(features={"threads": False}) as rt, pytest.raises(ProposalDisabledError) as info:
+        rt.compile_module(binary)
+    assert info.value.proposal == "threads"
+    fence_only = wat2wasm("(module (func (atomic.fence)))")
+    with pywaz.Runtime(features=Features(threads=False)) as rt, pytest.raises(ProposalDisabledError) as info:
+        rt.compile_module(fence_only)
+    assert str(info.value).startswith("illegal opcode 0xfe (the threads proposal is not enabled")
+    with pywaz.Runtime() as rt:
+        rt.compile_module(fence_only)
+
+
+def test_shared_memory_needs_a_maximum():
+    with pywaz.Runtime() as rt, pytest.raises(ValidationError, match="shared memory must have maximum"):
+        rt.compile_module(wat2wasm("(module (memory 1 shared))"))
+
+
+def test_a_timed_wait_sleeps_for_its_timeout(runtime):
+    wait = runtime.instantiate(wat2wasm(SHARED)).exports["wait"]
+    start = time.monotonic()
+    assert wait(0, 0, 30_000_000) == 2  # 30 ms, then "timed-out"
+    assert time.monotonic() - start >= 0.03
+    assert wait(0, 1, 10**18) == 1  # not equal: at once, whatever the timeout
+
+
+def test_a_long_wait_is_interrupted_by_the_call_timeout(runtime):
+    wait = runtime.instantiate(wat2wasm(SHARED)).exports["wait"]
+    start = time.monotonic()
+    with pytest.raises(Trap) as info:
+        wait(0, 0, 60 * 10**9, timeout=0.1)  # a 60 s wait under a 0.1 s deadline
+    assert info.value.kind is TrapKind.INTERRUPTED
+    assert time.monotonic() - start < 5
+
+
+def test_an_endless_wait_traps_instead_of_hanging(runtime):
+    wait = runtime.instantiate(wat2wasm(SHARED)).exports["wait"]
+    with pytest.raises(Trap) as info:
+        wait(0, 0, (1 << 64) - 1)  # timeout -1: for ever
+    assert info.value.kind is TrapKind.WAIT_FOREVER
+    assert info.value.frames and info.value.frames[0].func_name == "wait"
