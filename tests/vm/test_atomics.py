@@ -197,3 +197,39 @@ def test_an_endless_wait_traps_instead_of_hanging(runtime):
         wait(0, 0, (1 << 64) - 1)  # timeout -1: for ever
     assert info.value.kind is TrapKind.WAIT_FOREVER
     assert info.value.frames and info.value.frames[0].func_name == "wait"
+
+
+def test_atomic_script_in_the_flat_lowering(monkeypatch):
+    from pywaz.compiler.lower import core
+
+    monkeypatch.setattr(core, "MAX_PY_LOOPS", -1)  # every function lowered flat (region dispatch)
+    result = run_script(load_wast(SCRIPT), EngineConfig("compiler", "eager"))
+    assert result.failures == [] and result.passed > 750
+
+
+LOOP = """(module
+  (memory 1 1 shared)
+  ;; a spin lock around a counter: cmpxchg to take it, atomic store to release, xadd on the counter
+  (func (export "count") (param $n i32) (result i64)
+    (local $i i32)
+    (loop $next
+      (block $locked
+        (loop $spin
+          (br_if $locked (i32.eqz (i32.atomic.rmw.cmpxchg (i32.const 0) (i32.const 0) (i32.const 1))))
+          (br $spin)))
+      (drop (i64.atomic.rmw.add (i32.const 8) (i64.extend_i32_u (local.get $i))))
+      (i32.atomic.store (i32.const 0) (i32.const 0))
+      (br_if $next (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+    (i64.atomic.load (i32.const 8))))"""
+
+
+@pytest.mark.parametrize("flat", [False, True], ids=["structured", "flat"])
+def test_atomics_in_loops_agree_across_engines(flat, monkeypatch):
+    from pywaz.compiler.lower import core
+
+    if flat:
+        monkeypatch.setattr(core, "MAX_PY_LOOPS", -1)
+    binary = wat2wasm(LOOP)
+    for engine, mode in CONFIGS:
+        with pywaz.Runtime(engine, compile_mode=mode) as rt:
+            assert rt.instantiate(binary).exports["count"](1000) == 999 * 1000 // 2
