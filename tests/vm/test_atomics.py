@@ -233,3 +233,90 @@ def test_atomics_in_loops_agree_across_engines(flat, monkeypatch):
     for engine, mode in CONFIGS:
         with pywaz.Runtime(engine, compile_mode=mode) as rt:
             assert rt.instantiate(binary).exports["count"](1000) == 999 * 1000 // 2
+
+
+# ------------------------------------------------------------------ random calls against wasmtime
+
+_RANDOM_OPS = [
+    ("i32.atomic.load16_u", "i32", 0), ("i64.atomic.load", "i64", 0), ("i64.atomic.load32_u", "i64", 0),
+    ("i32.atomic.store8", "i32", 1), ("i64.atomic.store16", "i64", 1), ("i32.atomic.store", "i32", 1),
+    ("i32.atomic.rmw.sub", "i32", 1), ("i64.atomic.rmw8.add_u", "i64", 1), ("i32.atomic.rmw16.xor_u", "i32", 1),
+    ("i64.atomic.rmw32.xchg_u", "i64", 1), ("i64.atomic.rmw.or", "i64", 1), ("i32.atomic.rmw8.and_u", "i32", 1),
+    ("i32.atomic.rmw.cmpxchg", "i32", 2), ("i64.atomic.rmw16.cmpxchg_u", "i64", 2),
+    ("i64.atomic.rmw32.cmpxchg_u", "i64", 2), ("memory.atomic.notify", "i32", 1),
+]
+
+
+def _random_module(memory: str, address: str) -> str:
+    funcs = []
+    for name, t, extra in _RANDOM_OPS:
+        for offset in (0, 6):
+            params = " ".join([f"(param {address})"] + [f"(param {t})"] * extra)
+            result = "" if ".store" in name else f"(result {t})"
+            operands = " ".join(f"(local.get {i})" for i in range(extra + 1))
+            funcs.append(f'(func (export "{name}/{offset}") {params} {result} ({name} offset={offset} {operands}))')
+    return f"(module (memory (export \"m\") {memory}) {' '.join(funcs)})"
+
+
+@pytest.mark.parametrize(("memory", "address"), [("1 1", "i32"), ("1 2 shared", "i32"), ("i64 1 1 shared", "i64")])
+def test_random_atomic_calls_agree_with_wasmtime(memory, address):
+    import ctypes
+    import hashlib
+    import random
+
+    wasmtime = pytest.importorskip("wasmtime")
+    text = _random_module(memory, address)
+    rng = random.Random(f"{memory}/{address}")
+    edges = [0, 1, 2, 3, 4, 6, 7, 8, 64, 65528, 65530, 65531, 65532, 65534, 65535, 65536, 0xFFFFFFFC]
+    calls = []
+    for _ in range(600):
+        name, t, extra = rng.choice(_RANDOM_OPS)
+        offset = rng.choice((0, 6))
+        bits = 32 if t == "i32" else 64
+        operands = [rng.choice((0, 1, 0xFF, 0xFFFF, (1 << bits) - 1, rng.getrandbits(bits))) for _ in range(extra)]
+        if name == "memory.atomic.notify":
+            operands = [rng.getrandbits(32)]
+        calls.append((f"{name}/{offset}", [rng.choice(edges) if rng.random() < 0.5 else rng.randrange(0, 96)] + operands))
+
+    engine = _wasmtime_engine(wasmtime)
+    store = wasmtime.Store(engine)
+    native = wasmtime.Instance(store, wasmtime.Module(engine, text), []).exports(store)
+
+    def native_call(name, args):
+        func = native[name]
+        types = [str(p) for p in func.type(store).params]
+        try:
+            result = func(store, *[_signed(a, 32 if t == "i32" else 64) for a, t in zip(args, types, strict=True)])
+        except wasmtime.Trap as trap:
+            code = trap.trap_code.name
+            return ("trap", {"HEAP_MISALIGNED": "unaligned atomic", "MEMORY_OUT_OF_BOUNDS":
+                             "out of bounds memory access"}.get(code, code))
+        if result is None:
+            return ("ok",)
+        bits = 32 if str(func.type(store).results[0]) == "i32" else 64
+        return ("ok", result & ((1 << bits) - 1))
+
+    expected = [native_call(name, args) for name, args in calls]
+    memory_object = native["m"]
+    if hasattr(memory_object, "read"):
+        expected_bytes = bytes(memory_object.read(store))
+    else:
+        expected_bytes = ctypes.string_at(memory_object.data_ptr(), memory_object.data_len())
+    assert {outcome[0] for outcome in expected} == {"ok", "trap"}
+    assert ("trap", "unaligned atomic") in expected and ("trap", "out of bounds memory access") in expected
+
+    binary = wat2wasm(text)
+    for engine_name, mode in CONFIGS:
+        with pywaz.Runtime(engine_name, compile_mode=mode) as rt:
+            exports = rt.instantiate(binary).exports
+            got = []
+            for name, args in calls:
+                try:
+                    result = exports[name].call_raw(*args)  # unsigned results, as compared
+                except Trap as trap:
+                    got.append(("trap", trap.kind.value))
+                    continue
+                got.append(("ok",) if result in (None, ()) else ("ok", result[0] if type(result) is tuple else result))
+            assert got == expected, (engine_name, mode)
+            mine = exports["m"].read(0, exports["m"].data_size)
+            assert hashlib.sha256(mine).digest() == hashlib.sha256(expected_bytes).digest()
