@@ -276,7 +276,8 @@ def test_random_atomic_calls_agree_with_wasmtime(memory, address):
         operands = [rng.choice((0, 1, 0xFF, 0xFFFF, (1 << bits) - 1, rng.getrandbits(bits))) for _ in range(extra)]
         if name == "memory.atomic.notify":
             operands = [rng.getrandbits(32)]
-        calls.append((f"{name}/{offset}", [rng.choice(edges) if rng.random() < 0.5 else rng.randrange(0, 96)] + operands))
+        address_value = rng.choice(edges) if rng.random() < 0.5 else rng.randrange(0, 96)
+        calls.append((f"{name}/{offset}", [address_value, *operands]))
 
     engine = _wasmtime_engine(wasmtime)
     store = wasmtime.Store(engine)
