@@ -32,7 +32,6 @@ import types
 import weakref
 
 from ..api import CompileOptions
-from ..atomics import generated_namespace as atomics_namespace
 from ..errors import PywazError, Trap, TrapKind, WasmException
 from ..numeric import f32_round
 from . import _helpers as h
@@ -126,7 +125,6 @@ def _base_namespace() -> dict:
         "_Tail": TailCall,
         "_WasmException": WasmException,
         "_throw_ref": h.throw_ref,
-        **atomics_namespace(),  # _a_<name>: the threads proposal's atomics (pywaz.atomics)
     }
 
 
@@ -139,20 +137,35 @@ def _simd_namespace() -> dict:
 
 
 _BASE = _base_namespace()
-# The lane library's names all start with this prefix. They are added to an
-# instance's globals only when one of its functions uses them, so a module
-# without SIMD (or loaded from the cache) never imports pywaz.simd.
+# The lane library's names all start with this prefix, the atomics' (pywaz.atomics) with the other. They
+# are added to an instance's globals only when one of its functions uses them, so a module without SIMD
+# or atomics (or loaded from the cache) never imports pywaz.simd or pywaz.atomics.
 _SIMD_PREFIX = "_v_"
+_ATOMICS_PREFIX = "_a_"
+_USES_SIMD = 1
+_USES_ATOMICS = 2
 _simd_names: dict | None = None
 
 
-def _uses_simd(code: types.CodeType) -> bool:
-    return any(name.startswith(_SIMD_PREFIX) for name in code.co_names)
+def _uses_simd(code: types.CodeType) -> int:
+    """Which optional name sets ``code`` uses: ``_USES_SIMD`` and/or ``_USES_ATOMICS`` (0: none)."""
+    uses = 0
+    for name in code.co_names:
+        if name.startswith(_SIMD_PREFIX):
+            uses |= _USES_SIMD
+        elif name.startswith(_ATOMICS_PREFIX):
+            uses |= _USES_ATOMICS
+    return uses
 
 
-def _add_simd_names(instance_globals: dict) -> None:
+def _add_simd_names(instance_globals: dict, uses: int = _USES_SIMD) -> None:
     global _simd_names
-    if "_v_simd_loaded" in instance_globals:
+    if uses & _USES_ATOMICS and "_a_atomics_loaded" not in instance_globals:
+        from ..atomics import generated_namespace
+
+        instance_globals.update(generated_namespace())
+        instance_globals["_a_atomics_loaded"] = True
+    if not uses & _USES_SIMD or "_v_simd_loaded" in instance_globals:
         return
     if _simd_names is None:
         _simd_names = _simd_namespace()
@@ -167,8 +180,8 @@ def _const_value(bits: int) -> float:
 def _install(instance_globals, compiled, simd_flags: list, local_index: int) -> types.FunctionType:
     """``compiled`` as a function of the instance whose globals are ``instance_globals``.
 
-    Its float constants and (if its code uses them) the SIMD lane names go into
-    the globals first; ``simd_flags`` caches, per artifact, which codes do.
+    Its float constants and (if its code uses them) the SIMD lane names and the
+    atomics go into the globals first; ``simd_flags`` caches, per artifact, which codes do.
     """
     for name, bits in compiled.consts:
         instance_globals[name] = _const_value(bits)
@@ -176,7 +189,7 @@ def _install(instance_globals, compiled, simd_flags: list, local_index: int) -> 
     if uses_simd is None:
         uses_simd = simd_flags[local_index] = _uses_simd(compiled.code)
     if uses_simd:
-        _add_simd_names(instance_globals)
+        _add_simd_names(instance_globals, uses_simd)
     function = types.FunctionType(compiled.code, instance_globals, compiled.name)
     if has_tail_calls(compiled.code):  # only functions with tail calls pay for the trampoline
         return tail_entry(function)
@@ -213,7 +226,8 @@ class _BindPlan:
         for i, functype in enumerate(module.types):
             template[f"_ty{i}"] = functype
         self.template = template
-        #: Per defined function: whether its code uses the SIMD lane library (None: not looked at yet).
+        #: Per defined function: whether its code uses the SIMD lane library or the atomics (a _USES_* mask;
+        #: None: not looked at yet).
         self.simd: list = [None] * num_functions
 
 

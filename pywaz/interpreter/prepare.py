@@ -24,7 +24,7 @@ from array import array
 from .. import numeric
 from ..ir import EXNREF, EXTERNREF, F32, F64, FUNCREF
 from ..simd import SIMD_ARITY, SIMD_OPS
-from . import atomics, exceptions, memory, tailcalls, vector
+from . import exceptions, memory, tailcalls, vector
 
 # Instruction codes. The dispatch loop in machine.py uses the literal numbers;
 # keep the two in step.
@@ -338,6 +338,8 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
         elif op in misc_ops:
             prog.append((MISC, (misc_ops[op], imm)))
         elif op >= 0xFF00:  # atomics (threads proposal); atomic.fence emits nothing
+            from . import atomics  # on first use: a warm run of a module without atomics never loads them
+
             fn = atomics.lower(op, imm)
             if fn is not None:
                 prog.append((MISC, (fn, imm)))

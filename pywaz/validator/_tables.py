@@ -253,7 +253,7 @@ checked immediate; ``KIND[op]`` = special kind of every other instruction; ``SIG
 signature of special instructions that have a fixed one; ``NATURAL_ALIGN[op]`` = log2 of the
 access size in bytes; ``LANES[op]`` = lane count."""
 
-_OPCODE_SPACE = max(OP_NAMES) + 1  # every opcode number is below this (relaxed SIMD ends at 0xFE13)
+_OPCODE_SPACE = max(OP_NAMES) + 1  # every opcode number is below this (the atomics end at 0xFF4E)
 
 
 def _as_list(table: dict, default=None) -> list:
