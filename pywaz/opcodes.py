@@ -602,7 +602,7 @@ _ATOMIC_TABLE = """
 
 def _parse_table():
     names, immediates, signatures = {}, {}, {}
-    lines = [line for line in _TABLE.strip().splitlines()]
+    lines = _TABLE.strip().splitlines()
     # An atomic's sub-opcode "0x10" is number 0xFF10.
     lines += ["0xff" + line[2:] for line in _ATOMIC_TABLE.strip().splitlines()]
     for line in lines:

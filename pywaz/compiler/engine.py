@@ -59,6 +59,7 @@ def _base_namespace() -> dict:
         "_StructError": struct.error,
         "_trap_oob_memory": h.trap_oob_memory,
         "_trap_div_zero": h.trap_div_zero,
+        "_trap_unaligned": h.trap_unaligned_atomic,
         "_ld_u32": struct.Struct("<I").unpack_from,
         "_ld_s32": struct.Struct("<i").unpack_from,
         "_ld_u64": struct.Struct("<Q").unpack_from,

@@ -321,3 +321,25 @@ def test_random_atomic_calls_agree_with_wasmtime(memory, address):
             assert got == expected, (engine_name, mode)
             mine = exports["m"].read(0, exports["m"].data_size)
             assert hashlib.sha256(mine).digest() == hashlib.sha256(expected_bytes).digest()
+
+
+def test_trap_frames_point_at_the_atomic_instruction_in_every_engine():
+    text = """(module (memory 1 1)
+      (func $inner (param i32) (result i32)
+        (i32.add (i32.const 1) (i32.atomic.rmw.xor offset=4 (local.get 0) (i32.const 3))))
+      (func (export "outer") (param i32) (result i32) (call $inner (local.get 0))))"""
+    binary = wat2wasm(text)
+    seen = set()
+    for engine, mode in CONFIGS:
+        with pywaz.Runtime(engine, compile_mode=mode) as rt:
+            outer = rt.instantiate(binary).exports["outer"]
+            for address, kind in ((1, TrapKind.UNALIGNED_ATOMIC), (65532, TrapKind.OUT_OF_BOUNDS_MEMORY)):
+                with pytest.raises(Trap) as info:
+                    outer(address)
+                assert info.value.kind is kind
+                frames = info.value.frames
+                assert [f.func_index for f in frames] == [0, 1]
+                seen.add((kind, frames[0].offset, frames[1].offset))
+    assert len(seen) == 2  # one place per trap kind, the same in all three configurations
+    rmw_offset = binary.index(bytes([0xFE, 0x3A]))  # i32.atomic.rmw.xor
+    assert {offset for _, offset, _ in seen} == {rmw_offset}
