@@ -3,9 +3,10 @@
 Enters: a :class:`~pywaz.vm.objects.Memory` instance, the effective address
 (the unsigned base plus the memarg offset, an unbounded Python int) and the
 instruction's operands in unsigned canonical form. Leaves: the result (an int)
-or None for stores, or a :class:`~pywaz.errors.Trap`. Both engines call these
-functions: the interpreter through :mod:`pywaz.interpreter.atomics`, generated
-code under the names :func:`generated_name` gives (``_a_i32_atomic_rmw_add``).
+or None for stores, or a :class:`~pywaz.errors.Trap`. The interpreter runs every atomic through
+these functions (:mod:`pywaz.interpreter.atomics`); generated code inlines the
+accesses (:mod:`pywaz.compiler.lower.atomics`) and calls only wait and notify,
+under the names :func:`generated_name` gives (``_a_memory_atomic_wait32``).
 
 pywaz runs one thread per store, so every access is trivially sequentially
 consistent and ``atomic.fence`` does nothing. The checks follow the spec's
