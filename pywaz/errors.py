@@ -116,6 +116,9 @@ class TrapKind(enum.Enum):
     OUT_OF_BOUNDS_ARRAY = "out of bounds array access"
     CAST_FAILURE = "cast failure"
     ALLOCATION_TOO_LARGE = "allocation too large"  # an array beyond pywaz's length limit
+    UNALIGNED_ATOMIC = "unaligned atomic"
+    EXPECTED_SHARED_MEMORY = "expected shared memory"
+    WAIT_FOREVER = "atomic wait would block forever (no other thread can notify)"
 
 
 @record

@@ -39,7 +39,7 @@ PROPOSAL_NAMES = {
 #: The proposals pywaz runs (in both engines); the others are refused at decode time.
 IMPLEMENTED = frozenset(
     {"memory64", "multi_memory", "extended_const", "relaxed_simd", "tail_call", "exceptions", "legacy_exceptions",
-     "function_references", "gc"}
+     "function_references", "gc", "threads"}
 )
 
 
@@ -68,7 +68,7 @@ class Features:
     legacy_exceptions: bool | None = True
     function_references: bool | None = True
     gc: bool | None = True
-    threads: bool | None = None
+    threads: bool | None = True
 
     @classmethod
     def wasm2(cls) -> Features:

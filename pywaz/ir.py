@@ -276,10 +276,14 @@ class TableType:
 
 @record
 class MemoryType:
-    """A memory type; ``address_type`` is I64 for a 64-bit memory (memory64), whose addresses are i64."""
+    """A memory type; ``address_type`` is I64 for a 64-bit memory (memory64), whose addresses are i64.
+
+    ``shared`` marks a shared memory (threads proposal; limits flag bit 1), which must declare a maximum.
+    """
 
     limits: Limits  # in pages
     address_type: int = I32
+    shared: bool = False
 
 
 @record

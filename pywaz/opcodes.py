@@ -5,7 +5,8 @@ references and GC (3.0). Single-byte
 opcodes keep their byte value; the 0xFC and 0xFD prefixed instructions are
 numbered ``0xFC00 + sub`` and ``0xFD00 + sub``. Relaxed SIMD's sub-opcodes run
 past 0xFF (0x100-0x113), so they are 0xFE00-0xFE13: the numbers stay dense (the
-validator indexes lists by them) and no 3.0 prefix uses 0xFE. The table below
+validator indexes lists by them) and no 3.0 prefix uses 0xFE. The threads
+proposal's atomics (prefix 0xFE) are therefore ``0xFF00 + sub`` (0xFF00-0xFF4E). The table below
 spells them as the binary does (``0xfd100``); :func:`split_opcode` gives the
 prefix and sub-opcode back and :func:`is_simd` says whether a number is a 0xFD
 instruction.
@@ -27,6 +28,8 @@ memarg          (align_log2, offset, memory_index): the offset is a u64 (memory6
                 validator holds it below 2**32 for a 32-bit memory), the memory index is
                 0 unless flag bit 6 says one follows (multiple memories)
 memarg_lane     (align_log2, offset, memory_index, lane)
+atomic          a memarg (as above) of an atomic instruction: alignment must equal natural
+fence           None (atomic.fence's reserved zero byte)
 memidx          memory index (int; 2.0 requires 0, encoded as a zero byte)
 memory.init     (data_index, memory_index)
 memory.copy     (dst_memory, src_memory)
@@ -576,9 +579,86 @@ _TABLE = """
 """
 
 
+# The threads proposal's 0xFE-prefixed atomic instructions, by sub-opcode (numbered 0xFF00 + sub: the
+# 0xFE00 block belongs to relaxed SIMD). Immediate "atomic" is a memarg whose alignment must equal the
+# natural one; "fence" is atomic.fence's reserved zero byte (stored as None).
+_ATOMIC_TABLE = """
+0x00 memory.atomic.notify atomic i32 i32 -> i32
+0x01 memory.atomic.wait32 atomic i32 i32 i64 -> i32
+0x02 memory.atomic.wait64 atomic i32 i64 i64 -> i32
+0x03 atomic.fence fence ->
+0x10 i32.atomic.load atomic i32 -> i32
+0x11 i64.atomic.load atomic i32 -> i64
+0x12 i32.atomic.load8_u atomic i32 -> i32
+0x13 i32.atomic.load16_u atomic i32 -> i32
+0x14 i64.atomic.load8_u atomic i32 -> i64
+0x15 i64.atomic.load16_u atomic i32 -> i64
+0x16 i64.atomic.load32_u atomic i32 -> i64
+0x17 i32.atomic.store atomic i32 i32 ->
+0x18 i64.atomic.store atomic i32 i64 ->
+0x19 i32.atomic.store8 atomic i32 i32 ->
+0x1a i32.atomic.store16 atomic i32 i32 ->
+0x1b i64.atomic.store8 atomic i32 i64 ->
+0x1c i64.atomic.store16 atomic i32 i64 ->
+0x1d i64.atomic.store32 atomic i32 i64 ->
+0x1e i32.atomic.rmw.add atomic i32 i32 -> i32
+0x1f i64.atomic.rmw.add atomic i32 i64 -> i64
+0x20 i32.atomic.rmw8.add_u atomic i32 i32 -> i32
+0x21 i32.atomic.rmw16.add_u atomic i32 i32 -> i32
+0x22 i64.atomic.rmw8.add_u atomic i32 i64 -> i64
+0x23 i64.atomic.rmw16.add_u atomic i32 i64 -> i64
+0x24 i64.atomic.rmw32.add_u atomic i32 i64 -> i64
+0x25 i32.atomic.rmw.sub atomic i32 i32 -> i32
+0x26 i64.atomic.rmw.sub atomic i32 i64 -> i64
+0x27 i32.atomic.rmw8.sub_u atomic i32 i32 -> i32
+0x28 i32.atomic.rmw16.sub_u atomic i32 i32 -> i32
+0x29 i64.atomic.rmw8.sub_u atomic i32 i64 -> i64
+0x2a i64.atomic.rmw16.sub_u atomic i32 i64 -> i64
+0x2b i64.atomic.rmw32.sub_u atomic i32 i64 -> i64
+0x2c i32.atomic.rmw.and atomic i32 i32 -> i32
+0x2d i64.atomic.rmw.and atomic i32 i64 -> i64
+0x2e i32.atomic.rmw8.and_u atomic i32 i32 -> i32
+0x2f i32.atomic.rmw16.and_u atomic i32 i32 -> i32
+0x30 i64.atomic.rmw8.and_u atomic i32 i64 -> i64
+0x31 i64.atomic.rmw16.and_u atomic i32 i64 -> i64
+0x32 i64.atomic.rmw32.and_u atomic i32 i64 -> i64
+0x33 i32.atomic.rmw.or atomic i32 i32 -> i32
+0x34 i64.atomic.rmw.or atomic i32 i64 -> i64
+0x35 i32.atomic.rmw8.or_u atomic i32 i32 -> i32
+0x36 i32.atomic.rmw16.or_u atomic i32 i32 -> i32
+0x37 i64.atomic.rmw8.or_u atomic i32 i64 -> i64
+0x38 i64.atomic.rmw16.or_u atomic i32 i64 -> i64
+0x39 i64.atomic.rmw32.or_u atomic i32 i64 -> i64
+0x3a i32.atomic.rmw.xor atomic i32 i32 -> i32
+0x3b i64.atomic.rmw.xor atomic i32 i64 -> i64
+0x3c i32.atomic.rmw8.xor_u atomic i32 i32 -> i32
+0x3d i32.atomic.rmw16.xor_u atomic i32 i32 -> i32
+0x3e i64.atomic.rmw8.xor_u atomic i32 i64 -> i64
+0x3f i64.atomic.rmw16.xor_u atomic i32 i64 -> i64
+0x40 i64.atomic.rmw32.xor_u atomic i32 i64 -> i64
+0x41 i32.atomic.rmw.xchg atomic i32 i32 -> i32
+0x42 i64.atomic.rmw.xchg atomic i32 i64 -> i64
+0x43 i32.atomic.rmw8.xchg_u atomic i32 i32 -> i32
+0x44 i32.atomic.rmw16.xchg_u atomic i32 i32 -> i32
+0x45 i64.atomic.rmw8.xchg_u atomic i32 i64 -> i64
+0x46 i64.atomic.rmw16.xchg_u atomic i32 i64 -> i64
+0x47 i64.atomic.rmw32.xchg_u atomic i32 i64 -> i64
+0x48 i32.atomic.rmw.cmpxchg atomic i32 i32 i32 -> i32
+0x49 i64.atomic.rmw.cmpxchg atomic i32 i64 i64 -> i64
+0x4a i32.atomic.rmw8.cmpxchg_u atomic i32 i32 i32 -> i32
+0x4b i32.atomic.rmw16.cmpxchg_u atomic i32 i32 i32 -> i32
+0x4c i64.atomic.rmw8.cmpxchg_u atomic i32 i64 i64 -> i64
+0x4d i64.atomic.rmw16.cmpxchg_u atomic i32 i64 i64 -> i64
+0x4e i64.atomic.rmw32.cmpxchg_u atomic i32 i64 i64 -> i64
+"""
+
+
 def _parse_table():
     names, immediates, signatures = {}, {}, {}
-    for line in _TABLE.strip().splitlines():
+    lines = _TABLE.strip().splitlines()
+    # An atomic's sub-opcode "0x10" is number 0xFF10.
+    lines += ["0xff" + line[2:] for line in _ATOMIC_TABLE.strip().splitlines()]
+    for line in lines:
         code_text, name, immediate, signature = line.split(" ", 3)
         # "0xfd100" is prefix 0xfd, sub-opcode 0x100: number 0xFD00 + 0x100.
         if len(code_text) > 6:
@@ -635,8 +715,17 @@ PREFIX_SIMD = 0xFD
 
 SIMD_FIRST = PREFIX_SIMD << 8
 """The lowest 0xFD instruction number (``v128.load``)."""
-SIMD_END = max(OP_NAMES) + 1
+SIMD_END = max(code for code in OP_NAMES if code < 0xFF00) + 1
 """One past the highest 0xFD instruction number (relaxed SIMD's last, 0xFE13)."""
+
+PREFIX_ATOMIC = 0xFE
+ATOMIC_FIRST = 0xFF00
+"""The lowest 0xFE (threads) instruction number: ``memory.atomic.notify``; the atomics are 0xFF00-0xFF4E."""
+
+
+def is_atomic(code: int) -> bool:
+    """Whether opcode number ``code`` is a 0xFE-prefixed (threads proposal) atomic instruction."""
+    return code >= ATOMIC_FIRST
 
 
 def is_simd(code: int) -> bool:
@@ -651,6 +740,8 @@ def split_opcode(code: int) -> tuple[int | None, int]:
     """
     if code <= 0xFF:
         return None, code
+    if code >= ATOMIC_FIRST:
+        return PREFIX_ATOMIC, code - ATOMIC_FIRST
     if code >= SIMD_FIRST:
         return PREFIX_SIMD, code - SIMD_FIRST
     return code >> 8, code & 0xFF

@@ -49,7 +49,6 @@ def _body_offset(binary: bytes, code: bytes) -> int:
     [
         (b"\xd4", "function_references"),  # ref.as_non_null
         (b"\xfb\x00\x00", "gc"),  # struct.new 0
-        (b"\xfe\x03\x00", "threads"),  # atomic.fence
     ],
 )
 def test_unimplemented_proposal_opcode_names_the_proposal_and_offset(code, proposal):

@@ -49,8 +49,9 @@ from ..ir import (
 )
 
 # 3: per-function body spans; 4: address types of tables and memories; 5: GC types (rec groups, sub types,
-# struct/array types, reference value types, table initializers, GC constant expression immediates).
-MODULE_INFO_FORMAT = 5
+# struct/array types, reference value types, table initializers, GC constant expression immediates);
+# 6: shared memories (threads).
+MODULE_INFO_FORMAT = 6
 _V128_CONST = 0xFD0C
 _REF_NULL = 0xD0
 _REF_FUNC = 0xD2
@@ -541,7 +542,7 @@ def _import_desc(imp: Import):
     if imp.kind == EXTERN_TABLE:
         return [valtype_to_data(desc.elem_type), *_limits(desc.limits), desc.address_type]
     if imp.kind == EXTERN_MEMORY:
-        return [*_limits(desc.limits), desc.address_type]
+        return [*_limits(desc.limits), desc.address_type, desc.shared]
     return [valtype_to_data(desc.valtype), desc.mutable]
 
 
@@ -558,7 +559,7 @@ def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None =
         "tags": list(module.tags),
         "tables": [[valtype_to_data(t.elem_type), *_limits(t.limits), t.address_type, _expr(t.init)]
                    for t in module.tables],
-        "memories": [[*_limits(m.limits), m.address_type] for m in module.memories],
+        "memories": [[*_limits(m.limits), m.address_type, m.shared] for m in module.memories],
         "globals": [[valtype_to_data(g.type.valtype), g.type.mutable, _expr(g.init)] for g in module.globals_],
         "exports": [[e.name, e.kind, e.index, e.offset] for e in module.exports],
         "start": module.start,
@@ -586,6 +587,11 @@ def encode_module_info(validated: ValidatedModule, module_sha256: bytes | None =
 
 def _to_limits(pair) -> Limits:
     return Limits(pair[0], pair[1])
+
+
+def _to_memory_type(enc) -> MemoryType:
+    # [min, max, address type, shared]
+    return MemoryType(_to_limits(enc), enc[2], bool(enc[3]))
 
 
 def _to_expr(enc) -> ConstExpr | None:
@@ -629,7 +635,7 @@ def _to_import(enc, types) -> Import:
     elif kind == EXTERN_TABLE:
         desc = TableType(valtype_from_data(desc[0]), Limits(desc[1], desc[2]), desc[3])
     elif kind == EXTERN_MEMORY:
-        desc = MemoryType(_to_limits(desc), desc[2])
+        desc = _to_memory_type(desc)
     elif kind == EXTERN_GLOBAL:
         desc = GlobalType(valtype_from_data(desc[0]), bool(desc[1]))
     else:
@@ -677,7 +683,7 @@ def _decode(info: dict, bodies: ModuleBodies | None) -> ValidatedModule:
     if not all(isinstance(t, int) and 0 <= t < len(types) and kinds[t] == "func" for t in set(functions)):
         raise PywazError("cached function types are out of range")
     tables = tuple(TableType(valtype_from_data(t[0]), Limits(t[1], t[2]), t[3], _to_expr(t[4])) for t in info["tables"])
-    memories = tuple(MemoryType(_to_limits(m), m[2]) for m in info["memories"])
+    memories = tuple(_to_memory_type(m) for m in info["memories"])
     globals_ = tuple(Global(GlobalType(valtype_from_data(g[0]), bool(g[1])), _to_expr(g[2])) for g in info["globals"])
     exports = tuple(Export(*e) for e in info["exports"])
     elements = tuple(

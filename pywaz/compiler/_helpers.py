@@ -44,6 +44,10 @@ def trap_div_zero():
     raise Trap(TrapKind.INT_DIV_BY_ZERO) from None
 
 
+def trap_unaligned_atomic():
+    raise Trap(TrapKind.UNALIGNED_ATOMIC) from None
+
+
 # ------------------------------------------------------------ numerics
 # The numeric helpers are pywaz.numeric's (the interpreter's), bound here under
 # the names generated code and the golden files use.

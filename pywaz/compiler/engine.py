@@ -61,6 +61,7 @@ def _base_namespace() -> dict:
         "_StructError": struct.error,
         "_trap_oob_memory": h.trap_oob_memory,
         "_trap_div_zero": h.trap_div_zero,
+        "_trap_unaligned": h.trap_unaligned_atomic,
         "_ld_u32": struct.Struct("<I").unpack_from,
         "_ld_s32": struct.Struct("<i").unpack_from,
         "_ld_u64": struct.Struct("<Q").unpack_from,
@@ -160,20 +161,35 @@ def _simd_namespace() -> dict:
 
 
 _BASE = _base_namespace()
-# The lane library's names all start with this prefix. They are added to an
-# instance's globals only when one of its functions uses them, so a module
-# without SIMD (or loaded from the cache) never imports pywaz.simd.
+# The lane library's names all start with this prefix, the atomics' (pywaz.atomics) with the other. They
+# are added to an instance's globals only when one of its functions uses them, so a module without SIMD
+# or atomics (or loaded from the cache) never imports pywaz.simd or pywaz.atomics.
 _SIMD_PREFIX = "_v_"
+_ATOMICS_PREFIX = "_a_"
+_USES_SIMD = 1
+_USES_ATOMICS = 2
 _simd_names: dict | None = None
 
 
-def _uses_simd(code: types.CodeType) -> bool:
-    return any(name.startswith(_SIMD_PREFIX) for name in code.co_names)
+def _uses_simd(code: types.CodeType) -> int:
+    """Which optional name sets ``code`` uses: ``_USES_SIMD`` and/or ``_USES_ATOMICS`` (0: none)."""
+    uses = 0
+    for name in code.co_names:
+        if name.startswith(_SIMD_PREFIX):
+            uses |= _USES_SIMD
+        elif name.startswith(_ATOMICS_PREFIX):
+            uses |= _USES_ATOMICS
+    return uses
 
 
-def _add_simd_names(instance_globals: dict) -> None:
+def _add_simd_names(instance_globals: dict, uses: int = _USES_SIMD) -> None:
     global _simd_names
-    if "_v_simd_loaded" in instance_globals:
+    if uses & _USES_ATOMICS and "_a_atomics_loaded" not in instance_globals:
+        from ..atomics import generated_namespace
+
+        instance_globals.update(generated_namespace())
+        instance_globals["_a_atomics_loaded"] = True
+    if not uses & _USES_SIMD or "_v_simd_loaded" in instance_globals:
         return
     if _simd_names is None:
         _simd_names = _simd_namespace()
@@ -188,8 +204,8 @@ def _const_value(bits: int) -> float:
 def _install(instance_globals, compiled, simd_flags: list, local_index: int) -> types.FunctionType:
     """``compiled`` as a function of the instance whose globals are ``instance_globals``.
 
-    Its float constants and (if its code uses them) the SIMD lane names go into
-    the globals first; ``simd_flags`` caches, per artifact, which codes do.
+    Its float constants and (if its code uses them) the SIMD lane names and the
+    atomics go into the globals first; ``simd_flags`` caches, per artifact, which codes do.
     """
     for name, bits in compiled.consts:
         instance_globals[name] = _const_value(bits)
@@ -197,7 +213,7 @@ def _install(instance_globals, compiled, simd_flags: list, local_index: int) -> 
     if uses_simd is None:
         uses_simd = simd_flags[local_index] = _uses_simd(compiled.code)
     if uses_simd:
-        _add_simd_names(instance_globals)
+        _add_simd_names(instance_globals, uses_simd)
     function = types.FunctionType(compiled.code, instance_globals, compiled.name)
     if has_tail_calls(compiled.code):  # only functions with tail calls pay for the trampoline
         return tail_entry(function)
@@ -239,7 +255,8 @@ class _BindPlan:
             elif def_type.kind == "array":
                 template[f"_A{i}"] = gcvalues.array_class(def_type)
         self.template = template
-        #: Per defined function: whether its code uses the SIMD lane library (None: not looked at yet).
+        #: Per defined function: whether its code uses the SIMD lane library or the atomics (a _USES_* mask;
+        #: None: not looked at yet).
         self.simd: list = [None] * num_functions
 
 

@@ -24,7 +24,7 @@ from ..errors import DecodeError
 from ..features import DEFAULT as DEFAULT_FEATURES
 from . import proposals
 from ..ir import ABSTRACT_REF_CODES, EXNREF, EXTERNREF, FUNCREF, VALUE_TYPES, func_type, ref_type
-from ..opcodes import IMMEDIATES, SIMD_END, SIMD_FIRST, split_opcode
+from ..opcodes import ATOMIC_FIRST, IMMEDIATES, SIMD_END, SIMD_FIRST, split_opcode
 from .leb import UNEXPECTED_END, read_signed, read_unsigned
 from .reader import read_heap_type, read_value_type, type_code_error
 
@@ -106,6 +106,8 @@ def _build_kind_tables() -> tuple[list[int], list[int], list[int]]:
     misc = [K_ILLEGAL] * 256
     simd = [K_ILLEGAL] * (SIMD_END - SIMD_FIRST)  # relaxed SIMD's sub-opcodes reach 0x113
     for code, kind_name in IMMEDIATES.items():
+        if code >= ATOMIC_FIRST:
+            continue  # atomics (0xFE prefix): decoded by _atomic
         kind = _KIND_BY_NAME[kind_name]
         prefix, sub = split_opcode(code)
         if prefix is None:
@@ -307,6 +309,8 @@ def decode_expr(data: bytes, pos: int, memargs: dict, features=DEFAULT_FEATURES,
                 op, imm, pos = _gc_instruction(data, pos, start, features)
                 if op == 0xFB09 or op == 0xFB12:  # array.new_data / array.init_data
                     uses_data_index = True
+            elif op == 0xFE and features.threads:
+                op, imm, pos = _atomic(data, pos, start, memargs, features)
             else:
                 switch = getattr(features, proposals.OPCODES[op][0]) if op in _PROPOSAL_SHAPES else False
                 if op == 0xFB and switch is None and deferred is not None:
@@ -639,3 +643,26 @@ def _prefixed(data: bytes, pos: int, prefix: int, prefix_kind: int, start: int, 
         second, pos = _u32(data, pos)
         return op, (first, second), pos
     raise DecodeError(f"illegal opcode 0x{prefix:02x} 0x{sub:x}", start)
+
+
+_ATOMIC_SUBS = frozenset(code - ATOMIC_FIRST for code in IMMEDIATES if code >= ATOMIC_FIRST)
+_ATOMIC_FENCE = 0x03
+
+
+def _atomic(data: bytes, pos: int, start: int, memargs: dict, features):
+    """Decode a 0xFE (threads) instruction after its prefix byte: ``(op, imm, pos)``, op ``0xFF00 + sub``.
+
+    Every atomic takes a memarg except ``atomic.fence``, whose immediate is a reserved zero byte.
+
+    Raises:
+        DecodeError: an unknown sub-opcode, a malformed memarg, or a fence byte other than zero.
+    """
+    sub, pos = _u32(data, pos)
+    if sub not in _ATOMIC_SUBS:
+        raise DecodeError(f"illegal opcode 0xfe 0x{sub:x}", start)
+    if sub == _ATOMIC_FENCE:
+        if data[pos] != 0:
+            raise DecodeError("zero flag expected", pos)
+        return ATOMIC_FIRST + sub, None, pos + 1
+    imm, pos = _memarg(data, pos, memargs, features)
+    return ATOMIC_FIRST + sub, imm, pos

@@ -209,8 +209,8 @@ class Reader:
             raise DecodeError("malformed mutability", pos)
         return FieldType(storage, mutability == 1)
 
-    def limits(self, memory: bool = False) -> tuple[Limits, int]:
-        """Limits (§5.3.7) and the address type they are for: ``(limits, I32 or I64)``.
+    def limits(self, memory: bool = False) -> tuple[Limits, int, bool]:
+        """Limits (§5.3.7), the address type they are for and whether shared: ``(limits, I32 or I64, shared)``.
 
         The flag byte says whether a maximum follows (bit 0), whether the memory is
         shared (bit 1, threads; memories only) and whether the table or memory is
@@ -231,7 +231,7 @@ class Reader:
             # 3.0 reads every size as a u64 (validation bounds it by the address type); 2.0 as a u32.
             bits = 64 if features.memory64 else 32
             minimum = self.unsigned(bits)
-            return Limits(minimum, self.unsigned(bits) if has_max else None), I32
+            return Limits(minimum, self.unsigned(bits) if has_max else None), I32, False
         spec_text = "integer representation too long" if flags & 0x80 else "integer too large"
         known = flags <= 7 and (memory or flags & 2 == 0)
         if known and flags & 4 and not features.memory64:
@@ -252,7 +252,8 @@ class Reader:
         bits = 64 if flags & 4 else 32
         minimum = self.unsigned(bits)
         maximum = self.unsigned(bits) if flags & 1 else None
-        return Limits(minimum, maximum), I64 if flags & 4 else I32
+        shared = bool(flags & 2) and bool(features.threads)
+        return Limits(minimum, maximum), I64 if flags & 4 else I32, shared
 
     def table_type(self) -> TableType:
         if self.pos < self.size and self.data[self.pos] == 0x40:
@@ -261,12 +262,12 @@ class Reader:
             raise DecodeError("malformed reference type 0x40 (a table initializer is only allowed in a table "
                               "definition)", self.pos)
         elem_type = self.ref_type()
-        limits, address_type = self.limits()
+        limits, address_type, _shared = self.limits()
         return TableType(elem_type, limits, address_type)
 
     def memory_type(self) -> MemoryType:
-        limits, address_type = self.limits(memory=True)
-        return MemoryType(limits, address_type)
+        limits, address_type, shared = self.limits(memory=True)
+        return MemoryType(limits, address_type, shared)
 
     def global_type(self) -> GlobalType:
         valtype = self.value_type()

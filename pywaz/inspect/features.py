@@ -42,7 +42,7 @@ from ..ir import (
     ref_parts,
     valtype_name,
 )
-from ..opcodes import OP_NAMES, is_simd
+from ..opcodes import ATOMIC_FIRST, OP_NAMES, is_simd
 
 MUTABLE_GLOBALS = "mutable-globals"
 SIGN_EXTENSION = "sign-extension"
@@ -60,6 +60,7 @@ EXCEPTIONS = "exception-handling"
 LEGACY_EXCEPTIONS = "legacy-exception-handling"
 FUNCTION_REFERENCES = "function-references"
 GC = "gc"
+THREADS = "threads"
 
 FEATURES = (
     MUTABLE_GLOBALS,
@@ -78,6 +79,7 @@ FEATURES = (
     LEGACY_EXCEPTIONS,
     FUNCTION_REFERENCES,
     GC,
+    THREADS,
 )
 """Every feature :func:`detect_features` reports, in report order."""
 
@@ -121,6 +123,7 @@ _OPCODE_FEATURES = (
     # call_ref, return_call_ref, ref.as_non_null, br_on_null, br_on_non_null
     (FUNCTION_REFERENCES, frozenset((0x14, 0x15, 0xD4, 0xD5, 0xD6))),
     (GC, frozenset([0xD3, *range(0xFB00, 0xFB1F)])),  # ref.eq and the 0xFB-prefixed instructions
+    (THREADS, frozenset(op for op in OP_NAMES if op >= ATOMIC_FIRST)),  # the 0xFE atomics
 )
 
 
@@ -236,12 +239,14 @@ def _scan_tables_and_segments(module: Module, note) -> None:
 
 
 def _scan_memories(module: Module, note) -> None:
-    """64-bit memories and tables (memory64), and more than one memory (multiple memories)."""
+    """64-bit memories and tables (memory64), more than one memory (multiple memories), shared ones (threads)."""
     tables = [imp.desc for imp in module.imports if imp.kind == EXTERN_TABLE] + list(module.tables)
     memories = [imp.desc for imp in module.imports if imp.kind == EXTERN_MEMORY] + list(module.memories)
     for index, memory in enumerate(memories):
         if memory.address_type == I64:
             note(MEMORY64, f"memory {index} is 64-bit")
+        if memory.shared:
+            note(THREADS, f"memory {index} is shared")
     for index, table in enumerate(tables):
         if table.address_type == I64:
             note(MEMORY64, f"table {index} is 64-bit")

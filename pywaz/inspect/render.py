@@ -122,12 +122,15 @@ def write_summary_text(out, path: str, summary: dict, style: Style) -> None:
         ],
         style,
     )
+    # The "shared" column (threads proposal) appears only when some memory is shared.
+    any_shared = any(m.get("shared") for m in summary["memories"])
     write_table(
         out,
         "memories",
-        ["index", "min pages", "max pages", "address", "imported"],
+        ["index", "min pages", "max pages", "address", *(["shared"] if any_shared else []), "imported"],
         [
-            [m["index"], m["min"], m["max"], m["address_type"], "yes" if m["imported"] else ""]
+            [m["index"], m["min"], m["max"], m["address_type"], *(["yes" if m["shared"] else ""] if any_shared else []),
+             "yes" if m["imported"] else ""]
             for m in summary["memories"]
         ],
         style,

@@ -217,6 +217,7 @@ def summary_of(
                 "min": memory.limits.min,
                 "max": memory.limits.max,
                 "address_type": valtype_name(memory.address_type),
+                "shared": memory.shared,
             }
         )
     imported_globals = len(imports_by_kind[EXTERN_GLOBAL])
@@ -297,7 +298,7 @@ def _desc_text(desc) -> str:
     if isinstance(desc, TableType):
         return f"{address}{limits_text(desc.limits)} {valtype_name(desc.elem_type)}"
     if isinstance(desc, MemoryType):
-        return address + limits_text(desc.limits)
+        return address + limits_text(desc.limits) + (" shared" if desc.shared else "")
     if isinstance(desc, GlobalType):
         return f"(mut {valtype_name(desc.valtype)})" if desc.mutable else valtype_name(desc.valtype)
     return "?"

@@ -168,8 +168,16 @@ PLAIN_NAMES = {op: display_name(op) for op, kind in IMMEDIATES.items() if kind =
 _ACCESS_WIDTH = re.compile(r"(?:load|store)(\d+)(?:x(\d+))?")
 
 
+_ATOMIC_WIDTH = re.compile(r"(?:load|store|rmw|wait)(\d+)")
+
+
 def _natural_alignment(name: str) -> int:
     """Natural alignment in bytes of a memory instruction, from its mnemonic (spec §2.4.7)."""
+    if ".atomic." in name:  # threads: i64.atomic.rmw16.add_u, memory.atomic.wait64, memory.atomic.notify
+        match = _ATOMIC_WIDTH.search(name)
+        if match is not None:
+            return int(match.group(1)) // 8
+        return 4 if name.startswith(("i32.", "memory.")) else 8
     match = _ACCESS_WIDTH.search(name)
     if match is not None:
         width, count = match.groups()
@@ -178,7 +186,8 @@ def _natural_alignment(name: str) -> int:
 
 
 _NATURAL_ALIGN = {
-    op: _natural_alignment(OP_NAMES[op]) for op, kind in IMMEDIATES.items() if kind in ("memarg", "memarg_lane")
+    op: _natural_alignment(OP_NAMES[op]) for op, kind in IMMEDIATES.items()
+    if kind in ("memarg", "memarg_lane", "atomic")
 }
 
 
@@ -358,6 +367,8 @@ _IMMEDIATE_RENDERERS = {
     "table": _plain,
     "memarg": _memarg,
     "memarg_lane": _memarg_lane,
+    "atomic": _memarg,
+    "fence": _memidx,  # atomic.fence: its reserved byte is not written in text
     "memidx": _memidx,
     "i32": _i32,
     "i64": _i64,

@@ -359,6 +359,12 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
             pass
         elif op in misc_ops:
             prog.append((MISC, (misc_ops[op], imm)))
+        elif op >= 0xFF00:  # atomics (threads proposal); atomic.fence emits nothing
+            from . import atomics  # on first use: a warm run of a module without atomics never loads them
+
+            fn = atomics.lower(op, imm)
+            if fn is not None:
+                prog.append((MISC, (fn, imm)))
         elif op >= 0xFD00:
             code, arg = _lower_simd(op, imm)
             append(prog, code, arg, target)

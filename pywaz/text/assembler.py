@@ -714,6 +714,9 @@ class Assembler:
             self.memory_addr64.append(False)
         self.memory_addr64[index] = addr64
         limits = self._limits(cur, addr64)
+        if cur.peek_atom() == "shared":  # threads proposal: limits flag bit 1
+            cur.next()
+            limits = bytes((limits[0] | 0x02,)) + limits[1:]
         if cur.peek_head() == "pagesize":
             node = cur.next()
             pcur = _Cursor(node, self)
@@ -1558,6 +1561,9 @@ class _Body:
     def imm_memarg_lane(self, name, tok, cur):
         return self.imm_memarg(name, tok, cur, lane=True)
 
+    def imm_fence(self, name, tok, cur):
+        return b"\x00"  # atomic.fence's reserved byte
+
     def imm_memidx(self, name, tok, cur):
         return uleb(self._memory_index(cur))
 
@@ -1725,6 +1731,7 @@ _IMMEDIATE_HANDLERS = {
     "i32": _Body.imm_i32, "i64": _Body.imm_i64, "f32": _Body.imm_f32, "f64": _Body.imm_f64,
     "v128": _Body.imm_v128, "shuffle": _Body.imm_shuffle, "lane": _Body.imm_lane,
     "memarg": _Body.imm_memarg, "memarg_lane": _Body.imm_memarg_lane, "memidx": _Body.imm_memidx,
+    "atomic": _Body.imm_memarg, "fence": _Body.imm_fence,
     "label": _Body.imm_label, "br_table": _Body.imm_br_table, "func": _Body.imm_func,
     "call_indirect": _Body.imm_call_indirect, "type": _Body.imm_type, "tag": _Body.imm_tag,
     "local": _Body.imm_local, "global": _Body.imm_global, "table": _Body.imm_table, "data": _Body.imm_data,

@@ -42,6 +42,7 @@ from ..ir import (
 from ..opcodes import OP_NAMES, OPS_BY_NAME
 from ._references import _Invalid, typed_reference
 from ._tables import (
+    K_ATOMIC,
     K_BR,
     K_BR_IF,
     K_BR_TABLE,
@@ -890,6 +891,18 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     elif len(stack) > max_height:
                         max_height = len(stack)
                     continue
+                elif kind == K_ATOMIC:  # threads proposal
+                    align, memory_offset, memory_index = imms[pc]
+                    if memory_index >= memory_count:
+                        raise _Invalid(f"unknown memory {memory_index}")
+                    if align != NATURAL_ALIGN_BY_OP[op]:
+                        raise _Invalid("atomic alignment must be natural")
+                    if memory64[memory_index]:
+                        sig = SIG64[op]
+                    else:
+                        if memory_offset > 0xFFFFFFFF:
+                            raise _Invalid(f"offset out of range: {memory_offset} on a 32-bit memory")
+                        sig = SIG[op]
                 else:
                     raise _Invalid(f"unknown opcode 0x{op:x}")
             shape, first, second, result, params, pushed = sig

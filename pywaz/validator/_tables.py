@@ -82,6 +82,7 @@ K_BR_ON_NULL = 53
 K_BR_ON_NON_NULL = 54
 K_GC = 55  # the 0xFB-prefixed instructions without a fixed signature
 K_UNKNOWN = 60  # not an instruction: every range test above fails
+K_ATOMIC = 90  # threads proposal: memory exists, alignment exactly natural, then the fixed signature
 
 _KIND_BY_NAME = {
     "local.get": K_LOCAL_GET,
@@ -140,7 +141,7 @@ _KIND_BY_NAME = {
 }
 
 # Immediate kinds whose value needs no check: the signature says everything.
-_PLAIN_IMMEDIATES = frozenset(("-", "i32", "i64", "f32", "f64", "v128"))
+_PLAIN_IMMEDIATES = frozenset(("-", "i32", "i64", "f32", "f64", "v128", "fence"))
 
 _VALUE_BITS = {"i32": 32, "i64": 64, "f32": 32, "f64": 64, "v128": 128}
 _LANES_BY_SHAPE = {"i8x16": 16, "i16x8": 8, "i32x4": 4, "i64x2": 2, "f32x4": 4, "f64x2": 2}
@@ -158,6 +159,8 @@ _EXTRA_SIGNATURES = {
 
 def _access_bits(name: str) -> int:
     """Bits a memory instruction accesses, from its text name (its natural alignment)."""
+    if ".atomic." in name:
+        return _atomic_access_bits(name)
     prefix, _, rest = name.partition(".")
     match = re.search(r"(?:load|store)(\d+)(?:x(\d+))?", rest)
     if match is None:
@@ -166,6 +169,14 @@ def _access_bits(name: str) -> int:
     if match.group(2):
         bits *= int(match.group(2))
     return bits
+
+
+def _atomic_access_bits(name: str) -> int:
+    """Bits an atomic accesses: ``i64.atomic.rmw16.add_u`` 16, ``memory.atomic.wait64`` 64, notify 32."""
+    match = re.search(r"(?:load|store|rmw|wait)(\d+)", name)
+    if match is not None:
+        return int(match.group(1))
+    return 32 if name.startswith(("i32.", "memory.")) else 64
 
 
 # Signature shapes with a hand-written fast path in the validator loop.
@@ -204,8 +215,8 @@ def _build():
         if signature is not None and immediate in _PLAIN_IMMEDIATES:
             simple[code] = make_signature(*signature)
             continue
-        if immediate in ("memarg", "memarg_lane"):
-            kind[code] = K_MEMARG if immediate == "memarg" else K_MEMARG_LANE
+        if immediate in ("memarg", "memarg_lane", "atomic"):
+            kind[code] = {"memarg": K_MEMARG, "memarg_lane": K_MEMARG_LANE, "atomic": K_ATOMIC}[immediate]
             natural[code] = (_access_bits(name) // 8).bit_length() - 1
             if immediate == "memarg_lane":
                 lanes[code] = 128 // _access_bits(name)
@@ -239,7 +250,7 @@ def _address_signatures() -> dict:
                  "memory.init": ((0,), ())}
     out = {}
     for code, name in OP_NAMES.items():
-        if IMMEDIATES[code] in ("memarg", "memarg_lane"):
+        if IMMEDIATES[code] in ("memarg", "memarg_lane", "atomic"):
             params, results = (0,), ()
         elif name in positions:
             params, results = positions[name]
@@ -259,7 +270,7 @@ checked immediate; ``KIND[op]`` = special kind of every other instruction; ``SIG
 signature of special instructions that have a fixed one; ``NATURAL_ALIGN[op]`` = log2 of the
 access size in bytes; ``LANES[op]`` = lane count."""
 
-_OPCODE_SPACE = max(OP_NAMES) + 1  # every opcode number is below this (relaxed SIMD ends at 0xFE13)
+_OPCODE_SPACE = max(OP_NAMES) + 1  # every opcode number is below this (the atomics end at 0xFF4E)
 
 
 def _as_list(table: dict, default=None) -> list:

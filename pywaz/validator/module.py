@@ -119,6 +119,8 @@ def _check_memory_type(memory_type, offset: int | None) -> None:
         _check_limits(memory_type.limits, MAX_PAGES64, "memory size must be at most 2^48 pages (2^64 bytes)", offset)
     else:
         _check_limits(memory_type.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)", offset)
+    if memory_type.shared and memory_type.limits.max is None:
+        raise ValidationError("shared memory must have maximum", offset)  # threads proposal
 
 
 def _func_type(types, type_index: int, offset: int | None, func_index: int | None = None):

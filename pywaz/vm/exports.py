@@ -243,6 +243,11 @@ class ExportedMemory(_Owned):
         return VALTYPE_NAMES[self.memory.type.address_type]
 
     @property
+    def shared(self) -> bool:
+        """Whether the memory is shared (threads proposal; pywaz runs one thread, so it behaves as any other)."""
+        return self.memory.type.shared
+
+    @property
     def data_size(self) -> int:
         """Current size in bytes."""
         self._check()

@@ -397,18 +397,23 @@ class HostModuleBuilder:
         return self._add(name, Global(GlobalType(code, bool(mutable)), value))
 
     def memory(self, name: str, minimum: int, maximum: int | None = None, *,
-               address_type: str = "i32") -> HostModuleBuilder:
+               address_type: str = "i32", shared: bool = False) -> HostModuleBuilder:
         """Add a linear memory of ``minimum`` pages (at most ``maximum``); ``address_type="i64"`` makes it 64-bit.
 
+        ``shared=True`` makes it a shared memory (threads proposal), which modules importing it
+        must declare ``shared`` too; it needs a ``maximum``.
+
         Raises:
-            ValueError: bad limits or address type.
+            ValueError: bad limits or address type, or a shared memory without a maximum.
         """
         address = _address_type(address_type)
         _check_limits(minimum, maximum, MAX_PAGES64 if address == I64 else 65536, "memory")
+        if shared and maximum is None:
+            raise ValueError("shared memory must have maximum")
         limit = self._runtime.max_memory_pages
         if limit is not None and minimum > limit:
             raise ValueError(f"memory of {minimum} pages exceeds the runtime's max_memory_pages ({limit})")
-        memory_type = MemoryType(Limits(minimum, maximum), address)
+        memory_type = MemoryType(Limits(minimum, maximum), address, bool(shared))
         return self._add(name, Memory(memory_type, self._runtime.max_memory_pages))
 
     def table(self, name: str, elem_type, minimum: int, maximum: int | None = None, *,

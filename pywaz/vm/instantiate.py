@@ -73,7 +73,8 @@ def _describe(obj) -> str:
         return (f"table {_address_text(obj.type)}{valtype_name(obj.type.elem_type)} "
                 f"{_limits_text(len(obj.elements), obj.type.limits.max)}")
     if isinstance(obj, Memory):
-        return f"memory {_address_text(obj.type)}{_limits_text(len(obj.data) // PAGE_SIZE, obj.type.limits.max)}"
+        return (f"memory {_address_text(obj.type)}{_limits_text(len(obj.data) // PAGE_SIZE, obj.type.limits.max)}"
+                f"{_shared_text(obj.type)}")
     if isinstance(obj, Global):
         mut = "mut " if obj.type.mutable else ""
         return f"global {mut}{valtype_name(obj.type.valtype)}"
@@ -82,6 +83,10 @@ def _describe(obj) -> str:
 
 def _address_text(type_) -> str:
     return "i64 " if type_.address_type == I64 else ""
+
+
+def _shared_text(type_) -> str:
+    return " shared" if type_.shared else ""
 
 
 def _limits_text(minimum, maximum) -> str:
@@ -129,12 +134,14 @@ def resolve_imports(validated, lookup) -> list:
                 )
         elif imp.kind == EXTERN_MEMORY:
             expected = imp.desc
-            if obj.type.address_type != expected.address_type or not _limits_match(
-                len(obj.data) // PAGE_SIZE, obj.type.limits.max, expected.limits
+            # Shared-ness must match exactly (threads proposal: shared and unshared memories never mix).
+            if obj.type.address_type != expected.address_type or obj.type.shared != expected.shared or not (
+                _limits_match(len(obj.data) // PAGE_SIZE, obj.type.limits.max, expected.limits)
             ):
                 raise LinkError(
                     f"incompatible import type {where}: expected memory {_address_text(expected)}"
-                    f"{_limits_text(expected.limits.min, expected.limits.max)}, got {_describe(obj)}"
+                    f"{_limits_text(expected.limits.min, expected.limits.max)}{_shared_text(expected)}, "
+                    f"got {_describe(obj)}"
                 )
         elif imp.kind == EXTERN_TAG:
             expected = def_types[imp.desc]

@@ -78,6 +78,8 @@ SAMPLES = {
     "data": (u32(0), 0),
     "memarg": (memarg(2, 1 << 20), (2, 1 << 20, 0)),
     "memarg_lane": (memarg(0, 16) + b"\x07", (0, 16, 0, 7)),
+    "atomic": (memarg(2, 1 << 20), (2, 1 << 20, 0)),  # threads: the validator, not the decoder, checks alignment
+    "fence": (b"\x00", None),
     "memidx": (b"\x00", 0),
     "memory.init": (u32(9) + b"\x00", (9, 0)),
     "memory.copy": (b"\x00\x00", (0, 0)),

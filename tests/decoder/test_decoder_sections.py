@@ -313,8 +313,17 @@ def test_64_bit_limits():
 
 
 def test_shared_memory_is_the_threads_proposal():
+    shared = decode_module(module(section(5, u32(1) + b"\x03\x00\x01"))).memories[0]
+    assert shared == MemoryType(Limits(0, 1), I32, shared=True)
+    shared64 = decode_module(module(section(5, u32(1) + b"\x07\x00\x01"))).memories[0]
+    assert shared64 == MemoryType(Limits(0, 1), I64, shared=True)
+    # Without a maximum it decodes (flag 0x02), and is invalid.
+    assert decode_module(module(section(5, u32(1) + b"\x02\x00"))).memories[0].shared
+    with pytest.raises(ProposalDisabledError) as info:
+        decode_module(module(section(5, u32(1) + b"\x03\x00\x01")), Features(threads=False))
+    assert info.value.proposal == "threads"
     with pytest.raises(ProposalNotImplementedError) as info:
-        decode_module(module(section(5, u32(1) + b"\x03\x00\x01")))
+        decode_module(module(section(5, u32(1) + b"\x03\x00\x01")), Features(threads=None))
     assert info.value.proposal == "threads"
 
 

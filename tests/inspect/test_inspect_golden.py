@@ -93,6 +93,7 @@ INPUTS = {
     "bulk_memory": [(0,), (65530,)],
     "reference_types": [(0,), (1,), (5,)],
     "simd": [(5,), (-1,)],
+    "atomics": [(0,), (4,), (2,), (65528,), (65532,)],  # aligned, unaligned, out of bounds
 }
 
 

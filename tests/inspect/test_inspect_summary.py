@@ -56,7 +56,9 @@ def test_summary_describes_every_part_of_the_module(demo_bytes):
     assert summary["tables"] == [
         {"index": 0, "imported": True, "elem_type": "funcref", "min": 1, "max": 10, "address_type": "i32"}
     ]
-    assert summary["memories"] == [{"index": 0, "imported": False, "min": 1, "max": 2, "address_type": "i32"}]
+    assert summary["memories"] == [
+        {"index": 0, "imported": False, "min": 1, "max": 2, "address_type": "i32", "shared": False}
+    ]
     assert [(g["type"], g["mutable"], g["imported"], g["init"]) for g in summary["globals"]] == [
         ("i32", True, True, None),
         ("i64", False, False, "i64.const -5"),

@@ -4,16 +4,17 @@ The machinery (the compile-time operand stack, frames, flat and structured
 modes, assembling the ``def``) lives in :mod:`.core`, whose docstring tells how
 the generated code is shaped. Each instruction family has its own module,
 mapping opcodes to lowering functions: :mod:`.control`, :mod:`.variables`,
-:mod:`.references`, :mod:`.gc`, :mod:`.memory`, :mod:`.numeric`, :mod:`.simd`.
+:mod:`.references`, :mod:`.gc`, :mod:`.memory`, :mod:`.numeric`, :mod:`.simd`,
+:mod:`.atomics`.
 """
 
 from __future__ import annotations
 
-from . import control, exceptions, gc, memory, numeric, references, simd, variables
+from . import atomics, control, exceptions, gc, memory, numeric, references, simd, variables
 from .core import DISPATCH, FunctionLowering, LoweredFunction, UnsupportedOpcode
 from ...ir import FunctionInfo
 
-for _family in (control, exceptions, variables, references, gc, memory, numeric, simd):
+for _family in (control, exceptions, variables, references, gc, memory, numeric, simd, atomics):
     DISPATCH.update(_family.LOWERERS)
 _DISPATCH = DISPATCH  # the table tests patch
 

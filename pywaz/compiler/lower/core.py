@@ -426,6 +426,7 @@ _ISLAND_INDENT = 28
 
 # Instructions that read a memory's bytearray local (``_m`` for memory 0, ``_m1``... for the others).
 _MEMORY_DATA_OPS = frozenset(range(0x28, 0x41)) | frozenset(range(0xFD00, 0xFD0C)) | frozenset(range(0xFD54, 0xFD5E))
+_MEMORY_DATA_OPS |= frozenset(range(0xFF10, 0xFF4F))  # atomic loads, stores, read-modify-writes (lower/atomics.py)
 
 
 def memory_local(memory_index: int) -> str:
