@@ -184,7 +184,7 @@ def read_tables(reader: Reader, memargs: dict) -> tuple:
             if reader.byte() != 0x00:
                 raise DecodeError("malformed table type (0x40 must be followed by 0x00)", zero_pos)
             elem_type = reader.ref_type()
-            limits, address_type = reader.limits()
+            limits, address_type, _shared = reader.limits()
             tables.append(TableType(elem_type, limits, address_type, read_const_expr(reader, memargs)))
         else:
             tables.append(reader.table_type())

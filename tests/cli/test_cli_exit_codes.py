@@ -403,7 +403,20 @@ def test_disable_switches_a_proposal_off_in_run_and_compile(capsys, proposal_mod
     one_error_line(err, "relaxed-simd proposal is not enabled")
 
 
-def test_unimplemented_proposal_is_69_in_every_subcommand(capsys, proposal_modules, tmp_path):
+def test_unimplemented_proposal_is_69_in_every_subcommand(capsys, proposal_modules, tmp_path, monkeypatch):
+    # pywaz implements every proposal it has a switch for; pretend threads is not implemented (None), as a
+    # proposal added to the switches before its implementation would be.
+    import pywaz.decoder.module as decoder_module
+    import pywaz.features as features_module
+
+    unimplemented = features_module.DEFAULT.replace(threads=None)
+    monkeypatch.setattr(features_module, "DEFAULT", unimplemented)
+    real_decode = decoder_module.decode_module
+    monkeypatch.setattr(decoder_module, "decode_module",
+                        lambda data, features=unimplemented: real_decode(data, features))
+    import pywaz.decoder
+
+    monkeypatch.setattr(pywaz.decoder, "decode_module", decoder_module.decode_module)
     path = proposal_modules["unimplemented"]
     for argv in (("run", "--no-cache", path), ("compile", "--cache-dir", tmp_path / "c", path), ("inspect", path)):
         status, _, err = cli(capsys, *argv)
