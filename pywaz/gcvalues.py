@@ -328,9 +328,120 @@ def elements_from_bytes(storage: int, data, offset: int, count: int) -> list:
     return list(_struct.unpack_from(f"<{count}{fmt}", data, offset))
 
 
+
+# -- array operations both engines call (execution §4.4.8): one home for their bounds, traps and order ------
+# The checks come in the spec's order: null, then the array's range, then the segment's.
+
+
+def _trap(kind_name: str):
+    from .errors import Trap, TrapKind
+
+    raise Trap(TrapKind[kind_name]) from None
+
+
+def array_new(cls, value, length: int):
+    """``array.new``: ``length`` copies of ``value`` (immutable Python values, so one object serves them all).
+
+    Raises:
+        Trap: allocation too large: a length above :data:`MAX_ARRAY_LENGTH`, or the host is out of memory.
+    """
+    if length > MAX_ARRAY_LENGTH:
+        _trap("ALLOCATION_TOO_LARGE")
+    try:
+        return cls([value] * length)
+    except MemoryError:
+        _trap("ALLOCATION_TOO_LARGE")
+
+
+def array_new_data(instance, cls, storage: int, data_index: int, source: int, length: int):
+    """``array.new_data``: ``length`` elements read from data segment ``data_index`` at ``source``.
+
+    Raises:
+        Trap: out of bounds memory access (the segment is too short); allocation too large.
+    """
+    segment = instance.data_segments[data_index]
+    if source + length * element_size(storage) > len(segment):
+        _trap("OUT_OF_BOUNDS_MEMORY")
+    if length > MAX_ARRAY_LENGTH:
+        _trap("ALLOCATION_TOO_LARGE")
+    return cls(elements_from_bytes(storage, segment, source, length))
+
+
+def array_new_elem(instance, cls, elem_index: int, source: int, length: int):
+    """``array.new_elem``: ``length`` references of element segment ``elem_index`` from ``source``.
+
+    Raises:
+        Trap: out of bounds table access (the segment is too short).
+    """
+    segment = instance.elem_segments[elem_index]
+    if source + length > len(segment):
+        _trap("OUT_OF_BOUNDS_TABLE")
+    return cls(segment[source : source + length])
+
+
+def array_fill(array, start: int, value, length: int) -> None:
+    """``array.fill`` (``value`` already masked to a packed element's width).
+
+    Raises:
+        Trap: null array reference, out of bounds array access.
+    """
+    if array is None:
+        _trap("NULL_ARRAY_REFERENCE")
+    if start + length > len(array):
+        _trap("OUT_OF_BOUNDS_ARRAY")
+    array[start : start + length] = [value] * length
+
+
+def array_copy(target, start: int, source, source_start: int, length: int) -> None:
+    """``array.copy`` (overlapping ranges copy as if through a temporary: the slice is one).
+
+    Raises:
+        Trap: null array reference, out of bounds array access.
+    """
+    if target is None or source is None:
+        _trap("NULL_ARRAY_REFERENCE")
+    if start + length > len(target) or source_start + length > len(source):
+        _trap("OUT_OF_BOUNDS_ARRAY")
+    target[start : start + length] = source[source_start : source_start + length]
+
+
+def array_init_data(instance, storage: int, data_index: int, array, start: int, source: int, length: int) -> None:
+    """``array.init_data``.
+
+    Raises:
+        Trap: null array reference, out of bounds array access, out of bounds memory access.
+    """
+    if array is None:
+        _trap("NULL_ARRAY_REFERENCE")
+    if start + length > len(array):
+        _trap("OUT_OF_BOUNDS_ARRAY")
+    segment = instance.data_segments[data_index]
+    if source + length * element_size(storage) > len(segment):
+        _trap("OUT_OF_BOUNDS_MEMORY")
+    array[start : start + length] = elements_from_bytes(storage, segment, source, length)
+
+
+def array_init_elem(instance, elem_index: int, array, start: int, source: int, length: int) -> None:
+    """``array.init_elem``.
+
+    Raises:
+        Trap: null array reference, out of bounds array access, out of bounds table access.
+    """
+    if array is None:
+        _trap("NULL_ARRAY_REFERENCE")
+    if start + length > len(array):
+        _trap("OUT_OF_BOUNDS_ARRAY")
+    segment = instance.elem_segments[elem_index]
+    if source + length > len(segment):
+        _trap("OUT_OF_BOUNDS_TABLE")
+    array[start : start + length] = segment[source : source + length]
+
+
 __all__ = [
     "StructRef", "ArrayRef", "InternalizedExtern", "ExternalizedAny", "struct_class", "array_class",
     "is_subtype", "ref_i31", "i31_get_s", "any_convert_extern", "extern_convert_any", "is_eq",
     "element_size", "elements_from_bytes", "PACKED_I8", "PACKED_I16", "I31_MASK", "storage_mask",
     "storage_default", "extend_signed", "heap_test", "ref_test", "MAX_ARRAY_LENGTH",
+    "array_new", "array_new_data", "array_new_elem", "array_fill", "array_copy", "array_init_data",
+    "array_init_elem",
 ]

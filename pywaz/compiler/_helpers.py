@@ -18,7 +18,6 @@ import struct
 
 from .. import numeric
 from ..errors import Trap, TrapKind
-from ..gcvalues import MAX_ARRAY_LENGTH
 from ..numeric import f32_from_bits, f32_to_bits
 
 _U32 = struct.Struct("<I")
@@ -262,105 +261,6 @@ def trap_cast():
 
 def trap_oob_array():
     raise Trap(TrapKind.OUT_OF_BOUNDS_ARRAY)
-
-
-def array_new(cls, value, length: int):
-    """``array.new``: ``length`` copies of ``value`` (immutable Python values, so one object serves them all).
-
-    Raises:
-        Trap: allocation too large: a length above :data:`pywaz.gcvalues.MAX_ARRAY_LENGTH`.
-    """
-    if length > MAX_ARRAY_LENGTH:
-        raise Trap(TrapKind.ALLOCATION_TOO_LARGE)
-    return cls([value] * length)
-
-
-def array_new_data(instance, cls, storage: int, data_index: int, source: int, length: int):
-    """``array.new_data``: ``length`` elements read from data segment ``data_index`` at ``source``.
-
-    Raises:
-        Trap: out of bounds memory access (the segment is too short).
-    """
-    from ..gcvalues import element_size, elements_from_bytes
-
-    segment = instance.data_segments[data_index]
-    if source + length * element_size(storage) > len(segment):
-        raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY)
-    if length > MAX_ARRAY_LENGTH:
-        raise Trap(TrapKind.ALLOCATION_TOO_LARGE)
-    return cls(elements_from_bytes(storage, segment, source, length))
-
-
-def array_new_elem(instance, cls, elem_index: int, source: int, length: int):
-    """``array.new_elem``: ``length`` references of element segment ``elem_index`` from ``source``.
-
-    Raises:
-        Trap: out of bounds table access (the segment is too short).
-    """
-    segment = instance.elem_segments[elem_index]
-    if source + length > len(segment):
-        raise Trap(TrapKind.OUT_OF_BOUNDS_TABLE)
-    return cls(segment[source : source + length])
-
-
-def array_fill(array, start: int, value, length: int) -> None:
-    """``array.fill``.
-
-    Raises:
-        Trap: null array reference, out of bounds array access.
-    """
-    if array is None:
-        raise Trap(TrapKind.NULL_ARRAY_REFERENCE)
-    if start + length > len(array):
-        raise Trap(TrapKind.OUT_OF_BOUNDS_ARRAY)
-    array[start : start + length] = [value] * length
-
-
-def array_copy(target, start: int, source, source_start: int, length: int) -> None:
-    """``array.copy`` (overlapping ranges copy as if through a temporary: the slice is one).
-
-    Raises:
-        Trap: null array reference, out of bounds array access.
-    """
-    if target is None or source is None:
-        raise Trap(TrapKind.NULL_ARRAY_REFERENCE)
-    if start + length > len(target) or source_start + length > len(source):
-        raise Trap(TrapKind.OUT_OF_BOUNDS_ARRAY)
-    target[start : start + length] = source[source_start : source_start + length]
-
-
-def array_init_data(instance, storage: int, data_index: int, array, start: int, source: int, length: int) -> None:
-    """``array.init_data``.
-
-    Raises:
-        Trap: null array reference, out of bounds array access, out of bounds memory access.
-    """
-    from ..gcvalues import element_size, elements_from_bytes
-
-    if array is None:
-        raise Trap(TrapKind.NULL_ARRAY_REFERENCE)
-    if start + length > len(array):
-        raise Trap(TrapKind.OUT_OF_BOUNDS_ARRAY)
-    segment = instance.data_segments[data_index]
-    if source + length * element_size(storage) > len(segment):
-        raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY)
-    array[start : start + length] = elements_from_bytes(storage, segment, source, length)
-
-
-def array_init_elem(instance, elem_index: int, array, start: int, source: int, length: int) -> None:
-    """``array.init_elem``.
-
-    Raises:
-        Trap: null array reference, out of bounds array access, out of bounds table access.
-    """
-    if array is None:
-        raise Trap(TrapKind.NULL_ARRAY_REFERENCE)
-    if start + length > len(array):
-        raise Trap(TrapKind.OUT_OF_BOUNDS_ARRAY)
-    segment = instance.elem_segments[elem_index]
-    if source + length > len(segment):
-        raise Trap(TrapKind.OUT_OF_BOUNDS_TABLE)
-    array[start : start + length] = segment[source : source + length]
 
 
 def i31_get_u(value) -> int:

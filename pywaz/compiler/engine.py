@@ -142,13 +142,13 @@ def _base_namespace() -> dict:
         "_trap_null": h.trap_null,
         "_trap_cast": h.trap_cast,
         "_trap_oob_array": h.trap_oob_array,
-        "_array_new": h.array_new,
-        "_array_new_data": h.array_new_data,
-        "_array_new_elem": h.array_new_elem,
-        "_array_fill": h.array_fill,
-        "_array_copy": h.array_copy,
-        "_array_init_data": h.array_init_data,
-        "_array_init_elem": h.array_init_elem,
+        "_array_new": gcvalues.array_new,
+        "_array_new_data": gcvalues.array_new_data,
+        "_array_new_elem": gcvalues.array_new_elem,
+        "_array_fill": gcvalues.array_fill,
+        "_array_copy": gcvalues.array_copy,
+        "_array_init_data": gcvalues.array_init_data,
+        "_array_init_elem": gcvalues.array_init_elem,
     }
 
 

@@ -48,12 +48,6 @@ def _trap(kind):
     raise Trap(kind)
 
 
-def _checked_length(n: int) -> int:
-    if n > MAX_ARRAY_LENGTH:
-        raise Trap(TrapKind.ALLOCATION_TOO_LARGE)
-    return n
-
-
 # -- references ------------------------------------------------------------------------------------------------
 
 
@@ -172,23 +166,16 @@ def _array_parts(type_index, types):
     return gv.array_class(deftype), deftype.field.storage
 
 
-def _filled(cls, value, n: int):
-    try:
-        return cls([value] * _checked_length(n))
-    except MemoryError:  # the host is out of memory before the length limit
-        raise Trap(TrapKind.ALLOCATION_TOO_LARGE) from None
-
-
 def array_new(instance, stack, imm):
     cls, mask = imm
     n = stack.pop()
     value = stack[-1]
-    stack[-1] = _filled(cls, value if mask is None else value & mask, n)
+    stack[-1] = gv.array_new(cls, value if mask is None else value & mask, n)
 
 
 def array_new_default(instance, stack, imm):
     cls, default = imm
-    stack[-1] = _filled(cls, default, stack[-1])
+    stack[-1] = gv.array_new(cls, default, stack[-1])
 
 
 def array_new_fixed(instance, stack, imm):
@@ -206,21 +193,13 @@ def array_new_fixed(instance, stack, imm):
 def array_new_data(instance, stack, imm):
     cls, storage, data_index = imm
     n = stack.pop()
-    offset = stack.pop()
-    data = instance.data_segments[data_index]
-    if offset + n * gv.element_size(storage) > len(data):
-        raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY)
-    stack.append(cls(gv.elements_from_bytes(storage, data, offset, _checked_length(n))))
+    stack[-1] = gv.array_new_data(instance, cls, storage, data_index, stack[-1], n)
 
 
 def array_new_elem(instance, stack, imm):
     cls, elem_index = imm
     n = stack.pop()
-    offset = stack.pop()
-    segment = instance.elem_segments[elem_index]
-    if offset + n > len(segment):
-        raise Trap(TrapKind.OUT_OF_BOUNDS_TABLE)
-    stack.append(cls(segment[offset : offset + n]))
+    stack[-1] = gv.array_new_elem(instance, cls, elem_index, stack[-1], n)
 
 
 def array_get(ref, index):
@@ -263,13 +242,7 @@ def array_fill(instance, stack, imm):
     n = stack.pop()
     value = stack.pop()
     offset = stack.pop()
-    ref = stack.pop()
-    if ref is None:
-        raise Trap(_NULL_ARRAY)
-    if offset + n > len(ref):
-        raise Trap(_OOB_ARRAY)
-    if n:
-        ref[offset : offset + n] = [value if imm is None else value & imm] * n
+    gv.array_fill(stack.pop(), offset, value if imm is None else value & imm, n)
 
 
 def array_copy(instance, stack, imm):
@@ -277,14 +250,7 @@ def array_copy(instance, stack, imm):
     src_offset = stack.pop()
     src = stack.pop()
     dst_offset = stack.pop()
-    dst = stack.pop()
-    if dst is None or src is None:
-        raise Trap(_NULL_ARRAY)
-    if dst_offset + n > len(dst) or src_offset + n > len(src):
-        raise Trap(_OOB_ARRAY)
-    if n:
-        # The slice on the right is copied first, so overlapping ranges behave like memmove.
-        dst[dst_offset : dst_offset + n] = src[src_offset : src_offset + n]
+    gv.array_copy(stack.pop(), dst_offset, src, src_offset, n)
 
 
 def array_init_data(instance, stack, imm):
@@ -292,35 +258,14 @@ def array_init_data(instance, stack, imm):
     n = stack.pop()
     src_offset = stack.pop()
     dst_offset = stack.pop()
-    ref = stack.pop()
-    if ref is None:
-        raise Trap(_NULL_ARRAY)
-    if dst_offset + n > len(ref):
-        raise Trap(_OOB_ARRAY)
-    data = instance.data_segments[data_index]
-    if src_offset + n * gv.element_size(storage) > len(data):
-        raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY)
-    if n:
-        ref[dst_offset : dst_offset + n] = gv.elements_from_bytes(storage, data, src_offset, n)
+    gv.array_init_data(instance, storage, data_index, stack.pop(), dst_offset, src_offset, n)
 
 
 def array_init_elem(instance, stack, imm):
     n = stack.pop()
     src_offset = stack.pop()
     dst_offset = stack.pop()
-    ref = stack.pop()
-    if ref is None:
-        raise Trap(_NULL_ARRAY)
-    if dst_offset + n > len(ref):
-        raise Trap(_OOB_ARRAY)
-    segment = instance.elem_segments[imm]
-    if src_offset + n > len(segment):
-        raise Trap(TrapKind.OUT_OF_BOUNDS_TABLE)
-    if n:
-        ref[dst_offset : dst_offset + n] = segment[src_offset : src_offset + n]
-
-
-# -- lowering --------------------------------------------------------------------------------------------------
+    gv.array_init_elem(instance, imm, stack.pop(), dst_offset, src_offset, n)
 
 
 def lower(op: int, imm, types, unop: int, binop: int, misc: int):
