@@ -242,7 +242,6 @@ class _BindPlan:
     __slots__ = ("function_names", "ref_names", "simd", "template")
 
     def __init__(self, validated, num_functions: int):
-        module = validated.module
         total = len(validated.func_types)
         self.function_names = tuple(f"_f{i}" for i in range(total))
         self.ref_names = tuple(f"_F{i}" for i in range(total))

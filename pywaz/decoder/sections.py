@@ -19,7 +19,6 @@ from ..ir import (
     MODE_ACTIVE,
     MODE_DECLARATIVE,
     MODE_PASSIVE,
-    VALUE_TYPES,
     ConstExpr,
     DataSegment,
     ElementSegment,

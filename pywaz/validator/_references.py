@@ -20,7 +20,6 @@ from ..ir import (
     I16,
     I32,
     ArrayType,
-    StructType,
     ref_parts,
     ref_type,
     valtype_name,
