@@ -6,6 +6,21 @@ arguments drawn from a seeded generator, and after each call take the observable
 (SHA-256 of their bytes), globals (bits) and tables (size and which elements are null). Results and traps
 (by kind) must agree exactly. ``smith`` is asked to canonicalise NaNs, so float bits are deterministic too.
 
+References at the boundary (typed function references and GC are fuzzed) are limited by what the
+reference's Python API (wasmtime-py, pinned) can carry; it aborts the process or raises on the rest:
+- arguments: only null, and only for a plain ``funcref`` / ``externref`` parameter; a function with any
+  other reference parameter (a typed ``(ref null $t)``, any non-null reference, anything in the any/eq/
+  i31/struct/array or exception hierarchies) is not called;
+- results, globals, table elements: a function reference (``funcref``, ``nullfuncref``, ``(ref null? $f)``)
+  is compared by null-ness; an extern reference is not compared (wasmtime-py shows an ``externref`` made by
+  ``extern.convert_any`` as null), only an extern table's size is; a function, global or table with an any-
+  hierarchy reference (``anyref``, ``eqref``, ``i31ref``, ``structref``, ``arrayref``, ``nullref``, a struct or
+  array type) is left out, since wasmtime-py cannot return one at all -- so i31 values are not compared at
+  the boundary (pywaz returns an i31ref as an int). GC code still runs inside every called function, and
+  what it stores in memories, numeric globals and function tables is compared.
+- pywaz traps "allocation too large" for an array beyond 2**27 elements: like stack exhaustion, a runtime
+  ceiling, where comparison stops.
+
 Two uses:
 - ``tests/fuzz/test_fuzz_campaign.py`` runs a short seeded campaign in CI;
 - ``python tests/fuzz/differential.py --budget 3600 --seed 1 --jobs 2`` (``make fuzz``) runs long ones,
@@ -52,9 +67,11 @@ PROPOSALS_ON = {
     "tail-call": ["--tail-call-enabled", "true"],
     # Atomics and shared memories (smith generates no wait, which in one thread could only block or sleep).
     "threads": ["--threads-enabled", "true"],
+    # smith has no switch of its own for typed function references: GC brings them (and needs them).
+    "function-references": ["--gc-enabled", "true"],
+    "gc": ["--gc-enabled", "true"],
 }
 PROPOSALS_OFF = {
-    "gc": ["--gc-enabled", "false"],
     # Not part of WebAssembly 3.0; never fuzzed.
     "custom-page-sizes": ["--custom-page-sizes-enabled", "false"],
     "wide-arithmetic": ["--wide-arithmetic-enabled", "false"],
@@ -99,15 +116,22 @@ _TRAP_CODES = {
     "INTERRUPT": "interrupted",
     "OUT_OF_FUEL": "out of fuel",
     "NULL_REFERENCE": "null reference",
+    "ARRAY_OUT_OF_BOUNDS": "out of bounds array access",
+    "CAST_FAILURE": "cast failure",
+    "ALLOCATION_TOO_LARGE": "allocation too large",
 }
 #: Trap kinds one runtime reports where the other names the same fault differently: wasmtime says "out of
 #: bounds table access" for a call_indirect past the table's end, which the spec calls "undefined element",
 #: and one "null reference" for every kind of null the spec names.
 _SAME_TRAP = {"undefined element": "out of bounds table access",
               # the spec names the null reference's kind (throw_ref of a null exnref); wasmtime does not
-              "null exception reference": "null reference"}
-#: Where a runtime's own ceiling, not the module, decided the outcome: comparison stops at such a call.
-_LIMITS = {("trap", "call stack exhausted"), ("trap", "out of fuel")}
+              "null exception reference": "null reference", "null function reference": "null reference",
+              "null structure reference": "null reference", "null array reference": "null reference",
+              "null i31 reference": "null reference"}
+#: Where a runtime's own ceiling, not the module, decided the outcome: comparison stops at such a call (or
+#: at instantiation). pywaz traps "allocation too large" for an array beyond 2**27 elements, which wasmtime
+#: may well allocate (and wasmtime has its own GC heap ceiling).
+_LIMITS = {("trap", "call stack exhausted"), ("trap", "out of fuel"), ("trap", "allocation too large")}
 _INTS = (0, 1, -1, 2, 7, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 65536, 0x7FFFFFFF, -0x80000000)
 _FLOATS = (0.0, -0.0, 1.0, -1.0, 0.5, 1.5, -2.5, 1e10, -1e-10, 3.4e38, math.inf, -math.inf, math.nan)
 
@@ -122,8 +146,13 @@ def wasm_tools() -> Path:
 def smith_args() -> list[str]:
     args = list(SHAPE)
     for switches in (*PROPOSALS_ON.values(), *PROPOSALS_OFF.values()):
-        args.extend(switches)
+        if not _contains(args, switches):
+            args.extend(switches)
     return args
+
+
+def _contains(args: list[str], switches: list[str]) -> bool:
+    return any(args[i : i + len(switches)] == switches for i in range(len(args)))
 
 
 def generate(seed: int, max_size: int = 1500) -> bytes | None:
@@ -151,6 +180,8 @@ def _bits(kind: str, value) -> object:
         return struct.unpack("<I", struct.pack("<f", value))[0]
     if kind == "f64":
         return struct.unpack("<Q", struct.pack("<d", value))[0]
+    if kind == "extern":
+        return "extern"  # not comparable: see the module docstring
     return "null" if _is_null(value) else "ref"
 
 
@@ -189,10 +220,10 @@ class Observation:
 def plan(data: bytes, seed: int):
     """The exports in order: each function with its parameter and result types and its arguments, globals
     with their type, memories and tables. Read with pywaz's decoder, because the reference's Python API aborts
-    the process on v128 types; functions and globals with v128 at the boundary are left out for that reason
-    (SIMD still runs inside the functions)."""
+    the process on types it cannot carry (see the module docstring): functions, globals and tables with such
+    a type at the boundary are left out (the instructions still run inside the functions)."""
     from pywaz.decoder import decode_module
-    from pywaz.ir import EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, VALTYPE_NAMES
+    from pywaz.ir import EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE
 
     module = decode_module(data)
     rng = random.Random(seed ^ 0x5EED)
@@ -200,20 +231,46 @@ def plan(data: bytes, seed: int):
     for export in module.exports:
         if export.kind == EXTERN_FUNC:
             functype = module.types[module.functions[export.index]]
-            params = [VALTYPE_NAMES[t] for t in functype.params]
-            results = [VALTYPE_NAMES[t] for t in functype.results]
-            # exnref values cannot cross the reference's Python API either
-            if not {"v128", "exnref"} & {*params, *results}:
+            params = [_boundary_kind(module, t, param=True) for t in functype.params]
+            results = [_boundary_kind(module, t, param=False) for t in functype.results]
+            if None not in params and None not in results:
                 exports.append(("func", export.name, params, results, _arguments(rng, params)))
         elif export.kind == EXTERN_GLOBAL:
-            content = VALTYPE_NAMES[module.globals_[export.index].type.valtype]
-            if content not in ("v128", "exnref"):
+            content = _boundary_kind(module, module.globals_[export.index].type.valtype, param=False)
+            if content is not None:
                 exports.append(("global", export.name, content))
         elif export.kind == EXTERN_MEMORY:
             exports.append(("memory", export.name))
-        elif export.kind == EXTERN_TABLE and _table_elem_type(module, export.index) != "exnref":
-            exports.append(("table", export.name))
+        elif export.kind == EXTERN_TABLE:
+            hierarchy = _table_hierarchy(module, export.index)
+            if hierarchy in ("func", "extern"):
+                exports.append(("table", export.name, hierarchy))
     return exports
+
+
+def _boundary_kind(module, valtype, param: bool) -> str | None:
+    """How a value of ``valtype`` crosses the boundary: its numeric type's name, ``ref`` (a function reference,
+    compared by null-ness), ``extern`` (an extern reference, not compared), or None where the reference's
+    Python API cannot carry it (v128; exception, any/eq/i31/struct/array references anywhere; as a parameter,
+    anything but a plain funcref or externref -- null is passed, a non-null argument could not be made)."""
+    from pywaz.ir import EXTERNREF, FUNCREF, V128, VALTYPE_NAMES, ref_parts
+
+    parts = ref_parts(valtype)
+    if parts is None:
+        return None if valtype == V128 else VALTYPE_NAMES[valtype]
+    if param:
+        return {FUNCREF: "ref", EXTERNREF: "extern"}.get(valtype)
+    return {"func": "ref", "extern": "extern"}.get(_hierarchy(module, parts[1]))
+
+
+def _hierarchy(module, heap) -> str:
+    """The type hierarchy a heap type belongs to: func, extern, exn or any."""
+    from pywaz.ir import HT_EXN, HT_EXTERN, HT_FUNC, HT_NOEXN, HT_NOEXTERN, HT_NOFUNC, FuncType
+
+    if type(heap) is int and heap >= 0:
+        return "func" if isinstance(module.types[heap], FuncType) else "any"
+    return {HT_FUNC: "func", HT_NOFUNC: "func", HT_EXTERN: "extern", HT_NOEXTERN: "extern", HT_EXN: "exn",
+            HT_NOEXN: "exn"}.get(heap, "any")  # fmt: skip
 
 
 def _reference_config():
@@ -227,6 +284,8 @@ def _reference_config():
     config.wasm_tail_call = True
     config.wasm_exceptions = True
     config.wasm_threads = True
+    config.wasm_function_references = True
+    config.wasm_gc = True
     config.shared_memory = True
     config.epoch_interruption = False
     config.consume_fuel = True
@@ -290,7 +349,8 @@ def _reference_memory_bytes(memory, store) -> bytes:
 
 
 def _snapshot(exports, found, memory_bytes, global_value, table_entries) -> list:
-    """The exported state in plan order: memory digests, global bits, table sizes with their null entries."""
+    """The exported state in plan order: memory digests, global bits, table sizes with their null entries
+    (the size alone for an extern table)."""
     snapshot = []
     for entry in exports:
         obj = found[entry[1]]
@@ -300,7 +360,7 @@ def _snapshot(exports, found, memory_bytes, global_value, table_entries) -> list
             snapshot.append(_bits(entry[2], global_value(obj)))
         elif entry[0] == "table":
             nulls = tuple(_is_null(element) for element in table_entries(obj))
-            snapshot.append((len(nulls), nulls))
+            snapshot.append((len(nulls), nulls if entry[2] == "func" else None))
     return snapshot
 
 
@@ -318,12 +378,13 @@ def _call_each(seen: Observation, exports, call, state) -> None:
             break
 
 
-def _table_elem_type(module, index: int) -> str:
-    from pywaz.ir import EXTERN_TABLE, VALTYPE_NAMES
+def _table_hierarchy(module, index: int) -> str:
+    """The hierarchy of the table's element type (the reference's Python API reads func and extern ones)."""
+    from pywaz.ir import EXTERN_TABLE, ref_parts
 
     imported = [imp.desc for imp in module.imports if imp.kind == EXTERN_TABLE]
     table = (imported + list(module.tables))[index]
-    return VALTYPE_NAMES.get(table.elem_type, "?")
+    return _hierarchy(module, ref_parts(table.elem_type)[1])
 
 
 #: How each runtime reports a wasm exception that leaves the module (compared by kind, not payload).
@@ -405,6 +466,8 @@ class Finding:
 def compare(reference: Observation, mine: Observation) -> str | None:
     """The first difference between two observations, or None. Comparison stops at a stack-depth limit."""
     if reference.instantiate != mine.instantiate:
+        if reference.instantiate in _LIMITS or mine.instantiate in _LIMITS:
+            return None  # a runtime's own ceiling decided instantiation (a start function or a huge array)
         return f"instantiation: reference {reference.instantiate}, pywaz {mine.instantiate}"
     for ref_call, my_call in zip(reference.calls, mine.calls):
         name = ref_call[0]
