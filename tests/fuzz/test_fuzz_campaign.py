@@ -153,3 +153,61 @@ def test_mutants_escaping_with_an_untyped_exception_are_recorded(monkeypatch):
     tally = mutation.MutationTally()
     mutation.check_mutant(_module(), tally)
     assert tally.escapes == [(_module(), "IndexError: planted")]
+
+
+GC_WAT = """(module
+  (type $s (struct (field (mut i32))))
+  (type $f (func (result i32)))
+  (global $g (export "counter") (mut i32) (i32.const 0))
+  (table (export "funcs") 2 2 (ref null $f))
+  (table (export "things") 2 2 anyref)
+  (func $one (type $f) (i32.const 1))
+  (elem declare func $one)
+  (func (export "bump") (result i32)
+    (local $x (ref null $s))
+    (local.set $x (struct.new $s (i32.const 41)))
+    (struct.set $s 0 (local.get $x) (i32.add (struct.get $s 0 (local.get $x)) (i32.const 1)))
+    (global.set $g (struct.get $s 0 (local.get $x)))
+    (table.set 0 (i32.const 1) (ref.func $one))
+    (global.get $g))
+  (func (export "typed") (result (ref null $f)) (ref.func $one))
+  (func (export "nofunc") (result nullfuncref) (ref.null nofunc))
+  (func (export "is_null") (param funcref externref) (result i32)
+    (i32.add (ref.is_null (local.get 0)) (ref.is_null (local.get 1))))
+  (func (export "struct") (result (ref null $s)) (struct.new $s (i32.const 1)))
+  (func (export "i31") (result i31ref) (ref.i31 (i32.const 5)))
+  (func (export "typed_param") (param (ref null $f)) (result i32) (i32.const 0))
+  (func (export "extern") (result externref) (extern.convert_any (ref.i31 (i32.const 3)))))"""
+
+
+def test_gc_references_cross_the_boundary_as_far_as_the_reference_can_carry_them():
+    data = wat2wasm(GC_WAT)
+    exports = differential.plan(data, seed=3)
+    # any-hierarchy results and typed parameters cannot cross wasmtime-py's API: those are not called
+    assert [entry[:4] for entry in exports if entry[0] == "func"] == [
+        ("func", "bump", [], ["i32"]),
+        ("func", "typed", [], ["ref"]),
+        ("func", "nofunc", [], ["ref"]),
+        ("func", "is_null", ["ref", "extern"], ["i32"]),
+        ("func", "extern", [], ["extern"]),
+    ]
+    assert [entry for entry in exports if entry[0] == "table"] == [("table", "funcs", "func")]
+    reference = differential.run_reference(data, exports)
+    mine = differential.run_pywaz(data, exports, "compiler", "eager")
+    assert differential.compare(reference, mine) is None
+    assert [call[1] for call in mine.calls] == [
+        ("ok", (42,)), ("ok", ("ref",)), ("ok", ("null",)), ("ok", (2,)), ("ok", ("extern",))
+    ]
+    assert mine.calls[0][2] == [42, (2, (True, False))]  # state: the global, the function table's nulls
+    wrong = differential.Observation(mine.instantiate, [tuple(c) for c in mine.calls])
+    wrong.calls[1] = ("typed", ("ok", ("null",)), wrong.calls[1][2])
+    assert "call typed" in differential.compare(reference, wrong)
+
+
+def test_an_array_beyond_pywaz_ceiling_is_a_limit_not_a_finding():
+    data = wat2wasm("""(module (type $a (array i8))
+      (global (export "big") (ref $a) (array.new_default $a (i32.const 0x10000000))))""")
+    reference = differential.run_reference(data, differential.plan(data, seed=1))
+    mine = differential.run_pywaz(data, [], "interpreter", None)
+    assert reference.instantiate == "ok" and mine.instantiate == ("trap", "allocation too large")
+    assert differential.compare(reference, mine) is None
