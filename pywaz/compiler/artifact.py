@@ -22,6 +22,7 @@ import collections
 import re
 import threading
 import types
+import warnings
 import weakref
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,13 @@ if TYPE_CHECKING:
     from .lower import LoweredFunction, UnsupportedOpcode
 
 _FILENAME_PREFIX = "<wasm function "
+
+# Generated code may subscript or compare a literal (``None[i]`` for array.get of a ref.null, ``5 is None``
+# for ref.test of a constant i31): correct, since the TypeError it raises is the null trap and the test's
+# answer is right, but CPython's compile() warns about such literals. The warnings concern no code of the
+# user's: they are silenced for generated functions only (a compile-time warning's module is its filename),
+# by a filter put first again before each compile (a caller's ``catch_warnings`` may have dropped it).
+_GENERATED_MODULE = r"<wasm function \d+>\Z"
 
 # Functions whose body (binary §5.5.13, after the size field) is longer than
 # this run in the interpreter's loop inside the compiler engine. CPython's
@@ -100,6 +108,7 @@ def _register_source(filename: str, source: str) -> None:
 
 def _compile_source(lowered: LoweredFunction, func_index: int) -> types.CodeType:
     filename = f"{_FILENAME_PREFIX}{func_index}>"
+    warnings.filterwarnings("ignore", category=SyntaxWarning, module=_GENERATED_MODULE)
     module_code = compile(lowered.source, filename, "exec", dont_inherit=True)
     for constant in module_code.co_consts:
         if isinstance(constant, types.CodeType) and constant.co_name == lowered.name:

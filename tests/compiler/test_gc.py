@@ -278,3 +278,22 @@ def test_gc_traps_report_the_offset_of_their_instruction(exports):
         with pytest.raises(Trap) as info:
             exports[export](*args)
         assert info.value.frames[0].offset == offset_of(export, opcode), export
+
+
+def test_literal_operands_compile_without_syntax_warnings():
+    # Lowering folds constants into the generated source (``None[3]``, ``5 is None``), at which CPython's
+    # compile() warns; the warnings concern generated code only and are silenced for it (found by the
+    # differential fuzzer, which printed dozens of them).
+    import warnings
+
+    wat = """(module (type $a (array i32)) (memory 1)
+      (func (export "get_null") (result i32) (array.get $a (ref.null $a) (i32.const 3)))
+      (func (export "test_i31") (result i32) (ref.test (ref i31) (ref.i31 (i32.const 5)))))"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SyntaxWarning)  # a warning would make compile() fail
+        with pywaz.Runtime("compiler", compile_mode="eager") as runtime:
+            exports = runtime.instantiate(wat2wasm(wat)).exports
+            assert exports["test_i31"]() == 1
+            with pytest.raises(Trap) as trap:
+                exports["get_null"]()
+            assert trap.value.kind is TrapKind.NULL_ARRAY_REFERENCE
