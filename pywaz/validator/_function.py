@@ -457,12 +457,15 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                             if len(stack) > max_height:
                                 max_height = len(stack)
                     continue
-                elif kind == K_MEMARG:
+                elif kind == K_MEMARG or kind == K_ATOMIC:
                     align, memory_offset, memory_index = imms[pc]
                     if memory_index >= memory_count:
                         raise _Invalid(f"unknown memory {memory_index}")
-                    if align > NATURAL_ALIGN_BY_OP[op]:
-                        raise _Invalid("alignment must not be larger than natural")
+                    natural = NATURAL_ALIGN_BY_OP[op]
+                    if align != natural and (align > natural or kind == K_ATOMIC):
+                        # atomics (threads proposal) need exactly the natural alignment
+                        raise _Invalid("atomic alignment must be natural" if kind == K_ATOMIC
+                                       else "alignment must not be larger than natural")
                     if memory64[memory_index]:
                         sig = SIG64[op]
                     else:
@@ -891,18 +894,6 @@ def validate_function(func_index: int, func_type: FuncType, body: FunctionBody, 
                     elif len(stack) > max_height:
                         max_height = len(stack)
                     continue
-                elif kind == K_ATOMIC:  # threads proposal
-                    align, memory_offset, memory_index = imms[pc]
-                    if memory_index >= memory_count:
-                        raise _Invalid(f"unknown memory {memory_index}")
-                    if align != NATURAL_ALIGN_BY_OP[op]:
-                        raise _Invalid("atomic alignment must be natural")
-                    if memory64[memory_index]:
-                        sig = SIG64[op]
-                    else:
-                        if memory_offset > 0xFFFFFFFF:
-                            raise _Invalid(f"offset out of range: {memory_offset} on a 32-bit memory")
-                        sig = SIG[op]
                 else:
                     raise _Invalid(f"unknown opcode 0x{op:x}")
             shape, first, second, result, params, pushed = sig

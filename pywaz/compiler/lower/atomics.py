@@ -130,18 +130,28 @@ def _lower_store(size: int, wide: bool):
     return lower
 
 
+def _read_old_value(low, imm, size: int, operand_count: int, offset: int):
+    """The shared start of a read-modify-write and a cmpxchg: take the address and ``operand_count`` more
+    operands, check the alignment, read the old value into ``_ta``.
+
+    Returns the memory's local, the address text and the other operands.
+    """
+    _simple_operands(low, operand_count + 1)
+    local = memory_access(low, imm[2])
+    address, *operands = low.take(operand_count + 1)
+    low.flush()
+    text_address = _address((low.val(address), address[1], None, address[3]), imm[1])
+    _check_alignment(low, text_address, size, offset)
+    low.out.line(low.site(f"_ta = {_read(local, text_address, size)}", offset))
+    return local, text_address, operands
+
+
 def _lower_rmw(size: int, operator: str, wide: bool):
     mask = _MASK[size]
     template = (_RMW_WIDE if wide else _RMW)[operator]
 
     def lower(low, code, imm, pc, offset, blocks):
-        _simple_operands(low, 2)
-        local = memory_access(low, imm[2])
-        address, value = low.take(2)
-        low.flush()
-        text_address = _address((low.val(address), address[1], None, address[3]), imm[1])
-        _check_alignment(low, text_address, size, offset)
-        low.out.line(low.site(f"_ta = {_read(local, text_address, size)}", offset))
+        local, text_address, (value,) = _read_old_value(low, imm, size, 1, offset)
         new = template.format(v=low.val(value), m=mask)
         low.out.line(_write(local, text_address, size, new))
         low.out.line(f"s{len(low.stack)} = _ta")
@@ -154,13 +164,7 @@ def _lower_cmpxchg(size: int, wide: bool):
     mask = _MASK[size]
 
     def lower(low, code, imm, pc, offset, blocks):
-        _simple_operands(low, 3)
-        local = memory_access(low, imm[2])
-        address, expected, replacement = low.take(3)
-        low.flush()
-        text_address = _address((low.val(address), address[1], None, address[3]), imm[1])
-        _check_alignment(low, text_address, size, offset)
-        low.out.line(low.site(f"_ta = {_read(local, text_address, size)}", offset))
+        local, text_address, (expected, replacement) = _read_old_value(low, imm, size, 2, offset)
         expected_text, replacement_text = low.val(expected), low.val(replacement)
         if not wide:  # the narrow forms compare with the expected value wrapped to the access size
             expected_text = _grouped(_wrapped(expected_text, mask))
