@@ -15,7 +15,7 @@ import gc
 from ..errors import DecodeError
 from ..features import DEFAULT as DEFAULT_FEATURES
 from ..features import Features
-from ..ir import CustomSection, Module, NameSection
+from ..ir import EXTERN_FUNC, CustomSection, Module, NameSection
 from . import proposals, sections
 from .leb import UNEXPECTED_END
 from .names import parse_name_section
@@ -32,11 +32,19 @@ SECTION_TAG = 13  # exception handling
 _SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
 
 
-def decode_module(data: bytes | bytearray | memoryview, features: Features | None = None) -> Module:
+def decode_module(data: bytes | bytearray | memoryview, features: Features | None = None, *,
+                  lazy_bodies: bool = True) -> Module:
     """Decode a WebAssembly binary module into the module IR.
 
     ``features`` (default: every proposal pywaz implements) decides which
-    proposals' binary forms are accepted.
+    proposals' binary forms are accepted. With ``lazy_bodies`` (the default),
+    a function body that a one-pass check over its bytes shows well formed and
+    valid (:mod:`pywaz.validator._prevalidate`: core instructions on numeric
+    types, what compilers emit) is kept as a
+    :class:`~pywaz.decoder.lazybody.LazyFunctionBody`, whose instruction lists
+    are decoded on first use, and :func:`~pywaz.validator.validate` does not walk
+    it again. Every other body is decoded at once. The module's bytes stay
+    referenced by such bodies. Errors are the same either way.
 
     Raises:
         ProposalError: the module uses a proposal ``features`` switches off
@@ -52,13 +60,23 @@ def decode_module(data: bytes | bytearray | memoryview, features: Features | Non
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _decode(data, DEFAULT_FEATURES if features is None else features)
+        return _decode(data, DEFAULT_FEATURES if features is None else features, lazy_bodies)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _decode(data: bytes, features: Features) -> Module:
+def _fast_context(fields: dict):
+    """The one-pass body check's context from the sections decoded so far, or None where it does not apply."""
+    if fields.get("rec_groups") or fields.get("sub_types"):
+        return None  # GC types: subtyping between function types is the full validator's business
+    from ..validator._prevalidate import FastContext
+
+    return FastContext.build(fields.get("types", ()), fields.get("imports", ()), fields.get("functions", ()),
+                             fields.get("tables", ()), fields.get("memories", ()), fields.get("globals_", ()))
+
+
+def _decode(data: bytes, features: Features, lazy_bodies: bool) -> Module:
     size = len(data)
     if size < 4:
         raise DecodeError("unexpected end", size)
@@ -137,7 +155,9 @@ def _decode(data: bytes, features: Features) -> Module:
         elif section_id == SECTION_DATA_COUNT:
             fields["data_count"] = sections.read_data_count(reader)
         elif section_id == 10:
-            fields["codes"], uses_data_index = sections.read_codes(reader, memargs)
+            fast = _fast_context(fields) if lazy_bodies else None
+            imported_funcs = sum(1 for import_ in fields.get("imports", ()) if import_.kind == EXTERN_FUNC)
+            fields["codes"], uses_data_index = sections.read_codes(reader, memargs, fast, imported_funcs)
         else:  # 11
             fields["datas"] = sections.read_datas(reader, memargs)
         if reader.pos != end:

@@ -36,6 +36,7 @@ from ..ir import (
 )
 from ..opcodes import Op
 from .instructions import decode_expr
+from .lazybody import LazyFunctionBody, LazySource
 from .leb import read_signed
 from . import proposals
 from .reader import Reader, type_code_error
@@ -336,8 +337,16 @@ def read_locals(reader: Reader) -> tuple:
     return tuple(locals_)
 
 
-def read_codes(reader: Reader, memargs: dict) -> tuple[tuple, bool]:
+def read_codes(reader: Reader, memargs: dict, fast=None, imported_funcs: int = 0) -> tuple[tuple, bool]:
     """Function bodies (§5.5.13). Returns the bodies and whether any uses a data index.
+
+    With ``fast`` (a :class:`~pywaz.validator._prevalidate.FastContext` of the
+    sections before this one), each body is first given to the one-pass check;
+    a body it shows well formed and valid becomes a
+    :class:`~.lazybody.LazyFunctionBody` whose instruction lists are decoded on
+    first use. Every other body is decoded here as usual, so malformed bodies
+    raise exactly as without ``fast``. ``imported_funcs`` is how many functions
+    the imports define (the first body is function ``imported_funcs``).
 
     Raises:
         DecodeError: malformed body, or a body whose ``end`` is not at its declared size
@@ -345,9 +354,29 @@ def read_codes(reader: Reader, memargs: dict) -> tuple[tuple, bool]:
     """
     bodies = []
     uses_data_index = False
-    for _ in range(reader.length()):
+    if fast is not None:
+        from ..validator._prevalidate import NUMERIC, check_body
+
+        source = LazySource(reader.data, memargs, reader.features)
+        func_sigs = fast.func_sigs
+        data = reader.data
+    for local_index in range(reader.length()):
         size = reader.length()
-        body, uses = read_body(reader, reader.pos + size, memargs)
+        body_end = reader.pos + size
+        if fast is not None:
+            body_start = reader.pos
+            locals_ = read_locals(reader)
+            func_index = imported_funcs + local_index
+            sig = func_sigs[func_index] if func_index < len(func_sigs) else None
+            if sig is not None:
+                local_types = tuple(sig[0]) + locals_
+                if (not locals_ or NUMERIC.issuperset(locals_)) and check_body(
+                        data, reader.pos, body_end, local_types, sig[1], fast):
+                    bodies.append(LazyFunctionBody.deferred(locals_, body_start, body_end, reader.pos, source, fast))
+                    reader.pos = body_end
+                    continue
+            reader.pos = body_start
+        body, uses = read_body(reader, body_end, memargs)
         uses_data_index = uses_data_index or uses
         bodies.append(body)
     return tuple(bodies), uses_data_index
