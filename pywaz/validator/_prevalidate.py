@@ -35,41 +35,42 @@ from ._tables import NATURAL_ALIGN_BY_OP, SHAPE_BINARY, SHAPE_UNARY, SIG, SIG64,
 
 NUMERIC = frozenset((I32, I64, F32, F64))
 
-# Opcode classes of the pass, numbered by how often real code uses them (esbuild: local.get 19%,
-# the constants 15%, local.set 7%, conversions and arithmetic 20%, loads and stores 12%).
-_OTHER = 0  # not handled: the body takes the ordinary path
-_LOCAL_GET = 1
-_I64_CONST = 2
-_LOCAL_SET = 3
-_UNARY = 4
-_STORE = 5
+# Opcode classes of the pass. The loop dispatches on them through a small decision tree (``cls < 4``,
+# ``cls < 8``, ...), so the classes that real code uses most get the smallest numbers (esbuild:
+# local.get 19%, constants 14%, local.set/tee 10%, conversions 14%, loads and stores 14%,
+# arithmetic and comparisons 9%, end 6%, blocks 6%).
+_LOCAL_GET = 0
+_CONST = 1  # i32.const / i64.const: a signed LEB128, the type from CONST_TYPES
+_LOCAL_SET = 2  # local.set and local.tee
+_UNARY = 3
+_MEMORY = 4  # loads and stores
+_BINARY = 5
 _END = 6
-_LOAD = 7
-_I32_CONST = 8
-_BINARY = 9
-_BLOCK = 10
-_LOCAL_TEE = 11
-_GLOBAL_SET = 12
-_GLOBAL_GET = 13
-_BR = 14
-_IF = 15
-_CALL = 16
-_BR_IF = 17
-_NOP = 18
-_RETURN = 19
-_DROP = 20
-_SELECT = 21
-_LOOP = 22
-_ELSE = 23
-_UNREACHABLE = 24
-_BR_TABLE = 25
-_CALL_INDIRECT = 26
-_F32_CONST = 27
-_F64_CONST = 28
-_MEMORY_SIZE = 29
-_MEMORY_GROW = 30
-_PREFIX_FC = 31  # saturating truncations, memory.copy and memory.fill
+_BLOCK = 7  # block, loop and if
+_GLOBAL_GET = 8
+_GLOBAL_SET = 9
+_BR = 10
+_CALL = 11
+_BR_IF = 12
+_NOP = 13
+_RETURN = 14
+_DROP = 15
+_SELECT = 16
+_ELSE = 17
+_UNREACHABLE = 18
+_BR_TABLE = 19
+_CALL_INDIRECT = 20
+_F32_CONST = 21
+_F64_CONST = 22
+_MEMORY_SIZE = 23
+_MEMORY_GROW = 24
+_PREFIX_FC = 25  # saturating truncations, memory.copy and memory.fill
+_OTHER = 26  # not handled: the body takes the ordinary path
 
+_OP_IF = 0x04
+_OP_LOOP = 0x03
+_OP_LOCAL_SET = 0x21
+_OP_FIRST_STORE = 0x36
 _FC_MEMORY_COPY = 10
 _FC_MEMORY_FILL = 11
 
@@ -78,18 +79,24 @@ _FRAME_BLOCK = 0
 _FRAME_IF = 1  # an if still without its else
 _FRAME_ELSE = 2  # an if after its else
 
+_EMPTY: list = []
+_SINGLE = {valtype: [valtype] for valtype in NUMERIC}  # block type [] -> [t]
+
 _OP_END = 0x0B
 _OP_ELSE = 0x05
 
 
 def _build_tables():
     classes = [_OTHER] * 256
+    const_types = [None] * 256
+    const_types[0x41] = I32
+    const_types[0x42] = I64
     fixed = {
-        0x00: _UNREACHABLE, 0x01: _NOP, 0x02: _BLOCK, 0x03: _LOOP, 0x04: _IF, 0x05: _ELSE, 0x0B: _END,
+        0x00: _UNREACHABLE, 0x01: _NOP, 0x02: _BLOCK, 0x03: _BLOCK, 0x04: _BLOCK, 0x05: _ELSE, 0x0B: _END,
         0x0C: _BR, 0x0D: _BR_IF, 0x0E: _BR_TABLE, 0x0F: _RETURN, 0x10: _CALL, 0x11: _CALL_INDIRECT,
-        0x1A: _DROP, 0x1B: _SELECT, 0x20: _LOCAL_GET, 0x21: _LOCAL_SET, 0x22: _LOCAL_TEE,
+        0x1A: _DROP, 0x1B: _SELECT, 0x20: _LOCAL_GET, 0x21: _LOCAL_SET, 0x22: _LOCAL_SET,
         0x23: _GLOBAL_GET, 0x24: _GLOBAL_SET, 0x3F: _MEMORY_SIZE, 0x40: _MEMORY_GROW,
-        0x41: _I32_CONST, 0x42: _I64_CONST, 0x43: _F32_CONST, 0x44: _F64_CONST, 0xFC: _PREFIX_FC,
+        0x41: _CONST, 0x42: _CONST, 0x43: _F32_CONST, 0x44: _F64_CONST, 0xFC: _PREFIX_FC,
     }
     for op, cls in fixed.items():
         classes[op] = cls
@@ -111,11 +118,11 @@ def _build_tables():
             binary[op] = (first, second, result)
     for op in range(0x28, 0x3F):
         params, pushed = SIG[op][4], SIG[op][5]
-        if len(params) == 1 and len(pushed) == 1 and params[0] == I32:
-            classes[op] = _LOAD
+        if len(params) == 1 and len(pushed) == 1 and params[0] == I32 and op < _OP_FIRST_STORE:
+            classes[op] = _MEMORY
             access[op] = pushed[0]
-        elif len(params) == 2 and not pushed and params[0] == I32:
-            classes[op] = _STORE
+        elif len(params) == 2 and not pushed and params[0] == I32 and op >= _OP_FIRST_STORE:
+            classes[op] = _MEMORY
             access[op] = params[1]
         if SIG64[op][4][0] != I64:  # pragma: no cover - guards the tables this pass reads
             raise ValueError(f"opcode 0x{op:x}: a 64-bit memory's address is not its first operand")
@@ -125,10 +132,10 @@ def _build_tables():
         if shape != SHAPE_UNARY or not NUMERIC.issuperset(params) or not NUMERIC.issuperset(pushed):
             raise ValueError(f"opcode 0xfc 0x{sub:x} is not a numeric conversion")  # pragma: no cover
         fc_unary[sub] = (first, result)
-    return classes, unary, binary, access, fc_unary
+    return classes, const_types, unary, binary, access, fc_unary
 
 
-CLASSES, UNARY, BINARY, ACCESS, FC_UNARY = _build_tables()
+CLASSES, CONST_TYPES, UNARY, BINARY, ACCESS, FC_UNARY = _build_tables()
 
 
 def _numeric_signature(func_type):
@@ -201,213 +208,246 @@ class FastContext:
                 and module.tables is tables and module.memories is memories and module.globals_ is globals_)
 
 
+def _u32(data: bytes, pos: int) -> tuple[int, int]:
+    """A u32 LEB128 of three bytes or more (the loop reads one- and two-byte ones inline)."""
+    return read_unsigned(data, pos, 32)
+
+
 def check_body(data: bytes, pos: int, end: int, local_types: tuple, results: list, context: FastContext) -> bool:
     """Whether the instructions from ``pos`` are well formed and valid, their final ``end`` ending at ``end``.
 
     ``local_types`` are the parameters' and locals' types (all numeric), ``results`` the function's
     result types. False means "not shown": the ordinary decoder and validator decide.
+
+    The operand stack holds type codes (all positive). Each control frame's
+    values sit above a *marker*, a negative number unique to the frame's depth,
+    so an instruction that would pop below its frame meets a marker, which
+    equals no type: the comparison that checks an operand's type also checks
+    that the operand exists, and no stack height is compared per instruction.
+    The body's bytes are copied into a list first, because CPython indexes a
+    list of small ints faster than bytes; reading past the body raises
+    IndexError, which answers False like every other surprise.
     """
+    return _check(list(data[pos:end]), local_types, results, context)
+
+
+def _check(code: list, local_types: tuple, results: list, context: FastContext) -> bool:
     classes = CLASSES
-    stack: list[int] = []
+    const_types = CONST_TYPES
+    unary = UNARY
+    binary = BINARY
+    access = ACCESS
+    natural = NATURAL_ALIGN_BY_OP
+    stack: list[int] = [-1]
     push = stack.append
-    height = 0
+    height = 1  # index of the current frame's first value (just above its marker)
     unreachable = False
     # Control frames: (frame kind, params, results, height, label types).
-    ctrls = [(_FRAME_BLOCK, [], results, 0, results)]
+    ctrls = [(_FRAME_BLOCK, [], results, 1, results)]
     address = context.address_type
+    pos = 0
     try:
         while True:
-            op = data[pos]
+            op = code[pos]
             pos += 1
             cls = classes[op]
-            if cls == _LOCAL_GET:
-                byte = data[pos]
-                if byte < 0x80:
-                    pos += 1
-                    push(local_types[byte])
-                else:
-                    index, pos = read_unsigned(data, pos, 32)
-                    push(local_types[index])
-            elif cls == _I64_CONST:
-                byte = data[pos]
-                if byte < 0x80:
-                    pos += 1
-                elif data[pos + 1] < 0x80:
-                    pos += 2
-                else:
-                    pos = read_signed(data, pos, 64)[1]
-                push(I64)
-            elif cls == _LOCAL_SET or cls == _LOCAL_TEE:
-                byte = data[pos]
-                if byte < 0x80:
-                    pos += 1
-                    want = local_types[byte]
-                else:
-                    index, pos = read_unsigned(data, pos, 32)
-                    want = local_types[index]
-                if len(stack) <= height or stack[-1] != want:
-                    return False
-                if cls == _LOCAL_SET:
-                    del stack[-1]
-            elif cls == _UNARY:
-                operand, result = UNARY[op]
-                if len(stack) <= height or stack[-1] != operand:
-                    return False
-                stack[-1] = result
-            elif cls == _STORE:
-                if data[pos] > NATURAL_ALIGN_BY_OP[op] or address is None:
-                    return False
-                if data[pos + 1] < 0x80:
-                    pos += 2
-                else:
-                    pos = read_unsigned(data, pos + 1, 32)[1]
-                if len(stack) - 2 < height or stack[-1] != ACCESS[op] or stack[-2] != address:
-                    return False
-                del stack[-2:]
-            elif cls == _END:
-                kind, params, frame_results, frame_height, _label = ctrls.pop()
-                if unreachable:
-                    del stack[frame_height:]
+            if cls < 4:
+                if cls < 2:
+                    if cls == _LOCAL_GET:
+                        byte = code[pos]
+                        if byte < 0x80:
+                            pos += 1
+                            push(local_types[byte])
+                        else:
+                            high = code[pos + 1]
+                            if high < 0x80:
+                                pos += 2
+                                push(local_types[(byte & 0x7F) | high << 7])
+                            else:
+                                index, pos = read_unsigned(code, pos, 32)
+                                push(local_types[index])
+                    else:  # _CONST
+                        if code[pos] < 0x80:
+                            pos += 1
+                        elif code[pos + 1] < 0x80:
+                            pos += 2
+                        elif code[pos + 2] < 0x80:
+                            pos += 3
+                        else:
+                            pos = read_signed(code, pos, 32 if op == 0x41 else 64)[1]
+                        push(const_types[op])
+                elif cls == _LOCAL_SET:  # and local.tee
+                    byte = code[pos]
+                    if byte < 0x80:
+                        pos += 1
+                        want = local_types[byte]
+                    else:
+                        high = code[pos + 1]
+                        if high < 0x80:
+                            pos += 2
+                            want = local_types[(byte & 0x7F) | high << 7]
+                        else:
+                            index, pos = read_unsigned(code, pos, 32)
+                            want = local_types[index]
+                    if stack[-1] != want:
+                        return False
+                    if op == _OP_LOCAL_SET:
+                        del stack[-1]
+                else:  # _UNARY
+                    operand, result = unary[op]
+                    if stack[-1] != operand:
+                        return False
+                    stack[-1] = result
+            elif cls < 8:
+                if cls < 6:
+                    if cls == _MEMORY:
+                        if code[pos] > natural[op] or address is None:
+                            return False
+                        if code[pos + 1] < 0x80:
+                            pos += 2
+                        elif code[pos + 2] < 0x80:
+                            pos += 3
+                        else:
+                            pos = read_unsigned(code, pos + 1, 32)[1]
+                        if op < _OP_FIRST_STORE:
+                            if stack[-1] != address:
+                                return False
+                            stack[-1] = access[op]
+                        else:
+                            if stack[-1] != access[op] or stack[-2] != address:
+                                return False
+                            del stack[-2:]
+                    else:  # _BINARY
+                        first, second, result = binary[op]
+                        if stack[-1] != second or stack[-2] != first:
+                            return False
+                        del stack[-1]
+                        stack[-1] = result
+                elif cls == _END:
+                    kind, params, frame_results, frame_height, _label = ctrls.pop()
+                    if unreachable:
+                        unreachable = False
+                    elif len(stack) - frame_height != len(frame_results) or (
+                            frame_results and stack[frame_height:] != frame_results):
+                        return False
+                    if kind == _FRAME_IF and params != frame_results:
+                        return False
+                    if not ctrls:
+                        return pos == len(code)
+                    del stack[frame_height - 1:]
                     stack += frame_results
-                    unreachable = False
-                elif len(stack) - frame_height != len(frame_results) or (
-                        frame_results and stack[frame_height:] != frame_results):
-                    return False
-                if kind == _FRAME_IF and params != frame_results:
-                    return False
-                if not ctrls:
-                    return pos == end
-                height = ctrls[-1][3]
-            elif cls == _LOAD:
-                if data[pos] > NATURAL_ALIGN_BY_OP[op] or address is None:
-                    return False
-                if data[pos + 1] < 0x80:
-                    pos += 2
-                else:
-                    pos = read_unsigned(data, pos + 1, 32)[1]
-                if len(stack) <= height or stack[-1] != address:
-                    return False
-                stack[-1] = ACCESS[op]
-            elif cls == _I32_CONST:
-                byte = data[pos]
-                if byte < 0x80:
+                    height = ctrls[-1][3]
+                else:  # _BLOCK: block, loop, if
+                    if op == _OP_IF:
+                        if stack[-1] != I32:
+                            return False
+                        del stack[-1]
+                    byte = code[pos]
                     pos += 1
-                elif data[pos + 1] < 0x80:
-                    pos += 2
-                else:
-                    pos = read_signed(data, pos, 32)[1]
-                push(I32)
-            elif cls == _BINARY:
-                first, second, result = BINARY[op]
-                if len(stack) - 2 < height or stack[-1] != second or stack[-2] != first:
-                    return False
-                del stack[-1]
-                stack[-1] = result
-            elif cls == _BLOCK or cls == _IF or cls == _LOOP:
-                if cls == _IF:
-                    if len(stack) <= height or stack[-1] != I32:
+                    if byte == 0x40:
+                        params = block_results = _EMPTY
+                    elif byte in NUMERIC:
+                        params = _EMPTY
+                        block_results = _SINGLE[byte]
+                    elif byte < 0x40:  # a type index (a one-byte s33)
+                        sig = context.block_sigs[byte]
+                        if sig is None:
+                            return False
+                        params, block_results = sig
+                    else:
                         return False
-                    del stack[-1]
-                byte = data[pos]
-                pos += 1
-                if byte == 0x40:
-                    params = []
-                    block_results = []
-                elif byte in NUMERIC:
-                    params = []
-                    block_results = [byte]
-                elif byte < 0x40:  # a type index (a one-byte s33)
-                    sig = context.block_sigs[byte]
-                    if sig is None:
-                        return False
-                    params, block_results = sig
-                else:
-                    return False
-                count = len(params)
-                if count and (len(stack) - count < height or stack[-count:] != params):
-                    return False
-                height = len(stack) - count
-                ctrls.append((_FRAME_IF if cls == _IF else _FRAME_BLOCK, params, block_results, height,
-                              params if cls == _LOOP else block_results))
-            elif cls == _GLOBAL_SET:
-                byte = data[pos]
-                if byte < 0x80:
-                    pos += 1
-                    want = context.global_set[byte]
-                else:
-                    index, pos = read_unsigned(data, pos, 32)
-                    want = context.global_set[index]
-                if want is None or len(stack) <= height or stack[-1] != want:
-                    return False
-                del stack[-1]
+                    count = len(params)
+                    if count:
+                        if stack[-count:] != params:
+                            return False
+                        stack.insert(len(stack) - count, -1 - len(ctrls))
+                    else:
+                        push(-1 - len(ctrls))
+                    height = len(stack) - count
+                    ctrls.append((_FRAME_IF if op == _OP_IF else _FRAME_BLOCK, params, block_results, height,
+                                  params if op == _OP_LOOP else block_results))
             elif cls == _GLOBAL_GET:
-                byte = data[pos]
+                byte = code[pos]
                 if byte < 0x80:
                     pos += 1
                     valtype = context.global_get[byte]
                 else:
-                    index, pos = read_unsigned(data, pos, 32)
+                    index, pos = read_unsigned(code, pos, 32)
                     valtype = context.global_get[index]
                 if valtype is None:
                     return False
                 push(valtype)
+            elif cls == _GLOBAL_SET:
+                byte = code[pos]
+                if byte < 0x80:
+                    pos += 1
+                    want = context.global_set[byte]
+                else:
+                    index, pos = read_unsigned(code, pos, 32)
+                    want = context.global_set[index]
+                if want is None or stack[-1] != want:
+                    return False
+                del stack[-1]
             elif cls == _BR or cls == _RETURN:
                 if cls == _BR:
-                    byte = data[pos]
+                    byte = code[pos]
                     if byte < 0x80:
                         pos += 1
                         depth = byte
                     else:
-                        depth, pos = read_unsigned(data, pos, 32)
+                        depth, pos = read_unsigned(code, pos, 32)
                     label = ctrls[-1 - depth][4]
                 else:
                     label = results
-                count = len(label)
-                if count and (len(stack) - count < height or stack[-count:] != label):
+                if label and stack[-len(label):] != label:
                     return False
                 del stack[height:]
                 unreachable = True
-                if data[pos] != _OP_END and data[pos] != _OP_ELSE:
+                if code[pos] != _OP_END and code[pos] != _OP_ELSE:
                     return False
             elif cls == _CALL:
-                byte = data[pos]
+                byte = code[pos]
                 if byte < 0x80:
                     pos += 1
                     sig = context.func_sigs[byte]
                 else:
-                    index, pos = read_unsigned(data, pos, 32)
-                    sig = context.func_sigs[index]
+                    high = code[pos + 1]
+                    if high < 0x80:
+                        pos += 2
+                        sig = context.func_sigs[(byte & 0x7F) | high << 7]
+                    else:
+                        index, pos = read_unsigned(code, pos, 32)
+                        sig = context.func_sigs[index]
                 if sig is None:
                     return False
                 params, pushed = sig
-                count = len(params)
-                if count:
-                    if len(stack) - count < height or stack[-count:] != params:
+                if params:
+                    if stack[-len(params):] != params:
                         return False
-                    del stack[-count:]
-                stack += pushed
+                    del stack[-len(params):]
+                if pushed:
+                    stack += pushed
             elif cls == _BR_IF:
-                if len(stack) <= height or stack[-1] != I32:
+                if stack[-1] != I32:
                     return False
                 del stack[-1]
-                byte = data[pos]
+                byte = code[pos]
                 if byte < 0x80:
                     pos += 1
                     depth = byte
                 else:
-                    depth, pos = read_unsigned(data, pos, 32)
+                    depth, pos = read_unsigned(code, pos, 32)
                 label = ctrls[-1 - depth][4]
-                count = len(label)
-                if count and (len(stack) - count < height or stack[-count:] != label):
+                if label and stack[-len(label):] != label:
                     return False
             elif cls == _NOP:
                 pass
             elif cls == _DROP:
-                if len(stack) <= height:
+                if stack.pop() < 0:
                     return False
-                del stack[-1]
             elif cls == _SELECT:
-                if len(stack) - 3 < height or stack[-1] != I32 or stack[-2] != stack[-3]:
+                # Markers differ by depth, so two equal operands are two values of one (numeric) type.
+                if stack[-1] != I32 or stack[-2] != stack[-3] or stack[-2] < 0:
                     return False
                 del stack[-2:]
             elif cls == _ELSE:
@@ -425,47 +465,44 @@ def check_body(data: bytes, pos: int, end: int, local_types: tuple, results: lis
             elif cls == _UNREACHABLE:
                 del stack[height:]
                 unreachable = True
-                if data[pos] != _OP_END and data[pos] != _OP_ELSE:
+                if code[pos] != _OP_END and code[pos] != _OP_ELSE:
                     return False
             elif cls == _BR_TABLE:
-                if len(stack) <= height or stack[-1] != I32:
+                if stack[-1] != I32:
                     return False
                 del stack[-1]
-                count, pos = read_unsigned(data, pos, 32)
-                if count > end - pos:
+                count, pos = read_unsigned(code, pos, 32)
+                if count > len(code) - pos:
                     return False
                 labels = []
                 for _ in range(count + 1):
-                    byte = data[pos]
+                    byte = code[pos]
                     if byte < 0x80:
                         pos += 1
                         depth = byte
                     else:
-                        depth, pos = read_unsigned(data, pos, 32)
+                        depth, pos = read_unsigned(code, pos, 32)
                     labels.append(ctrls[-1 - depth][4])
                 arity = len(labels[-1])
                 for label in labels:
-                    if len(label) != arity:
-                        return False
-                    if arity and (len(stack) - arity < height or stack[-arity:] != label):
+                    if len(label) != arity or (arity and stack[-arity:] != label):
                         return False
                 del stack[height:]
                 unreachable = True
-                if data[pos] != _OP_END and data[pos] != _OP_ELSE:
+                if code[pos] != _OP_END and code[pos] != _OP_ELSE:
                     return False
             elif cls == _CALL_INDIRECT:
-                type_index, pos = read_unsigned(data, pos, 32)
-                table_index, pos = read_unsigned(data, pos, 32)
+                type_index, pos = read_unsigned(code, pos, 32)
+                table_index, pos = read_unsigned(code, pos, 32)
                 if type_index >= len(context.indirect_sigs) or table_index >= len(context.table_ok):
                     return False
                 sig = context.indirect_sigs[type_index]
                 if sig is None or not context.table_ok[table_index]:
                     return False
                 params, pushed = sig
-                count = len(params)
-                if len(stack) - count < height or stack[-count:] != params:
+                if stack[-len(params):] != params:
                     return False
-                del stack[-count:]
+                del stack[-len(params):]
                 stack += pushed
             elif cls == _F32_CONST:
                 pos += 4
@@ -474,35 +511,35 @@ def check_body(data: bytes, pos: int, end: int, local_types: tuple, results: lis
                 pos += 8
                 push(F64)
             elif cls == _MEMORY_SIZE or cls == _MEMORY_GROW:
-                if data[pos] != 0 or address is None:
+                if code[pos] != 0 or address is None:
                     return False
                 pos += 1
                 if cls == _MEMORY_SIZE:
                     push(address)
-                elif len(stack) <= height or stack[-1] != address:
+                elif stack[-1] != address:
                     return False
             elif cls == _PREFIX_FC:
-                sub = data[pos]
+                sub = code[pos]
                 pos += 1
                 if sub < 8:
                     operand, result = FC_UNARY[sub]
-                    if len(stack) <= height or stack[-1] != operand:
+                    if stack[-1] != operand:
                         return False
                     stack[-1] = result
                     continue
                 if sub == _FC_MEMORY_COPY:
-                    if data[pos] != 0 or data[pos + 1] != 0:
+                    if code[pos] != 0 or code[pos + 1] != 0:
                         return False
                     pos += 2
                     params = context.copy_params
                 elif sub == _FC_MEMORY_FILL:
-                    if data[pos] != 0:
+                    if code[pos] != 0:
                         return False
                     pos += 1
                     params = context.fill_params
                 else:
                     return False
-                if address is None or len(stack) - 3 < height or stack[-3:] != params:
+                if address is None or stack[-3:] != params:
                     return False
                 del stack[-3:]
             else:
