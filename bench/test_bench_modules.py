@@ -114,3 +114,75 @@ def test_compile_cold_large(benchmark, key, mode):
     benchmark.group = f"compile cold, {mode} (large modules)"
     benchmark.extra_info.update(environment_info(), module=key, bytes=len(data), mode=mode)
     benchmark.pedantic(_cold_compile(runtime_class, data, mode), rounds=1, iterations=1)
+
+
+def _best_of(rounds: int, action) -> float:
+    """The fastest of ``rounds`` wall-clock runs of ``action()``, in seconds (garbage collected in between)."""
+    import gc
+    import time
+
+    best = float("inf")
+    for _ in range(rounds):
+        gc.collect()
+        start = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _ready(engine: str, data: bytes, **options):
+    """Bytes to a compiled module whose functions can be called once instantiated (a private, memory-only cache)."""
+    import pywaz
+
+    def compile_once():
+        runtime = pywaz.Runtime(engine=engine, **options)
+        try:
+            runtime.compile_module(data).close()
+        finally:
+            runtime.close()
+
+    return compile_once
+
+
+@pytest.mark.parametrize("key", LARGE)
+def test_front_end_against_native(benchmark, key):
+    """Issue 17 item 3, in one run: decode, decode + validate and the default engines' bytes-to-callable
+    against wasmtime's compile of the same bytes (``wasmtime.Module(wasmtime.Engine(), data)``).
+
+    Each pywaz figure is the best of two runs; wasmtime's is one run (it compiles on every core).
+    ``extra_info`` holds seconds and the ratios to wasmtime's compile time.
+    """
+    import pywaz
+
+    data = large_module_bytes(key)
+    decode_module, validate = _front_end()
+    benchmark.group = "front end vs native compile (large modules)"
+    info = benchmark.extra_info
+    info.update(environment_info(), module=key, bytes=len(data))
+    info["decode_s"] = _best_of(2, lambda: decode_module(data))
+    info["decode_eager_s"] = _best_of(1, lambda: decode_module(data, lazy_bodies=False))
+    info["ready_interpreter_s"] = _best_of(2, _ready("interpreter", data))
+    info["ready_lazy_compiler_s"] = _best_of(2, _ready("compiler", data, compile_mode="lazy"))
+    try:
+        pywaz.Runtime(engine="tiered").close()
+    except ValueError as exc:
+        info["ready_tiered_s"] = f"skipped: {exc}"
+    else:
+        info["ready_tiered_s"] = _best_of(2, _ready("tiered", data))
+    try:
+        import wasmtime
+    except ImportError:
+        info["wasmtime_compile_s"] = "skipped: wasmtime is not installed (pip install -e '.[bench]')"
+        native = None
+    else:
+        native = info["wasmtime_compile_s"] = _best_of(1, lambda: wasmtime.Module(wasmtime.Engine(), data))
+    validated = benchmark.pedantic(lambda: validate(decode_module(data)), rounds=2, iterations=1)
+    info["decode_validate_s"] = benchmark.stats.stats.min
+    info["decode_validate_mb_s"] = len(data) / 1e6 / info["decode_validate_s"]
+    if native is not None:
+        for name in ("decode_validate_s", "ready_interpreter_s", "ready_lazy_compiler_s", "ready_tiered_s"):
+            if isinstance(info[name], float):
+                info[name.removesuffix("_s") + "_vs_native"] = info[name] / native
+    print(f"\n{key}: " + ", ".join(f"{name} {value:.3f}" if isinstance(value, float) else f"{name} {value}"
+                                   for name, value in info.items() if name.endswith(("_s", "_native", "mb_s"))))
+    assert len(validated.module.functions) > 1000

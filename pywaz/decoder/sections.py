@@ -47,6 +47,7 @@ MAX_LOCALS = 50_000
 _REF_FUNC = int(Op.REF_FUNC)
 _I32_CONST = int(Op.I32_CONST)
 _END = int(Op.END)
+_I32_CONST_OPS = (_I32_CONST,)
 
 
 def read_types(reader: Reader) -> tuple[tuple, tuple, tuple]:
@@ -296,8 +297,23 @@ def read_data_count(reader: Reader) -> int:
 
 def read_datas(reader: Reader, memargs: dict) -> tuple:
     segments = []
+    data = reader.data
+    size = reader.size
     for _ in range(reader.length()):
         offset = reader.pos
+        # Fast path for the common active segment `0x00 (i32.const N) end len bytes`, with N and the
+        # length read inline while their LEB128s are short; anything else takes the general path below.
+        if size - offset > 4 and data[offset] == 0 and data[offset + 1] == _I32_CONST:
+            value, pos = read_signed(data, offset + 2, 32)
+            if pos + 1 < size and data[pos] == _END and data[pos + 1] < 0x80:
+                length = data[pos + 1]
+                start = pos + 2
+                if start + length <= size:
+                    reader.pos = start + length
+                    segments.append(DataSegment(MODE_ACTIVE, data[start : start + length], 0,
+                                                ConstExpr(_I32_CONST_OPS, (value & 0xFFFFFFFF,), offset + 1),
+                                                offset))
+                    continue
         flags = reader.u32()
         if flags == 0:
             offset_expr = read_const_expr(reader, memargs)

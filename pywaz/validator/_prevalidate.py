@@ -67,6 +67,11 @@ _MEMORY_GROW = 24
 _PREFIX_FC = 25  # saturating truncations, memory.copy and memory.fill
 _OTHER = 26  # not handled: the body takes the ordinary path
 
+# The loop's decision tree relies on these numbers (it compares with literals, which CPython loads
+# faster than module globals).
+if (_LOCAL_GET, _CONST, _LOCAL_SET, _UNARY, _MEMORY, _BINARY, _END, _BLOCK) != tuple(range(8)):
+    raise ImportError("pywaz.validator._prevalidate: the opcode classes were renumbered")  # pragma: no cover
+
 _OP_IF = 0x04
 _OP_LOOP = 0x03
 _OP_LOCAL_SET = 0x21
@@ -253,7 +258,7 @@ def _check(code: list, local_types: tuple, results: list, context: FastContext) 
             cls = classes[op]
             if cls < 4:
                 if cls < 2:
-                    if cls == _LOCAL_GET:
+                    if cls == 0:  # _LOCAL_GET
                         byte = code[pos]
                         if byte < 0x80:
                             pos += 1
@@ -273,10 +278,12 @@ def _check(code: list, local_types: tuple, results: list, context: FastContext) 
                             pos += 2
                         elif code[pos + 2] < 0x80:
                             pos += 3
+                        elif code[pos + 3] < 0x80:  # 28 bits: in range for both i32 and i64
+                            pos += 4
                         else:
                             pos = read_signed(code, pos, 32 if op == 0x41 else 64)[1]
                         push(const_types[op])
-                elif cls == _LOCAL_SET:  # and local.tee
+                elif cls == 2:  # _LOCAL_SET, and local.tee
                     byte = code[pos]
                     if byte < 0x80:
                         pos += 1
@@ -291,7 +298,7 @@ def _check(code: list, local_types: tuple, results: list, context: FastContext) 
                             want = local_types[index]
                     if stack[-1] != want:
                         return False
-                    if op == _OP_LOCAL_SET:
+                    if op == 0x21:  # local.set (local.tee keeps its operand)
                         del stack[-1]
                 else:  # _UNARY
                     operand, result = unary[op]
@@ -300,7 +307,7 @@ def _check(code: list, local_types: tuple, results: list, context: FastContext) 
                     stack[-1] = result
             elif cls < 8:
                 if cls < 6:
-                    if cls == _MEMORY:
+                    if cls == 4:  # _MEMORY
                         if code[pos] > natural[op] or address is None:
                             return False
                         if code[pos + 1] < 0x80:
@@ -309,7 +316,7 @@ def _check(code: list, local_types: tuple, results: list, context: FastContext) 
                             pos += 3
                         else:
                             pos = read_unsigned(code, pos + 1, 32)[1]
-                        if op < _OP_FIRST_STORE:
+                        if op < 0x36:  # a load (0x36 is the first store)
                             if stack[-1] != address:
                                 return False
                             stack[-1] = access[op]
@@ -323,7 +330,7 @@ def _check(code: list, local_types: tuple, results: list, context: FastContext) 
                             return False
                         del stack[-1]
                         stack[-1] = result
-                elif cls == _END:
+                elif cls == 6:  # _END
                     kind, params, frame_results, frame_height, _label = ctrls.pop()
                     if unreachable:
                         unreachable = False
@@ -338,7 +345,7 @@ def _check(code: list, local_types: tuple, results: list, context: FastContext) 
                     stack += frame_results
                     height = ctrls[-1][3]
                 else:  # _BLOCK: block, loop, if
-                    if op == _OP_IF:
+                    if op == 0x04:  # if
                         if stack[-1] != I32:
                             return False
                         del stack[-1]

@@ -83,6 +83,7 @@ _CONST_RESULT = {
 }
 # Extended constant expressions (3.0): i32/i64 add, sub and mul, typed [t t] -> [t].
 _REF_FUNC_ONLY = (_OP_REF_FUNC,)
+_I32_CONST_ONLY = (OPS_BY_NAME["i32.const"],)
 _NON_NULL_FUNC = ref_type(False, HT_FUNC)
 # GC instructions that are constant (3.0).
 _CONST_GC = frozenset(OPS_BY_NAME[name] for name in (
@@ -165,7 +166,8 @@ def _declared_refs(module: Module) -> frozenset[int]:
             refs.update(_const_ref_funcs(expr))
         refs.update(_const_ref_funcs(segment.offset_expr))
     for segment in module.datas:
-        refs.update(_const_ref_funcs(segment.offset_expr))
+        if segment.offset_expr is not None and segment.offset_expr.ops != _I32_CONST_ONLY:
+            refs.update(_const_ref_funcs(segment.offset_expr))
     for table in module.tables:
         refs.update(_const_ref_funcs(table.init))
     for export in module.exports:
@@ -426,8 +428,11 @@ def _validate(module: Module, features: Features | None) -> ValidatedModule:
         if segment.mode == MODE_ACTIVE:
             if segment.memory_index >= len(memory_types):
                 raise ValidationError(f"unknown memory {segment.memory_index}", segment.offset)
-            _check_const(segment.offset_expr, memory_types[segment.memory_index].address_type, const_globals,
-                         context, extended_const, global_types)
+            address_type = memory_types[segment.memory_index].address_type
+            # `i32.const N` into a 32-bit memory: the common case (Go emits 98k such segments), valid as it is.
+            if segment.offset_expr.ops == _I32_CONST_ONLY and address_type == I32:
+                continue
+            _check_const(segment.offset_expr, address_type, const_globals, context, extended_const, global_types)
 
     if len(memory_types) > 1 and not features.multi_memory:
         raise ProposalDisabledInvalid("multi_memory", f"the module has {len(memory_types)} memories",
