@@ -33,7 +33,7 @@ _SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 
 
 
 def decode_module(data: bytes | bytearray | memoryview, features: Features | None = None, *,
-                  lazy_bodies: bool = True) -> Module:
+                  lazy_bodies: bool = True, fork: bool = True) -> Module:
     """Decode a WebAssembly binary module into the module IR.
 
     ``features`` (default: every proposal pywaz implements) decides which
@@ -44,7 +44,11 @@ def decode_module(data: bytes | bytearray | memoryview, features: Features | Non
     :class:`~pywaz.decoder.lazybody.LazyFunctionBody`, whose instruction lists
     are decoded on first use, and :func:`~pywaz.validator.validate` does not walk
     it again. Every other body is decoded at once. The module's bytes stay
-    referenced by such bodies. Errors are the same either way.
+    referenced by such bodies. Errors are the same either way. ``fork`` lets
+    that check run half of a large code section (2 MB or more) in a forked
+    child process on Linux when this is the process's only thread (see
+    :func:`~pywaz.validator._prevalidate.check_many`; ``PYWAZ_DECODE_FORK=0``
+    in the environment turns it off for every call).
 
     Raises:
         ProposalError: the module uses a proposal ``features`` switches off
@@ -60,7 +64,7 @@ def decode_module(data: bytes | bytearray | memoryview, features: Features | Non
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _decode(data, DEFAULT_FEATURES if features is None else features, lazy_bodies)
+        return _decode(data, DEFAULT_FEATURES if features is None else features, lazy_bodies, fork)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -76,7 +80,7 @@ def _fast_context(fields: dict):
                              fields.get("tables", ()), fields.get("memories", ()), fields.get("globals_", ()))
 
 
-def _decode(data: bytes, features: Features, lazy_bodies: bool) -> Module:
+def _decode(data: bytes, features: Features, lazy_bodies: bool, fork: bool) -> Module:
     size = len(data)
     if size < 4:
         raise DecodeError("unexpected end", size)
@@ -157,7 +161,7 @@ def _decode(data: bytes, features: Features, lazy_bodies: bool) -> Module:
         elif section_id == 10:
             fast = _fast_context(fields) if lazy_bodies else None
             imported_funcs = sum(1 for import_ in fields.get("imports", ()) if import_.kind == EXTERN_FUNC)
-            fields["codes"], uses_data_index = sections.read_codes(reader, memargs, fast, imported_funcs)
+            fields["codes"], uses_data_index = sections.read_codes(reader, memargs, fast, imported_funcs, fork)
         else:  # 11
             fields["datas"] = sections.read_datas(reader, memargs)
         if reader.pos != end:

@@ -353,7 +353,8 @@ def read_locals(reader: Reader) -> tuple:
     return tuple(locals_)
 
 
-def read_codes(reader: Reader, memargs: dict, fast=None, imported_funcs: int = 0) -> tuple[tuple, bool]:
+def read_codes(reader: Reader, memargs: dict, fast=None, imported_funcs: int = 0,
+               fork: bool = True) -> tuple[tuple, bool]:
     """Function bodies (§5.5.13). Returns the bodies and whether any uses a data index.
 
     With ``fast`` (a :class:`~pywaz.validator._prevalidate.FastContext` of the
@@ -362,40 +363,61 @@ def read_codes(reader: Reader, memargs: dict, fast=None, imported_funcs: int = 0
     :class:`~.lazybody.LazyFunctionBody` whose instruction lists are decoded on
     first use. Every other body is decoded here as usual, so malformed bodies
     raise exactly as without ``fast``. ``imported_funcs`` is how many functions
-    the imports define (the first body is function ``imported_funcs``).
+    the imports define (the first body is function ``imported_funcs``); ``fork``
+    lets the check use a second process on large code sections (see
+    :func:`~pywaz.validator._prevalidate.check_many`).
 
     Raises:
         DecodeError: malformed body, or a body whose ``end`` is not at its declared size
             ("section size mismatch").
     """
+    count = reader.length()
+    verdicts = _check_bodies(reader, count, fast, imported_funcs, fork) if fast is not None else {}
+    if verdicts:
+        source = LazySource(reader.data, memargs, reader.features)
     bodies = []
     uses_data_index = False
-    if fast is not None:
-        from ..validator._prevalidate import NUMERIC, check_body
-
-        source = LazySource(reader.data, memargs, reader.features)
-        func_sigs = fast.func_sigs
-        data = reader.data
-    for local_index in range(reader.length()):
+    for local_index in range(count):
         size = reader.length()
         body_end = reader.pos + size
-        if fast is not None:
-            body_start = reader.pos
-            locals_ = read_locals(reader)
-            func_index = imported_funcs + local_index
-            sig = func_sigs[func_index] if func_index < len(func_sigs) else None
-            if sig is not None:
-                local_types = tuple(sig[0]) + locals_
-                if (not locals_ or NUMERIC.issuperset(locals_)) and check_body(
-                        data, reader.pos, body_end, local_types, sig[1], fast):
-                    bodies.append(LazyFunctionBody.deferred(locals_, body_start, body_end, reader.pos, source, fast))
-                    reader.pos = body_end
-                    continue
-            reader.pos = body_start
+        found = verdicts.get(local_index)
+        if found is not None:  # (locals, where the instructions start): shown well formed and valid
+            bodies.append(LazyFunctionBody.deferred(found[0], reader.pos, body_end, found[1], source, fast))
+            reader.pos = body_end
+            continue
         body, uses = read_body(reader, body_end, memargs)
         uses_data_index = uses_data_index or uses
         bodies.append(body)
     return tuple(bodies), uses_data_index
+
+
+def _check_bodies(reader: Reader, count: int, fast, imported_funcs: int, fork: bool) -> dict:
+    """The bodies the one-pass check shows well formed and valid: ``{local index: (locals, code position)}``.
+
+    Reads ahead over the body sizes and locals from ``reader.pos`` without moving
+    it; stops at the first size or locals declaration it cannot read (the
+    caller's in-order pass then reports it, after any earlier body's error).
+    """
+    from ..validator._prevalidate import NUMERIC, check_many
+
+    data = reader.data
+    ahead = Reader(data, reader.pos, reader.features)
+    func_sigs = fast.func_sigs
+    jobs = []  # (local index, code position, body end, local types, results, locals)
+    try:
+        for local_index in range(count):
+            size = ahead.length()
+            body_end = ahead.pos + size
+            locals_ = read_locals(ahead)
+            func_index = imported_funcs + local_index
+            sig = func_sigs[func_index] if func_index < len(func_sigs) else None
+            if sig is not None and (not locals_ or NUMERIC.issuperset(locals_)):
+                jobs.append((local_index, ahead.pos, body_end, tuple(sig[0]) + locals_, sig[1], locals_))
+            ahead.pos = body_end
+    except DecodeError:
+        pass
+    verdicts = check_many(data, [job[1:5] for job in jobs], fast, fork)
+    return {job[0]: (job[5], job[1]) for job, ok in zip(jobs, verdicts) if ok}
 
 
 def read_body(reader: Reader, body_end: int, memargs: dict) -> tuple[FunctionBody, bool]:
