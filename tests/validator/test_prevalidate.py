@@ -224,3 +224,75 @@ def test_threads_materialize_once():
     for thread in threads:
         thread.join()
     assert all(entry == seen[0] for entry in seen)
+
+
+def _jobs_of(data: bytes):
+    """The one-pass check's inputs for every body of ``data`` with numeric types."""
+    from pywaz.validator._prevalidate import NUMERIC, FastContext
+
+    decoded = decode_module(data, lazy_bodies=False)
+    context = FastContext.build(decoded.types, decoded.imports, decoded.functions, decoded.tables,
+                                decoded.memories, decoded.globals_)
+    imported = len(context.func_sigs) - len(decoded.functions)
+    jobs = []
+    for index, body in enumerate(decoded.codes):
+        sig = context.func_sigs[imported + index]
+        if sig is not None and NUMERIC.issuperset(body.locals):
+            jobs.append((body.offsets[0], body.end, tuple(sig[0]) + body.locals, sig[1]))
+    return context, jobs
+
+
+def test_forked_check_agrees(monkeypatch):
+    import os
+
+    from pywaz.validator import _prevalidate
+
+    data = max(PROGRAMS, key=lambda p: p.stat().st_size).read_bytes()
+    context, jobs = _jobs_of(data)
+    alone = _prevalidate.check_many(data, jobs, context, fork=False)
+    monkeypatch.setattr(_prevalidate, "FORK_THRESHOLD", 0)
+    if not _prevalidate._fork_allowed(jobs):
+        pytest.skip("forking is not allowed here (platform, threads or a single CPU)")
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork():
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    assert _prevalidate.check_many(data, jobs, context) == alone
+    assert forks == [1]
+    assert any(alone) and len(alone) > 10
+
+
+def test_a_failing_child_is_not_trusted(monkeypatch):
+    import os
+
+    from pywaz.validator import _prevalidate
+
+    data = max(PROGRAMS, key=lambda p: p.stat().st_size).read_bytes()
+    context, jobs = _jobs_of(data)
+    alone = _prevalidate.check_many(data, jobs, context, fork=False)
+    monkeypatch.setattr(_prevalidate, "FORK_THRESHOLD", 0)
+    if not _prevalidate._fork_allowed(jobs):
+        pytest.skip("forking is not allowed here (platform, threads or a single CPU)")
+    parent = os.getpid()
+    real_check = _prevalidate.check_body
+
+    def check_in_parent_only(*args):
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return real_check(*args)
+
+    monkeypatch.setattr(_prevalidate, "check_body", check_in_parent_only)
+    assert _prevalidate.check_many(data, jobs, context) == alone
+
+
+def test_no_fork_switch(monkeypatch):
+    from pywaz.validator import _prevalidate
+
+    monkeypatch.setattr(_prevalidate, "FORK_THRESHOLD", 0)
+    monkeypatch.setenv("PYWAZ_DECODE_FORK", "0")
+    _context, jobs = _jobs_of(PROGRAMS[0].read_bytes())
+    assert not _prevalidate._fork_allowed(jobs)
