@@ -12,6 +12,7 @@ compiles. Equal to the eagerly decoded body in every field; pickling or
 
 from __future__ import annotations
 
+import gc
 import threading
 
 from ..ir import FunctionBody
@@ -70,8 +71,15 @@ class LazyFunctionBody(FunctionBody):
         with source.lock:
             if self.decoded:
                 return
-            ops, imms, offsets, _end, _uses = decode_expr(source.data, self._code_pos, source.memargs,
-                                                          source.features)
+            # Decoding allocates many small containers and forms no cycles (see decode_module).
+            gc_was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                ops, imms, offsets, _end, _uses = decode_expr(source.data, self._code_pos, source.memargs,
+                                                              source.features)
+            finally:
+                if gc_was_enabled:
+                    gc.enable()
             _OPS_SLOT.__set__(self, ops)
             _IMMS_SLOT.__set__(self, imms)
             _OFFSETS_SLOT.__set__(self, offsets)  # last: ``decoded`` tests it

@@ -11,6 +11,7 @@ only these derived facts wait. Pickling or ``replace`` gives a plain FunctionInf
 
 from __future__ import annotations
 
+import gc
 import threading
 
 from ..ir import FunctionInfo
@@ -46,7 +47,13 @@ class LazyFunctionInfo(FunctionInfo):
                 return
             except AttributeError:
                 pass
-            info = validate_function(self.func_index, self.type, body, self._context)
+            gc_was_enabled = gc.isenabled()  # as in validate(): no cycles, and the collector's passes cost
+            gc.disable()
+            try:
+                info = validate_function(self.func_index, self.type, body, self._context)
+            finally:
+                if gc_was_enabled:
+                    gc.enable()
             _BLOCKS_SLOT.__set__(self, info.blocks)
             _MAX_HEIGHT_SLOT.__set__(self, info.max_height)  # last: tested above
 
