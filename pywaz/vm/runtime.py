@@ -376,7 +376,10 @@ class Runtime:
         from ..decoder import decode_module
         from ..validator import validate
 
-        module = decode_module(data, self.features)
+        # An eager compile needs every body's instruction lists and facts at once: decoding them now is
+        # cheaper than the one-pass check followed by decoding each one lazily.
+        eager = getattr(self.options, "compile_mode", None) == "eager"
+        module = decode_module(data, self.features, lazy_bodies=not eager)
         validated = validate(module, features=self.features)
         return validated, self.engine.compile(validated, self.options)
 
