@@ -18,12 +18,14 @@ validity. The instruction lists and the validator's per-function facts are then
 built lazily, by the ordinary decoder and validator, for the functions that
 are actually run or compiled (see :mod:`pywaz.validator._lazy`).
 
-What the pass accepts is deliberately narrow: single-byte opcodes of the
-core 1.0 instruction set plus multi-value blocks, numeric value types only
-(i32, i64, f32, f64), memory 0 only, and no code after ``br``/``return``/
-``unreachable``/``br_table`` other than the ``end`` or ``else`` that follows
-it. Anything else (a prefixed opcode, a reference type, a long LEB128 where
-a short one is usual, dead code) answers False.
+What the pass accepts is deliberately narrow: the single-byte opcodes of the
+core 1.0 instruction set and sign extension, multi-value blocks, 0xFC's
+saturating truncations, ``memory.copy`` and ``memory.fill``; numeric value
+types only (i32, i64, f32, f64); memory 0 only; and no code after
+``br``/``return``/``unreachable``/``br_table`` other than the ``end`` or
+``else`` that follows it. Anything else (another prefixed opcode, a reference
+type, a block type index above 63, dead code) answers False. Of esbuild's
+5,307 bodies 5,144 pass (99.7% of its instructions), of swc's all 16,346.
 """
 
 from __future__ import annotations
