@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from array import array
 
 from ..ir import FunctionBody
 from .instructions import decode_expr
@@ -25,12 +26,18 @@ _OFFSETS_SLOT = _SLOTS["offsets"]
 
 
 class LazySource:
-    """What the bodies of one module need to decode later: the bytes, the memarg cache, the features, a lock."""
+    """What the bodies of one module need to decode later: their bytes, the memarg cache, the features, a lock.
 
-    __slots__ = ("data", "features", "lock", "memargs")
+    ``code`` is a copy of the module's bytes ``start:end`` (the code section's
+    bodies), so the module IR does not keep the caller's bytes object alive;
+    module offsets are ``start`` plus offsets into it.
+    """
 
-    def __init__(self, data: bytes, memargs: dict, features):
-        self.data = data
+    __slots__ = ("code", "features", "lock", "memargs", "start")
+
+    def __init__(self, data: bytes, start: int, end: int, memargs: dict, features):
+        self.code = data[start:end]
+        self.start = start
         self.memargs = memargs
         self.features = features
         self.lock = threading.Lock()
@@ -75,8 +82,11 @@ class LazyFunctionBody(FunctionBody):
             gc_was_enabled = gc.isenabled()
             gc.disable()
             try:
-                ops, imms, offsets, _end, _uses = decode_expr(source.data, self._code_pos, source.memargs,
+                start = source.start
+                ops, imms, offsets, _end, _uses = decode_expr(source.code, self._code_pos - start, source.memargs,
                                                               source.features)
+                if start:
+                    offsets = array("L", map(start.__add__, offsets))  # module offsets, at C speed
             finally:
                 if gc_was_enabled:
                     gc.enable()

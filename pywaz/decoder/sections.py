@@ -374,14 +374,16 @@ def read_codes(reader: Reader, memargs: dict, fast=None, imported_funcs: int = 0
     count = reader.length()
     verdicts = _check_bodies(reader, count, fast, imported_funcs, fork) if fast is not None else {}
     if verdicts:
-        source = LazySource(reader.data, memargs, reader.features)
+        # The lazy bodies keep a copy of the code they need, not the caller's bytes object.
+        source = LazySource(reader.data, reader.pos, max(end for _locals, _pos, end in verdicts.values()),
+                            memargs, reader.features)
     bodies = []
     uses_data_index = False
     for local_index in range(count):
         size = reader.length()
         body_end = reader.pos + size
         found = verdicts.get(local_index)
-        if found is not None:  # (locals, where the instructions start): shown well formed and valid
+        if found is not None:  # (locals, where the instructions start, end): shown well formed and valid
             bodies.append(LazyFunctionBody.deferred(found[0], reader.pos, body_end, found[1], source, fast))
             reader.pos = body_end
             continue
@@ -392,7 +394,7 @@ def read_codes(reader: Reader, memargs: dict, fast=None, imported_funcs: int = 0
 
 
 def _check_bodies(reader: Reader, count: int, fast, imported_funcs: int, fork: bool) -> dict:
-    """The bodies the one-pass check shows well formed and valid: ``{local index: (locals, code position)}``.
+    """The bodies the one-pass check shows well formed and valid: ``{local index: (locals, code position, end)}``.
 
     Reads ahead over the body sizes and locals from ``reader.pos`` without moving
     it; stops at the first size or locals declaration it cannot read (the
@@ -417,7 +419,7 @@ def _check_bodies(reader: Reader, count: int, fast, imported_funcs: int, fork: b
     except DecodeError:
         pass
     verdicts = check_many(data, [job[1:5] for job in jobs], fast, fork)
-    return {job[0]: (job[5], job[1]) for job, ok in zip(jobs, verdicts) if ok}
+    return {job[0]: (job[5], job[1], job[2]) for job, ok in zip(jobs, verdicts) if ok}
 
 
 def read_body(reader: Reader, body_end: int, memargs: dict) -> tuple[FunctionBody, bool]:
