@@ -413,7 +413,7 @@ def test_unimplemented_proposal_is_69_in_every_subcommand(capsys, proposal_modul
     monkeypatch.setattr(features_module, "DEFAULT", unimplemented)
     real_decode = decoder_module.decode_module
     monkeypatch.setattr(decoder_module, "decode_module",
-                        lambda data, features=unimplemented: real_decode(data, features))
+                        lambda data, features=unimplemented, **options: real_decode(data, features, **options))
     import pywaz.decoder
 
     monkeypatch.setattr(pywaz.decoder, "decode_module", decoder_module.decode_module)
