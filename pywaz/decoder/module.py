@@ -43,8 +43,8 @@ def decode_module(data: bytes | bytearray | memoryview, features: Features | Non
     types, what compilers emit) is kept as a
     :class:`~pywaz.decoder.lazybody.LazyFunctionBody`, whose instruction lists
     are decoded on first use, and :func:`~pywaz.validator.validate` does not walk
-    it again. Every other body is decoded at once. The module's bytes stay
-    referenced by such bodies. Errors are the same either way. ``fork`` lets
+    it again. Every other body is decoded at once. Such bodies share a copy of
+    the code section's bytes (not ``data`` itself). Errors are the same either way. ``fork`` lets
     that check run half of a large code section (2 MB or more) in a forked
     child process on Linux when this is the process's only thread (see
     :func:`~pywaz.validator._prevalidate.check_many`; ``PYWAZ_DECODE_FORK=0``
