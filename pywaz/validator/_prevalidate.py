@@ -76,7 +76,6 @@ if (_LOCAL_GET, _CONST, _LOCAL_SET, _UNARY, _MEMORY, _BINARY, _END, _BLOCK) != t
 
 _OP_IF = 0x04
 _OP_LOOP = 0x03
-_OP_LOCAL_SET = 0x21
 _OP_FIRST_STORE = 0x36
 _FC_MEMORY_COPY = 10
 _FC_MEMORY_FILL = 11
@@ -213,11 +212,6 @@ class FastContext:
         types, imports, functions, tables, memories, globals_ = self.sources
         return (module.types is types and module.imports is imports and module.functions is functions
                 and module.tables is tables and module.memories is memories and module.globals_ is globals_)
-
-
-def _u32(data: bytes, pos: int) -> tuple[int, int]:
-    """A u32 LEB128 of three bytes or more (the loop reads one- and two-byte ones inline)."""
-    return read_unsigned(data, pos, 32)
 
 
 def check_body(data: bytes, pos: int, end: int, local_types: tuple, results: list, context: FastContext) -> bool:
