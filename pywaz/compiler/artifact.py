@@ -396,10 +396,11 @@ class CompiledArtifact:
         """
         total = len(self.functions)
         todo = []
+        interpreted = []
         done = 0
         for i in range(total):
             if self.interprets(i):
-                self.interpreter(i).get_code(i)
+                interpreted.append(i)
                 done += 1
             elif self.has_code(i) or self.errors[i] is not None:
                 done += 1
@@ -410,9 +411,14 @@ class CompiledArtifact:
         sizes = [codes[i].end - codes[i].offset for i in todo]
         total_bytes = sum(sizes)
         done_bytes = 0
+        def prepare_interpreted() -> None:
+            for i in interpreted:
+                self.interpreter(i).get_code(i)
+
         if progress is not None and done:
             progress(done, total, done_bytes, total_bytes)
         if not todo:
+            prepare_interpreted()
             return
         count = 1
         if workers != 1:
@@ -420,6 +426,7 @@ class CompiledArtifact:
 
             count = parallel.worker_count(workers, total_bytes, len(todo))
         if count <= 1:
+            prepare_interpreted()
             for i, size in zip(todo, sizes):
                 self._compile_marshalled(i, module)
                 done += 1
@@ -437,7 +444,9 @@ class CompiledArtifact:
             if progress is not None:
                 progress(done, total, done_bytes, total_bytes)
 
-        parallel.compile_functions(module, todo, sizes, count, self.fuel, self.keep_sources, self._info_of, deliver)
+        parallel.compile_functions(
+            module, todo, sizes, count, self.fuel, self.keep_sources, self._info_of, deliver, prepare_interpreted
+        )
         if self.keep_sources:  # tracebacks show the source of the last functions, as after an in-process compile
             for i in todo[-_LINECACHE_FUNCTIONS:]:
                 compiled = self.functions[i]

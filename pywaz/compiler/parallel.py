@@ -219,7 +219,7 @@ def _start_fresh(count: int, init) -> list[_Worker]:
 
 
 def compile_functions(module, indexes: list[int], sizes: list[int], count: int, fuel: bool, keep_sources: bool,
-                      module_info, deliver) -> None:
+                      module_info, deliver, meanwhile=None) -> None:
     """Compile defined functions ``indexes`` of ``module`` in ``count`` worker processes.
 
     ``sizes`` are their body sizes (task cutting). ``module_info`` is
@@ -227,7 +227,8 @@ def compile_functions(module, indexes: list[int], sizes: list[int], count: int, 
     callable producing it, used only when workers cannot be forked).
     ``deliver(local_index, outcome)`` runs in this process as each function
     arrives: ``("code", name, blob, source, consts, flat)``, ``("unsupported",
-    opcode, offset, func_index)`` or ``("failure", message)``.
+    opcode, offset, func_index)`` or ``("failure", message)``. ``meanwhile()``,
+    if given, runs here once the workers have their first tasks.
 
     Raises:
         CompileFailure: a worker could not start, died, or sent something unreadable.
@@ -262,6 +263,8 @@ def compile_functions(module, indexes: list[int], sizes: list[int], count: int, 
         for worker in workers:
             if assign(worker):
                 busy[worker.results_in] = worker
+        if meanwhile is not None:
+            meanwhile()
         while busy:
             for conn in _connection.wait(list(busy)):
                 worker = busy[conn]
