@@ -8,6 +8,7 @@ end of the pipe ends the loop.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -54,6 +55,9 @@ def serve_forked(tasks, results, state) -> None:
     from .parallel import ignore_interrupts
 
     ignore_interrupts()
+    # The inherited objects (the whole validated module) are never garbage here: keep the collector from
+    # walking them, which would also copy every page they live on.
+    gc.freeze()
     module, fuel, keep_sources, recursion = state
     sys.setrecursionlimit(recursion)
     _serve(tasks, results, module, fuel, keep_sources)

@@ -763,8 +763,10 @@ class FunctionLowering:
             head.open("while True:")
             self._emit_tree(head, sorted(self.regions))
             head.close()
-        else:
-            head.extend(self.out, "    " * level)
+        body = None  # the structured body, joined in below at ``level`` rather than copied line by line
+        body_at = len(head.lines)
+        if not self.flat:
+            body = self.out
             head.has[-1] = True
         if guarded:
             head.close()
@@ -792,8 +794,25 @@ class FunctionLowering:
         if self.self_tail_loop:
             head.close()
         head.close()
-        source = "\n".join(head.lines) + "\n"
-        return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table(head))
+        if body is None or not body.lines:
+            source = "\n".join(head.lines) + "\n"
+            return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table(head))
+        # The same text as extending ``head`` with the body's lines each prefixed by ``pad``, but the
+        # prefix goes in with the join's separator (the body is most of the source, and of its bytes).
+        pad = "    " * level
+        before, after = head.lines[:body_at], head.lines[body_at:]
+        pieces = ["\n".join(before), pad + ("\n" + pad).join(body.lines)]  # before: at least the def line
+        if after:
+            pieces.append("\n".join(after))
+        source = "\n".join(pieces) + "\n"
+        shift = len(body.lines)
+        head_marks = head.marks
+        parts = (
+            (before, {i: m for i, m in head_marks.items() if i < body_at}, 0, 0),
+            (body.lines, body.marks, len(pad), body_at),
+            (after, {i - body_at: m for i, m in head_marks.items() if i >= body_at}, 0, body_at + shift),
+        )
+        return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table_of(parts))
 
     def _emit_tree(self, out: _Out, labels: list[int]) -> None:
         if len(labels) == 1:
@@ -816,14 +835,18 @@ _LEADING_SPACES = re.compile(" *").match  # the indentation of a line, without c
 
 def _line_table(out: _Out) -> bytes:
     """The line table of the assembled function ``out`` (line numbers from 1, absolute columns)."""
-    records = []
-    lines = out.lines
-    leading = _LEADING_SPACES
-    for index in sorted(out.marks):
-        indent = leading(lines[index]).end()
-        records.append((index + 1, [(indent + a, indent + b, offset) for a, b, offset in out.marks[index]]))
-    return linetable.encode(records)
+    return _line_table_of(((out.lines, out.marks, 0, 0),))
 
+
+def _line_table_of(parts) -> bytes:
+    """The line table of a function assembled from ``(lines, marks, extra indent, first line index)`` parts."""
+    records = []
+    leading = _LEADING_SPACES
+    for lines, marks, extra, base in parts:
+        for index in sorted(marks):
+            indent = extra + leading(lines[index]).end()
+            records.append((base + index + 1, [(indent + a, indent + b, offset) for a, b, offset in marks[index]]))
+    return linetable.encode(records)
 
 
 def _int_const(entry):
