@@ -156,22 +156,31 @@ class _Worker:
             self.stderr.close()
 
 
-def _start_forked(count: int, state) -> list[_Worker]:
+def _start_forked(count: int, state, workers: list[_Worker]) -> None:
+    """Fork ``count`` workers into ``workers`` (each appended as soon as it exists, so a failure leaks none).
+
+    Raises:
+        CompileFailure: the system refused a fork.
+    """
     import multiprocessing
 
     from . import _worker
 
     context = multiprocessing.get_context("fork")
-    workers = []
     for _ in range(count):
         task_reader, task_writer = context.Pipe(duplex=False)
         result_reader, result_writer = context.Pipe(duplex=False)
         process = context.Process(target=_worker.serve_forked, args=(task_reader, result_writer, state), daemon=True)
+        try:
+            process.start()
+        except OSError as exc:
+            for conn in (task_reader, task_writer, result_reader, result_writer):
+                conn.close()
+            raise CompileFailure(f"cannot start a compile worker (fork): {exc}") from exc
+        finally:
+            task_reader.close()
+            result_writer.close()
         workers.append(_Worker(task_writer, result_reader, process=process))
-        process.start()
-        task_reader.close()
-        result_writer.close()
-    return workers
 
 
 _BOOT = (
@@ -179,10 +188,14 @@ _BOOT = (
 )
 
 
-def _start_fresh(count: int, init) -> list[_Worker]:
+def _start_fresh(count: int, init, workers: list[_Worker]) -> None:
+    """Start ``count`` fresh interpreters as workers into ``workers`` and send each ``init``.
+
+    Raises:
+        CompileFailure: there is no Python executable, or it could not be started.
+    """
     if not sys.executable or not os.path.exists(sys.executable):
         raise CompileFailure("cannot start compile workers: this Python has no executable (sys.executable)")
-    workers = []
     path = [entry for entry in sys.path if entry]
     for _ in range(count):
         task_read, task_write = os.pipe()
@@ -199,14 +212,13 @@ def _start_fresh(count: int, init) -> list[_Worker]:
                 close_fds=True,
             )
         except OSError as exc:
-            for fd in (task_read, task_write, result_read, result_write):
+            for fd in (task_write, result_read):
                 os.close(fd)
             stderr.close()
             raise CompileFailure(f"cannot start a compile worker ({sys.executable}): {exc}") from exc
         finally:
-            pass
-        os.close(task_read)
-        os.close(result_write)
+            os.close(task_read)
+            os.close(result_write)
         worker = _Worker(
             _connection.Connection(task_write, readable=False),
             _connection.Connection(result_read, writable=False),
@@ -214,8 +226,10 @@ def _start_fresh(count: int, init) -> list[_Worker]:
             stderr=stderr,
         )
         workers.append(worker)
-        worker.tasks_out.send(init)
-    return workers
+        try:
+            worker.tasks_out.send(init)
+        except OSError as exc:
+            raise CompileFailure(_lost(worker, worker.describe_exit())) from exc
 
 
 def compile_functions(module, indexes: list[int], sizes: list[int], count: int, fuel: bool, keep_sources: bool,
@@ -240,10 +254,9 @@ def compile_functions(module, indexes: list[int], sizes: list[int], count: int, 
     workers: list[_Worker] = []
     try:
         if forked:
-            workers = _start_forked(count, (module, fuel, keep_sources, recursion))
+            _start_forked(count, (module, fuel, keep_sources, recursion), workers)
         else:
-            init = ("init", module_info(), fuel, keep_sources, recursion)
-            workers = _start_fresh(count, init)
+            _start_fresh(count, ("init", module_info(), fuel, keep_sources, recursion), workers)
         functions = None if forked else module.functions
 
         def assign(worker: _Worker) -> bool:

@@ -199,10 +199,9 @@ def test_an_interrupt_stops_every_worker(start, monkeypatch):
     started = []
     real_fresh = parallel._start_fresh
 
-    def remember(count, init):
-        workers = real_fresh(count, init)
+    def remember(count, init, workers):
+        real_fresh(count, init, workers)
         started.extend(workers)
-        return workers
 
     monkeypatch.setattr(parallel, "_start_fresh", remember)
     validated = validate(decode_module(DATA))
@@ -232,3 +231,27 @@ def test_progress_bar_shows_rate_and_time_left():
     assert "2 functions/s" in line and "ETA 0:03" in line
     assert "0:02" in bar.line(10, 2.0) and "ETA" not in bar.line(10, 2.0)
     assert "ETA" not in bar.line(1, 0.5)  # no guess in the first second
+
+
+@pytest.mark.parametrize("mode", ["eager", "lazy"])
+def test_ahead_of_time_compile_uses_workers_and_stores_every_function(tmp_path, mode):
+    from pywaz.cache import CompilationCache
+    from pywaz.cache.cli import compile_ahead
+
+    entries = {}
+    for workers in (1, 2):
+        directory = tmp_path / f"w{workers}"
+        seen = []
+        with CompilationCache(str(directory)) as cache:
+            report = compile_ahead(DATA, cache, CompilerEngine(), CompileOptions(compile_mode=mode, workers=workers),
+                                   lambda done, total: seen.append(done),
+                                   progress_bytes=lambda done, total: seen.append((done, total)))
+        assert report["compiled"] and report["functions"] == 42 and report["unsupported"] == 0
+        assert seen[-1] == 42 and seen[-2][0] == seen[-2][1] > 0
+        with CompilationCache(str(directory)) as cache:
+            engine = CompilerEngine()
+            loaded = cache.get_or_compile(report["key"], lambda: pytest.fail("must not compile"), engine.serialize,
+                                          engine.deserialize)
+            assert loaded.compiled_count() == 42 and loaded.compile_mode == mode
+            entries[workers] = [loaded._stored.blob(i) for i in range(42)]
+    assert entries[1] == entries[2]
