@@ -18,7 +18,7 @@ def _outcome(module, local_index: int, fuel: bool, keep_sources: bool, info):
     from .artifact import CompileFailure, compile_marshalled, unsupported_opcode_class
 
     try:
-        compiled, blob = compile_marshalled(module, local_index, fuel, keep_sources, info, register=False)
+        compiled, blob = compile_marshalled(module, local_index, fuel, keep_sources, info)
     except unsupported_opcode_class() as exc:
         return ("unsupported", exc.opcode, exc.offset, exc.func_index)
     except CompileFailure as exc:

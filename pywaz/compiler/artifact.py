@@ -184,15 +184,27 @@ def compile_function(
     return CompiledFunction(func_index, name, code, lowered.source, tuple(lowered.consts.items()), flat)
 
 
-def compile_marshalled(
-    validated: ValidatedModule, local_index: int, fuel: bool, keep_sources: bool, info=None, register: bool = True
-) -> tuple[CompiledFunction, bytes]:
-    """:func:`compile_function` and its code marshalled: what an eager compile stores, in process or in a worker.
+def canonical_blob(code: types.CodeType) -> bytes:
+    """``code`` marshalled as the cache stores it: the same bytes for the same code, wherever it was made.
 
-    Marshalled right after the compile, before the source is registered for
-    tracebacks (which shares the filename string), so the bytes agree
-    wherever this runs: marshal marks an object for back-references when it
-    is shared at that moment, so its output depends on reference counts.
+    marshal flags an object for back-references when its reference count is
+    above one, so ``marshal.dumps`` of one code object gives different bytes
+    depending on what else holds its parts at that moment (the compiler's
+    constant cache, linecache holding the filename, a bound function).
+    Marshalling the unmarshalled copy, whose objects nothing else holds,
+    makes the bytes depend on the code alone: a function compiled in a
+    worker process and sent over as marshalled code stores exactly what the
+    same function compiled here does.
+    """
+    import marshal
+
+    return marshal.dumps(marshal.loads(marshal.dumps(code)))
+
+
+def compile_marshalled(
+    validated: ValidatedModule, local_index: int, fuel: bool, keep_sources: bool, info=None
+) -> tuple[CompiledFunction, bytes]:
+    """:func:`compile_function` (source not registered for tracebacks) and its code marshalled: a worker's result.
 
     Raises:
         UnsupportedOpcode, CompileFailure: as :func:`compile_function`.
@@ -200,12 +212,9 @@ def compile_marshalled(
     import marshal
 
     compiled = compile_function(validated, local_index, fuel, info, False)  # positional: tests wrap it
-    blob = marshal.dumps(compiled.code)
-    if register:
-        _register_source(compiled.code.co_filename, compiled.source)
     if not keep_sources:
         compiled = replace(compiled, source="")
-    return compiled, blob
+    return compiled, marshal.dumps(compiled.code)
 
 
 class CompiledArtifact:
@@ -428,7 +437,7 @@ class CompiledArtifact:
         if count <= 1:
             prepare_interpreted()
             for i, size in zip(todo, sizes):
-                self._compile_marshalled(i, module)
+                self._compile_here(i, module)
                 done += 1
                 done_bytes += size
                 if progress is not None:
@@ -461,20 +470,11 @@ class CompiledArtifact:
             self._module_info = encode_module_info(self.validated)
         return self._module_info
 
-    def _compile_marshalled(self, local_index: int, module: ValidatedModule) -> None:
-        """Compile one function in process for :meth:`compile_all`, keeping its marshalled code."""
-        with self._lock:
-            if self.functions[local_index] is not None:
-                return
-            try:
-                compiled, blob = compile_marshalled(module, local_index, self.fuel, self.keep_sources)
-            except unsupported_opcode_class() as exc:
-                self.errors[local_index] = exc
-                compiled = None
-            else:
-                self.functions[local_index] = compiled
-                self._blobs[local_index] = blob
-        if compiled is None:
+    def _compile_here(self, local_index: int, module: ValidatedModule) -> None:
+        """Compile one function in this process for :meth:`compile_all` (unsupported: run it interpreted)."""
+        try:
+            self.function(local_index, module)
+        except unsupported_opcode_class():
             self.interpret_instead(local_index)
             self.interpreter(local_index).get_code(local_index)
 
@@ -491,10 +491,10 @@ class CompiledArtifact:
             _, name, blob, source, consts, flat = outcome
             func_index = module.num_imported_funcs + local_index
             compiled = CompiledFunction(func_index, name, marshal.loads(blob), source, tuple(consts), flat)
+            del blob  # not kept: serialize marshals every function's code the same way (canonical_blob)
             with self._lock:
                 if self.functions[local_index] is None:
                     self.functions[local_index] = compiled
-                    self._blobs[local_index] = blob
         elif kind == "unsupported":
             self.errors[local_index] = unsupported_opcode_class()(*outcome[1:])
             self.interpret_instead(local_index)
@@ -586,7 +586,7 @@ def serialize(artifact: CompiledArtifact):
         if blob is None and compiled is not None:
             blob = artifact._blobs[i]
             if blob is None:
-                blob = artifact._blobs[i] = marshal.dumps(compiled.code)
+                blob = artifact._blobs[i] = canonical_blob(compiled.code)
             meta = _function_meta(compiled)
             source = compiled.source
         if blob is None:
