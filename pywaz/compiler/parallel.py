@@ -48,22 +48,29 @@ from multiprocessing import connection as _connection
 from .artifact import CompileFailure
 
 #: Below this much wasm code (function bodies, bytes) to compile, an eager compile stays in process:
-#: starting workers and moving results costs more than they save. Measured by
-#: bench/compile_throughput.py --break-even (see the compiler README).
-PARALLEL_ABOVE = 256 * 1024
+#: starting workers and moving results costs more than they save. Forking two workers and handing them
+#: their first tasks costs about 30 ms, starting two fresh interpreters about 350 ms, and one core
+#: compiles 0.3-0.5 MB of wasm code a second, so two workers gain from about 25 KB (forked) and 280 KB
+#: (fresh); the thresholds leave a margin (bench/compile_throughput.py --break-even; compiler README).
+PARALLEL_ABOVE = 64 * 1024
+PARALLEL_FRESH_ABOVE = 384 * 1024
 
 #: Wasm bytes per task: small enough to balance the load, large enough that messages are few.
 TASK_BYTES = 64 * 1024
 
 
-def worker_count(requested: int | None, code_bytes: int, functions: int) -> int:
+def worker_count(requested: int | None, code_bytes: int, functions: int, forked: bool | None = None) -> int:
     """How many worker processes to use for ``functions`` functions of ``code_bytes`` wasm bytes (1: in process).
 
-    ``requested`` None means one per CPU. Small jobs stay in process (:data:`PARALLEL_ABOVE`).
+    ``requested`` None means one per CPU, and small jobs stay in process
+    (:data:`PARALLEL_ABOVE` when workers would be forked, :data:`PARALLEL_FRESH_ABOVE` otherwise;
+    ``forked`` None: as :func:`fork_is_safe` says now).
     """
     if requested is None:
         requested = os.cpu_count() or 1
-        if code_bytes < PARALLEL_ABOVE:
+        if forked is None:
+            forked = fork_is_safe()
+        if code_bytes < (PARALLEL_ABOVE if forked else PARALLEL_FRESH_ABOVE):
             return 1
     return max(1, min(int(requested), functions))
 

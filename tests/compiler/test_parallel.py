@@ -116,8 +116,11 @@ def test_a_bad_worker_count_is_refused_at_compile(bad):
 
 
 def test_small_modules_stay_in_process_by_default():
-    assert parallel.worker_count(None, parallel.PARALLEL_ABOVE - 1, 100) == 1
-    assert parallel.worker_count(None, parallel.PARALLEL_ABOVE, 100) == (os.cpu_count() or 1)
+    cpus = os.cpu_count() or 1
+    assert parallel.worker_count(None, parallel.PARALLEL_ABOVE - 1, 100, forked=True) == 1
+    assert parallel.worker_count(None, parallel.PARALLEL_ABOVE, 100, forked=True) == cpus
+    assert parallel.worker_count(None, parallel.PARALLEL_ABOVE, 100, forked=False) == 1  # fresh workers cost more
+    assert parallel.worker_count(None, parallel.PARALLEL_FRESH_ABOVE, 100, forked=False) == cpus
     assert parallel.worker_count(4, 10, 2) == 2  # never more workers than functions
     assert parallel.worker_count(1, 10**9, 100) == 1
 
