@@ -72,7 +72,14 @@ def worker_count(requested: int | None, code_bytes: int, functions: int, forked:
             forked = fork_is_safe()
         if code_bytes < (PARALLEL_ABOVE if forked else PARALLEL_FRESH_ABOVE):
             return 1
+        if not forked and not can_start_fresh():  # asked for nothing in particular: compile here
+            return 1
     return max(1, min(int(requested), functions))
+
+
+def can_start_fresh() -> bool:
+    """Whether a fresh interpreter can run a worker: ``sys.executable`` is a Python (not a frozen application)."""
+    return bool(sys.executable) and os.path.exists(sys.executable) and not getattr(sys, "frozen", False)
 
 
 def fork_is_safe() -> bool:
@@ -201,8 +208,8 @@ def _start_fresh(count: int, init, workers: list[_Worker]) -> None:
     Raises:
         CompileFailure: there is no Python executable, or it could not be started.
     """
-    if not sys.executable or not os.path.exists(sys.executable):
-        raise CompileFailure("cannot start compile workers: this Python has no executable (sys.executable)")
+    if not can_start_fresh():
+        raise CompileFailure("cannot start compile workers: sys.executable is not a Python interpreter")
     path = [entry for entry in sys.path if entry]
     for _ in range(count):
         task_read, task_write = os.pipe()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -122,6 +123,15 @@ def test_small_modules_stay_in_process_by_default():
     assert parallel.worker_count(None, parallel.PARALLEL_ABOVE, 100, forked=False) == 1  # fresh workers cost more
     assert parallel.worker_count(None, parallel.PARALLEL_FRESH_ABOVE, 100, forked=False) == cpus
     assert parallel.worker_count(4, 10, 2) == 2  # never more workers than functions
+
+
+def test_a_frozen_application_compiles_in_process_unless_workers_are_asked_for(monkeypatch):
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert parallel.worker_count(None, 10**9, 100, forked=False) == 1
+    monkeypatch.setattr(parallel, "fork_is_safe", lambda: False)
+    validated = validate(decode_module(DATA))
+    with pytest.raises(CompileFailure, match="not a Python interpreter"):
+        _payload(validated, 2)
     assert parallel.worker_count(1, 10**9, 100) == 1
 
 
