@@ -77,9 +77,10 @@ def test_workers_store_the_same_bytes_as_one_process(start, keep_sources):
         assert all("def f" in source for source in two.sources)
 
 
-@pytest.mark.parametrize("program", ["wc", "ls"])
-def test_a_c_program_compiles_to_the_same_bytes_with_workers(start, program):
-    data = (PROGRAMS / "wasm" / f"{program}.wasm").read_bytes()
+@pytest.mark.parametrize("program", ["wasm/wc", "wasm/ls", "gc/gc_program"])
+def test_a_real_program_compiles_to_the_same_bytes_with_workers(start, program):
+    """C programs, and a GC program (struct and array types rebuilt in a fresh worker from module information)."""
+    data = (PROGRAMS / f"{program}.wasm").read_bytes()
     validated = validate(decode_module(data))
     assert _payload(validated, 1)[1].code_blobs == _payload(validated, 2)[1].code_blobs
 
