@@ -5,8 +5,7 @@
   bench/.data/, skipped with that hint when absent;
 - cold eager compile (fresh runtime, private cache, so nothing is reused) of
   the C programs in tests/programs/wasm (30-40 KB of wasi-libc code each) and of
-  the large modules, in process and with two worker processes, beside the
-  native reference's compile of the same bytes.
+  the large modules.
 
 ``extra_info["bytes"]`` holds the module size so bench/report.py can print
 MB/s. Nothing here asserts on time.
@@ -86,13 +85,9 @@ def test_decode_only_large(benchmark, key):
     assert len(module.functions) > 1000
 
 
-def _cold_compile(runtime_class, data, mode, workers=None):
+def _cold_compile(runtime_class, data, mode):
     def compile_once():
         runtime = runtime_class(engine="compiler", compile_mode=mode)
-        if workers is not None:  # CompileOptions.workers: processes sharing an eager compile
-            from pywaz._records import replace
-
-            runtime.options = replace(runtime.options, workers=workers)
         try:
             runtime.compile_module(data).close()
         finally:
@@ -112,21 +107,10 @@ def test_compile_cold_program(benchmark, path, mode):
 
 
 @pytest.mark.parametrize("key", LARGE)
-@pytest.mark.parametrize(("mode", "workers"), [("eager", 1), ("eager", 2), ("lazy", None)])
-def test_compile_cold_large(benchmark, key, mode, workers):
+@pytest.mark.parametrize("mode", ["eager", "lazy"])
+def test_compile_cold_large(benchmark, key, mode):
     data = large_module_bytes(key)
     runtime_class = _compiler_runtime_class()
-    label = f"{mode}, {workers} worker{'s' if workers != 1 else ''}" if workers else mode
-    benchmark.group = f"compile cold, {label} (large modules)"
-    benchmark.extra_info.update(environment_info(), module=key, bytes=len(data), mode=mode, workers=workers)
-    benchmark.pedantic(_cold_compile(runtime_class, data, mode, workers), rounds=1, iterations=1)
-
-
-@pytest.mark.parametrize("key", LARGE)
-def test_native_compile_large(benchmark, key):
-    """The native reference's compile of the same bytes (bench/compile_throughput.py puts both in one table)."""
-    wasmtime = pytest.importorskip("wasmtime")
-    data = large_module_bytes(key)
-    benchmark.group = "compile cold, native reference (large modules)"
-    benchmark.extra_info.update(environment_info(), module=key, bytes=len(data))
-    benchmark.pedantic(lambda: wasmtime.Module(wasmtime.Engine(), data), rounds=1, iterations=1)
+    benchmark.group = f"compile cold, {mode} (large modules)"
+    benchmark.extra_info.update(environment_info(), module=key, bytes=len(data), mode=mode)
+    benchmark.pedantic(_cold_compile(runtime_class, data, mode), rounds=1, iterations=1)
