@@ -14,7 +14,7 @@ from ._records import record
 
 @record
 class CompileOptions:
-    """Options that change what an engine produces (all are part of the cache key)."""
+    """Options that change what an engine produces (part of the cache key, except ``keep_sources`` and ``workers``)."""
 
     compile_mode: str = "lazy"  # "eager" or "lazy" (compiler engine)
     # Keep each function's generated Python source with its code (compiler engine). Without it,
@@ -23,6 +23,10 @@ class CompileOptions:
     # Meter fuel: one unit per wasm function entry and per taken branch back to a loop; code made
     # without it carries no check at all (see pywaz/vm/fuel.py). Both engines count the same.
     fuel: bool = False
+    # Worker processes for an eager compile (compiler engine; pywaz.compiler.parallel): None is one per CPU
+    # for modules large enough to gain (small ones stay in process), 1 compiles in this process. The code is
+    # the same bytes whatever the count.
+    workers: int | None = None
 
 
 class Engine(Protocol):

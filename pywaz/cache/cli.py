@@ -111,8 +111,20 @@ def add_compile_command(subparsers) -> None:
     parser.add_argument("--fuel", action="store_true",
                         help="compile fuel-metered code (what `pywaz run --fuel N` loads)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+    parser.add_argument("--workers", type=_positive_int, metavar="N", default=None,
+                        help="processes compiling in parallel (default: one per CPU for large modules; 1: none)")
     add_disable_argument(parser)
     parser.set_defaults(handler=run_compile)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of workers, not {text!r}")
+    return value
 
 
 def add_maintenance_commands(actions) -> None:
@@ -163,34 +175,71 @@ def _open_cache(args, **kwargs):
 
 
 class Progress:
-    """A one-line ``[####....] done/total`` bar on a terminal; silent otherwise."""
+    """A one-line bar on a terminal, silent otherwise: ``[####....] done/total``, the rate and the time left.
 
-    def __init__(self, label: str, total: int, stream, enabled: bool):
+    The rate is of wasm code (MB/s) when the caller says how many bytes are
+    done, else functions per second. The time left is extrapolated from the
+    share of bytes (or functions) done so far, shown once a second has passed.
+    """
+
+    def __init__(self, label: str, total: int, stream, enabled: bool, clock=time.monotonic):
         self.label, self.total, self.stream = label, total, stream
         self.enabled = enabled and total > 0
+        self._clock = clock
         self._last = 0.0
+        self._start: float | None = None
+        self._width = 0
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, done_bytes: int | None = None, total_bytes: int | None = None) -> None:
         if not self.enabled:
             return
-        now = time.monotonic()
+        now = self._clock()
+        if self._start is None:
+            self._start = now
         if done < self.total and now - self._last < 0.1:
             return
         self._last = now
-        width = 30
-        filled = width * done // self.total
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}")
+        self.stream.write("\r" + self.line(done, now - self._start, done_bytes, total_bytes))
         if done >= self.total:
             self.stream.write("\n")
         self.stream.flush()
 
+    def line(self, done: int, elapsed: float, done_bytes: int | None = None, total_bytes: int | None = None) -> str:
+        """The bar's text after ``elapsed`` seconds (padded to cover a longer previous line)."""
+        width = 30
+        filled = width * done // self.total
+        text = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}"
+        by_bytes = done_bytes is not None and bool(total_bytes)
+        if elapsed > 0 and done:
+            if by_bytes:
+                text += f"  {done_bytes / elapsed / 1e6:.2f} MB/s"
+            else:
+                text += f"  {done / elapsed:.0f} functions/s"
+        share = (done_bytes / total_bytes) if by_bytes else done / self.total
+        if done >= self.total:
+            text += f"  {_duration(elapsed)}"
+        elif elapsed >= 1.0 and share > 0:
+            text += f"  ETA {_duration(elapsed * (1 - share) / share)}"
+        padded = text.ljust(self._width)
+        self._width = len(text)
+        return padded
 
-def compile_ahead(data: bytes, cache, engine, options, progress=None, features=None) -> dict:
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def compile_ahead(data: bytes, cache, engine, options, progress=None, features=None, progress_bytes=None) -> dict:
     """Compile ``data`` with ``engine`` into ``cache``'s disk store; return what happened.
 
     Every function is compiled, whatever the mode, when the artifact exposes
     ``functions`` and ``function(i)`` (the compiler engine's lazy protocol);
-    ``progress(done, total)`` is called as functions complete. ``features``
+    ``progress(done, total)`` is called as functions complete, after
+    ``progress_bytes(done_bytes, total_bytes)`` (the wasm code compiled so far
+    and in all, when the engine counts it). The compiler engine compiles in
+    ``options.workers`` processes (:mod:`pywaz.compiler.parallel`). ``features``
     (a :class:`~pywaz.Features`, default pywaz's) must be the runtime's that
     will load the entry: they are part of its key.
 
@@ -198,6 +247,7 @@ def compile_ahead(data: bytes, cache, engine, options, progress=None, features=N
         CacheError: the engine cannot serialise artifacts, or ``cache`` has no directory.
         DecodeError, ValidationError: the module is malformed or invalid.
     """
+    from .._records import replace
     from ..decoder import decode_module
     from ..features import Features
     from ..validator import validate
@@ -223,6 +273,20 @@ def compile_ahead(data: bytes, cache, engine, options, progress=None, features=N
             return 0
         has_code = getattr(artifact, "has_code", None)
         total = len(functions)
+        compile_all = getattr(artifact, "compile_all", None)
+        if callable(compile_all) and has_code is not None:  # the compiler engine: all at once, over the cores
+            before = sum(1 for i in range(total) if has_code(i))
+
+            def counted(done, total, done_bytes, total_bytes):
+                if progress_bytes is not None:
+                    progress_bytes(done_bytes, total_bytes)
+                if progress is not None:
+                    progress(done, total)
+
+            compile_all(workers=getattr(options, "workers", None), progress=counted)
+            errors = getattr(artifact, "errors", ())
+            report["unsupported"] = sum(1 for error in errors if error is not None)
+            return sum(1 for i in range(total) if has_code(i)) - before
         compiled = 0
         for i in range(total):
             if has_code is not None and has_code(i):
@@ -239,7 +303,13 @@ def compile_ahead(data: bytes, cache, engine, options, progress=None, features=N
 
     def compile_fn():
         validated = validate(decode_module(data, features), features=features)
-        artifact = engine.compile(validated, options)
+        mode = getattr(options, "compile_mode", None)
+        if mode == "eager" and engine.name == "compiler":
+            # Compiled below, under the progress bar; the artifact still records the eager mode.
+            artifact = engine.compile(validated, replace(options, compile_mode="lazy"))
+            artifact.compile_mode = mode
+        else:
+            artifact = engine.compile(validated, options)
         compile_every_function(artifact)
         report["compiled"] = True
         return artifact
@@ -300,20 +370,26 @@ def run_compile(args) -> int:
         print(f"pywaz compile: {exc}", file=sys.stderr)
         return exitcodes.CANT_CREATE
     keep = bool(args.keep_sources)
+    workers = getattr(args, "workers", None)
     if args.compile_mode is None:
-        options = CompileOptions(keep_sources=keep, fuel=args.fuel)
+        options = CompileOptions(keep_sources=keep, fuel=args.fuel, workers=workers)
     else:
-        options = CompileOptions(compile_mode=args.compile_mode, keep_sources=keep, fuel=args.fuel)
+        options = CompileOptions(compile_mode=args.compile_mode, keep_sources=keep, fuel=args.fuel, workers=workers)
     show = not args.no_progress and sys.stderr.isatty()
     bar = Progress("compiling", 0, sys.stderr, enabled=show)
+
+    code_bytes = [None, None]
+
+    def progress_bytes(done_bytes, total_bytes):
+        code_bytes[:] = done_bytes, total_bytes
 
     def progress(done, total):
         bar.total = total
         bar.enabled = show and total > 0
-        bar.update(done)
+        bar.update(done, *code_bytes)
 
     try:
-        report = compile_ahead(data, cache, engine, options, progress, features_from(args))
+        report = compile_ahead(data, cache, engine, options, progress, features_from(args), progress_bytes)
     except CacheError as exc:  # the engine cannot store its artifacts
         print(f"pywaz compile: --engine {args.engine}: {exc}", file=sys.stderr)
         return exitcodes.USAGE

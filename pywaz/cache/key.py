@@ -38,6 +38,8 @@ _DOMAIN_TAG = b"pywaz.compilation-cache.key"
 EXCLUDED_OPTIONS: Mapping[str, str] = {
     "keep_sources": "the generated source kept beside each code object is informational: code objects are "
     "identical either way, and a reader that wants a source not kept regenerates it",
+    "workers": "how many processes share an eager compile: each function is compiled and marshalled by the same "
+    "code in whichever process, so the stored bytes are identical for every count",
 }
 
 #: Package-relative sources whose bytes feed the fingerprint: everything that

@@ -106,13 +106,14 @@ def _register_source(filename: str, source: str) -> None:
             linecache.cache.pop(old, None)
 
 
-def _compile_source(lowered: LoweredFunction, func_index: int) -> types.CodeType:
+def _compile_source(lowered: LoweredFunction, func_index: int, register: bool = True) -> types.CodeType:
     filename = f"{_FILENAME_PREFIX}{func_index}>"
     warnings.filterwarnings("ignore", category=SyntaxWarning, module=_GENERATED_MODULE)
     module_code = compile(lowered.source, filename, "exec", dont_inherit=True)
     for constant in module_code.co_consts:
         if isinstance(constant, types.CodeType) and constant.co_name == lowered.name:
-            _register_source(filename, lowered.source)
+            if register:
+                _register_source(filename, lowered.source)
             return linetable.attach(constant, lowered.line_table)
     raise CompileFailure(f"generated source for function {func_index} defines no function")
 
@@ -124,12 +125,17 @@ def unsupported_opcode_class() -> type:
     return UnsupportedOpcode
 
 
-def compile_function(validated: ValidatedModule, local_index: int, fuel: bool = False) -> CompiledFunction:
+def compile_function(
+    validated: ValidatedModule, local_index: int, fuel: bool = False, info=None, register: bool = True
+) -> CompiledFunction:
     """Lower and compile defined function ``local_index`` of ``validated``.
 
     Structured lowering is tried first; if CPython still refuses it (a static
     limit the pre-pass did not foresee), the function is lowered flat.
-    ``fuel`` emits fuel metering (``CompileOptions.fuel``).
+    ``fuel`` emits fuel metering (``CompileOptions.fuel``). ``info`` is the
+    function's :class:`~pywaz.ir.FunctionInfo` when the caller has it (a
+    compile worker), else it is read from ``validated``; ``register`` puts the
+    source into :mod:`linecache` for tracebacks.
 
     Raises:
         UnsupportedOpcode: the function uses an instruction the engine cannot lower yet.
@@ -137,7 +143,8 @@ def compile_function(validated: ValidatedModule, local_index: int, fuel: bool = 
     """
     from .lower import lower_function
 
-    info = validated.functions[local_index]
+    if info is None:
+        info = validated.functions[local_index]
     module = validated.module
     func_index = info.func_index
     name = _python_name(func_index, module.names.function_names.get(func_index))
@@ -153,7 +160,7 @@ def compile_function(validated: ValidatedModule, local_index: int, fuel: bool = 
         tag_types=validated.tag_types, **widths
     )
     try:
-        code = _compile_source(lowered, func_index)
+        code = _compile_source(lowered, func_index, register)
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
         if lowered.flat:
             raise CompileFailure(f"function {func_index}: generated code does not compile: {exc}") from exc
@@ -170,11 +177,44 @@ def compile_function(validated: ValidatedModule, local_index: int, fuel: bool = 
             tag_types=validated.tag_types,
         )
         try:
-            code = _compile_source(lowered, func_index)
+            code = _compile_source(lowered, func_index, register)
         except (SyntaxError, RecursionError, MemoryError, ValueError) as exc2:
             raise CompileFailure(f"function {func_index}: generated code does not compile: {exc2}") from exc2
     flat = lowered.flat or lowered.islands > 0
     return CompiledFunction(func_index, name, code, lowered.source, tuple(lowered.consts.items()), flat)
+
+
+def canonical_blob(code: types.CodeType) -> bytes:
+    """``code`` marshalled as the cache stores it: the same bytes for the same code, wherever it was made.
+
+    marshal flags an object for back-references when its reference count is
+    above one, so ``marshal.dumps`` of one code object gives different bytes
+    depending on what else holds its parts at that moment (the compiler's
+    constant cache, linecache holding the filename, a bound function).
+    Marshalling the unmarshalled copy, whose objects nothing else holds,
+    makes the bytes depend on the code alone: a function compiled in a
+    worker process and sent over as marshalled code stores exactly what the
+    same function compiled here does.
+    """
+    import marshal
+
+    return marshal.dumps(marshal.loads(marshal.dumps(code)))
+
+
+def compile_marshalled(
+    validated: ValidatedModule, local_index: int, fuel: bool, keep_sources: bool, info=None
+) -> tuple[CompiledFunction, bytes]:
+    """:func:`compile_function` (source not registered for tracebacks) and its code marshalled: a worker's result.
+
+    Raises:
+        UnsupportedOpcode, CompileFailure: as :func:`compile_function`.
+    """
+    import marshal
+
+    compiled = compile_function(validated, local_index, fuel, info, False)  # positional: tests wrap it
+    if not keep_sources:
+        compiled = replace(compiled, source="")
+    return compiled, marshal.dumps(compiled.code)
 
 
 class CompiledArtifact:
@@ -350,22 +390,117 @@ class CompiledArtifact:
             self.functions[local_index] = found
             return found
 
-    def compile_all(self) -> None:
-        """Compile every function not compiled yet (unsupported ones record their error).
+    def compile_all(self, workers: int | None = 1, progress=None) -> None:
+        """Compile every function not compiled yet (unsupported ones record their error and run interpreted).
 
         A function too large to compile (:meth:`interprets`) gets its
-        interpreter program instead.
+        interpreter program instead. ``workers`` processes share the compiling
+        (:mod:`.parallel`; None: one per CPU when the module is large enough to
+        gain, 1: in this process); each function's code is the same bytes
+        either way. ``progress(done, total, done_bytes, total_bytes)`` is called as
+        functions complete (bytes: the wasm code of the functions compiled now).
+
+        Raises:
+            CompileFailure: generated code did not compile, or a compile worker failed.
         """
-        unsupported = unsupported_opcode_class()
-        for i in range(len(self.functions)):
+        total = len(self.functions)
+        todo = []
+        interpreted = []
+        done = 0
+        for i in range(total):
             if self.interprets(i):
+                interpreted.append(i)
+                done += 1
+            elif self.has_code(i) or self.errors[i] is not None:
+                done += 1
+            else:
+                todo.append(i)
+        module = self._module_for(None, todo[0]) if todo else None
+        codes = module.module.codes if todo else ()
+        sizes = [codes[i].end - codes[i].offset for i in todo]
+        total_bytes = sum(sizes)
+        done_bytes = 0
+        def prepare_interpreted() -> None:
+            for i in interpreted:
                 self.interpreter(i).get_code(i)
-                continue
-            try:
-                self.function(i)
-            except unsupported:
-                self.interpret_instead(i)
-                self.interpreter(i).get_code(i)
+
+        if progress is not None and done:
+            progress(done, total, done_bytes, total_bytes)
+        if not todo:
+            prepare_interpreted()
+            return
+        count = 1
+        if workers != 1:
+            from . import parallel
+
+            count = parallel.worker_count(workers, total_bytes, len(todo))
+        if count <= 1:
+            prepare_interpreted()
+            for i, size in zip(todo, sizes):
+                self._compile_here(i, module)
+                done += 1
+                done_bytes += size
+                if progress is not None:
+                    progress(done, total, done_bytes, total_bytes)
+            return
+        size_of = dict(zip(todo, sizes))
+
+        def deliver(local_index: int, outcome) -> None:
+            nonlocal done, done_bytes
+            self._deliver(local_index, outcome, module)
+            done += 1
+            done_bytes += size_of[local_index]
+            if progress is not None:
+                progress(done, total, done_bytes, total_bytes)
+
+        parallel.compile_functions(
+            module, todo, sizes, count, self.fuel, self.keep_sources, self._info_of, deliver, prepare_interpreted
+        )
+        if self.keep_sources:  # tracebacks show the source of the last functions, as after an in-process compile
+            for i in todo[-_LINECACHE_FUNCTIONS:]:
+                compiled = self.functions[i]
+                if compiled is not None:
+                    _register_source(f"{_FILENAME_PREFIX}{compiled.func_index}>", compiled.source)
+
+    def _info_of(self) -> dict:
+        """The module information (:func:`pywaz.cache.moduleinfo.encode_module_info`), computed once."""
+        if self._module_info is None:
+            from ..cache.moduleinfo import encode_module_info
+
+            self._module_info = encode_module_info(self.validated)
+        return self._module_info
+
+    def _compile_here(self, local_index: int, module: ValidatedModule) -> None:
+        """Compile one function in this process for :meth:`compile_all` (unsupported: run it interpreted)."""
+        try:
+            self.function(local_index, module)
+        except unsupported_opcode_class():
+            self.interpret_instead(local_index)
+            self.interpreter(local_index).get_code(local_index)
+
+    def _deliver(self, local_index: int, outcome, module: ValidatedModule) -> None:
+        """Install what a compile worker made of function ``local_index`` (see :mod:`.parallel`).
+
+        Raises:
+            CompileFailure: the worker could not compile it.
+        """
+        import marshal
+
+        kind = outcome[0]
+        if kind == "code":
+            _, name, blob, source, consts, flat = outcome
+            func_index = module.num_imported_funcs + local_index
+            compiled = CompiledFunction(func_index, name, marshal.loads(blob), source, tuple(consts), flat)
+            del blob  # not kept: serialize marshals every function's code the same way (canonical_blob)
+            with self._lock:
+                if self.functions[local_index] is None:
+                    self.functions[local_index] = compiled
+        elif kind == "unsupported":
+            self.errors[local_index] = unsupported_opcode_class()(*outcome[1:])
+            self.interpret_instead(local_index)
+            self.interpreter(local_index).get_code(local_index)
+        else:
+            raise CompileFailure(outcome[1])
 
     @property
     def complete(self) -> bool:
@@ -451,7 +586,7 @@ def serialize(artifact: CompiledArtifact):
         if blob is None and compiled is not None:
             blob = artifact._blobs[i]
             if blob is None:
-                blob = artifact._blobs[i] = marshal.dumps(compiled.code)
+                blob = artifact._blobs[i] = canonical_blob(compiled.code)
             meta = _function_meta(compiled)
             source = compiled.source
         if blob is None:

@@ -344,8 +344,8 @@ class CompilerEngine:
         """Compile ``validated`` (a ValidatedModule) per ``options.compile_mode``.
 
         Raises:
-            PywazError: unknown compile mode.
-            CompileFailure: generated code did not compile (a pywaz bug).
+            PywazError: unknown compile mode, or ``workers`` is not None or a positive int.
+            CompileFailure: generated code did not compile (a pywaz bug), or a compile worker failed.
         """
         mode = getattr(options, "compile_mode", "lazy") if options is not None else "lazy"
         if mode not in COMPILE_MODES:
@@ -353,8 +353,11 @@ class CompilerEngine:
         keep_sources = getattr(options, "keep_sources", True) if options is not None else True
         fuel = bool(getattr(options, "fuel", False)) if options is not None else False
         artifact = CompiledArtifact(validated, len(validated.functions), mode, keep_sources, fuel)
+        workers = getattr(options, "workers", None) if options is not None else None
+        if workers is not None and (type(workers) is not int or workers < 1):
+            raise PywazError(f"CompileOptions.workers must be None or a positive int, not {workers!r}")
         if mode == "eager":
-            artifact.compile_all()
+            artifact.compile_all(workers=workers)
         return artifact
 
     def bind(self, artifact: CompiledArtifact, instance) -> None:

@@ -44,17 +44,23 @@ def encode(lines: list[tuple[int, list[tuple[int, int, int]]]]) -> bytes:
     """The table for ``(line number, spans)`` records in increasing line order; a span is
     ``(first column, end column, wasm offset)``."""
     out = bytearray(MAGIC)
+    append = out.append
     previous_line = 0
     previous_offset = 0
     for number, spans in lines:
-        _put(out, number - previous_line)
+        # Most numbers fit one byte: append those directly (this runs for every site of every function).
+        value = number - previous_line
+        append(value) if value < 0x80 else _put(out, value)
         previous_line = number
-        _put(out, len(spans))
+        value = len(spans)
+        append(value) if value < 0x80 else _put(out, value)
         for first, stop, offset in spans:
-            _put(out, first)
-            _put(out, stop - first)
+            append(first) if first < 0x80 else _put(out, first)
+            value = stop - first
+            append(value) if value < 0x80 else _put(out, value)
             delta = offset - previous_offset
-            _put(out, delta * 2 if delta >= 0 else -delta * 2 - 1)
+            value = delta * 2 if delta >= 0 else -delta * 2 - 1
+            append(value) if value < 0x80 else _put(out, value)
             previous_offset = offset
     return bytes(out)
 

@@ -34,7 +34,9 @@ How the code is shaped (see DESIGN.md, "Lowering"):
 from __future__ import annotations
 
 import math
+import re
 from itertools import compress
+from itertools import count as _counter
 
 from ... import opcodes as op
 from ...errors import PywazError
@@ -263,6 +265,17 @@ def _zero_text(valtype: int) -> str:
     return "0"
 
 
+# What the pre-pass scans look at (every other instruction leaves their state alone): block starts
+# (block, loop, if, try_table, try), ends (end, delegate), branches, and for the nesting also br_table.
+_NEST_SCAN_OPS = frozenset((0x02, 0x03, 0x04, 0x1F, 0x06, 0x0B, 0x18, 0x0E))
+_BRANCH_SCAN_OPS = _NEST_SCAN_OPS | {0x0C, 0x0D} | _TYPED_BRANCHES
+
+
+def _positions(ops, wanted: frozenset):
+    """The instruction indexes whose opcode is in ``wanted``, in order (the test runs in C, not per instruction)."""
+    return compress(_counter(), map(wanted.__contains__, ops))
+
+
 class _PrePass:
     """Branch targets, elidable blocks and the nesting the structured form would need."""
 
@@ -275,7 +288,8 @@ class _PrePass:
         branch_range: dict[int, list[int]] = {}
         last_child_loop: dict[int, int] = {}
         stack: list[int] = []
-        for pc, code in enumerate(ops):
+        for pc in _positions(ops, _BRANCH_SCAN_OPS):
+            code = ops[pc]
             if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F or code == 0x06:
                 if code == 0x1F:  # a try_table's catch clauses branch (to labels outside it)
                     for _kind, _tag, depth in imms[pc][1]:
@@ -325,7 +339,8 @@ class _PrePass:
         loops = 0
         indent = 0
         nest: list[tuple[int, int]] = []
-        for pc, code in enumerate(ops):
+        for pc in _positions(ops, _NEST_SCAN_OPS):
+            code = ops[pc]
             if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F or code == 0x06:
                 add_loops = 1 if (pc in targeted and pc not in elided) else 0
                 add_indent = add_loops + (1 if code == 0x04 else 0)
@@ -363,7 +378,8 @@ class _PrePass:
         sub: dict[int, tuple[int, int]] = {}
         chain: set[int] = set()  # blocks whose deepest child is itself a block
         stack: list[list[int]] = []
-        for pc, code in enumerate(ops):
+        for pc in _positions(ops, _NEST_SCAN_OPS):
+            code = ops[pc]
             if code == 0x02 or code == 0x03 or code == 0x04 or code == 0x1F or code == 0x06:
                 loops = 1 if (pc in targeted and pc not in elided) else 0
                 own[pc] = (loops, loops + (1 if code == 0x04 else 0))
@@ -583,6 +599,11 @@ class FunctionLowering:
     def take(self, count: int) -> list:
         """Pop ``count`` operands, forcing ones too deep or long to fold."""
         stack = self.stack
+        if count == 1:  # the common case, without the slice
+            entry = stack[-1]
+            if entry[3] > MAX_DEPTH or len(entry[0]) > MAX_TEXT:
+                self.materialize(len(stack) - 1)
+            return [stack.pop()]
         base = len(stack) - count
         for pos in range(base, len(stack)):
             entry = stack[pos]
@@ -742,8 +763,10 @@ class FunctionLowering:
             head.open("while True:")
             self._emit_tree(head, sorted(self.regions))
             head.close()
-        else:
-            head.extend(self.out, "    " * level)
+        body = None  # the structured body, joined in below at ``level`` rather than copied line by line
+        body_at = len(head.lines)
+        if not self.flat:
+            body = self.out
             head.has[-1] = True
         if guarded:
             head.close()
@@ -771,8 +794,25 @@ class FunctionLowering:
         if self.self_tail_loop:
             head.close()
         head.close()
-        source = "\n".join(head.lines) + "\n"
-        return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table(head))
+        if body is None or not body.lines:
+            source = "\n".join(head.lines) + "\n"
+            return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table(head))
+        # The same text as extending ``head`` with the body's lines each prefixed by ``pad``, but the
+        # prefix goes in with the join's separator (the body is most of the source, and of its bytes).
+        pad = "    " * level
+        before, after = head.lines[:body_at], head.lines[body_at:]
+        pieces = ["\n".join(before), pad + ("\n" + pad).join(body.lines)]  # before: at least the def line
+        if after:
+            pieces.append("\n".join(after))
+        source = "\n".join(pieces) + "\n"
+        shift = len(body.lines)
+        head_marks = head.marks
+        parts = (
+            (before, {i: m for i, m in head_marks.items() if i < body_at}, 0, 0),
+            (body.lines, body.marks, len(pad), body_at),
+            (after, {i - body_at: m for i, m in head_marks.items() if i >= body_at}, 0, body_at + shift),
+        )
+        return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table_of(parts))
 
     def _emit_tree(self, out: _Out, labels: list[int]) -> None:
         if len(labels) == 1:
@@ -790,16 +830,23 @@ class FunctionLowering:
         out.close()
 
 
+_LEADING_SPACES = re.compile(" *").match  # the indentation of a line, without copying the rest of it
+
+
 def _line_table(out: _Out) -> bytes:
     """The line table of the assembled function ``out`` (line numbers from 1, absolute columns)."""
-    records = []
-    lines = out.lines
-    for index in sorted(out.marks):
-        line = lines[index]
-        indent = len(line) - len(line.lstrip(" "))
-        records.append((index + 1, [(indent + a, indent + b, offset) for a, b, offset in out.marks[index]]))
-    return linetable.encode(records)
+    return _line_table_of(((out.lines, out.marks, 0, 0),))
 
+
+def _line_table_of(parts) -> bytes:
+    """The line table of a function assembled from ``(lines, marks, extra indent, first line index)`` parts."""
+    records = []
+    leading = _LEADING_SPACES
+    for lines, marks, extra, base in parts:
+        for index in sorted(marks):
+            indent = extra + leading(lines[index]).end()
+            records.append((base + index + 1, [(indent + a, indent + b, offset) for a, b, offset in marks[index]]))
+    return linetable.encode(records)
 
 
 def _int_const(entry):
