@@ -28,12 +28,15 @@ from typing import Any
 from ..errors import ClosedError
 from . import autoflush
 from .errors import CacheError, logger
+from .key import module_digest
 from .lifetimes import CacheEntry, CodeRef
 from .payload import ArtifactPayload
 from .store import DiskStore
 
 RESIDENCY_RETAIN = "retain"
 RESIDENCY_REFERENCED = "referenced"
+#: How many ``bytes`` objects a cache remembers the digest of (see :meth:`CompilationCache.digest_of`).
+DIGEST_MEMO_SIZE = 8
 
 
 class _Flight:
@@ -115,6 +118,9 @@ class CompilationCache:
         self._flush_requested = False  # a background write-back is queued (see autoflush.request)
         # Entries the max_entries bound evicted before their lazily compiled code was written back.
         self._evicted_unsaved: list[CacheEntry] = []
+        # id(bytes) -> (that bytes object, its module digest), least recently used first: see digest_of.
+        self._digests: collections.OrderedDict[int, tuple[bytes, bytes]] = collections.OrderedDict()
+        self._digests_lock = threading.Lock()
         self._auto_flush = bool(auto_flush) and self._store is not None
         if self._auto_flush:
             autoflush.register(self)
@@ -173,6 +179,34 @@ class CompilationCache:
             return key in self._entries
 
     # -- lookup ------------------------------------------------------------
+
+    def digest_of(self, data) -> bytes:
+        """``module_digest(data)``, remembered for the last :data:`DIGEST_MEMO_SIZE` ``bytes`` objects.
+
+        Every runtime sharing this cache asks here, so re-instantiating the
+        very same bytes object through any of them is a pure memory hit: no
+        SHA-256 over a 14 MB module. The memo is keyed by the object's
+        identity and holds the object itself, so its id cannot be reused while
+        it is remembered (immutable ``bytes`` only; a bytearray or memoryview
+        can change, so it is hashed every time). A runtime-private cache
+        (``"referenced"`` residency) remembers nothing: it must let a module's
+        bytes go when its users close. ``clear()`` and ``close()`` forget all.
+        """
+        if type(data) is not bytes or self._residency != RESIDENCY_RETAIN:
+            return module_digest(data)
+        key = id(data)
+        with self._digests_lock:
+            found = self._digests.get(key)
+            if found is not None and found[0] is data:
+                self._digests.move_to_end(key)
+                return found[1]
+        digest = module_digest(data)  # outside the lock: other runtimes' hits need not wait for it
+        with self._digests_lock:
+            self._digests[key] = (data, digest)
+            self._digests.move_to_end(key)
+            while len(self._digests) > DIGEST_MEMO_SIZE:
+                self._digests.popitem(last=False)
+        return digest
 
     def get_or_compile(
         self,
@@ -509,6 +543,8 @@ class CompilationCache:
             self._entries.clear()
             self._evicted_unsaved.clear()
             self._drain_releases()
+        with self._digests_lock:
+            self._digests.clear()
         if self._store is not None:
             self._store.clear()
 
@@ -531,6 +567,8 @@ class CompilationCache:
             self._closed = True
             self._entries.clear()
             self._drain_releases()
+        with self._digests_lock:
+            self._digests.clear()
         if self._auto_flush:
             autoflush.unregister(self)
 

@@ -197,6 +197,8 @@ def test_engine_artifact_without_a_module_is_a_miss_not_a_crash(data, tmp_path):
 
 
 def _count_digests(monkeypatch):
+    """Count SHA-256 passes over module bytes, wherever they happen (a runtime's own, a shared cache's memo)."""
+    from pywaz.cache import compilation as compilation_module
     from pywaz.vm import runtime as runtime_module
 
     calls = []
@@ -207,6 +209,7 @@ def _count_digests(monkeypatch):
         return real(data)
 
     monkeypatch.setattr(runtime_module, "module_digest", counting)
+    monkeypatch.setattr(compilation_module, "module_digest", counting)
     return calls
 
 
@@ -223,6 +226,87 @@ def test_the_same_bytes_object_is_hashed_once_with_a_shared_cache(data, monkeypa
             assert call(instance) == 61
         assert len(calls) == 2
         assert cache.stats()["compilations"] == 1
+
+
+def test_runtimes_sharing_a_cache_share_its_digest_memo(data, monkeypatch):
+    """Issue 17: a second runtime on the same cache does not hash the same bytes object again."""
+    calls = _count_digests(monkeypatch)
+    data = bytes(data)
+    with CompilationCache() as cache:
+        with pywaz.Runtime(engine="interpreter", cache=cache) as first, first.instantiate(data) as instance:
+            assert call(instance) == 61
+        assert len(calls) == 1
+        for _ in range(3):  # new runtimes, after the first one closed: still no hashing
+            with pywaz.Runtime(engine="interpreter", cache=cache) as runtime, runtime.instantiate(data) as instance:
+                assert call(instance) == 61
+        assert len(calls) == 1
+        assert cache.stats()["compilations"] == 1 and cache.stats()["hits"] == 3
+    # A closed cache forgets: nothing it remembered is kept alive any more.
+    assert cache._digests == {}
+
+
+def test_the_digest_memo_is_bounded_and_forgets_the_oldest(monkeypatch):
+    import gc
+    import hashlib
+
+    from pywaz.cache import compilation as compilation_module
+
+    calls = _count_digests(monkeypatch)
+    cache = CompilationCache()
+
+    class Probe(bytes):  # bytes subclasses are hashed every time (only exact bytes are remembered)
+        pass
+
+    assert cache.digest_of(Probe(b"abc")) == hashlib.sha256(b"abc").digest()
+    assert cache.digest_of(Probe(b"abc")) == hashlib.sha256(b"abc").digest()
+    assert cache._digests == {} and len(calls) == 2
+    calls.clear()
+    blobs = [bytes([i]) * 1000 for i in range(compilation_module.DIGEST_MEMO_SIZE + 3)]
+    for blob in blobs:
+        assert cache.digest_of(blob) == hashlib.sha256(blob).digest()
+    assert len(calls) == len(blobs) and len(cache._digests) == compilation_module.DIGEST_MEMO_SIZE
+    newest = blobs[-compilation_module.DIGEST_MEMO_SIZE:]
+    for blob in newest:  # remembered: no hashing
+        assert cache.digest_of(blob) == hashlib.sha256(blob).digest()
+    assert len(calls) == len(blobs)
+    cache.digest_of(blobs[0])  # forgotten, so hashed again; it evicts the least recently used
+    assert len(calls) == len(blobs) + 1
+    assert id(newest[0]) not in cache._digests
+    # The memo holds what it remembers alive, and lets go of what it forgot or cleared.
+    remembered = bytes(range(256)) * 4
+    identity = id(remembered)
+    cache.digest_of(remembered)
+    del remembered
+    gc.collect()
+    assert cache._digests[identity][0] == bytes(range(256)) * 4
+    cache.clear()
+    assert cache._digests == {}
+    cache.close()
+
+
+def test_the_digest_memo_is_thread_safe():
+    import hashlib
+    import threading
+
+    cache = CompilationCache()
+    blobs = [bytes([i % 251]) * (10_000 + i) for i in range(40)]
+    expected = [hashlib.sha256(b).digest() for b in blobs]
+    failures = []
+
+    def worker(seed):
+        for round_ in range(200):
+            index = (seed * 7 + round_ * 13) % len(blobs)
+            if cache.digest_of(blobs[index]) != expected[index]:
+                failures.append(index)
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(cache._digests) <= 8
+    cache.close()
 
 
 def test_mutable_module_bytes_are_hashed_every_time(data, monkeypatch):
