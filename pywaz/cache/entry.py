@@ -321,8 +321,9 @@ def decode_entry_lazily(read_at, file_size: int, expected_key: str | None):
     Raises:
         InvalidEntry: the first failed check, in the documented order.
     """
-    head = read_at(0, PREAMBLE_SIZE + MAX_HEADER_SIZE)
-    header = decode_header(head)
+    preamble = bytes(read_at(0, PREAMBLE_SIZE))
+    raw_header = bytes(read_at(PREAMBLE_SIZE, header_length(preamble)))  # exactly the header, no further
+    header = decode_header(preamble + raw_header)
     if expected_key is not None:
         check_header(header, expected_key)
     if file_size != header.size:

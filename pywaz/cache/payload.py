@@ -57,10 +57,22 @@ class ArtifactPayload:
     def code_list(self, lazy_unmarshal: bool = True, on_invalid=None) -> LazyCodeList:
         """The code objects as a :class:`LazyCodeList` (loaded now if not ``lazy_unmarshal``).
 
+        A disk hit's blobs are read from the entry when first used, so a
+        damaged one shows only then; ``on_invalid(index, reason)`` lets the
+        engine replace it (the compiler compiles that function instead).
+        Without ``on_invalid`` nothing could, so every blob of a disk hit is
+        read and digest-checked here, and a bad one makes the hit a miss.
+
         Raises:
-            CacheError: (eager only) a blob is not a marshalled code object and
-                ``on_invalid`` did not supply a replacement.
+            CacheError: a blob of a disk hit is unreadable or damaged and there is no ``on_invalid``
+                (the cache turns it into a miss); (eager only) a blob is not a marshalled code
+                object and ``on_invalid`` did not supply a replacement.
         """
+        if on_invalid is None:
+            check = getattr(self.code_blobs, "first_problem", None)
+            problem = check() if check is not None else None
+            if problem is not None:
+                raise CacheError(f"cached {problem}")
         codes = LazyCodeList(self.code_blobs, on_invalid=on_invalid)
         if not lazy_unmarshal:
             codes.load_all()

@@ -230,10 +230,12 @@ class DiskStore:
     def load(self, key: str, on_discard: Callable[[], None] | None = None) -> LoadedEntry | None:
         """The validated entry for ``key``, or None (missing, or invalid and now deleted).
 
-        Reads and checks the header and metadata; the code blobs are read and
-        digest-checked one by one when the engine first needs them (see
-        :mod:`.storedcode`). A blob found bad then deletes the entry and calls
-        ``on_discard()`` (so the caller can write a good one back).
+        Reads and checks the header and metadata, and nothing else: the code
+        blobs are read and digest-checked when the engine first needs them
+        (see :mod:`.storedcode`; past the open-file budget the region is read
+        whole then, through a fresh descriptor on the same file). A blob found
+        bad then deletes the entry and calls ``on_discard()`` (so the caller
+        can write a good one back).
         """
         path = self.path_for(key)
         if not self._shard_ready(os.path.dirname(path), create=False):
@@ -257,7 +259,11 @@ class DiskStore:
                 return read_at(fd, offset, length)
 
             header, metadata, table, sources = decode_entry_lazily(read, st.st_size, key)
-            region, taken = open_region(fd, header.code_offset, header.code_length, read)
+
+            def reread(offset: int, length: int, path=path, identity=identity, size=st.st_size) -> bytes:
+                return _read_same_entry(path, identity, size, offset, length)
+
+            region, taken = open_region(fd, header.code_offset, header.code_length, reread)
             owned = not taken
         except InvalidEntry as exc:
             self._discard(path, identity, str(exc))
@@ -275,11 +281,6 @@ class DiskStore:
                 on_discard()
 
         code = StoredCode(table, region, on_corrupt)
-        if not taken:  # read whole anyway: check every blob now, so a damaged entry is a plain miss
-            problem = code.first_problem()
-            if problem is not None:
-                self._discard(path, identity, problem)
-                return None
         try:
             os.utime(path)  # last use drives oldest-first pruning
         except OSError:
@@ -508,6 +509,25 @@ class DiskStore:
                 continue
             valid += 1
         return VerifyReport(checked, valid, tuple(invalid), removed)
+
+
+def _read_same_entry(path: str, identity: tuple[int, int], size: int, offset: int, length: int) -> bytes:
+    """``length`` bytes at ``offset`` of the entry at ``path``, if it is still the file loaded as ``identity``.
+
+    Raises:
+        OSError: it cannot be read, or another writer replaced it since (``ESTALE``: the new
+            entry is left alone, see :meth:`DiskStore._discard`).
+    """
+    try:
+        fd, st = open_regular(path)
+    except InvalidEntry as exc:
+        raise OSError(errno.ESTALE, f"the entry was replaced since it was loaded ({exc})") from None
+    try:
+        if (st.st_dev, st.st_ino) != identity or st.st_size != size:
+            raise OSError(errno.ESTALE, "the entry was replaced since it was loaded")
+        return read_at(fd, offset, length)
+    finally:
+        os.close(fd)
 
 
 def _unmarshal(blob: bytes):

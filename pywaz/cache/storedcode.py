@@ -8,9 +8,15 @@ its SHA-256 only when asked for. Functions that never run cost nothing.
 The descriptor is the one :meth:`DiskStore.load` opened through
 :func:`pywaz.cache.files.open_regular` (a regular file, opened without
 blocking or following a symlink), so a lazy read can never wait on a FIFO.
-The file stays open as long as the StoredCode lives (one descriptor per large
-resident entry; small code regions, or more than :data:`MAX_OPEN_REGIONS`
-large ones, are read whole instead). Reads use ``os.pread`` on that
+The file stays open as long as the StoredCode lives, one descriptor per
+resident entry, up to :data:`MAX_OPEN_REGIONS` entries whose code region is
+larger than :data:`SMALL_REGION_BYTES` and as many smaller ones (two budgets,
+so many small modules never take the descriptors a large one needs). Past
+them, an entry keeps no descriptor: its whole region is read, through a fresh
+descriptor on the same file, when a function first needs its blob (see
+:class:`_DeferredRegion`; if another writer replaced the file meanwhile, the
+function is compiled instead). Either way a disk hit reads the header and the
+metadata and no code until a function is called. Reads use ``os.pread`` on that
 descriptor, so a concurrent ``os.replace`` by another writer does not affect
 them, and a file changed in place shows up as a short read or a digest
 mismatch: the blob is then refused (:class:`~pywaz.cache.errors.CacheError`),
@@ -34,9 +40,10 @@ from .errors import CacheError
 if TYPE_CHECKING:
     from .entry import CodeTable
 
-#: Code regions up to this size are read whole when the entry is loaded.
-EAGER_REGION_BYTES = 4 << 20
-#: At most this many entries keep their file open at once; further ones are read whole.
+#: Code regions up to this size count against the small regions' descriptor budget.
+SMALL_REGION_BYTES = 4 << 20
+#: At most this many entries with a large code region, and as many with a small one, keep their file
+#: open at once; further ones read their region whole when a function first needs it.
 MAX_OPEN_REGIONS = 32
 
 # Read errors that say the descriptor or this process is in trouble, not the entry
@@ -46,7 +53,7 @@ _PROCESS_ERRNOS = frozenset(
     code for code in (getattr(errno, name, None) for name in ("EBADF", "ENOMEM", "EINTR", "EAGAIN")) if code
 )
 
-_open_regions = 0
+_open_regions = {True: 0, False: 0}  # small region? -> entries holding a descriptor
 # Reentrant: a region's finalizer takes it, and the garbage collector may run a finalizer at any allocation.
 _open_lock = threading.RLock()
 
@@ -71,14 +78,13 @@ def read_at(fd: int, offset: int, length: int) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _close_descriptor(fd: int) -> None:
-    global _open_regions
+def _close_descriptor(fd: int, small: bool = False) -> None:
     try:
         os.close(fd)
     except OSError:
         pass
     with _open_lock:
-        _open_regions -= 1
+        _open_regions[small] -= 1
 
 
 class _FileRegion:
@@ -86,9 +92,9 @@ class _FileRegion:
 
     __slots__ = ("_fd", "_finalizer", "__weakref__")
 
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, small: bool = False):
         self._fd = fd
-        self._finalizer = weakref.finalize(self, _close_descriptor, fd)
+        self._finalizer = weakref.finalize(self, _close_descriptor, fd, small)
 
     def read(self, offset: int, length: int) -> bytes:
         return read_at(self._fd, offset, length)
@@ -114,25 +120,65 @@ class _MemoryRegion:
         pass
 
 
-def open_region(fd: int, code_offset: int, code_length: int, read_whole) -> tuple[_FileRegion | _MemoryRegion, bool]:
+class _DeferredRegion:
+    """The code region read whole when a blob is first asked for, then served from memory.
+
+    ``load()`` returns the region's bytes (the store reopens the entry's path
+    and checks it is still the same file); an OSError from it is raised again
+    for every later read, so a region that cannot be read is not retried per
+    function.
+    """
+
+    __slots__ = ("_load", "_base", "_region", "_error", "_lock")
+
+    def __init__(self, load: Callable[[], bytes], base: int):
+        self._load = load
+        self._base = base
+        self._region: _MemoryRegion | None = None
+        self._error: OSError | None = None
+        self._lock = threading.Lock()
+
+    def read(self, offset: int, length: int):
+        region = self._region
+        if region is None:
+            with self._lock:
+                if self._region is None:
+                    if self._error is None:
+                        try:
+                            self._region = _MemoryRegion(self._load(), self._base)
+                        except OSError as exc:
+                            self._error = exc
+                    if self._error is not None:
+                        raise OSError(self._error.errno, self._error.strerror)
+                region = self._region
+        return region.read(offset, length)
+
+    def close(self) -> None:
+        pass
+
+
+def open_region(
+    fd: int, code_offset: int, code_length: int, read_whole
+) -> tuple[_FileRegion | _DeferredRegion, bool]:
     """A reader for the code region of the entry open as ``fd``, and whether it took ``fd`` over.
 
     When it did, the region closes ``fd`` once unreferenced and the caller
-    must not close it. ``read_whole(offset, length)`` reads the region instead
-    when it is small, the platform has no ``os.pread``, or too many files are
-    open already.
+    must not close it. When the region is empty, the platform has no
+    ``os.pread``, or its budget of open files is spent, ``read_whole(offset,
+    length)`` reads the region instead, on the first read of any blob (it
+    must not use ``fd``, which the caller closes). Nothing is read here.
     """
-    global _open_regions
-    if code_length > EAGER_REGION_BYTES and hasattr(os, "pread"):
+    if code_length > 0 and hasattr(os, "pread"):
+        small = code_length <= SMALL_REGION_BYTES
         with _open_lock:
-            reserved = _open_regions < MAX_OPEN_REGIONS
+            reserved = _open_regions[small] < MAX_OPEN_REGIONS
             if reserved:
-                _open_regions += 1
+                _open_regions[small] += 1
         if reserved:
             # Built outside the lock: allocating may run the garbage collector, which may run another
             # region's finalizer, which takes the lock (a deadlock seen on CPython 3.12).
-            return _FileRegion(fd), True
-    return _MemoryRegion(read_whole(code_offset, code_length), code_offset), False
+            return _FileRegion(fd, small), True
+    return _DeferredRegion(lambda: read_whole(code_offset, code_length), code_offset), False
 
 
 class StoredCode(Sequence):
@@ -184,7 +230,7 @@ class StoredCode(Sequence):
         return blob, None
 
     def first_problem(self) -> str | None:
-        """Read and check every blob now; the first problem found, or None (used for regions read whole)."""
+        """Read and check every blob now; the first problem found, or None."""
         for index in range(len(self)):
             if self._table.present(index):
                 problem = self._read(index)[1]

@@ -81,8 +81,7 @@ def embed(directory, wasm_file, exports, options):
         deadline = time.monotonic() + 60
         while not os.path.exists(go_file) and time.monotonic() < deadline:
             time.sleep(0.001)
-    if "--file-regions" in options:
-        pywaz.cache.storedcode.EAGER_REGION_BYTES = 0
+    # "--file-regions": every region is read from its file on demand; the default now, nothing to set.
     end = options[options.index("--end") + 1] if "--end" in options else "return"
     compiled = []
     real = artifact_module.compile_function

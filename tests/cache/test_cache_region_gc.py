@@ -21,7 +21,7 @@ class _Cycle:
 def test_a_finalizer_run_by_the_collector_while_a_region_opens_does_not_deadlock(tmp_path, monkeypatch):
     path = tmp_path / "entry"
     path.write_bytes(b"x" * 64)
-    size = storedcode.EAGER_REGION_BYTES + 1  # big enough to keep the file open instead of reading it whole
+    size = storedcode.SMALL_REGION_BYTES + 1  # a large region: it keeps the file open
 
     def open_one():
         return storedcode.open_region(os.open(path, os.O_RDONLY), 0, size, lambda offset, length: b"")
@@ -31,9 +31,9 @@ def test_a_finalizer_run_by_the_collector_while_a_region_opens_does_not_deadlock
 
         __slots__ = ()
 
-        def __init__(self, fd):
+        def __init__(self, fd, small=False):
             gc.collect()
-            super().__init__(fd)
+            super().__init__(fd, small)
 
     gc.disable()  # the garbage below must wait for the collection made while a region is being built
     try:

@@ -1,7 +1,7 @@
-"""Code blobs read from the entry file one at a time, on first call (large entries).
+"""Code blobs read from the entry file one at a time, on first call.
 
-The region threshold is lowered so a small module takes the path a 100 MB
-entry takes: header and metadata read at load, each blob read with pread and
+A small module takes the path a 100 MB entry takes: header and metadata read
+at load, each blob read with pread and
 digest-checked right before it is unmarshalled. Damage found then is not an
 exception: that function is compiled from the module's bytes, the entry is
 deleted, and the next load recompiles and rewrites it.
@@ -36,8 +36,8 @@ def expected(i, x=10):
 
 @pytest.fixture
 def lazy_regions(monkeypatch):
-    """Every code region is read lazily from the file, as a large module's is."""
-    monkeypatch.setattr(storedcode, "EAGER_REGION_BYTES", 0)
+    """Every code region is read lazily from the file, as a large module's is (the default for any size now)."""
+    assert storedcode.MAX_OPEN_REGIONS > 0
 
 
 def write_entry(directory):
@@ -102,6 +102,103 @@ def test_a_disk_hit_reads_no_code_until_a_function_runs(tmp_path, lazy_regions, 
         for i in range(FUNCS):
             assert instance.exports[f"f{i}"](10) == expected(i)
         assert sorted(reads) == list(range(FUNCS))
+
+
+def _count_entry_reads(monkeypatch, path):
+    """Bytes read from the entry file at ``path``, by offset: every pread/read on a descriptor opened on it."""
+    from pywaz.cache import files
+
+    reads = []
+    descriptors = set()
+    real_open, real_pread, real_read = files.os.open, os.pread, os.read
+
+    def opening(p, flags, *args, **kwargs):
+        fd = real_open(p, flags, *args, **kwargs)
+        if os.fspath(p) == path:
+            descriptors.add(fd)
+        return fd
+
+    def pread(fd, length, offset):
+        data = real_pread(fd, length, offset)
+        if fd in descriptors:
+            reads.append((offset, len(data)))
+        return data
+
+    def read(fd, length):
+        data = real_read(fd, length)
+        if fd in descriptors:
+            reads.append((None, len(data)))
+        return data
+
+    monkeypatch.setattr(files.os, "open", opening)
+    monkeypatch.setattr(os, "pread", pread)
+    monkeypatch.setattr(os, "read", read)
+    return reads
+
+
+def _header_and_metadata_size(path):
+    from pywaz.cache.entry import decode_entry_lazily
+
+    with open(path, "rb") as f:
+        data = f.read()
+    header, _, _, _ = decode_entry_lazily(lambda o, n: data[o : o + n], len(data), None)
+    return header.code_offset, header.code_length
+
+
+@pytest.mark.parametrize("descriptors", ["kept open", "none left"])
+def test_a_disk_hit_reads_exactly_the_header_and_metadata(tmp_path, monkeypatch, descriptors):
+    """Issue 17: loading reads the preamble, the header and the metadata fields: not one byte of code.
+
+    With a descriptor budget left, each function's blob is then read alone when
+    it first runs; past the budget, the whole code region once, through a
+    fresh descriptor, when the first function runs.
+    """
+    directory = str(tmp_path / "cache")
+    path = write_entry(directory)
+    code_offset, code_length = _header_and_metadata_size(path)
+    blobs = code_offsets(path)
+    if descriptors == "none left":
+        monkeypatch.setattr(storedcode, "MAX_OPEN_REGIONS", 0)
+    reads = _count_entry_reads(monkeypatch, path)
+    with (
+        pywaz.CompilationCache(directory) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime,
+    ):
+        instance = runtime.instantiate(DATA)
+        assert runtime.stats() == {"compilations": 0, "memory_hits": 0, "disk_hits": 1}
+        assert sum(n for _, n in reads) == code_offset  # preamble + header + metadata fields
+        assert all(offset is None or offset + n <= code_offset for offset, n in reads)
+        reads.clear()
+        assert instance.exports["f2"](10) == expected(2)
+        if descriptors == "kept open":
+            assert reads == [blobs[2]]
+        else:
+            assert reads == [(code_offset, code_length)]
+        reads.clear()
+        for i in range(FUNCS):
+            assert instance.exports[f"f{i}"](10) == expected(i)
+        assert sum(n for _, n in reads) == (sum(n for _, n in blobs) - blobs[2][1] if descriptors == "kept open" else 0)
+
+
+def test_the_code_region_may_be_unreadable_until_a_function_runs(tmp_path, monkeypatch):
+    """The code region zeroed in place after load: the hit stands, and only calling a function notices."""
+    directory = str(tmp_path / "cache")
+    path = write_entry(directory)
+    code_offset, code_length = _header_and_metadata_size(path)
+    monkeypatch.setattr(storedcode, "MAX_OPEN_REGIONS", 0)  # no descriptor: the region is read on first call
+    with (
+        pywaz.CompilationCache(directory) as cache,
+        pywaz.Runtime(engine="compiler", compile_mode="eager", cache=cache) as runtime,
+    ):
+        instance = runtime.instantiate(DATA)
+        assert runtime.stats()["disk_hits"] == 1
+        with open(path, "r+b") as f:  # damage every blob, in place (same file, same size)
+            f.seek(code_offset)
+            f.write(bytes(code_length))
+        # Every function is compiled from the module's bytes instead, and answers right.
+        assert [instance.exports[f"f{i}"](10) for i in range(FUNCS)] == [expected(i) for i in range(FUNCS)]
+        assert not os.path.exists(path)  # the damaged entry was deleted
+    assert_complete_entry(directory)  # and a good one written back on close
 
 
 @pytest.mark.parametrize("victim", [0, FUNCS - 1])
