@@ -42,6 +42,7 @@ import json
 import math
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -170,7 +171,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("flite-version", "flite", "C", "start-up only: prints its version", "command",
             ("flite", "--version")),
     Program("flite-tts", "flite", "C", "hot loops: synthesises a sentence to a WAV file", "command",
-            ("flite", "-t", "A real program, taken unchanged from a registry.", "-o", "/w/speech.wav")),
+            ("flite", "-t", "Hello from a registry.", "-o", "/w/speech.wav")),
     Program("boolector", "boolector", "C++", "SMT solver: factors a 16-bit product (bit-vectors)", "command",
             ("boolector", "/w/factor.smt2"), {"factor.smt2": "factor.smt2"}),
     Program("silice", "silice", "C++ and Lua", "HDL compiler: a counter to Verilog", "command",
@@ -184,7 +185,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("icepack", "icepack", "C++ (exceptions)", "bitstream packer: nextpnr's .asc to a binary", "command",
             ("icepack", "/w/top.asc", "/w/top.bin"), {"top.asc": "native:nextpnr-ice40:top.asc"},
             wasm_exceptions=True),
-    Program("graphviz", "graphviz", "C", "library: lays out and renders a 40-node graph to SVG", "library",
+    Program("graphviz", "graphviz", "C", "library: lays out and renders a 12-node graph to SVG", "library",
             inputs={"graph.dot": "graph.dot"}, driver=graphviz_driver),
     Program("pii-shield", "pii-shield", "Go", "library: redacts secrets in 8 log lines", "library",
             inputs={"log.txt": "log.txt"}, driver=pii_shield_driver),
@@ -398,6 +399,7 @@ class Outcome:
     """One child run: its wall time and what it produced."""
 
     seconds: float
+    cpu_seconds: float  # user + system time of the child process
     status: int
     stdout: bytes
     stderr: bytes
@@ -450,11 +452,14 @@ class Bench:
         command = [sys.executable, str(Path(__file__).resolve()), "child", runner, program.name, str(work)]
         if cache_dir is not None:
             command += ["--cache", str(cache_dir)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run(command, env=self.env, capture_output=True, timeout=timeout, check=False,
                               stdin=subprocess.DEVNULL)
         seconds = time.perf_counter() - start
-        outcome = Outcome(seconds, done.returncode, done.stdout, done.stderr, _digest_tree(work))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        outcome = Outcome(seconds, cpu, done.returncode, done.stdout, done.stderr, _digest_tree(work))
         if runner == "native" and program.name not in self.reference_dirs:
             self.reference_dirs[program.name] = work
         else:
@@ -495,7 +500,7 @@ def measure(bench: Bench, runner: str, program: Program, scenario: str, rounds: 
         problem = _difference(fill, reference)
         if problem:
             return {"error": problem}
-    times = []
+    times, cpu_times = [], []
     for _ in range(rounds):
         try:
             outcome = bench.run(runner, program, cache_dir, timeout)
@@ -508,9 +513,10 @@ def measure(bench: Bench, runner: str, program: Program, scenario: str, rounds: 
                 return {"skip": f"pywasm cannot run it: {tail[0][:200]}"}
             return {"error": problem}
         times.append(outcome.seconds)
+        cpu_times.append(outcome.cpu_seconds)
         if runner == "pywasm" and outcome.seconds > PYWASM_ONE_ROUND:
             break
-    return {"seconds": min(times), "rounds": len(times)}
+    return {"seconds": min(times), "cpu_seconds": min(cpu_times), "rounds": len(times), "all_seconds": times}
 
 
 def environment() -> dict:
@@ -567,22 +573,30 @@ def run_all(runners: list[str], programs: list[Program], rounds: int, log=print)
 # -- the table ------------------------------------------------------------------------------
 
 
-def _cell_text(cell: dict | None) -> str:
+def _cell_text(cell: dict | None, metric: str = "seconds") -> str:
     if cell is None:
         return ""
-    if "seconds" in cell:
-        return f"{cell['seconds']:.2f}"
+    if metric in cell:
+        return f"{cell[metric]:.2f}"
     if "error" in cell:
         return "FAIL"
     return "–"
+
+
+def _load(load) -> str:
+    return "/".join(f"{value:.1f}" for value in load) if load else "?"
 
 
 def geometric_mean(values: list[float]) -> float:
     return math.exp(sum(map(math.log, values)) / len(values))
 
 
-def table(results: dict) -> str:
-    """The README table: seconds per program and runner, cold and warm, and the geometric means."""
+def table(results: dict, metric: str = "seconds") -> str:
+    """The README table: seconds per program and runner, cold and warm, and the geometric means.
+
+    ``metric``: "seconds" (wall time, best of the rounds) or "cpu_seconds" (user + system time of the
+    process, best of the rounds: steadier on a shared machine; wasmtime compiles on several threads).
+    """
     runners = list(results["runners"])
     columns = [f"{r} {s}" for r in runners for s in SCENARIOS if not (r == "pywasm" and s == "warm")]
     rows = results["programs"]
@@ -590,11 +604,11 @@ def table(results: dict) -> str:
              "|---|---|---:|" + "---:|" * len(columns)]
     for name, row in rows.items():
         size = f"{row['bytes'] / 1e6:.1f} MB"
-        cells = [_cell_text(row["cells"].get(c)) for c in columns]
+        cells = [_cell_text(row["cells"].get(c), metric) for c in columns]
         lines.append(f"| {name} | {row['language']} | {size} | " + " | ".join(cells) + " |")
     means = []
     for column in columns:
-        values = [row["cells"][column]["seconds"] for row in rows.values() if "seconds" in row["cells"].get(column, {})]
+        values = [row["cells"][column][metric] for row in rows.values() if metric in row["cells"].get(column, {})]
         complete = len(values) == len(rows) and values
         means.append(f"{geometric_mean(values):.2f}" if complete else (f"({geometric_mean(values):.2f}, {len(values)})" if values else "–"))
     lines.append("| geometric mean | | | " + " | ".join(means) + " |")
@@ -611,8 +625,10 @@ def table(results: dict) -> str:
             elif "skip" in cell and not results["runners"].get(column.split()[0]) and column != "pywasm warm":
                 notes.append(f"{name}, {column}: {cell['skip']}")
     env = results["environment"]
-    footer = (f"Seconds, whole process, best of {results['rounds']} (pywasm: one round past {PYWASM_ONE_ROUND} s); "
-              f"{env['date']}, Python {env['python']}, {env['cpus']} CPUs, load {env.get('load_before')}, "
+    what = "wall time" if metric == "seconds" else "CPU time (user + system)"
+    footer = (f"Seconds of {what}, whole process, best of {results['rounds']} (pywasm: one round past {PYWASM_ONE_ROUND} s); "
+              f"{env['date']}, Python {env['python']}, {env['cpus']} CPUs, load average {_load(env.get('load_before'))} "
+              f"before and {_load(env.get('load_after'))} after, "
               f"wasmtime {env.get('wasmtime')}, pywasm {env.get('pywasm')}, commit {env.get('commit')}. "
               "A geometric mean in parentheses covers only the programs that runner finished (count after the comma).")
     return "\n".join(lines + [""] + [f"- {note}" for note in notes] + ["", footer])
@@ -648,7 +664,8 @@ def main(argv: list[str] | None = None) -> int:
         print(program_list())
         return 0
     if args.table:
-        print(table(json.loads(args.table.read_text())))
+        saved = json.loads(args.table.read_text())
+        print(table(saved) + "\n\n" + table(saved, "cpu_seconds"))
         return 0
     runners = [r for r in args.runners.split(",") if r]
     unknown = [r for r in runners if r not in RUNNERS] + [p for p in args.programs.split(",") if p not in BY_NAME]
@@ -658,7 +675,7 @@ def main(argv: list[str] | None = None) -> int:
     results = run_all(runners, programs, args.rounds, log=lambda text: print(text, file=sys.stderr, flush=True))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
-    print(table(results))
+    print(table(results) + "\n\n" + table(results, "cpu_seconds"))
     failed = any("error" in cell for row in results["programs"].values() for cell in row["cells"].values())
     return 1 if failed else 0
 
