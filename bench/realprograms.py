@@ -327,7 +327,7 @@ class PywasmHost:
 
     def _memory(self, instance):
         address = next(e for e in instance.exps if e.name == "memory").data.data
-        return self.runtime.machine.store.mem[address]
+        return self.runtime.machine.store.mems[address]
 
     def read(self, instance, pointer: int, length: int) -> bytes:
         return bytes(self._memory(instance).data[pointer : pointer + length])
