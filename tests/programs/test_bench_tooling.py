@@ -181,3 +181,63 @@ def test_report_labels_scenarios_and_lists_other_benchmarks():
     text = report.render(data, "x")
     assert "| hello disk | 4.7 KB | 1 ms | 2 ms | 2.35 |" in text
     assert "| startup | test_run[pywaz] | 400 ms | 500 ms |" in text
+
+
+realprograms = _load("_pywaz_bench_realprograms", REPO / "bench" / "realprograms.py")
+
+
+def test_real_programs_name_recorded_modules_and_committed_inputs():
+    assert len(realprograms.PROGRAMS) >= 8
+    for program in realprograms.PROGRAMS:
+        for key in program.fetch_keys():
+            assert key in fetch_modules.BY_KEY, (program.name, key)
+        for spec in program.inputs.values():
+            if spec.startswith("native:"):
+                assert spec.split(":")[1] in realprograms.BY_NAME
+            elif not spec.startswith("fetch:"):
+                assert (realprograms.INPUTS / spec).is_file(), spec
+        assert (program.kind == "library") == (program.driver is not None)
+        assert program.how()
+    for wheel in fetch_modules.BENCH_WHEEL_FILES:
+        assert len(wheel.sha256) == 64 and len(wheel.wheel_sha256) == 64 and wheel.size > 0
+        assert wheel.wheel == f"{wheel.package.replace('-', '_')}-{wheel.version}-py3-none-any.whl"
+
+
+def _outcome(status=0, stdout=b"out", stderr=b"", files=None):
+    return realprograms.Outcome(1.0, 1.0, status, stdout, stderr, files or {"a": "1"})
+
+
+def test_real_programs_compare_every_output_with_the_reference():
+    reference = _outcome()
+    assert realprograms._difference(_outcome(), reference) is None
+    assert "exit status 1" in realprograms._difference(_outcome(status=1, stderr=b"boom\n"), reference)
+    assert "stdout differs" in realprograms._difference(_outcome(stdout=b"other"), reference)
+    assert "stderr differs" in realprograms._difference(_outcome(stderr=b"warning"), reference)
+    assert "files differ: a, b" == realprograms._difference(_outcome(files={"a": "2", "b": "3"}), reference)
+
+
+def test_real_programs_table_geometric_means_failures_and_skips():
+    results = {
+        "environment": {"date": "2026-12-06 05:00 UTC", "python": "3.11.7", "cpus": 2, "load_before": [1.0, 1.0, 1.0]},
+        "rounds": 2,
+        "runners": {"lazy": None, "tiered": "no tiered engine", "native": None},
+        "programs": {
+            "p1": {"language": "C", "bytes": 2_000_000, "cells": {
+                "lazy cold": {"seconds": 2.0, "cpu_seconds": 1.5}, "lazy warm": {"seconds": 1.0, "cpu_seconds": 1.0},
+                "tiered cold": {"skip": "no tiered engine"}, "tiered warm": {"skip": "no tiered engine"},
+                "native cold": {"seconds": 0.5, "cpu_seconds": 0.5}, "native warm": {"seconds": 0.1, "cpu_seconds": 0.1}}},
+            "p2": {"language": "Go", "bytes": 6_000_000, "cells": {
+                "lazy cold": {"seconds": 8.0, "cpu_seconds": 6.0}, "lazy warm": {"error": "stdout differs"},
+                "tiered cold": {"skip": "no tiered engine"}, "tiered warm": {"skip": "no tiered engine"},
+                "native cold": {"seconds": 2.0, "cpu_seconds": 2.0}, "native warm": {"seconds": 0.4, "cpu_seconds": 0.4}}},
+        },
+    }
+    text = realprograms.table(results)
+    lines = text.splitlines()
+    assert lines[0] == "| program | language | size | lazy cold | lazy warm | tiered cold | tiered warm | native cold | native warm |"
+    assert lines[2] == "| p1 | C | 2.0 MB | 2.00 | 1.00 | – | – | 0.50 | 0.10 |"
+    assert lines[3] == "| p2 | Go | 6.0 MB | 8.00 | FAIL | – | – | 2.00 | 0.40 |"
+    assert lines[4] == "| geometric mean | | | 4.00 | (1.00, 1) | – | – | 1.00 | 0.20 |"
+    assert "- tiered: skipped, no tiered engine" in lines
+    assert "- p2, lazy warm: FAILED, stdout differs" in lines
+    assert "| p1 | C | 2.0 MB | 1.50 |" in realprograms.table(results, "cpu_seconds")
