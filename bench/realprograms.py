@@ -489,10 +489,11 @@ def _difference(outcome: Outcome, reference: Outcome) -> str | None:
     return None
 
 
-def measure(bench: Bench, runner: str, program: Program, scenario: str, rounds: int) -> dict:
+def measure(bench: Bench, runner: str, program: Program, scenario: str, rounds: int,
+            pywasm_timeout: float = PYWASM_TIMEOUT) -> dict:
     """Best-of-``rounds`` wall time of ``runner`` on ``program`` in ``scenario``, or why there is none."""
     reference = bench.native_reference(program)
-    timeout = PYWASM_TIMEOUT if runner == "pywasm" else TIMEOUT
+    timeout = pywasm_timeout if runner == "pywasm" else TIMEOUT
     cache_dir = None
     if scenario == "warm":
         cache_dir = bench.scratch / f"cache-{runner}-{program.name}"
@@ -541,7 +542,9 @@ def environment() -> dict:
             "load_before": load, "commit": commit, **versions}
 
 
-def run_all(runners: list[str], programs: list[Program], rounds: int, log=print) -> dict:
+def run_all(runners: list[str], programs: list[Program], rounds: int, log=print,
+            pywasm_timeout: float = PYWASM_TIMEOUT, save: Callable[[dict], None] | None = None) -> dict:
+    """Measure every cell; ``save(results)`` after each program (a long run keeps what it measured)."""
     results: dict = {"environment": environment(), "rounds": rounds, "runners": {}, "programs": {}}
     for runner in runners:
         results["runners"][runner] = runner_unavailable(runner)
@@ -564,10 +567,12 @@ def run_all(runners: list[str], programs: list[Program], rounds: int, log=print)
                     elif runner == "pywasm" and scenario == "warm":
                         cell = {"skip": "pywasm has no cache"}
                     else:
-                        cell = measure(bench, runner, program, scenario, rounds)
+                        cell = measure(bench, runner, program, scenario, rounds, pywasm_timeout)
                     row["cells"][key] = cell
                     shown = f"{cell['seconds']:.2f} s" if "seconds" in cell else cell.get("skip") or cell.get("error")
                     log(f"{program.name:14} {key:18} {shown}")
+            if save is not None:
+                save(results)
     results["environment"]["load_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     return results
 
@@ -660,15 +665,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runners", default=",".join(RUNNERS), help=f"comma-separated subset of {','.join(RUNNERS)}")
     parser.add_argument("--programs", default=",".join(BY_NAME), help="comma-separated subset of the programs")
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help="best of this many runs per cell")
-    parser.add_argument("--json", type=Path, help="also write the measurements here")
-    parser.add_argument("--table", type=Path, metavar="JSON", help="print the table of a saved run and exit")
+    parser.add_argument("--json", type=Path, help="also write the measurements here (after each program)")
+    parser.add_argument("--pywasm-timeout", type=float, default=PYWASM_TIMEOUT,
+                        help=f"seconds before a pywasm run is abandoned (default {PYWASM_TIMEOUT})")
+    parser.add_argument("--table", type=Path, metavar="JSON", nargs="+",
+                        help="print the tables of saved runs (programs of later files added) and exit")
     parser.add_argument("--list", action="store_true", help="print the programs and exit")
     args = parser.parse_args(argv)
     if args.list:
         print(program_list())
         return 0
     if args.table:
-        saved = json.loads(args.table.read_text())
+        saved = json.loads(args.table[0].read_text())
+        for more in args.table[1:]:
+            saved["programs"].update(json.loads(more.read_text())["programs"])
         print(table(saved) + "\n\n" + table(saved, "cpu_seconds"))
         return 0
     runners = [r for r in args.runners.split(",") if r]
@@ -676,9 +686,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown runner or program: {', '.join(unknown)}")
     programs = [BY_NAME[p] for p in args.programs.split(",")]
-    results = run_all(runners, programs, args.rounds, log=lambda text: print(text, file=sys.stderr, flush=True))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
+    save = (lambda results: args.json.write_text(json.dumps(results, indent=1))) if args.json else None
+    results = run_all(runners, programs, args.rounds, log=lambda text: print(text, file=sys.stderr, flush=True),
+                      pywasm_timeout=args.pywasm_timeout, save=save)
+    if save is not None:
+        save(results)
     print(table(results) + "\n\n" + table(results, "cpu_seconds"))
     failed = any("error" in cell for row in results["programs"].values() for cell in row["cells"].values())
     return 1 if failed else 0
