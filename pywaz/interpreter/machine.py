@@ -583,7 +583,7 @@ def make_runner(instance, artifact, call_depth: CallDepth, tier=None):
                             n = tier_loops[k] + 1
                             tier_loops[k] = n
                             if n == loop_threshold:
-                                entry = tier_osr(k, a[1], len(stack)) if not code.handlers else None
+                                entry = tier_osr(k, a[1], code.handlers)
                                 if entry is not None:
                                     # This frame's rest runs as the compiled function entered at the loop's
                                     # label: it returns the frame's results, as a call would.
@@ -608,6 +608,43 @@ def make_runner(instance, artifact, call_depth: CallDepth, tier=None):
                                         push(r)
                                     elif nres:
                                         stack += r
+                        elif c == 72:  # return_call (tiered programs): the callee's compiled code once it has some
+                            fn = tier_calls[a]
+                            if fn is None:
+                                n = tier_counts[a] + 1
+                                tier_counts[a] = n
+                                if n == call_threshold:
+                                    fn = tier_hot(a)
+                            if fn is None:  # replace the running frame: constant space
+                                callee = codes[a] or get_code(a)
+                                n = callee.nparams
+                                if n:
+                                    locals_ = stack[-n:]
+                                    locals_ += callee.zeros
+                                else:
+                                    locals_ = callee.zeros[:]
+                                code = callee
+                                prog = callee.prog
+                                pc = 0
+                                stack = []
+                                push = stack.append
+                                pop = stack.pop
+                            else:  # a call, then this frame returns its results (the callee's trampoline
+                                # runs the rest of the chain of tail calls in constant space)
+                                n, nres = tier_arity[a]
+                                ctx.depth = depth
+                                r = _call_python(fn, stack, n)
+                                if not frames:
+                                    return r
+                                code, pc, locals_, stack = frames.pop()
+                                prog = code.prog
+                                push = stack.append
+                                pop = stack.pop
+                                depth -= 1
+                                if nres == 1:
+                                    push(r)
+                                elif nres:
+                                    stack += r
                         elif c == 71:  # call_indirect (tiered programs): compiled callees run their code
                             ftype, table_index = a
                             i = pop()

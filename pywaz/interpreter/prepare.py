@@ -16,8 +16,9 @@ instructions, fused or not, are the same with and without metering, and an
 unmetered program holds no fuel instruction at all.
 
 The tiered engine's programs (``tier=True``, see :mod:`pywaz.tiered`) count:
-a direct call is ``TIER_CALL`` and ``call_indirect`` is ``TIER_CALL_INDIRECT``
-(which call a callee's compiled code once it has some), and every loop label
+a direct call is ``TIER_CALL``, ``call_indirect`` is ``TIER_CALL_INDIRECT`` and a
+``return_call`` of a function of the instance is ``TIER_RETURN_CALL`` (which run
+a callee's compiled code once it has some), and every loop label
 lands on a ``TIER_JUMP`` trampoline (after the fuel one, when metered) that
 counts back-edges. The interpreter engine's programs hold none of these.
 """
@@ -102,12 +103,13 @@ RETURN_CALL_REF = gc.RETURN_CALL_REF
 BR_ON_NULL = gc.BR_ON_NULL
 BR_ON_NON_NULL = gc.BR_ON_NON_NULL
 BR_ON_CAST = gc.BR_ON_CAST
-# 69-71: the tiered engine's programs only (see pywaz.tiered): a call that counts and runs the callee's
+# 69-72: the tiered engine's programs only (see pywaz.tiered): a call that counts and runs the callee's
 # compiled code once it has some, a loop back-edge's trampoline that counts (and may switch to compiled
-# code on the stack), and a call_indirect that runs compiled callees' code.
+# code on the stack), a call_indirect that runs compiled callees' code, and a return_call that does.
 TIER_CALL = 69
 TIER_JUMP = 70
 TIER_CALL_INDIRECT = 71
+TIER_RETURN_CALL = 72
 
 # Loads: opcode -> (struct format, code). Signed narrow loads read with a
 # signed format and are masked back to unsigned canonical form.
@@ -328,7 +330,8 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False, tier: bool =
         elif op == 0x0A:
             prog.append((exceptions.THROW_REF, None))
         elif op == 0x12 or op == 0x13:
-            prog.append(tailcalls.lower(op, imm, nimports, func_types, types))
+            entry = tailcalls.lower(op, imm, nimports, func_types, types)
+            prog.append((TIER_RETURN_CALL, entry[1]) if tier and entry[0] == RETURN_CALL_LOCAL else entry)
         elif op == 0x14 or op == 0x15:  # call_ref, return_call_ref: the arity of the callee's type
             callee_type = types[imm]
             arity = (len(callee_type.params), len(callee_type.results))

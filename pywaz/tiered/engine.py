@@ -178,8 +178,17 @@ class TierState:
         self.calls[local_index] = fn
         return fn
 
-    def osr(self, local_index: int, wasm_index: int, height: int):
-        """The compiled loop entry for the loop at ``wasm_index`` of function ``local_index``: (fn, label), or None."""
+    def osr(self, local_index: int, wasm_index: int, handlers):
+        """The compiled loop entry for the loop at ``wasm_index`` of function ``local_index``: (fn, label), or None.
+
+        ``handlers`` is the interpreted function's exception handler table: a function with handlers
+        (``try_table``, legacy ``try``) has no loop entry (the flat lowering has no ``try_table``).
+        Either way the function's next call compiles it (a call-boundary switch), if it is not compiled yet.
+        """
+        if self.calls[local_index] is None:
+            self.counts[local_index] = self.call_threshold - 1
+        if handlers:
+            return None
         fn = self.entries[local_index]
         if fn is None:
             entry = self._loop_entry(local_index)
@@ -190,9 +199,6 @@ class TierState:
         label = self.tiers.entries[local_index].labels.get(wasm_index)
         if label is None:
             return None
-        # The function's next call compiles it (a call-boundary switch), unless that happened already.
-        if self.calls[local_index] is None:
-            self.counts[local_index] = self.call_threshold - 1
         return fn, label
 
     def _loop_entry(self, local_index: int):

@@ -16,7 +16,7 @@ import types
 import pytest
 
 import pywaz
-from pywaz.interpreter.prepare import TIER_CALL, TIER_CALL_INDIRECT, TIER_JUMP, prepare_function
+from pywaz.interpreter.prepare import TIER_CALL, TIER_CALL_INDIRECT, TIER_JUMP, TIER_RETURN_CALL, prepare_function
 from pywaz.interpreter.misc import MISC_OPS
 from pywaz.text import wat2wasm
 from pywaz.tiered import TieredEngine
@@ -96,7 +96,7 @@ def test_interpreter_programs_do_not_count():
     from pywaz.validator import validate
 
     validated = validate(decode_module(wat2wasm(CALLS)))
-    tiered_codes = {TIER_CALL, TIER_JUMP, TIER_CALL_INDIRECT}
+    tiered_codes = {TIER_CALL, TIER_JUMP, TIER_CALL_INDIRECT, TIER_RETURN_CALL}
     for info in validated.functions:
         plain = {code for code, _ in prepare_function(validated, info, MISC_OPS).prog}
         counting = {code for code, _ in prepare_function(validated, info, MISC_OPS, tier=True).prog}
