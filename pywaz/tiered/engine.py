@@ -66,7 +66,7 @@ def _thresholds_from_environment() -> tuple[int, int] | None:
 class _ArtifactTiers:
     """Per artifact (shared by its instances): the tiered programs, arities and loop entries."""
 
-    __slots__ = ("programs", "arity", "entries", "lock", "__weakref__")
+    __slots__ = ("programs", "arity", "entries", "lock", "compile_first", "__weakref__")
 
     def __init__(self, artifact: CompiledArtifact, validated):
         from ..interpreter.engine import InterpreterArtifact
@@ -95,6 +95,26 @@ class _ArtifactTiers:
         #: Per function: its LoopEntry, False when it has none, None until asked.
         self.entries: list = [None] * len(artifact.functions)
         self.lock = threading.Lock()
+        self.compile_first = _compiled_at_first_call(artifact)
+
+
+def _compiled_at_first_call(artifact: CompiledArtifact) -> tuple[int, ...]:
+    """Functions compiled at their first call: those with a loop and exception handlers.
+
+    A long loop in such a function cannot switch to compiled code inside the running call (no
+    loop entry), so a C++ ``main`` whose loop sits among ``try_table`` landing pads would run
+    interpreted to its end: they are compiled as the lazy compiler does instead (measured on
+    icepack, README.md). Decided only for a fresh compile, whose bodies are all decoded; a cache
+    entry's module decodes each body on first need, so there they keep the usual thresholds.
+    """
+    if artifact._bodies is not None or artifact.validated is None:
+        return ()
+    found = []
+    for local_index, info in enumerate(artifact.validated.functions):
+        ops = info.body.ops
+        if 0x03 in ops and (0x1F in ops or 0x06 in ops):
+            found.append(local_index)
+    return tuple(found)
 
 
 _artifact_tiers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -139,6 +159,8 @@ class TierState:
         self.loop_threshold = loop_threshold
         self.entries: list = [None] * n  # this instance's loop-entry functions
         self.run = None
+        for local_index in tiers.compile_first:
+            self.counts[local_index] = call_threshold - 1
 
     def hot(self, local_index: int):
         """Compile (or load) function ``local_index`` and install it; its callable, or None if it stays interpreted."""
