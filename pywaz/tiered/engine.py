@@ -281,12 +281,10 @@ class TierState:
         return call
 
 
-_states: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def tier_state(module_instance) -> TierState | None:
     """The :class:`TierState` of a module instance the tiered engine bound (None for other engines)."""
-    return _states.get(module_instance)
+    state = module_instance.engine_state
+    return state if isinstance(state, TierState) else None
 
 
 class TieredEngine(CompilerEngine):
@@ -337,5 +335,4 @@ class TieredEngine(CompilerEngine):
                 fn = state.interpreted(local_index)
             g[f"_f{func_index}"] = fn
             funcs[func_index].call = fn
-        instance.engine_state = artifact
-        _states[instance] = state
+        instance.engine_state = state
