@@ -3,7 +3,7 @@
 Environment knobs (all optional):
 
 - ``PYWAZ_BENCH_RUNNERS``: comma-separated runners to measure
-  (default: pywaz-compiler,pywaz-interpreter,pywasm,python).
+  (default: pywaz-compiler,pywaz-tiered,pywaz-interpreter,pywasm,python).
 - ``PYWAZ_BENCH_QUICK=1``: use each kernel's largest test size instead of its
   benchmark size (a smoke run of the harness; numbers are not comparable).
 """
@@ -15,7 +15,7 @@ import platform
 
 import runners
 
-DEFAULT_RUNNERS = ("pywaz-compiler", "pywaz-interpreter", "pywasm", "python")
+DEFAULT_RUNNERS = ("pywaz-compiler", "pywaz-tiered", "pywaz-interpreter", "pywasm", "python")
 
 
 def selected_runners() -> tuple[str, ...]:

@@ -30,7 +30,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 
-RUNNER_ORDER = ("pywaz-compiler", "pywaz-interpreter", "pywasm", "python", "wasmtime")
+RUNNER_ORDER = ("pywaz-compiler", "pywaz-tiered", "pywaz-interpreter", "pywasm", "python", "wasmtime")
 # (label, numerator runner, denominator runner): ratio = time(numerator) / time(denominator)
 RATIOS = (
     ("compiler vs pywasm", "pywasm", "pywaz-compiler"),

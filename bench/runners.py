@@ -3,7 +3,8 @@
 ``prepare(runner, kernel)`` instantiates the kernel's module once and returns a
 callable ``size -> int`` (the i32 result as an unsigned int). Runners:
 
-- ``pywaz-compiler`` / ``pywaz-interpreter``: ``pywaz.Runtime(engine=...)``
+- ``pywaz-compiler`` / ``pywaz-interpreter`` / ``pywaz-tiered``: ``pywaz.Runtime(engine=...)``
+  (the tiered engine, pywaz's default, in its default lazy mode: it tiers up while it runs)
 - ``pywasm``: pywasm 2.2.3, the leading pure-Python runtime (the ``bench`` extra)
 - ``python``: the same algorithm as plain Python (bench/kernels/python_kernels.py)
 - ``wasmtime``: the native reference, for correctness checks only
@@ -25,7 +26,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 MASK32 = 0xFFFFFFFF
 PROPOSAL_NAMES = {"exceptions": "exception handling", "tail_call": "tail calls", "gc": "garbage collection"}
 
-PYWAZ_RUNNERS = ("pywaz-compiler", "pywaz-interpreter")
+PYWAZ_RUNNERS = ("pywaz-compiler", "pywaz-interpreter", "pywaz-tiered")
 RUNNERS = (*PYWAZ_RUNNERS, "pywasm", "python", "wasmtime")
 
 
@@ -60,7 +61,7 @@ def pywaz_runtime(engine: str, compile_mode: str = "eager", fuel: int | None = N
         raise RunnerUnavailable("pywaz.Runtime does not exist yet")
     metering = {} if fuel is None else {"fuel": fuel}
     try:
-        if engine == "interpreter":
+        if engine in ("interpreter", "tiered"):
             return runtime_class(engine=engine, **metering)
         return runtime_class(engine=engine, compile_mode=compile_mode, **metering)
     except (NotImplementedError, ValueError, TypeError) as exc:
@@ -148,6 +149,8 @@ def prepare(runner: str, kernel) -> Callable[[int], int]:
         return _pywaz("compiler", kernel)
     if runner == "pywaz-interpreter":
         return _pywaz("interpreter", kernel)
+    if runner == "pywaz-tiered":
+        return _pywaz("tiered", kernel)
     if runner == "pywasm":
         return _pywasm(kernel)
     if runner == "python":

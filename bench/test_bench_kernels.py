@@ -20,6 +20,7 @@ from benchutil import environment_info, quick, selected_runners
 # rounds, warmup rounds per runner: enough for a stable median where it is cheap.
 ROUNDS = {
     "pywaz-compiler": (5, 1),
+    "pywaz-tiered": (5, 1),
     "pywaz-interpreter": (3, 0),
     "pywasm": (1, 0),
     "python": (5, 1),

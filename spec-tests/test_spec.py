@@ -55,6 +55,8 @@ CONFIGS = [
                  marks=() if _compiler_available() else _NO_COMPILER),
     pytest.param(EngineConfig("compiler", "lazy"), id="compiler-lazy",
                  marks=() if _compiler_available() else _NO_COMPILER),
+    # Low thresholds (EngineConfig's default for "tiered"): functions switch to compiled code mid-script.
+    pytest.param(EngineConfig("tiered"), id="tiered", marks=() if _compiler_available() else _NO_COMPILER),
 ]
 
 
@@ -134,6 +136,6 @@ def test_expected_failures_name_real_commands(suite):
         if entry.line not in lines:
             problems.append(f"{entry.file}:{entry.line}: no command on that line")
         for label in entry.engines or ():
-            if label not in ("interpreter", "compiler-eager", "compiler-lazy"):
+            if label not in ("interpreter", "compiler-eager", "compiler-lazy", "tiered"):
                 problems.append(f"{entry.file}:{entry.line}: unknown engine configuration {label!r}")
     assert not problems, "\n".join(problems)

@@ -46,7 +46,8 @@ COMPILE_DESCRIPTION = (
     "Compile every function of a module now and store the artifact in the disk cache, so later runs "
     "(`pywaz run`, or a Runtime with a CompilationCache on the same directory) load it instead of "
     "compiling. The entry's key includes the engine and the compile mode: a run finds it only with the "
-    "same --engine and --compile-mode (pywaz run's defaults: compiler, lazy). With the interpreter engine "
+    "same --engine and --compile-mode (pywaz run's defaults: tiered, lazy; the tiered engine uses the compiler's "
+    "entries, so its runs start every function compiled). With the interpreter engine "
     "the entry holds the decoded and validated module."
 )
 COMPILE_MODE_HELP = (

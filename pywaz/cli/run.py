@@ -4,10 +4,11 @@ Input: a module file, WASI settings (``--dir``, ``--env``), an engine and a
 cache choice. Output: the program's own stdout/stderr (the process's stdio is
 wired straight through) and its exit code as this process's exit status; every
 pywaz-side failure is one line on stderr and one of the documented exit codes
-(:data:`EXIT_CODES`). By default the compiler engine (lazy) runs the module
-with a disk cache under the user's cache directory, so a second run loads the
-compiled code instead of compiling it; the cache is flushed before exit so the
-functions compiled lazily during this run are stored too.
+(:data:`EXIT_CODES`). By default the tiered engine runs the module (each
+function interpreted until it is hot, then compiled) with a disk cache under
+the user's cache directory, so a second run starts the functions compiled in
+the first one as compiled code; the cache is flushed before exit so the
+functions compiled during this run are stored too.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ MAX_PAGES = 65536  # a 32-bit memory's largest size in pages (4 GiB)
 # Round-to-nearest sends a value to f32 infinity from halfway between F32_MAX and 2**128 up (IEEE 754 §4.3.1),
 # so the printed f32 maximum, 3.4028235e+38, is still F32_MAX.
 F32_OVERFLOW = (2 - 2**-24) * 2**127
-DEFAULT_ENGINE = "compiler"
+DEFAULT_ENGINE = "tiered"
 FALLBACK_ENGINE = "interpreter"
 
 
@@ -90,9 +91,11 @@ def register(subparsers) -> None:
                         help="call export NAME with ARGS parsed by its parameter types and print its results, "
                              "instead of running _start")
     parser.add_argument("--engine", default=None,
-                        help=f"execution engine: compiler or interpreter (default: {DEFAULT_ENGINE} if available)")
+                        help=f"execution engine: tiered (interpreted until hot, then compiled), compiler or "
+                             f"interpreter (default: {DEFAULT_ENGINE} if available)")
     parser.add_argument("--compile-mode", default=None, choices=("lazy", "eager"),
-                        help="compiler engine: compile each function on first call (lazy, default) or all up front")
+                        help="compiler engine: compile each function on first call (lazy, default) or all up "
+                             "front; tiered engine: eager compiles all up front too")
     cache = parser.add_mutually_exclusive_group()
     cache.add_argument("--cache-dir", metavar="DIR", default=None,
                        help="disk cache root (default: $XDG_CACHE_HOME/pywaz or ~/.cache/pywaz)")
@@ -299,7 +302,7 @@ def _format_f32(value: float) -> str:
 
 
 def choose_engine(name: str | None, data: bytes, disk_cache: bool):
-    """The engine object for ``--engine`` (None: the compiler if importable, else the interpreter).
+    """The engine object for ``--engine`` (None: the tiered engine if importable, else the interpreter).
 
     Raises:
         RunFailure: unknown engine name, or the named engine is unavailable.

@@ -46,9 +46,14 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("names", nargs="*", metavar="NAME", help="test files by base name or glob (i32, 'simd_*')")
-    parser.add_argument("--engine", default="interpreter", help="execution engine (default: interpreter)")
+    parser.add_argument("--engine", default="tiered",
+                        help="execution engine: tiered, interpreter or compiler (default: tiered)")
     parser.add_argument("--compile-mode", default=None, choices=("lazy", "eager"),
                         help="compiler engine: compile each function on first call (lazy, default) or all up front")
+    parser.add_argument("--tier-thresholds", default="2,1", metavar="CALLS,LOOPS",
+                        help="tiered engine: compile a function at its CALLS-th call, switch a running call to "
+                             "compiled code at its LOOPS-th loop back-edge; 'default' for the engine's real "
+                             "thresholds (default: 2,1, so functions switch tiers mid-script)")
     parser.add_argument("--suite", choices=("v3", "v2"), default="v3",
                         help="which testsuite: v3, WebAssembly 3.0 (default), or v2, WebAssembly 2.0; picks the "
                              "folder under the default location or a --testsuite folder that holds both")
@@ -58,6 +63,23 @@ def register(subparsers) -> None:
                         help="time limit per command, 0 for none; more than a year is none too (default: 60)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each failure under its file's line")
     parser.set_defaults(handler=run)
+
+
+def _tier_thresholds(text: str) -> tuple[int, int] | None:
+    """``CALLS,LOOPS`` as two ints >= 1, or None for ``default``.
+
+    Raises:
+        ValueError: anything else.
+    """
+    if text == "default":
+        return None
+    try:
+        calls, loops = (int(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(f"expected CALLS,LOOPS (two ints) or 'default', not {text!r}") from None
+    if calls < 1 or loops < 1:
+        raise ValueError(f"thresholds must be at least 1, not {text!r}")
+    return calls, loops
 
 
 def check_engine(config) -> str | None:
@@ -117,7 +139,12 @@ def run(args) -> int:
         print(f"pywaz spectest: no test file matches {', '.join(map(repr, unmatched))} in {testsuite}", file=sys.stderr)
         return exitcodes.USAGE
 
-    config = EngineConfig(args.engine, args.compile_mode)
+    try:
+        thresholds = _tier_thresholds(args.tier_thresholds)
+    except ValueError as exc:
+        print(f"pywaz spectest: --tier-thresholds: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
+    config = EngineConfig(args.engine, args.compile_mode, thresholds)
     problem = check_engine(config)
     if problem is not None:
         print(f"pywaz spectest: {problem}", file=sys.stderr)

@@ -652,8 +652,11 @@ def trap_frames_of(exc: BaseException) -> list[TrapFrame]:
     function's ``except`` clause (out-of-bounds memory, division by zero) was
     caused by the exception it handles: that exception's traceback says where
     in the function it happened. Offsets come from each code object's line
-    table; this runs only when a trap is being reported.
+    table; this runs only when a trap is being reported. The interpreter's
+    frames (``exc.interpreted_runs``, per Python frame of its loop, see
+    :mod:`pywaz.interpreter.machine`) go where their loop is in the traceback.
     """
+    runs = getattr(exc, "interpreted_runs", None) or {}
     for current in (exc, exc.__cause__, exc.__context__):
         if current is None or current.__traceback__ is None:
             continue
@@ -670,7 +673,9 @@ def trap_frames_of(exc: BaseException) -> list[TrapFrame]:
         while tb is not None:
             frame = tb.tb_frame
             code = frame.f_code
-            if code.co_filename.startswith(_FILENAME_PREFIX):
+            if frame in runs:
+                frames.extend(reversed(runs[frame]))
+            elif code.co_filename.startswith(_FILENAME_PREFIX):
                 lasti = handled.get(frame, tb.tb_lasti)
                 key = (code, lasti, id(frame.f_globals))
                 found = made.get(key)

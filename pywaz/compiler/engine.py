@@ -335,6 +335,32 @@ def _loader(artifact: CompiledArtifact, plan: _BindPlan, instance, instance_glob
     return call
 
 
+def instance_globals(artifact: CompiledArtifact, instance) -> tuple:
+    """``(plan, globals, num_imported)``: the artifact's bind plan and a new globals dict for ``instance``.
+
+    The dict holds the instance's state (memories, tables, tags, globals, function references) but no
+    ``_f<i>`` entries yet: the caller binds each function (see :meth:`CompilerEngine.bind`).
+    """
+    validated = instance.module
+    plan = _bind_plan(artifact, validated)
+    g = plan.template.copy()
+    g["_inst"] = instance
+    if artifact.fuel:  # metered code reads the running call's fuel from the runtime's per-thread state
+        runtime_depth = getattr(instance.runtime, "call_depth", None)
+        g["_meter"] = runtime_depth if runtime_depth is not None else _UNMETERED_STATE
+    for i, memory in enumerate(instance.memories):
+        g[f"_mem{i}"] = memory
+    for i, table in enumerate(instance.tables):
+        g[f"_t{i}"] = table
+    for i, tag in enumerate(instance.tags):
+        g[f"_tag{i}"] = tag
+    for i, global_ in enumerate(instance.globals_):
+        g[f"_g{i}"] = global_ if global_.type.mutable else global_.value
+    funcs = instance.funcs
+    g.update(zip(plan.ref_names, funcs))
+    return plan, g, len(funcs) - len(artifact.functions)
+
+
 class CompilerEngine:
     """Lowers each wasm function to a Python code object (see module docs)."""
 
@@ -362,24 +388,8 @@ class CompilerEngine:
 
     def bind(self, artifact: CompiledArtifact, instance) -> None:
         """Build ``instance``'s globals dict and set ``.call`` on each defined function."""
-        validated = instance.module
-        plan = _bind_plan(artifact, validated)
-        g = plan.template.copy()
-        g["_inst"] = instance
-        if artifact.fuel:  # metered code reads the running call's fuel from the runtime's per-thread state
-            runtime_depth = getattr(instance.runtime, "call_depth", None)
-            g["_meter"] = runtime_depth if runtime_depth is not None else _UNMETERED_STATE
-        for i, memory in enumerate(instance.memories):
-            g[f"_mem{i}"] = memory
-        for i, table in enumerate(instance.tables):
-            g[f"_t{i}"] = table
-        for i, tag in enumerate(instance.tags):
-            g[f"_tag{i}"] = tag
-        for i, global_ in enumerate(instance.globals_):
-            g[f"_g{i}"] = global_ if global_.type.mutable else global_.value
+        plan, g, num_imported = instance_globals(artifact, instance)
         funcs = instance.funcs
-        g.update(zip(plan.ref_names, funcs))
-        num_imported = len(funcs) - len(artifact.functions)
         first_call = _loader(artifact, plan, instance, g, num_imported)
         method = types.MethodType
         calls = [function.call for function in funcs[:num_imported]]

@@ -16,6 +16,7 @@ compare itself; ``prepare.py`` names them.
 from __future__ import annotations
 
 import struct
+import sys
 
 from ..errors import PywazError, Trap, TrapKind, WasmException
 from ..numeric import f32_from_bits, f32_to_bits
@@ -43,8 +44,30 @@ def _unsupported(op):
     raise UnsupportedInstruction(f"instruction not supported by the interpreter: {OP_NAMES.get(op, hex(op))}")
 
 
-def make_runner(instance, artifact, call_depth: CallDepth):
-    """Return ``run(def_index, args)`` executing defined function ``def_index`` of ``instance``."""
+class _Gone:
+    """Stands for the code of a frame whose rest runs as compiled code (the tiered engine's loop switch)."""
+
+    handlers = ()
+
+
+_GONE = _Gone()
+
+
+def make_runner(instance, artifact, call_depth: CallDepth, tier=None):
+    """Return ``run(def_index, args)`` executing defined function ``def_index`` of ``instance``.
+
+    ``tier`` is the tiered engine's per-instance state (:class:`pywaz.tiered.engine.TierState`); only the
+    programs it prepares (``prepare_function(..., tier=True)``) hold the instructions that read it.
+    """
+    if tier is not None:
+        tier_calls = tier.calls  # per defined function: its compiled callable, or None while interpreted
+        tier_counts = tier.counts  # calls so far
+        tier_loops = tier.loops  # loop back-edges so far
+        tier_arity = tier.arity  # (params, results) per defined function
+        call_threshold = tier.call_threshold
+        loop_threshold = tier.loop_threshold
+        tier_hot = tier.hot  # compile and install; the compiled callable, or None
+        tier_osr = tier.osr  # the loop entry of a function's compiled code: (fn, label), or None
     funcs = instance.funcs
     globals_ = instance.globals_
     tables = instance.tables
@@ -519,6 +542,158 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                                 h = a[3]
                                 del stack[h:-a[4]]
                                 pc = a[2]
+                        elif c == 69:  # call (tiered programs): the callee's compiled code once it has some
+                            fn = tier_calls[a]
+                            if fn is None:
+                                n = tier_counts[a] + 1
+                                tier_counts[a] = n
+                                if n == call_threshold:
+                                    fn = tier_hot(a)
+                            if fn is None:
+                                callee = codes[a] or get_code(a)
+                                n = callee.nparams
+                                if n:
+                                    new_locals = stack[-n:]
+                                    del stack[-n:]
+                                    new_locals += callee.zeros
+                                else:
+                                    new_locals = callee.zeros[:]
+                                depth += 1
+                                if depth > max_depth:
+                                    raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
+                                frames.append((code, pc, locals_, stack))
+                                code = callee
+                                prog = callee.prog
+                                pc = 0
+                                locals_ = new_locals
+                                stack = []
+                                push = stack.append
+                                pop = stack.pop
+                            else:
+                                n, nres = tier_arity[a]
+                                ctx.depth = depth
+                                r = _call_python(fn, stack, n)
+                                if nres == 1:
+                                    push(r)
+                                elif nres:
+                                    stack += r
+                        elif c == 70:  # a loop back-edge (tiered programs): counts; may go on in compiled code
+                            pc = a[0]
+                            k = code.func_index - nimports
+                            n = tier_loops[k] + 1
+                            tier_loops[k] = n
+                            if n == loop_threshold:
+                                entry = tier_osr(k, a[1], code.handlers)
+                                if entry is not None:
+                                    # This frame's rest runs as the compiled function entered at the loop's
+                                    # label: it returns the frame's results, as a call would.
+                                    fn, label = entry
+                                    args = [label]
+                                    args += locals_
+                                    args += stack
+                                    nres = code.nresults
+                                    ctx.depth = depth
+                                    if frames:
+                                        code, pc, locals_, stack = frames.pop()
+                                        prog = code.prog
+                                        push = stack.append
+                                        pop = stack.pop
+                                        depth -= 1
+                                    else:
+                                        code = _GONE
+                                    r = fn(*args)
+                                    if code is _GONE:
+                                        return r
+                                    if nres == 1:
+                                        push(r)
+                                    elif nres:
+                                        stack += r
+                        elif c == 72:  # return_call (tiered programs): the callee's compiled code once it has some
+                            fn = tier_calls[a]
+                            if fn is None:
+                                n = tier_counts[a] + 1
+                                tier_counts[a] = n
+                                if n == call_threshold:
+                                    fn = tier_hot(a)
+                            if fn is None:  # replace the running frame: constant space
+                                callee = codes[a] or get_code(a)
+                                n = callee.nparams
+                                if n:
+                                    locals_ = stack[-n:]
+                                    locals_ += callee.zeros
+                                else:
+                                    locals_ = callee.zeros[:]
+                                code = callee
+                                prog = callee.prog
+                                pc = 0
+                                stack = []
+                                push = stack.append
+                                pop = stack.pop
+                            else:  # a call, then this frame returns its results (the callee's trampoline
+                                # runs the rest of the chain of tail calls in constant space)
+                                n, nres = tier_arity[a]
+                                ctx.depth = depth
+                                r = _call_python(fn, stack, n)
+                                if not frames:
+                                    return r
+                                code, pc, locals_, stack = frames.pop()
+                                prog = code.prog
+                                push = stack.append
+                                pop = stack.pop
+                                depth -= 1
+                                if nres == 1:
+                                    push(r)
+                                elif nres:
+                                    stack += r
+                        elif c == 71:  # call_indirect (tiered programs): compiled callees run their code
+                            ftype, table_index = a
+                            i = pop()
+                            elements = tables[table_index].elements
+                            if i >= len(elements):
+                                raise Trap(TrapKind.UNDEFINED_ELEMENT)
+                            f = elements[i]
+                            if f is None:
+                                raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
+                            d = f.def_type
+                            if d is not ftype and (len(d.chain) <= ftype.depth or d.chain[ftype.depth] is not ftype):
+                                raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
+                            fn = f.call
+                            if f.instance is instance and not f.host:
+                                k = f.index - nimports
+                                fn = tier_calls[k]
+                                if fn is None:
+                                    n = tier_counts[k] + 1
+                                    tier_counts[k] = n
+                                    if n == call_threshold:
+                                        fn = tier_hot(k)
+                                if fn is None:
+                                    callee = codes[k] or get_code(k)
+                                    n = callee.nparams
+                                    if n:
+                                        new_locals = stack[-n:]
+                                        del stack[-n:]
+                                        new_locals += callee.zeros
+                                    else:
+                                        new_locals = callee.zeros[:]
+                                    depth += 1
+                                    if depth > max_depth:
+                                        raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
+                                    frames.append((code, pc, locals_, stack))
+                                    code = callee
+                                    prog = callee.prog
+                                    pc = 0
+                                    locals_ = new_locals
+                                    stack = []
+                                    push = stack.append
+                                    pop = stack.pop
+                            if fn is not None:
+                                ctx.depth = depth
+                                r = _call_python(fn, stack, len(ftype.params))
+                                n = len(ftype.results)
+                                if n == 1:
+                                    push(r)
+                                elif n:
+                                    stack += r
                         else:
                             _unsupported(a)
                 except WasmException as exception:  # find the try_table that catches it (see .exceptions)
@@ -539,18 +714,18 @@ def make_runner(instance, artifact, call_depth: CallDepth):
                     del stack[height:]
                     stack += values
         except Trap as trap:
-            _annotate(trap.frames, instance, code, pc, frames)
+            _annotate(trap, instance, code, pc, frames)
             raise
         except RecursionError:
             trap = Trap(TrapKind.CALL_STACK_EXHAUSTED)
-            _annotate(trap.frames, instance, code, pc, frames)
+            _annotate(trap, instance, code, pc, frames)
             raise trap from None
         except Interrupted as interrupted:  # becomes a trap at the entry point, with these frames
-            _annotate(interrupted.frames, instance, code, pc, frames)
+            _annotate(interrupted, instance, code, pc, frames)
             raise
         except StopIteration:  # next(ctx.fuel) on a spent budget (see pywaz.vm.fuel)
             trap = Trap(TrapKind.OUT_OF_FUEL)
-            _annotate(trap.frames, instance, code, pc, frames)
+            _annotate(trap, instance, code, pc, frames)
             raise trap from None
         finally:
             ctx.depth = entry_depth
@@ -584,14 +759,21 @@ def _call_python(fn, stack, n):
     return fn(*args)
 
 
-def _annotate(out: list, instance, code, pc: int, frames) -> None:
-    """Append this run's wasm frames (innermost first) to ``out``, a trap's stack trace.
+def _annotate(owner, instance, code, pc: int, frames) -> None:
+    """Append this run's wasm frames (innermost first) to ``owner.frames``, a trap's stack trace.
 
     ``pc`` is one past the instruction that trapped; each saved frame's ``pc``
-    is one past its call. Runs only when a trap leaves the loop.
+    is one past its call. Runs only when a trap leaves the loop. The frames
+    are also kept per Python frame of the loop in ``owner.interpreted_runs``,
+    so a stack trace that crosses compiled code puts them in their place
+    (:func:`pywaz.compiler.artifact.trap_frames_of`).
     """
+    out = owner.frames
+    start = len(out)
     made: dict = {}  # (function, pc) -> TrapFrame: runaway recursion repeats a few frames thousands of times
     for frame_code, frame_pc in [(code, pc), *((frame[0], frame[1]) for frame in reversed(frames))]:
+        if frame_code is _GONE:  # its compiled code's frame is in the traceback (see run's code 70)
+            continue
         key = (frame_code.func_index, frame_pc)
         found = made.get(key)
         if found is None:
@@ -603,6 +785,10 @@ def _annotate(out: list, instance, code, pc: int, frames) -> None:
             offset = offsets[index] if index < len(offsets) else None
             found = made[key] = instance.trap_frame(frame_code.func_index, offset)
         out.append(found)
+    runs = getattr(owner, "interpreted_runs", None)
+    if runs is None:
+        runs = owner.interpreted_runs = {}
+    runs[sys._getframe(1)] = out[start:]
 
 
 def _program_offsets(instance, code):

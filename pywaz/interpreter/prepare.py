@@ -14,6 +14,13 @@ to a loop label lands on a ``FUEL_JUMP`` trampoline appended after the final
 ``RETURN``, which spends one unit and jumps to the loop head. So the branch
 instructions, fused or not, are the same with and without metering, and an
 unmetered program holds no fuel instruction at all.
+
+The tiered engine's programs (``tier=True``, see :mod:`pywaz.tiered`) count:
+a direct call is ``TIER_CALL``, ``call_indirect`` is ``TIER_CALL_INDIRECT`` and a
+``return_call`` of a function of the instance is ``TIER_RETURN_CALL`` (which run
+a callee's compiled code once it has some), and every loop label
+lands on a ``TIER_JUMP`` trampoline (after the fuel one, when metered) that
+counts back-edges. The interpreter engine's programs hold none of these.
 """
 
 from __future__ import annotations
@@ -96,6 +103,13 @@ RETURN_CALL_REF = gc.RETURN_CALL_REF
 BR_ON_NULL = gc.BR_ON_NULL
 BR_ON_NON_NULL = gc.BR_ON_NON_NULL
 BR_ON_CAST = gc.BR_ON_CAST
+# 69-72: the tiered engine's programs only (see pywaz.tiered): a call that counts and runs the callee's
+# compiled code once it has some, a loop back-edge's trampoline that counts (and may switch to compiled
+# code on the stack), a call_indirect that runs compiled callees' code, and a return_call that does.
+TIER_CALL = 69
+TIER_JUMP = 70
+TIER_CALL_INDIRECT = 71
+TIER_RETURN_CALL = 72
 
 # Loads: opcode -> (struct format, code). Signed narrow loads read with a
 # signed format and are masked back to unsigned canonical form.
@@ -194,11 +208,11 @@ class FuncCode:
         self.offsets = None
 
 
-def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
+def prepare_function(validated, info, misc_ops, fuel: bool = False, tier: bool = False) -> FuncCode:
     """Lower ``info`` (a FunctionInfo of ``validated``) to a :class:`FuncCode`.
 
     ``misc_ops`` maps opcodes the loop runs out of line to ``fn(instance, stack, imm)``;
-    ``fuel`` adds fuel metering (see the module docstring).
+    ``fuel`` adds fuel metering, ``tier`` the tiered engine's counting (see the module docstring).
     One pass: each instruction is appended through :func:`_append`, which fuses
     it with the tail of the program unless a branch targets it.
     """
@@ -224,7 +238,7 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
     # Control stack: (kind, label, else_label); kind 0 = function, 1 = block, 2 = loop, 3 = if.
     func_label = Label(-1, 0, nresults)
     ctrl: list = [(0, func_label, None)]
-    loop_labels: list = []  # with fuel: every loop's label, to retarget at a trampoline
+    loop_labels: list = []  # with fuel or tier: every loop's (label, wasm index), to retarget at trampolines
     handlers = exceptions.HandlerTable(len(info.local_types))  # try_table and legacy try
     if fuel:
         prog.append((FUEL, None))
@@ -250,8 +264,8 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
             label = Label(target, block.height, len(block.type.params))
             ctrl.append((2, label, None))
             handlers.enter(label)
-            if fuel:
-                loop_labels.append(label)
+            if fuel or tier:
+                loop_labels.append((label, i))
         elif op == 0x0D:
             append(prog, BR_IF, ctrl[-1 - imm][1], target)  # to the function label: lands on the final RETURN
         elif op == 0x0B:
@@ -286,13 +300,13 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
             prog.append((BR_TABLE, [ctrl[-1 - depth][1] for depth in imm]))
         elif op == 0x10:
             if imm >= nimports:
-                prog.append((CALL_LOCAL, imm - nimports))
+                prog.append((TIER_CALL if tier else CALL_LOCAL, imm - nimports))
             else:
                 ftype = func_types[imm]
                 prog.append((CALL_IMPORT, (imm, len(ftype.params), len(ftype.results))))
         elif op == 0x11:
             type_index, table_index = imm
-            prog.append((CALL_INDIRECT, (types[type_index], table_index)))
+            prog.append((TIER_CALL_INDIRECT if tier else CALL_INDIRECT, (types[type_index], table_index)))
         elif op == 0x1F or op == 0x06:  # try_table, legacy try
             block = blocks[i]
             clauses = [(kind, tag, ctrl[-1 - depth][1]) for kind, tag, depth in imm[1]] if op == 0x1F else []
@@ -316,7 +330,8 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
         elif op == 0x0A:
             prog.append((exceptions.THROW_REF, None))
         elif op == 0x12 or op == 0x13:
-            prog.append(tailcalls.lower(op, imm, nimports, func_types, types))
+            entry = tailcalls.lower(op, imm, nimports, func_types, types)
+            prog.append((TIER_RETURN_CALL, entry[1]) if tier and entry[0] == RETURN_CALL_LOCAL else entry)
         elif op == 0x14 or op == 0x15:  # call_ref, return_call_ref: the arity of the callee's type
             callee_type = types[imm]
             arity = (len(callee_type.params), len(callee_type.results))
@@ -374,9 +389,15 @@ def prepare_function(validated, info, misc_ops, fuel: bool = False) -> FuncCode:
 
     # Only branches reach a loop's label (entering it falls through), so pointing the
     # label at a trampoline makes exactly the back-edges pay.
-    for label in loop_labels:
-        prog.append((FUEL_JUMP, label.target))
-        label.target = len(prog) - 1
+    # A back-edge runs the fuel trampoline first, then the tier one: a switch to compiled code
+    # there happens with this back-edge paid, as compiled code pays it before its jump.
+    for label, wasm_index in loop_labels:
+        if tier:
+            prog.append((TIER_JUMP, (label.target, wasm_index)))
+            label.target = len(prog) - 1
+        if fuel:
+            prog.append((FUEL_JUMP, label.target))
+            label.target = len(prog) - 1
 
     # Resolve labels into plain tuples the loop can unpack without attribute lookups.
     for index, (code, arg) in enumerate(prog):
@@ -437,6 +458,9 @@ def program_offsets(prog, body) -> array:
     out = array("I")
     i = 0
     for code, _ in prog:
+        if code == FUEL:  # the entry's fuel stands for no instruction of the body
+            out.append(offsets[0])
+            continue
         count, trapping = _FUSED.get(code, (1, 0))
         for k in range(count):
             while i < last and ops[i] in silent:

@@ -47,10 +47,16 @@ _KINDS_BY_TEXT = sorted(((kind.value, kind) for kind in TrapKind), key=lambda it
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    """Which engine runs the scripts: ``Runtime(engine=engine, compile_mode=compile_mode)``."""
+    """Which engine runs the scripts: ``Runtime(engine=engine, compile_mode=compile_mode)``.
+
+    For the tiered engine, ``tier_thresholds`` (calls, loop back-edges) replaces the engine's real
+    thresholds: spec functions run a few times each, so low thresholds make them switch to compiled
+    code mid-script (at a call, or inside a running loop), which is what a tiered run must test.
+    """
 
     engine: str = "interpreter"
     compile_mode: str | None = None
+    tier_thresholds: tuple[int, int] | None = (2, 1)
 
     @property
     def label(self) -> str:
@@ -220,6 +226,10 @@ class ScriptRunner:
         try:
             runtime_class = self.stages.runtime_class
             options = {"engine": self.config.engine}
+            if self.config.engine == "tiered" and self.config.tier_thresholds is not None:
+                from ..tiered import TieredEngine
+
+                options["engine"] = TieredEngine(*self.config.tier_thresholds)
             if self.config.compile_mode is not None:
                 options["compile_mode"] = self.config.compile_mode
             if self.stages.features is not None:

@@ -1,7 +1,9 @@
 """Engine registry: engine names -> engine instances for :class:`pywaz.Runtime`.
 
-The compiler engine is imported lazily, so the interpreter works even where the
-compiler package is missing or broken.
+Engines are imported lazily, so the interpreter works even where the compiler
+package is missing or broken. "tiered" (the default of :class:`pywaz.Runtime`
+and of the CLI) interprets each function until it is hot, then runs it
+compiled (:mod:`pywaz.tiered`).
 """
 
 from __future__ import annotations
@@ -11,9 +13,13 @@ import importlib
 from ..errors import PywazError
 
 _ENGINES = {
+    "tiered": ("pywaz.tiered.engine", "TieredEngine"),
     "interpreter": ("pywaz.interpreter.engine", "InterpreterEngine"),
     "compiler": ("pywaz.compiler.engine", "CompilerEngine"),
 }
+
+
+DEFAULT_ENGINE = "tiered"
 
 
 def engine_names() -> tuple[str, ...]:
@@ -22,7 +28,7 @@ def engine_names() -> tuple[str, ...]:
 
 
 def create_engine(name):
-    """A new engine for ``name`` ("interpreter" or "compiler"), or ``name`` itself if it is an engine.
+    """A new engine for ``name`` ("tiered", "interpreter" or "compiler"), or ``name`` itself if it is an engine.
 
     Raises:
         ValueError: unknown engine name.

@@ -190,7 +190,8 @@ class Runtime:
     """Compiles and instantiates modules with one engine; links them by name.
 
     Args:
-        engine: "interpreter" (default) or "compiler", or an Engine object.
+        engine: "tiered" (default: functions start interpreted and are compiled once hot),
+            "interpreter" or "compiler", or an Engine object.
         compile_mode: "lazy" or "eager" (engines may ignore it); None for the default.
         max_call_depth: nested wasm calls allowed before ``Trap(CALL_STACK_EXHAUSTED)``.
         max_memory_pages: cap on every memory's size in 64 KiB pages (None: the
@@ -234,7 +235,7 @@ class Runtime:
 
     def __init__(
         self,
-        engine="interpreter",
+        engine="tiered",
         *,
         compile_mode: str | None = None,
         max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
@@ -316,6 +317,8 @@ class Runtime:
         """
         engine = self.engine
         engine_name = getattr(engine, "name", None) or f"{type(engine).__module__}.{type(engine).__qualname__}"
+        # Engines whose artifacts are another's (tiered: the compiler's) share that engine's cache entries.
+        engine_name = getattr(engine, "cache_name", None) or engine_name
         digest = self._digest_of(data)
         key = compute_key(digest, engine_name, self.features.enabled(), self.options)
         serialize = deserialize = None

@@ -28,7 +28,8 @@ def test_default_demo_runs_hello_and_wc_with_a_cache_hit(capsys, monkeypatch, tm
     assert "wc's count matches Python's" in out
     warm = re.findall(r"warm cache: .* exit 0; disk cache hit, functions compiled this run 0 ", out)
     assert len(warm) == 2
-    assert re.search(r"hello .* functions compiled [1-9]\d* -> 0", out)
+    # The default (tiered) engine compiles only hot functions: hello may compile none; the warm run none.
+    assert re.search(r"hello .* functions compiled \d+ -> 0", out)
     assert "every second run was a disk-cache hit that compiled nothing" in out
     assert list(tmp_path.iterdir()) == []  # the temporary cache is gone
 

@@ -46,14 +46,14 @@ def entries(cache_dir: Path) -> list[Path]:
 ])
 def test_second_run_is_a_disk_hit_that_compiles_nothing(pywaz_run, tmp_path, program, stdin, expected):
     cache = tmp_path / "cache"
-    first = pywaz_run("--stats", program, stdin=stdin, cache=cache)
+    first = pywaz_run("--engine", "compiler", "--stats", program, stdin=stdin, cache=cache)
     assert first.stdout == expected and first.exit_code == 0
     first_stats = stats_of(first)
     assert first_stats["origin"] == b"compiled"
     assert first_stats["compiled"] > 0 and first_stats["writes"] >= 1
     assert len(entries(cache)) == 1
 
-    second = pywaz_run("--stats", program, stdin=stdin, cache=cache)
+    second = pywaz_run("--engine", "compiler", "--stats", program, stdin=stdin, cache=cache)
     assert second.stdout == expected and second.exit_code == 0
     second_stats = stats_of(second)
     assert second_stats["origin"] == b"disk cache hit"
@@ -67,14 +67,14 @@ def test_second_run_is_a_disk_hit_that_compiles_nothing(pywaz_run, tmp_path, pro
 def test_a_run_taking_a_new_path_adds_its_functions_to_the_entry(pywaz_run, tmp_path):
     cache = tmp_path / "cache"
     cat = PROGRAMS / "wasm" / "cat.wasm"
-    first = stats_of(pywaz_run("--stats", cat, stdin=b"x", cache=cache))
+    first = stats_of(pywaz_run("--engine", "compiler", "--stats", cat, stdin=b"x", cache=cache))
     # Reading a missing file runs code (error reporting) the stdin path never called.
-    second = pywaz_run("--stats", cat, "/nowhere", cache=cache)
+    second = pywaz_run("--engine", "compiler", "--stats", cat, "/nowhere", cache=cache)
     assert second.exit_code == 1
     second_stats = stats_of(second)
     assert second_stats["origin"] == b"disk cache hit" and second_stats["cached"] == first["compiled"]
     assert second_stats["compiled"] > 0 and second_stats["writes"] == 1
-    third = stats_of(pywaz_run("--stats", cat, "/nowhere", cache=cache))
+    third = stats_of(pywaz_run("--engine", "compiler", "--stats", cat, "/nowhere", cache=cache))
     assert third["compiled"] == 0 and third["cached"] == first["compiled"] + second_stats["compiled"]
 
 
@@ -98,8 +98,8 @@ def test_no_cache_writes_nothing(tmp_path):
 
 def test_eager_mode_caches_every_function(pywaz_run, tmp_path):
     cache = tmp_path / "cache"
-    first = stats_of(pywaz_run("--stats", "--compile-mode", "eager", HELLO, cache=cache))
-    second = stats_of(pywaz_run("--stats", "--compile-mode", "eager", HELLO, cache=cache))
+    first = stats_of(pywaz_run("--engine", "compiler", "--stats", "--compile-mode", "eager", HELLO, cache=cache))
+    second = stats_of(pywaz_run("--engine", "compiler", "--stats", "--compile-mode", "eager", HELLO, cache=cache))
     assert first["compiled"] == first["total"]
     assert (second["origin"], second["compiled"], second["cached"]) == (b"disk cache hit", 0, first["total"])
 

@@ -47,7 +47,7 @@ _spec.loader.exec_module(fetch_modules)
 
 pytestmark = pytest.mark.slow
 
-ENGINES = [("compiler", "lazy"), ("interpreter", None)]
+ENGINES = [("tiered", None), ("compiler", "lazy"), ("interpreter", None)]
 
 # yosys's JSON netlist format, written by hand: y <= a XOR b on each rising edge of clk.
 NETLIST = """\

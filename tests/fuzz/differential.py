@@ -95,7 +95,11 @@ SHAPE = [
 ]  # fmt: skip
 
 #: pywaz configurations compared with the reference.
-CONFIGS = (("interpreter", None), ("compiler", "eager"), ("compiler", "lazy"))
+#: "tiered" runs with low thresholds (see TIERED_THRESHOLDS): functions switch to compiled code mid-run.
+CONFIGS = (("interpreter", None), ("compiler", "eager"), ("compiler", "lazy"), ("tiered", None))
+#: The tiered engine's (calls, loop back-edges) thresholds here: compiled at the second call, a running
+#: call switched at the first back-edge, so the differential runs cross tiers.
+TIERED_THRESHOLDS = (2, 1)
 #: Seconds one call may run in pywaz before it counts as a hang.
 CALL_TIMEOUT = 10.0
 #: The reference's fuel per module: a hang guard only (smith's --ensure-termination bounds every loop).
@@ -416,6 +420,10 @@ def run_pywaz(data: bytes, exports, engine: str, compile_mode: str | None) -> Ob
     import pywaz
 
     seen = Observation()
+    if engine == "tiered":
+        from pywaz.tiered import TieredEngine
+
+        engine = TieredEngine(*TIERED_THRESHOLDS)
     with pywaz.Runtime(engine, compile_mode=compile_mode) as runtime:
         try:
             instance = runtime.instantiate(data)

@@ -75,7 +75,7 @@ def test_functions_are_lowered_lazily_once():
     data = wat2wasm(
         '(module (func (export "a") (result i32) i32.const 1) (func (export "b") (result i32) i32.const 2))'
     )
-    with pywaz.Runtime() as rt:
+    with pywaz.Runtime("interpreter") as rt:
         instance = rt.instantiate(data)
         artifact = instance.module_instance.engine_state
         assert artifact.codes == [None, None]
@@ -84,6 +84,6 @@ def test_functions_are_lowered_lazily_once():
         first = artifact.codes[1]
         instance.exports["b"]()
         assert artifact.codes[1] is first
-    with pywaz.Runtime(compile_mode="eager") as rt:
+    with pywaz.Runtime("interpreter", compile_mode="eager") as rt:
         artifact = rt.instantiate(data).module_instance.engine_state
         assert all(code is not None for code in artifact.codes)

@@ -85,7 +85,7 @@ def test_call_depth_limit_is_exact():
       (func $count (export "count") (param i32) (result i32)
         local.get 0 i32.eqz if (result i32) i32.const 0 else
         local.get 0 i32.const 1 i32.sub call $count i32.const 1 i32.add end))"""
-    with pywaz.Runtime(max_call_depth=50) as rt:
+    with pywaz.Runtime("interpreter", max_call_depth=50) as rt:
         count = rt.instantiate(wat2wasm(wat)).exports["count"]
         assert count(49) == 49  # 50 frames: depths 1..50
         with pytest.raises(Trap) as info:

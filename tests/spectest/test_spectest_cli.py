@@ -78,7 +78,7 @@ def test_json_report_shape(suite, tmp_path, capsys):
     report_path = tmp_path / "report.json"
     assert main(["spectest", "--testsuite", str(suite), "--json", str(report_path)]) == 1
     report = json.loads(report_path.read_text())
-    assert report["engine"] == "interpreter"
+    assert report["engine"] == "tiered"  # the default
     assert report["testsuite"] == str(suite)
     assert set(report["files"]) == {"good", "bad"}
     good = report["files"]["good"]
@@ -173,3 +173,16 @@ def test_suite_choices_are_the_known_suites():
     (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     (suite,) = [a for a in subparsers.choices["spectest"]._actions if a.dest == "suite"]
     assert set(suite.choices) == set(locate.SUITES) and suite.default == locate.DEFAULT_SUITE
+
+
+@pytest.mark.parametrize("engine", ["tiered", "interpreter", "compiler"])
+def test_every_engine_runs_the_selected_file(suite, capsys, engine):
+    assert main(["spectest", "--testsuite", str(suite), "--engine", engine, "good"]) == 0
+
+
+def test_tier_thresholds_option(suite, capsys):
+    for value in ("1,1", "default", "5,1000"):
+        assert main(["spectest", "--testsuite", str(suite), "--tier-thresholds", value, "good"]) == 0
+    for value in ("0,1", "3", "a,b"):
+        assert main(["spectest", "--testsuite", str(suite), "--tier-thresholds", value, "good"]) == 2
+        assert "--tier-thresholds" in capsys.readouterr().err
