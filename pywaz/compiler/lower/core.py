@@ -821,3 +821,79 @@ def _statement(template: str, count: int):
     return lower
 
 
+
+
+# ------------------------------------------------------------ value ranges
+#
+# An integer entry may carry a range fact in its aux slot: ``(raw, lo, hi,
+# depth, large)``. ``raw`` is Python text whose value v satisfies
+# ``lo <= v <= hi`` and equals the wasm value modulo 2**32 (i32) or 2**64
+# (i64); the entry's own text is the canonical (masked) form of the same
+# value, so every consumer that only knows canonical texts stays correct.
+# Consumers that know the wrap-around laws (add, sub, mul, shl, and, or, xor,
+# narrow stores, wrap, sign extension) fold ``raw`` and mask once at the end:
+# the laws hold for Python's unbounded two's-complement ints, negative ones
+# included. ``large`` says the raw value is probably past 2**30 (a product
+# with a big constant), where one plain mask is cheaper than a range check.
+# Both texts contain every sub-expression exactly once, so either one keeps
+# wasm's evaluation order.
+
+RAW_LIMIT = {32: 1 << 64, 64: 1 << 129}  # raw values grow no further: operands are masked first
+
+
+def int_range(low, entry, bits: int) -> tuple:
+    """``(raw, lo, hi, depth, large)`` of an integer operand entry (full range when nothing is known)."""
+    kind = entry[1]
+    if kind == CONST:
+        value = _int_const(entry)
+        if value is not None:
+            return entry[0], value, value, 0, False
+    elif kind == COND:
+        return low.val(entry), 0, 1, entry[3] + 1, False
+    elif kind == EXPR and type(entry[2]) is tuple:
+        return entry[2]
+    return entry[0], 0, (1 << bits) - 1, entry[3], False
+
+
+def canonical_range(low, entry, bits: int) -> tuple:
+    """Like :func:`int_range`, but of the canonical value: the text is the entry's canonical text."""
+    fact = int_range(low, entry, bits)
+    if fact[1] >= 0 and fact[2] < (1 << bits):
+        return fact
+    return low.val(entry), 0, (1 << bits) - 1, entry[3], False
+
+
+def push_int(low, raw: str, lo: int, hi: int, depth: int, bits: int, large: bool = False) -> None:
+    """Push an integer entry whose raw text ``raw`` lies in ``[lo, hi]`` (see the range facts above)."""
+    modulus = 1 << bits
+    mask = "0xFFFFFFFF" if bits == 32 else "0xFFFFFFFFFFFFFFFF"
+    inner = _unwrap(raw)
+    if lo >= 0 and hi < modulus:
+        text, text_depth = raw, depth
+    elif lo >= 0:
+        # Masking always takes CPython's multi-digit path: skip it when the value is small.
+        if large:
+            text = f"({raw} & {mask})"
+        else:
+            text = f"(_t if (_t := {inner}) <= 0x3FFFFFFF else _t & {mask})"
+        text_depth = depth + 2
+    elif lo >= -modulus and hi < modulus:
+        text, text_depth = f"(_t if (_t := {inner}) >= 0 else _t + {modulus:#x})", depth + 2
+    else:
+        text, text_depth = f"({raw} & {mask})", depth + 1
+    low.push(text, EXPR, (raw, lo, hi, depth, large), text_depth)
+
+
+def _unwrap(text: str) -> str:
+    """``text`` without its outer parentheses when they enclose all of it (a walrus needs none)."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0 and index < len(text) - 1:
+                return text
+    return text[1:-1]
