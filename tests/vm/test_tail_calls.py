@@ -142,4 +142,4 @@ def test_a_self_tail_call_compiles_to_a_loop_and_a_mutual_one_to_the_trampoline(
         count = functions.view("count", python=True).python_source
         even = functions.view("even", python=True).python_source
     assert "_Tail" not in count and "while True:" in count and "l0, l1 = " in count
-    assert "return _Tail(_f1, (" in even
+    assert "return _Tail((_f1, (" in even

@@ -414,7 +414,7 @@ def _tail_call(low, callee: str, args: list) -> None:
     values = ", ".join(low.val(a) for a in args)
     if len(args) == 1:
         values += ","
-    low.out.line(f"return _Tail({callee}, ({values}))")
+    low.out.line(f"return _Tail(({callee}, ({values})))")
     low.reachable = False
 
 
