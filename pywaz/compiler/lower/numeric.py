@@ -357,6 +357,24 @@ def _i32_arith(low, code, a, b):
     return _WRAP_UP.format(x=f"{low.val(a)} << ({low.val(b)} & 31)")
 
 
+# i32/i64 div_s and rem_s: opcode -> (Python operator, helper, largest non-negative signed value).
+_SIGNED_DIV = {
+    0x6D: ("//", "_i32_div_s", 0x7FFFFFFF),
+    0x6F: ("%", "_i32_rem_s", 0x7FFFFFFF),
+    0x7F: ("//", "_i64_div_s", 0x7FFFFFFFFFFFFFFF),
+    0x81: ("%", "_i64_rem_s", 0x7FFFFFFFFFFFFFFF),
+}
+
+
+def _signed_div_text(code: int, a: str, b: str, cb) -> str:
+    operator, helper, top = _SIGNED_DIV[code]
+    if cb is not None and 0 < cb <= top:
+        test = f"{a} <= {top}"
+    else:
+        test = f"{a} <= {top} and 0 < {b} <= {top}"
+    return f"({a} {operator} {b} if {test} else {helper}({a}, {b}))"
+
+
 def _lower_binary(low, code, imm, pc, offset, blocks):
     a, b = low.take(2)
     template, kind = _BINARY[code]
@@ -377,8 +395,15 @@ def _lower_binary(low, code, imm, pc, offset, blocks):
         if ca is not None and ca <= limit and cb is None:
             low.push(left.format(c=ca, x=low.val(b), m=limit), COND, None, b[3] + 1)
             return
-    if code in _DIV_OPS:
-        low.catch_div = True
+    if code in _SIGNED_DIV and a[1] < EXPR and b[1] < EXPR:
+        # Both operands non-negative as signed values (the common case): Python's floor division is
+        # wasm's truncating one and nothing can trap; anything else goes to the helper, which traps.
+        text = _signed_div_text(code, low.val(a), low.val(b), _int_const(b))
+        low.site(text, offset)
+        low.push(text, EXPR, None, max(a[3], b[3]) + 3)
+        return
+    if code in _DIV_OPS and not _int_const(b):
+        low.catch_div = True  # a constant nonzero divisor cannot raise ZeroDivisionError
     if code == 0xA3 and b[1] == CONST and b[0] not in ("0.0", "(-0.0)") and not b[0].startswith("_k"):
         template = "({a} / {b})"
     text = template.format(a=low.val(a), b=low.val(b))
