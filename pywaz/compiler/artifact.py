@@ -147,6 +147,7 @@ def compile_function(validated: ValidatedModule, local_index: int, fuel: bool = 
         "def_types": def_types_of(validated),
         "memory64": tuple(memory.address_type == I64 for memory in validated.memory_types),
         "table64": tuple(table.address_type == I64 for table in validated.table_types),
+        "functions": validated.functions,
     }
     lowered = lower_function(
         info, validated.func_types, global_mutable, module.types, name, num_imported=imported, fuel=fuel,

@@ -34,13 +34,16 @@ def lower_function(
     table64: tuple[bool, ...] = (),
     tag_types=(),
     def_types=(),
+    functions=(),
 ) -> LoweredFunction:
     """Lower ``info`` to the source of ``def name(l0, ...)``.
 
     ``func_types`` is the module's function index space types, ``global_mutable``
     one bool per global, ``types`` the module's type section, ``num_imported``
     how many functions are imported, ``tag_types`` each tag's type (exception handling),
-    ``def_types`` the canonical DefType of each type index (casts to concrete types).
+    ``def_types`` the canonical DefType of each type index (casts to concrete types),
+    ``functions`` every defined function's FunctionInfo (a call of a pure one-expression function
+    is lowered in place).
     ``force_flat`` lowers the whole body flat;
     ``fuel`` emits fuel metering (see the module docstring). ``memory64`` and
     ``table64`` say, per memory and per table, whether it is 64-bit: the
@@ -54,4 +57,5 @@ def lower_function(
     lowering.memory64 = memory64
     lowering.table64 = table64
     lowering.def_types = def_types
+    lowering.functions = functions
     return lowering.lower()

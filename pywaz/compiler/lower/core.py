@@ -458,6 +458,7 @@ class FunctionLowering:
         tag_types=(),
     ):
         self.tag_types = tag_types  # exception handling: each tag's FuncType
+        self.functions = ()  # every defined function's FunctionInfo (calls inline pure leaves; set by lower_function)
         self.has_delegate = 0x18 in info.body.ops  # every handler then passes on delegated exceptions
         self.self_tail_loop = False  # a self tail call became a jump back to the start (finish wraps the body)
         self.num_imported = num_imported

@@ -431,6 +431,9 @@ def _lower_unary(low, code, imm, pc, offset, blocks):
     low.push(text, kind, None, a[3] + 2)
 
 
+# Numeric instructions without traps or effects: what a call may inline (see control's _inline_leaf).
+PURE_NUMERIC = frozenset((0x41, 0x42, 0x43, 0x44, *_BINARY, *_UNARY)) - _TRAPPING
+
 LOWERERS = {
     0x41: _lower_i_const,
     0x42: _lower_i_const,
