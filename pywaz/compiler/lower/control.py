@@ -485,11 +485,13 @@ def _lower_return_call(low, code, imm, pc, offset, blocks):
     low.out.comment(f"# wasm@0x{offset:x} return_call {imm}")
     args = low.take(len(low.func_types[imm].params))
     low.flush()
-    if imm == low.func_index and not low.flat:
+    if (imm == low.func_index or imm in low.tail_group) and not low.flat:
         if args:
             names = ", ".join(f"l{i}" for i in range(len(args)))
             values = ", ".join(low.val(a) for a in args)
             low.out.line(f"{names} = {values}")
+        if imm != low.func_index:  # another member of this def's tail-call group (see lower_function)
+            low.out.line(f"_fn = {low.tail_group[imm]}")
         low.self_tail_loop = True
         start = _Frame(_LOOP, -1, 0, 0, 0, -1, -1)  # the wrapper loop: pydepth 0, no values to move
         start.pyloop = True

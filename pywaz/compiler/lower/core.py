@@ -461,6 +461,7 @@ class FunctionLowering:
         self.functions = ()  # every defined function's FunctionInfo (calls inline pure leaves; set by lower_function)
         self.has_delegate = 0x18 in info.body.ops  # every handler then passes on delegated exceptions
         self.self_tail_loop = False  # a self tail call became a jump back to the start (finish wraps the body)
+        self.tail_group: dict[int, int] = {}  # tail-call group: member func_index -> its number (see lower_function)
         self.num_imported = num_imported
         self.fuel = fuel
         self.fuel_back_edges = False  # whether a loop back-edge spends fuel (the body then keeps _fuel)
@@ -677,6 +678,11 @@ class FunctionLowering:
     # ------------------------------------------------------------ main loop
 
     def lower(self) -> LoweredFunction:
+        self.lower_body()
+        return self.finish()
+
+    def lower_body(self) -> None:
+        """Lower every instruction into ``self.out`` (or the flat regions); :meth:`finish` assembles the def."""
         info = self.info
         body = info.body
         ops = body.ops
@@ -705,22 +711,28 @@ class FunctionLowering:
                 raise UnsupportedOpcode(code, offsets[pc], info.func_index)
             handler(self, code, imms[pc], pc, offsets[pc], blocks)
             pc += 1
-        return self.finish()
 
     # ------------------------------------------------------------ assembling
 
     def finish(self) -> LoweredFunction:
+        head = self.assemble()
+        source = "\n".join(head.lines) + "\n"
+        return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table(head))
+
+    def assemble(self, member: bool = False) -> _Out:
+        """The function's lines; a tail-call group ``member`` leaves out the ``def`` and the restart loop."""
         info = self.info
         n_params = len(info.type.params)
         params = ", ".join(f"l{i}" for i in range(n_params))
         head = _Out()
-        head.open(f"def {self.name}({params}):")
+        if not member:
+            head.open(f"def {self.name}({params}):")
         if self.fuel_back_edges:
             head.line("_fuel = _meter.fuel")
             head.line("next(_fuel)")  # entering a function costs one unit
         elif self.fuel:
             head.line("next(_meter.fuel)")  # entering a function costs one unit
-        if self.self_tail_loop:  # a self tail call starts the body again (see control._lower_return_call)
+        if self.self_tail_loop and not member:  # a self tail call starts the body again (control._lower_return_call)
             head.open("while True:")
         by_zero: dict[str, list[str]] = {}
         for i in range(n_params, len(info.local_types)):
@@ -769,11 +781,11 @@ class FunctionLowering:
                 head.open("except TypeError:")
                 head.line("_trap_null_array()")
                 head.close()
-        if self.self_tail_loop:
+        if self.self_tail_loop and not member:
             head.close()
-        head.close()
-        source = "\n".join(head.lines) + "\n"
-        return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table(head))
+        if not member:
+            head.close()
+        return head
 
     def _emit_tree(self, out: _Out, labels: list[int]) -> None:
         if len(labels) == 1:
