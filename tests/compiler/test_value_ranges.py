@@ -92,7 +92,8 @@ def _module(seed: int) -> str:
             body, result = _i32(rng, 4), "i32"
         funcs.append(f'(func (export "f{index}") (param i32 i32 i32 i64 i64) (result {result}) {body})')
     data = "".join(f"\\{b:02x}" for b in random.Random(seed + 1).randbytes(72))
-    leaf = "(func $leaf (param i32 i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const 1103515245)) (i32.sub (local.get 1) (local.get 0))))"
+    leaf = ("(func $leaf (param i32 i32) (result i32)"
+            " (i32.add (i32.mul (local.get 0) (i32.const 1103515245)) (i32.sub (local.get 1) (local.get 0))))")
     return f'(module (memory 1) (data (i32.const 0) "{data}") {leaf} {" ".join(funcs)})'
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .core import DISPATCH, EXPR, SLOT, FunctionLowering, MAX_DEPTH, MAX_TEXT, _BLOCK, _FUNC, _Frame, _IF, _LOOP, memory_local
+from .core import (
+    DISPATCH, EXPR, SLOT, FunctionLowering, MAX_DEPTH, MAX_TEXT, _BLOCK, _FUNC, _Frame, _IF, _LOOP, memory_local,
+)
 
 
 def _block_arity(blocks, pc):

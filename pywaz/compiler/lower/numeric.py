@@ -283,7 +283,8 @@ def _ranged_binary(low, code, a, b) -> bool:
         if fa[1] == 0 and fa[2] == 0xFFFFFFFF:
             text = _i32_arith(low, code, a, b)
             raw = f"({fa[0]} {symbol} {cb})"
-            low.push(text, EXPR, (raw, *((cb, 0xFFFFFFFF + cb) if symbol == "+" else (-cb, 0xFFFFFFFF - cb)), 1, False), 2)
+            lo, hi = (cb, 0xFFFFFFFF + cb) if symbol == "+" else (-cb, 0xFFFFFFFF - cb)
+            low.push(text, EXPR, (raw, lo, hi, 1, False), 2)
             return True
     limit = RAW_LIMIT[bits]
     fa = int_range(low, a, bits)
