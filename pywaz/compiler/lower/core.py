@@ -891,7 +891,7 @@ def push_int(low, raw: str, lo: int, hi: int, depth: int, bits: int, large: bool
             text = f"(_t if (_t := {inner}) <= 0x3FFFFFFF else _t & {mask})"
         text_depth = depth + 2
     elif lo >= -modulus and hi < modulus:
-        text, text_depth = f"(_t if (_t := {inner}) >= 0 else _t + {modulus:#x})", depth + 2
+        text, text_depth = f"(_t if (_t := {inner}) >= 0 else _t + 0x{modulus:X})", depth + 2
     else:
         text, text_depth = f"({raw} & {mask})", depth + 1
     low.push(text, EXPR, (raw, lo, hi, depth, large), text_depth)

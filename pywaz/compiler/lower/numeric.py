@@ -325,7 +325,7 @@ def _ranged_unary(low, code, a) -> None:
     if 0 <= fa[1] and fa[2] < half:
         push_int(low, *fa[:4], bits)
         return
-    push_int(low, f"((({fa[0]} & {(half << 1) - 1:#x}) ^ {half:#x}) - {half:#x})", -half, half - 1, fa[3] + 2, bits)
+    push_int(low, f"((({fa[0]} & 0x{(half << 1) - 1:X}) ^ 0x{half:X}) - 0x{half:X})", -half, half - 1, fa[3] + 2, bits)
 
 
 def _i32_arith(low, code, a, b):
