@@ -18,7 +18,7 @@ def test_struct_class_is_made_once_per_type_and_has_identity():
     t = _Type()
     cls = gv.struct_class(t, 3)
     assert gv.struct_class(t, 3) is cls
-    a, b = cls(1, 2.5, None), cls(1, 2.5, None)
+    a, b = cls.new(1, 2.5, None), cls.new(1, 2.5, None)
     assert (a.f0, a.f1, a.f2) == (1, 2.5, None)
     assert a is not b and type(a).rtt is t and isinstance(a, gv.StructRef)
     assert gv.struct_class(_Type(), 3) is not cls
@@ -122,7 +122,7 @@ def test_classes_live_on_the_type_and_values_declare_their_kind():
     t = _Kind("array")
     cls = gv.array_class(t)
     assert t.cls is cls and gv.array_class(t) is cls
-    assert gv.struct_class(_Kind("struct"), 1)(3).wasm_ref_kind == "struct" and cls([]).wasm_ref_kind == "array"
+    assert gv.struct_class(_Kind("struct"), 1).new(3).wasm_ref_kind == "struct" and cls([]).wasm_ref_kind == "array"
     inner = object()
     assert gv.InternalizedExtern(inner).wasm_ref_inner is inner and gv.InternalizedExtern.wasm_ref_kind == "any"
     assert gv.ExternalizedAny(inner).wasm_ref_inner is inner and gv.ExternalizedAny.wasm_ref_kind == "extern"

@@ -15,14 +15,22 @@ what they always did.
 from __future__ import annotations
 
 
-class TailCall:
-    """A pending tail call: ``callee(*args)`` (a function's ``call``, or a generated body)."""
+class TailCall(tuple):
+    """A pending tail call ``(callee, args)``: ``callee(*args)`` (a function's ``call``, or a generated body).
 
-    __slots__ = ("callee", "args")
+    A tuple subclass, so generated code builds one in C (``_Tail((_f2, (a, b)))``) rather than
+    through a Python ``__init__``; its class tells it apart from a multi-value result (a plain tuple).
+    """
 
-    def __init__(self, callee, args: tuple):
-        self.callee = callee
-        self.args = args
+    __slots__ = ()
+
+    @property
+    def callee(self):
+        return self[0]
+
+    @property
+    def args(self) -> tuple:
+        return self[1]
 
 
 def tail_entry(body):
@@ -31,9 +39,9 @@ def tail_entry(body):
     def entry(*args):
         result = body(*args)
         while result.__class__ is TailCall:
-            callee = result.callee
+            callee, args = result
             # The callee's own body if it has tail calls (its TailCalls come back to this loop).
-            result = getattr(callee, "tail_body", callee)(*result.args)
+            result = getattr(callee, "tail_body", callee)(*args)
         return result
 
     entry.tail_body = body

@@ -14,11 +14,11 @@ import sys
 import traceback
 
 
-def _outcome(module, local_index: int, fuel: bool, keep_sources: bool, info):
+def _outcome(module, local_index: int, fuel: bool, keep_sources: bool, info, functions=None):
     from .artifact import CompileFailure, compile_marshalled, unsupported_opcode_class
 
     try:
-        compiled, blob = compile_marshalled(module, local_index, fuel, keep_sources, info)
+        compiled, blob = compile_marshalled(module, local_index, fuel, keep_sources, info, functions)
     except unsupported_opcode_class() as exc:
         return ("unsupported", exc.opcode, exc.offset, exc.func_index)
     except CompileFailure as exc:
@@ -42,11 +42,18 @@ def _serve(tasks, results, module, fuel: bool, keep_sources: bool) -> None:
             return
         if message is None:
             return
-        indexes, infos = message
+        indexes, infos, callees = message
+        functions = None
+        if infos is not None:
+            from .artifact import FunctionsView
+
+            known = dict(callees)
+            known.update(zip(indexes, infos))
+            functions = FunctionsView(len(module.func_types) - module.num_imported_funcs, known)
         out = []
         for k, local_index in enumerate(indexes):
             info = infos[k] if infos is not None else None
-            out.append((local_index, _outcome(module, local_index, fuel, keep_sources, info)))
+            out.append((local_index, _outcome(module, local_index, fuel, keep_sources, info, functions)))
         results.send(out)
 
 

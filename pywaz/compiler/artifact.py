@@ -126,7 +126,8 @@ def unsupported_opcode_class() -> type:
 
 
 def compile_function(
-    validated: ValidatedModule, local_index: int, fuel: bool = False, info=None, register: bool = True
+    validated: ValidatedModule, local_index: int, fuel: bool = False, info=None, register: bool = True,
+    functions=None,
 ) -> CompiledFunction:
     """Lower and compile defined function ``local_index`` of ``validated``.
 
@@ -135,7 +136,10 @@ def compile_function(
     ``fuel`` emits fuel metering (``CompileOptions.fuel``). ``info`` is the
     function's :class:`~pywaz.ir.FunctionInfo` when the caller has it (a
     compile worker), else it is read from ``validated``; ``register`` puts the
-    source into :mod:`linecache` for tracebacks.
+    source into :mod:`linecache` for tracebacks. ``functions`` stands for
+    ``validated.functions`` where the module has no bodies (a fresh worker): it
+    must hold the functions the lowering looks at (callees, see
+    :func:`callee_closure`).
 
     Raises:
         UnsupportedOpcode: the function uses an instruction the engine cannot lower yet.
@@ -154,6 +158,7 @@ def compile_function(
         "def_types": def_types_of(validated),
         "memory64": tuple(memory.address_type == I64 for memory in validated.memory_types),
         "table64": tuple(table.address_type == I64 for table in validated.table_types),
+        "functions": validated.functions if functions is None else functions,
     }
     lowered = lower_function(
         info, validated.func_types, global_mutable, module.types, name, num_imported=imported, fuel=fuel,
@@ -202,7 +207,7 @@ def canonical_blob(code: types.CodeType) -> bytes:
 
 
 def compile_marshalled(
-    validated: ValidatedModule, local_index: int, fuel: bool, keep_sources: bool, info=None
+    validated: ValidatedModule, local_index: int, fuel: bool, keep_sources: bool, info=None, functions=None
 ) -> tuple[CompiledFunction, bytes]:
     """:func:`compile_function` (source not registered for tracebacks) and its code marshalled: a worker's result.
 
@@ -211,10 +216,61 @@ def compile_marshalled(
     """
     import marshal
 
-    compiled = compile_function(validated, local_index, fuel, info, False)  # positional: tests wrap it
+    if functions is None:  # positional: tests wrap it
+        compiled = compile_function(validated, local_index, fuel, info, False)
+    else:
+        compiled = compile_function(validated, local_index, fuel, info, False, functions)
     if not keep_sources:
         compiled = replace(compiled, source="")
     return compiled, marshal.dumps(compiled.code)
+
+
+_CALL, _RETURN_CALL = 0x10, 0x12
+
+
+def callee_closure(functions, local_indexes, num_imported: int) -> dict:
+    """The FunctionInfos lowering ``local_indexes`` may read besides their own, by local index.
+
+    Lowering looks at direct callees (pure leaf calls are inlined) and follows
+    ``return_call`` edges transitively (tail-call groups, whose members' callees
+    it reads too); nothing else.
+    """
+    found: dict = {}
+    todo = list(local_indexes)
+    while todo:
+        local_index = todo.pop()
+        body = functions[local_index].body
+        for code, imm in zip(body.ops, body.imms):
+            if code not in (_CALL, _RETURN_CALL) or imm < num_imported:
+                continue
+            callee = imm - num_imported
+            if callee not in found:
+                found[callee] = functions[callee]
+                if code == _RETURN_CALL:  # a group member: lowered with its own callees
+                    todo.append(callee)
+    return found
+
+
+class FunctionsView:
+    """A sequence of ``count`` FunctionInfos of which only ``known`` (local index -> info) are present."""
+
+    __slots__ = ("_count", "_known")
+
+    def __init__(self, count: int, known: dict):
+        self._count = count
+        self._known = known
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __getitem__(self, local_index: int):
+        try:
+            return self._known[local_index]
+        except KeyError:
+            raise CompileFailure(f"defined function {local_index} was not sent to this compile worker") from None
 
 
 class CompiledArtifact:

@@ -45,7 +45,7 @@ import tempfile
 from collections import deque
 from multiprocessing import connection as _connection
 
-from .artifact import CompileFailure
+from .artifact import CompileFailure, callee_closure
 
 #: Below this much wasm code (function bodies, bytes) to compile, an eager compile stays in process:
 #: starting workers and moving results costs more than they save. Forking two workers and handing them
@@ -279,9 +279,13 @@ def compile_functions(module, indexes: list[int], sizes: list[int], count: int, 
                 return False
             task = tasks.popleft()
             worker.task = task
-            infos = None if functions is None else [functions[i] for i in task]
+            if functions is None:
+                infos = callees = None
+            else:  # a fresh worker's module has no bodies: send what lowering these functions reads
+                infos = [functions[i] for i in task]
+                callees = callee_closure(functions, task, module.num_imported_funcs)
             try:
-                worker.tasks_out.send((task, infos))
+                worker.tasks_out.send((task, infos, callees))
             except (OSError, ValueError) as exc:
                 raise CompileFailure(_lost(worker, f"could not be given work ({exc})")) from exc
             return True

@@ -118,12 +118,12 @@ def struct_new(instance, stack, imm):
     del stack[-n:]
     if masks is not None:
         values = [v if m is None else v & m for v, m in zip(values, masks)]
-    stack.append(cls(*values))
+    stack.append(cls.new(*values))
 
 
 def struct_new_default(instance, stack, imm):
     cls, defaults = imm
-    stack.append(cls(*defaults))
+    stack.append(cls.new(*defaults))
 
 
 def _lower_struct_get(imm, types, signed: bool):

@@ -357,8 +357,15 @@ _pack_u32 = STRUCTS["u32"].pack
 
 def i32x4_dot_i16x8_s(a: int, b: int) -> int:
     """i32x4.dot_i16x8_s: signed products of lane pairs summed (wrapping: 2 * (-32768)**2 overflows)."""
-    p = [x * y for x, y in zip(_unpack_i16(a.to_bytes(16, "little")), _unpack_i16(b.to_bytes(16, "little")))]
-    return _from_bytes(_pack_u32(*[(p0 + p1) & M32 for p0, p1 in zip(p[0::2], p[1::2])]), "little")
+    # Unrolled: no per-lane lists or tuples (dot products are hot loops' bodies). A sum of two products
+    # lies in [-2**31, 2**31]; only 2**31 itself (both pairs -32768 * -32768) needs the wrap.
+    a0, a1, a2, a3, a4, a5, a6, a7 = _unpack_i16(a.to_bytes(16, "little"))
+    b0, b1, b2, b3, b4, b5, b6, b7 = _unpack_i16(b.to_bytes(16, "little"))
+    return _from_bytes(
+        _pack_u32((a0 * b0 + a1 * b1) & M32, (a2 * b2 + a3 * b3) & M32, (a4 * b4 + a5 * b5) & M32,
+                  (a6 * b6 + a7 * b7) & M32),
+        "little",
+    )
 
 
 # ------------------------------------------------------------------ shifts (SWAR)

@@ -221,12 +221,12 @@ def _eval_gc_const(op: int, imm, stack: list, def_types) -> None:
         fields = deftype.fields
         cls = gcvalues.struct_class(deftype, len(fields))
         if op == 0xFB01:
-            stack.append(cls(*(gcvalues.storage_default(f.storage) for f in fields)))
+            stack.append(cls.new(*(gcvalues.storage_default(f.storage) for f in fields)))
             return
         values = stack[len(stack) - len(fields):]
         del stack[len(stack) - len(fields):]
         masks = (gcvalues.storage_mask(f.storage) for f in fields)
-        stack.append(cls(*(v if m is None else v & m for v, m in zip(values, masks))))
+        stack.append(cls.new(*(v if m is None else v & m for v, m in zip(values, masks))))
     else:  # array.new, array.new_default, array.new_fixed
         deftype = def_types[imm[0] if op == 0xFB08 else imm]
         storage = deftype.field.storage

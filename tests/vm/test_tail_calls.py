@@ -136,10 +136,66 @@ def test_tail_calls_across_instances(rt):
     assert b.exports["pong"](11) == 7
 
 
-def test_a_self_tail_call_compiles_to_a_loop_and_a_mutual_one_to_the_trampoline():
+def test_a_self_tail_call_compiles_to_a_loop_and_a_mutual_one_to_a_group_loop():
+    # even and odd (one type, tail-calling each other) are one def: odd's body under "elif _fn == 1:".
     with pywaz.Runtime("compiler", compile_mode="eager") as runtime:
         functions = runtime.compile_module(wasmtime.wat2wasm(MUTUAL)).functions
         count = functions.view("count", python=True).python_source
         even = functions.view("even", python=True).python_source
     assert "_Tail" not in count and "while True:" in count and "l0, l1 = " in count
-    assert "return _Tail(_f1, (" in even
+    assert "_Tail" not in even and "elif _fn == 1:" in even and "_fn = 1" in even and "_fn = 0" in even
+
+
+def test_a_tail_call_to_another_type_goes_through_the_trampoline():
+    wat = """(module
+      (func $f (export "f") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 7))
+          (else (return_call $g (i64.extend_i32_u (i32.sub (local.get 0) (i32.const 1)))))))
+      (func $g (param i64) (result i32) (return_call $f (i32.wrap_i64 (local.get 0)))))"""
+    with pywaz.Runtime("compiler", compile_mode="eager") as runtime:
+        source = runtime.compile_module(wasmtime.wat2wasm(wat)).functions.view("f", python=True).python_source
+        instance = runtime.instantiate(wasmtime.wat2wasm(wat))
+        assert instance.exports["f"](100_000) == 7
+    assert "return _Tail((_f1, (" in source
+
+
+# A group whose members have different locals (an f64 in one, two i64s in the other) and tail-call
+# each other from inside loops and blocks, and a third member reached only from the second.
+GROUP = """(module
+  (memory 1)
+  (func $a (export "a") (param i32 i32) (result i32) (local f64)
+    (local.set 2 (f64.convert_i32_u (local.get 1)))
+    (block $out
+      (loop $again
+        (br_if $out (i32.eqz (local.get 0)))
+        (if (i32.and (local.get 0) (i32.const 1))
+          (then (return_call $b (i32.sub (local.get 0) (i32.const 1))
+                                (i32.add (local.get 1) (i32.trunc_f64_u (f64.mul (local.get 2) (f64.const 0.5)))))))
+        (local.set 0 (i32.shr_u (local.get 0) (i32.const 1)))
+        (local.set 1 (i32.add (local.get 1) (i32.const 3)))
+        (br $again)))
+    (local.get 1))
+  (func $b (param i32 i32) (result i32) (local i64 i64)
+    (local.set 2 (i64.extend_i32_u (local.get 1)))
+    (i32.store (i32.const 8) (i32.add (i32.load (i32.const 8)) (i32.const 1)))
+    (if (i32.gt_u (local.get 0) (i32.const 1000))
+      (then (return_call $c (local.get 0) (i32.wrap_i64 (i64.mul (local.get 2) (i64.const 3))))))
+    (return_call $a (local.get 0) (i32.wrap_i64 (i64.add (local.get 2) (local.get 3)))))
+  (func $c (param i32 i32) (result i32)
+    (return_call $a (i32.sub (local.get 0) (i32.const 7)) (local.get 1)))
+  (func (export "visits") (result i32) (i32.load (i32.const 8))))"""
+
+
+@pytest.mark.parametrize("mode", ["eager", "lazy"])
+def test_a_tail_call_group_matches_the_interpreter(mode):
+    data = wasmtime.wat2wasm(GROUP)
+    results = []
+    for engine in ("interpreter", "compiler"):
+        with pywaz.Runtime(engine, compile_mode=mode) as runtime:
+            instance = runtime.instantiate(data)
+            results.append([(instance.exports["a"](n, n * 7 & 0xFFFFFFF), instance.exports["visits"]()) for n in
+                            (0, 1, 2, 3, 1001, 5000, 12345, 65536)])
+    assert results[0] == results[1]
+    with pywaz.Runtime("compiler", compile_mode="eager") as runtime:
+        source = runtime.compile_module(data).functions.view("a", python=True).python_source
+    assert "elif _fn == 2:" in source and "_Tail" not in source

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .core import EXPR, SLOT, FunctionLowering, MAX_DEPTH, MAX_TEXT, _BLOCK, _FUNC, _Frame, _IF, _LOOP, memory_local
+from .core import (
+    DISPATCH, EXPR, SLOT, FunctionLowering, MAX_DEPTH, MAX_TEXT, _BLOCK, _FUNC, _Frame, _IF, _LOOP, memory_local,
+)
 
 
 def _block_arity(blocks, pc):
@@ -386,6 +388,8 @@ def _finish_call(low, call_text: str, n_results: int) -> None:
 
 def _lower_call(low, code, imm, pc, offset, blocks):
     ftype = low.func_types[imm]
+    if imm >= low.num_imported and not low.fuel and _inline_leaf(low, imm, len(ftype.params)):
+        return
     args = low.take(len(ftype.params))
     low.flush()
     # An imported function is called through its Function object: its
@@ -394,6 +398,61 @@ def _lower_call(low, code, imm, pc, offset, blocks):
     callee = f"_F{imm}.call" if imm < low.num_imported else f"_f{imm}"
     text = f"{callee}(" + ", ".join(low.val(a) for a in args) + ")"
     _finish_call(low, low.site(text, offset), len(ftype.results))
+
+
+# A defined function whose body is one pure expression of its parameters (constants, local.get of a
+# parameter, numeric operators that cannot trap) is lowered in place of a call to it: what its body
+# computes is what any implementation of it (interpreted, compiled) returns, it cannot trap, and it
+# touches no state, so only the call's cost goes. Not under fuel metering, which charges calls.
+MAX_INLINE_OPS = 16
+
+
+def _leaf_body(low, func_index: int):
+    return pure_leaf(low.functions, low.num_imported, func_index)
+
+
+def pure_leaf(functions, num_imported: int, func_index: int):
+    """The body of defined function ``func_index`` if it is a pure expression of its parameters, else None.
+
+    ``functions`` is every defined function's FunctionInfo; a call of such a function is lowered in place.
+    """
+    from .numeric import PURE_NUMERIC
+
+    local_index = func_index - num_imported
+    if local_index >= len(functions):
+        return None
+    info = functions[local_index]
+    body = info.body
+    ops = body.ops
+    if len(ops) > MAX_INLINE_OPS or len(info.type.results) != 1 or len(info.local_types) != len(info.type.params):
+        return None
+    if ops[-1] != 0x0B or not all(code == 0x20 or code in PURE_NUMERIC for code in ops[:-1]):
+        return None
+    return body
+
+
+def _inline_leaf(low, func_index: int, n_params: int) -> bool:
+    body = _leaf_body(low, func_index)
+    if body is None:
+        return False
+    # The arguments become the callee's parameters: entries without effects, so that reading a
+    # parameter twice reads one value, and the callee's operators see them as they see locals.
+    stack = low.stack
+    for pos in range(len(stack) - n_params, len(stack)):
+        if stack[pos][1] >= EXPR:
+            low.materialize(pos)
+    params = low.take(n_params)
+    dispatch = DISPATCH
+    ops = body.ops
+    imms = body.imms
+    offsets = body.offsets
+    for pc in range(len(ops) - 1):
+        code = ops[pc]
+        if code == 0x20:
+            low.push(*params[imms[pc]])
+        else:
+            dispatch[code](low, code, imms[pc], pc, offsets[pc], None)
+    return True
 
 
 def _lower_call_indirect(low, code, imm, pc, offset, blocks):
@@ -414,7 +473,7 @@ def _tail_call(low, callee: str, args: list) -> None:
     values = ", ".join(low.val(a) for a in args)
     if len(args) == 1:
         values += ","
-    low.out.line(f"return _Tail({callee}, ({values}))")
+    low.out.line(f"return _Tail(({callee}, ({values})))")
     low.reachable = False
 
 
@@ -428,11 +487,13 @@ def _lower_return_call(low, code, imm, pc, offset, blocks):
     low.out.comment(f"# wasm@0x{offset:x} return_call {imm}")
     args = low.take(len(low.func_types[imm].params))
     low.flush()
-    if imm == low.func_index and not low.flat:
+    if (imm == low.func_index or imm in low.tail_group) and not low.flat:
         if args:
             names = ", ".join(f"l{i}" for i in range(len(args)))
             values = ", ".join(low.val(a) for a in args)
             low.out.line(f"{names} = {values}")
+        if imm != low.func_index:  # another member of this def's tail-call group (see lower_function)
+            low.out.line(f"_fn = {low.tail_group[imm]}")
         low.self_tail_loop = True
         start = _Frame(_LOOP, -1, 0, 0, 0, -1, -1)  # the wrapper loop: pydepth 0, no values to move
         start.pyloop = True

@@ -474,8 +474,10 @@ class FunctionLowering:
         tag_types=(),
     ):
         self.tag_types = tag_types  # exception handling: each tag's FuncType
+        self.functions = ()  # every defined function's FunctionInfo (calls inline pure leaves; set by lower_function)
         self.has_delegate = 0x18 in info.body.ops  # every handler then passes on delegated exceptions
         self.self_tail_loop = False  # a self tail call became a jump back to the start (finish wraps the body)
+        self.tail_group: dict[int, int] = {}  # tail-call group: member func_index -> its number (see lower_function)
         self.num_imported = num_imported
         self.fuel = fuel
         self.fuel_back_edges = False  # whether a loop back-edge spends fuel (the body then keeps _fuel)
@@ -697,6 +699,11 @@ class FunctionLowering:
     # ------------------------------------------------------------ main loop
 
     def lower(self) -> LoweredFunction:
+        self.lower_body()
+        return self.finish()
+
+    def lower_body(self) -> None:
+        """Lower every instruction into ``self.out`` (or the flat regions); :meth:`finish` assembles the def."""
         info = self.info
         body = info.body
         ops = body.ops
@@ -725,22 +732,62 @@ class FunctionLowering:
                 raise UnsupportedOpcode(code, offsets[pc], info.func_index)
             handler(self, code, imms[pc], pc, offsets[pc], blocks)
             pc += 1
-        return self.finish()
 
     # ------------------------------------------------------------ assembling
 
     def finish(self) -> LoweredFunction:
+        head, body, body_at, level = self._assemble_parts()
+        if body is None or not body.lines:
+            source = "\n".join(head.lines) + "\n"
+            return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table(head))
+        # The same text as extending ``head`` with the body's lines each prefixed by ``pad``, but the
+        # prefix goes in with the join's separator (the body is most of the source, and of its bytes).
+        pad = "    " * level
+        before, after = head.lines[:body_at], head.lines[body_at:]
+        pieces = ["\n".join(before), pad + ("\n" + pad).join(body.lines)]  # before: at least the def line
+        if after:
+            pieces.append("\n".join(after))
+        source = "\n".join(pieces) + "\n"
+        shift = len(body.lines)
+        head_marks = head.marks
+        parts = (
+            (before, {i: m for i, m in head_marks.items() if i < body_at}, 0, 0),
+            (body.lines, body.marks, len(pad), body_at),
+            (after, {i - body_at: m for i, m in head_marks.items() if i >= body_at}, 0, body_at + shift),
+        )
+        return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table_of(parts))
+
+    def assemble(self, member: bool = False) -> _Out:
+        """The function's lines as one output (a tail-call group ``member``: no ``def``, no restart loop)."""
+        head, body, body_at, level = self._assemble_parts(member)
+        if body is None or not body.lines:
+            return head
+        out = _Out(head.level)
+        out.lines = head.lines[:body_at]
+        out.marks = {i: m for i, m in head.marks.items() if i < body_at}
+        out.extend(body, "    " * level)
+        shift = len(out.lines) - body_at
+        out.lines.extend(head.lines[body_at:])
+        for i, m in head.marks.items():
+            if i >= body_at:
+                out.marks[i + shift] = m
+        return out
+
+    def _assemble_parts(self, member: bool = False):
+        """``(head, body, body_at, level)``: the lines around the structured body, the body (None when flat),
+        where it goes in ``head`` and at which indentation level."""
         info = self.info
         n_params = len(info.type.params)
         params = ", ".join(f"l{i}" for i in range(n_params))
         head = _Out()
-        head.open(f"def {self.name}({params}):")
+        if not member:
+            head.open(f"def {self.name}({params}):")
         if self.fuel_back_edges:
             head.line("_fuel = _meter.fuel")
             head.line("next(_fuel)")  # entering a function costs one unit
         elif self.fuel:
             head.line("next(_meter.fuel)")  # entering a function costs one unit
-        if self.self_tail_loop:  # a self tail call starts the body again (see control._lower_return_call)
+        if self.self_tail_loop and not member:  # a self tail call starts the body again (control._lower_return_call)
             head.open("while True:")
         by_zero: dict[str, list[str]] = {}
         for i in range(n_params, len(info.local_types)):
@@ -791,28 +838,11 @@ class FunctionLowering:
                 head.open("except TypeError:")
                 head.line("_trap_null_array()")
                 head.close()
-        if self.self_tail_loop:
+        if self.self_tail_loop and not member:
             head.close()
-        head.close()
-        if body is None or not body.lines:
-            source = "\n".join(head.lines) + "\n"
-            return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table(head))
-        # The same text as extending ``head`` with the body's lines each prefixed by ``pad``, but the
-        # prefix goes in with the join's separator (the body is most of the source, and of its bytes).
-        pad = "    " * level
-        before, after = head.lines[:body_at], head.lines[body_at:]
-        pieces = ["\n".join(before), pad + ("\n" + pad).join(body.lines)]  # before: at least the def line
-        if after:
-            pieces.append("\n".join(after))
-        source = "\n".join(pieces) + "\n"
-        shift = len(body.lines)
-        head_marks = head.marks
-        parts = (
-            (before, {i: m for i, m in head_marks.items() if i < body_at}, 0, 0),
-            (body.lines, body.marks, len(pad), body_at),
-            (after, {i - body_at: m for i, m in head_marks.items() if i >= body_at}, 0, body_at + shift),
-        )
-        return LoweredFunction(self.name, source, self.consts, self.flat, len(self.islands), _line_table_of(parts))
+        if not member:
+            head.close()
+        return head, body, body_at, level
 
     def _emit_tree(self, out: _Out, labels: list[int]) -> None:
         if len(labels) == 1:
@@ -868,3 +898,79 @@ def _statement(template: str, count: int):
     return lower
 
 
+
+
+# ------------------------------------------------------------ value ranges
+#
+# An integer entry may carry a range fact in its aux slot: ``(raw, lo, hi,
+# depth, large)``. ``raw`` is Python text whose value v satisfies
+# ``lo <= v <= hi`` and equals the wasm value modulo 2**32 (i32) or 2**64
+# (i64); the entry's own text is the canonical (masked) form of the same
+# value, so every consumer that only knows canonical texts stays correct.
+# Consumers that know the wrap-around laws (add, sub, mul, shl, and, or, xor,
+# narrow stores, wrap, sign extension) fold ``raw`` and mask once at the end:
+# the laws hold for Python's unbounded two's-complement ints, negative ones
+# included. ``large`` says the raw value is probably past 2**30 (a product
+# with a big constant), where one plain mask is cheaper than a range check.
+# Both texts contain every sub-expression exactly once, so either one keeps
+# wasm's evaluation order.
+
+RAW_LIMIT = {32: 1 << 64, 64: 1 << 129}  # raw values grow no further: operands are masked first
+
+
+def int_range(low, entry, bits: int) -> tuple:
+    """``(raw, lo, hi, depth, large)`` of an integer operand entry (full range when nothing is known)."""
+    kind = entry[1]
+    if kind == CONST:
+        value = _int_const(entry)
+        if value is not None:
+            return entry[0], value, value, 0, False
+    elif kind == COND:
+        return low.val(entry), 0, 1, entry[3] + 1, False
+    elif kind == EXPR and type(entry[2]) is tuple:
+        return entry[2]
+    return entry[0], 0, (1 << bits) - 1, entry[3], False
+
+
+def canonical_range(low, entry, bits: int) -> tuple:
+    """Like :func:`int_range`, but of the canonical value: the text is the entry's canonical text."""
+    fact = int_range(low, entry, bits)
+    if fact[1] >= 0 and fact[2] < (1 << bits):
+        return fact
+    return low.val(entry), 0, (1 << bits) - 1, entry[3], False
+
+
+def push_int(low, raw: str, lo: int, hi: int, depth: int, bits: int, large: bool = False) -> None:
+    """Push an integer entry whose raw text ``raw`` lies in ``[lo, hi]`` (see the range facts above)."""
+    modulus = 1 << bits
+    mask = "0xFFFFFFFF" if bits == 32 else "0xFFFFFFFFFFFFFFFF"
+    inner = _unwrap(raw)
+    if lo >= 0 and hi < modulus:
+        text, text_depth = raw, depth
+    elif lo >= 0:
+        # Masking always takes CPython's multi-digit path: skip it when the value is small.
+        if large:
+            text = f"({raw} & {mask})"
+        else:
+            text = f"(_t if (_t := {inner}) <= 0x3FFFFFFF else _t & {mask})"
+        text_depth = depth + 2
+    elif lo >= -modulus and hi < modulus:
+        text, text_depth = f"(_t if (_t := {inner}) >= 0 else _t + 0x{modulus:X})", depth + 2
+    else:
+        text, text_depth = f"({raw} & {mask})", depth + 1
+    low.push(text, EXPR, (raw, lo, hi, depth, large), text_depth)
+
+
+def _unwrap(text: str) -> str:
+    """``text`` without its outer parentheses when they enclose all of it (a walrus needs none)."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0 and index < len(text) - 1:
+                return text
+    return text[1:-1]

@@ -29,6 +29,8 @@ Traps, without a check on the hot path where Python raises anyway:
 
 from __future__ import annotations
 
+import re
+
 from ...ir import HT_ANY, HT_ARRAY, HT_EQ, HT_EXN, HT_EXTERN, HT_FUNC, HT_I31, HT_STRUCT, I8, I16, ref_parts
 from .control import _finish_call, _tail_call
 from .core import COND, CONST, EXPR, _zero_text
@@ -76,13 +78,26 @@ def _zero(storage) -> str:
 def _lower_struct_new(low, code, imm, pc, offset, blocks):
     fields = low.types[imm].fields
     args = low.take(len(fields))
-    values = ", ".join(_stored(low.val(a), f.storage) for a, f in zip(args, fields))
-    low.push(f"_S{imm}({values})", EXPR, None, max((a[3] for a in args), default=0) + 1)
+    _emit_struct(low, imm, [_stored(low.val(a), f.storage) for a, f in zip(args, fields)])
 
 
 def _lower_struct_new_default(low, code, imm, pc, offset, blocks):
-    values = ", ".join(_zero(f.storage) for f in low.types[imm].fields)
-    low.push(f"_S{imm}({values})", EXPR, None, 1)
+    _emit_struct(low, imm, [_zero(f.storage) for f in low.types[imm].fields])
+
+
+def _emit_struct(low, type_index: int, values: list) -> None:
+    """``s<n> = _S3(); s<n>.f0 = v0; ...`` (one line): struct classes have no ``__init__`` (a Python frame)."""
+    if not values:
+        low.push(f"_S{type_index}()", EXPR, None, 1)
+        return
+    low.flush()
+    name = f"s{len(low.stack)}"
+    # The values are evaluated after the allocation (which has no effects), in order; one that reads the
+    # slot being written goes through a temporary.
+    target = "_so" if any(re.search(rf"\b{name}\b", value) for value in values) else name
+    stores = "".join(f"; {target}.f{i} = {value}" for i, value in enumerate(values))
+    low.out.line(f"{target} = _S{type_index}(){stores}" + (f"; {name} = _so" if target == "_so" else ""))
+    low.push_slot()
 
 
 def _lower_struct_get(low, code, imm, pc, offset, blocks):

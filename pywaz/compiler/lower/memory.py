@@ -14,7 +14,7 @@ single 32-bit memory compiles exactly as in 2.0.
 
 from __future__ import annotations
 
-from .core import CONST, EXPR, _int_const, _statement, memory_local
+from .core import CONST, EXPR, _int_const, _statement, int_range, memory_local, push_int
 
 
 # {m} is the memory's bytearray local.
@@ -34,6 +34,24 @@ _LOADS = {
     0x34: "(_ld_s32({m}, {a})[0] & 0xFFFFFFFFFFFFFFFF)",
     0x35: "_ld_u32({m}, {a})[0]",
 }
+
+# Loads with a range fact: opcode -> (raw template, lo, hi, bits).
+_RANGED_LOADS = {
+    0x2C: ("_ld_s8({m}, {a})[0]", -0x80, 0x7F, 32),
+    0x2D: ("{m}[{a}]", 0, 0xFF, 32),
+    0x2E: ("_ld_s16({m}, {a})[0]", -0x8000, 0x7FFF, 32),
+    0x2F: ("_ld_u16({m}, {a})[0]", 0, 0xFFFF, 32),
+    0x30: ("_ld_s8({m}, {a})[0]", -0x80, 0x7F, 64),
+    0x31: ("{m}[{a}]", 0, 0xFF, 64),
+    0x32: ("_ld_s16({m}, {a})[0]", -0x8000, 0x7FFF, 64),
+    0x33: ("_ld_u16({m}, {a})[0]", 0, 0xFFFF, 64),
+    0x34: ("_ld_s32({m}, {a})[0]", -0x80000000, 0x7FFFFFFF, 64),
+    0x35: ("_ld_u32({m}, {a})[0]", 0, 0xFFFFFFFF, 64),
+    0x28: ("_ld_u32({m}, {a})[0]", 0, 0xFFFFFFFF, 32),
+}
+
+# Narrow stores keep only the low bits, which a raw value (see core's "value ranges") has right.
+_NARROW_STORE_BITS = {0x3A: 32, 0x3B: 32, 0x3C: 64, 0x3D: 64, 0x3E: 64}
 
 _STORES = {
     0x36: "_st_u32({m}, {a}, {v})",
@@ -78,6 +96,13 @@ def _lower_load(low, code, imm, pc, offset, blocks):
     (address,) = low.take(1)
     local = memory_access(low, imm[2])
     address = (low.val(address), address[1], None, address[3])
+    ranged = _RANGED_LOADS.get(code)
+    if ranged is not None:
+        # Narrow loads: u8/u16 are canonical and small; signed ones fold raw (see core's "value ranges").
+        template, lo, hi, bits = ranged
+        raw = low.site(template.format(m=local, a=_address(address, imm[1])), offset)
+        push_int(low, raw, lo, hi, address[3] + 1, bits)
+        return
     text = _LOADS[code].format(m=local, a=_address(address, imm[1]))
     low.push(low.site(text, offset), EXPR, None, address[3] + 2)
 
@@ -96,6 +121,8 @@ def _lower_store(low, code, imm, pc, offset, blocks):
     low.flush()
     address = (low.val(address), address[1], None, address[3])
     value_text = low.val(value)
+    if code in _NARROW_STORE_BITS and value[1] == EXPR and type(value[2]) is tuple:
+        value_text = int_range(low, value, _NARROW_STORE_BITS[code])[0]
     constant = _int_const(value)
     if constant is not None and template.endswith("& 0xFF") and constant <= 0xFF:
         template = template[: -len(" & 0xFF")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 from ...numeric import f32_from_bits, f64_from_bits
-from .core import COND, CONST, EXPR, _float_text, _int_const
+from .core import COND, CONST, EXPR, LOCAL, RAW_LIMIT, _float_text, _int_const, canonical_range, int_range, push_int
 
 
 def _lower_i_const(low, code, imm, pc, offset, blocks):
@@ -212,6 +212,120 @@ _SIGNED_CONST = {
 }
 
 
+# Integer operators folded over range facts (see core's "value ranges"): opcode -> (operator, bits).
+_RANGED_BINARY = {
+    0x6A: ("+", 32), 0x6B: ("-", 32), 0x6C: ("*", 32), 0x71: ("&", 32), 0x72: ("|", 32), 0x73: ("^", 32),
+    0x74: ("<<", 32), 0x76: (">>", 32),
+    0x7C: ("+", 64), 0x7D: ("-", 64), 0x7E: ("*", 64), 0x83: ("&", 64), 0x84: ("|", 64), 0x85: ("^", 64),
+    0x86: ("<<", 64), 0x88: (">>", 64),
+}
+
+
+def _signed_bits(lo: int, hi: int) -> int:
+    """The n for which every value in [lo, hi] lies in [-2**n, 2**n - 1]."""
+    return max(hi.bit_length(), (-lo - 1).bit_length() if lo < 0 else 0)
+
+
+def _combine(symbol: str, fa: tuple, fb: tuple, shift):
+    """Raw text and range of ``a <symbol> b`` over the raw operands, or None."""
+    ta, la, ha, da, ga = fa
+    tb, lb, hb, db, gb = fb
+    depth = max(da, db) + 1
+    large = ga or gb
+    if symbol == "+":
+        return f"({ta} + {tb})", la + lb, ha + hb, depth, large
+    if symbol == "-":
+        return f"({ta} - {tb})", la - hb, ha - lb, depth, large
+    if symbol == "*":
+        corners = (la * lb, la * hb, ha * lb, ha * hb)
+        if (lb == hb and abs(lb) >= 1 << 16) or (la == ha and abs(la) >= 1 << 16):
+            large = True
+        return f"({ta} * {tb})", min(corners), max(corners), depth, large
+    if symbol == "<<":
+        return f"({ta} << {shift})", la << shift, ha << shift, da + 1, ga
+    if symbol == "&" and (la >= 0 or lb >= 0):
+        hi = min(h for l, h in ((la, ha), (lb, hb)) if l >= 0)
+        return f"({ta} & {tb})", 0, hi, depth, False
+    if la >= 0 and lb >= 0:
+        bits = max(ha.bit_length(), hb.bit_length())
+        return f"({ta} {symbol} {tb})", 0, (1 << bits) - 1, depth, large
+    bits = max(_signed_bits(la, ha), _signed_bits(lb, hb))
+    return f"({ta} {symbol} {tb})", -(1 << bits), (1 << bits) - 1, depth, large
+
+
+def _ranged_binary(low, code, a, b) -> bool:
+    """Lower an integer operator over range facts; False leaves it to the templates."""
+    symbol, bits = _RANGED_BINARY[code]
+    ca = _int_const(a)
+    cb = _int_const(b)
+    if ca is not None and cb is not None:
+        return False  # CPython folds constant expressions itself
+    shift = None
+    if symbol == "<<" or symbol == ">>":
+        if cb is None:
+            return False
+        shift = cb & (bits - 1)
+    if symbol == ">>":
+        fa = canonical_range(low, a, bits)
+        if shift == 0:
+            push_int(low, fa[0], fa[1], fa[2], fa[3], bits)
+        else:
+            push_int(low, f"({fa[0]} >> {shift})", fa[1] >> shift, fa[2] >> shift, fa[3] + 1, bits)
+        return True
+    if (symbol == "+" or symbol == "-") and cb == 0:
+        low.push(*a)
+        return True
+    if symbol == "+" and ca is not None:
+        a, b, ca, cb = b, a, cb, ca  # a constant has no effects: operand order is free
+    if bits == 32 and (symbol == "+" or symbol == "-") and cb is not None and a[1] < EXPR:
+        # A name plus a constant: the wrap test reads the name, not a temporary.
+        fa = int_range(low, a, bits)
+        if fa[1] == 0 and fa[2] == 0xFFFFFFFF:
+            text = _i32_arith(low, code, a, b)
+            raw = f"({fa[0]} {symbol} {cb})"
+            lo, hi = (cb, 0xFFFFFFFF + cb) if symbol == "+" else (-cb, 0xFFFFFFFF - cb)
+            low.push(text, EXPR, (raw, lo, hi, 1, False), 2)
+            return True
+    limit = RAW_LIMIT[bits]
+    fa = int_range(low, a, bits)
+    fb = int_range(low, b, bits)
+    result = _combine(symbol, fa, fb, shift)
+    if not (-limit <= result[1] and result[2] <= limit):
+        result = _combine(symbol, canonical_range(low, a, bits), canonical_range(low, b, bits), shift)
+        if not (-limit <= result[1] and result[2] <= limit):
+            return False
+    push_int(low, *result[:4], bits, result[4])
+    return True
+
+
+# Unary integer operators over range facts: wrap, extends, sign extensions.
+_RANGED_UNARY = frozenset((0xA7, 0xAC, 0xAD, 0xC0, 0xC1, 0xC2, 0xC3, 0xC4))
+# sign extension: opcode -> (operand bits, result bits, from bits)
+_SIGN_EXTEND = {0xAC: (32, 64, 32), 0xC0: (32, 32, 8), 0xC1: (32, 32, 16), 0xC2: (64, 64, 8), 0xC3: (64, 64, 16),
+                0xC4: (64, 64, 32)}
+
+
+def _ranged_unary(low, code, a) -> None:
+    if code == 0xA7:  # i32.wrap_i64: congruent mod 2**64 is congruent mod 2**32
+        fa = int_range(low, a, 64)
+        if not (-RAW_LIMIT[32] <= fa[1] and fa[2] <= RAW_LIMIT[32]):
+            fa = (f"({low.val(a)} & 0xFFFFFFFF)", 0, 0xFFFFFFFF, a[3] + 1, False)
+        push_int(low, *fa[:4], 32, fa[4])
+        return
+    if code == 0xAD:  # i64.extend_i32_u: the canonical i32 is the i64
+        fa = canonical_range(low, a, 32)
+        push_int(low, *fa[:4], 64)
+        return
+    source, bits, width = _SIGN_EXTEND[code]
+    fa = int_range(low, a, source)
+    half = 1 << (width - 1)
+    if -half <= fa[1] and fa[2] < half:
+        push_int(low, *fa[:4], bits)  # already the signed value
+        return
+    if 0 <= fa[1] and fa[2] < half:
+        push_int(low, *fa[:4], bits)
+        return
+    push_int(low, f"((({fa[0]} & 0x{(half << 1) - 1:X}) ^ 0x{half:X}) - 0x{half:X})", -half, half - 1, fa[3] + 2, bits)
 
 
 def _i32_arith(low, code, a, b):
@@ -244,9 +358,29 @@ def _i32_arith(low, code, a, b):
     return _WRAP_UP.format(x=f"{low.val(a)} << ({low.val(b)} & 31)")
 
 
+# i32/i64 div_s and rem_s: opcode -> (Python operator, helper, largest non-negative signed value).
+_SIGNED_DIV = {
+    0x6D: ("//", "_i32_div_s", 0x7FFFFFFF),
+    0x6F: ("%", "_i32_rem_s", 0x7FFFFFFF),
+    0x7F: ("//", "_i64_div_s", 0x7FFFFFFFFFFFFFFF),
+    0x81: ("%", "_i64_rem_s", 0x7FFFFFFFFFFFFFFF),
+}
+
+
+def _signed_div_text(code: int, a: str, b: str, cb) -> str:
+    operator, helper, top = _SIGNED_DIV[code]
+    if cb is not None and 0 < cb <= top:
+        test = f"{a} <= {top}"
+    else:
+        test = f"{a} <= {top} and 0 < {b} <= {top}"
+    return f"({a} {operator} {b} if {test} else {helper}({a}, {b}))"
+
+
 def _lower_binary(low, code, imm, pc, offset, blocks):
     a, b = low.take(2)
     template, kind = _BINARY[code]
+    if code in _RANGED_BINARY and _ranged_binary(low, code, a, b):
+        return
     if code == 0x6A or code == 0x6B or code == 0x6C or code == 0x74:
         text = _i32_arith(low, code, a, b)
         if text is not None:
@@ -262,8 +396,15 @@ def _lower_binary(low, code, imm, pc, offset, blocks):
         if ca is not None and ca <= limit and cb is None:
             low.push(left.format(c=ca, x=low.val(b), m=limit), COND, None, b[3] + 1)
             return
-    if code in _DIV_OPS:
-        low.catch_div = True
+    if code in _SIGNED_DIV and a[1] < EXPR and b[1] < EXPR:
+        # Both operands non-negative as signed values (the common case): Python's floor division is
+        # wasm's truncating one and nothing can trap; anything else goes to the helper, which traps.
+        text = _signed_div_text(code, low.val(a), low.val(b), _int_const(b))
+        low.site(text, offset)
+        low.push(text, EXPR, None, max(a[3], b[3]) + 3)
+        return
+    if code in _DIV_OPS and not _int_const(b):
+        low.catch_div = True  # a constant nonzero divisor cannot raise ZeroDivisionError
     if code == 0xA3 and b[1] == CONST and b[0] not in ("0.0", "(-0.0)") and not b[0].startswith("_k"):
         template = "({a} / {b})"
     text = template.format(a=low.val(a), b=low.val(b))
@@ -274,6 +415,10 @@ def _lower_binary(low, code, imm, pc, offset, blocks):
 
 def _lower_unary(low, code, imm, pc, offset, blocks):
     spec = _UNARY[code]
+    if code in _RANGED_UNARY:
+        (a,) = low.take(1)
+        _ranged_unary(low, code, a)
+        return
     if spec is None:
         return
     (a,) = low.take(1)
@@ -286,6 +431,9 @@ def _lower_unary(low, code, imm, pc, offset, blocks):
         low.site(text, offset)
     low.push(text, kind, None, a[3] + 2)
 
+
+# Numeric instructions without traps or effects: what a call may inline (see control's _inline_leaf).
+PURE_NUMERIC = frozenset((0x41, 0x42, 0x43, 0x44, *_BINARY, *_UNARY)) - _TRAPPING
 
 LOWERERS = {
     0x41: _lower_i_const,
