@@ -384,16 +384,21 @@ def array_new_elem(instance, cls, elem_index: int, source: int, length: int):
     return cls(segment[source : source + length])
 
 
+def _check_span(array, start: int, length: int) -> None:
+    """Trap as the spec orders it: a null array first, then ``start + length`` past its end."""
+    if array is None:
+        _trap("NULL_ARRAY_REFERENCE")
+    if start + length > len(array):
+        _trap("OUT_OF_BOUNDS_ARRAY")
+
+
 def array_fill(array, start: int, value, length: int) -> None:
     """``array.fill`` (``value`` already masked to a packed element's width).
 
     Raises:
         Trap: null array reference, out of bounds array access.
     """
-    if array is None:
-        _trap("NULL_ARRAY_REFERENCE")
-    if start + length > len(array):
-        _trap("OUT_OF_BOUNDS_ARRAY")
+    _check_span(array, start, length)
     array[start : start + length] = [value] * length
 
 
@@ -416,10 +421,7 @@ def array_init_data(instance, storage: int, data_index: int, array, start: int, 
     Raises:
         Trap: null array reference, out of bounds array access, out of bounds memory access.
     """
-    if array is None:
-        _trap("NULL_ARRAY_REFERENCE")
-    if start + length > len(array):
-        _trap("OUT_OF_BOUNDS_ARRAY")
+    _check_span(array, start, length)
     segment = instance.data_segments[data_index]
     if source + length * element_size(storage) > len(segment):
         _trap("OUT_OF_BOUNDS_MEMORY")
@@ -432,10 +434,7 @@ def array_init_elem(instance, elem_index: int, array, start: int, source: int, l
     Raises:
         Trap: null array reference, out of bounds array access, out of bounds table access.
     """
-    if array is None:
-        _trap("NULL_ARRAY_REFERENCE")
-    if start + length > len(array):
-        _trap("OUT_OF_BOUNDS_ARRAY")
+    _check_span(array, start, length)
     segment = instance.elem_segments[elem_index]
     if source + length > len(segment):
         _trap("OUT_OF_BOUNDS_TABLE")

@@ -580,23 +580,17 @@ def _interpreted_functions(validated: ValidatedModule, fuel: bool, interprets):
     from ..interpreter.prepare import CALL_IMPORT, CALL_LOCAL, prepare_function
 
     class _InterpretedFunctions(InterpreterArtifact):
-        def get_code(self, def_index: int):
-            code = self.codes[def_index]
-            if code is None:
-                with self._lock:
-                    code = self.codes[def_index]
-                    if code is None:
-                        module = self.validated
-                        code = prepare_function(module, module.functions[def_index], MISC_OPS, self.fuel)
-                        prog = code.prog
-                        nimports = self.nimports
-                        func_types = module.func_types
-                        for k, (op, arg) in enumerate(prog):
-                            if op == CALL_LOCAL and not interprets(arg):
-                                callee = arg + nimports
-                                ftype = func_types[callee]
-                                prog[k] = (CALL_IMPORT, (callee, len(ftype.params), len(ftype.results)))
-                        self.codes[def_index] = code
+        def prepare(self, def_index: int):
+            module = self.validated
+            code = prepare_function(module, module.functions[def_index], MISC_OPS, self.fuel)
+            prog = code.prog
+            nimports = self.nimports
+            func_types = module.func_types
+            for k, (op, arg) in enumerate(prog):
+                if op == CALL_LOCAL and not interprets(arg):
+                    callee = arg + nimports
+                    ftype = func_types[callee]
+                    prog[k] = (CALL_IMPORT, (callee, len(ftype.params), len(ftype.results)))
             return code
 
     return _InterpretedFunctions(validated, fuel)
@@ -620,8 +614,6 @@ def serialize(artifact: CompiledArtifact):
     Raises:
         PywazError: the artifact has no module information (nothing to instantiate from).
     """
-    import marshal
-
     from ..cache.moduleinfo import encode_module_info
     from ..cache.payload import ArtifactPayload
 

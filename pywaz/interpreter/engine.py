@@ -64,13 +64,16 @@ class InterpreterArtifact:
                     gc_was_enabled = gc.isenabled()
                     gc.disable()
                     try:
-                        function = self.validated.functions[def_index]
-                        code = prepare_function(self.validated, function, MISC_OPS, self.fuel)
+                        code = self.prepare(def_index)
                     finally:
                         if gc_was_enabled:
                             gc.enable()
                     self.codes[def_index] = code
         return code
+
+    def prepare(self, def_index: int) -> FuncCode:
+        """Lower defined function ``def_index`` (called once, under the lock, by :meth:`get_code`)."""
+        return prepare_function(self.validated, self.validated.functions[def_index], MISC_OPS, self.fuel)
 
     def prepare_all(self) -> None:
         """Lower every function now (what an eager compile mode would do)."""

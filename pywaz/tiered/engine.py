@@ -76,16 +76,9 @@ class _ArtifactTiers:
         module = artifact._module_for(validated, 0) if artifact.functions else validated
 
         class _TieredPrograms(InterpreterArtifact):
-            def get_code(self, def_index: int):
-                code = self.codes[def_index]
-                if code is None:
-                    with self._lock:
-                        code = self.codes[def_index]
-                        if code is None:
-                            function = self.validated.functions[def_index]
-                            code = prepare_function(self.validated, function, MISC_OPS, self.fuel, tier=True)
-                            self.codes[def_index] = code
-                return code
+            def prepare(self, def_index: int):
+                function = self.validated.functions[def_index]
+                return prepare_function(self.validated, function, MISC_OPS, self.fuel, tier=True)
 
         self.programs = _TieredPrograms(module, artifact.fuel)
         nimports = validated.num_imported_funcs
