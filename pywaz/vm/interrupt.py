@@ -16,8 +16,12 @@ Caveats (documented in pywaz/vm/README.md):
   -- a huge ``memory.fill``/``bytearray`` operation, a blocking read in a
   host function -- is interrupted only when it returns.
 * :class:`Interrupted` derives from BaseException so host-function wrappers
-  (which turn ``Exception`` into HOST_ERROR traps) let it through; a host
-  function of the embedder that catches BaseException can swallow it.
+  (which turn ``Exception`` into HOST_ERROR traps) let it through. Code that
+  swallows it anyway -- a host function of the embedder catching
+  BaseException, a ``weakref.finalize`` callback or ``__del__`` that happens
+  to run at that moment (CPython only prints what those raise) -- does not
+  stop the interruption: until the entry point disarms its deadline the
+  watchdog injects the exception again every :data:`REFIRE_SECONDS`.
 * The interrupted call leaves memories, tables and globals as they were at
   that point, like any trap.
 
@@ -44,6 +48,11 @@ MAX_TIMEOUT = 365 * 24 * 3600.0
 # armed -- can make Condition.wait overflow and kill the thread (which would
 # leave every other thread's deadline unenforced).
 _MAX_WAIT = 3600.0
+
+# After a deadline fires, the exception is injected again this often until the
+# entry point disarms it (see the module docstring): a swallowed injection
+# delays the interruption instead of losing it.
+REFIRE_SECONDS = 0.2
 
 
 class Interrupted(BaseException):
@@ -83,7 +92,7 @@ class Deadline:
     def __init__(self, when: float, thread_id: int):
         self.when = when
         self.thread_id = thread_id
-        self.active = True
+        self.active = False  # True from Watchdog.arm until it is disarmed
         self.fired = False
 
 
@@ -97,17 +106,24 @@ class Watchdog:
         self._thread: threading.Thread | None = None
         self._live = 0  # armed deadlines still active
 
-    def arm(self, seconds: float) -> Deadline:
-        """Interrupt the current thread after ``seconds`` unless :meth:`disarm` comes first."""
+    def arm(self, seconds: float, deadline: Deadline | None = None) -> Deadline:
+        """Interrupt the current thread after ``seconds`` unless :meth:`disarm` comes first.
+
+        ``deadline``: a fresh, not yet armed :class:`Deadline` of the current thread
+        to arm (made beforehand, so a caller can always disarm what it armed).
+        """
         if _set_async_exc is None:
             _bind_set_async_exc()
         if not seconds < MAX_TIMEOUT:  # also NaN, which would corrupt the heap's order
             seconds = MAX_TIMEOUT
-        deadline = Deadline(time.monotonic() + seconds, threading.get_ident())
+        if deadline is None:
+            deadline = Deadline(0.0, threading.get_ident())
+        deadline.when = time.monotonic() + seconds
         with self._lock:
             heap = self._heap
-            heapq.heappush(heap, (deadline.when, next(self._counter), deadline))
+            deadline.active = True
             self._live += 1
+            heapq.heappush(heap, (deadline.when, next(self._counter), deadline))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="pywaz-watchdog", daemon=True)
                 self._thread.start()
@@ -116,6 +132,15 @@ class Watchdog:
                 # for every call would cost a thread switch each time.
                 self._lock.notify()
         return deadline
+
+    def disarm_surely(self, deadline: Deadline) -> None:
+        """:meth:`disarm`, even when a re-injected :class:`Interrupted` lands while it runs."""
+        while True:
+            try:
+                self.disarm(deadline)
+                return
+            except Interrupted:
+                continue
 
     def disarm(self, deadline: Deadline) -> None:
         """Stop watching ``deadline``; clears an injected exception not yet delivered."""
@@ -149,10 +174,11 @@ class Watchdog:
                     self._lock.wait(min(when - now, _MAX_WAIT))
                     continue
                 heapq.heappop(heap)
-                deadline.active = False
-                self._live -= 1
                 deadline.fired = True
                 _set_async_exc(deadline.thread_id, id(Interrupted))  # the class lives as long as this module
+                # Armed again until disarmed: an injection something swallowed is repeated.
+                deadline.when = now + REFIRE_SECONDS
+                heapq.heappush(heap, (deadline.when, next(self._counter), deadline))
 
 
 _WATCHDOG = Watchdog()
@@ -199,16 +225,15 @@ def run_with_deadline(seconds: float | None, call_depth, fn, *args):
 
     saved = None if call_depth is None else (call_depth.depth, call_depth.host_nesting)
     _active.on = True
-    deadline = None
+    deadline = Deadline(0.0, threading.get_ident())
     try:
         try:
             # Armed inside the try: with a tiny timeout the exception may
             # arrive before arm() has even returned.
-            deadline = _WATCHDOG.arm(seconds)
+            _WATCHDOG.arm(seconds, deadline)
             return fn(*args)
         finally:
-            if deadline is not None:
-                _WATCHDOG.disarm(deadline)
+            _WATCHDOG.disarm_surely(deadline)
     except Interrupted as interrupted:
         if saved is not None:
             call_depth.depth, call_depth.host_nesting = saved
@@ -223,4 +248,4 @@ def run_with_deadline(seconds: float | None, call_depth, fn, *args):
         _active.on = False
 
 
-__all__ = ["MAX_TIMEOUT", "Interrupted", "check_timeout", "run_with_deadline"]
+__all__ = ["MAX_TIMEOUT", "REFIRE_SECONDS", "Interrupted", "check_timeout", "run_with_deadline"]

@@ -208,3 +208,56 @@ def test_hammer_huge_and_ordinary_deadlines_from_many_threads(thread_errors):
             spin(timeout=0.2)
         assert info.value.kind is TrapKind.INTERRUPTED
     assert thread_errors == []
+
+
+# Run in a child process: without the watchdog's re-injection this call never returns.
+_SWALLOWED = r"""
+import json, sys, time
+import pywaz
+from pywaz.text import wat2wasm
+wat = '''(module (import "env" "swallow" (func $swallow))
+  (func (export "spin") call $swallow (loop br 0)))'''
+swallowed = []
+def swallow():
+    try:
+        while True:
+            time.sleep(0.001)
+    except BaseException as exc:  # an embedder's host function that eats everything, once
+        swallowed.append(type(exc).__name__)
+with pywaz.Runtime(sys.argv[1]) as runtime:
+    runtime.new_host_module("env").function("swallow", swallow, params=[], results=[]).instantiate()
+    spin = runtime.instantiate(wat2wasm(wat)).exports["spin"]
+    start = time.monotonic()
+    try:
+        spin(timeout=0.1)
+    except pywaz.Trap as trap:
+        print(json.dumps([trap.kind.name, swallowed, time.monotonic() - start]))
+"""
+
+
+@pytest.mark.parametrize("engine", ["interpreter", "compiler", "tiered"])
+def test_an_interruption_a_host_function_swallowed_is_injected_again(engine):
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _SWALLOWED, engine], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    kind, swallowed, seconds = json.loads(done.stdout)
+    assert kind == "INTERRUPTED"
+    assert swallowed == ["Interrupted"]  # the first injection landed in the host function and was eaten
+    assert seconds >= interrupt.REFIRE_SECONDS  # the trap came from a later injection
+
+
+def test_a_deadline_is_injected_again_until_it_is_disarmed(monkeypatch):
+    injected = []
+    monkeypatch.setattr(interrupt, "REFIRE_SECONDS", 0.01)
+    monkeypatch.setattr(interrupt, "_set_async_exc", lambda thread, exc: injected.append(exc))
+    watchdog = interrupt.Watchdog()
+    deadline = watchdog.arm(0.01, interrupt.Deadline(0.0, -1))  # a thread id that does not exist
+    interrupt.time.sleep(0.3)
+    watchdog.disarm(deadline)
+    fired = sum(1 for exc in injected if exc is not None)
+    assert fired >= 3 and injected[-1] is None  # fired again and again; disarming withdrew the pending one
+    interrupt.time.sleep(0.05)
+    assert sum(1 for exc in injected if exc is not None) == fired and watchdog._live == 0
